@@ -1,0 +1,82 @@
+package io.ordo.protocol;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.Code;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ErrorDetail;
+import java.util.Optional;
+
+/**
+ * Encodes and decodes Ordo errors: a gRPC status code, a message for people, and one
+ * {@link ErrorDetail} in the {@code google.rpc.Status} details for programs. The status code each
+ * {@link ErrorCode} travels with is fixed here, in one place.
+ */
+public final class OrdoStatus {
+  private OrdoStatus() {}
+
+  /** The gRPC status code an error code is sent with. */
+  public static Status.Code statusCodeOf(ErrorCode code) {
+    switch (code) {
+      case NOT_LEADER:
+      case LEADER_NOT_AVAILABLE:
+      case OUTCOME_UNKNOWN:
+        return Status.Code.UNAVAILABLE;
+      case UNKNOWN_TOPIC:
+      case UNKNOWN_PARTITION:
+        return Status.Code.NOT_FOUND;
+      case TOPIC_ALREADY_EXISTS:
+        return Status.Code.ALREADY_EXISTS;
+      case INVALID_TOPIC_NAME:
+      case INVALID_PARTITION_COUNT:
+      case INVALID_REPLICATION_FACTOR:
+      case RECORD_TOO_LARGE:
+      case BATCH_TOO_LARGE:
+      case INVALID_REQUEST:
+        return Status.Code.INVALID_ARGUMENT;
+      case OFFSET_OUT_OF_RANGE:
+        return Status.Code.OUT_OF_RANGE;
+      case OVERLOADED:
+        return Status.Code.RESOURCE_EXHAUSTED;
+      default:
+        return Status.Code.INTERNAL;
+    }
+  }
+
+  /** An exception carrying {@code detail} and {@code message}, ready for a StreamObserver. */
+  public static StatusRuntimeException exception(ErrorDetail detail, String message) {
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(Code.forNumber(statusCodeOf(detail.getCode()).value()).getNumber())
+            .setMessage(message)
+            .addDetails(Any.pack(detail))
+            .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
+  /** An exception with just an error code and a message. */
+  public static StatusRuntimeException exception(ErrorCode code, String message) {
+    return exception(ErrorDetail.newBuilder().setCode(code).build(), message);
+  }
+
+  /** The {@link ErrorDetail} an error carries, if it is an Ordo error. */
+  public static Optional<ErrorDetail> detailOf(Throwable error) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(error);
+    if (status == null) {
+      return Optional.empty();
+    }
+    for (Any any : status.getDetailsList()) {
+      if (any.is(ErrorDetail.class)) {
+        try {
+          return Optional.of(any.unpack(ErrorDetail.class));
+        } catch (InvalidProtocolBufferException e) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
+  }
+}
