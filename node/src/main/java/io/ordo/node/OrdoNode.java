@@ -1,0 +1,159 @@
+package io.ordo.node;
+
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.util.Endpoint;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.ordo.node.config.ClusterMember;
+import io.ordo.node.config.NodeConfig;
+import io.ordo.node.grpc.AdminGrpcService;
+import io.ordo.node.grpc.ConsumerGrpcService;
+import io.ordo.node.grpc.NodeGrpcService;
+import io.ordo.node.grpc.ProducerGrpcService;
+import io.ordo.node.routing.ClusterInspector;
+import io.ordo.node.routing.PeerChannels;
+import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.protocol.Limits;
+import io.ordo.raft.metadata.MetadataReplica;
+import io.ordo.raft.multiraft.RaftHost;
+import io.ordo.raft.multiraft.RaftSettings;
+import io.ordo.raft.multiraft.ReplicaManager;
+import io.ordo.raft.partition.ReplicaEnvironment;
+import io.ordo.raft.storage.DataStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Ordo node. Data lives under {@code dataDir}: {@code store/} (RocksDB with every local
+ * partition's records) and {@code raft/<group>/} (each group's Raft log, meta and snapshots).
+ */
+public final class OrdoNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(OrdoNode.class);
+  static final String METADATA_GROUP = "metadata";
+  /** How long a graceful stop waits for leadership to move off this node. */
+  private static final long HANDOVER_WAIT_MS = 3_000;
+
+  private final NodeConfig config;
+  private final DataStore store;
+  private final RaftHost raft;
+  private final ReplicaManager replicas;
+  private final MetadataReplica metadata;
+  private final PeerChannels peers = new PeerChannels();
+  private final ExecutorService work;
+  private final ScheduledExecutorService timer;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final Server server;
+
+  private OrdoNode(NodeConfig config) throws IOException {
+    this.config = config;
+    this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("ordo-work"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("ordo-timer"));
+    this.store = DataStore.open(config.dataDir().resolve("store"));
+    this.raft =
+        new RaftHost(
+            new Endpoint(config.raftAddress().host(), config.raftAddress().port()),
+            config.dataDir().resolve("raft"),
+            new RaftSettings(config.electionTimeoutMs(), config.snapshotIntervalSecs(), config.snapshotLogIndexMargin()));
+    ReplicaEnvironment env =
+        new ReplicaEnvironment(System::currentTimeMillis, work, config.maxEntryBytes(), config.maxPendingBytesPerPartition());
+    this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
+    List<NodeInfo> initial =
+        config.initialCluster().stream()
+            .map(m -> NodeInfo.newBuilder()
+                .setNodeId(m.nodeId())
+                .setRaftAddress(m.raftAddress().toString())
+                .setClientAddress(m.clientAddress().toString())
+                .build())
+            .toList();
+    this.metadata = new MetadataReplica(initial, System::currentTimeMillis, replicas::onMetadata);
+    Router router = new Router(config.nodeId(), metadata, replicas);
+    ClusterInspector inspector = new ClusterInspector(router, peers);
+    this.server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
+            .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
+            .addService(new ProducerGrpcService(router, config))
+            .addService(new ConsumerGrpcService(router, config, work, timer))
+            .addService(new AdminGrpcService(router, inspector, peers))
+            .addService(new NodeGrpcService(inspector))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build();
+  }
+
+  /** Starts a node: Raft endpoint, metadata replica, then the client port. */
+  public static OrdoNode start(NodeConfig config) throws IOException {
+    OrdoNode node = new OrdoNode(config);
+    try {
+      node.raft.start();
+      node.metadata.bind(
+          node.raft.startGroup(
+              METADATA_GROUP,
+              config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList(),
+              node.metadata));
+      node.server.start();
+      node.health.setStatus("", ServingStatus.SERVING);
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    LOG.info("node {} serving clients on {} and Raft on {}", config.nodeId(), config.clientAddress(), config.raftAddress());
+    return node;
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /**
+   * Stops gracefully: hands leadership of every group this node leads to another replica first,
+   * so clients see a quick leader change rather than an election timeout.
+   */
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    replicas.transferLeadershipAway();
+    metadata.transferLeadership(PeerId.ANY_PEER);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HANDOVER_WAIT_MS);
+    while (System.nanoTime() < deadline && (metadata.isLeader() || replicas.replicas().stream().anyMatch(r -> r.isLeader()))) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    server.shutdown();
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    server.shutdownNow();
+    replicas.close();
+    raft.close();
+    peers.close();
+    work.shutdownNow();
+    timer.shutdownNow();
+    store.close();
+    LOG.info("node {} stopped", config.nodeId());
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

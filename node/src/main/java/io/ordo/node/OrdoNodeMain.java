@@ -1,0 +1,134 @@
+package io.ordo.node;
+
+import io.ordo.node.config.ClusterMember;
+import io.ordo.node.config.HostPort;
+import io.ordo.node.config.NodeConfig;
+import io.ordo.node.config.SettingsSource;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ordo-node}: runs one Ordo node until SIGTERM or SIGINT, then stops it gracefully. */
+@Command(
+    name = "ordo-node",
+    mixinStandardHelpOptions = true,
+    version = "ordo-node 0.1.0",
+    description = {
+      "Runs one node of an Ordo cluster.",
+      "",
+      "Every option can also come from the environment (--node-id as ORDO_NODE_ID) or from a",
+      "properties file given with --config or ORDO_CONFIG (node-id=1). Flags win, then the",
+      "environment, then the file."
+    })
+public final class OrdoNodeMain implements Callable<Integer> {
+  @Option(names = "--config", description = "Properties file with option values.")
+  Path configFile;
+
+  @Option(names = "--node-id", required = true, description = "This node's id, a positive integer unique in the cluster.")
+  int nodeId;
+
+  @Option(names = "--data-dir", required = true, description = "Directory for this node's data.")
+  Path dataDir;
+
+  @Option(names = "--client-addr", required = true, description = "host:port to serve gRPC clients on.")
+  String clientAddress;
+
+  @Option(names = "--raft-addr", required = true, description = "host:port for Raft traffic between nodes.")
+  String raftAddress;
+
+  @Option(
+      names = "--initial-cluster",
+      required = true,
+      description = "Every node of the initial cluster: ID=RAFT_HOST:PORT/CLIENT_HOST:PORT[,...].")
+  String initialCluster;
+
+  @Option(names = "--election-timeout-ms", defaultValue = "2000", description = "Raft election timeout (default ${DEFAULT-VALUE}).")
+  int electionTimeoutMs;
+
+  @Option(names = "--snapshot-interval-secs", defaultValue = "600", description = "How often each Raft group snapshots (default ${DEFAULT-VALUE}).")
+  int snapshotIntervalSecs;
+
+  @Option(names = "--snapshot-log-index-margin", defaultValue = "1000", description = "Entries applied since the last snapshot before another is taken (default ${DEFAULT-VALUE}).")
+  int snapshotLogIndexMargin;
+
+  @Option(names = "--max-record-bytes", defaultValue = "1048576", description = "Largest record accepted (default ${DEFAULT-VALUE}).")
+  int maxRecordBytes;
+
+  @Option(names = "--max-batch-bytes", defaultValue = "16777216", description = "Largest produce request accepted (default ${DEFAULT-VALUE}).")
+  int maxBatchBytes;
+
+  @Option(names = "--max-entry-bytes", defaultValue = "4194304", description = "Most bytes of records packed into one Raft entry (default ${DEFAULT-VALUE}).")
+  int maxEntryBytes;
+
+  @Option(names = "--max-pending-bytes-per-partition", defaultValue = "67108864", description = "Bytes a partition leader queues for commit before refusing more (default ${DEFAULT-VALUE}).")
+  long maxPendingBytes;
+
+  @Option(names = "--max-fetch-records", defaultValue = "10000", description = "Cap on records per fetch (default ${DEFAULT-VALUE}).")
+  int maxFetchRecords;
+
+  @Option(names = "--max-fetch-bytes", defaultValue = "16777216", description = "Cap on bytes per fetch (default ${DEFAULT-VALUE}).")
+  int maxFetchBytes;
+
+  @Option(names = "--max-fetch-wait-ms", defaultValue = "30000", description = "Cap on a long-poll's wait (default ${DEFAULT-VALUE}).")
+  int maxFetchWaitMs;
+
+  NodeConfig toConfig() {
+    return new NodeConfig(
+        nodeId,
+        dataDir,
+        HostPort.parse(clientAddress),
+        HostPort.parse(raftAddress),
+        ClusterMember.parseList(initialCluster),
+        electionTimeoutMs,
+        snapshotIntervalSecs,
+        snapshotLogIndexMargin,
+        maxRecordBytes,
+        maxBatchBytes,
+        maxEntryBytes,
+        maxPendingBytes,
+        maxFetchRecords,
+        maxFetchBytes,
+        maxFetchWaitMs);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    NodeConfig config;
+    try {
+      config = toConfig();
+    } catch (IllegalArgumentException e) {
+      System.err.println("ordo-node: " + e.getMessage());
+      return 2;
+    }
+    OrdoNode node = OrdoNode.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      stopped.countDown();
+    }, "ordo-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    if (System.getProperty("log4j2.configurationFile") == null) {
+      System.setProperty("log4j2.configurationFile", "ordo-node-log4j2.xml");
+    }
+    // Our shutdown hook logs the graceful stop; log4j's own hook would race it and drop the lines.
+    System.setProperty("log4j.shutdownHookEnabled", "false");
+    var env = System.getenv();
+    int exit;
+    try {
+      CommandLine cli = new CommandLine(new OrdoNodeMain());
+      cli.setDefaultValueProvider(new SettingsSource(env, SettingsSource.load(SettingsSource.configPath(args, env))));
+      exit = cli.execute(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("ordo-node: " + e.getMessage());
+      exit = 2;
+    }
+    System.exit(exit);
+  }
+}

@@ -1,0 +1,47 @@
+package io.ordo.node.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything a node is configured with.
+ *
+ * @param maxRecordBytes largest record (key + value + headers) a producer may send
+ * @param maxBatchBytes largest produce request, all records together
+ * @param maxEntryBytes most records' bytes the leader packs into one Raft entry
+ * @param maxPendingBytesPerPartition bytes a partition leader holds waiting for commit before it
+ *     refuses more as OVERLOADED
+ * @param maxFetchRecords cap on records per fetch response
+ * @param maxFetchBytes cap on bytes per fetch response
+ * @param maxFetchWaitMs cap on a long-poll's wait
+ */
+public record NodeConfig(
+    int nodeId,
+    Path dataDir,
+    HostPort clientAddress,
+    HostPort raftAddress,
+    List<ClusterMember> initialCluster,
+    int electionTimeoutMs,
+    int snapshotIntervalSecs,
+    int snapshotLogIndexMargin,
+    int maxRecordBytes,
+    int maxBatchBytes,
+    int maxEntryBytes,
+    long maxPendingBytesPerPartition,
+    int maxFetchRecords,
+    int maxFetchBytes,
+    int maxFetchWaitMs) {
+
+  public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+  public static final int DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+  public NodeConfig {
+    initialCluster = List.copyOf(initialCluster);
+    if (initialCluster.stream().noneMatch(m -> m.nodeId() == nodeId)) {
+      throw new IllegalArgumentException("node " + nodeId + " is not in the initial cluster " + initialCluster);
+    }
+    if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {
+      throw new IllegalArgumentException("max batch bytes must be at least max record bytes");
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package io.ordo.node.grpc;
+
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.ordo.node.config.NodeConfig;
+import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.Header;
+import io.ordo.proto.v1.PartitionAppend;
+import io.ordo.proto.v1.ProduceRequest;
+import io.ordo.proto.v1.ProduceResponse;
+import io.ordo.proto.v1.ProducerServiceGrpc;
+import io.ordo.proto.v1.Record;
+import io.ordo.protocol.KeyPartitioner;
+import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.partition.AppendCallback;
+import io.ordo.raft.partition.PartitionReplica;
+import io.ordo.raft.partition.ReplicaError;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** ProducerService: validates a batch, routes each partition's records to its local leader. */
+public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServiceImplBase {
+  private final Router router;
+  private final NodeConfig config;
+
+  public ProducerGrpcService(Router router, NodeConfig config) {
+    this.router = router;
+    this.config = config;
+  }
+
+  @Override
+  public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
+    Map<Integer, List<Record>> byPartition;
+    Map<Integer, PartitionReplica> leaders = new TreeMap<>();
+    try {
+      TopicRecord topic = router.topic(request.getTopic());
+      byPartition = partitionRecords(topic, request);
+      for (int partition : byPartition.keySet()) {
+        leaders.put(partition, router.leader(topic, partition));
+      }
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    Completion completion = new Completion(byPartition.size(), response);
+    byPartition.forEach(
+        (partition, records) ->
+            leaders.get(partition).append(records, sizeOf(records), completion.forPartition(partition, records.size())));
+  }
+
+  private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
+    if (request.getRecordsCount() == 0) {
+      throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a produce request needs at least one record");
+    }
+    long total = 0;
+    for (int i = 0; i < request.getRecordsCount(); i++) {
+      int size = sizeOf(request.getRecords(i));
+      if (size > config.maxRecordBytes()) {
+        throw OrdoStatus.exception(
+            ErrorCode.RECORD_TOO_LARGE,
+            "record " + i + " is " + size + " bytes; the limit is " + config.maxRecordBytes() + " bytes (max-record-bytes)");
+      }
+      total += size;
+    }
+    if (total > config.maxBatchBytes()) {
+      throw OrdoStatus.exception(
+          ErrorCode.BATCH_TOO_LARGE,
+          "the request carries " + total + " bytes of records; the limit is " + config.maxBatchBytes()
+              + " bytes (max-batch-bytes): split it");
+    }
+    int partitions = topic.getPartitionsCount();
+    Map<Integer, List<Record>> out = new TreeMap<>();
+    if (request.hasPartition()) {
+      out.put(request.getPartition(), request.getRecordsList());
+      return out;
+    }
+    for (Record r : request.getRecordsList()) {
+      int p = r.getKey().isEmpty() ? 0 : KeyPartitioner.partition(r.getKey().toByteArray(), partitions);
+      out.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
+    }
+    return out;
+  }
+
+  private static int sizeOf(Record r) {
+    int size = r.getKey().size() + r.getValue().size();
+    for (Header h : r.getHeadersList()) {
+      size += h.getKey().length() + h.getValue().size();
+    }
+    return size;
+  }
+
+  private static int sizeOf(List<Record> records) {
+    int size = 0;
+    for (Record r : records) {
+      size += sizeOf(r);
+    }
+    return size;
+  }
+
+  /** Answers once every partition's append is done, or at the first failure. */
+  private final class Completion {
+    private final AtomicInteger remaining;
+    private final AtomicBoolean answered = new AtomicBoolean();
+    private final List<PartitionAppend> appends = new ArrayList<>();
+    private final StreamObserver<ProduceResponse> response;
+
+    Completion(int partitions, StreamObserver<ProduceResponse> response) {
+      this.remaining = new AtomicInteger(partitions);
+      this.response = response;
+    }
+
+    AppendCallback forPartition(int partition, int count) {
+      return new AppendCallback() {
+        @Override
+        public void onAppended(long baseOffset, long timestampMs) {
+          synchronized (appends) {
+            appends.add(
+                PartitionAppend.newBuilder()
+                    .setPartition(partition)
+                    .setBaseOffset(baseOffset)
+                    .setRecordCount(count)
+                    .setTimestampMs(timestampMs)
+                    .build());
+          }
+          if (remaining.decrementAndGet() == 0 && answered.compareAndSet(false, true)) {
+            ProduceResponse.Builder out = ProduceResponse.newBuilder();
+            synchronized (appends) {
+              appends.sort((a, b) -> Integer.compare(a.getPartition(), b.getPartition()));
+              out.addAllAppends(appends);
+            }
+            response.onNext(out.build());
+            response.onCompleted();
+          }
+        }
+
+        @Override
+        public void onFailed(ReplicaError error) {
+          if (answered.compareAndSet(false, true)) {
+            response.onError(router.toStatus(error));
+          }
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.ordo.node.routing;
+
+import io.grpc.StatusRuntimeException;
+import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.v1.ClusterDescription;
+import io.ordo.proto.v1.LocalReplicasRequest;
+import io.ordo.proto.v1.LocalReplicasResponse;
+import io.ordo.proto.v1.NodeDescription;
+import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.ReplicaStatus;
+import io.ordo.proto.v1.TopicDescription;
+import io.ordo.raft.metadata.MetadataView;
+import io.ordo.raft.partition.PartitionReplica;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds cluster-wide descriptions by asking every node what its replicas know (NodeService/
+ * LocalReplicas), in parallel with a short deadline. A node that does not answer in time counts as
+ * not alive.
+ */
+public final class ClusterInspector {
+  private static final long PROBE_DEADLINE_MS = 1_500;
+
+  private final Router router;
+  private final PeerChannels peers;
+
+  public ClusterInspector(Router router, PeerChannels peers) {
+    this.router = router;
+    this.peers = peers;
+  }
+
+  /** What this node's replicas know, for {@code topicId} (0: all, negative: none). */
+  public LocalReplicasResponse localReplicas(long topicId) {
+    LocalReplicasResponse.Builder out = LocalReplicasResponse.newBuilder().setNodeId(router.nodeId());
+    if (topicId < 0) {
+      return out.build();
+    }
+    MetadataView view = router.view();
+    for (PartitionReplica r : router.replicas().replicas()) {
+      if (topicId != 0 && r.id().topicId() != topicId) {
+        continue;
+      }
+      ReplicaStatus.Builder status =
+          ReplicaStatus.newBuilder()
+              .setTopicId(r.id().topicId())
+              .setPartition(r.id().partition())
+              .setLeader(r.isLeader())
+              .setTerm(Math.max(0, r.leaderTerm()))
+              .setStartOffset(r.startOffset())
+              .setEndOffset(r.endOffset());
+      view.nodeByRaftAddress(r.leaderRaftAddress()).ifPresent(n -> status.setLeaderNodeId(n.getNodeId()));
+      for (String peer : r.alivePeerRaftAddresses()) {
+        view.nodeByRaftAddress(peer).ifPresent(n -> status.addAlivePeers(n.getNodeId()));
+      }
+      out.addReplicas(status);
+    }
+    return out.build();
+  }
+
+  /** Every registered node's answer, by node id; nodes that did not answer are absent. */
+  private Map<Integer, LocalReplicasResponse> probeAll(long topicId) {
+    Map<Integer, CompletableFuture<LocalReplicasResponse>> calls = new HashMap<>();
+    for (NodeInfo node : router.view().state().getNodesList()) {
+      if (node.getNodeId() == router.nodeId()) {
+        calls.put(node.getNodeId(), CompletableFuture.completedFuture(localReplicas(topicId)));
+        continue;
+      }
+      NodeServiceGrpc.NodeServiceFutureStub stub =
+          NodeServiceGrpc.newFutureStub(peers.to(node.getClientAddress()))
+              .withDeadlineAfter(PROBE_DEADLINE_MS, TimeUnit.MILLISECONDS);
+      var call = stub.localReplicas(LocalReplicasRequest.newBuilder().setTopicId(topicId).build());
+      CompletableFuture<LocalReplicasResponse> f = new CompletableFuture<>();
+      call.addListener(
+          () -> {
+            try {
+              f.complete(call.get());
+            } catch (Exception e) {
+              f.completeExceptionally(e);
+            }
+          },
+          Runnable::run);
+      calls.put(node.getNodeId(), f);
+    }
+    Map<Integer, LocalReplicasResponse> answers = new HashMap<>();
+    for (Map.Entry<Integer, CompletableFuture<LocalReplicasResponse>> e : calls.entrySet()) {
+      try {
+        answers.put(e.getKey(), e.getValue().get(PROBE_DEADLINE_MS + 500, TimeUnit.MILLISECONDS));
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new StatusRuntimeException(io.grpc.Status.CANCELLED);
+      } catch (Exception unreachable) {
+        // not alive
+      }
+    }
+    return answers;
+  }
+
+  public TopicDescription describe(TopicRecord topic) {
+    Map<Integer, LocalReplicasResponse> answers = probeAll(topic.getTopicId());
+    Map<Integer, List<Reported>> byPartition = new HashMap<>();
+    answers.forEach(
+        (nodeId, answer) ->
+            answer.getReplicasList().forEach(
+                s -> byPartition.computeIfAbsent(s.getPartition(), p -> new ArrayList<>()).add(new Reported(nodeId, s))));
+    TopicDescription.Builder out =
+        TopicDescription.newBuilder()
+            .setName(topic.getName())
+            .setTopicId(topic.getTopicId())
+            .setReplicationFactor(topic.getReplicationFactor());
+    for (PartitionPlacement placement : topic.getPartitionsList()) {
+      PartitionDescription.Builder p =
+          PartitionDescription.newBuilder()
+              .setPartition(placement.getPartition())
+              .addAllReplicas(placement.getReplicasList());
+      Reported leaderReport = null;
+      long end = 0;
+      long start = 0;
+      for (Reported r : byPartition.getOrDefault(placement.getPartition(), List.of())) {
+        end = Math.max(end, r.status.getEndOffset());
+        start = Math.max(start, r.status.getStartOffset());
+        if (r.status.getLeader() && (leaderReport == null || r.status.getTerm() > leaderReport.status.getTerm())) {
+          leaderReport = r;
+        }
+      }
+      if (leaderReport != null) {
+        ReplicaStatus leader = leaderReport.status;
+        p.setLeader(leaderReport.nodeId)
+            .setLeaderTerm(leader.getTerm())
+            .addAllInSyncReplicas(leader.getAlivePeersList())
+            .setStartOffset(leader.getStartOffset())
+            .setEndOffset(leader.getEndOffset());
+      } else {
+        p.setStartOffset(start).setEndOffset(end);
+      }
+      out.addPartitions(p);
+    }
+    return out.build();
+  }
+
+  private record Reported(int nodeId, ReplicaStatus status) {}
+
+  public ClusterDescription describeCluster() {
+    Map<Integer, LocalReplicasResponse> answers = probeAll(-1);
+    ClusterDescription.Builder out = ClusterDescription.newBuilder();
+    MetadataView view = router.view();
+    for (NodeInfo node : view.state().getNodesList()) {
+      out.addNodes(
+          NodeDescription.newBuilder()
+              .setNodeId(node.getNodeId())
+              .setClientAddress(node.getClientAddress())
+              .setRaftAddress(node.getRaftAddress())
+              .setAlive(answers.containsKey(node.getNodeId())));
+    }
+    view.nodeByRaftAddress(router.metadata().leaderRaftAddress())
+        .ifPresent(n -> out.setMetadataLeader(n.getNodeId()));
+    return out.build();
+  }
+}

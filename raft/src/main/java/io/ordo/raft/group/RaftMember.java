@@ -1,0 +1,97 @@
+package io.ordo.raft.group;
+
+import com.alipay.sofa.jraft.Node;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.core.StateMachineAdapter;
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.error.RaftException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A state machine bound to one jraft node, tracking the term it leads. jraft calls {@link
+ * #onLeaderStart} once the leader has applied every entry of earlier terms, so {@link #isLeader()}
+ * also means "this replica's state is current".
+ */
+public abstract class RaftMember extends StateMachineAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
+
+  private volatile Node node;
+  private volatile long leaderTerm = -1;
+
+  /** Called once the replica's jraft node exists. */
+  public void bind(Node node) {
+    this.node = node;
+  }
+
+  protected Node node() {
+    return node;
+  }
+
+  /** The term this replica leads, or -1 when it does not. */
+  public long leaderTerm() {
+    return leaderTerm;
+  }
+
+  public boolean isLeader() {
+    Node n = node;
+    return n != null && leaderTerm > 0 && n.isLeader();
+  }
+
+  /** The Raft endpoint (host:port) of the leader this replica knows of, or null. */
+  public String leaderRaftAddress() {
+    Node n = node;
+    PeerId leader = n == null ? null : n.getLeaderId();
+    return leader == null || leader.isEmpty() ? null : leader.getEndpoint().toString();
+  }
+
+  /** The Raft endpoints of the peers the leader heard from within an election timeout; empty on a follower. */
+  public List<String> alivePeerRaftAddresses() {
+    Node n = node;
+    List<String> out = new ArrayList<>();
+    if (n != null && n.isLeader()) {
+      for (PeerId p : n.listAlivePeers()) {
+        out.add(p.getEndpoint().toString());
+      }
+    }
+    return out;
+  }
+
+  /** Asks this replica, if it leads, to hand leadership to {@code peer}. */
+  public void transferLeadership(PeerId peer) {
+    Node n = node;
+    if (n != null && n.isLeader()) {
+      n.transferLeadershipTo(peer);
+    }
+  }
+
+  /** Called when leadership starts or ends, after the term is updated. */
+  protected void onLeadershipChange() {}
+
+  @Override
+  public void onLeaderStart(long term) {
+    leaderTerm = term;
+    onLeadershipChange();
+  }
+
+  @Override
+  public void onLeaderStop(Status status) {
+    leaderTerm = -1;
+    onLeadershipChange();
+  }
+
+  @Override
+  public void onError(RaftException e) {
+    LOG.error("{}: replica stopped by error {}", this, e.getStatus(), e);
+    leaderTerm = -1;
+    onLeadershipChange();
+  }
+
+  @Override
+  public void onShutdown() {
+    leaderTerm = -1;
+    onLeadershipChange();
+  }
+}

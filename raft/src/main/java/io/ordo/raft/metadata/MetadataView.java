@@ -1,0 +1,49 @@
+package io.ordo.raft.metadata;
+
+import io.ordo.proto.raft.v1.MetadataState;
+import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.raft.v1.TopicRecord;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** An immutable view of the metadata at one applied index, safe to share between threads. */
+public final class MetadataView {
+  private final MetadataState state;
+  private final Map<Integer, NodeInfo> nodesById = new HashMap<>();
+  private final Map<String, NodeInfo> nodesByRaftAddress = new HashMap<>();
+  private final Map<String, TopicRecord> topicsByName = new HashMap<>();
+
+  public MetadataView(MetadataState state) {
+    this.state = state;
+    for (NodeInfo n : state.getNodesList()) {
+      nodesById.put(n.getNodeId(), n);
+      nodesByRaftAddress.put(n.getRaftAddress(), n);
+    }
+    for (TopicRecord t : state.getTopicsList()) {
+      topicsByName.put(t.getName(), t);
+    }
+  }
+
+  public MetadataState state() {
+    return state;
+  }
+
+  public Optional<NodeInfo> node(int nodeId) {
+    return Optional.ofNullable(nodesById.get(nodeId));
+  }
+
+  /** The node whose Raft endpoint is {@code raftAddress} (host:port). */
+  public Optional<NodeInfo> nodeByRaftAddress(String raftAddress) {
+    return Optional.ofNullable(raftAddress == null ? null : nodesByRaftAddress.get(raftAddress));
+  }
+
+  public Optional<TopicRecord> topic(String name) {
+    return Optional.ofNullable(topicsByName.get(name));
+  }
+
+  public Map<String, TopicRecord> topics() {
+    return Collections.unmodifiableMap(topicsByName);
+  }
+}

@@ -1,0 +1,138 @@
+package io.ordo.raft.multiraft;
+
+import com.alipay.sofa.jraft.Node;
+import com.alipay.sofa.jraft.entity.PeerId;
+import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.raft.metadata.MetadataView;
+import io.ordo.raft.partition.PartitionId;
+import io.ordo.raft.partition.PartitionReplica;
+import io.ordo.raft.partition.ReplicaEnvironment;
+import io.ordo.raft.storage.DataStore;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this node's partition replicas in line with the metadata: starts the replicas placed here,
+ * and stops and deletes those of deleted topics. Works on one thread of its own, always towards
+ * the newest view it was given.
+ */
+public final class ReplicaManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaManager.class);
+
+  private final int nodeId;
+  private final RaftHost host;
+  private final DataStore store;
+  private final ReplicaEnvironment env;
+  private final Map<PartitionId, PartitionReplica> replicas = new ConcurrentHashMap<>();
+  private final AtomicReference<MetadataView> latest = new AtomicReference<>();
+  private final ExecutorService worker =
+      Executors.newSingleThreadExecutor(r -> new Thread(r, "ordo-replica-manager"));
+  private volatile boolean closed;
+
+  public ReplicaManager(int nodeId, RaftHost host, DataStore store, ReplicaEnvironment env) {
+    this.nodeId = nodeId;
+    this.host = host;
+    this.store = store;
+    this.env = env;
+  }
+
+  /** Takes note of a new metadata view; returns at once. */
+  public void onMetadata(MetadataView view) {
+    if (latest.getAndSet(view) == null) {
+      worker.execute(this::reconcile);
+    }
+  }
+
+  public Optional<PartitionReplica> replica(PartitionId id) {
+    return Optional.ofNullable(replicas.get(id));
+  }
+
+  public Collection<PartitionReplica> replicas() {
+    return replicas.values();
+  }
+
+  private void reconcile() {
+    MetadataView view = latest.getAndSet(null);
+    if (view == null || closed) {
+      return;
+    }
+    Map<PartitionId, List<String>> wanted = new HashMap<>();
+    for (TopicRecord topic : view.topics().values()) {
+      for (PartitionPlacement placement : topic.getPartitionsList()) {
+        if (placement.getReplicasList().contains(nodeId)) {
+          List<String> peers = new ArrayList<>();
+          for (int replicaNode : placement.getReplicasList()) {
+            view.node(replicaNode).map(NodeInfo::getRaftAddress).ifPresent(peers::add);
+          }
+          wanted.put(new PartitionId(topic.getTopicId(), placement.getPartition()), peers);
+        }
+      }
+    }
+    for (Map.Entry<PartitionId, List<String>> e : wanted.entrySet()) {
+      if (!replicas.containsKey(e.getKey())) {
+        start(e.getKey(), e.getValue());
+      }
+    }
+    for (PartitionId id : List.copyOf(replicas.keySet())) {
+      if (!wanted.containsKey(id)) {
+        destroy(id);
+      }
+    }
+  }
+
+  private void start(PartitionId id, List<String> peers) {
+    try {
+      PartitionReplica replica = new PartitionReplica(id, store.partition(id.storageKey()), env);
+      Node node = host.startGroup(id.groupId(), peers, replica);
+      replica.bind(node);
+      replicas.put(id, replica);
+    } catch (RuntimeException e) {
+      LOG.error("cannot start the replica of partition {}", id, e);
+    }
+  }
+
+  private void destroy(PartitionId id) {
+    replicas.remove(id);
+    host.destroyGroup(id.groupId());
+    store.partition(id.storageKey()).deleteAll();
+    LOG.info("deleted the replica of partition {}", id);
+  }
+
+  /**
+   * Asks every group this node leads to hand leadership to another replica, so a planned stop
+   * costs clients a leader change of milliseconds instead of an election timeout.
+   */
+  public void transferLeadershipAway() {
+    for (PartitionReplica replica : replicas.values()) {
+      replica.transferLeadership(PeerId.ANY_PEER);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    worker.shutdown();
+    try {
+      worker.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (PartitionId id : List.copyOf(replicas.keySet())) {
+      replicas.remove(id);
+      host.stopGroup(id.groupId());
+    }
+  }
+}

@@ -1,0 +1,9 @@
+package io.ordo.raft.partition;
+
+/** The outcome of an append; exactly one method is called, once, on a thread that must not block. */
+public interface AppendCallback {
+  /** The records are committed at {@code baseOffset} onwards. */
+  void onAppended(long baseOffset, long timestampMs);
+
+  void onFailed(ReplicaError error);
+}

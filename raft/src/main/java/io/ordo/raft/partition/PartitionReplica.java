@@ -1,0 +1,355 @@
+package io.ordo.raft.partition;
+
+import com.alipay.sofa.jraft.Closure;
+import com.alipay.sofa.jraft.Iterator;
+import com.alipay.sofa.jraft.Node;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.entity.Task;
+import com.alipay.sofa.jraft.error.RaftError;
+import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
+import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.PartitionCommand;
+import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.Record;
+import io.ordo.raft.group.RaftMember;
+import io.ordo.raft.storage.PartitionStore;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One partition's replica on this node, bound to its jraft group.
+ *
+ * <p>Writes: {@link #append} queues records on the leader; queued requests are packed into one
+ * Raft entry per proposal round, so under load many client batches share an entry, a replication
+ * message and an fsync. The apply thread is the only writer of the partition's data; it completes
+ * appends only after their entry is committed (a majority has it fsynced) and applied.
+ *
+ * <p>Reads: {@link #read} serves applied, hence committed, records from any thread.
+ *
+ * <p>Snapshots hold the partition's state and records; a replica restarting with its data
+ * already covering a snapshot does not reload it.
+ */
+public final class PartitionReplica extends RaftMember {
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionReplica.class);
+  static final String SNAPSHOT_FILE = "partition.snap";
+
+  private final PartitionId id;
+  private final PartitionStore store;
+  private final ReplicaEnvironment env;
+  private final PartitionStateMachine machine;
+
+  /** Start and end of the applied log, published after each apply round's write. */
+  private volatile long startOffset;
+  private volatile long endOffset;
+
+  private final ConcurrentLinkedQueue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicLong pendingBytes = new AtomicLong();
+  private final AtomicBoolean proposing = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Runnable> appendWaiters = new ConcurrentLinkedQueue<>();
+
+  public PartitionReplica(PartitionId id, PartitionStore store, ReplicaEnvironment env) {
+    this.id = id;
+    this.store = store;
+    this.env = env;
+    this.machine = new PartitionStateMachine(store.readState());
+    publish(machine.state());
+  }
+
+  public PartitionId id() {
+    return id;
+  }
+
+  public long startOffset() {
+    return startOffset;
+  }
+
+  public long endOffset() {
+    return endOffset;
+  }
+
+  // ---- writes ----
+
+  /**
+   * Appends {@code records} (of {@code bytes} total size) if this replica leads; the callback says
+   * where they landed once committed.
+   */
+  public void append(List<Record> records, int bytes, AppendCallback callback) {
+    if (!isLeader()) {
+      callback.onFailed(notLeader());
+      return;
+    }
+    if (pendingBytes.addAndGet(bytes) > env.maxPendingBytes()) {
+      pendingBytes.addAndGet(-bytes);
+      callback.onFailed(
+          new ReplicaError(
+              ErrorCode.OVERLOADED,
+              "partition " + id + " has " + env.maxPendingBytes() + " bytes waiting for commit; retry later",
+              null));
+      return;
+    }
+    pending.add(new PendingAppend(records, bytes, callback));
+    if (proposing.compareAndSet(false, true)) {
+      env.executor().execute(this::proposePending);
+    }
+  }
+
+  private void proposePending() {
+    do {
+      List<PendingAppend> group = new ArrayList<>();
+      long groupBytes = 0;
+      PendingAppend next;
+      while ((next = pending.peek()) != null
+          && (group.isEmpty() || groupBytes + next.bytes <= env.maxEntryBytes())) {
+        pending.poll();
+        group.add(next);
+        groupBytes += next.bytes;
+      }
+      if (!group.isEmpty()) {
+        propose(group, groupBytes);
+      }
+    } while (!pending.isEmpty());
+    proposing.set(false);
+    // An append queued after the loop's last check but before the flag cleared would wait forever.
+    if (!pending.isEmpty() && proposing.compareAndSet(false, true)) {
+      env.executor().execute(this::proposePending);
+    }
+  }
+
+  private void propose(List<PendingAppend> group, long groupBytes) {
+    PartitionCommand.Builder command = PartitionCommand.newBuilder().setTimestampMs(env.clock().getAsLong());
+    for (PendingAppend p : group) {
+      command.addOps(PartitionOp.newBuilder().setAppend(AppendRecords.newBuilder().addAllRecords(p.records)));
+    }
+    AppendClosure closure = new AppendClosure(group, groupBytes);
+    Node n = node();
+    long term = leaderTerm();
+    if (n == null || term <= 0) {
+      closure.run(new Status(RaftError.EPERM, "not the leader"));
+      return;
+    }
+    // expectedTerm: a proposal from a term this node no longer leads is refused, never appended.
+    n.apply(new Task(ByteBuffer.wrap(command.build().toByteArray()), closure, term));
+  }
+
+  private ReplicaError notLeader() {
+    String leader = leaderRaftAddress();
+    return leader == null
+        ? new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, "partition " + id + " has no leader right now", null)
+        : new ReplicaError(ErrorCode.NOT_LEADER, "this node does not lead partition " + id, leader);
+  }
+
+  private record PendingAppend(List<Record> records, int bytes, AppendCallback callback) {}
+
+  /** Completes the appends packed into one Raft entry. */
+  private final class AppendClosure implements Closure {
+    private final List<PendingAppend> group;
+    private final long groupBytes;
+    private PartitionStateMachine.Applied applied;
+
+    AppendClosure(List<PendingAppend> group, long groupBytes) {
+      this.group = group;
+      this.groupBytes = groupBytes;
+    }
+
+    @Override
+    public void run(Status status) {
+      pendingBytes.addAndGet(-groupBytes);
+      if (status.isOk() && applied != null) {
+        for (int i = 0; i < group.size(); i++) {
+          group.get(i).callback.onAppended(applied.baseOffsets()[i], applied.timestampMs());
+        }
+        return;
+      }
+      ReplicaError error;
+      if (status.getRaftError() == RaftError.EBUSY) {
+        error = new ReplicaError(ErrorCode.OVERLOADED, "partition " + id + " is busy: " + status.getErrorMsg(), null);
+      } else if (status.getRaftError() == RaftError.EPERM && !isLeader()) {
+        // Refused before or after it reached the log: another leader may still commit it.
+        ReplicaError notLeader = notLeader();
+        error =
+            new ReplicaError(
+                ErrorCode.OUTCOME_UNKNOWN,
+                "leadership of partition " + id + " changed while writing; the records may or may not be committed",
+                notLeader.leaderRaftAddress());
+      } else {
+        error =
+            new ReplicaError(
+                ErrorCode.OUTCOME_UNKNOWN,
+                "partition " + id + " could not confirm the write (" + status.getErrorMsg()
+                    + "); the records may or may not be committed",
+                leaderRaftAddress());
+      }
+      for (PendingAppend p : group) {
+        p.callback.onFailed(error);
+      }
+    }
+  }
+
+  // ---- reads ----
+
+  /** Committed records from {@code offset}; empty at the end of the log. */
+  public List<ConsumedRecord> read(long offset, int maxRecords, int maxBytes) {
+    return store.read(offset, endOffset, maxRecords, maxBytes);
+  }
+
+  /**
+   * Runs {@code wakeUp} (on the environment's executor) after the next apply round or leadership
+   * change. Callers check the end offset again after registering, so no append is missed.
+   */
+  public void onNextAppend(Runnable wakeUp) {
+    appendWaiters.add(wakeUp);
+  }
+
+  private void wakeWaiters() {
+    Runnable r;
+    while ((r = appendWaiters.poll()) != null) {
+      env.executor().execute(r);
+    }
+  }
+
+  // ---- the state machine ----
+
+  @Override
+  public void onApply(Iterator iter) {
+    List<Runnable> completions = new ArrayList<>();
+    try (PartitionStore.Writer writer = store.newWriter()) {
+      while (iter.hasNext()) {
+        long index = iter.getIndex();
+        Closure done = iter.done();
+        if (!machine.isApplied(index)) {
+          ByteBuffer data = iter.getData();
+          // jraft shares this buffer with replication: read a duplicate, never the buffer itself.
+          PartitionCommand command = decode(data == null ? null : data.duplicate(), index);
+          if (command == null) {
+            machine.advanceTo(index, writer);
+          } else {
+            PartitionStateMachine.Applied applied = machine.apply(index, command, writer);
+            if (done instanceof AppendClosure) {
+              ((AppendClosure) done).applied = applied;
+            }
+          }
+        }
+        if (done != null) {
+          completions.add(() -> done.run(Status.OK()));
+        }
+        iter.next();
+      }
+      writer.commit();
+    } catch (RuntimeException e) {
+      LOG.error("partition {}: apply failed; stopping the replica", id, e);
+      iter.setErrorAndRollback(1, new Status(RaftError.ESTATEMACHINE, "apply failed: %s", e.getMessage()));
+      return;
+    }
+    publish(machine.state());
+    completions.forEach(Runnable::run);
+    wakeWaiters();
+  }
+
+  private PartitionCommand decode(ByteBuffer data, long index) {
+    // An empty entry can arrive as null on a follower (sofa-jraft #562).
+    if (data == null || !data.hasRemaining()) {
+      return null;
+    }
+    try {
+      return PartitionCommand.parseFrom(data);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("undecodable command at index " + index, e);
+    }
+  }
+
+  private void publish(PartitionState state) {
+    startOffset = state.getStartOffset();
+    endOffset = state.getNextOffset();
+  }
+
+  @Override
+  public void onSnapshotSave(SnapshotWriter writer, Closure done) {
+    PartitionStore.Export export;
+    try (PartitionStore.Writer w = store.newWriter()) {
+      // Entries after the last command (Raft configuration entries) are covered by the snapshot;
+      // record that, so a restart does not reload a snapshot the data already holds.
+      machine.advanceTo(writer.getCurrentMeta().getLastIncludedIndex(), w);
+      w.commit();
+      export = store.freeze();
+    } catch (RuntimeException e) {
+      done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
+      return;
+    }
+    env.executor().execute(() -> writeSnapshot(writer, export, done));
+  }
+
+  private void writeSnapshot(SnapshotWriter writer, PartitionStore.Export export, Closure done) {
+    Path file = Path.of(writer.getPath(), SNAPSHOT_FILE);
+    try (export;
+        FileOutputStream fos = new FileOutputStream(file.toFile());
+        BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
+      export.writeTo(out);
+      out.flush();
+      fos.getFD().sync();
+    } catch (IOException | RuntimeException e) {
+      LOG.error("partition {}: writing snapshot {} failed", id, file, e);
+      done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
+      return;
+    }
+    done.run(writer.addFile(SNAPSHOT_FILE) ? Status.OK() : new Status(RaftError.EIO, "cannot add snapshot file"));
+  }
+
+  @Override
+  public boolean onSnapshotLoad(SnapshotReader reader) {
+    var meta = reader.load();
+    if (meta == null) {
+      LOG.error("partition {}: snapshot in {} has no meta", id, reader.getPath());
+      return false;
+    }
+    if (machine.isApplied(meta.getLastIncludedIndex())) {
+      return true;
+    }
+    Path file = Path.of(reader.getPath(), SNAPSHOT_FILE);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      PartitionState installed = store.importFrom(in);
+      if (installed.getAppliedIndex() != meta.getLastIncludedIndex()) {
+        LOG.error(
+            "partition {}: snapshot at index {} holds state for index {}",
+            id, meta.getLastIncludedIndex(), installed.getAppliedIndex());
+        return false;
+      }
+      machine.reset(installed);
+      publish(installed);
+      LOG.info("partition {}: installed snapshot at index {}, offsets {}..{}",
+          id, installed.getAppliedIndex(), installed.getStartOffset(), installed.getNextOffset());
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.error("partition {}: loading snapshot {} failed", id, file, e);
+      return false;
+    }
+  }
+
+  @Override
+  protected void onLeadershipChange() {
+    wakeWaiters();
+  }
+
+  @Override
+  public String toString() {
+    return "partition " + id;
+  }
+}

@@ -1,0 +1,17 @@
+package io.ordo.raft.partition;
+
+import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
+
+/**
+ * What a replica needs from its node: the leader's clock (read only when proposing, never when
+ * applying), an executor for work that must not run on Raft's threads (packing proposals, waking
+ * long-polls, writing snapshot files), and the node's limits.
+ *
+ * @param maxEntryBytes records packed into one Raft entry, at most (a larger single request still
+ *     goes alone)
+ * @param maxPendingBytes bytes waiting for commit on the leader, at most; above it appends are
+ *     refused as OVERLOADED
+ */
+public record ReplicaEnvironment(
+    LongSupplier clock, Executor executor, int maxEntryBytes, long maxPendingBytes) {}

@@ -1,0 +1,8 @@
+/**
+ * A partition replica: the deterministic state machine that turns committed commands into records
+ * at contiguous offsets ({@link io.ordo.raft.partition.PartitionStateMachine}), and its binding to
+ * a jraft group ({@link io.ordo.raft.partition.PartitionReplica}): proposals, apply rounds,
+ * snapshots and reads. Touches storage only through {@code io.ordo.raft.storage}; knows nothing of
+ * gRPC.
+ */
+package io.ordo.raft.partition;

@@ -1,0 +1,248 @@
+package io.ordo.raft.storage;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.SnapshotBatch;
+import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.Record;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.Snapshot;
+import org.rocksdb.WriteBatch;
+
+/**
+ * One partition replica's data in the node's {@link DataStore}: its batches and its state. Writes
+ * come only from the replica's apply thread; reads may come from any thread and see only whole
+ * apply rounds.
+ */
+public final class PartitionStore {
+  /** Batches written per RocksDB write while importing a snapshot. */
+  private static final int IMPORT_CHUNK_BYTES = 8 * 1024 * 1024;
+
+  private final DataStore store;
+  private final long partitionKey;
+  private final byte[] stateKey;
+
+  PartitionStore(DataStore store, long partitionKey) {
+    this.store = store;
+    this.partitionKey = partitionKey;
+    this.stateKey = KeyCodec.partitionPrefix(partitionKey);
+  }
+
+  /** The stored state, or the empty state of a new replica. */
+  public PartitionState readState() {
+    try {
+      byte[] bytes = store.db().get(store.partitionState, stateKey);
+      return bytes == null ? PartitionState.getDefaultInstance() : PartitionState.parseFrom(bytes);
+    } catch (RocksDBException | InvalidProtocolBufferException e) {
+      throw new StorageException("cannot read the state of partition key " + partitionKey, e);
+    }
+  }
+
+  /** Starts an atomic write. */
+  public Writer newWriter() {
+    return new Writer();
+  }
+
+  /** Stages writes; {@link #commit()} applies them atomically. */
+  public final class Writer implements PartitionWrites, AutoCloseable {
+    private final WriteBatch batch = new WriteBatch();
+
+    @Override
+    public void putBatch(long baseOffset, StoredBatch stored) {
+      try {
+        batch.put(store.records, KeyCodec.batchKey(partitionKey, baseOffset), stored.toByteArray());
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a batch", e);
+      }
+    }
+
+    @Override
+    public void putState(PartitionState state) {
+      try {
+        batch.put(store.partitionState, stateKey, state.toByteArray());
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage the partition state", e);
+      }
+    }
+
+    /** Bytes staged so far. */
+    public long stagedBytes() {
+      return batch.getDataSize();
+    }
+
+    public void commit() {
+      try {
+        store.db().write(store.writeOptions(), batch);
+        batch.clear();
+      } catch (RocksDBException e) {
+        throw new StorageException("write to the data store failed", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      batch.close();
+    }
+  }
+
+  /**
+   * Records from {@code offset} up to (not including) {@code endOffset}: at most {@code maxRecords},
+   * and no more than {@code maxBytes} of keys and values unless the first record alone is larger.
+   */
+  public List<ConsumedRecord> read(long offset, long endOffset, int maxRecords, int maxBytes) {
+    List<ConsumedRecord> out = new ArrayList<>();
+    if (offset >= endOffset) {
+      return out;
+    }
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
+      options.setIterateUpperBound(upper);
+      try (RocksIterator it = store.db().newIterator(store.records, options)) {
+        readInto(it, offset, endOffset, maxRecords, maxBytes, out);
+      }
+    }
+    return out;
+  }
+
+  private void readInto(
+      RocksIterator it, long offset, long endOffset, int maxRecords, int maxBytes, List<ConsumedRecord> out) {
+    // The batch holding `offset` starts at or before it.
+    it.seekForPrev(KeyCodec.batchKey(partitionKey, offset));
+    if (!it.isValid() || KeyCodec.partitionKeyOf(it.key()) != partitionKey) {
+      it.seek(KeyCodec.batchKey(partitionKey, offset));
+    }
+    long bytes = 0;
+    long expected = -1;
+    for (; it.isValid(); it.next()) {
+      long base = KeyCodec.baseOffsetOf(it.key());
+      if (base >= endOffset) {
+        return;
+      }
+      if (expected >= 0 && base != expected) {
+        throw new StorageException(
+            "partition key " + partitionKey + ": batch at " + base + " where " + expected + " was expected");
+      }
+      StoredBatch batch = parseBatch(it.value());
+      expected = base + batch.getRecordsCount();
+      for (int i = 0; i < batch.getRecordsCount(); i++) {
+        long recordOffset = base + i;
+        if (recordOffset < offset) {
+          continue;
+        }
+        if (recordOffset >= endOffset || out.size() >= maxRecords) {
+          return;
+        }
+        Record r = batch.getRecords(i);
+        long size = r.getKey().size() + r.getValue().size();
+        if (!out.isEmpty() && bytes + size > maxBytes) {
+          return;
+        }
+        bytes += size;
+        out.add(
+            ConsumedRecord.newBuilder()
+                .setOffset(recordOffset)
+                .setTimestampMs(batch.getTimestampMs())
+                .setKey(r.getKey())
+                .setValue(r.getValue())
+                .addAllHeaders(r.getHeadersList())
+                .build());
+      }
+    }
+  }
+
+  private StoredBatch parseBatch(byte[] value) {
+    try {
+      return StoredBatch.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt batch in partition key " + partitionKey, e);
+    }
+  }
+
+  /**
+   * Freezes the partition as it is now, for export after later writes. Call on the apply thread,
+   * between apply rounds; export from any thread; close when done.
+   */
+  public Export freeze() {
+    return new Export();
+  }
+
+  /** A frozen view of the partition that can be written out as a snapshot file. */
+  public final class Export implements AutoCloseable {
+    private final Snapshot snapshot = store.db().getSnapshot();
+
+    /** Writes the state, then every batch in offset order, each length-delimited. */
+    public void writeTo(OutputStream out) throws IOException {
+      try (ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+          Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
+        byte[] state = store.db().get(store.partitionState, options, stateKey);
+        if (state == null) {
+          throw new StorageException("partition key " + partitionKey + " has no state to export");
+        }
+        PartitionState.parseFrom(state).writeDelimitedTo(out);
+        options.setIterateUpperBound(upper);
+        try (RocksIterator it = store.db().newIterator(store.records, options)) {
+          for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+            SnapshotBatch.newBuilder()
+                .setBaseOffset(KeyCodec.baseOffsetOf(it.key()))
+                .setBatch(parseBatch(it.value()))
+                .build()
+                .writeDelimitedTo(out);
+          }
+        }
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot export partition key " + partitionKey, e);
+      }
+    }
+
+    @Override
+    public void close() {
+      store.db().releaseSnapshot(snapshot);
+      snapshot.close();
+    }
+  }
+
+  /**
+   * Replaces everything stored for the partition with what {@link Export#writeTo} wrote. The state
+   * goes last, so an import cut short by a crash leaves no state and is simply done again.
+   */
+  public PartitionState importFrom(InputStream in) throws IOException {
+    deleteAll();
+    PartitionState state = PartitionState.parseDelimitedFrom(in);
+    if (state == null) {
+      throw new IOException("snapshot file is empty");
+    }
+    try (Writer writer = newWriter()) {
+      SnapshotBatch next;
+      while ((next = SnapshotBatch.parseDelimitedFrom(in)) != null) {
+        writer.putBatch(next.getBaseOffset(), next.getBatch());
+        if (writer.stagedBytes() >= IMPORT_CHUNK_BYTES) {
+          writer.commit();
+        }
+      }
+      writer.putState(state);
+      writer.commit();
+    }
+    return state;
+  }
+
+  /** Removes the partition's batches and state. */
+  public void deleteAll() {
+    try (WriteBatch batch = new WriteBatch()) {
+      batch.delete(store.partitionState, stateKey);
+      batch.deleteRange(
+          store.records, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
+      store.db().write(store.writeOptions(), batch);
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot delete partition key " + partitionKey, e);
+    }
+  }
+}

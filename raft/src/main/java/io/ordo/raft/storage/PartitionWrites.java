@@ -1,0 +1,14 @@
+package io.ordo.raft.storage;
+
+import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.StoredBatch;
+
+/**
+ * Where a partition state machine puts the effects of applying commands. The writes of one apply
+ * round become visible, and survive a process crash, all together or not at all.
+ */
+public interface PartitionWrites {
+  void putBatch(long baseOffset, StoredBatch batch);
+
+  void putState(PartitionState state);
+}
