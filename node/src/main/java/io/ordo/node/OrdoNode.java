@@ -103,6 +103,13 @@ public final class OrdoNode implements AutoCloseable {
               node.metadata));
       node.server.start();
       node.health.setStatus("", ServingStatus.SERVING);
+      if (config.leaderBalanceIntervalSecs() > 0) {
+        node.timer.scheduleWithFixedDelay(
+            node.replicas::balanceLeaders,
+            config.leaderBalanceIntervalSecs(),
+            config.leaderBalanceIntervalSecs(),
+            TimeUnit.SECONDS);
+      }
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;

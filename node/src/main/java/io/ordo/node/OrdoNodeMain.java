@@ -75,6 +75,9 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-fetch-wait-ms", defaultValue = "30000", description = "Cap on a long-poll's wait (default ${DEFAULT-VALUE}).")
   int maxFetchWaitMs;
 
+  @Option(names = "--leader-balance-interval-secs", defaultValue = "30", description = "How often leadership moves back to each partition's preferred replica; 0 turns it off (default ${DEFAULT-VALUE}).")
+  int leaderBalanceIntervalSecs;
+
   NodeConfig toConfig() {
     return new NodeConfig(
         nodeId,
@@ -91,7 +94,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxPendingBytes,
         maxFetchRecords,
         maxFetchBytes,
-        maxFetchWaitMs);
+        maxFetchWaitMs,
+        leaderBalanceIntervalSecs);
   }
 
   @Override

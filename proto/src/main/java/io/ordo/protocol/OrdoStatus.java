@@ -41,6 +41,8 @@ public final class OrdoStatus {
         return Status.Code.OUT_OF_RANGE;
       case OVERLOADED:
         return Status.Code.RESOURCE_EXHAUSTED;
+      case OUT_OF_ORDER_SEQUENCE:
+        return Status.Code.FAILED_PRECONDITION;
       default:
         return Status.Code.INTERNAL;
     }

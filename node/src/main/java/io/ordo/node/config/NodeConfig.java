@@ -14,6 +14,7 @@ import java.util.List;
  * @param maxFetchRecords cap on records per fetch response
  * @param maxFetchBytes cap on bytes per fetch response
  * @param maxFetchWaitMs cap on a long-poll's wait
+ * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
  */
 public record NodeConfig(
     int nodeId,
@@ -30,7 +31,8 @@ public record NodeConfig(
     long maxPendingBytesPerPartition,
     int maxFetchRecords,
     int maxFetchBytes,
-    int maxFetchWaitMs) {
+    int maxFetchWaitMs,
+    int leaderBalanceIntervalSecs) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final int DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;

@@ -37,15 +37,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * AdminService. Reads are answered from this node's metadata replica and a probe of every node;
- * writes are proposed to the metadata group here if this node leads it, or passed on to the leader.
+ * AdminService. Calls go to the metadata leader (proposed there, or passed on to it), so a client
+ * reads its own writes whichever node it asks. Reads fall back to this node's own, possibly stale,
+ * view while the metadata group has no leader.
  */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   /** How long CreateTopic waits for every new partition to elect a leader before answering. */
   private static final long LEADERS_WAIT_MS = 15_000;
   private static final long FORWARD_DEADLINE_MS = 30_000;
+  private static final long READ_DEADLINE_MS = 3_000;
 
   private final Router router;
   private final ClusterInspector inspector;
@@ -108,7 +112,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
-    answer(response, () -> {
+    answer(response, () -> readAtLeader(stub -> stub.listTopics(request), () -> {
       ListTopicsResponse.Builder out = ListTopicsResponse.newBuilder();
       new TreeMap<>(router.view().topics())
           .values()
@@ -120,12 +124,13 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
                           .setPartitions(t.getPartitionsCount())
                           .setReplicationFactor(t.getReplicationFactor())));
       return out.build();
-    });
+    }));
   }
 
   @Override
   public void describeTopic(DescribeTopicRequest request, StreamObserver<TopicDescription> response) {
-    answer(response, () -> inspector.describe(router.topic(request.getName())));
+    answer(response, () -> readAtLeader(
+        stub -> stub.describeTopic(request), () -> inspector.describe(router.topic(request.getName()))));
   }
 
   @Override
@@ -162,9 +167,32 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       throw OrdoStatus.exception(
           ErrorCode.LEADER_NOT_AVAILABLE, "the metadata group has no leader right now (no quorum?); retry shortly");
     }
-    return Optional.of(
-        AdminServiceGrpc.newBlockingStub(peers.to(leader.get().getClientAddress()))
-            .withDeadlineAfter(FORWARD_DEADLINE_MS, TimeUnit.MILLISECONDS));
+    return Optional.of(stubTo(leader.get(), FORWARD_DEADLINE_MS));
+  }
+
+  /**
+   * A read answered by the metadata leader, so it reflects every acknowledged change; answered from
+   * this node's own view when this node leads, when no leader is known, or when the one this node
+   * believes in does not answer (it may have just died).
+   */
+  private <T> T readAtLeader(Function<AdminServiceGrpc.AdminServiceBlockingStub, T> remote, Supplier<T> local) {
+    Optional<NodeInfo> leader = router.metadata().isLeader() ? Optional.empty() : router.remoteMetadataLeader();
+    if (leader.isEmpty()) {
+      return local.get();
+    }
+    try {
+      return remote.apply(stubTo(leader.get(), READ_DEADLINE_MS));
+    } catch (StatusRuntimeException e) {
+      if (OrdoStatus.detailOf(e).isPresent()) {
+        throw e;
+      }
+      return local.get();
+    }
+  }
+
+  private AdminServiceGrpc.AdminServiceBlockingStub stubTo(NodeInfo node, long deadlineMs) {
+    return AdminServiceGrpc.newBlockingStub(peers.to(node.getClientAddress()))
+        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
   }
 
   /** Node ids the metadata leader heard from within an election timeout, itself included. */

@@ -4,6 +4,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.Header;
@@ -51,7 +52,14 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     Completion completion = new Completion(byPartition.size(), response);
     byPartition.forEach(
         (partition, records) ->
-            leaders.get(partition).append(records, sizeOf(records), completion.forPartition(partition, records.size())));
+            leaders.get(partition).append(
+                AppendRecords.newBuilder()
+                    .addAllRecords(records)
+                    .setProducerId(request.getProducerId())
+                    .setFirstSequence(request.getFirstSequence())
+                    .build(),
+                sizeOf(records),
+                completion.forPartition(partition, records.size())));
   }
 
   private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
@@ -73,6 +81,13 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
           ErrorCode.BATCH_TOO_LARGE,
           "the request carries " + total + " bytes of records; the limit is " + config.maxBatchBytes()
               + " bytes (max-batch-bytes): split it");
+    }
+    if (request.getProducerId() != 0 && !request.hasPartition()) {
+      throw OrdoStatus.exception(
+          ErrorCode.INVALID_REQUEST, "an idempotent request (producer_id set) must name its partition");
+    }
+    if (request.getFirstSequence() < 0) {
+      throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "first_sequence must not be negative");
     }
     int partitions = topic.getPartitionsCount();
     Map<Integer, List<Record>> out = new TreeMap<>();

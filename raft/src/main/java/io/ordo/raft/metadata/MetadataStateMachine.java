@@ -7,6 +7,7 @@ import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.protocol.Limits;
 import io.ordo.protocol.TopicNames;
 import java.util.HashSet;
 import java.util.Map;
@@ -74,8 +75,14 @@ public final class MetadataStateMachine {
       return MetadataResult.refused(
           ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + create.getName() + "' already exists");
     }
-    if (create.getPartitionsCount() == 0) {
-      return MetadataResult.refused(ErrorCode.INVALID_PARTITION_COUNT, "a topic needs at least one partition");
+    if (create.getPartitionsCount() == 0 || create.getPartitionsCount() > Limits.MAX_PARTITIONS) {
+      return MetadataResult.refused(
+          ErrorCode.INVALID_PARTITION_COUNT, "a topic needs 1 to " + Limits.MAX_PARTITIONS + " partitions");
+    }
+    if (create.getReplicationFactor() < 1 || create.getReplicationFactor() > Limits.MAX_REPLICATION_FACTOR) {
+      return MetadataResult.refused(
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          "replication factor must be 1 to " + Limits.MAX_REPLICATION_FACTOR + ", not " + create.getReplicationFactor());
     }
     for (int i = 0; i < create.getPartitionsCount(); i++) {
       PartitionPlacement p = create.getPartitions(i);

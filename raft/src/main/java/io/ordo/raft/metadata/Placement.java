@@ -9,11 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Chooses the replicas of a new topic's partitions. Partition p's replicas are the nodes (sorted by
- * id) read round-robin from position start + p, so each node holds the same number of replicas
- * (within one) and is preferred leader (first replica) of the same number of partitions. The start
- * is the node that is preferred leader least often among existing topics, which keeps leaders
- * balanced across topics too.
+ * Chooses the replicas of a new topic's partitions. Partition p's preferred leader (first replica)
+ * is the node at position start + p of the nodes sorted by id, so every node leads the same number
+ * of partitions (within one); its followers are the nodes with the least load so far, counting the
+ * partitions each will lead (ties broken in ring order after the leader), so every node holds the
+ * same number of replicas (within one). The start is the node that is preferred leader least often among existing topics,
+ * which keeps leaders balanced across topics too.
  */
 public final class Placement {
   private Placement() {}
@@ -39,11 +40,29 @@ public final class Placement {
         start = i;
       }
     }
+    // Every node's final load: the partitions it will lead, plus the follower replicas given so far.
+    int[] replicaCount = new int[n];
+    for (int p = 0; p < partitions; p++) {
+      replicaCount[(start + p) % n]++;
+    }
     List<PartitionPlacement> out = new ArrayList<>(partitions);
     for (int p = 0; p < partitions; p++) {
+      int leader = (start + p) % n;
       PartitionPlacement.Builder placement = PartitionPlacement.newBuilder().setPartition(p);
-      for (int r = 0; r < replicationFactor; r++) {
-        placement.addReplicas(sortedNodeIds.get((start + p + r) % n));
+      placement.addReplicas(sortedNodeIds.get(leader));
+      boolean[] taken = new boolean[n];
+      taken[leader] = true;
+      for (int r = 1; r < replicationFactor; r++) {
+        int best = -1;
+        for (int step = 1; step < n; step++) {
+          int candidate = (leader + step) % n;
+          if (!taken[candidate] && (best < 0 || replicaCount[candidate] < replicaCount[best])) {
+            best = candidate;
+          }
+        }
+        taken[best] = true;
+        replicaCount[best]++;
+        placement.addReplicas(sortedNodeIds.get(best));
       }
       out.add(placement.build());
     }

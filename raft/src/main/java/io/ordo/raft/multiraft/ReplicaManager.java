@@ -37,6 +37,8 @@ public final class ReplicaManager implements AutoCloseable {
   private final DataStore store;
   private final ReplicaEnvironment env;
   private final Map<PartitionId, PartitionReplica> replicas = new ConcurrentHashMap<>();
+  /** The Raft address of each local partition's preferred leader (its first replica). */
+  private final Map<PartitionId, String> preferredLeaders = new ConcurrentHashMap<>();
   private final AtomicReference<MetadataView> latest = new AtomicReference<>();
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "ordo-replica-manager"));
@@ -77,7 +79,11 @@ public final class ReplicaManager implements AutoCloseable {
           for (int replicaNode : placement.getReplicasList()) {
             view.node(replicaNode).map(NodeInfo::getRaftAddress).ifPresent(peers::add);
           }
-          wanted.put(new PartitionId(topic.getTopicId(), placement.getPartition()), peers);
+          PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
+          wanted.put(id, peers);
+          if (!peers.isEmpty()) {
+            preferredLeaders.put(id, peers.get(0));
+          }
         }
       }
     }
@@ -106,9 +112,29 @@ public final class ReplicaManager implements AutoCloseable {
 
   private void destroy(PartitionId id) {
     replicas.remove(id);
+    preferredLeaders.remove(id);
     host.destroyGroup(id.groupId());
     store.partition(id.storageKey()).deleteAll();
     LOG.info("deleted the replica of partition {}", id);
+  }
+
+  /**
+   * Moves leadership of each partition this node leads but is not the preferred leader of to the
+   * preferred leader, when the leader hears from it. Placement spreads preferred leaders evenly,
+   * so this undoes the pile-up of leaders on the survivors after a node restarts.
+   */
+  public void balanceLeaders() {
+    String self = host.endpoint().toString();
+    replicas.forEach(
+        (id, replica) -> {
+          String preferred = preferredLeaders.get(id);
+          if (preferred != null
+              && !preferred.equals(self)
+              && replica.isLeader()
+              && replica.alivePeerRaftAddresses().contains(preferred)) {
+            replica.transferLeadership(PeerId.parsePeer(preferred));
+          }
+        });
   }
 
   /**

@@ -16,7 +16,6 @@ import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ErrorCode;
-import io.ordo.proto.v1.Record;
 import io.ordo.raft.group.RaftMember;
 import io.ordo.raft.storage.PartitionStore;
 import java.io.BufferedInputStream;
@@ -70,7 +69,7 @@ public final class PartitionReplica extends RaftMember {
     this.id = id;
     this.store = store;
     this.env = env;
-    this.machine = new PartitionStateMachine(store.readState());
+    this.machine = new PartitionStateMachine(store.readState(), store.readProducers());
     publish(machine.state());
   }
 
@@ -92,7 +91,7 @@ public final class PartitionReplica extends RaftMember {
    * Appends {@code records} (of {@code bytes} total size) if this replica leads; the callback says
    * where they landed once committed.
    */
-  public void append(List<Record> records, int bytes, AppendCallback callback) {
+  public void append(AppendRecords records, int bytes, AppendCallback callback) {
     if (!isLeader()) {
       callback.onFailed(notLeader());
       return;
@@ -137,7 +136,7 @@ public final class PartitionReplica extends RaftMember {
   private void propose(List<PendingAppend> group, long groupBytes) {
     PartitionCommand.Builder command = PartitionCommand.newBuilder().setTimestampMs(env.clock().getAsLong());
     for (PendingAppend p : group) {
-      command.addOps(PartitionOp.newBuilder().setAppend(AppendRecords.newBuilder().addAllRecords(p.records)));
+      command.addOps(PartitionOp.newBuilder().setAppend(p.records));
     }
     AppendClosure closure = new AppendClosure(group, groupBytes);
     Node n = node();
@@ -157,7 +156,7 @@ public final class PartitionReplica extends RaftMember {
         : new ReplicaError(ErrorCode.NOT_LEADER, "this node does not lead partition " + id, leader);
   }
 
-  private record PendingAppend(List<Record> records, int bytes, AppendCallback callback) {}
+  private record PendingAppend(AppendRecords records, int bytes, AppendCallback callback) {}
 
   /** Completes the appends packed into one Raft entry. */
   private final class AppendClosure implements Closure {
@@ -175,7 +174,17 @@ public final class PartitionReplica extends RaftMember {
       pendingBytes.addAndGet(-groupBytes);
       if (status.isOk() && applied != null) {
         for (int i = 0; i < group.size(); i++) {
-          group.get(i).callback.onAppended(applied.baseOffsets()[i], applied.timestampMs());
+          long baseOffset = applied.baseOffsets()[i];
+          if (baseOffset == PartitionStateMachine.SEQUENCE_REJECTED) {
+            group.get(i).callback.onFailed(
+                new ReplicaError(
+                    ErrorCode.OUT_OF_ORDER_SEQUENCE,
+                    "partition " + id + " already committed a later request from this producer; this one was "
+                        + "committed before, at offsets no longer on record",
+                    null));
+          } else {
+            group.get(i).callback.onAppended(baseOffset, applied.timestampMs());
+          }
         }
         return;
       }
@@ -332,7 +341,7 @@ public final class PartitionReplica extends RaftMember {
             id, meta.getLastIncludedIndex(), installed.getAppliedIndex());
         return false;
       }
-      machine.reset(installed);
+      machine.reset(installed, store.readProducers());
       publish(installed);
       LOG.info("partition {}: installed snapshot at index {}, offsets {}..{}",
           id, installed.getAppliedIndex(), installed.getStartOffset(), installed.getNextOffset());

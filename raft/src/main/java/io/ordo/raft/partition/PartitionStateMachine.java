@@ -1,10 +1,15 @@
 package io.ordo.raft.partition;
 
+import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.raft.storage.PartitionWrites;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The deterministic core of a partition replica. It reads only the command and its own state: no
@@ -13,15 +18,24 @@ import io.ordo.raft.storage.PartitionWrites;
  *
  * <p>Invariants, checked on every apply: the applied index only grows; offsets are contiguous from
  * the start offset; batch timestamps never go backwards.
+ *
+ * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
+ * append again (a retry) is not appended but answered with the original base offset; an append
+ * older than that is refused ({@link #SEQUENCE_REJECTED}). Sequences may skip ahead: a producer
+ * whose request failed for good moves on.
  */
 public final class PartitionStateMachine {
-  /** What applying one command did: the base offset of each op (-1 for ops that are not appends). */
+  /** The base offset reported for an idempotent append older than its producer's last one. */
+  public static final long SEQUENCE_REJECTED = -1;
+
+  /** What applying one command did: the base offset of each op, or {@link #SEQUENCE_REJECTED}. */
   public record Applied(long[] baseOffsets, long timestampMs) {}
 
   private PartitionState state;
+  private final Map<Long, ProducerState> producers = new HashMap<>();
 
-  public PartitionStateMachine(PartitionState initial) {
-    this.state = initial;
+  public PartitionStateMachine(PartitionState initial, List<ProducerState> initialProducers) {
+    reset(initial, initialProducers);
   }
 
   public PartitionState state() {
@@ -49,15 +63,34 @@ public final class PartitionStateMachine {
       PartitionOp op = command.getOps(i);
       switch (op.getOpCase()) {
         case APPEND:
+          AppendRecords append = op.getAppend();
+          int count = append.getRecordsCount();
+          if (append.getProducerId() != 0) {
+            ProducerState last = producers.get(append.getProducerId());
+            if (last != null && append.getFirstSequence() == last.getLastFirstSequence()) {
+              baseOffsets[i] = last.getLastBaseOffset();
+              break;
+            }
+            if (last != null && append.getFirstSequence() < last.getLastFirstSequence() + last.getLastRecordCount()) {
+              baseOffsets[i] = SEQUENCE_REJECTED;
+              break;
+            }
+            ProducerState updated =
+                ProducerState.newBuilder()
+                    .setProducerId(append.getProducerId())
+                    .setLastFirstSequence(append.getFirstSequence())
+                    .setLastRecordCount(count)
+                    .setLastBaseOffset(next)
+                    .setLastTimestampMs(timestamp)
+                    .build();
+            producers.put(updated.getProducerId(), updated);
+            writes.putProducer(updated);
+          }
           baseOffsets[i] = next;
-          int count = op.getAppend().getRecordsCount();
           if (count > 0) {
             writes.putBatch(
                 next,
-                StoredBatch.newBuilder()
-                    .setTimestampMs(timestamp)
-                    .addAllRecords(op.getAppend().getRecordsList())
-                    .build());
+                StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build());
             next += count;
           }
           break;
@@ -91,8 +124,10 @@ public final class PartitionStateMachine {
   }
 
   /** Replaces the state with one installed from a snapshot. */
-  public void reset(PartitionState installed) {
+  public void reset(PartitionState installed, List<ProducerState> installedProducers) {
     state = installed;
+    producers.clear();
+    installedProducers.forEach(p -> producers.put(p.getProducerId(), p));
   }
 
   /** A command this version cannot apply. */

@@ -15,8 +15,9 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
 
 /**
- * The node's RocksDB. Column families: {@code records} (batches, key = partition + base offset)
- * and {@code partition_state} (one {@code PartitionState} per partition, key = partition). Later
+ * The node's RocksDB. Column families: {@code records} (batches, key = partition + base offset),
+ * {@code partition_state} (one {@code PartitionState} per partition, key = partition) and
+ * {@code producers} (idempotent producers' last appends, key = partition + producer id). Later
  * kinds of partition data (consumer-group offsets, queue state) get column families of their own
  * and are written in the same atomic batches.
  */
@@ -32,6 +33,7 @@ public final class DataStore implements AutoCloseable {
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   final ColumnFamilyHandle records;
   final ColumnFamilyHandle partitionState;
+  final ColumnFamilyHandle producers;
 
   private DataStore(Path dir) throws RocksDBException, IOException {
     Files.createDirectories(dir);
@@ -43,10 +45,12 @@ public final class DataStore implements AutoCloseable {
         List.of(
             new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
             new ColumnFamilyDescriptor("records".getBytes(), cfOptions),
-            new ColumnFamilyDescriptor("partition_state".getBytes(), cfOptions));
+            new ColumnFamilyDescriptor("partition_state".getBytes(), cfOptions),
+            new ColumnFamilyDescriptor("producers".getBytes(), cfOptions));
     db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     records = handles.get(1);
     partitionState = handles.get(2);
+    producers = handles.get(3);
   }
 
   /** Opens (creating if needed) the store in {@code dir}. */

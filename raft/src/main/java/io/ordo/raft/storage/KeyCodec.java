@@ -23,6 +23,10 @@ final class KeyCodec {
     return key;
   }
 
+  static byte[] producerKey(long partitionKey, long producerId) {
+    return batchKey(partitionKey, producerId);
+  }
+
   /** The first key after every key of {@code partitionKey}: the exclusive end of its range. */
   static byte[] partitionEnd(long partitionKey) {
     return batchKey(partitionKey + 1, 0);

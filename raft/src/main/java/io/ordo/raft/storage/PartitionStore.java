@@ -2,7 +2,9 @@ package io.ordo.raft.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.SnapshotBatch;
+import io.ordo.proto.raft.v1.SnapshotItem;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
@@ -47,6 +49,21 @@ public final class PartitionStore {
     }
   }
 
+  /** Every idempotent producer the partition remembers. */
+  public List<ProducerState> readProducers() {
+    List<ProducerState> out = new ArrayList<>();
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
+        RocksIterator it = store.db().newIterator(store.producers, options.setIterateUpperBound(upper))) {
+      for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+        out.add(ProducerState.parseFrom(it.value()));
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt producer state in partition key " + partitionKey, e);
+    }
+    return out;
+  }
+
   /** Starts an atomic write. */
   public Writer newWriter() {
     return new Writer();
@@ -62,6 +79,16 @@ public final class PartitionStore {
         batch.put(store.records, KeyCodec.batchKey(partitionKey, baseOffset), stored.toByteArray());
       } catch (RocksDBException e) {
         throw new StorageException("cannot stage a batch", e);
+      }
+    }
+
+    @Override
+    public void putProducer(ProducerState producer) {
+      try {
+        batch.put(
+            store.producers, KeyCodec.producerKey(partitionKey, producer.getProducerId()), producer.toByteArray());
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a producer's state", e);
       }
     }
 
@@ -179,7 +206,7 @@ public final class PartitionStore {
   public final class Export implements AutoCloseable {
     private final Snapshot snapshot = store.db().getSnapshot();
 
-    /** Writes the state, then every batch in offset order, each length-delimited. */
+    /** Writes the state, then every batch in offset order, then every producer, each length-delimited. */
     public void writeTo(OutputStream out) throws IOException {
       try (ReadOptions options = new ReadOptions().setSnapshot(snapshot);
           Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
@@ -191,11 +218,18 @@ public final class PartitionStore {
         options.setIterateUpperBound(upper);
         try (RocksIterator it = store.db().newIterator(store.records, options)) {
           for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
-            SnapshotBatch.newBuilder()
-                .setBaseOffset(KeyCodec.baseOffsetOf(it.key()))
-                .setBatch(parseBatch(it.value()))
+            SnapshotItem.newBuilder()
+                .setBatch(
+                    SnapshotBatch.newBuilder()
+                        .setBaseOffset(KeyCodec.baseOffsetOf(it.key()))
+                        .setBatch(parseBatch(it.value())))
                 .build()
                 .writeDelimitedTo(out);
+          }
+        }
+        try (RocksIterator it = store.db().newIterator(store.producers, options)) {
+          for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+            SnapshotItem.newBuilder().setProducer(ProducerState.parseFrom(it.value())).build().writeDelimitedTo(out);
           }
         }
       } catch (RocksDBException e) {
@@ -215,15 +249,24 @@ public final class PartitionStore {
    * goes last, so an import cut short by a crash leaves no state and is simply done again.
    */
   public PartitionState importFrom(InputStream in) throws IOException {
-    deleteAll();
     PartitionState state = PartitionState.parseDelimitedFrom(in);
     if (state == null) {
       throw new IOException("snapshot file is empty");
     }
+    deleteAll();
     try (Writer writer = newWriter()) {
-      SnapshotBatch next;
-      while ((next = SnapshotBatch.parseDelimitedFrom(in)) != null) {
-        writer.putBatch(next.getBaseOffset(), next.getBatch());
+      SnapshotItem next;
+      while ((next = SnapshotItem.parseDelimitedFrom(in)) != null) {
+        switch (next.getItemCase()) {
+          case BATCH:
+            writer.putBatch(next.getBatch().getBaseOffset(), next.getBatch().getBatch());
+            break;
+          case PRODUCER:
+            writer.putProducer(next.getProducer());
+            break;
+          default:
+            throw new IOException("snapshot holds an item this version does not know");
+        }
         if (writer.stagedBytes() >= IMPORT_CHUNK_BYTES) {
           writer.commit();
         }
@@ -234,12 +277,14 @@ public final class PartitionStore {
     return state;
   }
 
-  /** Removes the partition's batches and state. */
+  /** Removes the partition's batches, producers and state. */
   public void deleteAll() {
     try (WriteBatch batch = new WriteBatch()) {
       batch.delete(store.partitionState, stateKey);
       batch.deleteRange(
           store.records, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
+      batch.deleteRange(
+          store.producers, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
       store.db().write(store.writeOptions(), batch);
     } catch (RocksDBException e) {
       throw new StorageException("cannot delete partition key " + partitionKey, e);

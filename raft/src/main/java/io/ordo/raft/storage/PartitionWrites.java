@@ -1,6 +1,7 @@
 package io.ordo.raft.storage;
 
 import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
 
 /**
@@ -11,4 +12,6 @@ public interface PartitionWrites {
   void putBatch(long baseOffset, StoredBatch batch);
 
   void putState(PartitionState state);
+
+  void putProducer(ProducerState producer);
 }

@@ -1,0 +1,15 @@
+# Sourced by the bin/ scripts: where Ordo's jars are, and building them on first use.
+ORDO_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ORDO_LIB="$ORDO_HOME/deploy/target/ordo/lib"
+ORDO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+ordo_build() {
+  echo "ordo: building (mvn -DskipTests install; the first build downloads dependencies)..." >&2
+  (cd "$ORDO_HOME" && mvn -B -q -DskipTests install >&2)
+}
+
+ordo_ensure_built() {
+  if ! ls "$ORDO_LIB"/ordo-node-*.jar >/dev/null 2>&1 || ! ls "$ORDO_LIB"/ordo-cli-*.jar >/dev/null 2>&1; then
+    ordo_build
+  fi
+}

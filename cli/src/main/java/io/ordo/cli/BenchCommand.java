@@ -1,0 +1,384 @@
+package io.ordo.cli;
+
+import io.ordo.client.Consumer;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.Producer;
+import io.ordo.client.ProducerConfig;
+import io.ordo.client.ProducerRecord;
+import io.ordo.client.RecordHandler;
+import io.ordo.client.UnknownTopicException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code ordo bench produce|consume}: throughput and latency of a running cluster. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure the cluster: how many records per second it takes and serves, and how long a"
+          + " record takes to be acknowledged.",
+      "A progress line goes to stderr every 5 seconds; the summary goes to stdout (a JSON"
+          + " object with --output json)."
+    },
+    subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class})
+final class BenchCommand {
+  private static final long PROGRESS_INTERVAL_SECONDS = 5;
+  private static final double MIB = 1024 * 1024;
+
+  private BenchCommand() {}
+
+  @Command(
+      name = "produce",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Send --records records of --record-size random bytes to --topic, as fast as the"
+            + " producer goes or at --rate records per second, and report throughput and the"
+            + " send-to-acknowledgement latency percentiles (p50, p99, p99.9, max).",
+        "With --partitions the topic is created first if it does not exist.",
+        "Exits 1 if any record was not acknowledged."
+      })
+  static final class Produce implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Option(names = "--topic", required = true, paramLabel = "T")
+    String topic;
+
+    @Option(names = "--records", required = true, paramLabel = "N")
+    long records;
+
+    @Option(names = "--record-size", required = true, paramLabel = "B", description = "Value bytes.")
+    int recordSize;
+
+    @Option(
+        names = "--partitions",
+        paramLabel = "P",
+        description = "Create the topic with P partitions if it does not exist.")
+    Integer partitions;
+
+    @Option(
+        names = "--replication-factor",
+        paramLabel = "R",
+        defaultValue = "3",
+        description = "Replication factor of a topic created here (default: ${DEFAULT-VALUE}).")
+    int replicationFactor;
+
+    @Option(
+        names = "--rate",
+        paramLabel = "R",
+        defaultValue = "0",
+        description = "Records per second; 0 for as fast as possible (default).")
+    long rate;
+
+    @Option(
+        names = "--batch-bytes",
+        paramLabel = "B",
+        defaultValue = "262144",
+        description = "Producer batch size (default: ${DEFAULT-VALUE}).")
+    int batchBytes;
+
+    @Option(
+        names = "--linger-ms",
+        paramLabel = "MS",
+        defaultValue = "5",
+        description = "Producer linger (default: ${DEFAULT-VALUE}).")
+    long lingerMs;
+
+    @Override
+    public Integer call() {
+      if (records <= 0 || recordSize < 0 || rate < 0) {
+        throw global.usageError("--records must be positive, --record-size and --rate not negative");
+      }
+      ProducerConfig config =
+          ProducerConfig.builder()
+              .batchBytes(batchBytes)
+              .linger(Duration.ofMillis(lingerMs))
+              .build();
+      byte[] value = new byte[recordSize];
+      new SplittableRandom().nextBytes(value);
+      Recorder latencyMicros = new Recorder(3);
+      Histogram total = new Histogram(3);
+      LongAdder acknowledged = new LongAdder();
+      LongAdder failed = new LongAdder();
+      AtomicReference<Throwable> firstError = new AtomicReference<>();
+      long start;
+      long end;
+      try (OrdoClient client = global.connect()) {
+        if (partitions != null) {
+          createIfMissing(client);
+        }
+        ScheduledExecutorService progress = progressReporter();
+        try (Producer producer = client.producer(config)) {
+          Histogram window = new Histogram(3);
+          long[] lastReport = {System.nanoTime(), 0};
+          progress.scheduleAtFixedRate(
+              () -> {
+                long now = System.nanoTime();
+                long acked = acknowledged.sum();
+                synchronized (total) {
+                  latencyMicros.getIntervalHistogramInto(window);
+                  total.add(window);
+                }
+                double seconds = (now - lastReport[0]) / 1e9;
+                long count = acked - lastReport[1];
+                global
+                    .err()
+                    .printf(
+                        "%d records acknowledged, %.1f records/s (%.2f MiB/s), %.1f ms avg"
+                            + " latency, %.1f ms max latency%n",
+                        count,
+                        count / seconds,
+                        count * (double) recordSize / MIB / seconds,
+                        window.getMean() / 1000.0,
+                        window.getMaxValue() / 1000.0);
+                lastReport[0] = now;
+                lastReport[1] = acked;
+              },
+              PROGRESS_INTERVAL_SECONDS,
+              PROGRESS_INTERVAL_SECONDS,
+              TimeUnit.SECONDS);
+          start = System.nanoTime();
+          double intervalNanos = rate == 0 ? 0 : 1e9 / rate;
+          for (long i = 0; i < records; i++) {
+            if (rate > 0) {
+              // Park, never spin: the cluster under test shares these cores.
+              long due = start + (long) (i * intervalNanos);
+              for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                LockSupport.parkNanos(wait);
+              }
+            }
+            long sentAt = System.nanoTime();
+            producer
+                .send(ProducerRecord.of(topic, value))
+                .whenComplete(
+                    (metadata, error) -> {
+                      if (error == null) {
+                        latencyMicros.recordValue((System.nanoTime() - sentAt) / 1000);
+                        acknowledged.increment();
+                      } else {
+                        failed.increment();
+                        firstError.compareAndSet(null, error);
+                      }
+                    });
+          }
+          producer.flush();
+          end = System.nanoTime();
+        } finally {
+          progress.shutdownNow();
+        }
+      }
+      synchronized (total) {
+        total.add(latencyMicros.getIntervalHistogram());
+      }
+      printProduceSummary(acknowledged.sum(), failed.sum(), (end - start) / 1e9, total);
+      if (failed.sum() > 0) {
+        Throwable error = firstError.get();
+        global
+            .err()
+            .println(
+                "ordo: " + failed.sum() + " of " + records + " records were not acknowledged;"
+                    + " first error: "
+                    + OrdoCli.describe(error.getCause() != null ? error.getCause() : error));
+        return 1;
+      }
+      return 0;
+    }
+
+    private void createIfMissing(OrdoClient client) {
+      try {
+        client.admin().describeTopic(topic);
+      } catch (UnknownTopicException e) {
+        client.admin().createTopic(topic, partitions, replicationFactor);
+      }
+    }
+
+    private void printProduceSummary(long acked, long failed, double seconds, Histogram micros) {
+      double recordsPerSecond = acked / seconds;
+      double mibPerSecond = acked * (double) recordSize / MIB / seconds;
+      PrintStream out = global.out();
+      if (global.json()) {
+        out.println(
+            new JsonWriter()
+                .beginObject()
+                .field("records", acked)
+                .field("failed", failed)
+                .field("recordSize", recordSize)
+                .field("seconds", seconds)
+                .field("recordsPerSecond", recordsPerSecond)
+                .field("mibPerSecond", mibPerSecond)
+                .name("latencyMs")
+                .beginObject()
+                .field("p50", micros.getValueAtPercentile(50) / 1000.0)
+                .field("p99", micros.getValueAtPercentile(99) / 1000.0)
+                .field("p99.9", micros.getValueAtPercentile(99.9) / 1000.0)
+                .field("max", micros.getMaxValue() / 1000.0)
+                .endObject()
+                .endObject());
+        return;
+      }
+      out.printf(
+          "%d records acknowledged (%d failed) in %.2f s: %.1f records/s, %.2f MiB/s%n",
+          acked, failed, seconds, recordsPerSecond, mibPerSecond);
+      out.printf(
+          "latency ms: p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f%n",
+          micros.getValueAtPercentile(50) / 1000.0,
+          micros.getValueAtPercentile(99) / 1000.0,
+          micros.getValueAtPercentile(99.9) / 1000.0,
+          micros.getMaxValue() / 1000.0);
+    }
+  }
+
+  @Command(
+      name = "consume",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Read --records records of --topic from the beginning of every partition and report"
+            + " records/s and MiB/s (keys and values).",
+        "Exits 1 if no record arrives for --timeout-ms before --records were read."
+      })
+  static final class Consume implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Option(names = "--topic", required = true, paramLabel = "T")
+    String topic;
+
+    @Option(names = "--records", required = true, paramLabel = "N")
+    long records;
+
+    @Option(
+        names = "--timeout-ms",
+        paramLabel = "MS",
+        defaultValue = "10000",
+        description = "Give up when no record arrived for this long (default: ${DEFAULT-VALUE}).")
+    long timeoutMs;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      if (records <= 0 || timeoutMs <= 0) {
+        throw global.usageError("--records and --timeout-ms must be positive");
+      }
+      LongAdder count = new LongAdder();
+      LongAdder bytes = new LongAdder();
+      CountDownLatch finished = new CountDownLatch(1);
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      AtomicLong lastRecordNanos = new AtomicLong(System.nanoTime());
+      RecordHandler handler =
+          new RecordHandler() {
+            @Override
+            public void onRecord(ConsumerRecord record) {
+              count.increment();
+              bytes.add(record.value().length + (record.key() == null ? 0 : record.key().length));
+              lastRecordNanos.set(System.nanoTime());
+              if (count.sum() >= records) {
+                finished.countDown();
+              }
+            }
+
+            @Override
+            public void onError(Throwable error) {
+              failure.compareAndSet(null, error);
+              finished.countDown();
+            }
+          };
+      long start;
+      long end;
+      try (OrdoClient client = global.connect();
+          Consumer consumer = client.consumer()) {
+        int partitions = client.admin().describeTopic(topic).partitions().size();
+        ScheduledExecutorService progress = progressReporter();
+        long[] last = {System.nanoTime(), 0, 0};
+        progress.scheduleAtFixedRate(
+            () -> {
+              long now = System.nanoTime();
+              long n = count.sum();
+              long b = bytes.sum();
+              double seconds = (now - last[0]) / 1e9;
+              global
+                  .err()
+                  .printf(
+                      "%d records read, %.1f records/s (%.2f MiB/s)%n",
+                      n - last[1], (n - last[1]) / seconds, (b - last[2]) / MIB / seconds);
+              last[0] = now;
+              last[1] = n;
+              last[2] = b;
+            },
+            PROGRESS_INTERVAL_SECONDS,
+            PROGRESS_INTERVAL_SECONDS,
+            TimeUnit.SECONDS);
+        try {
+          start = System.nanoTime();
+          lastRecordNanos.set(start);
+          for (int p = 0; p < partitions; p++) {
+            consumer.subscribe(topic, p, Consumer.EARLIEST, handler);
+          }
+          long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+          // Wakes at most every timeoutMs/10 to check for idleness, never spinning.
+          while (!finished.await(Math.max(1, timeoutMs / 10), TimeUnit.MILLISECONDS)) {
+            if (System.nanoTime() - lastRecordNanos.get() > timeoutNanos) {
+              break;
+            }
+          }
+          end = System.nanoTime();
+        } finally {
+          progress.shutdownNow();
+        }
+      }
+      if (failure.get() != null) {
+        throw failure.get() instanceof RuntimeException e
+            ? e
+            : new IllegalStateException(failure.get());
+      }
+      long read = count.sum();
+      double seconds = (end - start) / 1e9;
+      PrintStream out = global.out();
+      if (global.json()) {
+        out.println(
+            new JsonWriter()
+                .beginObject()
+                .field("records", read)
+                .field("bytes", bytes.sum())
+                .field("seconds", seconds)
+                .field("recordsPerSecond", read / seconds)
+                .field("mibPerSecond", bytes.sum() / MIB / seconds)
+                .endObject());
+      } else {
+        out.printf(
+            "%d records (%.2f MiB) read in %.2f s: %.1f records/s, %.2f MiB/s%n",
+            read, bytes.sum() / MIB, seconds, read / seconds, bytes.sum() / MIB / seconds);
+      }
+      if (read < records) {
+        global
+            .err()
+            .println(
+                "ordo: only " + read + " of " + records + " records read; none arrived for "
+                    + timeoutMs + " ms");
+        return 1;
+      }
+      return 0;
+    }
+  }
+
+  private static ScheduledExecutorService progressReporter() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread thread = new Thread(r, "ordo-bench-progress");
+          thread.setDaemon(true);
+          return thread;
+        });
+  }
+}

@@ -1,0 +1,188 @@
+package io.ordo.cli;
+
+import io.ordo.client.Consumer;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.RecordHandler;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ordo consume TOPIC}: records to stdout lines. */
+@Command(
+    name = "consume",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print the records of TOPIC, one value per line (UTF-8), as they are committed.",
+      "Reads every partition of the topic unless --partition is given; records of one"
+          + " partition are printed in offset order, partitions interleave. Starts at the end"
+          + " of each partition (only new records) unless --from-beginning or --offset is given.",
+      "With --print-offset and/or --print-key a line is offset<TAB>key<TAB>value, with only the"
+          + " enabled fields; a record without key prints an empty key. With --output json each"
+          + " line is a JSON object instead.",
+      "Runs until killed, unless --max-messages or --timeout-ms ends it (exit 0)."
+    })
+final class ConsumeCommand implements Callable<Integer> {
+  /** Records waiting to be printed; bounded so a slow stdout slows the streams down. */
+  private static final int QUEUE_CAPACITY = 4096;
+  /** How often a blocked subscription thread checks whether the command is over. */
+  private static final long OFFER_POLL_MS = 100;
+
+  @Mixin GlobalOptions global;
+
+  @Parameters(paramLabel = "TOPIC")
+  String topic;
+
+  @Option(names = "--partition", paramLabel = "P", description = "Read only partition P.")
+  Integer partition;
+
+  @ArgGroup(exclusive = true)
+  Start start;
+
+  static final class Start {
+    @Option(names = "--from-beginning", description = "Start at the first readable record.")
+    boolean fromBeginning;
+
+    @Option(
+        names = "--offset",
+        paramLabel = "N",
+        description = "Start at offset N (in every partition read).")
+    Long offset;
+  }
+
+  @Option(
+      names = "--max-messages",
+      paramLabel = "N",
+      description = "Stop after printing N records.")
+  Long maxMessages;
+
+  @Option(
+      names = "--timeout-ms",
+      paramLabel = "T",
+      description = "Stop when no record has arrived for T milliseconds.")
+  Long timeoutMs;
+
+  @Option(names = "--print-key", description = "Print each record's key before its value.")
+  boolean printKey;
+
+  @Option(names = "--print-offset", description = "Print each record's offset first.")
+  boolean printOffset;
+
+  /** An item of the queue: a record, or the error that ended a partition's stream. */
+  private record Item(ConsumerRecord record, Throwable error) {}
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (maxMessages != null && maxMessages <= 0) {
+      throw global.usageError("--max-messages must be positive");
+    }
+    if (timeoutMs != null && timeoutMs <= 0) {
+      throw global.usageError("--timeout-ms must be positive");
+    }
+    long startOffset =
+        start == null ? Consumer.LATEST : start.fromBeginning ? Consumer.EARLIEST : start.offset;
+    if (startOffset < 0 && start != null && !start.fromBeginning) {
+      throw global.usageError("--offset must not be negative");
+    }
+    BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    AtomicBoolean over = new AtomicBoolean();
+    PrintStream out = global.out();
+    try (OrdoClient client = global.connect();
+        Consumer consumer = client.consumer()) {
+      List<Integer> partitions = new ArrayList<>();
+      if (partition != null) {
+        partitions.add(partition);
+      } else {
+        int count = client.admin().describeTopic(topic).partitions().size();
+        for (int p = 0; p < count; p++) {
+          partitions.add(p);
+        }
+      }
+      for (int p : partitions) {
+        consumer.subscribe(topic, p, startOffset, handler(queue, over));
+      }
+      try {
+        print(queue, out);
+      } finally {
+        // Lets handlers blocked on a full queue return before the consumer closes the streams.
+        over.set(true);
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  private void print(BlockingQueue<Item> queue, PrintStream out) throws InterruptedException {
+    long printed = 0;
+    while (maxMessages == null || printed < maxMessages) {
+      Item item = timeoutMs == null ? queue.take() : queue.poll(timeoutMs, TimeUnit.MILLISECONDS);
+      if (item == null) {
+        return;
+      }
+      if (item.error() != null) {
+        throw item.error() instanceof RuntimeException e
+            ? e
+            : new IllegalStateException(item.error());
+      }
+      out.println(format(item.record()));
+      printed++;
+    }
+  }
+
+  private static RecordHandler handler(BlockingQueue<Item> queue, AtomicBoolean over) {
+    return new RecordHandler() {
+      @Override
+      public void onRecord(ConsumerRecord record) {
+        offer(new Item(record, null));
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        offer(new Item(null, error));
+      }
+
+      private void offer(Item item) {
+        try {
+          while (!over.get() && !queue.offer(item, OFFER_POLL_MS, TimeUnit.MILLISECONDS)) {
+            // Full: stdout is slower than the streams; keep waiting unless the command is over.
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+  }
+
+  /** The line printed for a record. */
+  String format(ConsumerRecord record) {
+    if (global.json()) {
+      return new JsonWriter()
+          .beginObject()
+          .field("partition", record.partition())
+          .field("offset", record.offset())
+          .field("timestampMs", record.timestampMs())
+          .field("key", record.keyAsString())
+          .field("value", record.valueAsString())
+          .endObject()
+          .toString();
+    }
+    StringBuilder line = new StringBuilder();
+    if (printOffset) {
+      line.append(record.offset()).append('\t');
+    }
+    if (printKey) {
+      line.append(record.key() == null ? "" : record.keyAsString()).append('\t');
+    }
+    return line.append(record.valueAsString()).toString();
+  }
+}

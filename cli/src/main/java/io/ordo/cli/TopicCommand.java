@@ -1,0 +1,199 @@
+package io.ordo.cli;
+
+import io.ordo.client.OrdoClient;
+import io.ordo.client.PartitionInfo;
+import io.ordo.client.TopicInfo;
+import io.ordo.client.TopicSummary;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ordo topic create|list|describe|delete}. */
+@Command(
+    name = "topic",
+    mixinStandardHelpOptions = true,
+    description = "Create, list, describe and delete topics.",
+    subcommands = {
+      TopicCommand.Create.class,
+      TopicCommand.ListTopics.class,
+      TopicCommand.Describe.class,
+      TopicCommand.Delete.class
+    })
+final class TopicCommand {
+  private TopicCommand() {}
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Create topic NAME with the given number of partitions, each replicated on"
+            + " --replication-factor nodes, and print its description.",
+        "Fails if the topic exists, or the cluster has fewer live nodes than the replication"
+            + " factor."
+      })
+  static final class Create implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "NAME", description = "Letters, digits, '.', '_' and '-'.")
+    String name;
+
+    @Option(
+        names = "--partitions",
+        paramLabel = "N",
+        defaultValue = "1",
+        description = "Number of partitions (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(
+        names = "--replication-factor",
+        paramLabel = "R",
+        defaultValue = "3",
+        description = "Replicas of each partition (default: ${DEFAULT-VALUE}).")
+    int replicationFactor;
+
+    @Override
+    public Integer call() {
+      try (OrdoClient client = global.connect()) {
+        TopicInfo topic = client.admin().createTopic(name, partitions, replicationFactor);
+        printTopic(topic, global);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List every topic with its partition count and replication factor.")
+  static final class ListTopics implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Override
+    public Integer call() {
+      List<TopicSummary> topics;
+      try (OrdoClient client = global.connect()) {
+        topics = client.admin().listTopics();
+      }
+      PrintStream out = global.out();
+      if (global.json()) {
+        JsonWriter json = new JsonWriter().beginObject().name("topics").beginArray();
+        for (TopicSummary topic : topics) {
+          json.beginObject()
+              .field("name", topic.name())
+              .field("partitions", topic.partitions())
+              .field("replicationFactor", topic.replicationFactor())
+              .endObject();
+        }
+        out.println(json.endArray().endObject());
+      } else {
+        Table table = new Table("NAME", "PARTITIONS", "REPLICATION-FACTOR");
+        topics.forEach(t -> table.row(t.name(), t.partitions(), t.replicationFactor()));
+        table.print(out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "describe",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Describe topic NAME: per partition its leader, replicas, in-sync replicas and"
+            + " readable offset range [start, end).",
+        "A leader of 'none' means an election is under way or no quorum is alive."
+      })
+  static final class Describe implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() {
+      try (OrdoClient client = global.connect()) {
+        printTopic(client.admin().describeTopic(name), global);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description = "Delete topic NAME and all its records. This cannot be undone.")
+  static final class Delete implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() {
+      try (OrdoClient client = global.connect()) {
+        client.admin().deleteTopic(name);
+      }
+      if (global.json()) {
+        global.out().println(new JsonWriter().beginObject().field("deleted", name).endObject());
+      } else {
+        global.out().println("deleted topic " + name);
+      }
+      return 0;
+    }
+  }
+
+  /** Prints a topic's description as a table or as JSON. */
+  static void printTopic(TopicInfo topic, GlobalOptions global) {
+    PrintStream out = global.out();
+    if (global.json()) {
+      out.println(topicJson(topic));
+      return;
+    }
+    out.println(
+        "topic " + topic.name() + "  id " + topic.topicId() + "  replication-factor "
+            + topic.replicationFactor() + "  partitions " + topic.partitions().size());
+    Table table = new Table("PARTITION", "LEADER", "REPLICAS", "IN-SYNC", "START", "END");
+    for (PartitionInfo p : topic.partitions()) {
+      table.row(
+          p.partition(),
+          p.leader() == 0 ? "none" : p.leader(),
+          ids(p.replicas()),
+          ids(p.inSyncReplicas()),
+          p.startOffset(),
+          p.endOffset());
+    }
+    table.print(out);
+  }
+
+  /** The JSON form of a topic's description; node ids are numbers. */
+  static String topicJson(TopicInfo topic) {
+    JsonWriter json =
+        new JsonWriter()
+            .beginObject()
+            .field("name", topic.name())
+            .field("topicId", topic.topicId())
+            .field("replicationFactor", topic.replicationFactor())
+            .name("partitions")
+            .beginArray();
+    for (PartitionInfo p : topic.partitions()) {
+      json.beginObject().field("partition", p.partition()).field("leader", p.leader());
+      json.name("replicas").beginArray();
+      p.replicas().forEach(json::value);
+      json.endArray().name("inSyncReplicas").beginArray();
+      p.inSyncReplicas().forEach(json::value);
+      json.endArray()
+          .field("startOffset", p.startOffset())
+          .field("endOffset", p.endOffset())
+          .endObject();
+    }
+    return json.endArray().endObject().toString();
+  }
+
+  private static String ids(List<Integer> ids) {
+    return ids.isEmpty() ? "-" : ids.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+}

@@ -1,0 +1,11 @@
+package io.ordo.client;
+
+/**
+ * A node of the cluster.
+ *
+ * @param nodeId the node's id, positive
+ * @param clientAddress where clients reach it, host:port
+ * @param raftAddress where its peers reach it for replication, host:port
+ * @param alive whether the node that answered heard from it just now
+ */
+public record NodeInfo(int nodeId, String clientAddress, String raftAddress, boolean alive) {}

@@ -1,0 +1,182 @@
+package io.ordo.client;
+
+import io.ordo.client.internal.BatchingProducer;
+import io.ordo.client.internal.ChannelPool;
+import io.ordo.client.internal.GrpcAdmin;
+import io.ordo.client.internal.GrpcConsumer;
+import io.ordo.client.internal.MetadataCache;
+import io.ordo.client.internal.RetryPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The entry point: a connection to one Ordo cluster. It owns one gRPC channel per node address
+ * and a cache of which node leads each partition, shared by every producer, consumer and admin
+ * it hands out. Build with {@link #builder()}; close it when done, which closes the producers
+ * (flushing them) and consumers it created. Thread-safe.
+ *
+ * <pre>{@code
+ * try (OrdoClient client = OrdoClient.builder().bootstrap("node1:9101,node2:9101").build();
+ *     Producer producer = client.producer()) {
+ *   producer.send(ProducerRecord.of("orders", "order-17", "{...}")).join();
+ * }
+ * }</pre>
+ */
+public final class OrdoClient implements AutoCloseable {
+  private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration BACKOFF_MIN = Duration.ofMillis(50);
+  private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
+
+  private final ChannelPool channels = new ChannelPool();
+  private final MetadataCache metadata;
+  private final long requestTimeoutNanos;
+  private final RetryPolicy retry;
+  private final ScheduledExecutorService scheduler;
+  private final Admin admin;
+  private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+
+  private OrdoClient(Builder builder) {
+    this.requestTimeoutNanos = builder.requestTimeout.toNanos();
+    this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos);
+    this.retry =
+        new RetryPolicy(BACKOFF_MIN, BACKOFF_MAX, builder.requestTimeout);
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "ordo-client-scheduler");
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.admin = new GrpcAdmin(channels, metadata, retry);
+  }
+
+  /** A builder; {@link Builder#bootstrap} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A new producer with the default {@link ProducerConfig}. */
+  public Producer producer() {
+    return producer(ProducerConfig.defaults());
+  }
+
+  /** A new producer with {@code config}. Each producer has its own sender thread and buffer. */
+  public Producer producer(ProducerConfig config) {
+    Objects.requireNonNull(config, "config");
+    BatchingProducer producer =
+        new BatchingProducer(config, channels, metadata, requestTimeoutNanos, open::remove);
+    open.add(producer);
+    return producer;
+  }
+
+  /**
+   * A new consumer. Its fetches, and the retries of each, are bounded by the request timeout (plus
+   * the fetch's wait).
+   */
+  public Consumer consumer() {
+    GrpcConsumer consumer =
+        new GrpcConsumer(channels, metadata, retry, scheduler, requestTimeoutNanos, open::remove);
+    open.add(consumer);
+    return consumer;
+  }
+
+  /** The admin interface; calls are retried across nodes within the request timeout. */
+  public Admin admin() {
+    return admin;
+  }
+
+  /** Closes the producers (flushing them) and consumers this client created, then its channels. */
+  @Override
+  public void close() {
+    List<AutoCloseable> toClose = new ArrayList<>(open);
+    RuntimeException failure = null;
+    for (AutoCloseable closeable : toClose) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = new IllegalStateException("closing the client failed", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    scheduler.shutdownNow();
+    channels.close();
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Builds an {@link OrdoClient}. */
+  public static final class Builder {
+    private List<String> bootstrap;
+    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+
+    private Builder() {}
+
+    /**
+     * The addresses to start from, {@code host:port} separated by commas. Any live node will do;
+     * the client learns the others from the cluster.
+     */
+    public Builder bootstrap(String addresses) {
+      List<String> parsed = new ArrayList<>();
+      for (String address : Objects.requireNonNull(addresses, "addresses").split(",")) {
+        String trimmed = address.trim();
+        if (trimmed.isEmpty()) {
+          continue;
+        }
+        int colon = trimmed.lastIndexOf(':');
+        if (colon <= 0 || colon == trimmed.length() - 1 || !isPort(trimmed.substring(colon + 1))) {
+          throw new IllegalArgumentException(
+              "bootstrap address '" + trimmed + "' is not host:port");
+        }
+        parsed.add(trimmed);
+      }
+      if (parsed.isEmpty()) {
+        throw new IllegalArgumentException("no bootstrap address in '" + addresses + "'");
+      }
+      this.bootstrap = List.copyOf(parsed);
+      return this;
+    }
+
+    /**
+     * The deadline of one request, and the time within which admin calls, fetches and metadata
+     * lookups retry before they give up (default 30 s).
+     */
+    public Builder requestTimeout(Duration timeout) {
+      if (Objects.requireNonNull(timeout, "timeout").isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive: " + timeout);
+      }
+      this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * The client. No connection is made until the first call.
+     *
+     * @throws IllegalStateException if no bootstrap address was given
+     */
+    public OrdoClient build() {
+      if (bootstrap == null) {
+        throw new IllegalStateException("bootstrap addresses are required");
+      }
+      return new OrdoClient(this);
+    }
+
+    private static boolean isPort(String text) {
+      try {
+        int port = Integer.parseInt(text);
+        return port > 0 && port < 65536;
+      } catch (NumberFormatException e) {
+        return false;
+      }
+    }
+  }
+}

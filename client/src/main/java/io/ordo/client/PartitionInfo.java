@@ -1,0 +1,21 @@
+package io.ordo.client;
+
+import java.util.List;
+
+/**
+ * One partition of a topic.
+ *
+ * @param partition the partition number
+ * @param leader the node id of the leader, 0 while none is known
+ * @param replicas the node ids of the replicas, the preferred leader first
+ * @param inSyncReplicas the replicas the leader heard from recently, the leader included
+ * @param startOffset the first readable offset
+ * @param endOffset the offset the next record will get
+ */
+public record PartitionInfo(
+    int partition,
+    int leader,
+    List<Integer> replicas,
+    List<Integer> inSyncReplicas,
+    long startOffset,
+    long endOffset) {}

@@ -1,0 +1,203 @@
+package io.ordo.client;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The limits and timings of a {@link Producer}. Every limit has a default that suits a small
+ * cluster; build with {@link #builder()}. Immutable.
+ */
+public final class ProducerConfig {
+  private final int batchBytes;
+  private final Duration linger;
+  private final long maxBufferedBytes;
+  private final Duration maxBlock;
+  private final int maxRecordBytes;
+  private final Duration retryBackoffMin;
+  private final Duration retryBackoffMax;
+  private final Duration deliveryTimeout;
+  private final boolean idempotent;
+
+  private ProducerConfig(Builder b) {
+    this.batchBytes = b.batchBytes;
+    this.linger = b.linger;
+    this.maxBufferedBytes = b.maxBufferedBytes;
+    this.maxBlock = b.maxBlock;
+    this.maxRecordBytes = b.maxRecordBytes;
+    this.retryBackoffMin = b.retryBackoffMin;
+    this.retryBackoffMax = b.retryBackoffMax;
+    this.deliveryTimeout = b.deliveryTimeout;
+    this.idempotent = b.idempotent;
+  }
+
+  /** A builder holding the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The default configuration. */
+  public static ProducerConfig defaults() {
+    return builder().build();
+  }
+
+  /** A batch is sent as soon as it holds this many bytes of records (default 256 KiB). */
+  public int batchBytes() {
+    return batchBytes;
+  }
+
+  /** How long a batch that is not full waits for more records before it is sent (default 5 ms). */
+  public Duration linger() {
+    return linger;
+  }
+
+  /** Most bytes of records queued or in flight; {@code send} blocks beyond it (default 64 MiB). */
+  public long maxBufferedBytes() {
+    return maxBufferedBytes;
+  }
+
+  /** Longest {@code send} blocks for buffer space or topic metadata (default 60 s). */
+  public Duration maxBlock() {
+    return maxBlock;
+  }
+
+  /** Largest record, key, value and headers encoded, the producer accepts (default 1 MiB). */
+  public int maxRecordBytes() {
+    return maxRecordBytes;
+  }
+
+  /** The first retry back-off (default 50 ms); it doubles per attempt, with jitter. */
+  public Duration retryBackoffMin() {
+    return retryBackoffMin;
+  }
+
+  /** The longest retry back-off (default 1 s). */
+  public Duration retryBackoffMax() {
+    return retryBackoffMax;
+  }
+
+  /**
+   * How long after {@code send} a record may still be retried; then its future fails with the
+   * last error (default 120 s).
+   */
+  public Duration deliveryTimeout() {
+    return deliveryTimeout;
+  }
+
+  /**
+   * Whether retries are deduplicated (default true): the producer picks a random id and numbers
+   * its records per partition, and a partition appends a retried request only once. Without it,
+   * a retry after a lost answer can store a batch twice.
+   */
+  public boolean idempotent() {
+    return idempotent;
+  }
+
+  /** Builds a {@link ProducerConfig}; every setter checks its argument. */
+  public static final class Builder {
+    private int batchBytes = 256 * 1024;
+    private Duration linger = Duration.ofMillis(5);
+    private long maxBufferedBytes = 64L * 1024 * 1024;
+    private Duration maxBlock = Duration.ofSeconds(60);
+    private int maxRecordBytes = 1024 * 1024;
+    private Duration retryBackoffMin = Duration.ofMillis(50);
+    private Duration retryBackoffMax = Duration.ofSeconds(1);
+    private Duration deliveryTimeout = Duration.ofSeconds(120);
+    private boolean idempotent = true;
+
+    private Builder() {}
+
+    /** See {@link ProducerConfig#batchBytes()}; positive. */
+    public Builder batchBytes(int bytes) {
+      this.batchBytes = positive(bytes, "batchBytes");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#linger()}; zero sends each batch as soon as possible. */
+    public Builder linger(Duration linger) {
+      this.linger = notNegative(linger, "linger");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#maxBufferedBytes()}; positive, at most {@code Integer.MAX_VALUE}. */
+    public Builder maxBufferedBytes(long bytes) {
+      if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("maxBufferedBytes must be in 1.." + Integer.MAX_VALUE);
+      }
+      this.maxBufferedBytes = bytes;
+      return this;
+    }
+
+    /** See {@link ProducerConfig#maxBlock()}. */
+    public Builder maxBlock(Duration maxBlock) {
+      this.maxBlock = notNegative(maxBlock, "maxBlock");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#maxRecordBytes()}; positive. */
+    public Builder maxRecordBytes(int bytes) {
+      this.maxRecordBytes = positive(bytes, "maxRecordBytes");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#retryBackoffMin()}; positive. */
+    public Builder retryBackoffMin(Duration backoff) {
+      this.retryBackoffMin = positive(backoff, "retryBackoffMin");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#retryBackoffMax()}; positive. */
+    public Builder retryBackoffMax(Duration backoff) {
+      this.retryBackoffMax = positive(backoff, "retryBackoffMax");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#deliveryTimeout()}; positive. */
+    public Builder deliveryTimeout(Duration timeout) {
+      this.deliveryTimeout = positive(timeout, "deliveryTimeout");
+      return this;
+    }
+
+    /** See {@link ProducerConfig#idempotent()}. */
+    public Builder idempotent(boolean idempotent) {
+      this.idempotent = idempotent;
+      return this;
+    }
+
+    /**
+     * The configuration.
+     *
+     * @throws IllegalArgumentException if the minimum back-off exceeds the maximum, or one record
+     *     could not fit in the buffer
+     */
+    public ProducerConfig build() {
+      if (retryBackoffMin.compareTo(retryBackoffMax) > 0) {
+        throw new IllegalArgumentException("retryBackoffMin exceeds retryBackoffMax");
+      }
+      if (maxRecordBytes > maxBufferedBytes) {
+        throw new IllegalArgumentException("maxRecordBytes exceeds maxBufferedBytes");
+      }
+      return new ProducerConfig(this);
+    }
+
+    private static int positive(int value, String name) {
+      if (value <= 0) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+
+    private static Duration positive(Duration value, String name) {
+      if (Objects.requireNonNull(value, name).isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+
+    private static Duration notNegative(Duration value, String name) {
+      if (Objects.requireNonNull(value, name).isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative: " + value);
+      }
+      return value;
+    }
+  }
+}

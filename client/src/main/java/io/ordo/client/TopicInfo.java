@@ -1,0 +1,14 @@
+package io.ordo.client;
+
+import java.util.List;
+
+/**
+ * A topic and the state of each of its partitions.
+ *
+ * @param name the topic's name
+ * @param topicId the id the cluster gave the topic; a topic deleted and created again gets a new one
+ * @param replicationFactor the number of replicas of each partition
+ * @param partitions the partitions, by partition number
+ */
+public record TopicInfo(
+    String name, long topicId, int replicationFactor, List<PartitionInfo> partitions) {}

@@ -1,0 +1,477 @@
+package io.ordo.client.internal;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import io.grpc.Status;
+import io.ordo.client.Header;
+import io.ordo.client.NotLeaderException;
+import io.ordo.client.OrdoException;
+import io.ordo.client.Producer;
+import io.ordo.client.ProducerConfig;
+import io.ordo.client.ProducerRecord;
+import io.ordo.client.RecordMetadata;
+import io.ordo.client.UnknownTopicException;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.PartitionAppend;
+import io.ordo.proto.v1.ProduceRequest;
+import io.ordo.proto.v1.ProduceResponse;
+import io.ordo.proto.v1.ProducerServiceGrpc;
+import io.ordo.proto.v1.Record;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * The {@link Producer}: callers append records to per-partition batches; one sender thread sends
+ * each partition's head batch to the partition's leader, one request per partition at a time,
+ * and handles the answers. gRPC callbacks only hand results to the sender thread, so they never
+ * block and all retry state has a single writer.
+ *
+ * <p>Limits: unacknowledged record bytes are bounded by {@code maxBufferedBytes} (a fair
+ * semaphore, so a large record is not starved by small ones); each record by {@code
+ * maxRecordBytes}; each request by {@code requestTimeout}; each batch's retries by {@code
+ * deliveryTimeout}.
+ */
+public final class BatchingProducer implements Producer {
+  /** Field number of {@code ProduceRequest.records}, for a record's encoded size in a request. */
+  private static final int RECORDS_FIELD = ProduceRequest.RECORDS_FIELD_NUMBER;
+
+  private final ProducerConfig config;
+  private final ChannelPool channels;
+  private final MetadataCache metadata;
+  private final long requestTimeoutNanos;
+  private final Consumer<AutoCloseable> onClosed;
+  private final RetryPolicy retry;
+  /** Random and non-zero when idempotent; 0 otherwise. */
+  private final long producerId;
+  private final long lingerNanos;
+  private final long deliveryTimeoutNanos;
+  private final PartitionChooser chooser = new PartitionChooser();
+  private final Semaphore buffer;
+  private final ConcurrentHashMap<String, PartitionQueue[]> queues = new ConcurrentHashMap<>();
+  /** Work handed to the sender thread by gRPC callbacks. */
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  /** Calls to send() in progress; the sender outlives close() until they have appended. */
+  private final AtomicInteger sendsInProgress = new AtomicInteger();
+  private final AtomicInteger flushesInProgress = new AtomicInteger();
+  private final Thread sender;
+  private volatile boolean closing;
+
+  /**
+   * A producer sending through {@code channels} to the leaders {@code metadata} knows; {@code
+   * onClosed} is given it once it has closed.
+   */
+  public BatchingProducer(
+      ProducerConfig config,
+      ChannelPool channels,
+      MetadataCache metadata,
+      long requestTimeoutNanos,
+      Consumer<AutoCloseable> onClosed) {
+    this.config = config;
+    this.channels = channels;
+    this.metadata = metadata;
+    this.requestTimeoutNanos = requestTimeoutNanos;
+    this.onClosed = onClosed;
+    this.retry =
+        new RetryPolicy(
+            config.retryBackoffMin(),
+            config.retryBackoffMax(),
+            config.deliveryTimeout());
+    this.producerId = config.idempotent() ? newProducerId() : 0;
+    this.lingerNanos = config.linger().toNanos();
+    this.deliveryTimeoutNanos = config.deliveryTimeout().toNanos();
+    this.buffer = new Semaphore((int) config.maxBufferedBytes(), true);
+    this.sender = new Thread(this::runSender, "ordo-producer-sender");
+    sender.setDaemon(true);
+    sender.start();
+  }
+
+  private static long newProducerId() {
+    long id;
+    do {
+      id = new SecureRandom().nextLong();
+    } while (id == 0);
+    return id;
+  }
+
+  @Override
+  public CompletableFuture<RecordMetadata> send(ProducerRecord record) {
+    sendsInProgress.incrementAndGet();
+    try {
+      if (closing) {
+        throw new IllegalStateException("producer is closed");
+      }
+      return append(record);
+    } finally {
+      sendsInProgress.decrementAndGet();
+    }
+  }
+
+  private CompletableFuture<RecordMetadata> append(ProducerRecord record) {
+    long start = System.nanoTime();
+    Record proto = toProto(record);
+    int size = CodedOutputStream.computeMessageSize(RECORDS_FIELD, proto);
+    if (size > config.maxRecordBytes()) {
+      return CompletableFuture.failedFuture(
+          new OrdoException(
+              ErrorCode.RECORD_TOO_LARGE,
+              Status.Code.INVALID_ARGUMENT,
+              "record of " + size + " bytes (key, value and headers encoded) exceeds the"
+                  + " producer's maxRecordBytes of " + config.maxRecordBytes(),
+              null));
+    }
+    long maxBlockNanos = config.maxBlock().toNanos();
+    MetadataCache.TopicMetadata topic = metadata.cached(record.topic());
+    if (topic == null) {
+      try {
+        topic = lookUpTopic(record.topic(), start + maxBlockNanos);
+      } catch (OrdoException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    int partitionCount = topic.partitionCount();
+    boolean chosen = record.partition() == null;
+    int partition =
+        chosen
+            ? chooser.partition(record.topic(), record.key(), partitionCount)
+            : record.partition();
+    if (partition >= partitionCount) {
+      return CompletableFuture.failedFuture(
+          new UnknownTopicException(
+              ErrorCode.UNKNOWN_PARTITION,
+              "topic '" + record.topic() + "' has " + partitionCount + " partitions, not "
+                  + partition,
+              null));
+    }
+    if (!acquireBuffer(size, maxBlockNanos - (System.nanoTime() - start))) {
+      return CompletableFuture.failedFuture(
+          new OrdoException(
+              ErrorCode.ERROR_CODE_UNSPECIFIED,
+              Status.Code.RESOURCE_EXHAUSTED,
+              "producer buffer (maxBufferedBytes " + config.maxBufferedBytes()
+                  + ") stayed full for maxBlock " + config.maxBlock(),
+              null));
+    }
+    CompletableFuture<RecordMetadata> future = new CompletableFuture<>();
+    PartitionQueue queue = queue(record.topic(), partition, partitionCount);
+    int appended =
+        queue.append(proto, size, future, System.nanoTime(), config.batchBytes());
+    if (chosen
+        && (record.key() == null || record.key().length == 0)
+        && (appended & PartitionQueue.BATCH_FULL) != 0) {
+      chooser.onBatchFull(record.topic(), partition, partitionCount);
+    }
+    if (appended != 0) {
+      // Once per batch, not per record: a new batch starts a linger timer, a full one is ready.
+      LockSupport.unpark(sender);
+    }
+    return future;
+  }
+
+  private boolean acquireBuffer(int bytes, long timeoutNanos) {
+    try {
+      return buffer.tryAcquire(bytes, Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private PartitionQueue queue(String topic, int partition, int partitionCount) {
+    PartitionQueue[] partitions = queues.get(topic);
+    if (partitions == null || partitions.length < partitionCount) {
+      // First record of the topic, or the topic was re-created with more partitions.
+      partitions = queues.compute(topic, (t, old) -> grow(t, old, partitionCount));
+    }
+    return partitions[partition];
+  }
+
+  private static PartitionQueue[] grow(String topic, PartitionQueue[] old, int partitionCount) {
+    int kept = old == null ? 0 : old.length;
+    if (kept >= partitionCount) {
+      return old;
+    }
+    PartitionQueue[] grown = new PartitionQueue[partitionCount];
+    for (int p = 0; p < partitionCount; p++) {
+      grown[p] = p < kept ? old[p] : new PartitionQueue(topic, p);
+    }
+    return grown;
+  }
+
+  private static Record toProto(ProducerRecord record) {
+    Record.Builder builder = Record.newBuilder().setValue(ByteString.copyFrom(record.value()));
+    if (record.key() != null) {
+      builder.setKey(ByteString.copyFrom(record.key()));
+    }
+    for (Header header : record.headers()) {
+      builder
+          .addHeadersBuilder()
+          .setKey(header.key())
+          .setValue(ByteString.copyFrom(header.value()));
+    }
+    return builder.build();
+  }
+
+  @Override
+  public void flush() {
+    if (Thread.currentThread() == sender) {
+      throw new IllegalStateException("flush() from a send callback would wait for itself");
+    }
+    flushesInProgress.incrementAndGet();
+    try {
+      LockSupport.unpark(sender);
+      List<CompletableFuture<Void>> pending = new ArrayList<>();
+      for (PartitionQueue[] partitions : queues.values()) {
+        for (PartitionQueue queue : partitions) {
+          queue.collectPending(pending);
+        }
+      }
+      CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).join();
+    } finally {
+      flushesInProgress.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (Thread.currentThread() == sender) {
+      throw new IllegalStateException("close() from a send callback would wait for itself");
+    }
+    closing = true;
+    LockSupport.unpark(sender);
+    boolean interrupted = false;
+    while (sender.isAlive()) {
+      try {
+        sender.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    onClosed.accept(this);
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- sender thread ----
+
+  private void runSender() {
+    while (true) {
+      for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
+        task.run();
+      }
+      long now = System.nanoTime();
+      boolean urgent = closing || flushesInProgress.get() > 0;
+      long wakeAt = Long.MAX_VALUE;
+      boolean empty = true;
+      for (PartitionQueue[] partitions : queues.values()) {
+        for (PartitionQueue queue : partitions) {
+          wakeAt = Math.min(wakeAt, service(queue, now, urgent));
+          empty &= queue.isEmpty();
+        }
+      }
+      if (closing && empty && sendsInProgress.get() == 0 && tasks.isEmpty()) {
+        return;
+      }
+      if (wakeAt == Long.MAX_VALUE) {
+        LockSupport.park(this);
+      } else if (wakeAt > now) {
+        LockSupport.parkNanos(this, wakeAt - now);
+      }
+    }
+  }
+
+  /** Sends the queue's head batch if it is due; returns when to look at the queue again. */
+  private long service(PartitionQueue queue, long now, boolean urgent) {
+    if (queue.inFlight || queue.awaitingMetadata) {
+      return Long.MAX_VALUE;
+    }
+    for (ProducerBatch expired = queue.pollExpired(now, deliveryTimeoutNanos);
+        expired != null;
+        expired = queue.pollExpired(now, deliveryTimeoutNanos)) {
+      finish(expired, deliveryTimeout(expired));
+    }
+    if (now < queue.retryAtNanos) {
+      return queue.retryAtNanos;
+    }
+    ProducerBatch batch = queue.nextToSend(now, lingerNanos, urgent);
+    if (batch == null) {
+      return queue.lingerDeadline(lingerNanos);
+    }
+    MetadataCache.TopicMetadata topic = metadata.cached(queue.topic);
+    if (topic == null) {
+      lookUpLeader(queue);
+      return Long.MAX_VALUE;
+    }
+    String leader;
+    try {
+      leader = topic.leaderAddress(queue.partition);
+    } catch (OrdoException e) {
+      // No leader known: a refresh will tell, after the back-off so an election can finish.
+      metadata.onError(queue.topic, queue.partition, e);
+      return retryLater(queue, batch, e, now);
+    }
+    produce(queue, batch, leader);
+    return Long.MAX_VALUE;
+  }
+
+  /**
+   * The topic's metadata, looked up again after a back-off while the cluster answers with a
+   * retriable error (a node down, an election running), until {@code deadlineNanos}.
+   */
+  private MetadataCache.TopicMetadata lookUpTopic(String topic, long deadlineNanos) {
+    for (int attempt = 1; ; attempt++) {
+      long remaining = deadlineNanos - System.nanoTime();
+      try {
+        return Errors.await(metadata.refresh(topic), Math.max(1, remaining), "looking up topic '" + topic + "'");
+      } catch (OrdoException e) {
+        long backoff = retry.backoffNanos(attempt);
+        if (!e.isRetriable() || System.nanoTime() + backoff >= deadlineNanos) {
+          throw e;
+        }
+        LockSupport.parkNanos(backoff);
+      }
+    }
+  }
+
+  private void lookUpLeader(PartitionQueue queue) {
+    queue.awaitingMetadata = true;
+    metadata
+        .refresh(queue.topic)
+        .whenComplete((topic, error) -> post(() -> onMetadata(queue, error)));
+  }
+
+  private void onMetadata(PartitionQueue queue, Throwable error) {
+    queue.awaitingMetadata = false;
+    ProducerBatch batch = queue.head();
+    if (error == null || batch == null) {
+      return;
+    }
+    OrdoException ordo = Errors.toOrdo(error);
+    if (ordo.isRetriable()) {
+      retryLater(queue, batch, ordo, System.nanoTime());
+    } else {
+      queue.removeHead(batch);
+      finish(batch, ordo);
+    }
+  }
+
+  private void produce(PartitionQueue queue, ProducerBatch batch, String leader) {
+    queue.inFlight = true;
+    long remaining = deliveryTimeoutNanos - (System.nanoTime() - batch.createdNanos);
+    ProducerServiceGrpc.ProducerServiceStub stub =
+        ProducerServiceGrpc.newStub(channels.get(leader))
+            .withDeadlineAfter(
+                Math.max(1, Math.min(requestTimeoutNanos, remaining)), TimeUnit.NANOSECONDS);
+    Rpc.call(stub::produce, batch.request(queue, producerId))
+        .whenComplete(
+            (response, error) -> post(() -> onProduced(queue, batch, leader, response, error)));
+  }
+
+  private void onProduced(
+      PartitionQueue queue,
+      ProducerBatch batch,
+      String leader,
+      ProduceResponse response,
+      Throwable error) {
+    queue.inFlight = false;
+    if (error == null) {
+      queue.removeHead(batch);
+      acknowledge(queue, batch, response);
+      return;
+    }
+    OrdoException ordo = Errors.toOrdo(error);
+    metadata.onError(queue.topic, queue.partition, ordo);
+    long now = System.nanoTime();
+    if (Errors.isNotFound(ordo) && !batch.refreshedAfterNotFound) {
+      // Our metadata may predate a delete and re-create; the refresh (onError dropped the entry)
+      // decides, and a topic that is really gone fails the batch in onMetadata.
+      batch.refreshedAfterNotFound = true;
+      batch.lastError = ordo;
+      return;
+    }
+    if (ordo instanceof NotLeaderException hint
+        && !hint.leaderAddress().isEmpty()
+        && !hint.leaderAddress().equals(leader)
+        && !batch.followedLeaderHint) {
+      // The node named the new leader: go there at once. Later hints wait the back-off, so two
+      // nodes that each name the other cannot make us spin.
+      batch.followedLeaderHint = true;
+      batch.attempts++;
+      batch.lastError = ordo;
+      return;
+    }
+    retryLater(queue, batch, ordo, now);
+  }
+
+  private void acknowledge(PartitionQueue queue, ProducerBatch batch, ProduceResponse response) {
+    for (PartitionAppend append : response.getAppendsList()) {
+      if (append.getPartition() == queue.partition) {
+        if (append.getRecordCount() != batch.recordCount()) {
+          finish(
+              batch,
+              new OrdoException(
+                  ErrorCode.INTERNAL_ERROR,
+                  Status.Code.INTERNAL,
+                  "node acknowledged " + append.getRecordCount() + " records of a batch of "
+                      + batch.recordCount() + " to " + queue.topic + "/" + queue.partition,
+                  null));
+          return;
+        }
+        batch.complete(
+            queue.topic, queue.partition, append.getBaseOffset(), append.getTimestampMs());
+        buffer.release(batch.bytes());
+        return;
+      }
+    }
+    finish(
+        batch,
+        new OrdoException(
+            ErrorCode.INTERNAL_ERROR,
+            Status.Code.INTERNAL,
+            "node acknowledged a produce to " + queue.topic + "/" + queue.partition
+                + " without an append for that partition",
+            null));
+  }
+
+  /** Schedules the batch's next attempt after a back-off, or fails it if it may not retry. */
+  private long retryLater(PartitionQueue queue, ProducerBatch batch, OrdoException error, long now) {
+    batch.attempts++;
+    batch.lastError = error;
+    long backoff = retry.backoffNanos(batch.attempts);
+    if (retry.shouldRetry(error, batch.createdNanos, now, backoff)) {
+      queue.retryAtNanos = now + backoff;
+      return queue.retryAtNanos;
+    }
+    queue.removeHead(batch);
+    finish(batch, error.isRetriable() ? deliveryTimeout(batch) : error);
+    return now;
+  }
+
+  private OrdoException deliveryTimeout(ProducerBatch batch) {
+    return Errors.timeout(
+        batch.recordCount() + " records not acknowledged within deliveryTimeout "
+            + config.deliveryTimeout() + " after " + batch.attempts + " attempts"
+            + (batch.lastError == null ? "" : "; last error: " + batch.lastError.getMessage()),
+        batch.lastError);
+  }
+
+  /** Fails every record of a batch already removed from its queue and frees its buffer space. */
+  private void finish(ProducerBatch batch, OrdoException error) {
+    batch.fail(error);
+    buffer.release(batch.bytes());
+  }
+
+  private void post(Runnable task) {
+    tasks.add(task);
+    LockSupport.unpark(sender);
+  }
+}

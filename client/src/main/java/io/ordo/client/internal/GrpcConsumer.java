@@ -1,0 +1,124 @@
+package io.ordo.client.internal;
+
+import io.grpc.StatusRuntimeException;
+import io.ordo.client.Consumer;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.FetchResult;
+import io.ordo.client.OrdoException;
+import io.ordo.client.RecordHandler;
+import io.ordo.client.Subscription;
+import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.ConsumerServiceGrpc;
+import io.ordo.proto.v1.FetchRequest;
+import io.ordo.proto.v1.FetchResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@link Consumer}: fetches go to the partition's leader and are retried there, within the
+ * request timeout, when the leader moves; subscriptions are {@link ResumingSubscription}s.
+ */
+public final class GrpcConsumer implements Consumer {
+  private final ChannelPool channels;
+  private final MetadataCache metadata;
+  private final RetryPolicy retry;
+  private final ScheduledExecutorService scheduler;
+  private final long requestTimeoutNanos;
+  private final java.util.function.Consumer<AutoCloseable> onClosed;
+  private final Set<ResumingSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A consumer reading through {@code channels}; subscriptions wait their back-off on {@code
+   * scheduler}; {@code onClosed} is given it once it has closed.
+   */
+  public GrpcConsumer(
+      ChannelPool channels,
+      MetadataCache metadata,
+      RetryPolicy retry,
+      ScheduledExecutorService scheduler,
+      long requestTimeoutNanos,
+      java.util.function.Consumer<AutoCloseable> onClosed) {
+    this.channels = channels;
+    this.metadata = metadata;
+    this.retry = retry;
+    this.scheduler = scheduler;
+    this.requestTimeoutNanos = requestTimeoutNanos;
+    this.onClosed = onClosed;
+  }
+
+  @Override
+  public FetchResult fetch(
+      String topic, int partition, long offset, int maxRecords, int maxBytes, Duration maxWait) {
+    Objects.requireNonNull(topic, "topic");
+    if (maxRecords < 0 || maxBytes < 0 || maxWait.isNegative()) {
+      throw new IllegalArgumentException("maxRecords, maxBytes and maxWait must not be negative");
+    }
+    int maxWaitMs = (int) Math.min(Integer.MAX_VALUE, maxWait.toMillis());
+    FetchRequest request =
+        FetchRequest.newBuilder()
+            .setTopic(topic)
+            .setPartition(partition)
+            .setOffset(offset)
+            .setMaxRecords(maxRecords)
+            .setMaxBytes(maxBytes)
+            .setMaxWaitMs(maxWaitMs)
+            .build();
+    String what = "fetch " + topic + "/" + partition;
+    long start = System.nanoTime();
+    int attempt = 0;
+    while (true) {
+      try {
+        String leader = Errors.await(metadata.leader(topic, partition), requestTimeoutNanos, what);
+        FetchResponse response =
+            ConsumerServiceGrpc.newBlockingStub(channels.get(leader))
+                .withDeadlineAfter(
+                    requestTimeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs),
+                    TimeUnit.NANOSECONDS)
+                .fetch(request);
+        return toResult(topic, partition, response);
+      } catch (StatusRuntimeException | OrdoException e) {
+        OrdoException error = Errors.toOrdo(e);
+        metadata.onError(topic, partition, error);
+        long backoff = retry.backoffNanos(++attempt);
+        if (!retry.shouldRetry(error, start, System.nanoTime(), backoff)) {
+          throw error;
+        }
+        Sleeper.sleep(backoff, what);
+      }
+    }
+  }
+
+  private static FetchResult toResult(String topic, int partition, FetchResponse response) {
+    List<ConsumerRecord> records = new ArrayList<>(response.getRecordsCount());
+    for (ConsumedRecord record : response.getRecordsList()) {
+      records.add(Records.toConsumerRecord(topic, partition, record));
+    }
+    return new FetchResult(
+        records, response.getNextOffset(), response.getStartOffset(), response.getEndOffset());
+  }
+
+  @Override
+  public Subscription subscribe(String topic, int partition, long offset, RecordHandler handler) {
+    ResumingSubscription subscription =
+        new ResumingSubscription(
+            topic, partition, offset, handler, channels, metadata, retry, scheduler);
+    subscriptions.add(subscription);
+    subscription.done().whenComplete((ok, error) -> subscriptions.remove(subscription));
+    subscription.start();
+    return subscription;
+  }
+
+  @Override
+  public void close() {
+    for (ResumingSubscription subscription : List.copyOf(subscriptions)) {
+      subscription.close();
+    }
+    onClosed.accept(this);
+  }
+}

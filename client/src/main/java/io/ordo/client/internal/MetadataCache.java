@@ -1,0 +1,235 @@
+package io.ordo.client.internal;
+
+import io.grpc.Status;
+import io.ordo.client.NotLeaderException;
+import io.ordo.client.OrdoException;
+import io.ordo.client.UnknownTopicException;
+import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.ClusterDescription;
+import io.ordo.proto.v1.DescribeClusterRequest;
+import io.ordo.proto.v1.DescribeTopicRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.NodeDescription;
+import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.TopicDescription;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the client knows about topics: each one's partition count and the client address of each
+ * partition's leader, plus the addresses of the nodes it has heard of.
+ *
+ * <p>An entry is filled by one DescribeTopic and one DescribeCluster call to any node and kept
+ * until an error says it is stale: {@link #onError} drops the topic's entry on NOT_LEADER,
+ * LEADER_NOT_AVAILABLE or a connection error, or moves the partition's leader directly when a
+ * NOT_LEADER answer names the new leader's address. Concurrent refreshes of one topic share one
+ * pair of calls. Thread-safe; never blocks.
+ */
+public final class MetadataCache {
+  private final List<String> bootstrap;
+  private final ChannelPool channels;
+  private final long requestTimeoutNanos;
+  private final ConcurrentHashMap<String, TopicMetadata> topics = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<TopicMetadata>> refreshing =
+      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, String> nodeAddresses = new ConcurrentHashMap<>();
+
+  /** A cache that starts from the {@code bootstrap} addresses. */
+  public MetadataCache(List<String> bootstrap, ChannelPool channels, long requestTimeoutNanos) {
+    this.bootstrap = List.copyOf(bootstrap);
+    this.channels = channels;
+    this.requestTimeoutNanos = requestTimeoutNanos;
+  }
+
+  /** A topic's partition count and partition leaders at the time of a refresh. Immutable. */
+  public static final class TopicMetadata {
+    private final String topic;
+    private final String[] leaderAddresses;
+
+    TopicMetadata(String topic, String[] leaderAddresses) {
+      this.topic = topic;
+      this.leaderAddresses = leaderAddresses;
+    }
+
+    /** The number of partitions. */
+    public int partitionCount() {
+      return leaderAddresses.length;
+    }
+
+    /**
+     * The client address of the partition's leader.
+     *
+     * @throws UnknownTopicException if the topic has no such partition
+     * @throws OrdoException with LEADER_NOT_AVAILABLE when no leader is known
+     */
+    public String leaderAddress(int partition) {
+      if (partition < 0 || partition >= leaderAddresses.length) {
+        throw new UnknownTopicException(
+            ErrorCode.UNKNOWN_PARTITION,
+            "topic '" + topic + "' has " + leaderAddresses.length + " partitions, not "
+                + partition,
+            null);
+      }
+      String address = leaderAddresses[partition];
+      if (address == null) {
+        throw new OrdoException(
+            ErrorCode.LEADER_NOT_AVAILABLE,
+            Status.Code.UNAVAILABLE,
+            "no leader known for " + topic + "/" + partition,
+            null);
+      }
+      return address;
+    }
+
+    TopicMetadata withLeader(int partition, String address) {
+      String[] leaders = leaderAddresses.clone();
+      leaders[partition] = address;
+      return new TopicMetadata(topic, leaders);
+    }
+  }
+
+  /** The cached metadata of {@code topic}, or null if there is none. */
+  public TopicMetadata cached(String topic) {
+    return topics.get(topic);
+  }
+
+  /** The metadata of {@code topic}: the cached entry, or a refresh. */
+  public CompletableFuture<TopicMetadata> topic(String topic) {
+    TopicMetadata cached = topics.get(topic);
+    return cached != null ? CompletableFuture.completedFuture(cached) : refresh(topic);
+  }
+
+  /** The client address of the partition's current leader, as {@link TopicMetadata} says. */
+  public CompletableFuture<String> leader(String topic, int partition) {
+    return topic(topic).thenApply(metadata -> metadata.leaderAddress(partition));
+  }
+
+  /**
+   * Asks the cluster for {@code topic}'s metadata now, unless a refresh is already under way (then
+   * returns that one). Fails with {@link UnknownTopicException} if the topic does not exist.
+   */
+  public CompletableFuture<TopicMetadata> refresh(String topic) {
+    CompletableFuture<TopicMetadata> created = new CompletableFuture<>();
+    CompletableFuture<TopicMetadata> running = refreshing.putIfAbsent(topic, created);
+    if (running != null) {
+      return running;
+    }
+    CompletableFuture<TopicMetadata> described;
+    try {
+      described = describe(topic, addresses(), 0, null);
+    } catch (RuntimeException e) {
+      // E.g. the client closed: fail this refresh rather than leave it registered forever.
+      described = CompletableFuture.failedFuture(e);
+    }
+    described
+        .whenComplete(
+            (metadata, error) -> {
+              if (metadata != null) {
+                topics.put(topic, metadata);
+              }
+              refreshing.remove(topic, created);
+              if (error != null) {
+                created.completeExceptionally(error);
+              } else {
+                created.complete(metadata);
+              }
+            });
+    return created;
+  }
+
+  /**
+   * Updates the cache after a call about {@code topic}/{@code partition} failed with {@code
+   * error}: follows a leader hint, or forgets the topic so the next use refreshes it.
+   */
+  public void onError(String topic, int partition, OrdoException error) {
+    if (error instanceof NotLeaderException hint && !hint.leaderAddress().isEmpty()) {
+      topics.computeIfPresent(
+          topic,
+          (t, metadata) ->
+              partition < metadata.partitionCount()
+                  ? metadata.withLeader(partition, hint.leaderAddress())
+                  : metadata);
+      if (hint.leaderNodeId() > 0) {
+        nodeAddresses.put(hint.leaderNodeId(), hint.leaderAddress());
+      }
+      return;
+    }
+    // An overloaded leader is still the leader; every other retriable error may mean it moved.
+    boolean leaderMayHaveMoved =
+        error.isRetriable() && error.errorCode() != ErrorCode.OVERLOADED;
+    if (leaderMayHaveMoved || Errors.isNotFound(error)) {
+      topics.remove(topic);
+    }
+  }
+
+  /**
+   * The addresses to try for calls any node answers: the bootstrap list first, then the other
+   * nodes the cluster has described, so the client keeps working when bootstrap nodes are gone.
+   */
+  public List<String> addresses() {
+    Set<String> addresses = new LinkedHashSet<>(bootstrap);
+    addresses.addAll(nodeAddresses.values());
+    return new ArrayList<>(addresses);
+  }
+
+  private CompletableFuture<TopicMetadata> describe(
+      String topic, List<String> addresses, int index, OrdoException lastError) {
+    if (index == addresses.size()) {
+      return CompletableFuture.failedFuture(
+          new OrdoException(
+              lastError.errorCode(),
+              lastError.statusCode(),
+              "no node answered for topic '" + topic + "' (tried " + addresses + "): "
+                  + lastError.getMessage(),
+              lastError));
+    }
+    AdminServiceGrpc.AdminServiceStub stub =
+        AdminServiceGrpc.newStub(channels.get(addresses.get(index)))
+            .withDeadlineAfter(requestTimeoutNanos, TimeUnit.NANOSECONDS);
+    CompletableFuture<ClusterDescription> cluster =
+        Rpc.call(stub::describeCluster, DescribeClusterRequest.getDefaultInstance());
+    CompletableFuture<TopicDescription> description =
+        Rpc.call(stub::describeTopic, DescribeTopicRequest.newBuilder().setName(topic).build());
+    return description
+        .thenCombine(cluster, this::toMetadata)
+        .handle(
+            (metadata, error) -> {
+              if (error == null) {
+                return CompletableFuture.completedFuture(metadata);
+              }
+              OrdoException ordo = Errors.toOrdo(error);
+              // Another node may answer where this one cannot; a definite answer ends the search.
+              return ordo.isRetriable()
+                  ? describe(topic, addresses, index + 1, ordo)
+                  : CompletableFuture.<TopicMetadata>failedFuture(ordo);
+            })
+        .thenCompose(future -> future);
+  }
+
+  private TopicMetadata toMetadata(TopicDescription topic, ClusterDescription cluster) {
+    for (NodeDescription node : cluster.getNodesList()) {
+      if (!node.getClientAddress().isEmpty()) {
+        nodeAddresses.put(node.getNodeId(), node.getClientAddress());
+      }
+    }
+    String[] leaders = new String[topic.getPartitionsCount()];
+    for (PartitionDescription partition : topic.getPartitionsList()) {
+      int p = partition.getPartition();
+      if (p < 0 || p >= leaders.length) {
+        throw new OrdoException(
+            ErrorCode.INTERNAL_ERROR,
+            Status.Code.INTERNAL,
+            "topic '" + topic.getName() + "' described with partition " + p + " of "
+                + leaders.length,
+            null);
+      }
+      leaders[p] = partition.getLeader() == 0 ? null : nodeAddresses.get(partition.getLeader());
+    }
+    return new TopicMetadata(topic.getName(), leaders);
+  }
+}

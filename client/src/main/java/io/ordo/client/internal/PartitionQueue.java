@@ -1,0 +1,128 @@
+package io.ordo.client.internal;
+
+import io.ordo.client.RecordMetadata;
+import io.ordo.proto.v1.Record;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The batches of one partition waiting to be acknowledged, oldest first. The head may be in
+ * flight; only the tail may be open. Senders append under this object's lock; the sender thread
+ * takes, retries and removes the head, one request at a time, which is what keeps the
+ * partition's records in order across retries.
+ */
+final class PartitionQueue {
+  /** {@link #append} started a new batch. */
+  static final int NEW_BATCH = 1;
+  /** {@link #append} closed a full batch. */
+  static final int BATCH_FULL = 2;
+
+  final String topic;
+  final int partition;
+
+  private final ArrayDeque<ProducerBatch> batches = new ArrayDeque<>();
+
+  // Sender-thread state.
+  /** The sequence number of this partition's next record, for an idempotent producer. */
+  private long nextSequence;
+  boolean inFlight;
+  boolean awaitingMetadata;
+  long retryAtNanos;
+
+  PartitionQueue(String topic, int partition) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  /** Reserves {@code count} sequence numbers; returns the first. Sender thread only. */
+  long takeSequences(int count) {
+    long first = nextSequence;
+    nextSequence += count;
+    return first;
+  }
+
+  /** Adds a record to the open batch, opening one when needed; returns NEW_BATCH | BATCH_FULL. */
+  synchronized int append(
+      Record record,
+      int size,
+      CompletableFuture<RecordMetadata> future,
+      long nowNanos,
+      int batchBytes) {
+    int result = 0;
+    ProducerBatch open = batches.peekLast();
+    if (open != null && !open.isClosed() && open.bytes() + size > batchBytes) {
+      open.close();
+      result |= BATCH_FULL;
+    }
+    if (open == null || open.isClosed()) {
+      open = new ProducerBatch(nowNanos);
+      batches.addLast(open);
+      result |= NEW_BATCH;
+    }
+    open.add(record, size, future);
+    if (open.bytes() >= batchBytes) {
+      open.close();
+      result |= BATCH_FULL;
+    }
+    return result;
+  }
+
+  /**
+   * The head batch if it may be sent now: it is closed, or has lingered long enough, or {@code
+   * urgent} (flush or close) says not to wait. Closes it, so it takes no more records.
+   */
+  synchronized ProducerBatch nextToSend(long nowNanos, long lingerNanos, boolean urgent) {
+    ProducerBatch head = batches.peekFirst();
+    if (head == null) {
+      return null;
+    }
+    if (!head.isClosed()) {
+      if (!urgent && nowNanos - head.createdNanos < lingerNanos) {
+        return null;
+      }
+      head.close();
+    }
+    return head;
+  }
+
+  /** When the open head batch's linger ends, or {@code Long.MAX_VALUE} if there is none. */
+  synchronized long lingerDeadline(long lingerNanos) {
+    ProducerBatch head = batches.peekFirst();
+    return head == null || head.isClosed() ? Long.MAX_VALUE : head.createdNanos + lingerNanos;
+  }
+
+  /** Removes and returns the head if it is older than {@code timeoutNanos}, else null. */
+  synchronized ProducerBatch pollExpired(long nowNanos, long timeoutNanos) {
+    ProducerBatch head = batches.peekFirst();
+    if (head == null || nowNanos - head.createdNanos < timeoutNanos) {
+      return null;
+    }
+    head.close();
+    return batches.pollFirst();
+  }
+
+  /** Removes the head, which must be {@code batch}: batches complete in order. */
+  synchronized void removeHead(ProducerBatch batch) {
+    ProducerBatch head = batches.pollFirst();
+    if (head != batch) {
+      throw new IllegalStateException(
+          "completed batch is not the head of " + topic + "/" + partition);
+    }
+  }
+
+  synchronized ProducerBatch head() {
+    return batches.peekFirst();
+  }
+
+  synchronized boolean isEmpty() {
+    return batches.isEmpty();
+  }
+
+  /** Adds the completion of every batch in the queue to {@code out}. */
+  synchronized void collectPending(List<CompletableFuture<Void>> out) {
+    for (ProducerBatch batch : batches) {
+      out.add(batch.done);
+    }
+  }
+}

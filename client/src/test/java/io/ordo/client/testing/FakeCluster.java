@@ -1,0 +1,568 @@
+package io.ordo.client.testing;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.ClusterDescription;
+import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.ConsumerServiceGrpc;
+import io.ordo.proto.v1.CreateTopicRequest;
+import io.ordo.proto.v1.DeleteTopicRequest;
+import io.ordo.proto.v1.DeleteTopicResponse;
+import io.ordo.proto.v1.DescribeClusterRequest;
+import io.ordo.proto.v1.DescribeTopicRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ErrorDetail;
+import io.ordo.proto.v1.FetchRequest;
+import io.ordo.proto.v1.FetchResponse;
+import io.ordo.proto.v1.ListTopicsRequest;
+import io.ordo.proto.v1.ListTopicsResponse;
+import io.ordo.proto.v1.NodeDescription;
+import io.ordo.proto.v1.PartitionAppend;
+import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.ProduceRequest;
+import io.ordo.proto.v1.ProduceResponse;
+import io.ordo.proto.v1.ProducerServiceGrpc;
+import io.ordo.proto.v1.Record;
+import io.ordo.proto.v1.SubscribeRequest;
+import io.ordo.proto.v1.TopicDescription;
+import io.ordo.proto.v1.TopicSummary;
+import io.ordo.protocol.KeyPartitioner;
+import io.ordo.protocol.OrdoStatus;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+/**
+ * A few gRPC servers on loopback ports that answer like Ordo nodes over one shared in-memory
+ * model: any node answers admin calls; produce, fetch and subscribe are answered by the
+ * partition's leader only, other nodes say NOT_LEADER with the leader's address (or
+ * LEADER_NOT_AVAILABLE when the partition has none). Tests move leaders, stop nodes, inject one-off
+ * failures, hold produce answers back and break subscribe streams, then check what the client did.
+ */
+public final class FakeCluster implements AutoCloseable {
+  /** The RPCs a failure can be injected into. */
+  public enum Rpc {
+    PRODUCE,
+    FETCH,
+    SUBSCRIBE,
+    ADMIN
+  }
+
+  private final List<FakeNode> nodes = new ArrayList<>();
+  private final Map<String, FakeTopic> topics = new TreeMap<>();
+  private final ExecutorService streams = Executors.newCachedThreadPool();
+  private long nextTopicId = 1;
+  private boolean holdProduce;
+  private final List<Runnable> heldProduces = new ArrayList<>();
+  private final List<ProduceRequest> produceRequests = new ArrayList<>();
+
+  /** Starts {@code size} nodes, ids 1..size. */
+  public FakeCluster(int size) throws IOException {
+    for (int id = 1; id <= size; id++) {
+      FakeNode node = new FakeNode(id);
+      node.start(0);
+      nodes.add(node);
+    }
+  }
+
+  /** The client addresses of every node, comma-separated, as a bootstrap list. */
+  public String bootstrap() {
+    return nodes.stream().map(FakeNode::address).collect(Collectors.joining(","));
+  }
+
+  /** The client address of node {@code id}. */
+  public String address(int id) {
+    return node(id).address();
+  }
+
+  /** Creates a topic whose partition {@code p} is led by node {@code 1 + p % size}. */
+  public synchronized void createTopic(String name, int partitions) {
+    FakeTopic topic = new FakeTopic(nextTopicId++, partitions, Math.min(3, nodes.size()));
+    for (int p = 0; p < partitions; p++) {
+      topic.leaders[p] = 1 + p % nodes.size();
+    }
+    topics.put(name, topic);
+  }
+
+  /** Makes node {@code id} (0 for none) the leader of the partition, from the next call on. */
+  public synchronized void setLeader(String topic, int partition, int id) {
+    topics.get(topic).leaders[partition] = id;
+    notifyAll();
+  }
+
+  /** Every record of the partition, by offset. */
+  public synchronized List<Record> log(String topic, int partition) {
+    return new ArrayList<>(topics.get(topic).logs.get(partition));
+  }
+
+  /** Appends records to the partition directly, as if another producer had. */
+  public synchronized void append(String topic, int partition, List<Record> records) {
+    topics.get(topic).logs.get(partition).addAll(records);
+    notifyAll();
+  }
+
+  /** Makes node {@code id} answer its next call of {@code rpc} with {@code error}. */
+  public void failNext(int id, Rpc rpc, StatusRuntimeException error) {
+    node(id).failures.computeIfAbsent(rpc, r -> new ConcurrentLinkedQueue<>()).add(error);
+  }
+
+  /** An Ordo error as a node sends it. */
+  public static StatusRuntimeException error(ErrorCode code) {
+    return OrdoStatus.exception(code, "injected " + code);
+  }
+
+  /** How many calls of {@code rpc} node {@code id} has received. */
+  public int calls(int id, Rpc rpc) {
+    return node(id).calls.computeIfAbsent(rpc, r -> new AtomicInteger()).get();
+  }
+
+  /** The produce requests every node has received, in arrival order. */
+  public synchronized List<ProduceRequest> produceRequests() {
+    return new ArrayList<>(produceRequests);
+  }
+
+  /** While held, produce requests are accepted but answered only by {@link #releaseProduces}. */
+  public synchronized void holdProduces() {
+    holdProduce = true;
+  }
+
+  /** Answers the held produce requests and stops holding new ones. */
+  public void releaseProduces() {
+    List<Runnable> held;
+    synchronized (this) {
+      holdProduce = false;
+      held = new ArrayList<>(heldProduces);
+      heldProduces.clear();
+    }
+    held.forEach(Runnable::run);
+  }
+
+  /** Fails every open subscribe stream of node {@code id} with {@code error}. */
+  public void breakStreams(int id, StatusRuntimeException error) {
+    FakeNode node = node(id);
+    for (StreamObserver<FetchResponse> stream : node.openStreams.keySet()) {
+      node.openStreams.remove(stream);
+      synchronized (stream) {
+        stream.onError(error);
+      }
+    }
+  }
+
+  /** Stops node {@code id}: calls to it fail as a dead node's would (connection refused). */
+  public void stop(int id) {
+    node(id).stop();
+  }
+
+  @Override
+  public void close() {
+    for (FakeNode node : nodes) {
+      node.stop();
+    }
+    streams.shutdownNow();
+  }
+
+  private FakeNode node(int id) {
+    return nodes.get(id - 1);
+  }
+
+  private static final class FakeTopic {
+    final long id;
+    final int replicationFactor;
+    final int[] leaders;
+    final List<List<Record>> logs = new ArrayList<>();
+
+    FakeTopic(long id, int partitions, int replicationFactor) {
+      this.id = id;
+      this.replicationFactor = replicationFactor;
+      this.leaders = new int[partitions];
+      for (int p = 0; p < partitions; p++) {
+        logs.add(new ArrayList<>());
+      }
+    }
+  }
+
+  private final class FakeNode {
+    final int id;
+    final Map<Rpc, ConcurrentLinkedQueue<StatusRuntimeException>> failures =
+        new ConcurrentHashMap<>();
+    final Map<Rpc, AtomicInteger> calls = new ConcurrentHashMap<>();
+    final Map<StreamObserver<FetchResponse>, Boolean> openStreams = new ConcurrentHashMap<>();
+    Server server;
+    int port;
+
+    FakeNode(int id) {
+      this.id = id;
+    }
+
+    String address() {
+      return "127.0.0.1:" + port;
+    }
+
+    void start(int onPort) throws IOException {
+      server =
+          Grpc.newServerBuilderForPort(onPort, InsecureServerCredentials.create())
+              .addService(new Admin())
+              .addService(new Producer())
+              .addService(new Consumer())
+              .build()
+              .start();
+      port = server.getPort();
+    }
+
+    void stop() {
+      server.shutdownNow();
+      try {
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Counts the call and returns the failure injected for it, if any. */
+    StatusRuntimeException begin(Rpc rpc) {
+      calls.computeIfAbsent(rpc, r -> new AtomicInteger()).incrementAndGet();
+      ConcurrentLinkedQueue<StatusRuntimeException> queue = failures.get(rpc);
+      return queue == null ? null : queue.poll();
+    }
+
+    /** The topic if this node leads the partition; otherwise throws what a node would answer. */
+    FakeTopic led(String name, int partition) {
+      FakeTopic topic = topics.get(name);
+      if (topic == null) {
+        throw OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist");
+      }
+      if (partition < 0 || partition >= topic.leaders.length) {
+        throw OrdoStatus.exception(ErrorCode.UNKNOWN_PARTITION, "no partition " + partition);
+      }
+      int leader = topic.leaders[partition];
+      if (leader == 0) {
+        throw OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE, "no leader");
+      }
+      if (leader != id) {
+        throw OrdoStatus.exception(
+            ErrorDetail.newBuilder()
+                .setCode(ErrorCode.NOT_LEADER)
+                .setLeaderNodeId(leader)
+                .setLeaderAddress(node(leader).address())
+                .build(),
+            "node " + id + " does not lead " + name + "/" + partition);
+      }
+      return topic;
+    }
+
+    final class Admin extends AdminServiceGrpc.AdminServiceImplBase {
+      @Override
+      public void createTopic(CreateTopicRequest request, StreamObserver<TopicDescription> out) {
+        StatusRuntimeException failure = begin(Rpc.ADMIN);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        synchronized (FakeCluster.this) {
+          if (topics.containsKey(request.getName())) {
+            out.onError(OrdoStatus.exception(ErrorCode.TOPIC_ALREADY_EXISTS, "exists"));
+            return;
+          }
+          FakeCluster.this.createTopic(request.getName(), request.getPartitions());
+          out.onNext(describe(request.getName()));
+        }
+        out.onCompleted();
+      }
+
+      @Override
+      public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> out) {
+        StatusRuntimeException failure = begin(Rpc.ADMIN);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        synchronized (FakeCluster.this) {
+          if (topics.remove(request.getName()) == null) {
+            out.onError(OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "no such topic"));
+            return;
+          }
+        }
+        out.onNext(DeleteTopicResponse.getDefaultInstance());
+        out.onCompleted();
+      }
+
+      @Override
+      public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> out) {
+        StatusRuntimeException failure = begin(Rpc.ADMIN);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        ListTopicsResponse.Builder response = ListTopicsResponse.newBuilder();
+        synchronized (FakeCluster.this) {
+          topics.forEach(
+              (name, topic) ->
+                  response.addTopics(
+                      TopicSummary.newBuilder()
+                          .setName(name)
+                          .setPartitions(topic.leaders.length)
+                          .setReplicationFactor(topic.replicationFactor)));
+        }
+        out.onNext(response.build());
+        out.onCompleted();
+      }
+
+      @Override
+      public void describeTopic(DescribeTopicRequest request, StreamObserver<TopicDescription> out) {
+        StatusRuntimeException failure = begin(Rpc.ADMIN);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        synchronized (FakeCluster.this) {
+          if (!topics.containsKey(request.getName())) {
+            out.onError(OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '"
+                + request.getName() + "' does not exist"));
+            return;
+          }
+          out.onNext(describe(request.getName()));
+        }
+        out.onCompleted();
+      }
+
+      private TopicDescription describe(String name) {
+        FakeTopic topic = topics.get(name);
+        TopicDescription.Builder description =
+            TopicDescription.newBuilder()
+                .setName(name)
+                .setTopicId(topic.id)
+                .setReplicationFactor(topic.replicationFactor);
+        for (int p = 0; p < topic.leaders.length; p++) {
+          PartitionDescription.Builder partition =
+              description
+                  .addPartitionsBuilder()
+                  .setPartition(p)
+                  .setLeader(topic.leaders[p])
+                  .setStartOffset(0)
+                  .setEndOffset(topic.logs.get(p).size());
+          for (int r = 0; r < topic.replicationFactor; r++) {
+            int replica = 1 + (p + r) % nodes.size();
+            partition.addReplicas(replica).addInSyncReplicas(replica);
+          }
+        }
+        return description.build();
+      }
+
+      @Override
+      public void describeCluster(
+          DescribeClusterRequest request, StreamObserver<ClusterDescription> out) {
+        StatusRuntimeException failure = begin(Rpc.ADMIN);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        ClusterDescription.Builder cluster = ClusterDescription.newBuilder().setMetadataLeader(1);
+        for (FakeNode node : nodes) {
+          cluster.addNodes(
+              NodeDescription.newBuilder()
+                  .setNodeId(node.id)
+                  .setClientAddress(node.address())
+                  .setRaftAddress("127.0.0.1:" + (20000 + node.id))
+                  .setAlive(!node.server.isShutdown()));
+        }
+        out.onNext(cluster.build());
+        out.onCompleted();
+      }
+    }
+
+    final class Producer extends ProducerServiceGrpc.ProducerServiceImplBase {
+      @Override
+      public void produce(ProduceRequest request, StreamObserver<ProduceResponse> out) {
+        StatusRuntimeException failure = begin(Rpc.PRODUCE);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        synchronized (FakeCluster.this) {
+          produceRequests.add(request);
+          int partition =
+              request.hasPartition()
+                  ? request.getPartition()
+                  : request.getRecords(0).getKey().isEmpty()
+                      ? 0
+                      : KeyPartitioner.partition(
+                          request.getRecords(0).getKey().toByteArray(),
+                          topics.get(request.getTopic()).leaders.length);
+          FakeTopic topic;
+          try {
+            topic = led(request.getTopic(), partition);
+          } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+          }
+          List<Record> log = topic.logs.get(partition);
+          long base = log.size();
+          log.addAll(request.getRecordsList());
+          FakeCluster.this.notifyAll();
+          ProduceResponse response =
+              ProduceResponse.newBuilder()
+                  .addAppends(
+                      PartitionAppend.newBuilder()
+                          .setPartition(partition)
+                          .setBaseOffset(base)
+                          .setRecordCount(request.getRecordsCount())
+                          .setTimestampMs(1_000 + base))
+                  .build();
+          Runnable answer =
+              () -> {
+                out.onNext(response);
+                out.onCompleted();
+              };
+          if (holdProduce) {
+            heldProduces.add(answer);
+            return;
+          }
+          answer.run();
+        }
+      }
+    }
+
+    final class Consumer extends ConsumerServiceGrpc.ConsumerServiceImplBase {
+      @Override
+      public void fetch(FetchRequest request, StreamObserver<FetchResponse> out) {
+        StatusRuntimeException failure = begin(Rpc.FETCH);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        FetchResponse response;
+        synchronized (FakeCluster.this) {
+          try {
+            List<Record> log = led(request.getTopic(), request.getPartition()).logs
+                .get(request.getPartition());
+            long offset = resolve(request.getOffset(), log.size());
+            long waitUntil = System.currentTimeMillis() + request.getMaxWaitMs();
+            while (offset >= log.size() && System.currentTimeMillis() < waitUntil) {
+              FakeCluster.this.wait(Math.max(1, waitUntil - System.currentTimeMillis()));
+            }
+            int max = request.getMaxRecords() == 0 ? 500 : request.getMaxRecords();
+            response = read(log, offset, max);
+          } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+          } catch (InterruptedException e) {
+            out.onError(Status.CANCELLED.asRuntimeException());
+            return;
+          }
+        }
+        out.onNext(response);
+        out.onCompleted();
+      }
+
+      @Override
+      public void subscribe(SubscribeRequest request, StreamObserver<FetchResponse> out) {
+        StatusRuntimeException failure = begin(Rpc.SUBSCRIBE);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        ServerCallStreamObserver<FetchResponse> stream = (ServerCallStreamObserver<FetchResponse>) out;
+        long start;
+        synchronized (FakeCluster.this) {
+          try {
+            List<Record> log =
+                led(request.getTopic(), request.getPartition()).logs.get(request.getPartition());
+            start = resolve(request.getOffset(), log.size());
+          } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+          }
+        }
+        openStreams.put(out, true);
+        streams.execute(() -> pump(request, stream, start));
+      }
+
+      /** Sends batches of up to 3 records as they appear, while the stream is open and ready. */
+      private void pump(SubscribeRequest request, ServerCallStreamObserver<FetchResponse> out, long start) {
+        long offset = start;
+        try {
+          while (openStreams.containsKey(out) && !out.isCancelled()) {
+            FetchResponse response = null;
+            synchronized (FakeCluster.this) {
+              FakeTopic topic = topics.get(request.getTopic());
+              List<Record> log = topic.logs.get(request.getPartition());
+              if (offset < log.size() && out.isReady()) {
+                response = read(log, offset, 3);
+              } else {
+                FakeCluster.this.wait(20);
+              }
+            }
+            if (response != null) {
+              synchronized (out) {
+                if (!openStreams.containsKey(out)) {
+                  return;
+                }
+                out.onNext(response);
+              }
+              offset = response.getNextOffset();
+            }
+          }
+        } catch (InterruptedException | RuntimeException e) {
+          openStreams.remove(out);
+        }
+      }
+
+      private long resolve(long offset, int end) {
+        if (offset == -1) {
+          return end;
+        }
+        if (offset == -2) {
+          return 0;
+        }
+        if (offset < 0 || offset > end) {
+          throw OrdoStatus.exception(
+              ErrorDetail.newBuilder()
+                  .setCode(ErrorCode.OFFSET_OUT_OF_RANGE)
+                  .setStartOffset(0)
+                  .setEndOffset(end)
+                  .build(),
+              "offset " + offset + " is outside [0, " + end + "]");
+        }
+        return offset;
+      }
+
+      private FetchResponse read(List<Record> log, long offset, int max) {
+        FetchResponse.Builder response =
+            FetchResponse.newBuilder().setStartOffset(0).setEndOffset(log.size());
+        long o = offset;
+        for (; o < log.size() && o < offset + max; o++) {
+          Record record = log.get((int) o);
+          response.addRecords(
+              ConsumedRecord.newBuilder()
+                  .setOffset(o)
+                  .setTimestampMs(1_000 + o)
+                  .setKey(record.getKey())
+                  .setValue(record.getValue())
+                  .addAllHeaders(record.getHeadersList()));
+        }
+        return response.setNextOffset(o).build();
+      }
+    }
+  }
+
+  /** A record with a UTF-8 value and no key. */
+  public static Record record(String value) {
+    return Record.newBuilder().setValue(ByteString.copyFromUtf8(value)).build();
+  }
+}

@@ -1,0 +1,58 @@
+package io.ordo.node.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NodeConfigTest {
+  private static final List<ClusterMember> CLUSTER = ClusterMember.parseList("1=a:9201/a:9101,2=b:9201/b:9101");
+
+  @Test
+  void nodeMustBeAMemberOfTheInitialCluster() {
+    assertThatThrownBy(() -> config(3, CLUSTER, 1024, 4096))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("node 3 is not in the initial cluster");
+  }
+
+  @Test
+  void maxBatchBytesBelowMaxRecordBytesIsRefused() {
+    assertThatThrownBy(() -> config(1, CLUSTER, 4096, 1024))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("max batch bytes");
+    assertThatThrownBy(() -> config(1, CLUSTER, 0, 1024)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void initialClusterIsCopied() {
+    List<ClusterMember> members = new ArrayList<>(CLUSTER);
+    NodeConfig config = config(1, members, 1024, 1024);
+
+    members.clear();
+
+    assertThat(config.initialCluster()).isEqualTo(CLUSTER);
+  }
+
+  private static NodeConfig config(int nodeId, List<ClusterMember> cluster, int maxRecordBytes, int maxBatchBytes) {
+    return new NodeConfig(
+        nodeId,
+        Path.of("data"),
+        HostPort.parse("a:9101"),
+        HostPort.parse("a:9201"),
+        cluster,
+        2000,
+        600,
+        1000,
+        maxRecordBytes,
+        maxBatchBytes,
+        4096,
+        1 << 20,
+        100,
+        1 << 20,
+        1000,
+        30);
+  }
+}

@@ -1,0 +1,265 @@
+package io.ordo.raft.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ordo.proto.raft.v1.CreateTopic;
+import io.ordo.proto.raft.v1.DeleteTopic;
+import io.ordo.proto.raft.v1.MetadataCommand;
+import io.ordo.proto.raft.v1.MetadataState;
+import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.RegisterNodes;
+import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.v1.ErrorCode;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MetadataStateMachineTest {
+  private final MetadataStateMachine machine = new MetadataStateMachine(MetadataState.getDefaultInstance());
+  private long index;
+
+  @BeforeEach
+  void registerThreeNodes() {
+    assertThat(apply(register(1, 2, 3)).isOk()).isTrue();
+  }
+
+  @Test
+  void registeredNodesAreInTheStateAndReRegisteringReplacesAddresses() {
+    assertThat(machine.state().getNodesList()).extracting(NodeInfo::getNodeId).containsExactly(1, 2, 3);
+
+    apply(MetadataCommand.newBuilder()
+        .setRegisterNodes(RegisterNodes.newBuilder().addNodes(node(2).toBuilder().setClientAddress("10.0.0.2:1")))
+        .build());
+
+    assertThat(machine.state().getNodesList()).hasSize(3);
+    assertThat(new MetadataView(machine.state()).node(2).orElseThrow().getClientAddress()).isEqualTo("10.0.0.2:1");
+  }
+
+  @Test
+  void createdTopicsGetIncreasingIdsFromOneAndKeepTheirPlacement() {
+    MetadataResult first = apply(create("orders", 3, 2));
+    MetadataResult second = apply(createAt(5_000, "payments", 1, 3));
+
+    assertThat(first.isOk()).isTrue();
+    assertThat(first.topic().getTopicId()).isEqualTo(1);
+    assertThat(second.topic().getTopicId()).isEqualTo(2);
+    assertThat(second.topic().getCreatedAtMs()).isEqualTo(5_000);
+    TopicRecord orders = new MetadataView(machine.state()).topic("orders").orElseThrow();
+    assertThat(orders.getReplicationFactor()).isEqualTo(2);
+    assertThat(orders.getPartitionsList()).extracting(PartitionPlacement::getReplicasList)
+        .containsExactly(List.of(1, 2), List.of(2, 3), List.of(3, 1));
+  }
+
+  @Test
+  void topicIdsAreNeverReusedAfterDeleteAndRecreate() {
+    long firstId = apply(create("orders", 1, 1)).topic().getTopicId();
+
+    assertThat(apply(delete("orders")).isOk()).isTrue();
+    assertThat(new MetadataView(machine.state()).topic("orders")).isEmpty();
+    MetadataResult again = apply(create("orders", 1, 1));
+
+    assertThat(again.topic().getTopicId()).isGreaterThan(firstId);
+  }
+
+  @Test
+  void refusedCreatesDoNotUseUpTopicIds() {
+    apply(create("orders", 1, 1));
+    apply(create("orders", 1, 1));
+    apply(create("bad name", 1, 1));
+
+    assertThat(apply(create("payments", 1, 1)).topic().getTopicId()).isEqualTo(2);
+  }
+
+  @Test
+  void duplicateTopicNameIsRefusedWithTopicAlreadyExists() {
+    apply(create("orders", 1, 1));
+
+    MetadataResult result = apply(create("orders", 2, 2));
+
+    assertRefused(result, ErrorCode.TOPIC_ALREADY_EXISTS, "orders");
+    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitionsCount()).isEqualTo(1);
+  }
+
+  @Test
+  void invalidTopicNamesAreRefused() {
+    for (String name : List.of("", "a b", "..", ".", "x".repeat(201), "topic/1", "ünïcode")) {
+      assertRefused(apply(create(name, 1, 1)), ErrorCode.INVALID_TOPIC_NAME, "");
+    }
+    assertThat(machine.state().getTopicsList()).isEmpty();
+  }
+
+  @Test
+  void topicWithoutPartitionsIsRefused() {
+    MetadataResult result =
+        apply(MetadataCommand.newBuilder().setCreateTopic(CreateTopic.newBuilder().setName("t").setReplicationFactor(1)).build());
+
+    assertRefused(result, ErrorCode.INVALID_PARTITION_COUNT, "partition");
+  }
+
+  @Test
+  void placementOnAnUnknownNodeIsRefused() {
+    assertRefused(apply(createOn("t", 2, 1, 4)), ErrorCode.INVALID_REPLICATION_FACTOR, "placement");
+  }
+
+  @Test
+  void placementWithADuplicateReplicaIsRefused() {
+    assertRefused(apply(createOn("t", 1, 2, 1)), ErrorCode.INVALID_REPLICATION_FACTOR, "placement");
+  }
+
+  @Test
+  void placementWithTheWrongNumberOfReplicasIsRefused() {
+    MetadataCommand tooFew =
+        command(CreateTopic.newBuilder().setName("t").setReplicationFactor(3).addPartitions(placement(0, 1, 2)));
+    MetadataCommand mixed =
+        command(
+            CreateTopic.newBuilder()
+                .setName("t")
+                .setReplicationFactor(2)
+                .addPartitions(placement(0, 1, 2))
+                .addPartitions(placement(1, 1, 2, 3)));
+
+    assertRefused(apply(tooFew), ErrorCode.INVALID_REPLICATION_FACTOR, "partition 0");
+    assertRefused(apply(mixed), ErrorCode.INVALID_REPLICATION_FACTOR, "partition 1");
+    assertThat(machine.state().getTopicsList()).isEmpty();
+  }
+
+  @Test
+  void placementWithPartitionsOutOfOrderIsRefused() {
+    MetadataCommand skipped =
+        command(CreateTopic.newBuilder().setName("t").setReplicationFactor(1).addPartitions(placement(1, 1)));
+
+    assertRefused(apply(skipped), ErrorCode.INVALID_REPLICATION_FACTOR, "partition 0");
+  }
+
+  @Test
+  void replicationFactorZeroIsRefused() {
+    MetadataCommand noReplicas =
+        command(CreateTopic.newBuilder().setName("t").setReplicationFactor(0).addPartitions(placement(0)));
+
+    assertRefused(apply(noReplicas), ErrorCode.INVALID_REPLICATION_FACTOR, "");
+  }
+
+  @Test
+  void deletingAnUnknownTopicIsRefused() {
+    assertRefused(apply(delete("nope")), ErrorCode.UNKNOWN_TOPIC, "nope");
+  }
+
+  @Test
+  void applyingAnAlreadyAppliedIndexThrows() {
+    assertThatThrownBy(() -> machine.apply(index, create("t", 1, 1))).isInstanceOf(IllegalStateException.class);
+    assertThat(machine.isApplied(index)).isTrue();
+    assertThat(machine.isApplied(index + 1)).isFalse();
+  }
+
+  @Test
+  void refusedCommandsStillAdvanceTheAppliedIndex() {
+    apply(delete("nope"));
+
+    assertThat(machine.state().getAppliedIndex()).isEqualTo(index);
+  }
+
+  @Test
+  void commandWithoutAnOpThrows() {
+    assertThatThrownBy(() -> machine.apply(index + 1, MetadataCommand.getDefaultInstance()))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void stateRoundTripsThroughANewMachine() {
+    apply(createOn("a", 2, 1, 2));
+    apply(create("b", 1, 2));
+    apply(delete("a"));
+    MetadataState state = machine.state();
+
+    MetadataStateMachine restored = new MetadataStateMachine(state);
+
+    assertThat(restored.state()).isEqualTo(state);
+    assertThat(restored.isApplied(index)).isTrue();
+    // Both go on to assign the same next id: deleted topic 1's id stays used.
+    MetadataResult original = apply(create("c", 1, 3));
+    MetadataResult copy = restored.apply(index, create("c", 1, 3));
+    assertThat(copy).isEqualTo(original);
+    assertThat(copy.topic().getTopicId()).isEqualTo(3);
+    assertThat(restored.state()).isEqualTo(machine.state());
+  }
+
+  @Test
+  void resetReplacesEverything() {
+    apply(create("a", 1, 1));
+    MetadataState empty = MetadataState.newBuilder().setAppliedIndex(100).build();
+
+    machine.reset(empty);
+
+    assertThat(machine.state().getTopicsList()).isEmpty();
+    assertThat(machine.state().getNodesList()).isEmpty();
+    assertThat(machine.state().getNextTopicId()).isEqualTo(1);
+    assertThat(machine.isApplied(100)).isTrue();
+  }
+
+  private MetadataResult apply(MetadataCommand command) {
+    return machine.apply(++index, command);
+  }
+
+  private static void assertRefused(MetadataResult result, ErrorCode code, String messagePart) {
+    assertThat(result.isOk()).isFalse();
+    assertThat(result.error()).isEqualTo(code);
+    assertThat(result.message()).contains(messagePart);
+    assertThat(result.topic()).isNull();
+  }
+
+  private static MetadataCommand register(int... ids) {
+    RegisterNodes.Builder nodes = RegisterNodes.newBuilder();
+    Arrays.stream(ids).forEach(id -> nodes.addNodes(node(id)));
+    return MetadataCommand.newBuilder().setRegisterNodes(nodes).build();
+  }
+
+  private static NodeInfo node(int id) {
+    return NodeInfo.newBuilder()
+        .setNodeId(id)
+        .setRaftAddress("10.0.0." + id + ":9201")
+        .setClientAddress("10.0.0." + id + ":9101")
+        .build();
+  }
+
+  /** A create of {@code partitions} partitions with {@code rf} replicas each, placed on nodes 1, 2, 3. */
+  private static MetadataCommand create(String name, int partitions, int rf) {
+    return createOn(name, partitions, rf, 1, 2, 3);
+  }
+
+  private static MetadataCommand createAt(long timestampMs, String name, int partitions, int rf) {
+    return createOn(name, partitions, rf, 1, 2, 3).toBuilder().setTimestampMs(timestampMs).build();
+  }
+
+  /**
+   * A create whose partition p has the replicas {@code ring[p], ring[p+1], ...}, round-robin;
+   * a ring shorter than {@code rf} repeats nodes within a partition.
+   */
+  private static MetadataCommand createOn(String name, int partitions, int rf, int... ring) {
+    CreateTopic.Builder create = CreateTopic.newBuilder().setName(name).setReplicationFactor(rf);
+    for (int p = 0; p < partitions; p++) {
+      int[] replicas = new int[rf];
+      for (int r = 0; r < rf; r++) {
+        replicas[r] = ring[(p + r) % ring.length];
+      }
+      create.addPartitions(placement(p, replicas));
+    }
+    return MetadataCommand.newBuilder().setCreateTopic(create).build();
+  }
+
+  private static MetadataCommand command(CreateTopic.Builder create) {
+    return MetadataCommand.newBuilder().setCreateTopic(create).build();
+  }
+
+  private static PartitionPlacement placement(int partition, int... replicas) {
+    PartitionPlacement.Builder p = PartitionPlacement.newBuilder().setPartition(partition);
+    Arrays.stream(replicas).forEach(p::addReplicas);
+    return p.build();
+  }
+
+  private static MetadataCommand delete(String name) {
+    return MetadataCommand.newBuilder().setDeleteTopic(DeleteTopic.newBuilder().setName(name)).build();
+  }
+}

@@ -1,0 +1,81 @@
+package io.ordo.raft.partition;
+
+import static io.ordo.raft.partition.Commands.command;
+import static io.ordo.raft.partition.Commands.records;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.proto.raft.v1.PartitionState;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class IdempotentAppendTest {
+  private final RecordingWrites writes = new RecordingWrites();
+  private final PartitionStateMachine machine = new PartitionStateMachine(PartitionState.getDefaultInstance(), List.of());
+  private long index;
+
+  private static PartitionOp append(long producerId, long firstSequence, String prefix, int count) {
+    return PartitionOp.newBuilder()
+        .setAppend(
+            AppendRecords.newBuilder()
+                .addAllRecords(records(prefix, count))
+                .setProducerId(producerId)
+                .setFirstSequence(firstSequence))
+        .build();
+  }
+
+  private long[] apply(PartitionOp... ops) {
+    return machine.apply(++index, command(1_000, ops), writes).baseOffsets();
+  }
+
+  @Test
+  void retryOfTheLastAppendIsAnsweredWithTheOriginalOffsetAndNotStoredAgain() {
+    assertThat(apply(append(7, 0, "a", 3))).containsExactly(0);
+    assertThat(apply(append(7, 3, "b", 2))).containsExactly(3);
+    assertThat(apply(append(7, 3, "b", 2))).containsExactly(3);
+
+    assertThat(machine.state().getNextOffset()).isEqualTo(5);
+    assertThat(writes.values()).containsExactly("a-0", "a-1", "a-2", "b-0", "b-1");
+  }
+
+  @Test
+  void retryPackedIntoTheSameEntryAsTheOriginalIsDeduplicated() {
+    assertThat(apply(append(7, 0, "a", 2), append(7, 0, "a", 2))).containsExactly(0, 0);
+    assertThat(writes.values()).containsExactly("a-0", "a-1");
+  }
+
+  @Test
+  void appendOlderThanTheLastIsRejected() {
+    apply(append(7, 0, "a", 2));
+    apply(append(7, 2, "b", 2));
+
+    assertThat(apply(append(7, 0, "a", 2))).containsExactly(PartitionStateMachine.SEQUENCE_REJECTED);
+    assertThat(machine.state().getNextOffset()).isEqualTo(4);
+  }
+
+  @Test
+  void sequencesMaySkipAheadAfterAFailedRequest() {
+    apply(append(7, 0, "a", 2));
+    assertThat(apply(append(7, 10, "c", 1))).containsExactly(2);
+  }
+
+  @Test
+  void producersAreIndependentAndNonIdempotentAppendsAreNeverDeduplicated() {
+    assertThat(apply(append(7, 0, "a", 1), append(8, 0, "b", 1))).containsExactly(0, 1);
+    assertThat(apply(append(0, 0, "c", 1), append(0, 0, "c", 1))).containsExactly(2, 3);
+    assertThat(writes.producers).containsOnlyKeys(7L, 8L);
+  }
+
+  @Test
+  void producerStateSurvivesARestartFromTheStore() {
+    apply(append(7, 0, "a", 2));
+    PartitionStateMachine restarted =
+        new PartitionStateMachine(writes.state, List.copyOf(writes.producers.values()));
+
+    long[] offsets = restarted.apply(++index, command(2_000, append(7, 0, "a", 2)), writes).baseOffsets();
+
+    assertThat(offsets).containsExactly(0);
+    assertThat(restarted.state().getNextOffset()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,42 @@
+package io.ordo.raft.partition;
+
+import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.ProducerState;
+import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.raft.storage.PartitionWrites;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/** Keeps what a state machine writes in memory, as the store would after a commit. */
+final class RecordingWrites implements PartitionWrites {
+  final NavigableMap<Long, StoredBatch> batches = new TreeMap<>();
+  final Map<Long, ProducerState> producers = new TreeMap<>();
+  PartitionState state;
+  int stateWrites;
+
+  @Override
+  public void putBatch(long baseOffset, StoredBatch batch) {
+    batches.put(baseOffset, batch);
+  }
+
+  @Override
+  public void putState(PartitionState state) {
+    this.state = state;
+    stateWrites++;
+  }
+
+  @Override
+  public void putProducer(ProducerState producer) {
+    producers.put(producer.getProducerId(), producer);
+  }
+
+  /** Every stored record's value as text, in offset order. */
+  List<String> values() {
+    List<String> out = new ArrayList<>();
+    batches.values().forEach(b -> b.getRecordsList().forEach(r -> out.add(r.getValue().toStringUtf8())));
+    return out;
+  }
+}

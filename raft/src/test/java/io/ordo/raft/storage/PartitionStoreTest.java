@@ -1,0 +1,342 @@
+package io.ordo.raft.storage;
+
+import static io.ordo.raft.partition.Commands.append;
+import static io.ordo.raft.partition.Commands.command;
+import static io.ordo.raft.partition.Commands.record;
+import static io.ordo.raft.partition.Commands.recordWithHeader;
+import static io.ordo.raft.partition.Commands.records;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.ProducerState;
+import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.Record;
+import io.ordo.raft.partition.StoreApplier;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PartitionStoreTest {
+  private static final long ALL = Long.MAX_VALUE;
+
+  @TempDir Path dir;
+  private DataStore data;
+
+  @BeforeEach
+  void open() throws IOException {
+    data = DataStore.open(dir.resolve("a"));
+  }
+
+  @AfterEach
+  void close() {
+    data.close();
+  }
+
+  @Test
+  void newPartitionHasTheEmptyStateAndNoRecords() {
+    PartitionStore store = data.partition(1);
+
+    assertThat(store.readState()).isEqualTo(PartitionState.getDefaultInstance());
+    assertThat(store.read(0, ALL, 100, 1 << 20)).isEmpty();
+  }
+
+  @Test
+  void stateRoundTripsThroughTheStoreAndAReopen() throws IOException {
+    PartitionState state =
+        PartitionState.newBuilder().setAppliedIndex(12).setStartOffset(3).setNextOffset(40).setLastTimestampMs(77).build();
+    try (PartitionStore.Writer writer = data.partition(1).newWriter()) {
+      writer.putState(state);
+      writer.commit();
+    }
+    assertThat(data.partition(1).readState()).isEqualTo(state);
+
+    data.close();
+    data = DataStore.open(dir.resolve("a"));
+
+    assertThat(data.partition(1).readState()).isEqualTo(state);
+  }
+
+  @Test
+  void writerMakesNothingVisibleBeforeCommitAndEverythingAfter() {
+    PartitionStore store = data.partition(1);
+    PartitionState state = PartitionState.newBuilder().setAppliedIndex(1).setNextOffset(2).build();
+    try (PartitionStore.Writer writer = store.newWriter()) {
+      writer.putBatch(0, StoredBatch.newBuilder().setTimestampMs(5).addAllRecords(records("a", 2)).build());
+      writer.putState(state);
+
+      assertThat(writer.stagedBytes()).isPositive();
+      assertThat(store.read(0, ALL, 100, 1 << 20)).isEmpty();
+      assertThat(store.readState()).isEqualTo(PartitionState.getDefaultInstance());
+
+      writer.commit();
+    }
+
+    assertThat(values(store.read(0, ALL, 100, 1 << 20))).containsExactly("a-0", "a-1");
+    assertThat(store.readState()).isEqualTo(state);
+  }
+
+  @Test
+  void writerThatIsClosedWithoutCommitWritesNothing() {
+    PartitionStore store = data.partition(1);
+    try (PartitionStore.Writer writer = store.newWriter()) {
+      writer.putBatch(0, StoredBatch.newBuilder().addAllRecords(records("a", 1)).build());
+      writer.putState(PartitionState.newBuilder().setAppliedIndex(1).setNextOffset(1).build());
+    }
+
+    assertThat(store.read(0, ALL, 100, 1 << 20)).isEmpty();
+    assertThat(store.readState()).isEqualTo(PartitionState.getDefaultInstance());
+  }
+
+  @Test
+  void readReturnsOffsetsTimestampsKeysValuesAndHeaders() {
+    StoreApplier applier = new StoreApplier(data.partition(1));
+    Record withHeader = recordWithHeader("k1", "v1", "h", "hv");
+    applier.apply(1, command(1_000, append(List.of(record("k0", "v0"), withHeader))));
+    applier.apply(2, command(900, append(List.of(record("k2", "v2")))));
+
+    List<ConsumedRecord> read = data.partition(1).read(0, 3, 100, 1 << 20);
+
+    assertThat(read)
+        .containsExactly(
+            consumed(0, 1_000, record("k0", "v0")), consumed(1, 1_000, withHeader), consumed(2, 1_000, record("k2", "v2")));
+  }
+
+  @Test
+  void readStartsInsideABatchAndStopsAtTheEndOffset() {
+    StoreApplier applier = new StoreApplier(data.partition(1));
+    applier.apply(1, command(1, append(records("a", 4))));
+    applier.apply(2, command(1, append(records("b", 4))));
+
+    assertThat(values(data.partition(1).read(2, 6, 100, 1 << 20))).containsExactly("a-2", "a-3", "b-0", "b-1");
+    assertThat(data.partition(1).read(5, 5, 100, 1 << 20)).isEmpty();
+    assertThat(data.partition(1).read(8, ALL, 100, 1 << 20)).isEmpty();
+  }
+
+  @Test
+  void readRespectsMaxRecordsAndMaxBytesButReturnsAtLeastOneRecord() {
+    StoreApplier applier = new StoreApplier(data.partition(1));
+    // Each record is 10 bytes: a 5-byte key and a 5-byte value.
+    applier.apply(1, command(1, append(records("abc", 10))));
+    PartitionStore store = data.partition(1);
+
+    assertThat(store.read(0, ALL, 3, 1 << 20)).extracting(ConsumedRecord::getOffset).containsExactly(0L, 1L, 2L);
+    assertThat(store.read(4, ALL, 100, 25)).extracting(ConsumedRecord::getOffset).containsExactly(4L, 5L);
+    assertThat(store.read(4, ALL, 100, 30)).extracting(ConsumedRecord::getOffset).containsExactly(4L, 5L, 6L);
+    assertThat(store.read(7, ALL, 100, 1)).extracting(ConsumedRecord::getOffset).containsExactly(7L);
+  }
+
+  @Test
+  void snapshotImportedIntoAnEmptyStoreReadsLikeTheOriginal() throws IOException {
+    PartitionStore a = data.partition(7);
+    fill(a, 5);
+    byte[] snapshot = export(a);
+
+    try (DataStore other = DataStore.open(dir.resolve("b"))) {
+      PartitionStore b = other.partition(7);
+      PartitionState imported = b.importFrom(new ByteArrayInputStream(snapshot));
+
+      assertThat(imported).isEqualTo(a.readState());
+      assertSameContents(b, a);
+    }
+  }
+
+  @Test
+  void snapshotImportReplacesStaleDataOfThePartition() throws IOException {
+    PartitionStore a = data.partition(7);
+    fill(a, 3);
+    byte[] snapshot = export(a);
+
+    try (DataStore other = DataStore.open(dir.resolve("b"))) {
+      PartitionStore b = other.partition(7);
+      // A longer, diverged history of the same partition: more batches, other values, later index.
+      StoreApplier stale = new StoreApplier(b);
+      for (int i = 1; i <= 10; i++) {
+        stale.apply(i * 2L, command(5_000 + i, idempotentAppend(999, i, records("stale" + i, i))));
+      }
+      assertThat(b.readState().getNextOffset()).isGreaterThan(a.readState().getNextOffset());
+
+      b.importFrom(new ByteArrayInputStream(snapshot));
+
+      assertSameContents(b, a);
+      assertThat(b.read(a.readState().getNextOffset(), ALL, 1000, 1 << 20)).isEmpty();
+    }
+  }
+
+  @Test
+  void snapshotImportLeavesOtherPartitionsAlone() throws IOException {
+    PartitionStore a = data.partition(7);
+    fill(a, 3);
+    byte[] snapshot = export(a);
+    PartitionStore neighbour = data.partition(8);
+    new StoreApplier(neighbour).apply(1, command(1, append(records("n", 3))));
+    PartitionStore target = data.partition(6);
+
+    target.importFrom(new ByteArrayInputStream(snapshot));
+
+    assertSameContents(target, a);
+    assertThat(values(neighbour.read(0, ALL, 100, 1 << 20))).containsExactly("n-0", "n-1", "n-2");
+    assertThat(values(a.read(0, ALL, 1000, 1 << 20))).doesNotContain("n-0");
+  }
+
+  @Test
+  void exportIsAPointInTimeView() throws IOException {
+    PartitionStore a = data.partition(7);
+    StoreApplier applier = new StoreApplier(a);
+    applier.apply(1, command(10, append(records("before", 3))));
+    PartitionState frozenState = a.readState();
+    List<ConsumedRecord> frozenRecords = a.read(0, ALL, 1000, 1 << 20);
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (PartitionStore.Export export = a.freeze()) {
+      applier.apply(2, command(20, append(records("after", 2))));
+      a.deleteAll();
+      export.writeTo(out);
+    }
+
+    try (DataStore other = DataStore.open(dir.resolve("b"))) {
+      PartitionStore b = other.partition(7);
+      assertThat(b.importFrom(new ByteArrayInputStream(out.toByteArray()))).isEqualTo(frozenState);
+      assertThat(b.readState()).isEqualTo(frozenState);
+      assertThat(b.read(0, ALL, 1000, 1 << 20)).isEqualTo(frozenRecords);
+    }
+  }
+
+  @Test
+  void exportOfAPartitionWithoutStateFails() {
+    try (PartitionStore.Export export = data.partition(3).freeze()) {
+      assertThatThrownBy(() -> export.writeTo(new ByteArrayOutputStream()))
+          .isInstanceOf(StorageException.class)
+          .hasMessageContaining("no state");
+    }
+  }
+
+  @Test
+  void importOfAnEmptySnapshotFileFails() {
+    assertThatThrownBy(() -> data.partition(3).importFrom(new ByteArrayInputStream(new byte[0])))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("empty");
+  }
+
+  @Test
+  void deleteAllRemovesOnlyThatPartition() {
+    fill(data.partition(1), 3);
+    fill(data.partition(2), 3);
+    fill(data.partition(3), 3);
+    List<ConsumedRecord> before1 = data.partition(1).read(0, ALL, 1000, 1 << 20);
+    List<ConsumedRecord> before3 = data.partition(3).read(0, ALL, 1000, 1 << 20);
+    PartitionState state3 = data.partition(3).readState();
+    List<ProducerState> producers3 = data.partition(3).readProducers();
+
+    data.partition(2).deleteAll();
+
+    assertThat(data.partition(2).read(0, ALL, 1000, 1 << 20)).isEmpty();
+    assertThat(data.partition(2).readState()).isEqualTo(PartitionState.getDefaultInstance());
+    assertThat(data.partition(2).readProducers()).isEmpty();
+    assertThat(data.partition(3).readProducers()).isNotEmpty().isEqualTo(producers3);
+    assertThat(data.partition(1).read(0, ALL, 1000, 1 << 20)).isEqualTo(before1);
+    assertThat(data.partition(3).read(0, ALL, 1000, 1 << 20)).isEqualTo(before3);
+    assertThat(data.partition(3).readState()).isEqualTo(state3);
+  }
+
+  @Test
+  void adjacentPartitionsDoNotSeeEachOthersRecords() {
+    new StoreApplier(data.partition(1)).apply(1, command(1, append(records("one", 3))));
+    new StoreApplier(data.partition(2)).apply(1, command(1, append(records("two", 5))));
+
+    assertThat(values(data.partition(1).read(0, ALL, 1000, 1 << 20))).containsExactly("one-0", "one-1", "one-2");
+    assertThat(values(data.partition(2).read(0, ALL, 1000, 1 << 20)))
+        .containsExactly("two-0", "two-1", "two-2", "two-3", "two-4");
+    // Past partition 1's end lie partition 2's keys; a read there must not reach them.
+    assertThat(data.partition(1).read(3, ALL, 1000, 1 << 20)).isEmpty();
+    // Partition 3 is empty, and partition 2's keys lie just before its range.
+    assertThat(data.partition(3).read(0, ALL, 1000, 1 << 20)).isEmpty();
+    assertThat(data.partition(3).read(4, ALL, 1000, 1 << 20)).isEmpty();
+  }
+
+  @Test
+  void partitionsAtTheTopOfTheKeySpaceWithOffsetsNearTheEndStayApart() {
+    long high = Long.MAX_VALUE - 1;
+    long top = Long.MAX_VALUE;
+    long base = Long.MAX_VALUE - 10;
+    putBatch(data.partition(high), base, records("high", 5));
+    putBatch(data.partition(high), base + 5, records("higher", 5));
+    putBatch(data.partition(top), 0, records("top", 2));
+
+    assertThat(data.partition(high).read(base + 3, ALL, 1000, 1 << 20))
+        .extracting(ConsumedRecord::getOffset)
+        .containsExactly(base + 3, base + 4, base + 5, base + 6, base + 7, base + 8, base + 9);
+    assertThat(data.partition(high).read(0, base, 1000, 1 << 20)).isEmpty();
+    assertThat(values(data.partition(top).read(0, ALL, 1000, 1 << 20))).containsExactly("top-0", "top-1");
+
+    data.partition(high).deleteAll();
+
+    assertThat(data.partition(high).read(0, ALL, 1000, 1 << 20)).isEmpty();
+    assertThat(values(data.partition(top).read(0, ALL, 1000, 1 << 20))).containsExactly("top-0", "top-1");
+  }
+
+  private static void fill(PartitionStore store, int entries) {
+    StoreApplier applier = new StoreApplier(store);
+    for (int i = 1; i <= entries; i++) {
+      applier.apply(
+          i,
+          command(100L * i, append(records("e" + i, i)), idempotentAppend(100 + i % 2, 10L * i, records("f" + i, 1))));
+    }
+  }
+
+  private static PartitionOp idempotentAppend(long producerId, long firstSequence, List<Record> records) {
+    return PartitionOp.newBuilder()
+        .setAppend(AppendRecords.newBuilder().setProducerId(producerId).setFirstSequence(firstSequence).addAllRecords(records))
+        .build();
+  }
+
+  private static void putBatch(PartitionStore store, long baseOffset, List<Record> records) {
+    try (PartitionStore.Writer writer = store.newWriter()) {
+      writer.putBatch(baseOffset, StoredBatch.newBuilder().addAllRecords(records).build());
+      writer.commit();
+    }
+  }
+
+  private static byte[] export(PartitionStore store) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (PartitionStore.Export export = store.freeze()) {
+      export.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  private static void assertSameContents(PartitionStore actual, PartitionStore expected) {
+    assertThat(actual.readState()).isEqualTo(expected.readState());
+    assertThat(expected.readProducers()).isNotEmpty();
+    assertThat(actual.readProducers()).isEqualTo(expected.readProducers());
+    List<ConsumedRecord> expectedRecords = expected.read(0, ALL, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    assertThat(expectedRecords).isNotEmpty();
+    assertThat(actual.read(0, ALL, Integer.MAX_VALUE, Integer.MAX_VALUE)).isEqualTo(expectedRecords);
+    // Reads that start inside the log agree too, not just whole-log reads.
+    long middle = expected.readState().getNextOffset() / 2;
+    assertThat(actual.read(middle, ALL, 3, 1 << 20)).isEqualTo(expected.read(middle, ALL, 3, 1 << 20));
+  }
+
+  private static ConsumedRecord consumed(long offset, long timestampMs, Record r) {
+    return ConsumedRecord.newBuilder()
+        .setOffset(offset)
+        .setTimestampMs(timestampMs)
+        .setKey(r.getKey())
+        .setValue(r.getValue())
+        .addAllHeaders(r.getHeadersList())
+        .build();
+  }
+
+  private static List<String> values(List<ConsumedRecord> records) {
+    return records.stream().map(r -> r.getValue().toStringUtf8()).toList();
+  }
+}

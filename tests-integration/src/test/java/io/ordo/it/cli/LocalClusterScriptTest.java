@@ -1,0 +1,131 @@
+package io.ordo.it.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's tour through the real scripts: bin/ordo-cluster starts three node processes,
+ * bin/ordo uses them, a node is SIGKILLed, and nothing acknowledged is lost.
+ */
+class LocalClusterScriptTest {
+  private static final Path HOME = Path.of(System.getProperty("ordo.home", "..")).toAbsolutePath().normalize();
+
+  @TempDir Path data;
+  private final Map<String, String> env = new HashMap<>();
+
+  @AfterEach
+  void down() throws Exception {
+    run("", "bin/ordo-cluster", "down");
+    // Whatever `down` could not stop, stop by PID.
+    for (int node = 1; node <= 3; node++) {
+      Path pid = data.resolve("node-" + node + ".pid");
+      if (Files.exists(pid)) {
+        ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+  }
+
+  @Test
+  void tourWorksAndKillingANodeLosesNothing() throws Exception {
+    int clientBase = freePortBase();
+    int raftBase;
+    do {
+      raftBase = freePortBase();
+    } while (Math.abs(raftBase - clientBase) < 10);
+    env.put("ORDO_DATA", data.toString());
+    env.put("ORDO_CLIENT_PORT_BASE", String.valueOf(clientBase));
+    env.put("ORDO_RAFT_PORT_BASE", String.valueOf(raftBase));
+    env.put("ORDO_BOOTSTRAP", "127.0.0.1:" + (clientBase + 1) + ",127.0.0.1:" + (clientBase + 2) + ",127.0.0.1:" + (clientBase + 3));
+
+    CliResult up = run("", "bin/ordo-cluster", "up");
+    assertThat(up.exitCode()).as(up.toString()).isZero();
+    assertThat(up.out()).contains("bootstrap: " + env.get("ORDO_BOOTSTRAP"));
+
+    CliResult created = run("", "bin/ordo", "topic", "create", "tour", "--partitions", "3", "--replication-factor", "3");
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+
+    StringBuilder first = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      first.append("k").append(i % 7).append(':').append("before-").append(i).append('\n');
+    }
+    CliResult produced = run(first.toString(), "bin/ordo", "produce", "tour", "--key-separator", ":");
+    assertThat(produced.exitCode()).as(produced.toString()).isZero();
+
+    CliResult killed = run("", "bin/ordo-cluster", "kill", "1");
+    assertThat(killed.exitCode()).as(killed.toString()).isZero();
+
+    StringBuilder second = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      second.append("k").append(i % 7).append(':').append("after-").append(i).append('\n');
+    }
+    CliResult producedAfterKill = run(second.toString(), "bin/ordo", "produce", "tour", "--key-separator", ":");
+    assertThat(producedAfterKill.exitCode()).as(producedAfterKill.toString()).isZero();
+
+    CliResult consumed =
+        run("", "bin/ordo", "consume", "tour", "--from-beginning", "--max-messages", "200", "--timeout-ms", "20000");
+    assertThat(consumed.exitCode()).as(consumed.toString()).isZero();
+    List<String> values = consumed.out().lines().toList();
+    assertThat(values).hasSize(200).doesNotHaveDuplicates();
+    for (int i = 0; i < 100; i++) {
+      assertThat(values).contains("before-" + i, "after-" + i);
+    }
+
+    CliResult restarted = run("", "bin/ordo-cluster", "start", "1");
+    assertThat(restarted.exitCode()).as(restarted.toString()).isZero();
+    CliResult status = run("", "bin/ordo-cluster", "status");
+    assertThat(status.out()).contains("node 1: running", "node 2: running", "node 3: running");
+  }
+
+  private CliResult run(String stdin, String... command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(command));
+    cmd.set(0, HOME.resolve(cmd.get(0)).toString());
+    ProcessBuilder builder = new ProcessBuilder(cmd).directory(HOME.toFile());
+    builder.environment().putAll(env);
+    Path out = Files.createTempFile(data, "out", ".txt");
+    Path err = Files.createTempFile(data, "err", ".txt");
+    builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = builder.start();
+    p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    if (!p.waitFor(3, TimeUnit.MINUTES)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " did not finish within 3 minutes");
+    }
+    return new CliResult(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** A base port b with b+1..b+3 free on loopback. */
+  private static int freePortBase() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
+      if (free(base + 1) && free(base + 2) && free(base + 3)) {
+        return base;
+      }
+    }
+    throw new IllegalStateException("no free ports");
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

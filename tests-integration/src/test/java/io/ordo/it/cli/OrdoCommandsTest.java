@@ -1,0 +1,124 @@
+package io.ordo.it.cli;
+
+import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ordo.cli.OrdoCli;
+import io.ordo.client.OrdoClient;
+import io.ordo.it.cluster.ProcessCluster;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The ordo commands, in this JVM, against a 3-node cluster of real processes. */
+class OrdoCommandsTest {
+  private static ProcessCluster cluster;
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("OrdoCommandsTest"), 3, Map.of());
+    try (OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
+      awaitHealthy(client, 3);
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static CliResult ordo(String stdin, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--bootstrap");
+    all.add(cluster.bootstrap());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit =
+        OrdoCli.run(
+            all.toArray(String[]::new),
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new CliResult(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void topicLifecycleProduceAndConsume() {
+    CliResult created = ordo("", "topic", "create", "greetings", "--partitions", "3", "--replication-factor", "3");
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+
+    assertThat(ordo("", "topic", "list").out()).contains("greetings");
+
+    CliResult produced = ordo("alice:hello\nbob:hi\nalice:bye\n", "produce", "greetings", "--key-separator", ":");
+    assertThat(produced.exitCode()).as(produced.toString()).isZero();
+
+    CliResult described = ordo("", "topic", "describe", "greetings", "--output", "json");
+    assertThat(described.exitCode()).as(described.toString()).isZero();
+    assertThat(described.out())
+        .contains("\"partitions\"", "\"partition\"", "\"leader\"", "\"replicas\"", "\"startOffset\"", "\"endOffset\"");
+
+    CliResult consumed =
+        ordo("", "consume", "greetings", "--from-beginning", "--max-messages", "3", "--timeout-ms", "10000", "--print-key");
+    assertThat(consumed.exitCode()).as(consumed.toString()).isZero();
+    // Same key, same partition, in order: alice's records keep their order.
+    List<String> lines = consumed.out().lines().toList();
+    assertThat(lines).containsExactlyInAnyOrder("alice\thello", "bob\thi", "alice\tbye");
+    assertThat(lines.indexOf("alice\thello")).isLessThan(lines.indexOf("alice\tbye"));
+
+    CliResult deleted = ordo("", "topic", "delete", "greetings");
+    assertThat(deleted.exitCode()).as(deleted.toString()).isZero();
+    CliResult gone = ordo("", "topic", "describe", "greetings");
+    assertThat(gone.exitCode()).isEqualTo(1);
+    assertThat(gone.err()).startsWith("ordo: ").contains("greetings");
+    assertThat(gone.err().lines().count()).isEqualTo(1);
+  }
+
+  @Test
+  void consumeFromAnOffsetPrintsOffsets() {
+    assertThat(ordo("", "topic", "create", "numbers", "--partitions", "1", "--replication-factor", "3").exitCode()).isZero();
+    assertThat(ordo("one\ntwo\nthree\nfour\n", "produce", "numbers").exitCode()).isZero();
+    CliResult consumed =
+        ordo("", "consume", "numbers", "--partition", "0", "--offset", "2", "--max-messages", "2", "--print-offset");
+    assertThat(consumed.exitCode()).as(consumed.toString()).isZero();
+    assertThat(consumed.out().lines().toList()).containsExactly("2\tthree", "3\tfour");
+  }
+
+  @Test
+  void badRequestsFailWithOneLineAndNonZeroExit() {
+    CliResult tooManyReplicas = ordo("", "topic", "create", "wide", "--partitions", "1", "--replication-factor", "5");
+    assertThat(tooManyReplicas.exitCode()).isEqualTo(1);
+    assertThat(tooManyReplicas.err()).contains("replication factor 5").contains("live nodes");
+
+    CliResult badName = ordo("", "topic", "create", "no/slashes", "--partitions", "1", "--replication-factor", "1");
+    assertThat(badName.exitCode()).isNotZero();
+    assertThat(badName.err()).contains("only letters");
+
+    CliResult unknownTopic = ordo("x\n", "produce", "does-not-exist");
+    assertThat(unknownTopic.exitCode()).isEqualTo(1);
+    assertThat(unknownTopic.err()).contains("does-not-exist");
+
+    assertThat(ordo("", "topic", "create", "short", "--partitions", "1", "--replication-factor", "3").exitCode()).isZero();
+    CliResult pastTheEnd = ordo("", "consume", "short", "--partition", "0", "--offset", "99", "--max-messages", "1");
+    assertThat(pastTheEnd.exitCode()).isEqualTo(1);
+    assertThat(pastTheEnd.err()).contains("99");
+  }
+
+  @Test
+  void clusterStatusListsEveryNodeAlive() {
+    CliResult status = ordo("", "cluster", "status", "--output", "json");
+    assertThat(status.exitCode()).as(status.toString()).isZero();
+    for (int node = 1; node <= 3; node++) {
+      assertThat(status.out()).contains(cluster.clientAddress(node));
+    }
+    assertThat(status.out()).doesNotContain("\"alive\":false").doesNotContain("\"alive\": false");
+  }
+}

@@ -1,0 +1,60 @@
+package io.ordo.it.cluster;
+
+import static org.awaitility.Awaitility.await;
+
+import io.ordo.client.ClusterInfo;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.FetchResult;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.PartitionInfo;
+import io.ordo.client.TopicInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Conditions tests wait for, each with a deadline, and reading a partition end to end. */
+public final class ClusterChecks {
+  private ClusterChecks() {}
+
+  /** Waits until every node answers and the metadata group has a leader. */
+  public static void awaitHealthy(OrdoClient client, int nodes) {
+    await("cluster healthy")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .until(() -> {
+          ClusterInfo info = client.admin().describeCluster();
+          return info.metadataLeader() != 0
+              && info.nodes().size() == nodes
+              && info.nodes().stream().allMatch(n -> n.alive());
+        });
+  }
+
+  /** Waits until every partition of {@code topic} has a leader; returns the description. */
+  public static TopicInfo awaitLeaders(OrdoClient client, String topic) {
+    return await("leaders of " + topic)
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .until(() -> client.admin().describeTopic(topic),
+            t -> t.partitions().stream().allMatch(p -> p.leader() != 0));
+  }
+
+  /** Every record of the partition from its start to its current end, following the leader. */
+  public static List<ConsumerRecord> readAll(OrdoClient client, String topic, int partition) {
+    PartitionInfo info =
+        await("end offset of " + topic + "/" + partition)
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .until(() -> client.admin().describeTopic(topic).partitions().get(partition), p -> p.leader() != 0);
+    List<ConsumerRecord> out = new ArrayList<>();
+    long offset = info.startOffset();
+    while (offset < info.endOffset()) {
+      FetchResult result =
+          client.consumer().fetch(topic, partition, offset, 5_000, 8 * 1024 * 1024, Duration.ZERO);
+      out.addAll(result.records());
+      offset = result.nextOffset();
+    }
+    return out;
+  }
+}

@@ -1,0 +1,198 @@
+package io.ordo.it.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A cluster of {@code ordo-node} processes on loopback. Each node has its own data directory and
+ * log file under the cluster's directory. Everything it starts it stops by PID on {@link #close}.
+ */
+public final class ProcessCluster implements AutoCloseable {
+  private final Path dir;
+  private final int size;
+  private final Map<String, String> extraOptions;
+  private final int[] clientPorts;
+  private final int[] raftPorts;
+  private final Process[] processes;
+
+  private ProcessCluster(Path dir, int size, Map<String, String> extraOptions) {
+    this.dir = dir;
+    this.size = size;
+    this.extraOptions = extraOptions;
+    this.clientPorts = new int[size + 1];
+    this.raftPorts = new int[size + 1];
+    this.processes = new Process[size + 1];
+    for (int i = 1; i <= size; i++) {
+      clientPorts[i] = freePort();
+      raftPorts[i] = freePort();
+    }
+  }
+
+  /** Starts {@code size} nodes with ids 1..size; {@code extraOptions} are ordo-node flags. */
+  public static ProcessCluster start(Path dir, int size, Map<String, String> extraOptions) {
+    ProcessCluster cluster = new ProcessCluster(dir, size, extraOptions);
+    for (int i = 1; i <= size; i++) {
+      cluster.start(i);
+    }
+    return cluster;
+  }
+
+  /** An empty directory for a cluster's data and logs: target/clusters/NAME, kept after the run. */
+  public static Path freshDirectory(String name) {
+    Path dir = Path.of("target", "clusters", name).toAbsolutePath();
+    deleteRecursively(dir);
+    try {
+      return Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /** host:port of every node's client endpoint, comma separated. */
+  public String bootstrap() {
+    List<String> out = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      out.add(clientAddress(i));
+    }
+    return String.join(",", out);
+  }
+
+  public String clientAddress(int node) {
+    return "127.0.0.1:" + clientPorts[node];
+  }
+
+  public Path dataDir(int node) {
+    return dir.resolve("node-" + node);
+  }
+
+  public Path logFile(int node) {
+    return dir.resolve("node-" + node + ".log");
+  }
+
+  public boolean isRunning(int node) {
+    return processes[node] != null && processes[node].isAlive();
+  }
+
+  /** Starts node {@code node} (again), on the same ports and data directory. */
+  public void start(int node) {
+    if (isRunning(node)) {
+      throw new IllegalStateException("node " + node + " is running");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("-Xms64m");
+    command.add("-Xmx384m");
+    command.add("-XX:+UseSerialGC");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("io.ordo.node.OrdoNodeMain");
+    command.addAll(List.of("--node-id", String.valueOf(node)));
+    command.addAll(List.of("--data-dir", dataDir(node).toString()));
+    command.addAll(List.of("--client-addr", clientAddress(node)));
+    command.addAll(List.of("--raft-addr", "127.0.0.1:" + raftPorts[node]));
+    command.addAll(List.of("--initial-cluster", initialCluster()));
+    extraOptions.forEach((k, v) -> command.addAll(List.of(k, v)));
+    try {
+      Files.createDirectories(dir);
+      processes[node] =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(node).toFile()))
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + node, e);
+    }
+  }
+
+  /** SIGKILL: the node gets no chance to hand anything over or flush anything. */
+  public void kill(int node) {
+    Process p = processes[node];
+    if (p == null) {
+      return;
+    }
+    p.destroyForcibly();
+    waitFor(p, node);
+    processes[node] = null;
+  }
+
+  /** SIGTERM: the node hands its leaderships over and stops. */
+  public void stop(int node) {
+    Process p = processes[node];
+    if (p == null) {
+      return;
+    }
+    p.destroy();
+    waitFor(p, node);
+    processes[node] = null;
+  }
+
+  /** Deletes a stopped node's data: it comes back as an empty replica of everything placed on it. */
+  public void wipe(int node) {
+    if (isRunning(node)) {
+      throw new IllegalStateException("stop node " + node + " before wiping it");
+    }
+    deleteRecursively(dataDir(node));
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void waitFor(Process p, int node) {
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("node " + node + " did not stop within 60 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private String initialCluster() {
+    List<String> out = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      out.add(i + "=127.0.0.1:" + raftPorts[i] + "/" + clientAddress(i));
+    }
+    return out.stream().collect(Collectors.joining(","));
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (int i = 1; i <= size; i++) {
+      kill(i);
+    }
+  }
+}
