@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 /**
  * A cluster of {@code ordo-node} processes on loopback. Each node has its own data directory and
  * log file under the cluster's directory. Everything it starts it stops by PID on {@link #close}.
+ * Loopback cannot be partitioned: network faults need {@code DockerCluster}.
  */
 public final class ProcessCluster implements AutoCloseable {
   private final Path dir;
