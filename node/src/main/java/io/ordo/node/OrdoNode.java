@@ -18,6 +18,7 @@ import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.protocol.Limits;
+import io.ordo.raft.log.RaftLogStore;
 import io.ordo.raft.metadata.MetadataReplica;
 import io.ordo.raft.multiraft.RaftHost;
 import io.ordo.raft.multiraft.RaftSettings;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Ordo node. Data lives under {@code dataDir}: {@code store/} (RocksDB with every local
- * partition's records) and {@code raft/<group>/} (each group's Raft log, meta and snapshots).
+ * partition's records), {@code raft-log/} (RocksDB with every group's Raft log) and
+ * {@code raft/<group>/} (each group's Raft meta and snapshots).
  */
 public final class OrdoNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OrdoNode.class);
@@ -46,6 +48,7 @@ public final class OrdoNode implements AutoCloseable {
 
   private final NodeConfig config;
   private final DataStore store;
+  private final RaftLogStore raftLog;
   private final RaftHost raft;
   private final ReplicaManager replicas;
   private final MetadataReplica metadata;
@@ -60,10 +63,12 @@ public final class OrdoNode implements AutoCloseable {
     this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("ordo-work"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("ordo-timer"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
+    this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
         new RaftHost(
             new Endpoint(config.raftAddress().host(), config.raftAddress().port()),
             config.dataDir().resolve("raft"),
+            raftLog,
             new RaftSettings(config.electionTimeoutMs(), config.snapshotIntervalSecs(), config.snapshotLogIndexMargin()));
     ReplicaEnvironment env =
         new ReplicaEnvironment(System::currentTimeMillis, work, config.maxEntryBytes(), config.maxPendingBytesPerPartition());
@@ -152,6 +157,7 @@ public final class OrdoNode implements AutoCloseable {
     peers.close();
     work.shutdownNow();
     timer.shutdownNow();
+    raftLog.close();
     store.close();
     LOG.info("node {} stopped", config.nodeId());
   }

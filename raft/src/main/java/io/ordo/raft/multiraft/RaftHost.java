@@ -11,6 +11,7 @@ import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
+import io.ordo.raft.log.RaftLogStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -46,13 +47,19 @@ public final class RaftHost implements AutoCloseable {
 
   private final Endpoint endpoint;
   private final Path raftDir;
+  private final RaftLogStore logStore;
   private final RaftSettings settings;
   private final RpcServer rpcServer;
   private final Map<String, RaftGroupService> groups = new ConcurrentHashMap<>();
 
-  public RaftHost(Endpoint endpoint, Path raftDir, RaftSettings settings) {
+  /**
+   * @param raftDir each group's Raft meta (term, vote) and snapshots, in a directory per group
+   * @param logStore every group's Raft log
+   */
+  public RaftHost(Endpoint endpoint, Path raftDir, RaftLogStore logStore, RaftSettings settings) {
     this.endpoint = endpoint;
     this.raftDir = raftDir;
+    this.logStore = logStore;
     this.settings = settings;
     this.rpcServer =
         new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer(endpoint.getIp(), endpoint.getPort(), true));
@@ -76,7 +83,6 @@ public final class RaftHost implements AutoCloseable {
   public Node startGroup(String groupId, List<String> peers, StateMachine fsm) {
     Path dir = raftDir.resolve(groupId);
     try {
-      Files.createDirectories(dir.resolve("log"));
       Files.createDirectories(dir.resolve("snapshot"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -87,7 +93,8 @@ public final class RaftHost implements AutoCloseable {
     options.setSnapshotLogIndexMargin(settings.snapshotLogIndexMargin());
     options.setInitialConf(new Configuration(peers.stream().map(PeerId::parsePeer).toList()));
     options.setFsm(fsm);
-    options.setLogUri(dir.resolve("log").toString());
+    options.setServiceFactory(logStore.serviceFactory());
+    options.setLogUri(groupId); // RaftLogStore's storages know their group by this URI
     options.setRaftMetaUri(dir.resolve("meta").toString());
     options.setSnapshotUri(dir.resolve("snapshot").toString());
     options.setSharedElectionTimer(true);
@@ -97,6 +104,7 @@ public final class RaftHost implements AutoCloseable {
     options.setSharedTimerPool(true);
     RaftOptions raft = new RaftOptions();
     raft.setSync(true); // a write is acknowledged only once fsynced on a majority
+    raft.setSyncMeta(true); // a vote must survive a power cut, or a node could vote twice in a term
     raft.setMaxBodySize(4 * 1024 * 1024);
     raft.setMaxByteCountPerRpc(1024 * 1024);
     raft.setDisruptorBufferSize(1024);
@@ -128,6 +136,7 @@ public final class RaftHost implements AutoCloseable {
   /** Stops the group and deletes its log and snapshots. */
   public void destroyGroup(String groupId) {
     stopGroup(groupId);
+    logStore.deleteGroup(groupId);
     Path dir = raftDir.resolve(groupId);
     if (!Files.exists(dir)) {
       return;

@@ -1,0 +1,124 @@
+package io.ordo.raft.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.alipay.sofa.jraft.conf.ConfigurationManager;
+import com.alipay.sofa.jraft.entity.EnumOutter.EntryType;
+import com.alipay.sofa.jraft.entity.LogEntry;
+import com.alipay.sofa.jraft.entity.LogId;
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.entity.codec.v2.LogEntryV2CodecFactory;
+import com.alipay.sofa.jraft.option.LogStorageOptions;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GroupLogStorageTest {
+  @TempDir Path dir;
+
+  private static LogEntry data(long index, long term) {
+    LogEntry e = new LogEntry(EntryType.ENTRY_TYPE_DATA);
+    e.setId(new LogId(index, term));
+    e.setData(ByteBuffer.wrap(("entry-" + index).getBytes(StandardCharsets.UTF_8)));
+    return e;
+  }
+
+  private static LogEntry conf(long index, long term, String... peers) {
+    LogEntry e = new LogEntry(EntryType.ENTRY_TYPE_CONFIGURATION);
+    e.setId(new LogId(index, term));
+    List<PeerId> list = new ArrayList<>();
+    for (String p : peers) {
+      list.add(PeerId.parsePeer(p));
+    }
+    e.setPeers(list);
+    return e;
+  }
+
+  private static GroupLogStorage open(RaftLogStore store, String group, ConfigurationManager confs) {
+    GroupLogStorage log = new GroupLogStorage(store, group, true);
+    LogStorageOptions options = new LogStorageOptions();
+    options.setGroupId(group);
+    options.setConfigurationManager(confs);
+    options.setLogEntryCodecFactory(LogEntryV2CodecFactory.getInstance());
+    assertThat(log.init(options)).isTrue();
+    return log;
+  }
+
+  private static String text(LogEntry e) {
+    return StandardCharsets.UTF_8.decode(e.getData().duplicate()).toString();
+  }
+
+  @Test
+  void appendedEntriesAreReadBackAndSurviveAReopen() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "p-1-0", new ConfigurationManager());
+      assertThat(log.getFirstLogIndex()).isEqualTo(1);
+      assertThat(log.getLastLogIndex()).isZero();
+      assertThat(log.appendEntries(List.of(conf(1, 1, "127.0.0.1:1", "127.0.0.1:2"), data(2, 1), data(3, 1))))
+          .isEqualTo(3);
+      assertThat(log.getLastLogIndex()).isEqualTo(3);
+      assertThat(text(log.getEntry(2))).isEqualTo("entry-2");
+      assertThat(log.getEntry(4)).isNull();
+    }
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      ConfigurationManager confs = new ConfigurationManager();
+      GroupLogStorage log = open(store, "p-1-0", confs);
+      assertThat(log.getLastLogIndex()).isEqualTo(3);
+      assertThat(text(log.getEntry(3))).isEqualTo("entry-3");
+      assertThat(confs.getLastConfiguration().getConf().getPeers()).hasSize(2);
+    }
+  }
+
+  @Test
+  void groupsDoNotSeeEachOthersEntriesEvenWithPrefixNames() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage a = open(store, "p-1-1", new ConfigurationManager());
+      GroupLogStorage b = open(store, "p-1-10", new ConfigurationManager());
+      a.appendEntries(List.of(data(1, 1), data(2, 1)));
+      b.appendEntries(List.of(data(1, 1), data(2, 1), data(3, 1), data(4, 1)));
+      assertThat(a.getLastLogIndex()).isEqualTo(2);
+      assertThat(b.getLastLogIndex()).isEqualTo(4);
+      store.deleteGroup("p-1-10");
+      assertThat(b.getLastLogIndex()).isZero();
+      assertThat(a.getLastLogIndex()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void truncationKeepsTheFirstIndexAcrossAReopen() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      for (long i = 1; i <= 10; i++) {
+        assertThat(log.appendEntry(data(i, 1))).isTrue();
+      }
+      assertThat(log.truncatePrefix(4)).isTrue();
+      assertThat(log.truncateSuffix(8)).isTrue();
+      assertThat(log.getFirstLogIndex()).isEqualTo(4);
+      assertThat(log.getLastLogIndex()).isEqualTo(8);
+      assertThat(log.getEntry(3)).isNull();
+      assertThat(log.getEntry(9)).isNull();
+    }
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      assertThat(log.getFirstLogIndex()).isEqualTo(4);
+      assertThat(log.getLastLogIndex()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void resetLeavesOneEntryAtTheNextIndex() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      log.appendEntries(List.of(data(1, 1), data(2, 1), data(3, 2)));
+      assertThat(log.reset(100)).isTrue();
+      assertThat(log.getFirstLogIndex()).isEqualTo(100);
+      assertThat(log.getLastLogIndex()).isEqualTo(100);
+      assertThat(log.getEntry(100).getType()).isEqualTo(EntryType.ENTRY_TYPE_NO_OP);
+      assertThat(log.getEntry(3)).isNull();
+    }
+  }
+}
