@@ -61,6 +61,17 @@ public final class MetadataCache {
       return leaderAddresses.length;
     }
 
+    /** The number of partitions whose leader is known. */
+    int knownLeaders() {
+      int known = 0;
+      for (String address : leaderAddresses) {
+        if (address != null) {
+          known++;
+        }
+      }
+      return known;
+    }
+
     /**
      * The client address of the partition's leader.
      *
@@ -121,7 +132,7 @@ public final class MetadataCache {
     }
     CompletableFuture<TopicMetadata> described;
     try {
-      described = describe(topic, addresses(), 0, null);
+      described = describe(topic, addresses(), 0, null, null);
     } catch (RuntimeException e) {
       // E.g. the client closed: fail this refresh rather than leave it registered forever.
       described = CompletableFuture.failedFuture(e);
@@ -177,9 +188,17 @@ public final class MetadataCache {
     return new ArrayList<>(addresses);
   }
 
+  /**
+   * Asks the nodes in turn. A node may answer without knowing every leader (it is cut off from the
+   * rest of the cluster, say); then the others are asked too, and the answer knowing the most
+   * leaders wins.
+   */
   private CompletableFuture<TopicMetadata> describe(
-      String topic, List<String> addresses, int index, OrdoException lastError) {
+      String topic, List<String> addresses, int index, OrdoException lastError, TopicMetadata best) {
     if (index == addresses.size()) {
+      if (best != null) {
+        return CompletableFuture.completedFuture(best);
+      }
       return CompletableFuture.failedFuture(
           new OrdoException(
               lastError.errorCode(),
@@ -200,12 +219,16 @@ public final class MetadataCache {
         .handle(
             (metadata, error) -> {
               if (error == null) {
-                return CompletableFuture.completedFuture(metadata);
+                TopicMetadata better =
+                    best == null || metadata.knownLeaders() > best.knownLeaders() ? metadata : best;
+                return better.knownLeaders() == better.partitionCount()
+                    ? CompletableFuture.completedFuture(better)
+                    : describe(topic, addresses, index + 1, lastError, better);
               }
               OrdoException ordo = Errors.toOrdo(error);
               // Another node may answer where this one cannot; a definite answer ends the search.
               return ordo.isRetriable()
-                  ? describe(topic, addresses, index + 1, ordo)
+                  ? describe(topic, addresses, index + 1, ordo, best)
                   : CompletableFuture.<TopicMetadata>failedFuture(ordo);
             })
         .thenCompose(future -> future);

@@ -66,7 +66,7 @@ class LocalClusterScriptTest {
     CliResult produced = run(first.toString(), "bin/ordo", "produce", "tour", "--key-separator", ":");
     assertThat(produced.exitCode()).as(produced.toString()).isZero();
 
-    CliResult killed = run("", "bin/ordo-cluster", "kill", "1");
+    CliResult killed = run("", "bin/ordo-cluster", "kill-leader", "tour", "0");
     assertThat(killed.exitCode()).as(killed.toString()).isZero();
 
     StringBuilder second = new StringBuilder();
@@ -85,7 +85,7 @@ class LocalClusterScriptTest {
       assertThat(values).contains("before-" + i, "after-" + i);
     }
 
-    CliResult restarted = run("", "bin/ordo-cluster", "start", "1");
+    CliResult restarted = run("", "bin/ordo-cluster", "up");
     assertThat(restarted.exitCode()).as(restarted.toString()).isZero();
     CliResult status = run("", "bin/ordo-cluster", "status");
     assertThat(status.out()).contains("node 1: running", "node 2: running", "node 3: running");

@@ -1,0 +1,179 @@
+package io.ordo.it.checker;
+
+import io.ordo.it.history.Op;
+import io.ordo.it.workload.PartitionRead;
+import io.ordo.it.workload.Writers;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The log checker. Safety, per partition:
+ *
+ * <ul>
+ *   <li>lost: a write acknowledged ok whose value no final read holds, or holds at another offset
+ *       than the one acknowledged;
+ *   <li>duplicate: one value at two offsets (allowed only without the idempotent producer);
+ *   <li>divergence: two final readers disagree on any offset, or a reader following the log during
+ *       the run saw a value at an offset that the final log holds differently;
+ *   <li>gap: offsets of a final read not contiguous;
+ *   <li>phantom: a value that was never written; resurrected: a value whose write definitely
+ *       failed;
+ *   <li>order: one writer's values for one key out of the order it wrote them.
+ * </ul>
+ *
+ * Availability: the fraction of completed writes that succeeded, and after each heal the time to
+ * the first success.
+ */
+public final class LogChecker {
+  private LogChecker() {}
+
+  public static CheckResult check(
+      List<Op> history,
+      Map<Integer, List<PartitionRead>> finalReadA,
+      Map<Integer, List<PartitionRead>> finalReadB,
+      List<PartitionRead> observed,
+      boolean idempotent) {
+    CheckResult.Builder result = new CheckResult.Builder();
+    Set<String> invoked = new HashSet<>();
+    Map<String, Op> oks = new HashMap<>();
+    Set<String> failed = new HashSet<>();
+    for (Op op : history) {
+      if (!Writers.F_WRITE.equals(op.f())) {
+        continue;
+      }
+      switch (op.type()) {
+        case INVOKE -> invoked.add(op.value());
+        case OK -> oks.put(op.value(), op);
+        case FAIL -> failed.add(op.value());
+        case INFO -> result.indeterminate++;
+      }
+    }
+    result.attempted = invoked.size();
+    result.acknowledged = oks.size();
+    result.failed = failed.size();
+
+    // Where each value sits in the final log (reader A), checked against reader B.
+    Map<String, List<String>> locations = new HashMap<>();
+    Map<Integer, Map<Long, String>> finalByOffset = new TreeMap<>();
+    for (Map.Entry<Integer, List<PartitionRead>> e : finalReadA.entrySet()) {
+      int partition = e.getKey();
+      List<PartitionRead> a = e.getValue();
+      List<PartitionRead> b = finalReadB.getOrDefault(partition, List.of());
+      if (!a.equals(b)) {
+        result.divergences.add(
+            "partition " + partition + ": final readers disagree (" + a.size() + " vs " + b.size()
+                + " records; first difference " + firstDifference(a, b) + ")");
+      }
+      Map<Long, String> byOffset = new HashMap<>();
+      finalByOffset.put(partition, byOffset);
+      long expected = a.isEmpty() ? 0 : a.get(0).offset();
+      Map<String, Long> lastIndexByKey = new HashMap<>();
+      for (PartitionRead r : a) {
+        if (r.offset() != expected) {
+          result.gaps.add("partition " + partition + ": offset " + r.offset() + " where " + expected + " was expected");
+          expected = r.offset();
+        }
+        expected++;
+        byOffset.put(r.offset(), r.value());
+        result.records++;
+        locations.computeIfAbsent(r.value(), v -> new ArrayList<>()).add(partition + "/" + r.offset());
+        if (!invoked.contains(r.value())) {
+          result.phantoms.add(r.value() + " at " + partition + "/" + r.offset());
+        }
+        if (failed.contains(r.value())) {
+          result.resurrected.add(r.value() + " at " + partition + "/" + r.offset());
+        }
+        checkWriterOrder(r, partition, lastIndexByKey, result);
+      }
+    }
+    locations.forEach((value, where) -> {
+      if (where.size() > 1) {
+        result.duplicates.add(value + " at " + where);
+      }
+    });
+    oks.forEach((value, op) -> {
+      List<String> where = locations.get(value);
+      String acked = op.partition() + "/" + op.offset();
+      if (where == null || !where.contains(acked)) {
+        result.lost.add(value + " acknowledged at " + acked + ", read at " + (where == null ? "none" : where));
+      }
+    });
+    for (PartitionRead r : observed) {
+      String stored = finalByOffset.getOrDefault(r.partition(), Map.of()).get(r.offset());
+      if (!r.value().equals(stored)) {
+        result.divergences.add(
+            "a reader saw " + r.value() + " at " + r.partition() + "/" + r.offset() + ", the log holds " + stored);
+      }
+    }
+    result.duplicatesAllowed = !idempotent;
+    availability(history, result);
+    return result.build();
+  }
+
+  /** Values are w<writer>-<n>; a writer's values for one key (n mod 8) must appear in n order. */
+  private static void checkWriterOrder(
+      PartitionRead r, int partition, Map<String, Long> lastIndexByKey, CheckResult.Builder result) {
+    int dash = r.value().indexOf('-');
+    if (!r.value().startsWith("w") || dash < 0) {
+      return;
+    }
+    String writer = r.value().substring(1, dash);
+    long n = Long.parseLong(r.value().substring(dash + 1));
+    String key = writer + "/" + (n % 8);
+    Long previous = lastIndexByKey.put(key, n);
+    if (previous != null && previous > n) { // equal is a duplicate, reported as such
+      result.reorders.add(
+          "partition " + partition + ": w" + writer + "-" + n + " at offset " + r.offset() + " after w" + writer + "-"
+              + previous);
+    }
+  }
+
+  private static String firstDifference(List<PartitionRead> a, List<PartitionRead> b) {
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      if (!a.get(i).equals(b.get(i))) {
+        return a.get(i) + " vs " + b.get(i);
+      }
+    }
+    return "at index " + Math.min(a.size(), b.size());
+  }
+
+  private static void availability(List<Op> history, CheckResult.Builder result) {
+    long ok = 0;
+    long completed = 0;
+    List<Long> heals = new ArrayList<>();
+    List<Long> okTimes = new ArrayList<>();
+    for (Op op : history) {
+      if (op.process() == Op.NEMESIS) {
+        if (op.f().startsWith("heal")) {
+          heals.add(op.timeNanos());
+        }
+        continue;
+      }
+      if (op.type() == Op.Type.INVOKE) {
+        continue;
+      }
+      completed++;
+      if (op.type() == Op.Type.OK) {
+        ok++;
+        okTimes.add(op.timeNanos());
+      }
+    }
+    result.availability = completed == 0 ? 0 : (double) ok / completed;
+    okTimes.sort(Long::compare);
+    long worst = 0;
+    for (long heal : heals) {
+      long first = okTimes.stream().filter(t -> t >= heal).findFirst().orElse(Long.MAX_VALUE);
+      if (first == Long.MAX_VALUE) {
+        result.healsWithoutRecovery++;
+      } else {
+        worst = Math.max(worst, first - heal);
+      }
+    }
+    result.worstRecoveryMillis = worst / 1_000_000;
+  }
+}

@@ -1,0 +1,108 @@
+package io.ordo.it.checker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ordo.it.history.Op;
+import io.ordo.it.workload.PartitionRead;
+import io.ordo.it.workload.Writers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The checker must catch each anomaly on a crafted history, and pass a clean one. */
+class LogCheckerTest {
+  private final List<Op> history = new ArrayList<>();
+  private long time;
+
+  private void write(String value, Op.Type outcome, int partition, long offset) {
+    history.add(Op.invoke(0, Writers.F_WRITE, value, time++));
+    history.add(new Op(0, outcome, Writers.F_WRITE, value, partition, offset, time++, null));
+  }
+
+  private static PartitionRead read(long offset, String value) {
+    return new PartitionRead(0, offset, value);
+  }
+
+  private CheckResult check(List<PartitionRead> log, List<PartitionRead> observed, boolean idempotent) {
+    return LogChecker.check(history, Map.of(0, log), Map.of(0, log), observed, idempotent);
+  }
+
+  @Test
+  void cleanRunIsValid() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    write("w0-1", Op.Type.INFO, -1, -1);
+    write("w0-2", Op.Type.OK, 0, 1);
+    CheckResult result = check(List.of(read(0, "w0-0"), read(1, "w0-2")), List.of(read(0, "w0-0")), true);
+    assertThat(result.valid()).as(result.summary()).isTrue();
+    assertThat(result.acknowledged()).isEqualTo(2);
+    assertThat(result.indeterminate()).isEqualTo(1);
+  }
+
+  @Test
+  void acknowledgedWriteMissingFromTheLogIsLost() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    write("w0-1", Op.Type.OK, 0, 1);
+    CheckResult result = check(List.of(read(0, "w0-0")), List.of(), true);
+    assertThat(result.valid()).isFalse();
+    assertThat(result.lost()).singleElement().asString().contains("w0-1");
+  }
+
+  @Test
+  void acknowledgedAtOneOffsetButStoredAtAnotherIsLost() {
+    write("w0-0", Op.Type.OK, 0, 5);
+    CheckResult result = check(List.of(read(0, "w0-0")), List.of(), true);
+    assertThat(result.lost()).hasSize(1);
+  }
+
+  @Test
+  void duplicatesFailOnlyAnIdempotentRun() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    List<PartitionRead> log = List.of(read(0, "w0-0"), read(1, "w0-0"));
+    assertThat(check(log, List.of(), true).valid()).isFalse();
+    CheckResult atLeastOnce = check(log, List.of(), false);
+    assertThat(atLeastOnce.duplicates()).hasSize(1);
+    assertThat(atLeastOnce.valid()).isTrue();
+  }
+
+  @Test
+  void gapsPhantomsResurrectionsAndReordersAreAnomalies() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    write("w0-8", Op.Type.FAIL, -1, -1);
+    CheckResult gap = check(List.of(read(0, "w0-0"), read(2, "w0-8")), List.of(), true);
+    assertThat(gap.gaps()).hasSize(1);
+    assertThat(gap.resurrected()).hasSize(1);
+
+    CheckResult phantom = check(List.of(read(0, "w0-0"), read(1, "w9-9")), List.of(), true);
+    assertThat(phantom.phantoms()).hasSize(1);
+
+    history.add(Op.invoke(0, Writers.F_WRITE, "w0-16", time++));
+    // w0-16 and w0-0 share key 0 of writer 0: 16 before 0 is out of order.
+    CheckResult reorder = check(List.of(read(0, "w0-16"), read(1, "w0-0")), List.of(), true);
+    assertThat(reorder.reorders()).hasSize(1);
+    assertThat(reorder.valid()).isFalse();
+  }
+
+  @Test
+  void readersThatDisagreeAreDivergent() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    write("w0-1", Op.Type.INFO, -1, -1);
+    List<PartitionRead> log = List.of(read(0, "w0-0"));
+    CheckResult sawUncommitted = check(log, List.of(read(0, "w0-0"), read(1, "w0-1")), true);
+    assertThat(sawUncommitted.divergences()).hasSize(1);
+
+    CheckResult finalReadersDisagree =
+        LogChecker.check(history, Map.of(0, log), Map.of(0, List.of(read(0, "w0-1"))), List.of(), true);
+    assertThat(finalReadersDisagree.divergences()).isNotEmpty();
+  }
+
+  @Test
+  void recoveryIsTimedFromEachHealToTheNextSuccess() {
+    history.add(new Op(Op.NEMESIS, Op.Type.INFO, "heal", null, -1, -1, 1_000_000_000L, null));
+    history.add(Op.invoke(0, Writers.F_WRITE, "w0-0", 1_100_000_000L));
+    history.add(new Op(0, Op.Type.OK, Writers.F_WRITE, "w0-0", 0, 0, 1_250_000_000L, null));
+    CheckResult result = check(List.of(read(0, "w0-0")), List.of(), true);
+    assertThat(result.worstRecoveryMillis()).isEqualTo(250);
+    assertThat(result.availability()).isEqualTo(1.0);
+  }
+}

@@ -1,0 +1,50 @@
+package io.ordo.it.cluster;
+
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * A cluster whose nodes a nemesis can hurt: crash, freeze, cut off from each other, and heal.
+ * Node ids are 1..size(). Every fault is undone by {@link #heal()} except crashes and wipes, which
+ * {@link #start(int)} undoes.
+ */
+public interface FaultableCluster extends AutoCloseable {
+  int size();
+
+  /** Client addresses (host:port) of every node, comma separated, reachable from this JVM. */
+  String bootstrap();
+
+  /** SIGKILL node {@code node}'s process: no flush, no hand-over. No-op if it is not running. */
+  void kill(int node);
+
+  /** Starts node {@code node}'s process again, with its data as the crash left it. */
+  void start(int node);
+
+  boolean isRunning(int node);
+
+  /** Freezes every process of the node (SIGSTOP / docker pause) until {@link #resume}. */
+  void pause(int node);
+
+  void resume(int node);
+
+  /**
+   * Drops all traffic, both ways, between every node of {@code sideA} and every node of {@code
+   * sideB}. Nodes in neither side still reach both (a bridge). Adds to faults already in place.
+   */
+  void partition(Set<Integer> sideA, Set<Integer> sideB);
+
+  /** Drops each packet {@code node} receives with probability {@code probability}. */
+  void lossy(int node, double probability);
+
+  /** Removes every network fault and resumes every paused node. Crashed nodes stay down. */
+  void heal();
+
+  /** Deletes a killed node's data, so it restarts as an empty replica. */
+  void wipe(int node);
+
+  /** Where node logs are (or are copied to on {@link #close()}). */
+  Path logDirectory();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,70 @@
+package io.ordo.it.jepsen;
+
+import static io.ordo.it.nemesis.Fault.BRIDGE;
+import static io.ordo.it.nemesis.Fault.ISOLATE_LEADER;
+import static io.ordo.it.nemesis.Fault.ISOLATE_ONE;
+import static io.ordo.it.nemesis.Fault.KILL_METADATA_LEADER;
+import static io.ordo.it.nemesis.Fault.KILL_PARTITION_LEADER;
+import static io.ordo.it.nemesis.Fault.KILL_RANDOM;
+import static io.ordo.it.nemesis.Fault.LOSSY_LINK;
+import static io.ordo.it.nemesis.Fault.PARTITION_HALVES;
+import static io.ordo.it.nemesis.Fault.PAUSE_LEADER;
+import static io.ordo.it.nemesis.Fault.PAUSE_RANDOM;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ordo.it.checker.CheckResult;
+import io.ordo.it.cluster.DockerCluster;
+import io.ordo.it.nemesis.Fault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Jepsen-style runs on Docker clusters: each scenario's faults on a schedule while writers and
+ * readers work, then the checker's verdict. A run fails on any safety anomaly; its report is in
+ * target/jepsen/&lt;scenario&gt;. Replay one with -Dordo.jepsen.seed=N -Dordo.jepsen.only=NAME;
+ * lengthen runs with -Dordo.jepsen.seconds=N (the jepsen-long profile sets 600).
+ */
+@Execution(ExecutionMode.SAME_THREAD)
+class FaultInjectionTest {
+  private static final List<Fault> ALL = List.copyOf(EnumSet.allOf(Fault.class));
+
+  static Stream<Scenario> scenarios() {
+    String only = System.getProperty("ordo.jepsen.only", "");
+    return Stream.of(
+            new Scenario("kill-leader", 3, List.of(KILL_PARTITION_LEADER, KILL_METADATA_LEADER), true),
+            new Scenario("pause", 3, List.of(PAUSE_RANDOM, PAUSE_LEADER), true),
+            new Scenario("partition-halves", 3, List.of(PARTITION_HALVES, BRIDGE), true),
+            new Scenario("isolate-leader", 3, List.of(ISOLATE_LEADER, ISOLATE_ONE, LOSSY_LINK), true),
+            new Scenario("mixed", 3, ALL, true),
+            new Scenario("mixed-not-idempotent", 3, List.of(KILL_RANDOM, PARTITION_HALVES, PAUSE_RANDOM), false),
+            new Scenario("mixed-5-nodes", 5, ALL, true))
+        .filter(s -> only.isEmpty() || List.of(only.split(",")).contains(s.name()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scenarios")
+  void guaranteesHoldUnderFaults(Scenario scenario) throws Exception {
+    long seed = Long.getLong("ordo.jepsen.seed", System.nanoTime());
+    Duration duration = Duration.ofSeconds(Long.getLong("ordo.jepsen.seconds", 60));
+    Path reports = Path.of("target", "jepsen", scenario.name()).toAbsolutePath();
+    System.out.printf("fault run %s: seed %d, %d s (replay: -Dordo.jepsen.only=%s -Dordo.jepsen.seed=%d)%n",
+        scenario.name(), seed, duration.toSeconds(), scenario.name(), seed);
+    CheckResult result;
+    try (DockerCluster cluster = DockerCluster.start("jepsen-" + scenario.name(), scenario.nodes(), Map.of())) {
+      result = FaultRun.execute(scenario, cluster, duration, seed, reports);
+    }
+    System.out.println(result.summary());
+    assertThat(result.valid()).as("%s (seed %d; report in %s)\n%s", scenario.name(), seed, reports, result.summary())
+        .isTrue();
+    assertThat(result.acknowledged()).as("the cluster acknowledged writes during the run").isPositive();
+    assertThat(result.healsWithoutRecovery()).as("every heal was followed by a successful write").isZero();
+  }
+}

@@ -1,0 +1,159 @@
+package io.ordo.it.jepsen;
+
+import io.ordo.it.checker.CheckResult;
+import io.ordo.it.history.Op;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/** Writes a run's result as JSON (for programs) and HTML with an SVG timeline (for people). */
+final class Report {
+  private static final int MAX_LISTED = 100;
+  private static final int WIDTH = 1200;
+  private static final int ROW = 16;
+
+  private Report() {}
+
+  static void write(Path dir, Scenario scenario, long seed, long durationSeconds, CheckResult result, List<Op> history) {
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve("result.json"), json(scenario, seed, durationSeconds, result, history));
+      Files.writeString(dir.resolve("report.html"), html(scenario, seed, result, history));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String json(Scenario scenario, long seed, long durationSeconds, CheckResult r, List<Op> history) {
+    StringBuilder s = new StringBuilder("{\n");
+    field(s, "scenario", quote(scenario.name()));
+    field(s, "nodes", scenario.nodes());
+    field(s, "faults", quote(scenario.faults().toString()));
+    field(s, "idempotent", scenario.idempotent());
+    field(s, "seed", seed);
+    field(s, "durationSeconds", durationSeconds);
+    field(s, "valid", r.valid());
+    field(s, "attempted", r.attempted());
+    field(s, "acknowledged", r.acknowledged());
+    field(s, "failed", r.failed());
+    field(s, "indeterminate", r.indeterminate());
+    field(s, "records", r.records());
+    field(s, "availability", String.format(Locale.ROOT, "%.4f", r.availability()));
+    field(s, "worstRecoveryMillis", r.worstRecoveryMillis());
+    field(s, "healsWithoutRecovery", r.healsWithoutRecovery());
+    field(s, "lost", list(r.lost()));
+    field(s, "duplicates", list(r.duplicates()));
+    field(s, "divergences", list(r.divergences()));
+    field(s, "gaps", list(r.gaps()));
+    field(s, "phantoms", list(r.phantoms()));
+    field(s, "resurrected", list(r.resurrected()));
+    field(s, "reorders", list(r.reorders()));
+    List<String> nemesis = new ArrayList<>();
+    for (Op op : history) {
+      if (op.process() == Op.NEMESIS) {
+        nemesis.add(String.format(Locale.ROOT, "%.3fs %s %s", op.timeNanos() / 1e9, op.f(), op.value()));
+      }
+    }
+    s.append("  \"nemesis\": ").append(list(nemesis)).append("\n}\n");
+    return s.toString();
+  }
+
+  private static void field(StringBuilder s, String name, Object value) {
+    s.append("  \"").append(name).append("\": ").append(value).append(",\n");
+  }
+
+  private static String list(List<String> items) {
+    StringBuilder s = new StringBuilder("[");
+    for (int i = 0; i < Math.min(items.size(), MAX_LISTED); i++) {
+      s.append(i == 0 ? "" : ", ").append(quote(items.get(i)));
+    }
+    return s.append(']').toString();
+  }
+
+  private static String quote(String text) {
+    StringBuilder s = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '"' -> s.append("\\\"");
+        case '\\' -> s.append("\\\\");
+        case '\n' -> s.append("\\n");
+        default -> {
+          if (c < 0x20) {
+            s.append(String.format("\\u%04x", (int) c));
+          } else {
+            s.append(c);
+          }
+        }
+      }
+    }
+    return s.append('"').toString();
+  }
+
+  /** One row per writer: a tick per completion (green ok, orange unknown, red fail); faults shaded. */
+  private static String html(Scenario scenario, long seed, CheckResult r, List<Op> history) {
+    long end = history.isEmpty() ? 1 : Math.max(1, history.get(history.size() - 1).timeNanos());
+    TreeSet<Integer> writers = new TreeSet<>();
+    history.stream().filter(op -> op.process() >= 0).forEach(op -> writers.add(op.process()));
+    int height = (writers.size() + 2) * ROW + 30;
+    StringBuilder svg = new StringBuilder();
+    svg.append("<svg xmlns='http://www.w3.org/2000/svg' width='").append(WIDTH).append("' height='").append(height)
+        .append("' font-family='monospace' font-size='11'>");
+    long faultStart = -1;
+    String faultName = "";
+    for (Op op : history) {
+      if (op.process() != Op.NEMESIS) {
+        continue;
+      }
+      if (op.f().equals("fault")) {
+        faultStart = op.timeNanos();
+        faultName = op.value();
+      } else if (faultStart >= 0) {
+        double x = x(faultStart, end);
+        svg.append("<rect x='").append(x).append("' y='0' width='").append(Math.max(1, x(op.timeNanos(), end) - x))
+            .append("' height='").append(height - 20).append("' fill='#f2d0d0'><title>").append(escape(faultName))
+            .append("</title></rect>");
+        faultStart = -1;
+      }
+    }
+    int row = 0;
+    for (int writer : writers) {
+      int y = (row++ + 1) * ROW;
+      svg.append("<text x='2' y='").append(y + 4).append("'>w").append(writer).append("</text>");
+      long bucket = -1;
+      for (Op op : history) {
+        // One tick per writer per pixel is as much as a person can see.
+        if (op.process() != writer || op.type() == Op.Type.INVOKE) {
+          continue;
+        }
+        long px = Math.round(x(op.timeNanos(), end));
+        if (px == bucket && op.type() == Op.Type.OK) {
+          continue;
+        }
+        bucket = px;
+        String color = op.type() == Op.Type.OK ? "#2a2" : op.type() == Op.Type.FAIL ? "#d22" : "#e90";
+        svg.append("<line x1='").append(px).append("' x2='").append(px).append("' y1='").append(y - 5)
+            .append("' y2='").append(y + 5).append("' stroke='").append(color).append("'/>");
+      }
+    }
+    svg.append("<text x='2' y='").append(height - 5).append("'>0 s</text><text x='").append(WIDTH - 60)
+        .append("' y='").append(height - 5).append("'>").append(String.format(Locale.ROOT, "%.1f s", end / 1e9))
+        .append("</text></svg>");
+    return "<!doctype html><meta charset='utf-8'><title>Ordo fault run " + escape(scenario.name()) + "</title>"
+        + "<h1>" + escape(scenario.name()) + " (seed " + seed + ")</h1><pre>" + escape(r.summary()) + "</pre>"
+        + "<p>Shaded: a fault in place. Ticks: write completions (green ok, orange unknown, red failed).</p>"
+        + svg;
+  }
+
+  private static double x(long timeNanos, long endNanos) {
+    return 30 + (WIDTH - 40) * (double) timeNanos / endNanos;
+  }
+
+  private static String escape(String text) {
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+}

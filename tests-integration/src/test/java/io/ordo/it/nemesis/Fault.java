@@ -1,0 +1,27 @@
+package io.ordo.it.nemesis;
+
+/** The faults a nemesis can apply. Each is healed before the next one starts. */
+public enum Fault {
+  /** SIGKILL a random node; heal: start it. */
+  KILL_RANDOM,
+  /** SIGKILL the leader of a random partition; heal: start it. */
+  KILL_PARTITION_LEADER,
+  /** SIGKILL the metadata group's leader; heal: start it. */
+  KILL_METADATA_LEADER,
+  /** Freeze a random node; heal: resume it. */
+  PAUSE_RANDOM,
+  /** Freeze the leader of a random partition; heal: resume it. */
+  PAUSE_LEADER,
+  /** Cut one random node off from all others. */
+  ISOLATE_ONE,
+  /** Cut the leader of a random partition off from all others. */
+  ISOLATE_LEADER,
+  /** Split the nodes into a random majority and minority. */
+  PARTITION_HALVES,
+  /** Two sides that cannot see each other and a node that sees both. */
+  BRIDGE,
+  /** Drop 30% of the packets a random node receives. */
+  LOSSY_LINK,
+  /** SIGKILL a random node and delete its data; heal: start it empty. */
+  WIPE_AND_RESTART
+}
