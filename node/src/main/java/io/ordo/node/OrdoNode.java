@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,7 @@ public final class OrdoNode implements AutoCloseable {
   private final MetadataReplica metadata;
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
+  private final ExecutorService snapshots;
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
@@ -62,6 +64,7 @@ public final class OrdoNode implements AutoCloseable {
     this.config = config;
     this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("ordo-work"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("ordo-timer"));
+    this.snapshots = Executors.newSingleThreadExecutor(daemon("ordo-snapshot"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
@@ -71,7 +74,8 @@ public final class OrdoNode implements AutoCloseable {
             raftLog,
             new RaftSettings(config.electionTimeoutMs(), config.snapshotIntervalSecs(), config.snapshotLogIndexMargin()));
     ReplicaEnvironment env =
-        new ReplicaEnvironment(System::currentTimeMillis, work, config.maxEntryBytes(), config.maxPendingBytesPerPartition());
+        new ReplicaEnvironment(
+            System::currentTimeMillis, work, snapshots, config.maxEntryBytes(), config.maxPendingBytesPerPartition());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
     List<NodeInfo> initial =
         config.initialCluster().stream()
@@ -156,13 +160,27 @@ public final class OrdoNode implements AutoCloseable {
     raft.close();
     peers.close();
     work.shutdownNow();
+    snapshots.shutdownNow();
     timer.shutdownNow();
+    // A snapshot being written still reads the store: closing it under the writer would crash.
+    awaitTermination(work);
+    awaitTermination(snapshots);
     raftLog.close();
     store.close();
     LOG.info("node {} stopped", config.nodeId());
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
+  private static void awaitTermination(ExecutorService executor) {
+    try {
+      if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("tasks still running after 30 s; closing the stores anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);

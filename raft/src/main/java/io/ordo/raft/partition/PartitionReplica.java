@@ -303,7 +303,7 @@ public final class PartitionReplica extends RaftMember {
       done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
       return;
     }
-    env.executor().execute(() -> writeSnapshot(writer, export, done));
+    env.snapshotExecutor().execute(() -> writeSnapshot(writer, export, done));
   }
 
   private void writeSnapshot(SnapshotWriter writer, PartitionStore.Export export, Closure done) {

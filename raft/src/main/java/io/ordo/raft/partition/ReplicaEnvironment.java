@@ -5,8 +5,9 @@ import java.util.function.LongSupplier;
 
 /**
  * What a replica needs from its node: the leader's clock (read only when proposing, never when
- * applying), an executor for work that must not run on Raft's threads (packing proposals, waking
- * long-polls, writing snapshot files), and the node's limits.
+ * applying), an executor for short work that must not run on Raft's threads (packing proposals,
+ * waking long-polls), one for writing snapshot files (seconds for a large partition, so never on
+ * the first one), and the node's limits.
  *
  * @param maxEntryBytes records packed into one Raft entry, at most (a larger single request still
  *     goes alone)
@@ -14,4 +15,4 @@ import java.util.function.LongSupplier;
  *     refused as OVERLOADED
  */
 public record ReplicaEnvironment(
-    LongSupplier clock, Executor executor, int maxEntryBytes, long maxPendingBytes) {}
+    LongSupplier clock, Executor executor, Executor snapshotExecutor, int maxEntryBytes, long maxPendingBytes) {}
