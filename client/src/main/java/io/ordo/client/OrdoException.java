@@ -45,9 +45,11 @@ public class OrdoException extends RuntimeException {
       case OVERLOADED:
         return true;
       case ERROR_CODE_UNSPECIFIED:
+        // No Ordo error detail: the transport failed (a node's own INTERNAL errors carry one).
         return statusCode == Status.Code.UNAVAILABLE
             || statusCode == Status.Code.DEADLINE_EXCEEDED
-            || statusCode == Status.Code.RESOURCE_EXHAUSTED;
+            || statusCode == Status.Code.RESOURCE_EXHAUSTED
+            || statusCode == Status.Code.INTERNAL;
       default:
         return false;
     }

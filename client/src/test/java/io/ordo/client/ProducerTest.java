@@ -106,6 +106,27 @@ class ProducerTest {
   }
 
   @Test
+  void aRefusalAfterAnAttemptOfUnknownOutcomeIsReportedAsUnknown() throws Exception {
+    // The first attempt may have been committed; the second is refused. The record may exist, so
+    // the producer must not report a definite failure.
+    cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.OUTCOME_UNKNOWN));
+    cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.INVALID_REQUEST));
+    try (Producer producer = client.producer(config().build())) {
+      CompletableFuture<RecordMetadata> ack =
+          producer.send(ProducerRecord.of("events", "maybe").withPartition(0));
+      assertThatThrownBy(() -> ack.get(10, SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOfSatisfying(
+              OrdoException.class,
+              e -> {
+                assertThat(e.errorCode()).isEqualTo(ErrorCode.OUTCOME_UNKNOWN);
+                assertThat(e.isRetriable()).isTrue();
+              });
+    }
+  }
+
+  @Test
   void failsTheBatchAtOnceOnANonRetriableError() throws Exception {
     cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.INVALID_REQUEST));
     try (Producer producer = client.producer(config().build())) {

@@ -389,6 +389,9 @@ public final class BatchingProducer implements Producer {
       return;
     }
     OrdoException ordo = Errors.toOrdo(error);
+    if (!Errors.definitelyNotWritten(ordo)) {
+      batch.maybeCommitted = true;
+    }
     metadata.onError(queue.topic, queue.partition, ordo);
     long now = System.nanoTime();
     if (Errors.isNotFound(ordo) && !batch.refreshedAfterNotFound) {
@@ -466,7 +469,9 @@ public final class BatchingProducer implements Producer {
 
   /** Fails every record of a batch already removed from its queue and frees its buffer space. */
   private void finish(ProducerBatch batch, OrdoException error) {
-    batch.fail(error);
+    // A definite refusal now does not undo an earlier attempt that may have been committed.
+    boolean unknown = batch.maybeCommitted && error.errorCode() != ErrorCode.OUTCOME_UNKNOWN;
+    batch.fail(unknown ? Errors.outcomeUnknown(batch.recordCount() + " records", error) : error);
     buffer.release(batch.bytes());
   }
 

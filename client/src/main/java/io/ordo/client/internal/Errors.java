@@ -51,6 +51,39 @@ public final class Errors {
     }
   }
 
+  /**
+   * Whether a produce that failed with {@code error} certainly did not reach the partition's log:
+   * the node refused it before proposing it. Anything else (a lost connection, a deadline, a
+   * leader change while replicating) may have been committed.
+   */
+  public static boolean definitelyNotWritten(OrdoException error) {
+    switch (error.errorCode()) {
+      case NOT_LEADER:
+      case LEADER_NOT_AVAILABLE:
+      case OVERLOADED:
+      case UNKNOWN_TOPIC:
+      case UNKNOWN_PARTITION:
+      case INVALID_TOPIC_NAME:
+      case RECORD_TOO_LARGE:
+      case BATCH_TOO_LARGE:
+      case INVALID_REQUEST:
+      case OUT_OF_ORDER_SEQUENCE:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The error a batch fails with when an earlier attempt may have been committed. */
+  public static OrdoException outcomeUnknown(String what, OrdoException last) {
+    return new OrdoException(
+        ErrorCode.OUTCOME_UNKNOWN,
+        Status.Code.UNAVAILABLE,
+        what + " may or may not have been written (an earlier attempt's outcome is unknown); last error: "
+            + last.getMessage(),
+        last);
+  }
+
   /** Waits up to {@code timeoutNanos} for {@code future}, failing with an {@link OrdoException}. */
   public static <T> T await(CompletableFuture<T> future, long timeoutNanos, String what) {
     try {

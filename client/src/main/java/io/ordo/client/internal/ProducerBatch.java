@@ -28,6 +28,8 @@ final class ProducerBatch {
   OrdoException lastError;
   boolean refreshedAfterNotFound;
   boolean followedLeaderHint;
+  /** Some attempt failed in a way that leaves open whether the partition appended the batch. */
+  boolean maybeCommitted;
   private ProduceRequest request;
 
   ProducerBatch(long createdNanos) {

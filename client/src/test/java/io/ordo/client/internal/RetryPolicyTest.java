@@ -71,8 +71,11 @@ class RetryPolicyTest {
         .isTrue();
     assertThat(error(ErrorCode.OVERLOADED, Status.Code.RESOURCE_EXHAUSTED).isRetriable()).isTrue();
     assertThat(error(ErrorCode.OUTCOME_UNKNOWN, Status.Code.UNAVAILABLE).isRetriable()).isTrue();
+    // INTERNAL without an Ordo detail is the transport (a stream reset by a dying node); a node's
+    // own internal errors carry INTERNAL_ERROR and are not retried.
     assertThat(error(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.INTERNAL).isRetriable())
-        .isFalse();
+        .isTrue();
+    assertThat(error(ErrorCode.INTERNAL_ERROR, Status.Code.INTERNAL).isRetriable()).isFalse();
   }
 
   private static OrdoException error(ErrorCode code, Status.Code status) {

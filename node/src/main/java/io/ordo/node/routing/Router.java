@@ -13,9 +13,14 @@ import io.ordo.raft.partition.PartitionId;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.partition.ReplicaError;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Resolves topics and partitions to local leader replicas, or to errors that say where to go. */
 public final class Router {
+  private static final long CURRENT_VIEW_WAIT_MS = 3_000;
+
   private final int nodeId;
   private final MetadataReplica metadata;
   private final ReplicaManager replicas;
@@ -42,8 +47,32 @@ public final class Router {
     return replicas;
   }
 
-  /** The topic, or NOT_FOUND. */
+  /**
+   * The topic, or NOT_FOUND. A topic missing from this node's view may only be missing from the
+   * view: a node that just restarted replays its metadata log, and one cut off from the metadata
+   * group lags. So NOT_FOUND is answered only after a read index has confirmed the view is
+   * current; when it cannot be confirmed the answer is UNAVAILABLE, which clients retry.
+   */
   public TopicRecord topic(String name) {
+    Optional<TopicRecord> topic = view().topic(name);
+    if (topic.isPresent()) {
+      return topic.get();
+    }
+    boolean current;
+    try {
+      current = metadata.awaitCurrent(CURRENT_VIEW_WAIT_MS).get(CURRENT_VIEW_WAIT_MS + 500, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      current = false;
+    } catch (ExecutionException | TimeoutException e) {
+      current = false;
+    }
+    if (!current) {
+      throw OrdoStatus.exception(
+          ErrorCode.LEADER_NOT_AVAILABLE,
+          "node " + nodeId + " cannot confirm its metadata is current (it is catching up, or the metadata group"
+              + " has no quorum); retry shortly");
+    }
     return view()
         .topic(name)
         .orElseThrow(() -> OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist"));

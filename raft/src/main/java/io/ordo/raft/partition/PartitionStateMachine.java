@@ -22,11 +22,15 @@ import java.util.Map;
  * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
  * append again (a retry) is not appended but answered with the original base offset; an append
  * older than that is refused ({@link #SEQUENCE_REJECTED}). Sequences may skip ahead: a producer
- * whose request failed for good moves on.
+ * whose request failed for good moves on. At most {@link #MAX_PRODUCERS} producers are remembered;
+ * past that the one that appended longest ago (by log time) is forgotten, and a retry of its last
+ * request would be appended again.
  */
 public final class PartitionStateMachine {
   /** The base offset reported for an idempotent append older than its producer's last one. */
   public static final long SEQUENCE_REJECTED = -1;
+  /** Idempotent producers a partition remembers. */
+  public static final int MAX_PRODUCERS = 10_000;
 
   /** What applying one command did: the base offset of each op, or {@link #SEQUENCE_REJECTED}. */
   public record Applied(long[] baseOffsets, long timestampMs) {}
@@ -83,7 +87,9 @@ public final class PartitionStateMachine {
                     .setLastBaseOffset(next)
                     .setLastTimestampMs(timestamp)
                     .build();
-            producers.put(updated.getProducerId(), updated);
+            if (producers.put(updated.getProducerId(), updated) == null && producers.size() > MAX_PRODUCERS) {
+              forgetOldestProducer(writes);
+            }
             writes.putProducer(updated);
           }
           baseOffsets[i] = next;
@@ -108,6 +114,20 @@ public final class PartitionStateMachine {
             .build();
     writes.putState(state);
     return new Applied(baseOffsets, timestamp);
+  }
+
+  /** Forgets the producer whose last append is oldest in log time (lowest id on a tie). */
+  private void forgetOldestProducer(PartitionWrites writes) {
+    ProducerState oldest = null;
+    for (ProducerState p : producers.values()) {
+      if (oldest == null
+          || p.getLastTimestampMs() < oldest.getLastTimestampMs()
+          || (p.getLastTimestampMs() == oldest.getLastTimestampMs() && p.getProducerId() < oldest.getProducerId())) {
+        oldest = p;
+      }
+    }
+    producers.remove(oldest.getProducerId());
+    writes.deleteProducer(oldest.getProducerId());
   }
 
   /**

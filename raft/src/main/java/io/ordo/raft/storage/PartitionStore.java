@@ -93,6 +93,15 @@ public final class PartitionStore {
     }
 
     @Override
+    public void deleteProducer(long producerId) {
+      try {
+        batch.delete(store.producers, KeyCodec.producerKey(partitionKey, producerId));
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a producer's removal", e);
+      }
+    }
+
+    @Override
     public void putState(PartitionState state) {
       try {
         batch.put(store.partitionState, stateKey, state.toByteArray());

@@ -14,4 +14,6 @@ public interface PartitionWrites {
   void putState(PartitionState state);
 
   void putProducer(ProducerState producer);
+
+  void deleteProducer(long producerId);
 }

@@ -78,4 +78,18 @@ class IdempotentAppendTest {
     assertThat(offsets).containsExactly(0);
     assertThat(restarted.state().getNextOffset()).isEqualTo(2);
   }
+
+  @Test
+  void theProducerThatAppendedLongestAgoIsForgottenPastTheLimit() {
+    for (int p = 1; p <= PartitionStateMachine.MAX_PRODUCERS; p++) {
+      machine.apply(++index, command(1_000 + p, append(p, 0, "x", 1)), writes);
+    }
+    // Producer 1 appended first; a new producer pushes it out.
+    machine.apply(++index, command(50_000, append(-7, 0, "new", 1)), writes);
+    assertThat(writes.producers).hasSize(PartitionStateMachine.MAX_PRODUCERS).doesNotContainKey(1L).containsKey(-7L);
+
+    long nextBefore = machine.state().getNextOffset();
+    assertThat(apply(append(2, 0, "x", 1))).as("producer 2 is still remembered").containsExactly(1);
+    assertThat(apply(append(1, 0, "x", 1))).as("producer 1 is not").containsExactly(nextBefore);
+  }
 }

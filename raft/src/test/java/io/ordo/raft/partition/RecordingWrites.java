@@ -33,6 +33,11 @@ final class RecordingWrites implements PartitionWrites {
     producers.put(producer.getProducerId(), producer);
   }
 
+  @Override
+  public void deleteProducer(long producerId) {
+    producers.remove(producerId);
+  }
+
   /** Every stored record's value as text, in offset order. */
   List<String> values() {
     List<String> out = new ArrayList<>();

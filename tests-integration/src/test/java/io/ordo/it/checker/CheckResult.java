@@ -2,6 +2,8 @@ package io.ordo.it.checker;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** What the checker found. {@link #valid()} is false on any safety anomaly. */
 public record CheckResult(
@@ -20,7 +22,8 @@ public record CheckResult(
     List<String> reorders,
     double availability,
     long worstRecoveryMillis,
-    long healsWithoutRecovery) {
+    long healsWithoutRecovery,
+    Map<String, Long> failureReasons) {
 
   public boolean valid() {
     return lost.isEmpty()
@@ -47,6 +50,9 @@ public record CheckResult(
     section(s, "phantoms", phantoms);
     section(s, "resurrected", resurrected);
     section(s, "reorders", reorders);
+    if (!failureReasons.isEmpty()) {
+      s.append("\n  writes that did not succeed, by error: ").append(failureReasons);
+    }
     return s.toString();
   }
 
@@ -74,12 +80,14 @@ public record CheckResult(
     double availability;
     long worstRecoveryMillis;
     long healsWithoutRecovery;
+    final Map<String, Long> failureReasons = new TreeMap<>();
 
     CheckResult build() {
       return new CheckResult(
           attempted, acknowledged, failed, indeterminate, records, List.copyOf(lost), List.copyOf(duplicates),
           duplicatesAllowed, List.copyOf(divergences), List.copyOf(gaps), List.copyOf(phantoms),
-          List.copyOf(resurrected), List.copyOf(reorders), availability, worstRecoveryMillis, healsWithoutRecovery);
+          List.copyOf(resurrected), List.copyOf(reorders), availability, worstRecoveryMillis, healsWithoutRecovery,
+          Map.copyOf(failureReasons));
     }
   }
 }

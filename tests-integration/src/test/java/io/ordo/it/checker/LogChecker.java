@@ -41,7 +41,7 @@ public final class LogChecker {
     CheckResult.Builder result = new CheckResult.Builder();
     Set<String> invoked = new HashSet<>();
     Map<String, Op> oks = new HashMap<>();
-    Set<String> failed = new HashSet<>();
+    Map<String, String> failed = new HashMap<>();
     for (Op op : history) {
       if (!Writers.F_WRITE.equals(op.f())) {
         continue;
@@ -49,8 +49,14 @@ public final class LogChecker {
       switch (op.type()) {
         case INVOKE -> invoked.add(op.value());
         case OK -> oks.put(op.value(), op);
-        case FAIL -> failed.add(op.value());
-        case INFO -> result.indeterminate++;
+        case FAIL -> {
+          failed.put(op.value(), String.valueOf(op.error()));
+          result.failureReasons.merge("failed: " + reason(op.error()), 1L, Long::sum);
+        }
+        case INFO -> {
+          result.indeterminate++;
+          result.failureReasons.merge("unknown: " + reason(op.error()), 1L, Long::sum);
+        }
       }
     }
     result.attempted = invoked.size();
@@ -85,8 +91,9 @@ public final class LogChecker {
         if (!invoked.contains(r.value())) {
           result.phantoms.add(r.value() + " at " + partition + "/" + r.offset());
         }
-        if (failed.contains(r.value())) {
-          result.resurrected.add(r.value() + " at " + partition + "/" + r.offset());
+        if (failed.containsKey(r.value())) {
+          result.resurrected.add(
+              r.value() + " at " + partition + "/" + r.offset() + " (its write failed with: " + failed.get(r.value()) + ")");
         }
         checkWriterOrder(r, partition, lastIndexByKey, result);
       }
@@ -113,6 +120,12 @@ public final class LogChecker {
     result.duplicatesAllowed = !idempotent;
     availability(history, result);
     return result.build();
+  }
+
+  /** An error message cut to what distinguishes kinds of failure. */
+  private static String reason(String error) {
+    String e = String.valueOf(error);
+    return e.length() <= 120 ? e : e.substring(0, 120);
   }
 
   /** Values are w<writer>-<n>; a writer's values for one key (n mod 8) must appear in n order. */

@@ -53,6 +53,9 @@ final class Report {
     field(s, "phantoms", list(r.phantoms()));
     field(s, "resurrected", list(r.resurrected()));
     field(s, "reorders", list(r.reorders()));
+    List<String> reasons = new ArrayList<>();
+    r.failureReasons().forEach((reason, count) -> reasons.add(count + " x " + reason));
+    field(s, "unsuccessfulWritesByError", list(reasons));
     List<String> nemesis = new ArrayList<>();
     for (Op op : history) {
       if (op.process() == Op.NEMESIS) {

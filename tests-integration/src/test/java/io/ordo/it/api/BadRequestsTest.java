@@ -1,0 +1,153 @@
+package io.ordo.it.api;
+
+import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
+import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.readAll;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.PartitionInfo;
+import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.ConsumerServiceGrpc;
+import io.ordo.proto.v1.CreateTopicRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ErrorDetail;
+import io.ordo.proto.v1.FetchRequest;
+import io.ordo.proto.v1.ProduceRequest;
+import io.ordo.proto.v1.ProducerServiceGrpc;
+import io.ordo.proto.v1.Record;
+import io.ordo.protocol.Limits;
+import io.ordo.protocol.OrdoStatus;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Malformed and oversized requests get a precise status and an ErrorDetail a program can act on,
+ * and leave the node and the partition as they were.
+ */
+class BadRequestsTest {
+  private static ProcessCluster cluster;
+  private static OrdoClient client;
+  private static ManagedChannel channel;
+  private static PartitionInfo partition;
+
+  @BeforeAll
+  static void start() {
+    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("BadRequestsTest"), 3, Map.of());
+    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
+    awaitHealthy(client, 3);
+    client.admin().createTopic("strict", 1, 3);
+    partition = awaitLeaders(client, "strict").partitions().get(0);
+    channel =
+        ManagedChannelBuilder.forTarget(cluster.clientAddress(partition.leader()))
+            .usePlaintext()
+            .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
+            .build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (client != null) {
+      client.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static ProducerServiceGrpc.ProducerServiceBlockingStub producer() {
+    return ProducerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private static StatusRuntimeException produceFails(ProduceRequest request) {
+    return catchThrowableOfType(StatusRuntimeException.class, () -> producer().produce(request));
+  }
+
+  private static ErrorCode codeOf(StatusRuntimeException e) {
+    return OrdoStatus.detailOf(e).map(ErrorDetail::getCode).orElse(ErrorCode.ERROR_CODE_UNSPECIFIED);
+  }
+
+  private static Record record(int valueBytes) {
+    return Record.newBuilder().setValue(ByteString.copyFrom(new byte[valueBytes])).build();
+  }
+
+  @Test
+  void oversizeRecordIsRefusedNamingTheLimit() {
+    StatusRuntimeException e =
+        produceFails(ProduceRequest.newBuilder().setTopic("strict").setPartition(0).addRecords(record(2 << 20)).build());
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(codeOf(e)).isEqualTo(ErrorCode.RECORD_TOO_LARGE);
+    assertThat(e.getStatus().getDescription()).contains("1048576").contains("max-record-bytes");
+  }
+
+  @Test
+  void malformedProduceRequestsAreRefused() {
+    StatusRuntimeException empty = produceFails(ProduceRequest.newBuilder().setTopic("strict").setPartition(0).build());
+    assertThat(codeOf(empty)).isEqualTo(ErrorCode.INVALID_REQUEST);
+
+    StatusRuntimeException noSuchPartition =
+        produceFails(ProduceRequest.newBuilder().setTopic("strict").setPartition(7).addRecords(record(1)).build());
+    assertThat(noSuchPartition.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(codeOf(noSuchPartition)).isEqualTo(ErrorCode.UNKNOWN_PARTITION);
+
+    StatusRuntimeException noSuchTopic =
+        produceFails(ProduceRequest.newBuilder().setTopic("nope").addRecords(record(1)).build());
+    assertThat(codeOf(noSuchTopic)).isEqualTo(ErrorCode.UNKNOWN_TOPIC);
+
+    StatusRuntimeException idempotentWithoutPartition =
+        produceFails(ProduceRequest.newBuilder().setTopic("strict").setProducerId(5).addRecords(record(1)).build());
+    assertThat(codeOf(idempotentWithoutPartition)).isEqualTo(ErrorCode.INVALID_REQUEST);
+  }
+
+  @Test
+  void offsetsOutsideTheLogAreOutOfRangeWithTheRange() {
+    producer().produce(ProduceRequest.newBuilder().setTopic("strict").setPartition(0).addRecords(record(3)).build());
+    StatusRuntimeException e =
+        catchThrowableOfType(
+            StatusRuntimeException.class,
+            () ->
+                ConsumerServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .fetch(FetchRequest.newBuilder().setTopic("strict").setPartition(0).setOffset(1_000_000).build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    ErrorDetail detail = OrdoStatus.detailOf(e).orElseThrow();
+    assertThat(detail.getCode()).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
+    assertThat(detail.getEndOffset()).isPositive();
+  }
+
+  @Test
+  void invalidTopicsAreRefusedAndTheNodeKeepsServing() {
+    AdminServiceGrpc.AdminServiceBlockingStub admin =
+        AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    for (CreateTopicRequest bad :
+        new CreateTopicRequest[] {
+          CreateTopicRequest.newBuilder().setName("").setPartitions(1).setReplicationFactor(1).build(),
+          CreateTopicRequest.newBuilder().setName("a/b").setPartitions(1).setReplicationFactor(1).build(),
+          CreateTopicRequest.newBuilder().setName("x".repeat(201)).setPartitions(1).setReplicationFactor(1).build(),
+          CreateTopicRequest.newBuilder().setName("ok").setPartitions(0).setReplicationFactor(1).build(),
+          CreateTopicRequest.newBuilder().setName("ok").setPartitions(Limits.MAX_PARTITIONS + 1).setReplicationFactor(1).build(),
+          CreateTopicRequest.newBuilder().setName("ok").setPartitions(1).setReplicationFactor(0).build(),
+          CreateTopicRequest.newBuilder().setName("ok").setPartitions(1).setReplicationFactor(4).build()
+        }) {
+      StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> admin.createTopic(bad));
+      assertThat(e.getStatus().getCode()).as(bad.toString()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+    // Still serving, and the partition still reads back whole.
+    producer().produce(ProduceRequest.newBuilder().setTopic("strict").setPartition(0).addRecords(record(5)).build());
+    assertThat(readAll(client, "strict", 0)).isNotEmpty();
+    assertThat(client.admin().listTopics()).extracting(t -> t.name()).containsExactly("strict");
+  }
+}
