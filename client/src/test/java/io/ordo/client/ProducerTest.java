@@ -112,35 +112,29 @@ class ProducerTest {
     cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.OUTCOME_UNKNOWN));
     cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.INVALID_REQUEST));
     try (Producer producer = client.producer(config().build())) {
-      CompletableFuture<RecordMetadata> ack =
-          producer.send(ProducerRecord.of("events", "maybe").withPartition(0));
-      assertThatThrownBy(() -> ack.get(10, SECONDS))
-          .isInstanceOf(ExecutionException.class)
-          .cause()
-          .isInstanceOfSatisfying(
-              OrdoException.class,
-              e -> {
-                assertThat(e.errorCode()).isEqualTo(ErrorCode.OUTCOME_UNKNOWN);
-                assertThat(e.isRetriable()).isTrue();
-              });
+      assertFailsWith(
+          producer.send(ProducerRecord.of("events", "maybe").withPartition(0)), ErrorCode.OUTCOME_UNKNOWN, true);
     }
+  }
+
+  private static void assertFailsWith(CompletableFuture<RecordMetadata> ack, ErrorCode code, boolean retriable) {
+    assertThatThrownBy(() -> ack.get(10, SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            OrdoException.class,
+            e -> {
+              assertThat(e.errorCode()).isEqualTo(code);
+              assertThat(e.isRetriable()).isEqualTo(retriable);
+            });
   }
 
   @Test
   void failsTheBatchAtOnceOnANonRetriableError() throws Exception {
     cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.INVALID_REQUEST));
     try (Producer producer = client.producer(config().build())) {
-      CompletableFuture<RecordMetadata> ack =
-          producer.send(ProducerRecord.of("events", "bad").withPartition(0));
-      assertThatThrownBy(() -> ack.get(10, SECONDS))
-          .isInstanceOf(ExecutionException.class)
-          .cause()
-          .isInstanceOfSatisfying(
-              OrdoException.class,
-              e -> {
-                assertThat(e.errorCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
-                assertThat(e.isRetriable()).isFalse();
-              });
+      assertFailsWith(
+          producer.send(ProducerRecord.of("events", "bad").withPartition(0)), ErrorCode.INVALID_REQUEST, false);
     }
     assertThat(cluster.calls(1, Rpc.PRODUCE)).isEqualTo(1);
     assertThat(cluster.log("events", 0)).isEmpty();

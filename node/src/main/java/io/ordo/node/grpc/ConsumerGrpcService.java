@@ -46,19 +46,28 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
 
   @Override
   public void fetch(FetchRequest request, StreamObserver<FetchResponse> response) {
-    PartitionReplica replica;
-    long offset;
+    Read read;
     try {
-      replica = locate(request.getTopic(), request.getPartition());
-      offset = resolve(replica, request.getOffset());
+      read = startRead(request.getTopic(), request.getPartition(), request.getOffset(), request.getMaxRecords(),
+          request.getMaxBytes());
     } catch (StatusRuntimeException e) {
       response.onError(e);
       return;
     }
-    int maxRecords = cap(request.getMaxRecords(), DEFAULT_MAX_RECORDS, config.maxFetchRecords());
-    int maxBytes = cap(request.getMaxBytes(), DEFAULT_MAX_BYTES, config.maxFetchBytes());
     long waitMs = Math.min(Math.max(0, request.getMaxWaitMs()), config.maxFetchWaitMs());
-    new LongPoll(replica, offset, maxRecords, maxBytes, response).start(waitMs);
+    new LongPoll(read.replica, read.offset, read.maxRecords, read.maxBytes, response).start(waitMs);
+  }
+
+  /** Where a fetch or subscription starts, with the node's caps applied. */
+  private record Read(PartitionReplica replica, long offset, int maxRecords, int maxBytes) {}
+
+  private Read startRead(String topic, int partition, long offset, int maxRecords, int maxBytes) {
+    PartitionReplica replica = locate(topic, partition);
+    return new Read(
+        replica,
+        resolve(replica, offset),
+        cap(maxRecords, DEFAULT_MAX_RECORDS, config.maxFetchRecords()),
+        cap(maxBytes, DEFAULT_MAX_BYTES, config.maxFetchBytes()));
   }
 
   /** Answers a fetch once: when records are there, or when the wait is over. */
@@ -128,18 +137,17 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
 
   @Override
   public void subscribe(SubscribeRequest request, StreamObserver<FetchResponse> observer) {
-    PartitionReplica replica;
-    long offset;
+    Read read;
     try {
-      replica = locate(request.getTopic(), request.getPartition());
-      offset = resolve(replica, request.getOffset());
+      read = startRead(request.getTopic(), request.getPartition(), request.getOffset(), request.getMaxRecords(),
+          request.getMaxBytes());
     } catch (StatusRuntimeException e) {
       observer.onError(e);
       return;
     }
-    int maxRecords = cap(request.getMaxRecords(), DEFAULT_MAX_RECORDS, config.maxFetchRecords());
-    int maxBytes = cap(request.getMaxBytes(), DEFAULT_MAX_BYTES, config.maxFetchBytes());
-    Stream stream = new Stream((ServerCallStreamObserver<FetchResponse>) observer, replica, offset, maxRecords, maxBytes);
+    Stream stream =
+        new Stream((ServerCallStreamObserver<FetchResponse>) observer, read.replica, read.offset, read.maxRecords,
+            read.maxBytes);
     stream.observer.setOnReadyHandler(stream::pump);
     stream.observer.setOnCancelHandler(() -> stream.done = true);
     readExecutor.execute(stream::pump);

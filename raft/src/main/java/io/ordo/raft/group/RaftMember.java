@@ -1,10 +1,12 @@
 package io.ordo.raft.group;
 
+import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.core.StateMachineAdapter;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.error.RaftException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -65,6 +67,20 @@ public abstract class RaftMember extends StateMachineAdapter {
     if (n != null && n.isLeader()) {
       n.transferLeadershipTo(peer);
     }
+  }
+
+  /**
+   * The current entry's data as a buffer of the caller's own, or null when the entry is empty.
+   * jraft shares the entry's buffer with replication, so it is never read in place (sofa-jraft
+   * #755, #1179); an empty entry proposed on the leader can arrive as null on a follower (#562).
+   */
+  protected static ByteBuffer entryData(Iterator iter) {
+    ByteBuffer shared = iter.getData();
+    if (shared == null) {
+      return null;
+    }
+    ByteBuffer own = shared.duplicate();
+    return own.hasRemaining() ? own : null;
   }
 
   /** Called when leadership starts or ends, after the term is updated. */

@@ -130,9 +130,9 @@ public final class MetadataReplica extends RaftMember {
       while (iter.hasNext()) {
         long index = iter.getIndex();
         Closure done = iter.done();
-        ByteBuffer data = iter.getData();
-        if (!machine.isApplied(index) && data != null && data.hasRemaining()) {
-          MetadataResult result = machine.apply(index, MetadataCommand.parseFrom(data.duplicate()));
+        ByteBuffer data = entryData(iter);
+        if (!machine.isApplied(index) && data != null) {
+          MetadataResult result = machine.apply(index, MetadataCommand.parseFrom(data));
           if (done instanceof ProposalClosure) {
             ((ProposalClosure) done).result = result;
           }

@@ -245,9 +245,7 @@ public final class PartitionReplica extends RaftMember {
         long index = iter.getIndex();
         Closure done = iter.done();
         if (!machine.isApplied(index)) {
-          ByteBuffer data = iter.getData();
-          // jraft shares this buffer with replication: read a duplicate, never the buffer itself.
-          PartitionCommand command = decode(data == null ? null : data.duplicate(), index);
+          PartitionCommand command = decode(entryData(iter), index);
           if (command == null) {
             machine.advanceTo(index, writer);
           } else {
@@ -274,8 +272,7 @@ public final class PartitionReplica extends RaftMember {
   }
 
   private PartitionCommand decode(ByteBuffer data, long index) {
-    // An empty entry can arrive as null on a follower (sofa-jraft #562).
-    if (data == null || !data.hasRemaining()) {
+    if (data == null) {
       return null;
     }
     try {
