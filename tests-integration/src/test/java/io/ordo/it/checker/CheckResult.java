@@ -21,6 +21,8 @@ public record CheckResult(
     List<String> resurrected,
     List<String> reorders,
     double availability,
+    long reads,
+    double readAvailability,
     long worstRecoveryMillis,
     long healsWithoutRecovery,
     Map<String, Long> failureReasons) {
@@ -42,6 +44,8 @@ public record CheckResult(
         .append(": ").append(attempted).append(" writes attempted, ").append(acknowledged).append(" ok, ")
         .append(failed).append(" failed, ").append(indeterminate).append(" unknown; ").append(records)
         .append(" records in the log; availability ").append(String.format("%.3f", availability))
+        .append("; ").append(reads).append(" reads ok, read availability ")
+        .append(String.format("%.3f", readAvailability))
         .append(", slowest recovery after a heal ").append(worstRecoveryMillis).append(" ms");
     section(s, "lost", lost);
     section(s, duplicatesAllowed ? "duplicates (allowed: not idempotent)" : "duplicates", duplicates);
@@ -78,6 +82,8 @@ public record CheckResult(
     final List<String> resurrected = new ArrayList<>();
     final List<String> reorders = new ArrayList<>();
     double availability;
+    long reads;
+    double readAvailability;
     long worstRecoveryMillis;
     long healsWithoutRecovery;
     final Map<String, Long> failureReasons = new TreeMap<>();
@@ -86,7 +92,7 @@ public record CheckResult(
       return new CheckResult(
           attempted, acknowledged, failed, indeterminate, records, List.copyOf(lost), List.copyOf(duplicates),
           duplicatesAllowed, List.copyOf(divergences), List.copyOf(gaps), List.copyOf(phantoms),
-          List.copyOf(resurrected), List.copyOf(reorders), availability, worstRecoveryMillis, healsWithoutRecovery,
+          List.copyOf(resurrected), List.copyOf(reorders), availability, reads, readAvailability, worstRecoveryMillis, healsWithoutRecovery,
           Map.copyOf(failureReasons));
     }
   }

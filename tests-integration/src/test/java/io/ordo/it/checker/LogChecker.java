@@ -1,11 +1,13 @@
 package io.ordo.it.checker;
 
 import io.ordo.it.history.Op;
-import io.ordo.it.workload.PartitionRead;
+import io.ordo.it.history.PartitionRead;
+import io.ordo.it.workload.FetchingReaders;
 import io.ordo.it.workload.Writers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,16 +20,18 @@ import java.util.TreeMap;
  *   <li>lost: a write acknowledged ok whose value no final read holds, or holds at another offset
  *       than the one acknowledged;
  *   <li>duplicate: one value at two offsets (allowed only without the idempotent producer);
- *   <li>divergence: two final readers disagree on any offset, or a reader following the log during
- *       the run saw a value at an offset that the final log holds differently;
- *   <li>gap: offsets of a final read not contiguous;
+ *   <li>divergence: two final readers disagree on any offset, or a reader during the run (the
+ *       subscriber, or a fetching reader in the history) saw a value at an offset that the final
+ *       log holds differently;
+ *   <li>gap: offsets of a final read not contiguous, or a reader during the run handed offsets
+ *       that skip ahead or go backwards;
  *   <li>phantom: a value that was never written; resurrected: a value whose write definitely
  *       failed;
  *   <li>order: one writer's values for one key out of the order it wrote them.
  * </ul>
  *
- * Availability: the fraction of completed writes that succeeded, and after each heal the time to
- * the first success.
+ * Availability: the fractions of completed writes and of completed reads that succeeded, and after
+ * each heal the time to the first successful write.
  */
 public final class LogChecker {
   private LogChecker() {}
@@ -36,7 +40,7 @@ public final class LogChecker {
       List<Op> history,
       Map<Integer, List<PartitionRead>> finalReadA,
       Map<Integer, List<PartitionRead>> finalReadB,
-      List<PartitionRead> observed,
+      List<PartitionRead> subscribed,
       boolean idempotent) {
     CheckResult.Builder result = new CheckResult.Builder();
     Set<String> invoked = new HashSet<>();
@@ -110,16 +114,59 @@ public final class LogChecker {
         result.lost.add(value + " acknowledged at " + acked + ", read at " + (where == null ? "none" : where));
       }
     });
-    for (PartitionRead r : observed) {
-      String stored = finalByOffset.getOrDefault(r.partition(), Map.of()).get(r.offset());
-      if (!r.value().equals(stored)) {
-        result.divergences.add(
-            "a reader saw " + r.value() + " at " + r.partition() + "/" + r.offset() + ", the log holds " + stored);
+    Map<String, List<PartitionRead>> readers = new LinkedHashMap<>();
+    readers.put("the subscriber", subscribed);
+    for (Op op : history) {
+      if (FetchingReaders.F_READ.equals(op.f()) && op.type() == Op.Type.OK) {
+        String reader = "reader " + op.process();
+        if (!op.reads().isEmpty() && op.reads().get(0).offset() != op.offset()) {
+          result.gaps.add(reader + " asked for " + op.partition() + "/" + op.offset() + " and was handed records from "
+              + op.partition() + "/" + op.reads().get(0).offset());
+        }
+        readers.computeIfAbsent(reader, r -> new ArrayList<>()).addAll(op.reads());
       }
     }
+    readers.forEach((reader, reads) -> checkReader(reader, reads, finalByOffset, invoked, failed, result));
     result.duplicatesAllowed = !idempotent;
     availability(history, result);
     return result.build();
+  }
+
+  /**
+   * What one reader was handed during the run, in order: per partition, contiguous offsets from the
+   * log's first on, each holding the value the final log holds there.
+   */
+  private static void checkReader(
+      String reader,
+      List<PartitionRead> reads,
+      Map<Integer, Map<Long, String>> finalByOffset,
+      Set<String> invoked,
+      Map<String, String> failed,
+      CheckResult.Builder result) {
+    Map<Integer, Long> expectedByPartition = new HashMap<>();
+    for (PartitionRead r : reads) {
+      Map<Long, String> log = finalByOffset.getOrDefault(r.partition(), Map.of());
+      long expected = expectedByPartition.computeIfAbsent(
+          r.partition(), p -> log.keySet().stream().min(Long::compare).orElse(0L));
+      if (r.offset() != expected) {
+        result.gaps.add(reader + " read " + r.partition() + "/" + r.offset() + " where " + r.partition() + "/"
+            + expected + " was next (" + (r.offset() < expected ? "backwards" : "skipped ahead") + ")");
+      }
+      expectedByPartition.put(r.partition(), r.offset() + 1);
+      String stored = log.get(r.offset());
+      if (r.value().equals(stored)) {
+        continue; // the final log's own checks cover its values
+      }
+      result.divergences.add(
+          reader + " saw " + r.value() + " at " + r.partition() + "/" + r.offset() + ", the log holds " + stored);
+      if (!invoked.contains(r.value())) {
+        result.phantoms.add(r.value() + " read by " + reader + " at " + r.partition() + "/" + r.offset());
+      }
+      if (failed.containsKey(r.value())) {
+        result.resurrected.add(r.value() + " read by " + reader + " at " + r.partition() + "/" + r.offset()
+            + " (its write failed with: " + failed.get(r.value()) + ")");
+      }
+    }
   }
 
   /** An error message cut to what distinguishes kinds of failure. */
@@ -156,8 +203,10 @@ public final class LogChecker {
   }
 
   private static void availability(List<Op> history, CheckResult.Builder result) {
-    long ok = 0;
-    long completed = 0;
+    long writesOk = 0;
+    long writesCompleted = 0;
+    long readsOk = 0;
+    long readsCompleted = 0;
     List<Long> heals = new ArrayList<>();
     List<Long> okTimes = new ArrayList<>();
     for (Op op : history) {
@@ -165,18 +214,23 @@ public final class LogChecker {
         if (op.f().startsWith("heal")) {
           heals.add(op.timeNanos());
         }
-        continue;
-      }
-      if (op.type() == Op.Type.INVOKE) {
-        continue;
-      }
-      completed++;
-      if (op.type() == Op.Type.OK) {
-        ok++;
-        okTimes.add(op.timeNanos());
+      } else if (op.type() != Op.Type.INVOKE) {
+        boolean ok = op.type() == Op.Type.OK;
+        if (Writers.F_WRITE.equals(op.f())) {
+          writesCompleted++;
+          if (ok) {
+            writesOk++;
+            okTimes.add(op.timeNanos());
+          }
+        } else if (FetchingReaders.F_READ.equals(op.f())) {
+          readsCompleted++;
+          readsOk += ok ? 1 : 0;
+        }
       }
     }
-    result.availability = completed == 0 ? 0 : (double) ok / completed;
+    result.availability = writesCompleted == 0 ? 0 : (double) writesOk / writesCompleted;
+    result.reads = readsOk;
+    result.readAvailability = readsCompleted == 0 ? 0 : (double) readsOk / readsCompleted;
     okTimes.sort(Long::compare);
     long worst = 0;
     for (long heal : heals) {

@@ -3,7 +3,8 @@ package io.ordo.it.checker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ordo.it.history.Op;
-import io.ordo.it.workload.PartitionRead;
+import io.ordo.it.history.PartitionRead;
+import io.ordo.it.workload.FetchingReaders;
 import io.ordo.it.workload.Writers;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,12 @@ class LogCheckerTest {
   private void write(String value, Op.Type outcome, int partition, long offset) {
     history.add(Op.invoke(0, Writers.F_WRITE, value, time++));
     history.add(new Op(0, outcome, Writers.F_WRITE, value, partition, offset, time++, null));
+  }
+
+  /** A fetch by reader 100 from {@code from} that returned {@code records}. */
+  private void fetch(long from, PartitionRead... records) {
+    history.add(new Op(100, Op.Type.INVOKE, FetchingReaders.F_READ, null, 0, from, time++, null));
+    history.add(new Op(100, Op.Type.OK, FetchingReaders.F_READ, null, 0, from, time++, null, List.of(records)));
   }
 
   private static PartitionRead read(long offset, String value) {
@@ -94,6 +101,53 @@ class LogCheckerTest {
     CheckResult finalReadersDisagree =
         LogChecker.check(history, Map.of(0, log), Map.of(0, List.of(read(0, "w0-1"))), List.of(), true);
     assertThat(finalReadersDisagree.divergences()).isNotEmpty();
+  }
+
+  @Test
+  void fetchesThatGoBackSkipOrDisagreeWithTheLogAreAnomalies() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    write("w0-1", Op.Type.OK, 0, 1);
+    write("w0-2", Op.Type.FAIL, -1, -1);
+    List<PartitionRead> log = List.of(read(0, "w0-0"), read(1, "w0-1"));
+
+    fetch(0, read(0, "w0-0"));
+    fetch(1, read(1, "w0-1"));
+    fetch(2);
+    assertThat(check(log, List.of(), true).valid()).as("contiguous fetches of the log").isTrue();
+
+    fetch(2, read(1, "w0-1"));
+    CheckResult backwards = check(log, List.of(), true);
+    assertThat(backwards.gaps()).as("handed 0/1 when 0/2 was asked for, after 0/1 was read")
+        .hasSize(2).allMatch(g -> g.contains("reader 100"));
+
+    history.subList(history.size() - 2, history.size()).clear();
+    fetch(2, read(2, "w0-2"));
+    CheckResult resurrected = check(log, List.of(), true);
+    assertThat(resurrected.divergences()).hasSize(1);
+    assertThat(resurrected.resurrected()).singleElement().asString().contains("read by reader 100");
+  }
+
+  @Test
+  void aSubscriberHandedOffsetsOutOfSequenceIsAnAnomaly() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    write("w0-1", Op.Type.OK, 0, 1);
+    List<PartitionRead> log = List.of(read(0, "w0-0"), read(1, "w0-1"));
+    assertThat(check(log, List.of(read(1, "w0-1")), true).gaps()).as("skipped offset 0").hasSize(1);
+    assertThat(check(log, List.of(read(0, "w0-0"), read(1, "w0-1"), read(1, "w0-1")), true).gaps())
+        .as("handed offset 1 twice").hasSize(1);
+  }
+
+  @Test
+  void readAvailabilityCountsFetchesOnly() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    fetch(0, read(0, "w0-0"));
+    history.add(new Op(100, Op.Type.INVOKE, FetchingReaders.F_READ, null, 0, 1, time++, null));
+    history.add(new Op(100, Op.Type.INFO, FetchingReaders.F_READ, null, 0, 1, time++, "timed out"));
+    CheckResult result = check(List.of(read(0, "w0-0")), List.of(), true);
+    assertThat(result.reads()).isEqualTo(1);
+    assertThat(result.readAvailability()).isEqualTo(0.5);
+    assertThat(result.availability()).isEqualTo(1.0);
+    assertThat(result.indeterminate()).as("unknown writes, not reads").isZero();
   }
 
   @Test

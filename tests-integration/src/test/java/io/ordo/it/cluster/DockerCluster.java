@@ -68,6 +68,8 @@ import org.testcontainers.utility.DockerImageName;
  *       per changed node. A partition drops packets by peer IP, so this JVM still reaches every
  *       node (it is a client on neither side). Loss drops every packet the node receives except on
  *       loopback, this JVM's included.
+ *   <li>{@link #slow}: tc token buckets on the egress between a node and its peers, both ways;
+ *       this JVM's traffic is not slowed.
  * </ul>
  *
  * <p>The image {@value #IMAGE} is built from {@code deploy/docker/Dockerfile} and the jars in
@@ -119,6 +121,10 @@ public final class DockerCluster implements FaultableCluster {
   /** Peers whose packets each node drops, as installed in its iptables (index = node id). */
   private final List<Set<Integer>> cutOff = new ArrayList<>();
   private final double[] loss;
+  /** Peers each node's egress to is throttled, as installed in its tc qdiscs (index = node id). */
+  private final List<Set<Integer>> throttledTo = new ArrayList<>();
+  /** The throttle of each node's egress to {@link #throttledTo}, null when none. */
+  private final Throttle[] throttle;
   private final Set<Integer> paused = new TreeSet<>();
   private boolean closed;
 
@@ -132,8 +138,10 @@ public final class DockerCluster implements FaultableCluster {
     this.network = Network.builder().createNetworkCmdModifier(cmd -> cmd.withLabels(labels)).build();
     this.ips = new String[size + 1];
     this.loss = new double[size + 1];
+    this.throttle = new Throttle[size + 1];
     for (int i = 0; i <= size; i++) {
       cutOff.add(new TreeSet<>());
+      throttledTo.add(new TreeSet<>());
     }
   }
 
@@ -546,20 +554,51 @@ public final class DockerCluster implements FaultableCluster {
   }
 
   @Override
+  public synchronized void slow(int node, int kbitPerSecond, Duration maxDelay) {
+    checkNode(node);
+    if (kbitPerSecond <= 0 || maxDelay.isNegative() || maxDelay.isZero()) {
+      throw new IllegalArgumentException("a slow link needs a positive rate and delay: " + kbitPerSecond + " kbit/s, " + maxDelay);
+    }
+    long startNanos = System.nanoTime();
+    Throttle t = new Throttle(kbitPerSecond, maxDelay.toMillis());
+    Set<Integer> changed = new TreeSet<>();
+    for (int peer = 1; peer <= size; peer++) {
+      if (peer != node) {
+        throttledTo.get(node).add(peer);
+        throttledTo.get(peer).add(node);
+        throttle[peer] = t;
+        changed.add(peer);
+      }
+    }
+    throttle[node] = t;
+    changed.add(node);
+    changed.parallelStream().forEach(this::installThrottle);
+    log.info("cluster {}: node {}'s links slowed to {} kbit/s, queueing up to {} ms, in {} ms",
+        name, node, kbitPerSecond, maxDelay.toMillis(), millisSince(startNanos));
+  }
+
+  @Override
   public synchronized void heal() {
     long startNanos = System.nanoTime();
     for (int node : List.copyOf(paused)) {
       resume(node);
     }
     Set<Integer> faulty = new TreeSet<>();
+    Set<Integer> throttled = new TreeSet<>();
     for (int node = 1; node <= size; node++) {
       if (!cutOff.get(node).isEmpty() || loss[node] > 0) {
         cutOff.get(node).clear();
         loss[node] = 0;
         faulty.add(node);
       }
+      if (throttle[node] != null) {
+        throttledTo.get(node).clear();
+        throttle[node] = null;
+        throttled.add(node);
+      }
     }
     installRules(faulty);
+    throttled.parallelStream().forEach(this::installThrottle);
     log.info("cluster {}: healed in {} ms", name, millisSince(startNanos));
   }
 
@@ -587,6 +626,34 @@ public final class DockerCluster implements FaultableCluster {
       throw new IllegalStateException("iptables-restore on node " + node + " failed: " + r + "\n" + rules);
     }
   }
+
+  /**
+   * Replaces node {@code node}'s egress qdiscs with the throttle it should have: an htb root whose
+   * default class is unlimited, and one class for the throttled peers' addresses whose token
+   * bucket queues packets for up to the throttle's delay and drops the rest. This kernel has no
+   * netem, so a slow link is a narrow one: delay grows with the traffic queued behind it.
+   */
+  private void installThrottle(int node) {
+    StringBuilder script = new StringBuilder("tc qdisc del dev eth0 root 2>/dev/null; set -e\n");
+    Throttle t = throttle[node];
+    if (t != null && !throttledTo.get(node).isEmpty()) {
+      script.append("tc qdisc add dev eth0 root handle 1: htb default 1\n")
+          .append("tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit quantum 1514\n")
+          .append("tc class add dev eth0 parent 1: classid 1:10 htb rate 10gbit quantum 1514\n")
+          .append("tc qdisc add dev eth0 parent 1:10 handle 10: tbf rate ").append(t.kbitPerSecond())
+          .append("kbit burst 4kb latency ").append(t.maxDelayMillis()).append("ms\n");
+      for (int peer : throttledTo.get(node)) {
+        script.append("tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst ")
+            .append(ips[peer]).append("/32 flowid 1:10\n");
+      }
+    }
+    ExecResult r = exec(node, "sh", "-c", script.toString());
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException("tc on node " + node + " failed: " + r + "\n" + script);
+    }
+  }
+
+  private record Throttle(int kbitPerSecond, long maxDelayMillis) {}
 
   @Override
   public synchronized void wipe(int node) {

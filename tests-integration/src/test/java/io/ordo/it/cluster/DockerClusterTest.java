@@ -94,6 +94,8 @@ class DockerClusterTest {
 
       cluster.lossy(1, 0.2);
       acked.putAll(produce(client, "lossy"));
+      cluster.slow(2, 128, Duration.ofMillis(500));
+      acked.putAll(produce(client, "slow"));
       cluster.pause(2);
       cluster.heal(); // resumes node 2 and removes the loss
       awaitHealthy(client, 3);

@@ -1,6 +1,7 @@
 package io.ordo.it.cluster;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -35,6 +36,13 @@ public interface FaultableCluster extends AutoCloseable {
 
   /** Drops each packet {@code node} receives with probability {@code probability}. */
   void lossy(int node, double probability);
+
+  /**
+   * Throttles the links between {@code node} and every other node, both ways, to {@code
+   * kbitPerSecond}: packets queue behind the throttle for up to {@code maxDelay} and are dropped
+   * beyond it, as on a congested slow link.
+   */
+  void slow(int node, int kbitPerSecond, Duration maxDelay);
 
   /** Removes every network fault and resumes every paused node. Crashed nodes stay down. */
   void heal();

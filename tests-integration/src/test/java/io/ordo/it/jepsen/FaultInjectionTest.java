@@ -10,6 +10,8 @@ import static io.ordo.it.nemesis.Fault.LOSSY_LINK;
 import static io.ordo.it.nemesis.Fault.PARTITION_HALVES;
 import static io.ordo.it.nemesis.Fault.PAUSE_LEADER;
 import static io.ordo.it.nemesis.Fault.PAUSE_RANDOM;
+import static io.ordo.it.nemesis.Fault.SLOW_LEADER;
+import static io.ordo.it.nemesis.Fault.SLOW_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ordo.it.checker.CheckResult;
@@ -42,7 +44,8 @@ class FaultInjectionTest {
             new Scenario("kill-leader", 3, List.of(KILL_PARTITION_LEADER, KILL_METADATA_LEADER), true),
             new Scenario("pause", 3, List.of(PAUSE_RANDOM, PAUSE_LEADER), true),
             new Scenario("partition-halves", 3, List.of(PARTITION_HALVES, BRIDGE), true),
-            new Scenario("isolate-leader", 3, List.of(ISOLATE_LEADER, ISOLATE_ONE, LOSSY_LINK), true),
+            new Scenario("isolate-leader", 3, List.of(ISOLATE_LEADER, ISOLATE_ONE), true),
+            new Scenario("slow-links", 3, List.of(SLOW_LEADER, SLOW_NODE, LOSSY_LINK), true),
             new Scenario("mixed", 3, ALL, true),
             new Scenario("mixed-not-idempotent", 3, List.of(KILL_RANDOM, PARTITION_HALVES, PAUSE_RANDOM), false),
             new Scenario("mixed-5-nodes", 5, ALL, true))

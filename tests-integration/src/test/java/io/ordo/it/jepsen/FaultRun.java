@@ -12,8 +12,9 @@ import io.ordo.it.cluster.FaultableCluster;
 import io.ordo.it.history.History;
 import io.ordo.it.nemesis.Nemesis;
 import io.ordo.it.nemesis.Schedule;
+import io.ordo.it.workload.FetchingReaders;
 import io.ordo.it.workload.FollowingReaders;
-import io.ordo.it.workload.PartitionRead;
+import io.ordo.it.history.PartitionRead;
 import io.ordo.it.workload.Writers;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,9 @@ final class FaultRun {
   private static final int PARTITIONS = 4;
   private static final int WRITERS = 3;
   private static final int RATE_PER_WRITER = 100;
+  private static final int READERS = 2;
+  /** Readers' process numbers in the history start here, after the writers'. */
+  private static final int FIRST_READER = 100;
 
   private FaultRun() {}
 
@@ -48,9 +52,11 @@ final class FaultRun {
       List<PartitionRead> observed;
       try (FollowingReaders readers = new FollowingReaders(cluster.bootstrap(), TOPIC, PARTITIONS)) {
         Writers writers = new Writers(cluster.bootstrap(), TOPIC, WRITERS, RATE_PER_WRITER, scenario.idempotent(), history);
+        FetchingReaders fetchers = new FetchingReaders(cluster.bootstrap(), TOPIC, PARTITIONS, READERS, FIRST_READER, history);
         Nemesis nemesis = new Nemesis(cluster, admin, TOPIC, random, history);
         Schedule schedule = new Schedule(nemesis, scenario.faults(), Duration.ofSeconds(4), Duration.ofSeconds(6), random);
         writers.start();
+        fetchers.start();
         schedule.start();
         try {
           TimeUnit.MILLISECONDS.sleep(duration.toMillis());
@@ -59,6 +65,7 @@ final class FaultRun {
           // Writes keep going a little after the heal, so the report shows recovery.
           TimeUnit.SECONDS.sleep(3);
           writers.close();
+          fetchers.close();
         }
         awaitHealthy(admin, cluster.size());
         awaitLeaders(admin, TOPIC);

@@ -9,7 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Writes a run's result as JSON (for programs) and HTML with an SVG timeline (for people). */
 final class Report {
@@ -44,6 +45,8 @@ final class Report {
     field(s, "indeterminate", r.indeterminate());
     field(s, "records", r.records());
     field(s, "availability", String.format(Locale.ROOT, "%.4f", r.availability()));
+    field(s, "reads", r.reads());
+    field(s, "readAvailability", String.format(Locale.ROOT, "%.4f", r.readAvailability()));
     field(s, "worstRecoveryMillis", r.worstRecoveryMillis());
     field(s, "healsWithoutRecovery", r.healsWithoutRecovery());
     field(s, "lost", list(r.lost()));
@@ -97,12 +100,15 @@ final class Report {
     return s.append('"').toString();
   }
 
-  /** One row per writer: a tick per completion (green ok, orange unknown, red fail); faults shaded. */
+  /**
+   * One row per writer and reader: a tick per completion (green ok, orange unknown, red fail);
+   * faults shaded.
+   */
   private static String html(Scenario scenario, long seed, CheckResult r, List<Op> history) {
     long end = history.isEmpty() ? 1 : Math.max(1, history.get(history.size() - 1).timeNanos());
-    TreeSet<Integer> writers = new TreeSet<>();
-    history.stream().filter(op -> op.process() >= 0).forEach(op -> writers.add(op.process()));
-    int height = (writers.size() + 2) * ROW + 30;
+    TreeMap<Integer, String> processes = new TreeMap<>();
+    history.stream().filter(op -> op.process() >= 0).forEach(op -> processes.putIfAbsent(op.process(), op.f()));
+    int height = (processes.size() + 2) * ROW + 30;
     StringBuilder svg = new StringBuilder();
     svg.append("<svg xmlns='http://www.w3.org/2000/svg' width='").append(WIDTH).append("' height='").append(height)
         .append("' font-family='monospace' font-size='11'>");
@@ -124,13 +130,15 @@ final class Report {
       }
     }
     int row = 0;
-    for (int writer : writers) {
+    for (Map.Entry<Integer, String> process : processes.entrySet()) {
+      int id = process.getKey();
       int y = (row++ + 1) * ROW;
-      svg.append("<text x='2' y='").append(y + 4).append("'>w").append(writer).append("</text>");
+      svg.append("<text x='2' y='").append(y + 4).append("'>").append(process.getValue().charAt(0)).append(id)
+          .append("</text>");
       long bucket = -1;
       for (Op op : history) {
-        // One tick per writer per pixel is as much as a person can see.
-        if (op.process() != writer || op.type() == Op.Type.INVOKE) {
+        // One tick per process per pixel is as much as a person can see.
+        if (op.process() != id || op.type() == Op.Type.INVOKE) {
           continue;
         }
         long px = Math.round(x(op.timeNanos(), end));
@@ -148,7 +156,7 @@ final class Report {
         .append("</text></svg>");
     return "<!doctype html><meta charset='utf-8'><title>Ordo fault run " + escape(scenario.name()) + "</title>"
         + "<h1>" + escape(scenario.name()) + " (seed " + seed + ")</h1><pre>" + escape(r.summary()) + "</pre>"
-        + "<p>Shaded: a fault in place. Ticks: write completions (green ok, orange unknown, red failed).</p>"
+        + "<p>Shaded: a fault in place. Rows: writers (w) and readers (r); ticks: their completions (green ok, orange unknown, red failed).</p>"
         + svg;
   }
 

@@ -22,6 +22,10 @@ public enum Fault {
   BRIDGE,
   /** Drop 30% of the packets a random node receives. */
   LOSSY_LINK,
+  /** Throttle a random node's links to its peers: packets queue for up to a second, then drop. */
+  SLOW_NODE,
+  /** Throttle the links of the leader of a random partition. */
+  SLOW_LEADER,
   /** SIGKILL a random node and delete its data; heal: start it empty. */
   WIPE_AND_RESTART
 }

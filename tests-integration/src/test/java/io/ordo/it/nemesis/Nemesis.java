@@ -5,6 +5,7 @@ import io.ordo.client.PartitionInfo;
 import io.ordo.it.cluster.FaultableCluster;
 import io.ordo.it.history.History;
 import io.ordo.it.history.Op;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -14,6 +15,8 @@ import java.util.Set;
 
 /** Applies one fault at a time to a cluster, choosing its victims with a seeded random. */
 public final class Nemesis {
+  private static final int[] SLOW_RATES_KBIT = {32, 128, 512};
+
   private final FaultableCluster cluster;
   private final OrdoClient client;
   private final String topic;
@@ -64,6 +67,10 @@ public final class Nemesis {
         cluster.lossy(node, 0.3);
         return this::healNetwork;
       }
+      case SLOW_NODE:
+        return slow(fault, randomNode());
+      case SLOW_LEADER:
+        return slow(fault, partitionLeader());
       case WIPE_AND_RESTART: {
         int node = randomNode();
         record(fault + " node " + node);
@@ -89,6 +96,15 @@ public final class Nemesis {
       cluster.resume(node);
       recordHeal("resume node " + node);
     };
+  }
+
+  /** Rates from a link narrower than the workload's traffic to one that barely keeps up. */
+  private Runnable slow(Fault fault, int node) {
+    int kbitPerSecond = SLOW_RATES_KBIT[random.nextInt(SLOW_RATES_KBIT.length)];
+    Duration maxDelay = Duration.ofMillis(200 + random.nextInt(800));
+    record(fault + " node " + node + " " + kbitPerSecond + " kbit/s, up to " + maxDelay.toMillis() + " ms");
+    cluster.slow(node, kbitPerSecond, maxDelay);
+    return this::healNetwork;
   }
 
   private Runnable isolate(Fault fault, int node) {

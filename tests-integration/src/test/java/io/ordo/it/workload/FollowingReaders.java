@@ -3,6 +3,7 @@ package io.ordo.it.workload;
 import io.ordo.client.Consumer;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.Subscription;
+import io.ordo.it.history.PartitionRead;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,16 +1,11 @@
 package io.ordo.it.workload;
 
-import io.ordo.client.OrdoClient;
-import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerConfig;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.history.History;
 import io.ordo.it.history.Op;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -25,19 +20,16 @@ public final class Writers implements AutoCloseable {
   private static final int KEYS_PER_WRITER = 8;
   private static final int MAX_OUTSTANDING = 2_000;
 
-  private final String bootstrap;
   private final String topic;
   private final int writers;
   private final int ratePerWriter;
   private final boolean idempotent;
   private final History history;
-  private final List<Thread> threads = new ArrayList<>();
-  private final List<OrdoClient> clients = new ArrayList<>();
+  private final ClientThreads threads;
   private final Semaphore outstanding = new Semaphore(MAX_OUTSTANDING);
-  private volatile boolean running = true;
 
   public Writers(String bootstrap, String topic, int writers, int ratePerWriter, boolean idempotent, History history) {
-    this.bootstrap = bootstrap;
+    this.threads = new ClientThreads(bootstrap, Duration.ofSeconds(60));
     this.topic = topic;
     this.writers = writers;
     this.ratePerWriter = ratePerWriter;
@@ -47,41 +39,35 @@ public final class Writers implements AutoCloseable {
 
   public void start() {
     for (int w = 0; w < writers; w++) {
-      OrdoClient client = OrdoClient.builder().bootstrap(bootstrap).requestTimeout(Duration.ofSeconds(5)).build();
-      clients.add(client);
-      Producer producer =
-          client.producer(
-              ProducerConfig.builder()
-                  .idempotent(idempotent)
-                  .linger(Duration.ofMillis(5))
-                  .deliveryTimeout(Duration.ofSeconds(15))
-                  .maxBlock(Duration.ofSeconds(5))
-                  .build());
       int writer = w;
-      Thread t = new Thread(() -> write(writer, producer), "writer-" + w);
-      threads.add(t);
-      t.start();
+      threads.start("writer-" + w, client -> write(writer, client.producer(
+          ProducerConfig.builder()
+              .idempotent(idempotent)
+              .linger(Duration.ofMillis(5))
+              .deliveryTimeout(Duration.ofSeconds(15))
+              .maxBlock(Duration.ofSeconds(5))
+              .build())));
     }
   }
 
   private void write(int writer, Producer producer) {
     long intervalNanos = TimeUnit.SECONDS.toNanos(1) / ratePerWriter;
     long next = System.nanoTime();
-    for (long n = 0; running; n++) {
+    for (long n = 0; threads.running(); n++) {
       long wait = next - System.nanoTime();
       if (wait > 0) {
         LockSupport.parkNanos(wait);
       }
       next += intervalNanos;
       try {
-        while (running && !outstanding.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+        while (threads.running() && !outstanding.tryAcquire(100, TimeUnit.MILLISECONDS)) {
           next = System.nanoTime();
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      if (!running) {
+      if (!threads.running()) {
         break;
       }
       String value = "w" + writer + "-" + n;
@@ -95,34 +81,17 @@ public final class Writers implements AutoCloseable {
                   history.add(
                       new Op(writer, Op.Type.OK, F_WRITE, value, meta.partition(), meta.offset(), history.now(), null));
                 } else {
-                  Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-                  history.add(
-                      new Op(writer, outcome(cause), F_WRITE, value, -1, -1, history.now(), String.valueOf(cause)));
+                  history.add(new Op(writer, Outcome.of(error), F_WRITE, value, -1, -1, history.now(),
+                      String.valueOf(Outcome.cause(error))));
                 }
               });
     }
     producer.close();
   }
 
-  /** FAIL only when the write definitely did not happen; anything retriable may have. */
-  private static Op.Type outcome(Throwable error) {
-    if (error instanceof OrdoException ordo && !ordo.isRetriable()) {
-      return Op.Type.FAIL;
-    }
-    return Op.Type.INFO;
-  }
-
   /** Stops writing and waits until every send has completed. */
   @Override
   public void close() {
-    running = false;
-    for (Thread t : threads) {
-      try {
-        t.join(TimeUnit.SECONDS.toMillis(60));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    clients.forEach(OrdoClient::close);
+    threads.close();
   }
 }

@@ -1,4 +1,4 @@
-package io.ordo.it.workload;
+package io.ordo.it.history;
 
 /** A record as a reader saw it: where, and which value. */
 public record PartitionRead(int partition, long offset, String value) {}

@@ -1,0 +1,49 @@
+package io.ordo.it.workload;
+
+import io.ordo.client.OrdoClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** Threads that each work through a client of their own until closed. */
+final class ClientThreads implements AutoCloseable {
+  private final String bootstrap;
+  private final Duration joinTimeout;
+  private final List<Thread> threads = new ArrayList<>();
+  private final List<OrdoClient> clients = new ArrayList<>();
+  private volatile boolean running = true;
+
+  ClientThreads(String bootstrap, Duration joinTimeout) {
+    this.bootstrap = bootstrap;
+    this.joinTimeout = joinTimeout;
+  }
+
+  /** Starts a thread that runs {@code work} with a new client; work should end once not {@link #running}. */
+  void start(String name, Consumer<OrdoClient> work) {
+    OrdoClient client = OrdoClient.builder().bootstrap(bootstrap).requestTimeout(Duration.ofSeconds(5)).build();
+    clients.add(client);
+    Thread t = new Thread(() -> work.accept(client), name);
+    threads.add(t);
+    t.start();
+  }
+
+  boolean running() {
+    return running;
+  }
+
+  /** Asks the threads to end, waits for them, then closes their clients. */
+  @Override
+  public void close() {
+    running = false;
+    for (Thread t : threads) {
+      try {
+        t.join(joinTimeout.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    clients.forEach(OrdoClient::close);
+  }
+}
