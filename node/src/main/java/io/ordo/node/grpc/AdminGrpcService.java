@@ -1,5 +1,7 @@
 package io.ordo.node.grpc;
 
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.routing.ClusterInspector;
@@ -48,6 +50,8 @@ import java.util.function.Supplier;
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   /** How long CreateTopic waits for every new partition to elect a leader before answering. */
   private static final long LEADERS_WAIT_MS = 15_000;
+  /** Time kept back from a caller's deadline for the answer to reach it, through a forwarder too. */
+  private static final long ANSWER_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long FORWARD_DEADLINE_MS = 30_000;
   private static final long READ_DEADLINE_MS = 3_000;
 
@@ -235,9 +239,18 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     return result;
   }
 
-  /** The topic's description once every partition has a leader, or as it is after the wait. */
+  /**
+   * The topic's description once every partition has a leader, or as it is when the wait ends: the
+   * topic exists either way, so the wait must leave the caller time to hear that before its own
+   * deadline.
+   */
   private TopicDescription awaitLeaders(TopicRecord topic) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADERS_WAIT_MS);
+    long waitNanos = TimeUnit.MILLISECONDS.toNanos(LEADERS_WAIT_MS);
+    Deadline callerDeadline = Context.current().getDeadline();
+    if (callerDeadline != null) {
+      waitNanos = Math.min(waitNanos, callerDeadline.timeRemaining(TimeUnit.NANOSECONDS) - ANSWER_MARGIN_NANOS);
+    }
+    long deadline = System.nanoTime() + waitNanos;
     while (true) {
       TopicDescription description = inspector.describe(topic);
       boolean allLed = description.getPartitionsList().stream().allMatch(p -> p.getLeader() != 0);

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Malformed and oversized requests get a precise status and an ErrorDetail a program can act on,
- * and leave the node and the partition as they were.
+ * and leave the node and the partition as they were; a caller short of time still gets an answer.
  */
 class BadRequestsTest {
   private static ProcessCluster cluster;
@@ -126,6 +126,19 @@ class BadRequestsTest {
     ErrorDetail detail = OrdoStatus.detailOf(e).orElseThrow();
     assertThat(detail.getCode()).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
     assertThat(detail.getEndOffset()).isPositive();
+  }
+
+  @Test
+  void topicCreationAnswersWithinTheCallersDeadline() {
+    // New partitions elect leaders only after an election timeout (2 s): the node must not keep a
+    // caller with less time than that waiting for them past its deadline.
+    AdminServiceGrpc.AdminServiceBlockingStub admin =
+        AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1_500, TimeUnit.MILLISECONDS);
+    var created = admin.createTopic(
+        CreateTopicRequest.newBuilder().setName("hurried").setPartitions(2).setReplicationFactor(3).build());
+    assertThat(created.getName()).isEqualTo("hurried");
+    assertThat(created.getPartitionsList()).hasSize(2);
+    assertThat(awaitLeaders(client, "hurried").partitions()).allMatch(p -> p.leader() != 0);
   }
 
   @Test
