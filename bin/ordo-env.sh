@@ -2,6 +2,10 @@
 ORDO_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ORDO_LIB="$ORDO_HOME/deploy/target/ordo/lib"
 ORDO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# jraft takes SIGUSR2 for a Java handler that dumps node state into the working directory, but
+# SIGUSR2 is also HotSpot's thread suspend signal: JFR and other profilers would then sample
+# nothing and litter files at every sample. This moves HotSpot's signal to a free one.
+export _JAVA_SR_SIGNUM="${_JAVA_SR_SIGNUM:-39}"
 
 ordo_build() {
   echo "ordo: building (mvn -DskipTests install; the first build downloads dependencies)..." >&2
