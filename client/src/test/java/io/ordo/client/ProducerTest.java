@@ -13,7 +13,9 @@ import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.Record;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterEach;
@@ -245,6 +247,19 @@ class ProducerTest {
       }
       producer.flush();
       assertThat(acks.stream().map(a -> a.join().partition()).distinct()).hasSize(3);
+    }
+  }
+
+  @Test
+  void keylessRecordsSentOneAtATimeSpreadOverThePartitions() throws Exception {
+    // Each batch holds one record and never fills: moving on only at full batches would send
+    // every record to one partition, each waiting for the one before.
+    try (Producer producer = client.producer(config().linger(Duration.ZERO).build())) {
+      Set<Integer> partitions = new HashSet<>();
+      for (int i = 0; i < 12; i++) {
+        partitions.add(producer.send(ProducerRecord.of("events", new byte[10])).get(10, SECONDS).partition());
+      }
+      assertThat(partitions).containsExactlyInAnyOrder(0, 1, 2);
     }
   }
 

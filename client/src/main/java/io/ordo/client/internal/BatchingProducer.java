@@ -164,10 +164,8 @@ public final class BatchingProducer implements Producer {
     PartitionQueue queue = queue(record.topic(), partition, partitionCount);
     int appended =
         queue.append(proto, size, future, System.nanoTime(), config.batchBytes());
-    if (chosen
-        && (record.key() == null || record.key().length == 0)
-        && (appended & PartitionQueue.BATCH_FULL) != 0) {
-      chooser.onBatchFull(record.topic(), partition, partitionCount);
+    if (chosen && (record.key() == null || record.key().length == 0) && appended != 0) {
+      chooser.onBatchBoundary(record.topic(), partition, partitionCount);
     }
     if (appended != 0) {
       // Once per batch, not per record: a new batch starts a linger timer, a full one is ready.

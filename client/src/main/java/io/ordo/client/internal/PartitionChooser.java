@@ -8,8 +8,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Picks the partition of a record sent without one. A keyed record goes where its key hashes
  * ({@link KeyPartitioner}, as the server and Kafka do). Keyless records of a topic stick to one
- * partition until its batch fills, then move to the next partition round-robin: batches fill up
- * instead of every partition getting a trickle, and load still spreads evenly. Thread-safe.
+ * partition while its open batch takes them; once that batch is closed (it filled, or the sender
+ * took it and a record had to open a new one) the records after it move to the next partition,
+ * round-robin. Under load batches fill before they are sent; at low rates batches are small and
+ * the records spread over the partitions instead of queuing behind one partition's request in
+ * flight (as Kafka's sticky partitioner, KIP-480). Thread-safe.
  */
 final class PartitionChooser {
   private final ConcurrentHashMap<String, AtomicInteger> sticky = new ConcurrentHashMap<>();
@@ -26,10 +29,10 @@ final class PartitionChooser {
   }
 
   /**
-   * A batch of {@code topic}/{@code partition} filled: keyless records move on to the next
-   * partition, once, even when several threads report the same full batch.
+   * A keyless record opened or filled a batch of {@code topic}/{@code partition}: the next keyless
+   * records move on to the next partition, once, even when several threads report the same batch.
    */
-  void onBatchFull(String topic, int partition, int partitionCount) {
+  void onBatchBoundary(String topic, int partition, int partitionCount) {
     AtomicInteger current = sticky.get(topic);
     if (current != null) {
       current.compareAndSet(partition, (partition + 1) % partitionCount);

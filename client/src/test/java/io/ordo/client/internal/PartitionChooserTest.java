@@ -18,13 +18,13 @@ class PartitionChooserTest {
   }
 
   @Test
-  void keylessRecordsStickToOnePartitionUntilItsBatchFills() {
+  void keylessRecordsStickToOnePartitionUntilABatchBoundary() {
     int first = chooser.partition("t", null, 4);
     for (int i = 0; i < 10; i++) {
       assertThat(chooser.partition("t", null, 4)).isEqualTo(first);
       assertThat(chooser.partition("t", new byte[0], 4)).isEqualTo(first);
     }
-    chooser.onBatchFull("t", first, 4);
+    chooser.onBatchBoundary("t", first, 4);
     assertThat(chooser.partition("t", null, 4)).isEqualTo((first + 1) % 4);
   }
 
@@ -34,16 +34,16 @@ class PartitionChooserTest {
     for (int i = 0; i < 9; i++) {
       int p = chooser.partition("t", null, 3);
       seen[p]++;
-      chooser.onBatchFull("t", p, 3);
+      chooser.onBatchBoundary("t", p, 3);
     }
     assertThat(seen).containsExactly(3, 3, 3);
   }
 
   @Test
-  void aFullBatchReportedTwiceMovesOnOnce() {
+  void aBatchBoundaryReportedTwiceMovesOnOnce() {
     int first = chooser.partition("t", null, 5);
-    chooser.onBatchFull("t", first, 5);
-    chooser.onBatchFull("t", first, 5);
+    chooser.onBatchBoundary("t", first, 5);
+    chooser.onBatchBoundary("t", first, 5);
     assertThat(chooser.partition("t", null, 5)).isEqualTo((first + 1) % 5);
   }
 
@@ -51,7 +51,7 @@ class PartitionChooserTest {
   void topicsStickIndependently() {
     int a = chooser.partition("a", null, 1000);
     chooser.partition("b", null, 1000);
-    chooser.onBatchFull("b", chooser.partition("b", null, 1000), 1000);
+    chooser.onBatchBoundary("b", chooser.partition("b", null, 1000), 1000);
     assertThat(chooser.partition("a", null, 1000)).isEqualTo(a);
   }
 }
