@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Makes a Docker engine ready for the fault-injection tests (tests-integration's DockerCluster) on
-# a Debian machine: installs docker.io, iptables and debootstrap if missing, starts dockerd if no
-# engine answers, and builds the offline base image ordo-base:bookworm if it is missing. The node
-# image itself is built by the tests, from the jars of the same Maven run. Idempotent; runs as
-# root or through sudo. Usage: bash .ci/docker-up.sh
+# Makes a Docker engine ready for the Docker tests of tests-integration (DockerCluster's fault
+# injection, ComposeClusterTest's run of deploy/docker-compose.yml) on a Debian machine: installs
+# docker.io, iptables, debootstrap and (unless `docker compose` works) docker-compose if missing,
+# starts dockerd if no engine answers, and builds the offline base image ordo-base:bookworm if it
+# is missing. The node images themselves are built by the tests, from the jars of the same Maven
+# run. Idempotent; runs as root or through sudo. Usage: bash .ci/docker-up.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,6 +16,10 @@ need_apt=()
 command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io) # a docker client alone is not enough
 command -v iptables >/dev/null 2>&1 || need_apt+=(iptables)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+# Compose v2 is a docker CLI plugin from GitHub; Debian packages v1 (1.29), which the file also suits.
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  need_apt+=(docker-compose)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ci: installing ${need_apt[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -196,14 +196,16 @@ public final class DockerCluster implements FaultableCluster {
     }
   }
 
-  private static void unavailable(String problem) {
+  /** Skips the calling test because Docker cannot run it, or fails it when {@code CI=true}. */
+  public static void unavailable(String problem) {
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-      throw new IllegalStateException("CI=true and DockerCluster cannot run: " + problem);
+      throw new IllegalStateException("CI=true and Docker tests cannot run: " + problem);
     }
-    Assumptions.abort("DockerCluster cannot run: " + problem + "; skipped (CI=true makes this a failure)");
+    Assumptions.abort("Docker tests cannot run: " + problem + "; skipped (CI=true makes this a failure)");
   }
 
-  private static String baseImage() {
+  /** The base image: -Dordo.docker.baseImage, else ORDO_BASE_IMAGE, else {@link #DEFAULT_BASE_IMAGE}. */
+  public static String baseImage() {
     String fromEnv = System.getenv("ORDO_BASE_IMAGE");
     String fallback = fromEnv == null || fromEnv.isBlank() ? DEFAULT_BASE_IMAGE : fromEnv;
     return System.getProperty("ordo.docker.baseImage", fallback);
