@@ -21,6 +21,8 @@ public record CheckResult(
     List<String> resurrected,
     List<String> reorders,
     double availability,
+    double availabilityDuringFaults,
+    double availabilityOutsideFaults,
     long reads,
     double readAvailability,
     long worstRecoveryMillis,
@@ -44,6 +46,8 @@ public record CheckResult(
         .append(": ").append(attempted).append(" writes attempted, ").append(acknowledged).append(" ok, ")
         .append(failed).append(" failed, ").append(indeterminate).append(" unknown; ").append(records)
         .append(" records in the log; availability ").append(String.format("%.3f", availability))
+        .append(" (").append(String.format("%.3f", availabilityDuringFaults)).append(" during faults, ")
+        .append(String.format("%.3f", availabilityOutsideFaults)).append(" outside)")
         .append("; ").append(reads).append(" reads ok, read availability ")
         .append(String.format("%.3f", readAvailability))
         .append(", slowest recovery after a heal ").append(worstRecoveryMillis).append(" ms");
@@ -82,6 +86,8 @@ public record CheckResult(
     final List<String> resurrected = new ArrayList<>();
     final List<String> reorders = new ArrayList<>();
     double availability;
+    double availabilityDuringFaults;
+    double availabilityOutsideFaults;
     long reads;
     double readAvailability;
     long worstRecoveryMillis;
@@ -92,7 +98,7 @@ public record CheckResult(
       return new CheckResult(
           attempted, acknowledged, failed, indeterminate, records, List.copyOf(lost), List.copyOf(duplicates),
           duplicatesAllowed, List.copyOf(divergences), List.copyOf(gaps), List.copyOf(phantoms),
-          List.copyOf(resurrected), List.copyOf(reorders), availability, reads, readAvailability, worstRecoveryMillis, healsWithoutRecovery,
+          List.copyOf(resurrected), List.copyOf(reorders), availability, availabilityDuringFaults, availabilityOutsideFaults, reads, readAvailability, worstRecoveryMillis, healsWithoutRecovery,
           Map.copyOf(failureReasons));
     }
   }

@@ -30,8 +30,9 @@ import java.util.TreeMap;
  *   <li>order: one writer's values for one key out of the order it wrote them.
  * </ul>
  *
- * Availability: the fractions of completed writes and of completed reads that succeeded, and after
- * each heal the time to the first successful write.
+ * Availability: the fractions of completed writes (in all, while a fault was in place, and while
+ * none was) and of completed reads that succeeded, and after each heal the time to the first
+ * successful write.
  */
 public final class LogChecker {
   private LogChecker() {}
@@ -202,35 +203,37 @@ public final class LogChecker {
     return "at index " + Math.min(a.size(), b.size());
   }
 
+  /** Write and read availability, writes split by whether they completed while a fault was in place. */
   private static void availability(List<Op> history, CheckResult.Builder result) {
-    long writesOk = 0;
-    long writesCompleted = 0;
-    long readsOk = 0;
-    long readsCompleted = 0;
+    long[] writesDuringFaults = new long[2]; // {ok, completed}
+    long[] writesOutsideFaults = new long[2];
+    long[] reads = new long[2];
+    boolean inFault = false;
     List<Long> heals = new ArrayList<>();
     List<Long> okTimes = new ArrayList<>();
     for (Op op : history) {
       if (op.process() == Op.NEMESIS) {
+        inFault = op.f().equals("fault");
         if (op.f().startsWith("heal")) {
           heals.add(op.timeNanos());
         }
       } else if (op.type() != Op.Type.INVOKE) {
         boolean ok = op.type() == Op.Type.OK;
         if (Writers.F_WRITE.equals(op.f())) {
-          writesCompleted++;
+          count(inFault ? writesDuringFaults : writesOutsideFaults, ok);
           if (ok) {
-            writesOk++;
             okTimes.add(op.timeNanos());
           }
         } else if (FetchingReaders.F_READ.equals(op.f())) {
-          readsCompleted++;
-          readsOk += ok ? 1 : 0;
+          count(reads, ok);
         }
       }
     }
-    result.availability = writesCompleted == 0 ? 0 : (double) writesOk / writesCompleted;
-    result.reads = readsOk;
-    result.readAvailability = readsCompleted == 0 ? 0 : (double) readsOk / readsCompleted;
+    result.availability = ratio(writesDuringFaults[0] + writesOutsideFaults[0], writesDuringFaults[1] + writesOutsideFaults[1]);
+    result.availabilityDuringFaults = ratio(writesDuringFaults[0], writesDuringFaults[1]);
+    result.availabilityOutsideFaults = ratio(writesOutsideFaults[0], writesOutsideFaults[1]);
+    result.reads = reads[0];
+    result.readAvailability = ratio(reads[0], reads[1]);
     okTimes.sort(Long::compare);
     long worst = 0;
     for (long heal : heals) {
@@ -242,5 +245,15 @@ public final class LogChecker {
       }
     }
     result.worstRecoveryMillis = worst / 1_000_000;
+  }
+
+  private static void count(long[] okAndCompleted, boolean ok) {
+    okAndCompleted[0] += ok ? 1 : 0;
+    okAndCompleted[1]++;
+  }
+
+  /** The fraction that succeeded; 1 when nothing completed, as nothing failed. */
+  private static double ratio(long ok, long completed) {
+    return completed == 0 ? 1 : (double) ok / completed;
   }
 }

@@ -151,6 +151,20 @@ class LogCheckerTest {
   }
 
   @Test
+  void writeAvailabilityIsSplitByWhetherAFaultWasInPlace() {
+    write("w0-0", Op.Type.OK, 0, 0);
+    history.add(new Op(Op.NEMESIS, Op.Type.INFO, "fault", "KILL_RANDOM node 1", -1, -1, time++, null));
+    write("w0-1", Op.Type.INFO, -1, -1);
+    write("w0-2", Op.Type.OK, 0, 1);
+    history.add(new Op(Op.NEMESIS, Op.Type.INFO, "heal", "start node 1", -1, -1, time++, null));
+    write("w0-3", Op.Type.OK, 0, 2);
+    CheckResult result = check(List.of(read(0, "w0-0"), read(1, "w0-2"), read(2, "w0-3")), List.of(), true);
+    assertThat(result.availabilityDuringFaults()).isEqualTo(0.5);
+    assertThat(result.availabilityOutsideFaults()).isEqualTo(1.0);
+    assertThat(result.availability()).isEqualTo(0.75);
+  }
+
+  @Test
   void recoveryIsTimedFromEachHealToTheNextSuccess() {
     history.add(new Op(Op.NEMESIS, Op.Type.INFO, "heal", null, -1, -1, 1_000_000_000L, null));
     history.add(Op.invoke(0, Writers.F_WRITE, "w0-0", 1_100_000_000L));

@@ -45,6 +45,8 @@ final class Report {
     field(s, "indeterminate", r.indeterminate());
     field(s, "records", r.records());
     field(s, "availability", String.format(Locale.ROOT, "%.4f", r.availability()));
+    field(s, "availabilityDuringFaults", String.format(Locale.ROOT, "%.4f", r.availabilityDuringFaults()));
+    field(s, "availabilityOutsideFaults", String.format(Locale.ROOT, "%.4f", r.availabilityOutsideFaults()));
     field(s, "reads", r.reads());
     field(s, "readAvailability", String.format(Locale.ROOT, "%.4f", r.readAvailability()));
     field(s, "worstRecoveryMillis", r.worstRecoveryMillis());
