@@ -12,6 +12,8 @@ import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.Record;
 import java.time.Duration;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -260,6 +262,20 @@ class ProducerTest {
         partitions.add(producer.send(ProducerRecord.of("events", new byte[10])).get(10, SECONDS).partition());
       }
       assertThat(partitions).containsExactlyInAnyOrder(0, 1, 2);
+    }
+  }
+
+  @Test
+  void aBootstrapNodeThatNeverAnswersDoesNotHoldUpTheTopicLookup() throws Exception {
+    // A frozen node: the kernel accepts the connection, nobody ever answers on it.
+    try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        OrdoClient viaFrozen =
+            OrdoClient.builder()
+                .bootstrap("127.0.0.1:" + frozen.getLocalPort() + "," + cluster.bootstrap())
+                .requestTimeout(Duration.ofSeconds(30))
+                .build();
+        Producer producer = viaFrozen.producer(config().maxBlock(Duration.ofSeconds(3)).build())) {
+      assertThat(producer.send(ProducerRecord.of("events", "k", "v")).get(10, SECONDS).offset()).isZero();
     }
   }
 

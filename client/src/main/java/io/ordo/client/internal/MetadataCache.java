@@ -19,16 +19,18 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What the client knows about topics: each one's partition count and the client address of each
  * partition's leader, plus the addresses of the nodes it has heard of.
  *
- * <p>An entry is filled by one DescribeTopic and one DescribeCluster call to any node and kept
- * until an error says it is stale: {@link #onError} drops the topic's entry on NOT_LEADER,
- * LEADER_NOT_AVAILABLE or a connection error, or moves the partition's leader directly when a
- * NOT_LEADER answer names the new leader's address. Concurrent refreshes of one topic share one
- * pair of calls. Thread-safe; never blocks.
+ * <p>An entry is filled by DescribeTopic and DescribeCluster calls to every known node at once,
+ * and kept until an error says it is stale: {@link #onError} drops the topic's entry on
+ * NOT_LEADER, LEADER_NOT_AVAILABLE or a connection error, or moves the partition's leader directly
+ * when a NOT_LEADER answer names the new leader's address. Concurrent refreshes of one topic share
+ * one round of calls. Thread-safe; never blocks.
  */
 public final class MetadataCache {
   private final List<String> bootstrap;
@@ -132,7 +134,7 @@ public final class MetadataCache {
     }
     CompletableFuture<TopicMetadata> described;
     try {
-      described = describe(topic, addresses(), 0, null, null);
+      described = describe(topic, addresses());
     } catch (RuntimeException e) {
       // E.g. the client closed: fail this refresh rather than leave it registered forever.
       described = CompletableFuture.failedFuture(e);
@@ -189,49 +191,59 @@ public final class MetadataCache {
   }
 
   /**
-   * Asks the nodes in turn. A node may answer without knowing every leader (it is cut off from the
-   * rest of the cluster, say); then the others are asked too, and the answer knowing the most
-   * leaders wins.
+   * Asks every node at once, so a node that is down, frozen or cut off from the rest cannot hold a
+   * refresh up until its deadline. The first answer that knows every partition's leader wins; a
+   * definite answer (no such topic) ends the search; otherwise, once all have answered or failed,
+   * the answer knowing the most leaders.
    */
-  private CompletableFuture<TopicMetadata> describe(
-      String topic, List<String> addresses, int index, OrdoException lastError, TopicMetadata best) {
-    if (index == addresses.size()) {
-      if (best != null) {
-        return CompletableFuture.completedFuture(best);
-      }
-      return CompletableFuture.failedFuture(
-          new OrdoException(
-              lastError.errorCode(),
-              lastError.statusCode(),
-              "no node answered for topic '" + topic + "' (tried " + addresses + "): "
-                  + lastError.getMessage(),
-              lastError));
+  private CompletableFuture<TopicMetadata> describe(String topic, List<String> addresses) {
+    CompletableFuture<TopicMetadata> result = new CompletableFuture<>();
+    if (addresses.isEmpty()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("no node address to ask"));
     }
+    AtomicInteger outstanding = new AtomicInteger(addresses.size());
+    AtomicReference<TopicMetadata> best = new AtomicReference<>();
+    AtomicReference<OrdoException> lastError = new AtomicReference<>();
+    for (String address : addresses) {
+      describeAt(topic, address).whenComplete((metadata, error) -> {
+        if (error == null) {
+          TopicMetadata better =
+              best.accumulateAndGet(metadata, (a, b) -> a == null || b.knownLeaders() > a.knownLeaders() ? b : a);
+          if (better.knownLeaders() == better.partitionCount()) {
+            result.complete(better);
+          }
+        } else {
+          OrdoException ordo = Errors.toOrdo(error);
+          lastError.set(ordo);
+          if (!ordo.isRetriable()) {
+            result.completeExceptionally(ordo);
+          }
+        }
+        if (outstanding.decrementAndGet() == 0 && !result.isDone()) {
+          if (best.get() != null) {
+            result.complete(best.get());
+          } else {
+            OrdoException last = lastError.get();
+            result.completeExceptionally(new OrdoException(
+                last.errorCode(),
+                last.statusCode(),
+                "no node answered for topic '" + topic + "' (tried " + addresses + "): " + last.getMessage(),
+                last));
+          }
+        }
+      });
+    }
+    return result;
+  }
+
+  private CompletableFuture<TopicMetadata> describeAt(String topic, String address) {
     AdminServiceGrpc.AdminServiceStub stub =
-        AdminServiceGrpc.newStub(channels.get(addresses.get(index)))
-            .withDeadlineAfter(requestTimeoutNanos, TimeUnit.NANOSECONDS);
+        AdminServiceGrpc.newStub(channels.get(address)).withDeadlineAfter(requestTimeoutNanos, TimeUnit.NANOSECONDS);
     CompletableFuture<ClusterDescription> cluster =
         Rpc.call(stub::describeCluster, DescribeClusterRequest.getDefaultInstance());
     CompletableFuture<TopicDescription> description =
         Rpc.call(stub::describeTopic, DescribeTopicRequest.newBuilder().setName(topic).build());
-    return description
-        .thenCombine(cluster, this::toMetadata)
-        .handle(
-            (metadata, error) -> {
-              if (error == null) {
-                TopicMetadata better =
-                    best == null || metadata.knownLeaders() > best.knownLeaders() ? metadata : best;
-                return better.knownLeaders() == better.partitionCount()
-                    ? CompletableFuture.completedFuture(better)
-                    : describe(topic, addresses, index + 1, lastError, better);
-              }
-              OrdoException ordo = Errors.toOrdo(error);
-              // Another node may answer where this one cannot; a definite answer ends the search.
-              return ordo.isRetriable()
-                  ? describe(topic, addresses, index + 1, ordo, best)
-                  : CompletableFuture.<TopicMetadata>failedFuture(ordo);
-            })
-        .thenCompose(future -> future);
+    return description.thenCombine(cluster, this::toMetadata);
   }
 
   private TopicMetadata toMetadata(TopicDescription topic, ClusterDescription cluster) {
