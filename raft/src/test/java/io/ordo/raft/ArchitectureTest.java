@@ -65,6 +65,16 @@ class ArchitectureTest {
           .because("storage holds keys, values and atomic writes; Raft drives it from above");
 
   @ArchTest
+  static final ArchRule rocksdbHelperKnowsNothingOfWhatTheDatabasesHold =
+      noClasses()
+          .that()
+          .resideInAPackage("io.ordo.raft.rocksdb..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("com.alipay.sofa.jraft..", "io.ordo.proto..", "io.ordo.raft.storage..", "io.ordo.raft.log..")
+          .because("it opens and closes databases for both stores, whatever they hold");
+
+  @ArchTest
   static final ArchRule raftKnowsNothingOfGrpcOrTheNode =
       noClasses()
           .that()

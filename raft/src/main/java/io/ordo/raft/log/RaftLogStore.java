@@ -3,16 +3,11 @@ package io.ordo.raft.log;
 import com.alipay.sofa.jraft.core.DefaultJRaftServiceFactory;
 import com.alipay.sofa.jraft.option.RaftOptions;
 import com.alipay.sofa.jraft.storage.LogStorage;
+import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
@@ -24,13 +19,7 @@ import org.rocksdb.WriteOptions;
  * big-endian index, so each group's entries are one contiguous, ordered range.
  */
 public final class RaftLogStore implements AutoCloseable {
-  static {
-    RocksDB.loadLibrary();
-  }
-
-  private final DBOptions dbOptions;
-  private final ColumnFamilyOptions cfOptions;
-  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  private final RocksDatabase database;
   final RocksDB db;
   final ColumnFamilyHandle entries;
   final ColumnFamilyHandle conf;
@@ -38,32 +27,18 @@ public final class RaftLogStore implements AutoCloseable {
   /** Synced: an entry is durable when jraft is told it is appended. */
   final WriteOptions syncWrite;
 
-  private RaftLogStore(Path dir) throws RocksDBException, IOException {
-    Files.createDirectories(dir);
-    dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-    cfOptions = new ColumnFamilyOptions();
-    syncWrite = new WriteOptions().setSync(true);
-    db =
-        RocksDB.open(
-            dbOptions,
-            dir.toString(),
-            List.of(
-                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-                new ColumnFamilyDescriptor("entries".getBytes(StandardCharsets.UTF_8), cfOptions),
-                new ColumnFamilyDescriptor("conf".getBytes(StandardCharsets.UTF_8), cfOptions),
-                new ColumnFamilyDescriptor("meta".getBytes(StandardCharsets.UTF_8), cfOptions)),
-            handles);
-    entries = handles.get(1);
-    conf = handles.get(2);
-    meta = handles.get(3);
+  private RaftLogStore(RocksDatabase database) {
+    this.database = database;
+    this.db = database.db();
+    this.entries = database.family(0);
+    this.conf = database.family(1);
+    this.meta = database.family(2);
+    this.syncWrite = new WriteOptions().setSync(true);
   }
 
   public static RaftLogStore open(Path dir) throws IOException {
-    try {
-      return new RaftLogStore(dir);
-    } catch (RocksDBException e) {
-      throw new IOException("cannot open the Raft log store in " + dir + ": " + e.getMessage(), e);
-    }
+    return new RaftLogStore(
+        RocksDatabase.open(dir, "Raft log store", new ColumnFamilyOptions(), "entries", "conf", "meta"));
   }
 
   /**
@@ -93,10 +68,7 @@ public final class RaftLogStore implements AutoCloseable {
 
   @Override
   public void close() {
-    handles.forEach(ColumnFamilyHandle::close);
-    db.close();
+    database.close();
     syncWrite.close();
-    cfOptions.close();
-    dbOptions.close();
   }
 }

@@ -1,15 +1,11 @@
 package io.ordo.raft.storage;
 
+import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
-import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
@@ -22,44 +18,30 @@ import org.rocksdb.WriteOptions;
  * and are written in the same atomic batches.
  */
 public final class DataStore implements AutoCloseable {
-  static {
-    RocksDB.loadLibrary();
-  }
-
-  private final DBOptions dbOptions;
-  private final ColumnFamilyOptions cfOptions;
+  private final RocksDatabase database;
   private final WriteOptions writeOptions;
-  private final RocksDB db;
-  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   final ColumnFamilyHandle records;
   final ColumnFamilyHandle partitionState;
   final ColumnFamilyHandle producers;
 
-  private DataStore(Path dir) throws RocksDBException, IOException {
-    Files.createDirectories(dir);
-    dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-    cfOptions = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
+  private DataStore(RocksDatabase database) {
+    this.database = database;
     // The Raft log is the durable copy; see package-info.
-    writeOptions = new WriteOptions().setSync(false);
-    List<ColumnFamilyDescriptor> descriptors =
-        List.of(
-            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-            new ColumnFamilyDescriptor("records".getBytes(), cfOptions),
-            new ColumnFamilyDescriptor("partition_state".getBytes(), cfOptions),
-            new ColumnFamilyDescriptor("producers".getBytes(), cfOptions));
-    db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-    records = handles.get(1);
-    partitionState = handles.get(2);
-    producers = handles.get(3);
+    this.writeOptions = new WriteOptions().setSync(false);
+    this.records = database.family(0);
+    this.partitionState = database.family(1);
+    this.producers = database.family(2);
   }
 
   /** Opens (creating if needed) the store in {@code dir}. */
   public static DataStore open(Path dir) throws IOException {
-    try {
-      return new DataStore(dir);
-    } catch (RocksDBException e) {
-      throw new IOException("cannot open the data store in " + dir + ": " + e.getMessage(), e);
-    }
+    return new DataStore(RocksDatabase.open(
+        dir,
+        "data store",
+        new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION),
+        "records",
+        "partition_state",
+        "producers"));
   }
 
   /** The store's view of one partition replica. */
@@ -68,7 +50,7 @@ public final class DataStore implements AutoCloseable {
   }
 
   RocksDB db() {
-    return db;
+    return database.db();
   }
 
   WriteOptions writeOptions() {
@@ -78,7 +60,7 @@ public final class DataStore implements AutoCloseable {
   /** Makes every write so far durable. */
   public void syncWal() {
     try {
-      db.flushWal(true);
+      database.db().flushWal(true);
     } catch (RocksDBException e) {
       throw new StorageException("fsync of the data store's WAL failed", e);
     }
@@ -86,12 +68,7 @@ public final class DataStore implements AutoCloseable {
 
   @Override
   public void close() {
-    for (ColumnFamilyHandle h : handles) {
-      h.close();
-    }
-    db.close();
+    database.close();
     writeOptions.close();
-    cfOptions.close();
-    dbOptions.close();
   }
 }

@@ -1,0 +1,75 @@
+package io.ordo.raft.rocksdb;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+
+/** A RocksDB opened with named column families; closing it closes them and its options. */
+public final class RocksDatabase implements AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions familyOptions;
+  private final List<ColumnFamilyHandle> handles;
+  private final RocksDB db;
+
+  private RocksDatabase(
+      DBOptions dbOptions, ColumnFamilyOptions familyOptions, List<ColumnFamilyHandle> handles, RocksDB db) {
+    this.dbOptions = dbOptions;
+    this.familyOptions = familyOptions;
+    this.handles = handles;
+    this.db = db;
+  }
+
+  /**
+   * Opens, creating what is missing, the database in {@code dir} with the default column family
+   * and {@code families}, all with {@code familyOptions}, which the database then owns. {@code
+   * what} names it in errors.
+   */
+  public static RocksDatabase open(Path dir, String what, ColumnFamilyOptions familyOptions, String... families)
+      throws IOException {
+    DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+    for (String family : families) {
+      descriptors.add(new ColumnFamilyDescriptor(family.getBytes(StandardCharsets.UTF_8), familyOptions));
+    }
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try {
+      Files.createDirectories(dir);
+      return new RocksDatabase(dbOptions, familyOptions, handles, RocksDB.open(dbOptions, dir.toString(), descriptors, handles));
+    } catch (RocksDBException | IOException e) {
+      familyOptions.close();
+      dbOptions.close();
+      throw new IOException("cannot open the " + what + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  public RocksDB db() {
+    return db;
+  }
+
+  /** The handle of {@code families[index]} as given to {@link #open}. */
+  public ColumnFamilyHandle family(int index) {
+    return handles.get(index + 1);
+  }
+
+  @Override
+  public void close() {
+    handles.forEach(ColumnFamilyHandle::close);
+    db.close();
+    familyOptions.close();
+    dbOptions.close();
+  }
+}
