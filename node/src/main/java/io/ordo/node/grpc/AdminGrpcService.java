@@ -1,9 +1,8 @@
 package io.ordo.node.grpc;
 
-import io.grpc.Context;
-import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.ordo.node.routing.CallerDeadline;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -50,10 +49,13 @@ import java.util.function.Supplier;
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   /** How long CreateTopic waits for every new partition to elect a leader before answering. */
   private static final long LEADERS_WAIT_MS = 15_000;
-  /** Time kept back from a caller's deadline for the answer to reach it, through a forwarder too. */
-  private static final long ANSWER_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long FORWARD_DEADLINE_MS = 30_000;
-  private static final long READ_DEADLINE_MS = 3_000;
+  /**
+   * A metadata leader that cannot answer a read this fast is likely gone or cut off: this node's
+   * own view answers instead, within the caller's deadline. A leader's answer includes probing
+   * every node (ClusterInspector), whose wait is cut to fit inside this one.
+   */
+  private static final long READ_DEADLINE_MS = 1_500;
 
   private final Router router;
   private final ClusterInspector inspector;
@@ -185,7 +187,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       return local.get();
     }
     try {
-      return remote.apply(stubTo(leader.get(), READ_DEADLINE_MS));
+      return remote.apply(stubTo(leader.get(), CallerDeadline.cap(READ_DEADLINE_MS)));
     } catch (StatusRuntimeException e) {
       if (OrdoStatus.detailOf(e).isPresent()) {
         throw e;
@@ -245,12 +247,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
    * deadline.
    */
   private TopicDescription awaitLeaders(TopicRecord topic) throws InterruptedException {
-    long waitNanos = TimeUnit.MILLISECONDS.toNanos(LEADERS_WAIT_MS);
-    Deadline callerDeadline = Context.current().getDeadline();
-    if (callerDeadline != null) {
-      waitNanos = Math.min(waitNanos, callerDeadline.timeRemaining(TimeUnit.NANOSECONDS) - ANSWER_MARGIN_NANOS);
-    }
-    long deadline = System.nanoTime() + waitNanos;
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CallerDeadline.cap(LEADERS_WAIT_MS));
     while (true) {
       TopicDescription description = inspector.describe(topic);
       boolean allLed = description.getPartitionsList().stream().allMatch(p -> p.getLeader() != 0);

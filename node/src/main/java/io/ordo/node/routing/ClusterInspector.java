@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Builds cluster-wide descriptions by asking every node what its replicas know (NodeService/
- * LocalReplicas), in parallel with a short deadline. A node that does not answer in time counts as
- * not alive.
+ * LocalReplicas), in parallel with a short deadline, cut shorter by the caller's own (see {@link
+ * CallerDeadline}). A node that does not answer in time counts as not alive.
  */
 public final class ClusterInspector {
   private static final long PROBE_DEADLINE_MS = 1_500;
@@ -67,6 +67,7 @@ public final class ClusterInspector {
 
   /** Every registered node's answer, by node id; nodes that did not answer are absent. */
   private Map<Integer, LocalReplicasResponse> probeAll(long topicId) {
+    long deadlineMs = CallerDeadline.cap(PROBE_DEADLINE_MS);
     Map<Integer, CompletableFuture<LocalReplicasResponse>> calls = new HashMap<>();
     for (NodeInfo node : router.view().state().getNodesList()) {
       if (node.getNodeId() == router.nodeId()) {
@@ -75,7 +76,7 @@ public final class ClusterInspector {
       }
       NodeServiceGrpc.NodeServiceFutureStub stub =
           NodeServiceGrpc.newFutureStub(peers.to(node.getClientAddress()))
-              .withDeadlineAfter(PROBE_DEADLINE_MS, TimeUnit.MILLISECONDS);
+              .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
       var call = stub.localReplicas(LocalReplicasRequest.newBuilder().setTopicId(topicId).build());
       CompletableFuture<LocalReplicasResponse> f = new CompletableFuture<>();
       call.addListener(
@@ -92,7 +93,7 @@ public final class ClusterInspector {
     Map<Integer, LocalReplicasResponse> answers = new HashMap<>();
     for (Map.Entry<Integer, CompletableFuture<LocalReplicasResponse>> e : calls.entrySet()) {
       try {
-        answers.put(e.getKey(), e.getValue().get(PROBE_DEADLINE_MS + 500, TimeUnit.MILLISECONDS));
+        answers.put(e.getKey(), e.getValue().get(deadlineMs + 500, TimeUnit.MILLISECONDS));
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
         throw new StatusRuntimeException(io.grpc.Status.CANCELLED);
