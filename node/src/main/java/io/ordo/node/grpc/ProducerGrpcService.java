@@ -1,5 +1,6 @@
 package io.ordo.node.grpc;
 
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.config.NodeConfig;
@@ -49,7 +50,7 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       response.onError(e);
       return;
     }
-    Completion completion = new Completion(byPartition.size(), response);
+    Completion completion = new Completion(byPartition.size(), response, Context.current());
     byPartition.forEach(
         (partition, records) ->
             leaders.get(partition).append(
@@ -124,10 +125,13 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     private final AtomicBoolean answered = new AtomicBoolean();
     private final List<PartitionAppend> appends = new ArrayList<>();
     private final StreamObserver<ProduceResponse> response;
+    /** The call's context: cancelled when the client cancels or its deadline passes. */
+    private final Context call;
 
-    Completion(int partitions, StreamObserver<ProduceResponse> response) {
+    Completion(int partitions, StreamObserver<ProduceResponse> response, Context call) {
       this.remaining = new AtomicInteger(partitions);
       this.response = response;
+      this.call = call;
     }
 
     AppendCallback forPartition(int partition, int count) {
@@ -159,6 +163,11 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
           if (answered.compareAndSet(false, true)) {
             response.onError(router.toStatus(error));
           }
+        }
+
+        @Override
+        public boolean abandoned() {
+          return call.isCancelled();
         }
       };
     }

@@ -6,4 +6,12 @@ public interface AppendCallback {
   void onAppended(long baseOffset, long timestampMs);
 
   void onFailed(ReplicaError error);
+
+  /**
+   * True once the caller stopped waiting for the outcome (it cancelled, or its deadline passed):
+   * an append not yet proposed then never is. Read from any thread.
+   */
+  default boolean abandoned() {
+    return false;
+  }
 }

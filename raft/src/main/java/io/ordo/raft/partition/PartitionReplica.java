@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,8 +59,7 @@ public final class PartitionReplica extends RaftMember {
   private volatile long startOffset;
   private volatile long endOffset;
 
-  private final ConcurrentLinkedQueue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
-  private final AtomicLong pendingBytes = new AtomicLong();
+  private final ProposalQueue pending;
   private final AtomicBoolean proposing = new AtomicBoolean();
   private final ConcurrentLinkedQueue<Runnable> appendWaiters = new ConcurrentLinkedQueue<>();
 
@@ -70,6 +68,7 @@ public final class PartitionReplica extends RaftMember {
     this.store = store;
     this.env = env;
     this.machine = new PartitionStateMachine(store.readState(), store.readProducers());
+    this.pending = new ProposalQueue(env.maxPendingBytes());
     publish(machine.state());
   }
 
@@ -89,15 +88,16 @@ public final class PartitionReplica extends RaftMember {
 
   /**
    * Appends {@code records} (of {@code bytes} total size) if this replica leads; the callback says
-   * where they landed once committed.
+   * where they landed once committed. They are proposed only in the term they were accepted in,
+   * and only while the callback is not {@link AppendCallback#abandoned() abandoned}.
    */
   public void append(AppendRecords records, int bytes, AppendCallback callback) {
-    if (!isLeader()) {
+    long term = leaderTerm();
+    if (term <= 0 || !isLeader()) {
       callback.onFailed(notLeader());
       return;
     }
-    if (pendingBytes.addAndGet(bytes) > env.maxPendingBytes()) {
-      pendingBytes.addAndGet(-bytes);
+    if (!pending.offer(new ProposalQueue.Pending(records, bytes, term, callback))) {
       callback.onFailed(
           new ReplicaError(
               ErrorCode.OVERLOADED,
@@ -105,7 +105,6 @@ public final class PartitionReplica extends RaftMember {
               null));
       return;
     }
-    pending.add(new PendingAppend(records, bytes, callback));
     if (proposing.compareAndSet(false, true)) {
       env.executor().execute(this::proposePending);
     }
@@ -113,17 +112,10 @@ public final class PartitionReplica extends RaftMember {
 
   private void proposePending() {
     do {
-      List<PendingAppend> group = new ArrayList<>();
-      long groupBytes = 0;
-      PendingAppend next;
-      while ((next = pending.peek()) != null
-          && (group.isEmpty() || groupBytes + next.bytes <= env.maxEntryBytes())) {
-        pending.poll();
-        group.add(next);
-        groupBytes += next.bytes;
-      }
-      if (!group.isEmpty()) {
-        propose(group, groupBytes);
+      long term = leaderTerm();
+      List<ProposalQueue.Pending> entry = pending.nextEntry(term, env.maxEntryBytes(), this::refuse);
+      if (!entry.isEmpty()) {
+        propose(entry, term);
       }
     } while (!pending.isEmpty());
     proposing.set(false);
@@ -133,19 +125,34 @@ public final class PartitionReplica extends RaftMember {
     }
   }
 
-  private void propose(List<PendingAppend> group, long groupBytes) {
+  private void refuse(ProposalQueue.Pending append, ProposalQueue.Refusal refusal) {
+    append.callback().onFailed(
+        switch (refusal) {
+          case OTHER_TERM -> new ReplicaError(
+              ErrorCode.LEADER_NOT_AVAILABLE,
+              "leadership of partition " + id + " changed before the request was proposed; it was not written",
+              leaderRaftAddress());
+          case ABANDONED -> new ReplicaError(
+              ErrorCode.OVERLOADED,
+              "partition " + id + " did not propose the request before its caller gave up; it was not written",
+              null);
+        });
+  }
+
+  private void propose(List<ProposalQueue.Pending> entry, long term) {
     PartitionCommand.Builder command = PartitionCommand.newBuilder().setTimestampMs(env.clock().getAsLong());
-    for (PendingAppend p : group) {
-      command.addOps(PartitionOp.newBuilder().setAppend(p.records));
+    long entryBytes = 0;
+    for (ProposalQueue.Pending p : entry) {
+      command.addOps(PartitionOp.newBuilder().setAppend(p.records()));
+      entryBytes += p.bytes();
     }
-    AppendClosure closure = new AppendClosure(group, groupBytes);
+    AppendClosure closure = new AppendClosure(entry, entryBytes);
     Node n = node();
-    long term = leaderTerm();
-    if (n == null || term <= 0) {
+    if (n == null) {
       closure.run(new Status(RaftError.EPERM, "not the leader"));
       return;
     }
-    // expectedTerm: a proposal from a term this node no longer leads is refused, never appended.
+    // expectedTerm: jraft refuses an entry of a term this node no longer leads, never appends it.
     n.apply(new Task(ByteBuffer.wrap(command.build().toByteArray()), closure, term));
   }
 
@@ -156,34 +163,32 @@ public final class PartitionReplica extends RaftMember {
         : new ReplicaError(ErrorCode.NOT_LEADER, "this node does not lead partition " + id, leader);
   }
 
-  private record PendingAppend(AppendRecords records, int bytes, AppendCallback callback) {}
-
   /** Completes the appends packed into one Raft entry. */
   private final class AppendClosure implements Closure {
-    private final List<PendingAppend> group;
+    private final List<ProposalQueue.Pending> group;
     private final long groupBytes;
     private PartitionStateMachine.Applied applied;
 
-    AppendClosure(List<PendingAppend> group, long groupBytes) {
+    AppendClosure(List<ProposalQueue.Pending> group, long groupBytes) {
       this.group = group;
       this.groupBytes = groupBytes;
     }
 
     @Override
     public void run(Status status) {
-      pendingBytes.addAndGet(-groupBytes);
+      pending.release(groupBytes);
       if (status.isOk() && applied != null) {
         for (int i = 0; i < group.size(); i++) {
           long baseOffset = applied.baseOffsets()[i];
           if (baseOffset == PartitionStateMachine.SEQUENCE_REJECTED) {
-            group.get(i).callback.onFailed(
+            group.get(i).callback().onFailed(
                 new ReplicaError(
                     ErrorCode.OUT_OF_ORDER_SEQUENCE,
                     "partition " + id + " already committed a later request from this producer; this one was "
                         + "committed before, at offsets no longer on record",
                     null));
           } else {
-            group.get(i).callback.onAppended(baseOffset, applied.timestampMs());
+            group.get(i).callback().onAppended(baseOffset, applied.timestampMs());
           }
         }
         return;
@@ -207,8 +212,8 @@ public final class PartitionReplica extends RaftMember {
                     + "); the records may or may not be committed",
                 leaderRaftAddress());
       }
-      for (PendingAppend p : group) {
-        p.callback.onFailed(error);
+      for (ProposalQueue.Pending p : group) {
+        p.callback().onFailed(error);
       }
     }
   }

@@ -20,6 +20,7 @@ public record CheckResult(
     List<String> phantoms,
     List<String> resurrected,
     List<String> reorders,
+    List<String> lateCommits,
     double availability,
     double availabilityDuringFaults,
     double availabilityOutsideFaults,
@@ -36,7 +37,8 @@ public record CheckResult(
         && gaps.isEmpty()
         && phantoms.isEmpty()
         && resurrected.isEmpty()
-        && reorders.isEmpty();
+        && reorders.isEmpty()
+        && lateCommits.isEmpty();
   }
 
   /** A short account for a person: counts, then the first anomalies of each kind. */
@@ -58,6 +60,7 @@ public record CheckResult(
     section(s, "phantoms", phantoms);
     section(s, "resurrected", resurrected);
     section(s, "reorders", reorders);
+    section(s, "late commits", lateCommits);
     if (!failureReasons.isEmpty()) {
       s.append("\n  writes that did not succeed, by error: ").append(failureReasons);
     }
@@ -85,6 +88,7 @@ public record CheckResult(
     final List<String> phantoms = new ArrayList<>();
     final List<String> resurrected = new ArrayList<>();
     final List<String> reorders = new ArrayList<>();
+    final List<String> lateCommits = new ArrayList<>();
     double availability;
     double availabilityDuringFaults;
     double availabilityOutsideFaults;
@@ -98,7 +102,7 @@ public record CheckResult(
       return new CheckResult(
           attempted, acknowledged, failed, indeterminate, records, List.copyOf(lost), List.copyOf(duplicates),
           duplicatesAllowed, List.copyOf(divergences), List.copyOf(gaps), List.copyOf(phantoms),
-          List.copyOf(resurrected), List.copyOf(reorders), availability, availabilityDuringFaults, availabilityOutsideFaults, reads, readAvailability, worstRecoveryMillis, healsWithoutRecovery,
+          List.copyOf(resurrected), List.copyOf(reorders), List.copyOf(lateCommits), availability, availabilityDuringFaults, availabilityOutsideFaults, reads, readAvailability, worstRecoveryMillis, healsWithoutRecovery,
           Map.copyOf(failureReasons));
     }
   }

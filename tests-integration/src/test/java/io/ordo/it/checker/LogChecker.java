@@ -6,9 +6,9 @@ import io.ordo.it.workload.FetchingReaders;
 import io.ordo.it.workload.Writers;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,7 +27,11 @@ import java.util.TreeMap;
  *       that skip ahead or go backwards;
  *   <li>phantom: a value that was never written; resurrected: a value whose write definitely
  *       failed;
- *   <li>order: one writer's values for one key out of the order it wrote them.
+ *   <li>order: one writer's values for one key, first copies only, out of the order it wrote them
+ *       (a retry's second copy of a batch comes after the first copy's later values by design);
+ *   <li>late: a copy of a value after a value the same writer sent to that partition only once the
+ *       first value's write had completed. With one request in flight per partition, a copy can
+ *       land there only if a request was committed after its caller had its answer and moved on.
  * </ul>
  *
  * Availability: the fractions of completed writes (in all, while a fault was in place, and while
@@ -44,15 +48,19 @@ public final class LogChecker {
       List<PartitionRead> subscribed,
       boolean idempotent) {
     CheckResult.Builder result = new CheckResult.Builder();
-    Set<String> invoked = new HashSet<>();
+    Map<String, Long> invoked = new HashMap<>();
+    Map<String, Op> completions = new HashMap<>();
     Map<String, Op> oks = new HashMap<>();
     Map<String, String> failed = new HashMap<>();
     for (Op op : history) {
       if (!Writers.F_WRITE.equals(op.f())) {
         continue;
       }
+      if (op.type() != Op.Type.INVOKE) {
+        completions.put(op.value(), op);
+      }
       switch (op.type()) {
-        case INVOKE -> invoked.add(op.value());
+        case INVOKE -> invoked.put(op.value(), op.timeNanos());
         case OK -> oks.put(op.value(), op);
         case FAIL -> {
           failed.put(op.value(), String.valueOf(op.error()));
@@ -84,6 +92,7 @@ public final class LogChecker {
       finalByOffset.put(partition, byOffset);
       long expected = a.isEmpty() ? 0 : a.get(0).offset();
       Map<String, Long> lastIndexByKey = new HashMap<>();
+      Map<String, String> latestSentByWriter = new HashMap<>();
       for (PartitionRead r : a) {
         if (r.offset() != expected) {
           result.gaps.add("partition " + partition + ": offset " + r.offset() + " where " + expected + " was expected");
@@ -92,15 +101,19 @@ public final class LogChecker {
         expected++;
         byOffset.put(r.offset(), r.value());
         result.records++;
-        locations.computeIfAbsent(r.value(), v -> new ArrayList<>()).add(partition + "/" + r.offset());
-        if (!invoked.contains(r.value())) {
+        List<String> copies = locations.computeIfAbsent(r.value(), v -> new ArrayList<>());
+        copies.add(partition + "/" + r.offset());
+        if (!invoked.containsKey(r.value())) {
           result.phantoms.add(r.value() + " at " + partition + "/" + r.offset());
         }
         if (failed.containsKey(r.value())) {
           result.resurrected.add(
               r.value() + " at " + partition + "/" + r.offset() + " (its write failed with: " + failed.get(r.value()) + ")");
         }
-        checkWriterOrder(r, partition, lastIndexByKey, result);
+        if (copies.size() == 1) {
+          checkWriterOrder(r, partition, lastIndexByKey, result);
+        }
+        checkNotLate(r, partition, invoked, completions, latestSentByWriter, result);
       }
     }
     locations.forEach((value, where) -> {
@@ -127,7 +140,7 @@ public final class LogChecker {
         readers.computeIfAbsent(reader, r -> new ArrayList<>()).addAll(op.reads());
       }
     }
-    readers.forEach((reader, reads) -> checkReader(reader, reads, finalByOffset, invoked, failed, result));
+    readers.forEach((reader, reads) -> checkReader(reader, reads, finalByOffset, invoked.keySet(), failed, result));
     result.duplicatesAllowed = !idempotent;
     availability(history, result);
     return result.build();
@@ -191,6 +204,37 @@ public final class LogChecker {
       result.reorders.add(
           "partition " + partition + ": w" + writer + "-" + n + " at offset " + r.offset() + " after w" + writer + "-"
               + previous);
+    }
+  }
+
+  /**
+   * Reports {@code r} if the log already holds, before it, a value its writer sent only after the
+   * write of {@code r}'s value completed; then remembers {@code r}'s value as the writer's latest
+   * sent value seen in this partition.
+   */
+  private static void checkNotLate(
+      PartitionRead r,
+      int partition,
+      Map<String, Long> invoked,
+      Map<String, Op> completions,
+      Map<String, String> latestSentByWriter,
+      CheckResult.Builder result) {
+    int dash = r.value().indexOf('-');
+    Long sent = invoked.get(r.value());
+    if (!r.value().startsWith("w") || dash < 0 || sent == null) {
+      return; // a phantom, reported as such
+    }
+    String writer = r.value().substring(0, dash);
+    String latest = latestSentByWriter.get(writer);
+    Op completion = completions.get(r.value());
+    if (latest != null && completion != null && invoked.get(latest) > completion.timeNanos()) {
+      result.lateCommits.add(
+          r.value() + " at " + partition + "/" + r.offset() + " after " + latest + ", sent "
+              + (invoked.get(latest) - completion.timeNanos()) / 1_000_000 + " ms after " + r.value() + "'s write "
+              + "completed (" + completion.type().name().toLowerCase(Locale.ROOT) + ")");
+    }
+    if (latest == null || invoked.get(latest) < sent) {
+      latestSentByWriter.put(writer, r.value());
     }
   }
 

@@ -90,6 +90,60 @@ class LogCheckerTest {
     assertThat(reorder.valid()).isFalse();
   }
 
+  /** Invokes of {@code values} together, as one batch, then their completions. */
+  private void batch(Op.Type outcome, int partition, long baseOffset, String... values) {
+    for (String value : values) {
+      history.add(Op.invoke(2, Writers.F_WRITE, value, time++));
+    }
+    for (int i = 0; i < values.length; i++) {
+      history.add(new Op(2, outcome, Writers.F_WRITE, values[i], partition, baseOffset + i, time++, null));
+    }
+  }
+
+  private static List<PartitionRead> log(String... values) {
+    List<PartitionRead> log = new ArrayList<>();
+    for (String value : values) {
+      log.add(read(log.size(), value));
+    }
+    return log;
+  }
+
+  @Test
+  void aRetriedBatchCommittedTwiceIsADuplicateNotAReorder() {
+    // One key of writer 2 (n mod 8 = 4); the first attempt timed out but was committed, the retry
+    // was committed again after another writer's records, and only then did writer 2 move on.
+    write("w0-1", Op.Type.OK, 0, 4);
+    batch(Op.Type.OK, 0, 5, "w2-5756", "w2-5764", "w2-5772", "w2-5780");
+    batch(Op.Type.OK, 0, 9, "w2-5788");
+    List<PartitionRead> log = log("w2-5756", "w2-5764", "w2-5772", "w2-5780", "w0-1",
+        "w2-5756", "w2-5764", "w2-5772", "w2-5780", "w2-5788");
+    CheckResult atLeastOnce = check(log, List.of(), false);
+    assertThat(atLeastOnce.valid()).as(atLeastOnce.summary()).isTrue();
+    assertThat(atLeastOnce.duplicates()).hasSize(4);
+    assertThat(atLeastOnce.reorders()).isEmpty();
+    assertThat(check(log, List.of(), true).valid()).as("idempotent: duplicates are anomalies").isFalse();
+  }
+
+  @Test
+  void aCopyCommittedAfterItsWriterMovedOnIsALateCommit() {
+    batch(Op.Type.INFO, -1, -1, "w2-5756", "w2-5764");
+    batch(Op.Type.OK, 0, 0, "w2-5772");
+    // w2-5772 was sent only once the first batch had completed: a copy of that batch after it was
+    // committed after its caller had its answer.
+    CheckResult unknown = check(log("w2-5772", "w2-5756", "w2-5764"), List.of(), false);
+    assertThat(unknown.lateCommits()).hasSize(2).first().asString()
+        .contains("w2-5756 at 0/1 after w2-5772").contains("(info)");
+    assertThat(unknown.reorders()).as("the same key's w2-5772 came first").hasSize(1);
+    assertThat(unknown.valid()).isFalse();
+
+    history.clear();
+    batch(Op.Type.OK, 0, 0, "w2-5756");
+    batch(Op.Type.OK, 0, 1, "w2-5764");
+    CheckResult duplicated = check(log("w2-5756", "w2-5764", "w2-5756"), List.of(), false);
+    assertThat(duplicated.lateCommits()).singleElement().asString().contains("w2-5756 at 0/2 after w2-5764");
+    assertThat(duplicated.valid()).isFalse();
+  }
+
   @Test
   void readersThatDisagreeAreDivergent() {
     write("w0-0", Op.Type.OK, 0, 0);

@@ -74,7 +74,7 @@ final class FaultRun {
       Map<Integer, List<PartitionRead>> finalA = finalRead(cluster);
       Map<Integer, List<PartitionRead>> finalB = finalRead(cluster);
       CheckResult result = LogChecker.check(history.ops(), finalA, finalB, observed, scenario.idempotent());
-      Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops());
+      Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops(), finalA);
       return result;
     }
   }

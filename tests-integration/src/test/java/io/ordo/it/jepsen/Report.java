@@ -2,6 +2,7 @@ package io.ordo.it.jepsen;
 
 import io.ordo.it.checker.CheckResult;
 import io.ordo.it.history.Op;
+import io.ordo.it.history.PartitionRead;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,7 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Writes a run's result as JSON (for programs) and HTML with an SVG timeline (for people). */
+/**
+ * Writes a run's result as JSON (for programs) and HTML with an SVG timeline (for people), and
+ * beside them the evidence to judge it again: the whole history and the final log, one line each.
+ */
 final class Report {
   private static final int MAX_LISTED = 100;
   private static final int WIDTH = 1200;
@@ -20,11 +24,21 @@ final class Report {
 
   private Report() {}
 
-  static void write(Path dir, Scenario scenario, long seed, long durationSeconds, CheckResult result, List<Op> history) {
+  static void write(
+      Path dir,
+      Scenario scenario,
+      long seed,
+      long durationSeconds,
+      CheckResult result,
+      List<Op> history,
+      Map<Integer, List<PartitionRead>> finalLog) {
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("result.json"), json(scenario, seed, durationSeconds, result, history));
       Files.writeString(dir.resolve("report.html"), html(scenario, seed, result, history));
+      Files.write(dir.resolve("history.txt"), history.stream().map(Report::line).toList());
+      Files.write(dir.resolve("final-log.txt"), finalLog.values().stream().flatMap(List::stream)
+          .map(r -> r.partition() + "/" + r.offset() + " " + r.value()).toList());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -58,6 +72,7 @@ final class Report {
     field(s, "phantoms", list(r.phantoms()));
     field(s, "resurrected", list(r.resurrected()));
     field(s, "reorders", list(r.reorders()));
+    field(s, "lateCommits", list(r.lateCommits()));
     List<String> reasons = new ArrayList<>();
     r.failureReasons().forEach((reason, count) -> reasons.add(count + " x " + reason));
     field(s, "unsuccessfulWritesByError", list(reasons));
@@ -68,6 +83,19 @@ final class Report {
       }
     }
     s.append("  \"nemesis\": ").append(list(nemesis)).append("\n}\n");
+    return s.toString();
+  }
+
+  /** {@code seconds process type f value partition/offset [error]}; reads list what they returned. */
+  private static String line(Op op) {
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.6f %d %s %s %s %d/%d",
+        op.timeNanos() / 1e9, op.process(), op.type(), op.f(), op.value(), op.partition(), op.offset()));
+    if (op.error() != null) {
+      s.append(" error=").append(op.error().replace('\n', ' '));
+    }
+    for (PartitionRead r : op.reads()) {
+      s.append(' ').append(r.offset()).append('=').append(r.value());
+    }
     return s.toString();
   }
 

@@ -1,0 +1,84 @@
+package io.ordo.raft.partition;
+
+import io.ordo.proto.raft.v1.AppendRecords;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * The appends a leader accepted and has not proposed yet, taken in arrival order, many to a Raft
+ * entry. Bounded by bytes: an append past {@code maxBytes} is not queued.
+ *
+ * <p>An append is proposed only in the term it was accepted in, and only while its caller still
+ * waits for the answer. Proposed later, it could be committed after its caller had an answer (a
+ * timeout, a leader change) and had moved on: after the caller's retry and after the records it
+ * sent next, a duplicate out of order that no client can tell from a retry's. Such an append is
+ * refused instead, as definitely not written: it never reaches the log.
+ *
+ * <p>Thread-safe; any number of threads offer, one at a time takes.
+ */
+final class ProposalQueue {
+  /** Why an append was taken out of the queue without being proposed. */
+  enum Refusal {
+    /** Accepted in another term than the one proposing now. */
+    OTHER_TERM,
+    /** Its caller gave up waiting (cancelled, or its deadline passed). */
+    ABANDONED
+  }
+
+  /** One accepted append: the records, their size in bytes, and the term it was accepted in. */
+  record Pending(AppendRecords records, int bytes, long term, AppendCallback callback) {}
+
+  private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicLong bytes = new AtomicLong();
+  private final long maxBytes;
+
+  ProposalQueue(long maxBytes) {
+    this.maxBytes = maxBytes;
+  }
+
+  /** Queues {@code pending}; false, and nothing queued, if that would pass {@code maxBytes}. */
+  boolean offer(Pending pending) {
+    if (bytes.addAndGet(pending.bytes()) > maxBytes) {
+      bytes.addAndGet(-pending.bytes());
+      return false;
+    }
+    queue.add(pending);
+    return true;
+  }
+
+  /**
+   * The appends for the next entry of the leader of {@code term}: in order, at most {@code
+   * maxEntryBytes} of them (a larger single append goes alone). Appends it may not propose are
+   * removed and handed to {@code refused}, their bytes released. Empty when the queue is.
+   */
+  List<Pending> nextEntry(long term, int maxEntryBytes, BiConsumer<Pending, Refusal> refused) {
+    List<Pending> entry = new ArrayList<>();
+    long entryBytes = 0;
+    Pending next;
+    while ((next = queue.peek()) != null && (entry.isEmpty() || entryBytes + next.bytes() <= maxEntryBytes)) {
+      queue.poll();
+      Refusal refusal =
+          next.term() != term ? Refusal.OTHER_TERM : next.callback().abandoned() ? Refusal.ABANDONED : null;
+      if (refusal != null) {
+        release(next.bytes());
+        refused.accept(next, refusal);
+        continue;
+      }
+      entry.add(next);
+      entryBytes += next.bytes();
+    }
+    return entry;
+  }
+
+  /** Frees the bytes of proposed appends once they are answered. */
+  void release(long proposedBytes) {
+    bytes.addAndGet(-proposedBytes);
+  }
+
+  boolean isEmpty() {
+    return queue.isEmpty();
+  }
+}

@@ -1,0 +1,81 @@
+package io.ordo.raft.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ordo.proto.raft.v1.AppendRecords;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The leader's queue of accepted appends proposes each one only in the term it was accepted in
+ * and only while its caller waits, so no append is committed after its caller had an answer.
+ */
+class ProposalQueueTest {
+  private final List<String> refused = new ArrayList<>();
+
+  private static ProposalQueue.Pending append(int bytes, long term, AtomicBoolean abandoned) {
+    AppendCallback callback =
+        new AppendCallback() {
+          @Override
+          public void onAppended(long baseOffset, long timestampMs) {}
+
+          @Override
+          public void onFailed(ReplicaError error) {}
+
+          @Override
+          public boolean abandoned() {
+            return abandoned.get();
+          }
+        };
+    return new ProposalQueue.Pending(AppendRecords.getDefaultInstance(), bytes, term, callback);
+  }
+
+  private List<ProposalQueue.Pending> next(ProposalQueue queue, long term, int maxEntryBytes) {
+    return queue.nextEntry(term, maxEntryBytes, (p, why) -> refused.add(p.bytes() + " " + why));
+  }
+
+  @Test
+  void anAppendAcceptedInAnEarlierTermIsRefusedNotProposedInALaterOne() {
+    ProposalQueue queue = new ProposalQueue(1_000);
+    AtomicBoolean waiting = new AtomicBoolean();
+    queue.offer(append(10, 3, waiting));
+    queue.offer(append(20, 5, waiting));
+
+    assertThat(next(queue, 5, 100)).extracting(ProposalQueue.Pending::bytes).containsExactly(20);
+    assertThat(refused).containsExactly("10 OTHER_TERM");
+    assertThat(queue.offer(append(980, 5, waiting))).as("the refused append's bytes are free again").isTrue();
+  }
+
+  @Test
+  void anAppendWhoseCallerGaveUpIsRefusedNotProposed() {
+    ProposalQueue queue = new ProposalQueue(1_000);
+    AtomicBoolean gaveUp = new AtomicBoolean();
+    queue.offer(append(10, 7, gaveUp));
+    queue.offer(append(20, 7, new AtomicBoolean()));
+    gaveUp.set(true);
+
+    assertThat(next(queue, 7, 100)).extracting(ProposalQueue.Pending::bytes).containsExactly(20);
+    assertThat(refused).containsExactly("10 ABANDONED");
+  }
+
+  @Test
+  void entriesTakeAppendsInOrderUpToTheEntrySizeAndBytesAreBounded() {
+    ProposalQueue queue = new ProposalQueue(100);
+    AtomicBoolean waiting = new AtomicBoolean();
+    assertThat(queue.offer(append(60, 1, waiting))).isTrue();
+    assertThat(queue.offer(append(30, 1, waiting))).isTrue();
+    assertThat(queue.offer(append(20, 1, waiting))).as("past maxBytes").isFalse();
+    assertThat(queue.offer(append(10, 1, waiting))).isTrue();
+
+    assertThat(next(queue, 1, 50)).extracting(ProposalQueue.Pending::bytes).as("alone: larger than an entry")
+        .containsExactly(60);
+    assertThat(next(queue, 1, 50)).extracting(ProposalQueue.Pending::bytes).containsExactly(30, 10);
+    assertThat(queue.isEmpty()).isTrue();
+    assertThat(queue.offer(append(20, 1, waiting))).as("proposed bytes are held until released").isFalse();
+    queue.release(100);
+    assertThat(queue.offer(append(20, 1, waiting))).isTrue();
+    assertThat(refused).isEmpty();
+  }
+}
