@@ -61,7 +61,7 @@ class ArchitectureTest {
               "io.ordo.raft.partition..",
               "io.ordo.raft.metadata..",
               "io.ordo.raft.multiraft..",
-              "io.ordo.raft.group..")
+              "io.ordo.raft.replica..")
           .because("storage holds keys, values and atomic writes; Raft drives it from above");
 
   @ArchTest

@@ -29,7 +29,7 @@ import io.ordo.protocol.TopicNames;
 import io.ordo.raft.metadata.MetadataReplica;
 import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.Placement;
-import io.ordo.raft.partition.ReplicaError;
+import io.ordo.raft.replica.ReplicaError;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;

@@ -16,7 +16,7 @@ import io.ordo.proto.v1.SpecialOffset;
 import io.ordo.proto.v1.SubscribeRequest;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.partition.PartitionReplica;
-import io.ordo.raft.partition.ReplicaError;
+import io.ordo.raft.replica.ReplicaError;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;

@@ -18,7 +18,7 @@ import io.ordo.protocol.KeyPartitioner;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.partition.AppendCallback;
 import io.ordo.raft.partition.PartitionReplica;
-import io.ordo.raft.partition.ReplicaError;
+import io.ordo.raft.replica.ReplicaError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -11,7 +11,7 @@ import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.multiraft.ReplicaManager;
 import io.ordo.raft.partition.PartitionId;
 import io.ordo.raft.partition.PartitionReplica;
-import io.ordo.raft.partition.ReplicaError;
+import io.ordo.raft.replica.ReplicaError;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;

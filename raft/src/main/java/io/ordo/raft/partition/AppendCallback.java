@@ -1,5 +1,7 @@
 package io.ordo.raft.partition;
 
+import io.ordo.raft.replica.ReplicaError;
+
 /** The outcome of an append; exactly one method is called, once, on a thread that must not block. */
 public interface AppendCallback {
   /** The records are committed at {@code baseOffset} onwards. */

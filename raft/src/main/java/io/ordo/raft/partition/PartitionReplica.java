@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import io.ordo.raft.replica.ReplicaError;
 import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
@@ -16,7 +17,7 @@ import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ErrorCode;
-import io.ordo.raft.group.RaftMember;
+import io.ordo.raft.replica.RaftMember;
 import io.ordo.raft.storage.PartitionStore;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import io.ordo.raft.replica.ReplicaError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ordo.proto.raft.v1.AppendRecords;

@@ -1,4 +1,4 @@
-package io.ordo.raft.group;
+package io.ordo.raft.replica;
 
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;

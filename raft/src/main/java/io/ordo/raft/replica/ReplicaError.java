@@ -1,4 +1,4 @@
-package io.ordo.raft.partition;
+package io.ordo.raft.replica;
 
 import io.ordo.proto.v1.ErrorCode;
 

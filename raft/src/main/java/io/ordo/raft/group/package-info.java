@@ -1,5 +1,0 @@
-/**
- * What every replicated state machine of a node shares: its binding to a jraft node, its view of
- * leadership (term, leader, live peers) and how it reports that. No commands, no storage.
- */
-package io.ordo.raft.group;
