@@ -6,6 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.Header;
@@ -16,7 +17,8 @@ import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.KeyPartitioner;
 import io.ordo.protocol.OrdoStatus;
-import io.ordo.raft.partition.AppendCallback;
+import io.ordo.raft.partition.OpCallback;
+import io.ordo.raft.partition.OpResult;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.ReplicaError;
 import java.util.ArrayList;
@@ -53,14 +55,16 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     Completion completion = new Completion(byPartition.size(), response, Context.current());
     byPartition.forEach(
         (partition, records) ->
-            leaders.get(partition).append(
-                AppendRecords.newBuilder()
-                    .addAllRecords(records)
-                    .setProducerId(request.getProducerId())
-                    .setFirstSequence(request.getFirstSequence())
+            leaders.get(partition).propose(
+                PartitionOp.newBuilder()
+                    .setAppend(
+                        AppendRecords.newBuilder()
+                            .addAllRecords(records)
+                            .setProducerId(request.getProducerId())
+                            .setFirstSequence(request.getFirstSequence()))
                     .build(),
                 sizeOf(records),
-                completion.forPartition(partition, records.size())));
+                completion.forPartition(leaders.get(partition), partition, records.size())));
   }
 
   private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
@@ -134,10 +138,18 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       this.call = call;
     }
 
-    AppendCallback forPartition(int partition, int count) {
-      return new AppendCallback() {
+    OpCallback forPartition(PartitionReplica replica, int partition, int count) {
+      return new OpCallback() {
         @Override
-        public void onAppended(long baseOffset, long timestampMs) {
+        public void onApplied(OpResult result, long timestampMs) {
+          if (result instanceof OpResult.Appended appended) {
+            onAppended(appended.baseOffset(), timestampMs);
+          } else if (result instanceof OpResult.Refused refused) {
+            onFailed(new ReplicaError(refused.code(), "partition " + replica.id() + ": " + refused.message(), null));
+          }
+        }
+
+        private void onAppended(long baseOffset, long timestampMs) {
           synchronized (appends) {
             appends.add(
                 PartitionAppend.newBuilder()

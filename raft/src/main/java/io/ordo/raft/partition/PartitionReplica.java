@@ -1,6 +1,5 @@
 package io.ordo.raft.partition;
 
-import io.ordo.raft.replica.ReplicaError;
 import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
@@ -10,14 +9,13 @@ import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.replica.RaftMember;
+import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.PartitionStore;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -37,10 +35,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One partition's replica on this node, bound to its jraft group.
  *
- * <p>Writes: {@link #append} queues records on the leader; queued requests are packed into one
- * Raft entry per proposal round, so under load many client batches share an entry, a replication
- * message and an fsync. The apply thread is the only writer of the partition's data; it completes
- * appends only after their entry is committed (a majority has it fsynced) and applied.
+ * <p>Writes: {@link #propose} queues ops (appends, and later group and queue ops) on the leader;
+ * queued ops are packed into one Raft entry per proposal round, so under load many client batches
+ * share an entry, a replication message and an fsync. The apply thread is the only writer of the
+ * partition's data ({@link PartitionApplier}); it completes ops only after their entry is
+ * committed (a majority has it fsynced) and applied.
  *
  * <p>Reads: {@link #read} serves applied, hence committed, records from any thread.
  *
@@ -54,7 +53,7 @@ public final class PartitionReplica extends RaftMember {
   private final PartitionId id;
   private final PartitionStore store;
   private final ReplicaEnvironment env;
-  private final PartitionStateMachine machine;
+  private final PartitionApplier applier;
 
   /** Start and end of the applied log, published after each apply round's write. */
   private volatile long startOffset;
@@ -68,9 +67,9 @@ public final class PartitionReplica extends RaftMember {
     this.id = id;
     this.store = store;
     this.env = env;
-    this.machine = new PartitionStateMachine(store.readState(), store.readProducers());
+    this.applier = new PartitionApplier(store);
     this.pending = new ProposalQueue(env.maxPendingBytes());
-    publish(machine.state());
+    publish(applier.state());
   }
 
   public PartitionId id() {
@@ -88,17 +87,18 @@ public final class PartitionReplica extends RaftMember {
   // ---- writes ----
 
   /**
-   * Appends {@code records} (of {@code bytes} total size) if this replica leads; the callback says
-   * where they landed once committed. They are proposed only in the term they were accepted in,
-   * and only while the callback is not {@link AppendCallback#abandoned() abandoned}.
+   * Proposes {@code op} (of {@code bytes} counted against the pending limit) if this replica
+   * leads; the callback has its result once committed and applied. Ops waiting for a proposal are
+   * packed many to a Raft entry. An op is proposed only in the term it was accepted in, and only
+   * while its callback is not {@link OpCallback#abandoned() abandoned}.
    */
-  public void append(AppendRecords records, int bytes, AppendCallback callback) {
+  public void propose(PartitionOp op, int bytes, OpCallback callback) {
     long term = leaderTerm();
     if (term <= 0 || !isLeader()) {
       callback.onFailed(notLeader());
       return;
     }
-    if (!pending.offer(new ProposalQueue.Pending(records, bytes, term, callback))) {
+    if (!pending.offer(new ProposalQueue.Pending(op, bytes, term, callback))) {
       callback.onFailed(
           new ReplicaError(
               ErrorCode.OVERLOADED,
@@ -120,22 +120,22 @@ public final class PartitionReplica extends RaftMember {
       }
     } while (!pending.isEmpty());
     proposing.set(false);
-    // An append queued after the loop's last check but before the flag cleared would wait forever.
+    // An op queued after the loop's last check but before the flag cleared would wait forever.
     if (!pending.isEmpty() && proposing.compareAndSet(false, true)) {
       env.executor().execute(this::proposePending);
     }
   }
 
-  private void refuse(ProposalQueue.Pending append, ProposalQueue.Refusal refusal) {
-    append.callback().onFailed(
+  private void refuse(ProposalQueue.Pending op, ProposalQueue.Refusal refusal) {
+    op.callback().onFailed(
         switch (refusal) {
           case OTHER_TERM -> new ReplicaError(
               ErrorCode.LEADER_NOT_AVAILABLE,
-              "leadership of partition " + id + " changed before the request was proposed; it was not written",
+              "leadership of partition " + id + " changed before the request was proposed; it was not applied",
               leaderRaftAddress());
           case ABANDONED -> new ReplicaError(
               ErrorCode.OVERLOADED,
-              "partition " + id + " did not propose the request before its caller gave up; it was not written",
+              "partition " + id + " did not propose the request before its caller gave up; it was not applied",
               null);
         });
   }
@@ -144,10 +144,10 @@ public final class PartitionReplica extends RaftMember {
     PartitionCommand.Builder command = PartitionCommand.newBuilder().setTimestampMs(env.clock().getAsLong());
     long entryBytes = 0;
     for (ProposalQueue.Pending p : entry) {
-      command.addOps(PartitionOp.newBuilder().setAppend(p.records()));
+      command.addOps(p.op());
       entryBytes += p.bytes();
     }
-    AppendClosure closure = new AppendClosure(entry, entryBytes);
+    EntryClosure closure = new EntryClosure(entry, entryBytes);
     Node n = node();
     if (n == null) {
       closure.run(new Status(RaftError.EPERM, "not the leader"));
@@ -164,13 +164,13 @@ public final class PartitionReplica extends RaftMember {
         : new ReplicaError(ErrorCode.NOT_LEADER, "this node does not lead partition " + id, leader);
   }
 
-  /** Completes the appends packed into one Raft entry. */
-  private final class AppendClosure implements Closure {
+  /** Completes the ops packed into one Raft entry. */
+  private final class EntryClosure implements Closure {
     private final List<ProposalQueue.Pending> group;
     private final long groupBytes;
     private PartitionStateMachine.Applied applied;
 
-    AppendClosure(List<ProposalQueue.Pending> group, long groupBytes) {
+    EntryClosure(List<ProposalQueue.Pending> group, long groupBytes) {
       this.group = group;
       this.groupBytes = groupBytes;
     }
@@ -180,17 +180,7 @@ public final class PartitionReplica extends RaftMember {
       pending.release(groupBytes);
       if (status.isOk() && applied != null) {
         for (int i = 0; i < group.size(); i++) {
-          long baseOffset = applied.baseOffsets()[i];
-          if (baseOffset == PartitionStateMachine.SEQUENCE_REJECTED) {
-            group.get(i).callback().onFailed(
-                new ReplicaError(
-                    ErrorCode.OUT_OF_ORDER_SEQUENCE,
-                    "partition " + id + " already committed a later request from this producer; this one was "
-                        + "committed before, at offsets no longer on record",
-                    null));
-          } else {
-            group.get(i).callback().onAppended(baseOffset, applied.timestampMs());
-          }
+          group.get(i).callback().onApplied(applied.results().get(i), applied.timestampMs());
         }
         return;
       }
@@ -245,47 +235,33 @@ public final class PartitionReplica extends RaftMember {
 
   @Override
   public void onApply(Iterator iter) {
-    List<Runnable> completions = new ArrayList<>();
-    try (PartitionStore.Writer writer = store.newWriter()) {
+    List<Closure> completions = new ArrayList<>();
+    int consumed = 0;
+    try (PartitionApplier.Round round = applier.newRound()) {
       while (iter.hasNext()) {
-        long index = iter.getIndex();
+        consumed++;
         Closure done = iter.done();
-        if (!machine.isApplied(index)) {
-          PartitionCommand command = decode(entryData(iter), index);
-          if (command == null) {
-            machine.advanceTo(index, writer);
-          } else {
-            PartitionStateMachine.Applied applied = machine.apply(index, command, writer);
-            if (done instanceof AppendClosure) {
-              ((AppendClosure) done).applied = applied;
-            }
-          }
+        PartitionStateMachine.Applied applied = round.apply(iter.getIndex(), entryData(iter));
+        if (done instanceof EntryClosure entry) {
+          entry.applied = applied;
         }
         if (done != null) {
-          completions.add(() -> done.run(Status.OK()));
+          completions.add(done);
         }
         iter.next();
       }
-      writer.commit();
+      round.commit();
     } catch (RuntimeException e) {
+      // The round's writes were discarded, so the whole round is rolled back, not just this
+      // entry; jraft then fails every closure from the round's first entry on (the replica
+      // stops, and the entries may still be committed elsewhere: their outcome is unknown).
       LOG.error("partition {}: apply failed; stopping the replica", id, e);
-      iter.setErrorAndRollback(1, new Status(RaftError.ESTATEMACHINE, "apply failed: %s", e.getMessage()));
+      iter.setErrorAndRollback(consumed, new Status(RaftError.ESTATEMACHINE, "apply failed: %s", e.getMessage()));
       return;
     }
-    publish(machine.state());
-    completions.forEach(Runnable::run);
+    publish(applier.state());
+    completions.forEach(done -> done.run(Status.OK()));
     wakeWaiters();
-  }
-
-  private PartitionCommand decode(ByteBuffer data, long index) {
-    if (data == null) {
-      return null;
-    }
-    try {
-      return PartitionCommand.parseFrom(data);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("undecodable command at index " + index, e);
-    }
   }
 
   private void publish(PartitionState state) {
@@ -296,11 +272,18 @@ public final class PartitionReplica extends RaftMember {
   @Override
   public void onSnapshotSave(SnapshotWriter writer, Closure done) {
     PartitionStore.Export export;
-    try (PartitionStore.Writer w = store.newWriter()) {
+    long lastIncluded = writer.getCurrentMeta().getLastIncludedIndex();
+    if (applier.state().getAppliedIndex() > lastIncluded) {
+      // Still replaying the log behind a store that is ahead of it (after a restart): the store
+      // holds more than the snapshot would say, so a snapshot now could never be loaded.
+      done.run(new Status(RaftError.EAGAIN, "partition %s: replaying the log; snapshot later", id));
+      return;
+    }
+    try (PartitionApplier.Round round = applier.newRound()) {
       // Entries after the last command (Raft configuration entries) are covered by the snapshot;
       // record that, so a restart does not reload a snapshot the data already holds.
-      machine.advanceTo(writer.getCurrentMeta().getLastIncludedIndex(), w);
-      w.commit();
+      round.advanceTo(lastIncluded);
+      round.commit();
       export = store.freeze();
     } catch (RuntimeException e) {
       done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
@@ -332,7 +315,7 @@ public final class PartitionReplica extends RaftMember {
       LOG.error("partition {}: snapshot in {} has no meta", id, reader.getPath());
       return false;
     }
-    if (machine.isApplied(meta.getLastIncludedIndex())) {
+    if (applier.state().getAppliedIndex() >= meta.getLastIncludedIndex()) {
       return true;
     }
     Path file = Path.of(reader.getPath(), SNAPSHOT_FILE);
@@ -344,7 +327,7 @@ public final class PartitionReplica extends RaftMember {
             id, meta.getLastIncludedIndex(), installed.getAppliedIndex());
         return false;
       }
-      machine.reset(installed, store.readProducers());
+      applier.reload();
       publish(installed);
       LOG.info("partition {}: installed snapshot at index {}, offsets {}..{}",
           id, installed.getAppliedIndex(), installed.getStartOffset(), installed.getNextOffset());

@@ -6,7 +6,9 @@ import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.storage.PartitionWrites;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,19 +23,17 @@ import java.util.Map;
  *
  * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
  * append again (a retry) is not appended but answered with the original base offset; an append
- * older than that is refused ({@link #SEQUENCE_REJECTED}). Sequences may skip ahead: a producer
+ * older than that is refused (OUT_OF_ORDER_SEQUENCE). Sequences may skip ahead: a producer
  * whose request failed for good moves on. At most {@link #MAX_PRODUCERS} producers are remembered;
  * past that the one that appended longest ago (by log time) is forgotten, and a retry of its last
  * request would be appended again.
  */
 public final class PartitionStateMachine {
-  /** The base offset reported for an idempotent append older than its producer's last one. */
-  public static final long SEQUENCE_REJECTED = -1;
   /** Idempotent producers a partition remembers. */
   public static final int MAX_PRODUCERS = 10_000;
 
-  /** What applying one command did: the base offset of each op, or {@link #SEQUENCE_REJECTED}. */
-  public record Applied(long[] baseOffsets, long timestampMs) {}
+  /** What applying one command did: one result per op, in order, and the command's log time. */
+  public record Applied(List<OpResult> results, long timestampMs) {}
 
   private PartitionState state;
   private final Map<Long, ProducerState> producers = new HashMap<>();
@@ -61,59 +61,55 @@ public final class PartitionStateMachine {
       throw new IllegalStateException("index " + index + " is at or below applied index " + state.getAppliedIndex());
     }
     long timestamp = Math.max(command.getTimestampMs(), state.getLastTimestampMs());
-    long next = state.getNextOffset();
-    long[] baseOffsets = new long[command.getOpsCount()];
-    for (int i = 0; i < command.getOpsCount(); i++) {
-      PartitionOp op = command.getOps(i);
-      switch (op.getOpCase()) {
-        case APPEND:
-          AppendRecords append = op.getAppend();
-          int count = append.getRecordsCount();
-          if (append.getProducerId() != 0) {
-            ProducerState last = producers.get(append.getProducerId());
-            if (last != null && append.getFirstSequence() == last.getLastFirstSequence()) {
-              baseOffsets[i] = last.getLastBaseOffset();
-              break;
-            }
-            if (last != null && append.getFirstSequence() < last.getLastFirstSequence() + last.getLastRecordCount()) {
-              baseOffsets[i] = SEQUENCE_REJECTED;
-              break;
-            }
-            ProducerState updated =
-                ProducerState.newBuilder()
-                    .setProducerId(append.getProducerId())
-                    .setLastFirstSequence(append.getFirstSequence())
-                    .setLastRecordCount(count)
-                    .setLastBaseOffset(next)
-                    .setLastTimestampMs(timestamp)
-                    .build();
-            if (producers.put(updated.getProducerId(), updated) == null && producers.size() > MAX_PRODUCERS) {
-              forgetOldestProducer(writes);
-            }
-            writes.putProducer(updated);
-          }
-          baseOffsets[i] = next;
-          if (count > 0) {
-            writes.putBatch(
-                next,
-                StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build());
-            next += count;
-          }
-          break;
-        default:
-          // An op from a newer version: its effect is unknown here, so applying past it would
-          // diverge from replicas that know it. Stop the replica instead (see PartitionReplica).
-          throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
-      }
+    state = state.toBuilder().setLastTimestampMs(timestamp).build();
+    List<OpResult> results = new ArrayList<>(command.getOpsCount());
+    for (PartitionOp op : command.getOpsList()) {
+      results.add(
+          switch (op.getOpCase()) {
+            case APPEND -> append(op.getAppend(), timestamp, writes);
+            // An op from a newer version: its effect is unknown here, so applying past it would
+            // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
+            default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
+          });
     }
-    state =
-        state.toBuilder()
-            .setAppliedIndex(index)
-            .setNextOffset(next)
-            .setLastTimestampMs(timestamp)
-            .build();
+    state = state.toBuilder().setAppliedIndex(index).build();
     writes.putState(state);
-    return new Applied(baseOffsets, timestamp);
+    return new Applied(results, timestamp);
+  }
+
+  private OpResult append(AppendRecords append, long timestamp, PartitionWrites writes) {
+    long next = state.getNextOffset();
+    int count = append.getRecordsCount();
+    if (append.getProducerId() != 0) {
+      ProducerState last = producers.get(append.getProducerId());
+      if (last != null && append.getFirstSequence() == last.getLastFirstSequence()) {
+        return new OpResult.Appended(last.getLastBaseOffset());
+      }
+      if (last != null && append.getFirstSequence() < last.getLastFirstSequence() + last.getLastRecordCount()) {
+        return new OpResult.Refused(
+            ErrorCode.OUT_OF_ORDER_SEQUENCE,
+            "a later request from this producer is already committed; this one was committed before, at offsets"
+                + " no longer on record");
+      }
+      ProducerState updated =
+          ProducerState.newBuilder()
+              .setProducerId(append.getProducerId())
+              .setLastFirstSequence(append.getFirstSequence())
+              .setLastRecordCount(count)
+              .setLastBaseOffset(next)
+              .setLastTimestampMs(timestamp)
+              .build();
+      if (producers.put(updated.getProducerId(), updated) == null && producers.size() > MAX_PRODUCERS) {
+        forgetOldestProducer(writes);
+      }
+      writes.putProducer(updated);
+    }
+    if (count > 0) {
+      writes.putBatch(
+          next, StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build());
+      state = state.toBuilder().setNextOffset(next + count).build();
+    }
+    return new OpResult.Appended(next);
   }
 
   /** Forgets the producer whose last append is oldest in log time (lowest id on a tie). */

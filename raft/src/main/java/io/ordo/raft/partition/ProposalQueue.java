@@ -1,6 +1,6 @@
 package io.ordo.raft.partition;
 
-import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.PartitionOp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -8,19 +8,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
- * The appends a leader accepted and has not proposed yet, taken in arrival order, many to a Raft
- * entry. Bounded by bytes: an append past {@code maxBytes} is not queued.
+ * The ops a leader accepted and has not proposed yet, taken in arrival order, many to a Raft
+ * entry. Bounded by bytes: an op past {@code maxBytes} is not queued.
  *
- * <p>An append is proposed only in the term it was accepted in, and only while its caller still
- * waits for the answer. Proposed later, it could be committed after its caller had an answer (a
- * timeout, a leader change) and had moved on: after the caller's retry and after the records it
- * sent next, a duplicate out of order that no client can tell from a retry's. Such an append is
- * refused instead, as definitely not written: it never reaches the log.
+ * <p>An op is proposed only in the term it was accepted in, and only while its caller still waits
+ * for the answer. Proposed later, it could be committed after its caller had an answer (a
+ * timeout, a leader change) and had moved on: an append after the caller's retry and after the
+ * records it sent next, a duplicate out of order that no client can tell from a retry's. Such an
+ * op is refused instead, as definitely not applied: it never reaches the log.
  *
  * <p>Thread-safe; any number of threads offer, one at a time takes.
  */
 final class ProposalQueue {
-  /** Why an append was taken out of the queue without being proposed. */
+  /** Why an op was taken out of the queue without being proposed. */
   enum Refusal {
     /** Accepted in another term than the one proposing now. */
     OTHER_TERM,
@@ -28,8 +28,8 @@ final class ProposalQueue {
     ABANDONED
   }
 
-  /** One accepted append: the records, their size in bytes, and the term it was accepted in. */
-  record Pending(AppendRecords records, int bytes, long term, AppendCallback callback) {}
+  /** One accepted op: its size in bytes (records, for an append) and the term it was accepted in. */
+  record Pending(PartitionOp op, int bytes, long term, OpCallback callback) {}
 
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong bytes = new AtomicLong();
@@ -50,9 +50,9 @@ final class ProposalQueue {
   }
 
   /**
-   * The appends for the next entry of the leader of {@code term}: in order, at most {@code
-   * maxEntryBytes} of them (a larger single append goes alone). Appends it may not propose are
-   * removed and handed to {@code refused}, their bytes released. Empty when the queue is.
+   * The ops for the next entry of the leader of {@code term}: in order, at most {@code
+   * maxEntryBytes} of them (a larger single op goes alone). Ops it may not propose are removed and
+   * handed to {@code refused}, their bytes released. Empty when the queue is.
    */
   List<Pending> nextEntry(long term, int maxEntryBytes, BiConsumer<Pending, Refusal> refused) {
     List<Pending> entry = new ArrayList<>();
@@ -73,7 +73,7 @@ final class ProposalQueue {
     return entry;
   }
 
-  /** Frees the bytes of proposed appends once they are answered. */
+  /** Frees the bytes of proposed ops once they are answered. */
   void release(long proposedBytes) {
     bytes.addAndGet(-proposedBytes);
   }

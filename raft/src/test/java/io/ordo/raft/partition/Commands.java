@@ -44,6 +44,11 @@ public final class Commands {
     return PartitionCommand.newBuilder().setTimestampMs(timestampMs).addAllOps(Arrays.asList(ops)).build();
   }
 
+  /** The result of an append committed from {@code baseOffset} on. */
+  public static OpResult appended(long baseOffset) {
+    return new OpResult.Appended(baseOffset);
+  }
+
   public static ByteString utf8(String s) {
     return ByteString.copyFrom(s, StandardCharsets.UTF_8);
   }

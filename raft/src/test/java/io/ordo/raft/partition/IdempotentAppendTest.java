@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import static io.ordo.raft.partition.Commands.appended;
 import static io.ordo.raft.partition.Commands.command;
 import static io.ordo.raft.partition.Commands.records;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.v1.ErrorCode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -25,15 +27,15 @@ class IdempotentAppendTest {
         .build();
   }
 
-  private long[] apply(PartitionOp... ops) {
-    return machine.apply(++index, command(1_000, ops), writes).baseOffsets();
+  private List<OpResult> apply(PartitionOp... ops) {
+    return machine.apply(++index, command(1_000, ops), writes).results();
   }
 
   @Test
   void retryOfTheLastAppendIsAnsweredWithTheOriginalOffsetAndNotStoredAgain() {
-    assertThat(apply(append(7, 0, "a", 3))).containsExactly(0);
-    assertThat(apply(append(7, 3, "b", 2))).containsExactly(3);
-    assertThat(apply(append(7, 3, "b", 2))).containsExactly(3);
+    assertThat(apply(append(7, 0, "a", 3))).containsExactly(appended(0));
+    assertThat(apply(append(7, 3, "b", 2))).containsExactly(appended(3));
+    assertThat(apply(append(7, 3, "b", 2))).containsExactly(appended(3));
 
     assertThat(machine.state().getNextOffset()).isEqualTo(5);
     assertThat(writes.values()).containsExactly("a-0", "a-1", "a-2", "b-0", "b-1");
@@ -41,7 +43,7 @@ class IdempotentAppendTest {
 
   @Test
   void retryPackedIntoTheSameEntryAsTheOriginalIsDeduplicated() {
-    assertThat(apply(append(7, 0, "a", 2), append(7, 0, "a", 2))).containsExactly(0, 0);
+    assertThat(apply(append(7, 0, "a", 2), append(7, 0, "a", 2))).containsExactly(appended(0), appended(0));
     assertThat(writes.values()).containsExactly("a-0", "a-1");
   }
 
@@ -50,20 +52,22 @@ class IdempotentAppendTest {
     apply(append(7, 0, "a", 2));
     apply(append(7, 2, "b", 2));
 
-    assertThat(apply(append(7, 0, "a", 2))).containsExactly(PartitionStateMachine.SEQUENCE_REJECTED);
+    assertThat(apply(append(7, 0, "a", 2))).singleElement()
+        .isEqualTo(new OpResult.Refused(ErrorCode.OUT_OF_ORDER_SEQUENCE, "a later request from this producer is"
+            + " already committed; this one was committed before, at offsets no longer on record"));
     assertThat(machine.state().getNextOffset()).isEqualTo(4);
   }
 
   @Test
   void sequencesMaySkipAheadAfterAFailedRequest() {
     apply(append(7, 0, "a", 2));
-    assertThat(apply(append(7, 10, "c", 1))).containsExactly(2);
+    assertThat(apply(append(7, 10, "c", 1))).containsExactly(appended(2));
   }
 
   @Test
   void producersAreIndependentAndNonIdempotentAppendsAreNeverDeduplicated() {
-    assertThat(apply(append(7, 0, "a", 1), append(8, 0, "b", 1))).containsExactly(0, 1);
-    assertThat(apply(append(0, 0, "c", 1), append(0, 0, "c", 1))).containsExactly(2, 3);
+    assertThat(apply(append(7, 0, "a", 1), append(8, 0, "b", 1))).containsExactly(appended(0), appended(1));
+    assertThat(apply(append(0, 0, "c", 1), append(0, 0, "c", 1))).containsExactly(appended(2), appended(3));
     assertThat(writes.producers).containsOnlyKeys(7L, 8L);
   }
 
@@ -73,9 +77,9 @@ class IdempotentAppendTest {
     PartitionStateMachine restarted =
         new PartitionStateMachine(writes.state, List.copyOf(writes.producers.values()));
 
-    long[] offsets = restarted.apply(++index, command(2_000, append(7, 0, "a", 2)), writes).baseOffsets();
+    List<OpResult> offsets = restarted.apply(++index, command(2_000, append(7, 0, "a", 2)), writes).results();
 
-    assertThat(offsets).containsExactly(0);
+    assertThat(offsets).containsExactly(appended(0));
     assertThat(restarted.state().getNextOffset()).isEqualTo(2);
   }
 
@@ -89,7 +93,7 @@ class IdempotentAppendTest {
     assertThat(writes.producers).hasSize(PartitionStateMachine.MAX_PRODUCERS).doesNotContainKey(1L).containsKey(-7L);
 
     long nextBefore = machine.state().getNextOffset();
-    assertThat(apply(append(2, 0, "x", 1))).as("producer 2 is still remembered").containsExactly(1);
-    assertThat(apply(append(1, 0, "x", 1))).as("producer 1 is not").containsExactly(nextBefore);
+    assertThat(apply(append(2, 0, "x", 1))).as("producer 2 is still remembered").containsExactly(appended(1));
+    assertThat(apply(append(1, 0, "x", 1))).as("producer 1 is not").containsExactly(appended(nextBefore));
   }
 }

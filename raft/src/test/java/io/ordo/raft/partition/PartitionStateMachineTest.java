@@ -1,13 +1,13 @@
 package io.ordo.raft.partition;
 
 import static io.ordo.raft.partition.Commands.append;
+import static io.ordo.raft.partition.Commands.appended;
 import static io.ordo.raft.partition.Commands.command;
 import static io.ordo.raft.partition.Commands.records;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ordo.proto.raft.v1.PartitionCommand;
-import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import java.util.List;
@@ -23,8 +23,8 @@ class PartitionStateMachineTest {
         machine.apply(1, command(100, append(records("a", 3)), append(records("b", 2))), writes);
     PartitionStateMachine.Applied second = machine.apply(2, command(100, append(records("c", 4))), writes);
 
-    assertThat(first.baseOffsets()).containsExactly(0L, 3L);
-    assertThat(second.baseOffsets()).containsExactly(5L);
+    assertThat(first.results()).containsExactly(appended(0), appended(3));
+    assertThat(second.results()).containsExactly(appended(5));
     assertThat(writes.batches.keySet()).containsExactly(0L, 3L, 5L);
     assertThat(writes.values())
         .containsExactly("a-0", "a-1", "a-2", "b-0", "b-1", "c-0", "c-1", "c-2", "c-3");
@@ -39,7 +39,7 @@ class PartitionStateMachineTest {
 
     PartitionStateMachine.Applied applied = resumed.apply(11, command(1, append(records("a", 2))), writes);
 
-    assertThat(applied.baseOffsets()).containsExactly(42L);
+    assertThat(applied.results()).containsExactly(appended(42));
     assertThat(writes.batches.keySet()).containsExactly(42L);
     assertThat(resumed.state().getNextOffset()).isEqualTo(44);
   }
@@ -50,7 +50,7 @@ class PartitionStateMachineTest {
         machine.apply(1, command(5, append(records("a", 2)), append(List.of()), append(records("b", 1))), writes);
 
     // The empty op reports where it would have started; the next op starts at the same offset.
-    assertThat(applied.baseOffsets()).containsExactly(0L, 2L, 2L);
+    assertThat(applied.results()).containsExactly(appended(0), appended(2), appended(2));
     assertThat(writes.batches.keySet()).containsExactly(0L, 2L);
     assertThat(writes.values()).containsExactly("a-0", "a-1", "b-0");
     assertThat(machine.state().getNextOffset()).isEqualTo(3);
@@ -62,7 +62,7 @@ class PartitionStateMachineTest {
 
     PartitionStateMachine.Applied applied = machine.apply(2, PartitionCommand.newBuilder().setTimestampMs(9).build(), writes);
 
-    assertThat(applied.baseOffsets()).isEmpty();
+    assertThat(applied.results()).isEmpty();
     assertThat(writes.batches).hasSize(1);
     assertThat(writes.state).isEqualTo(machine.state());
     assertThat(machine.state().getAppliedIndex()).isEqualTo(2);
@@ -137,7 +137,7 @@ class PartitionStateMachineTest {
     assertThat(machine.state().getLastTimestampMs()).isEqualTo(50);
     assertThat(writes.state).isEqualTo(machine.state());
     assertThat(machine.isApplied(7)).isTrue();
-    assertThat(machine.apply(8, command(60, append(records("b", 1))), writes).baseOffsets()).containsExactly(3L);
+    assertThat(machine.apply(8, command(60, append(records("b", 1))), writes).results()).containsExactly(appended(3));
   }
 
   @Test
@@ -154,22 +154,6 @@ class PartitionStateMachineTest {
   }
 
   @Test
-  void unknownOpThrowsUnknownCommandExceptionAndLeavesStateUnchanged() {
-    machine.apply(1, command(1, append(records("a", 1))), writes);
-    PartitionState before = machine.state();
-    RecordingWrites later = new RecordingWrites();
-
-    assertThatThrownBy(() -> machine.apply(2, command(2, append(records("b", 1)), PartitionOp.getDefaultInstance()), later))
-        .isInstanceOf(PartitionStateMachine.UnknownCommandException.class)
-        .hasMessageContaining("index 2");
-
-    // Whatever the earlier ops staged is dropped by the caller, which never commits this round.
-    assertThat(machine.state()).isEqualTo(before);
-    assertThat(machine.isApplied(2)).isFalse();
-    assertThat(later.stateWrites).isZero();
-  }
-
-  @Test
   void resetReplacesTheState() {
     machine.apply(1, command(1, append(records("a", 1))), writes);
     PartitionState installed =
@@ -179,7 +163,7 @@ class PartitionStateMachineTest {
 
     assertThat(machine.state()).isEqualTo(installed);
     PartitionStateMachine.Applied applied = machine.apply(101, command(1, append(records("b", 1))), writes);
-    assertThat(applied.baseOffsets()).containsExactly(500L);
+    assertThat(applied.results()).containsExactly(appended(500));
     assertThat(applied.timestampMs()).isEqualTo(9_000);
   }
 }

@@ -1,26 +1,26 @@
 package io.ordo.raft.partition;
 
-import io.ordo.raft.replica.ReplicaError;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.raft.replica.ReplicaError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
- * The leader's queue of accepted appends proposes each one only in the term it was accepted in
- * and only while its caller waits, so no append is committed after its caller had an answer.
+ * The leader's queue of accepted ops proposes each one only in the term it was accepted in and
+ * only while its caller waits, so no op is committed after its caller had an answer.
  */
 class ProposalQueueTest {
   private final List<String> refused = new ArrayList<>();
 
   private static ProposalQueue.Pending append(int bytes, long term, AtomicBoolean abandoned) {
-    AppendCallback callback =
-        new AppendCallback() {
+    OpCallback callback =
+        new OpCallback() {
           @Override
-          public void onAppended(long baseOffset, long timestampMs) {}
+          public void onApplied(OpResult result, long timestampMs) {}
 
           @Override
           public void onFailed(ReplicaError error) {}
@@ -30,7 +30,7 @@ class ProposalQueueTest {
             return abandoned.get();
           }
         };
-    return new ProposalQueue.Pending(AppendRecords.getDefaultInstance(), bytes, term, callback);
+    return new ProposalQueue.Pending(PartitionOp.getDefaultInstance(), bytes, term, callback);
   }
 
   private List<ProposalQueue.Pending> next(ProposalQueue queue, long term, int maxEntryBytes) {

@@ -2,30 +2,29 @@ package io.ordo.raft.partition;
 
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.raft.storage.PartitionStore;
+import java.nio.ByteBuffer;
 
 /**
- * Applies commands to a {@link PartitionStore} the way a replica's apply thread does: the state
- * machine stages each round's effects in one writer, which commits them together.
+ * Drives production's apply path ({@link PartitionApplier}) with commands encoded as a leader
+ * proposes them, in rounds the test chooses, as jraft hands entries to a replica.
  */
 public final class StoreApplier {
-  private final PartitionStore store;
-  private final PartitionStateMachine machine;
+  private final PartitionApplier applier;
 
   /** Resumes from what {@code store} holds, as a replica does after a restart. */
   public StoreApplier(PartitionStore store) {
-    this.store = store;
-    this.machine = new PartitionStateMachine(store.readState(), store.readProducers());
+    this.applier = new PartitionApplier(store);
   }
 
   public PartitionStateMachine machine() {
-    return machine;
+    return applier.machine();
   }
 
   /** Applies one entry in a round of its own. */
   public PartitionStateMachine.Applied apply(long index, PartitionCommand command) {
-    try (PartitionStore.Writer writer = store.newWriter()) {
-      PartitionStateMachine.Applied applied = machine.apply(index, command, writer);
-      writer.commit();
+    try (PartitionApplier.Round round = applier.newRound()) {
+      PartitionStateMachine.Applied applied = round.apply(index, ByteBuffer.wrap(command.toByteArray()));
+      round.commit();
       return applied;
     }
   }
@@ -35,14 +34,11 @@ public final class StoreApplier {
    * state already holds, as a replica replaying its log does.
    */
   public void applyRound(long firstIndex, PartitionCommand... commands) {
-    try (PartitionStore.Writer writer = store.newWriter()) {
+    try (PartitionApplier.Round round = applier.newRound()) {
       for (int i = 0; i < commands.length; i++) {
-        long index = firstIndex + i;
-        if (!machine.isApplied(index)) {
-          machine.apply(index, commands[i], writer);
-        }
+        round.apply(firstIndex + i, ByteBuffer.wrap(commands[i].toByteArray()));
       }
-      writer.commit();
+      round.commit();
     }
   }
 }
