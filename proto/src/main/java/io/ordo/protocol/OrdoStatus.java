@@ -27,6 +27,8 @@ public final class OrdoStatus {
         return Status.Code.UNAVAILABLE;
       case UNKNOWN_TOPIC:
       case UNKNOWN_PARTITION:
+      case UNKNOWN_GROUP:
+      case UNKNOWN_MEMBER:
         return Status.Code.NOT_FOUND;
       case TOPIC_ALREADY_EXISTS:
         return Status.Code.ALREADY_EXISTS;
@@ -36,12 +38,17 @@ public final class OrdoStatus {
       case RECORD_TOO_LARGE:
       case BATCH_TOO_LARGE:
       case INVALID_REQUEST:
+      case INVALID_GROUP_NAME:
         return Status.Code.INVALID_ARGUMENT;
       case OFFSET_OUT_OF_RANGE:
         return Status.Code.OUT_OF_RANGE;
       case OVERLOADED:
+      case LIMIT_REACHED:
         return Status.Code.RESOURCE_EXHAUSTED;
       case OUT_OF_ORDER_SEQUENCE:
+      case STALE_GENERATION:
+      case GROUP_NOT_EMPTY:
+      case FEATURE_NOT_ENABLED:
         return Status.Code.FAILED_PRECONDITION;
       default:
         return Status.Code.INTERNAL;

@@ -19,7 +19,9 @@ import java.util.concurrent.ThreadLocalRandom;
 @AnalyzeClasses(packages = "io.ordo.raft", importOptions = {ImportOption.DoNotIncludeTests.class, ImportOption.DoNotIncludeJars.class})
 class ArchitectureTest {
   /** The deterministic cores and their nested types (results, exceptions). */
-  private static final String STATE_MACHINES = "io\\.ordo\\.raft\\.(partition|metadata)\\.[A-Za-z]*StateMachine(\\$.*)?";
+  /** The state machines, and every class of the packages whose code only they run. */
+  private static final String STATE_MACHINES =
+      "io\\.ordo\\.raft\\.((partition|metadata)\\.[A-Za-z]*StateMachine|(consumer|queue)\\.[A-Za-z]*)(\\$.*)?";
 
   private static final DescribedPredicate<JavaCall<?>> READ_THE_CLOCK =
       DescribedPredicate.describe(
@@ -48,6 +50,16 @@ class ArchitectureTest {
           .belongToAnyOf(
               Random.class, SecureRandom.class, ThreadLocalRandom.class, SplittableRandom.class, Clock.class, InstantSource.class)
           .because("replicas that apply the same log must write the same bytes");
+
+  @ArchTest
+  static final ArchRule appliedCodeKnowsNothingOfJraft =
+      noClasses()
+          .that()
+          .resideInAnyPackage("io.ordo.raft.consumer..", "io.ordo.raft.queue..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("com.alipay.sofa.jraft..", "io.ordo.raft.partition..", "io.ordo.raft.multiraft..")
+          .because("group and queue state is applied by the partition's state machine, which drives it from above");
 
   @ArchTest
   static final ArchRule storageKnowsNothingOfRaft =

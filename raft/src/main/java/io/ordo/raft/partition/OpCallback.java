@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.ReplicaError;
 
 /**

@@ -1,12 +1,15 @@
 package io.ordo.raft.partition;
 
 import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.raft.consumer.GroupOffsets;
+import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.storage.PartitionWrites;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +23,9 @@ import java.util.Map;
  *
  * <p>Invariants, checked on every apply: the applied index only grows; offsets are contiguous from
  * the start offset; batch timestamps never go backwards.
+ *
+ * <p>Stream groups' committed offsets and partition owners are kept by {@link GroupOffsets}, in the
+ * same apply round as the records they point into.
  *
  * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
  * append again (a retry) is not appended but answered with the original base offset; an append
@@ -37,9 +43,11 @@ public final class PartitionStateMachine {
 
   private PartitionState state;
   private final Map<Long, ProducerState> producers = new HashMap<>();
+  private final GroupOffsets groups = new GroupOffsets(List.of());
 
-  public PartitionStateMachine(PartitionState initial, List<ProducerState> initialProducers) {
-    reset(initial, initialProducers);
+  public PartitionStateMachine(
+      PartitionState initial, List<ProducerState> initialProducers, List<GroupOffset> initialGroups) {
+    reset(initial, initialProducers, initialGroups);
   }
 
   public PartitionState state() {
@@ -67,6 +75,12 @@ public final class PartitionStateMachine {
       results.add(
           switch (op.getOpCase()) {
             case APPEND -> append(op.getAppend(), timestamp, writes);
+            case CLAIM_PARTITION -> groups.claim(
+                op.getClaimPartition(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
+            case COMMIT_OFFSET -> groups.commit(op.getCommitOffset(), state.getNextOffset(), timestamp, writes);
+            case RESET_GROUP_OFFSET -> groups.reset(
+                op.getResetGroupOffset(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
+            case DELETE_GROUP_OFFSET -> groups.delete(op.getDeleteGroupOffset(), writes);
             // An op from a newer version: its effect is unknown here, so applying past it would
             // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
             default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
@@ -139,11 +153,12 @@ public final class PartitionStateMachine {
     writes.putState(state);
   }
 
-  /** Replaces the state with one installed from a snapshot. */
-  public void reset(PartitionState installed, List<ProducerState> installedProducers) {
+  /** Replaces the state with one installed from a snapshot or read back from the store. */
+  public void reset(PartitionState installed, List<ProducerState> installedProducers, List<GroupOffset> installedGroups) {
     state = installed;
     producers.clear();
     installedProducers.forEach(p -> producers.put(p.getProducerId(), p));
+    groups.reset(installedGroups);
   }
 
   /** A command this version cannot apply. */

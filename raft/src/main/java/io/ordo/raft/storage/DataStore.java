@@ -3,6 +3,7 @@ package io.ordo.raft.storage;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
@@ -13,9 +14,10 @@ import org.rocksdb.WriteOptions;
 /**
  * The node's RocksDB. Column families: {@code records} (batches, key = partition + base offset),
  * {@code partition_state} (one {@code PartitionState} per partition, key = partition) and
- * {@code producers} (idempotent producers' last appends, key = partition + producer id). Later
- * kinds of partition data (consumer-group offsets, queue state) get column families of their own
- * and are written in the same atomic batches.
+ * {@code producers} (idempotent producers' last appends, key = partition + producer id) and
+ * {@code group_offsets} (stream groups' committed offsets and owners, key = partition + group
+ * name). Later kinds of partition data (queue state) get column families of their own, are
+ * written in the same atomic batches, and join {@link #partitionScoped}.
  */
 public final class DataStore implements AutoCloseable {
   private final RocksDatabase database;
@@ -23,6 +25,9 @@ public final class DataStore implements AutoCloseable {
   final ColumnFamilyHandle records;
   final ColumnFamilyHandle partitionState;
   final ColumnFamilyHandle producers;
+  final ColumnFamilyHandle groupOffsets;
+  /** The families whose keys start with a partition's prefix: a partition's delete covers them. */
+  final List<ColumnFamilyHandle> partitionScoped;
 
   private DataStore(RocksDatabase database) {
     this.database = database;
@@ -31,6 +36,8 @@ public final class DataStore implements AutoCloseable {
     this.records = database.family(0);
     this.partitionState = database.family(1);
     this.producers = database.family(2);
+    this.groupOffsets = database.family(3);
+    this.partitionScoped = List.of(records, producers, groupOffsets);
   }
 
   /** Opens (creating if needed) the store in {@code dir}. */
@@ -41,7 +48,8 @@ public final class DataStore implements AutoCloseable {
         new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION),
         "records",
         "partition_state",
-        "producers"));
+        "producers",
+        "group_offsets"));
   }
 
   /** The store's view of one partition replica. */

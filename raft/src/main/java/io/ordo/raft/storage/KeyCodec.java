@@ -1,5 +1,7 @@
 package io.ordo.raft.storage;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Big-endian keys, so RocksDB's byte order is numeric order: a partition's batches sort by base
  * offset, and all keys of one partition share an 8-byte prefix.
@@ -25,6 +27,15 @@ final class KeyCodec {
 
   static byte[] producerKey(long partitionKey, long producerId) {
     return batchKey(partitionKey, producerId);
+  }
+
+  /** A stream group's key: the partition's prefix, then the group name in UTF-8. */
+  static byte[] groupKey(long partitionKey, String group) {
+    byte[] name = group.getBytes(StandardCharsets.UTF_8);
+    byte[] key = new byte[PREFIX_BYTES + name.length];
+    putLong(key, 0, partitionKey);
+    System.arraycopy(name, 0, key, PREFIX_BYTES, name.length);
+    return key;
   }
 
   /** The first key after every key of {@code partitionKey}: the exclusive end of its range. */

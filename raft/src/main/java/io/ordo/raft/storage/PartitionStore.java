@@ -1,6 +1,7 @@
 package io.ordo.raft.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.SnapshotBatch;
@@ -64,6 +65,21 @@ public final class PartitionStore {
     return out;
   }
 
+  /** Every stream group's offset and owner in the partition. */
+  public List<GroupOffset> readGroupOffsets() {
+    List<GroupOffset> out = new ArrayList<>();
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
+        RocksIterator it = store.db().newIterator(store.groupOffsets, options.setIterateUpperBound(upper))) {
+      for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+        out.add(GroupOffset.parseFrom(it.value()));
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt group offset in partition key " + partitionKey, e);
+    }
+    return out;
+  }
+
   /** Starts an atomic write. */
   public Writer newWriter() {
     return new Writer();
@@ -98,6 +114,24 @@ public final class PartitionStore {
         batch.delete(store.producers, KeyCodec.producerKey(partitionKey, producerId));
       } catch (RocksDBException e) {
         throw new StorageException("cannot stage a producer's removal", e);
+      }
+    }
+
+    @Override
+    public void putGroupOffset(GroupOffset offset) {
+      try {
+        batch.put(store.groupOffsets, KeyCodec.groupKey(partitionKey, offset.getGroup()), offset.toByteArray());
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a group offset", e);
+      }
+    }
+
+    @Override
+    public void deleteGroupOffset(String group) {
+      try {
+        batch.delete(store.groupOffsets, KeyCodec.groupKey(partitionKey, group));
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a group offset's removal", e);
       }
     }
 
@@ -215,7 +249,10 @@ public final class PartitionStore {
   public final class Export implements AutoCloseable {
     private final Snapshot snapshot = store.db().getSnapshot();
 
-    /** Writes the state, then every batch in offset order, then every producer, each length-delimited. */
+    /**
+     * Writes the state, then every batch in offset order, every producer and every group offset,
+     * each length-delimited.
+     */
     public void writeTo(OutputStream out) throws IOException {
       try (ReadOptions options = new ReadOptions().setSnapshot(snapshot);
           Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
@@ -239,6 +276,11 @@ public final class PartitionStore {
         try (RocksIterator it = store.db().newIterator(store.producers, options)) {
           for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
             SnapshotItem.newBuilder().setProducer(ProducerState.parseFrom(it.value())).build().writeDelimitedTo(out);
+          }
+        }
+        try (RocksIterator it = store.db().newIterator(store.groupOffsets, options)) {
+          for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+            SnapshotItem.newBuilder().setGroupOffset(GroupOffset.parseFrom(it.value())).build().writeDelimitedTo(out);
           }
         }
       } catch (RocksDBException e) {
@@ -273,6 +315,9 @@ public final class PartitionStore {
           case PRODUCER:
             writer.putProducer(next.getProducer());
             break;
+          case GROUP_OFFSET:
+            writer.putGroupOffset(next.getGroupOffset());
+            break;
           default:
             throw new IOException("snapshot holds an item this version does not know");
         }
@@ -286,14 +331,13 @@ public final class PartitionStore {
     return state;
   }
 
-  /** Removes the partition's batches, producers and state. */
+  /** Removes everything stored for the partition: its state and every partition-scoped family. */
   public void deleteAll() {
     try (WriteBatch batch = new WriteBatch()) {
       batch.delete(store.partitionState, stateKey);
-      batch.deleteRange(
-          store.records, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
-      batch.deleteRange(
-          store.producers, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
+      for (var family : store.partitionScoped) {
+        batch.deleteRange(family, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
+      }
       store.db().write(store.writeOptions(), batch);
     } catch (RocksDBException e) {
       throw new StorageException("cannot delete partition key " + partitionKey, e);

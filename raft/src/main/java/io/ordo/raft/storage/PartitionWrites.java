@@ -1,5 +1,6 @@
 package io.ordo.raft.storage;
 
+import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
@@ -16,4 +17,8 @@ public interface PartitionWrites {
   void putProducer(ProducerState producer);
 
   void deleteProducer(long producerId);
+
+  void putGroupOffset(GroupOffset offset);
+
+  void deleteGroupOffset(String group);
 }

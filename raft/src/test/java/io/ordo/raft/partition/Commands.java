@@ -2,10 +2,14 @@ package io.ordo.raft.partition;
 
 import com.google.protobuf.ByteString;
 import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.ClaimPartition;
+import io.ordo.proto.raft.v1.CommitOffset;
+import io.ordo.proto.raft.v1.GroupStart;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.v1.Header;
 import io.ordo.proto.v1.Record;
+import io.ordo.raft.replica.OpResult;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -42,6 +46,21 @@ public final class Commands {
   /** An entry the leader proposed at {@code timestampMs} holding {@code ops}. */
   public static PartitionCommand command(long timestampMs, PartitionOp... ops) {
     return PartitionCommand.newBuilder().setTimestampMs(timestampMs).addAllOps(Arrays.asList(ops)).build();
+  }
+
+  /** Member {@code member} of {@code group} takes the partition in {@code generation}. */
+  public static PartitionOp claim(String group, String member, long generation, GroupStart start) {
+    return PartitionOp.newBuilder()
+        .setClaimPartition(
+            ClaimPartition.newBuilder().setGroup(group).setMemberId(member).setGeneration(generation).setStart(start))
+        .build();
+  }
+
+  public static PartitionOp commit(String group, String member, long generation, long offset) {
+    return PartitionOp.newBuilder()
+        .setCommitOffset(
+            CommitOffset.newBuilder().setGroup(group).setMemberId(member).setGeneration(generation).setOffset(offset))
+        .build();
   }
 
   /** The result of an append committed from {@code baseOffset} on. */

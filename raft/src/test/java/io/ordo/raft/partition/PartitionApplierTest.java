@@ -10,6 +10,7 @@ import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.storage.DataStore;
 import io.ordo.raft.storage.PartitionStore;
 import java.io.IOException;

@@ -3,6 +3,7 @@ package io.ordo.raft.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.ReplicaError;
 import java.util.ArrayList;
 import java.util.List;

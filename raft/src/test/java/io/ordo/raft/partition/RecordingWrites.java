@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
@@ -14,6 +15,7 @@ import java.util.TreeMap;
 final class RecordingWrites implements PartitionWrites {
   final NavigableMap<Long, StoredBatch> batches = new TreeMap<>();
   final Map<Long, ProducerState> producers = new TreeMap<>();
+  final Map<String, GroupOffset> groups = new TreeMap<>();
   PartitionState state;
   int stateWrites;
 
@@ -36,6 +38,16 @@ final class RecordingWrites implements PartitionWrites {
   @Override
   public void deleteProducer(long producerId) {
     producers.remove(producerId);
+  }
+
+  @Override
+  public void putGroupOffset(GroupOffset offset) {
+    groups.put(offset.getGroup(), offset);
+  }
+
+  @Override
+  public void deleteGroupOffset(String group) {
+    groups.remove(group);
   }
 
   /** Every stored record's value as text, in offset order. */
