@@ -1,6 +1,7 @@
 package io.ordo.raft.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
@@ -14,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -52,30 +54,24 @@ public final class PartitionStore {
 
   /** Every idempotent producer the partition remembers. */
   public List<ProducerState> readProducers() {
-    List<ProducerState> out = new ArrayList<>();
-    try (ReadOptions options = new ReadOptions();
-        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
-        RocksIterator it = store.db().newIterator(store.producers, options.setIterateUpperBound(upper))) {
-      for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
-        out.add(ProducerState.parseFrom(it.value()));
-      }
-    } catch (InvalidProtocolBufferException e) {
-      throw new StorageException("corrupt producer state in partition key " + partitionKey, e);
-    }
-    return out;
+    return readAll(store.producers, ProducerState.parser(), "producer state");
   }
 
   /** Every stream group's offset and owner in the partition. */
   public List<GroupOffset> readGroupOffsets() {
-    List<GroupOffset> out = new ArrayList<>();
+    return readAll(store.groupOffsets, GroupOffset.parser(), "group offset");
+  }
+
+  private <T> List<T> readAll(ColumnFamilyHandle family, Parser<T> parser, String what) {
+    List<T> out = new ArrayList<>();
     try (ReadOptions options = new ReadOptions();
         Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
-        RocksIterator it = store.db().newIterator(store.groupOffsets, options.setIterateUpperBound(upper))) {
+        RocksIterator it = store.db().newIterator(family, options.setIterateUpperBound(upper))) {
       for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
-        out.add(GroupOffset.parseFrom(it.value()));
+        out.add(parser.parseFrom(it.value()));
       }
     } catch (InvalidProtocolBufferException e) {
-      throw new StorageException("corrupt group offset in partition key " + partitionKey, e);
+      throw new StorageException("corrupt " + what + " in partition key " + partitionKey, e);
     }
     return out;
   }
