@@ -16,18 +16,24 @@ import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.FinalizeFeatures;
+import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.protocol.Limits;
 import io.ordo.raft.log.RaftLogStore;
+import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataReplica;
+import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.multiraft.RaftHost;
 import io.ordo.raft.multiraft.RaftSettings;
 import io.ordo.raft.multiraft.ReplicaManager;
 import io.ordo.raft.partition.ReplicaEnvironment;
+import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.DataStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,6 +52,8 @@ public final class OrdoNode implements AutoCloseable {
   static final String METADATA_GROUP = "metadata";
   /** How long a graceful stop waits for leadership to move off this node. */
   private static final long HANDOVER_WAIT_MS = 3_000;
+  /** How often the metadata leader looks whether every node now supports a higher feature level. */
+  private static final long FEATURE_CHECK_INTERVAL_MS = 2_000;
 
   private final NodeConfig config;
   private final DataStore store;
@@ -53,6 +61,7 @@ public final class OrdoNode implements AutoCloseable {
   private final RaftHost raft;
   private final ReplicaManager replicas;
   private final MetadataReplica metadata;
+  private final ClusterInspector inspector;
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
   private final ExecutorService snapshots;
@@ -87,7 +96,7 @@ public final class OrdoNode implements AutoCloseable {
             .toList();
     this.metadata = new MetadataReplica(initial, System::currentTimeMillis, replicas::onMetadata);
     Router router = new Router(config.nodeId(), metadata, replicas);
-    ClusterInspector inspector = new ClusterInspector(router, peers);
+    this.inspector = new ClusterInspector(router, peers);
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
@@ -112,6 +121,11 @@ public final class OrdoNode implements AutoCloseable {
               node.metadata));
       node.server.start();
       node.health.setStatus("", ServingStatus.SERVING);
+      node.timer.scheduleWithFixedDelay(
+          () -> node.work.execute(node::finalizeFeatures),
+          FEATURE_CHECK_INTERVAL_MS,
+          FEATURE_CHECK_INTERVAL_MS,
+          TimeUnit.MILLISECONDS);
       if (config.leaderBalanceIntervalSecs() > 0) {
         node.timer.scheduleWithFixedDelay(
             node.replicas::balanceLeaders,
@@ -129,6 +143,36 @@ public final class OrdoNode implements AutoCloseable {
 
   public NodeConfig config() {
     return config;
+  }
+
+  /**
+   * On the metadata leader, raises the cluster's feature level once every node supports more
+   * than is finalized: after a cluster's first start, and after the last node of a rolling
+   * upgrade.
+   */
+  private void finalizeFeatures() {
+    int finalized = metadata.view().state().getFinalizedFeatureLevel();
+    if (!metadata.isLeader() || finalized >= FeatureLevel.SUPPORTED) {
+      return;
+    }
+    OptionalInt everyNode = inspector.featureLevelOfEveryNode();
+    if (everyNode.isEmpty() || everyNode.getAsInt() <= finalized) {
+      return;
+    }
+    int level = everyNode.getAsInt();
+    metadata.propose(
+        MetadataCommand.newBuilder().setFinalizeFeatures(FinalizeFeatures.newBuilder().setLevel(level)).build(),
+        new MetadataReplica.Callback() {
+          @Override
+          public void onApplied(MetadataResult result) {
+            LOG.info("cluster feature level finalized at {}", level);
+          }
+
+          @Override
+          public void onFailed(ReplicaError error) {
+            LOG.warn("finalizing feature level {} failed: {}", level, error.message());
+          }
+        });
   }
 
   /**

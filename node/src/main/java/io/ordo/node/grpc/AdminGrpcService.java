@@ -25,7 +25,7 @@ import io.ordo.proto.v1.TopicDescription;
 import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.OrdoStatus;
-import io.ordo.protocol.TopicNames;
+import io.ordo.protocol.Names;
 import io.ordo.raft.metadata.MetadataReplica;
 import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.Placement;
@@ -103,7 +103,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> response) {
     answer(response, () -> {
-      String problem = TopicNames.problemWith(request.getName());
+      String problem = Names.topicProblem(request.getName());
       if (problem != null) {
         throw OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, problem);
       }
@@ -145,7 +145,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   }
 
   private static void validate(CreateTopicRequest request) {
-    String problem = TopicNames.problemWith(request.getName());
+    String problem = Names.topicProblem(request.getName());
     if (problem != null) {
       throw OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, problem);
     }

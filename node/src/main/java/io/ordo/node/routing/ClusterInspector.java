@@ -12,12 +12,14 @@ import io.ordo.proto.v1.NodeServiceGrpc;
 import io.ordo.proto.v1.PartitionDescription;
 import io.ordo.proto.v1.ReplicaStatus;
 import io.ordo.proto.v1.TopicDescription;
+import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -39,7 +41,8 @@ public final class ClusterInspector {
 
   /** What this node's replicas know, for {@code topicId} (0: all, negative: none). */
   public LocalReplicasResponse localReplicas(long topicId) {
-    LocalReplicasResponse.Builder out = LocalReplicasResponse.newBuilder().setNodeId(router.nodeId());
+    LocalReplicasResponse.Builder out =
+        LocalReplicasResponse.newBuilder().setNodeId(router.nodeId()).setSupportedFeatureLevel(FeatureLevel.SUPPORTED);
     if (topicId < 0) {
       return out.build();
     }
@@ -102,6 +105,19 @@ public final class ClusterInspector {
       }
     }
     return answers;
+  }
+
+  /**
+   * The highest feature level every registered node supports, or empty if a node did not answer
+   * (it may run an older version: a level is finalized only when every node has it). Blocks for a
+   * probe: call it off gRPC threads and timers.
+   */
+  public OptionalInt featureLevelOfEveryNode() {
+    Map<Integer, LocalReplicasResponse> answers = probeAll(-1);
+    if (answers.size() < router.view().state().getNodesCount()) {
+      return OptionalInt.empty();
+    }
+    return answers.values().stream().mapToInt(LocalReplicasResponse::getSupportedFeatureLevel).min();
   }
 
   public TopicDescription describe(TopicRecord topic) {

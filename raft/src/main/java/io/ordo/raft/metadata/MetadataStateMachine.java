@@ -1,29 +1,38 @@
 package io.ordo.raft.metadata;
 
 import io.ordo.proto.raft.v1.CreateTopic;
+import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.protocol.Limits;
-import io.ordo.protocol.TopicNames;
+import io.ordo.protocol.Names;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The deterministic core of the metadata group: applies commands to nodes and topics. Reads only
- * the command and its own state; checks again everything the proposer checked, because two
- * proposals can race (two creates of one name: the second is refused here).
+ * The deterministic core of the metadata group: applies commands to nodes, topics, stream groups
+ * and the cluster's feature level. Reads only the command and its own state; checks again
+ * everything the proposer checked, because two proposals can race (two creates of one name: the
+ * second is refused here).
  */
 public final class MetadataStateMachine {
+  /** Stream groups the cluster keeps, at most. */
+  public static final int MAX_GROUPS = 100_000;
+
   private long appliedIndex;
   private long nextTopicId;
+  private int finalizedFeatureLevel;
   private final Map<Integer, NodeInfo> nodes = new TreeMap<>();
   private final Map<String, TopicRecord> topics = new TreeMap<>();
+  private final Map<String, GroupRecord> groups = new TreeMap<>();
 
   public MetadataStateMachine(MetadataState initial) {
     reset(initial);
@@ -32,10 +41,13 @@ public final class MetadataStateMachine {
   public void reset(MetadataState state) {
     appliedIndex = state.getAppliedIndex();
     nextTopicId = Math.max(1, state.getNextTopicId());
+    finalizedFeatureLevel = state.getFinalizedFeatureLevel();
     nodes.clear();
     topics.clear();
+    groups.clear();
     state.getNodesList().forEach(n -> nodes.put(n.getNodeId(), n));
     state.getTopicsList().forEach(t -> topics.put(t.getName(), t));
+    state.getGroupsList().forEach(g -> groups.put(g.getName(), g));
   }
 
   public boolean isApplied(long index) {
@@ -61,13 +73,43 @@ public final class MetadataStateMachine {
           return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist");
         }
         return MetadataResult.ok(null);
+      case FINALIZE_FEATURES:
+        finalizedFeatureLevel = Math.max(finalizedFeatureLevel, command.getFinalizeFeatures().getLevel());
+        return MetadataResult.ok(null);
+      case REGISTER_GROUP:
+        return registerGroup(command.getRegisterGroup(), command.getTimestampMs());
+      case DELETE_GROUP:
+        String group = command.getDeleteGroup().getName();
+        if (groups.remove(group) == null) {
+          return MetadataResult.refused(ErrorCode.UNKNOWN_GROUP, "group '" + group + "' does not exist");
+        }
+        return MetadataResult.ok(null);
       default:
         throw new IllegalStateException("unknown metadata command " + command.getOpCase() + " at index " + index);
     }
   }
 
+  private MetadataResult registerGroup(RegisterGroup register, long timestampMs) {
+    String problem = Names.groupProblem(register.getName());
+    if (problem != null) {
+      return MetadataResult.refused(ErrorCode.INVALID_GROUP_NAME, problem);
+    }
+    GroupRecord current = groups.get(register.getName());
+    if (current == null && groups.size() >= MAX_GROUPS) {
+      return MetadataResult.refused(ErrorCode.LIMIT_REACHED, "the cluster keeps " + MAX_GROUPS + " groups at most");
+    }
+    TreeSet<String> topicNames = new TreeSet<>(register.getTopicsList());
+    GroupRecord.Builder updated = GroupRecord.newBuilder().setName(register.getName()).setCreatedAtMs(timestampMs);
+    if (current != null) {
+      topicNames.addAll(current.getTopicsList());
+      updated.setCreatedAtMs(current.getCreatedAtMs());
+    }
+    groups.put(register.getName(), updated.addAllTopics(topicNames).build());
+    return MetadataResult.ok(null);
+  }
+
   private MetadataResult createTopic(CreateTopic create, long timestampMs) {
-    String problem = TopicNames.problemWith(create.getName());
+    String problem = Names.topicProblem(create.getName());
     if (problem != null) {
       return MetadataResult.refused(ErrorCode.INVALID_TOPIC_NAME, problem);
     }
@@ -113,6 +155,8 @@ public final class MetadataStateMachine {
         .setNextTopicId(nextTopicId)
         .addAllNodes(nodes.values())
         .addAllTopics(topics.values())
+        .setFinalizedFeatureLevel(finalizedFeatureLevel)
+        .addAllGroups(groups.values())
         .build();
   }
 }

@@ -1,5 +1,6 @@
 package io.ordo.raft.metadata;
 
+import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.TopicRecord;
@@ -14,6 +15,7 @@ public final class MetadataView {
   private final Map<Integer, NodeInfo> nodesById = new HashMap<>();
   private final Map<String, NodeInfo> nodesByRaftAddress = new HashMap<>();
   private final Map<String, TopicRecord> topicsByName = new HashMap<>();
+  private final Map<String, GroupRecord> groupsByName = new HashMap<>();
 
   public MetadataView(MetadataState state) {
     this.state = state;
@@ -23,6 +25,9 @@ public final class MetadataView {
     }
     for (TopicRecord t : state.getTopicsList()) {
       topicsByName.put(t.getName(), t);
+    }
+    for (GroupRecord g : state.getGroupsList()) {
+      groupsByName.put(g.getName(), g);
     }
   }
 
@@ -45,5 +50,14 @@ public final class MetadataView {
 
   public Map<String, TopicRecord> topics() {
     return Collections.unmodifiableMap(topicsByName);
+  }
+
+  public Optional<GroupRecord> group(String name) {
+    return Optional.ofNullable(groupsByName.get(name));
+  }
+
+  /** Whether the cluster's finalized feature level has {@code level} (see {@link FeatureLevel}). */
+  public boolean hasFeature(int level) {
+    return state.getFinalizedFeatureLevel() >= level;
   }
 }

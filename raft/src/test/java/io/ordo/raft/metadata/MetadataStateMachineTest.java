@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ordo.proto.raft.v1.CreateTopic;
+import io.ordo.proto.raft.v1.DeleteGroup;
 import io.ordo.proto.raft.v1.DeleteTopic;
+import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
@@ -184,6 +187,39 @@ class MetadataStateMachineTest {
     assertThat(copy).isEqualTo(original);
     assertThat(copy.topic().getTopicId()).isEqualTo(3);
     assertThat(restored.state()).isEqualTo(machine.state());
+  }
+
+  private static MetadataCommand registerGroup(long timestampMs, String name, String... topics) {
+    return MetadataCommand.newBuilder()
+        .setTimestampMs(timestampMs)
+        .setRegisterGroup(RegisterGroup.newBuilder().setName(name).addAllTopics(Arrays.asList(topics)))
+        .build();
+  }
+
+  @Test
+  void aGroupIsRegisteredOnceAndGrowsItsTopicsUntilDeleted() {
+    assertThat(apply(registerGroup(1_000, "workers", "orders")).isOk()).isTrue();
+    assertThat(apply(registerGroup(2_000, "workers", "audit", "orders")).isOk()).isTrue();
+    assertThat(machine.state().getGroupsList()).singleElement().satisfies(g -> {
+      assertThat(g.getTopicsList()).containsExactly("audit", "orders");
+      assertThat(g.getCreatedAtMs()).as("kept from the first registration").isEqualTo(1_000);
+    });
+    assertRefused(apply(registerGroup(3_000, "a b", "orders")), ErrorCode.INVALID_GROUP_NAME, "group name 'a b'");
+
+    assertThat(apply(MetadataCommand.newBuilder().setDeleteGroup(DeleteGroup.newBuilder().setName("workers")).build())
+        .isOk()).isTrue();
+    assertThat(machine.state().getGroupsList()).isEmpty();
+    assertRefused(apply(MetadataCommand.newBuilder().setDeleteGroup(DeleteGroup.newBuilder().setName("workers")).build()),
+        ErrorCode.UNKNOWN_GROUP, "workers");
+  }
+
+  @Test
+  void theFeatureLevelOnlyRises() {
+    apply(MetadataCommand.newBuilder().setFinalizeFeatures(FinalizeFeatures.newBuilder().setLevel(2)).build());
+    apply(MetadataCommand.newBuilder().setFinalizeFeatures(FinalizeFeatures.newBuilder().setLevel(1)).build());
+    assertThat(machine.state().getFinalizedFeatureLevel()).isEqualTo(2);
+    assertThat(new MetadataView(machine.state()).hasFeature(FeatureLevel.STREAM_GROUPS)).isTrue();
+    assertThat(new MetadataStateMachine(machine.state()).state()).as("kept across a snapshot").isEqualTo(machine.state());
   }
 
   @Test

@@ -1,0 +1,42 @@
+package io.ordo.protocol;
+
+import java.util.regex.Pattern;
+
+/**
+ * What topic and group names may be: 1 to {@value #MAX_LENGTH} of letters, digits, '.', '_' and
+ * '-', and not '.' or '..'.
+ */
+public final class Names {
+  /** Longest allowed name. */
+  public static final int MAX_LENGTH = 200;
+
+  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._-]+");
+
+  private Names() {}
+
+  /** Why {@code name} is not a valid topic name, in words a person can act on, or null if it is valid. */
+  public static String topicProblem(String name) {
+    return problemWith("topic", name);
+  }
+
+  /** Why {@code name} is not a valid group name, in words a person can act on, or null if it is valid. */
+  public static String groupProblem(String name) {
+    return problemWith("group", name);
+  }
+
+  private static String problemWith(String kind, String name) {
+    if (name == null || name.isEmpty()) {
+      return kind + " name is empty";
+    }
+    if (name.length() > MAX_LENGTH) {
+      return kind + " name is " + name.length() + " characters long; the limit is " + MAX_LENGTH;
+    }
+    if (name.equals(".") || name.equals("..")) {
+      return kind + " name may not be '.' or '..'";
+    }
+    if (!VALID.matcher(name).matches()) {
+      return kind + " name '" + name + "' may contain only letters, digits, '.', '_' and '-'";
+    }
+    return null;
+  }
+}

@@ -1,0 +1,16 @@
+package io.ordo.raft.metadata;
+
+/**
+ * Cluster feature levels, like Kafka's metadata.version: a leader proposes an op newer than the
+ * first version only once the metadata group has finalized a level that has it, and the level is
+ * finalized only once every node reported it supports it. So during a rolling upgrade no replica
+ * meets an op it cannot apply (it would stop: an unknown op is never skipped).
+ */
+public final class FeatureLevel {
+  /** Stream groups: the partition ops ClaimPartition, CommitOffset, ResetGroupOffset, DeleteGroupOffset. */
+  public static final int STREAM_GROUPS = 1;
+  /** The highest level this version supports. */
+  public static final int SUPPORTED = STREAM_GROUPS;
+
+  private FeatureLevel() {}
+}
