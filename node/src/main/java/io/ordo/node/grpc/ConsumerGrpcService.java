@@ -15,11 +15,13 @@ import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.SpecialOffset;
 import io.ordo.proto.v1.SubscribeRequest;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.partition.AppendWaiters;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.ReplicaError;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,7 +57,9 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       return;
     }
     long waitMs = Math.min(Math.max(0, request.getMaxWaitMs()), config.maxFetchWaitMs());
-    new LongPoll(read.replica, read.offset, read.maxRecords, read.maxBytes, response).start(waitMs);
+    LongPoll poll = new LongPoll(read.replica, read.offset, read.maxRecords, read.maxBytes, response);
+    ((ServerCallStreamObserver<FetchResponse>) response).setOnCancelHandler(poll::cancel);
+    poll.start(waitMs);
   }
 
   /** Where a fetch or subscription starts, with the node's caps applied. */
@@ -70,7 +74,10 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         cap(maxBytes, DEFAULT_MAX_BYTES, config.maxFetchBytes()));
   }
 
-  /** Answers a fetch once: when records are there, or when the wait is over. */
+  /**
+   * Answers a fetch once: when records are there, or when the wait is over. Its timer and its
+   * parked waiter are cancelled as soon as it is answered or the client goes away.
+   */
   private final class LongPoll {
     private final PartitionReplica replica;
     private final long offset;
@@ -78,6 +85,8 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     private final int maxBytes;
     private final StreamObserver<FetchResponse> response;
     private final AtomicBoolean answered = new AtomicBoolean();
+    private volatile ScheduledFuture<?> timeout;
+    private volatile AppendWaiters.Waiter waiter;
 
     LongPoll(PartitionReplica replica, long offset, int maxRecords, int maxBytes, StreamObserver<FetchResponse> response) {
       this.replica = replica;
@@ -92,12 +101,29 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         answer();
         return;
       }
-      timer.schedule(() -> readExecutor.execute(this::answer), waitMs, TimeUnit.MILLISECONDS);
+      timeout = timer.schedule(() -> readExecutor.execute(this::answer), waitMs, TimeUnit.MILLISECONDS);
+      if (answered.get()) {
+        timeout.cancel(false); // answered (or cancelled) before the field was set
+        return;
+      }
       park();
     }
 
     private void park() {
-      replica.onNextAppend(() -> readExecutor.execute(this::wake));
+      AppendWaiters.Waiter parked = replica.onNextAppend(this::wake);
+      if (parked == null) {
+        // The partition has as many reads parked as it may. max_wait_ms is an upper bound, so an
+        // early answer with what there is (nothing) is within the fetch contract and costs the
+        // client one more round trip; an error would instead surface from Consumer.fetch once the
+        // client's retries ran out.
+        answer();
+        return;
+      }
+      waiter = parked;
+      if (answered.get()) {
+        parked.cancel(); // answered (or cancelled) before the field was set
+        return;
+      }
       // An append between the check above and registering would otherwise be missed.
       if (replica.endOffset() > offset || !replica.isLeader()) {
         wake();
@@ -115,10 +141,18 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       }
     }
 
+    /** The client went away: nothing to send, and nothing left parked. */
+    void cancel() {
+      if (answered.compareAndSet(false, true)) {
+        release();
+      }
+    }
+
     private void answer() {
       if (!answered.compareAndSet(false, true)) {
         return;
       }
+      release();
       try {
         if (!replica.isLeader()) {
           throw router.toStatus(
@@ -131,6 +165,17 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         response.onError(e);
       } catch (RuntimeException e) {
         response.onError(OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "read failed: " + e.getMessage()));
+      }
+    }
+
+    private void release() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+      AppendWaiters.Waiter w = waiter;
+      if (w != null) {
+        w.cancel();
       }
     }
   }
@@ -149,11 +194,14 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         new Stream((ServerCallStreamObserver<FetchResponse>) observer, read.replica, read.offset, read.maxRecords,
             read.maxBytes);
     stream.observer.setOnReadyHandler(stream::pump);
-    stream.observer.setOnCancelHandler(() -> stream.done = true);
+    stream.observer.setOnCancelHandler(stream::cancel);
     readExecutor.execute(stream::pump);
   }
 
-  /** A subscription: sends while the client is ready and records are there; parks otherwise. */
+  /**
+   * A subscription: sends while the client is ready and records are there; parks otherwise, with at
+   * most one waiter at a time, which it drops when the client goes away.
+   */
   private final class Stream {
     final ServerCallStreamObserver<FetchResponse> observer;
     private final PartitionReplica replica;
@@ -162,7 +210,8 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     /** Pump requests not yet served; only the caller that raises it from 0 pumps. */
     private final AtomicInteger requests = new AtomicInteger();
     private long offset;
-    volatile boolean done;
+    private volatile boolean done;
+    private volatile AppendWaiters.Waiter waiter;
 
     Stream(ServerCallStreamObserver<FetchResponse> observer, PartitionReplica replica, long offset, int maxRecords, int maxBytes) {
       this.observer = observer;
@@ -181,12 +230,16 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       } while (requests.decrementAndGet() > 0);
     }
 
+    void cancel() {
+      done = true;
+      dropWaiter();
+    }
+
     private void pumpOnce() {
       try {
         while (!done && observer.isReady()) {
           if (!replica.isLeader()) {
-            done = true;
-            observer.onError(
+            fail(
                 router.toStatus(
                     new ReplicaError(
                         ErrorCode.NOT_LEADER,
@@ -195,7 +248,9 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
             return;
           }
           if (replica.endOffset() <= offset) {
-            replica.onNextAppend(() -> readExecutor.execute(this::pump));
+            if (!park()) {
+              return;
+            }
             if (replica.endOffset() <= offset && replica.isLeader()) {
               return;
             }
@@ -206,13 +261,48 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
           observer.onNext(batch);
         }
       } catch (RuntimeException e) {
-        if (!done) {
-          done = true;
-          observer.onError(
-              e instanceof StatusRuntimeException
-                  ? e
-                  : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "read failed: " + e.getMessage()));
-        }
+        fail(
+            e instanceof StatusRuntimeException sre
+                ? sre
+                : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "read failed: " + e.getMessage()));
+      }
+    }
+
+    /** Parks on the next append in place of any earlier waiter; false when the stream ended instead. */
+    private boolean park() {
+      dropWaiter();
+      AppendWaiters.Waiter parked = replica.onNextAppend(this::pump);
+      if (parked == null) {
+        // Unlike a fetch, a stream has no early empty answer: left open without a waiter it would
+        // stay silent until the client's next flow-control signal. OVERLOADED is retriable, so
+        // the client resubscribes after a back-off.
+        fail(
+            OrdoStatus.exception(
+                ErrorCode.OVERLOADED,
+                "partition " + replica.id() + " has " + config.maxParkedReadsPerPartition()
+                    + " reads waiting for records already; resubscribe from offset " + offset + " later"));
+        return false;
+      }
+      waiter = parked;
+      if (done) {
+        parked.cancel(); // cancelled by the client before the field was set
+        return false;
+      }
+      return true;
+    }
+
+    private void dropWaiter() {
+      AppendWaiters.Waiter w = waiter;
+      if (w != null) {
+        w.cancel();
+      }
+    }
+
+    private void fail(StatusRuntimeException error) {
+      if (!done) {
+        done = true;
+        dropWaiter();
+        observer.onError(error);
       }
     }
   }
