@@ -37,6 +37,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -72,7 +73,10 @@ public final class OrdoNode implements AutoCloseable {
   private OrdoNode(NodeConfig config) throws IOException {
     this.config = config;
     this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("ordo-work"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("ordo-timer"));
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("ordo-timer"));
+    // Long-polls cancel their timer when answered early; without this the cancelled tasks stay queued until due.
+    timer.setRemoveOnCancelPolicy(true);
+    this.timer = timer;
     this.snapshots = Executors.newSingleThreadExecutor(daemon("ordo-snapshot"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
@@ -84,7 +88,12 @@ public final class OrdoNode implements AutoCloseable {
             new RaftSettings(config.electionTimeoutMs(), config.snapshotIntervalSecs(), config.snapshotLogIndexMargin()));
     ReplicaEnvironment env =
         new ReplicaEnvironment(
-            System::currentTimeMillis, work, snapshots, config.maxEntryBytes(), config.maxPendingBytesPerPartition());
+            System::currentTimeMillis,
+            work,
+            snapshots,
+            config.maxEntryBytes(),
+            config.maxPendingBytesPerPartition(),
+            config.maxParkedReadsPerPartition());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
     List<NodeInfo> initial =
         config.initialCluster().stream()

@@ -75,6 +75,9 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-fetch-wait-ms", defaultValue = "30000", description = "Cap on a long-poll's wait (default ${DEFAULT-VALUE}).")
   int maxFetchWaitMs;
 
+  @Option(names = "--max-parked-reads-per-partition", defaultValue = "1000", description = "Long-polls and caught-up subscriptions a partition leader keeps waiting for new records; past it a fetch answers at once with what there is and a subscription ends OVERLOADED (default ${DEFAULT-VALUE}).")
+  int maxParkedReadsPerPartition;
+
   @Option(names = "--leader-balance-interval-secs", defaultValue = "30", description = "How often leadership moves back to each partition's preferred replica; 0 turns it off (default ${DEFAULT-VALUE}).")
   int leaderBalanceIntervalSecs;
 
@@ -95,6 +98,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxFetchRecords,
         maxFetchBytes,
         maxFetchWaitMs,
+        maxParkedReadsPerPartition,
         leaderBalanceIntervalSecs);
   }
 

@@ -14,6 +14,8 @@ import java.util.List;
  * @param maxFetchRecords cap on records per fetch response
  * @param maxFetchBytes cap on bytes per fetch response
  * @param maxFetchWaitMs cap on a long-poll's wait
+ * @param maxParkedReadsPerPartition long-polls and caught-up subscriptions one partition leader keeps
+ *     waiting for its next append; past it a fetch answers at once and a subscription ends OVERLOADED
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
  */
 public record NodeConfig(
@@ -32,6 +34,7 @@ public record NodeConfig(
     int maxFetchRecords,
     int maxFetchBytes,
     int maxFetchWaitMs,
+    int maxParkedReadsPerPartition,
     int leaderBalanceIntervalSecs) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
@@ -44,6 +47,9 @@ public record NodeConfig(
     }
     if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {
       throw new IllegalArgumentException("max batch bytes must be at least max record bytes");
+    }
+    if (maxParkedReadsPerPartition < 1) {
+      throw new IllegalArgumentException("max parked reads per partition must be at least 1");
     }
   }
 }

@@ -9,24 +9,27 @@ import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
-import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.FetchRequest;
 import io.ordo.proto.v1.FetchResponse;
-import io.ordo.proto.v1.SpecialOffset;
 import io.ordo.proto.v1.SubscribeRequest;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.partition.AppendWaiters;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.ReplicaError;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * ConsumerService: reads committed records from the partition leader. A long-poll or stream with
- * nothing to send parks on the replica's next append instead of holding a thread.
+ * nothing to send parks on the replica's next append instead of holding a thread. An offset past
+ * the leader's end is judged only after a Raft read index ({@link StartOffsets}), since a deposed
+ * leader's end can be stale.
  */
 public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServiceImplBase {
   private static final int DEFAULT_MAX_RECORDS = 500;
@@ -46,58 +49,77 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
 
   @Override
   public void fetch(FetchRequest request, StreamObserver<FetchResponse> response) {
-    Read read;
+    PartitionReplica replica;
     try {
-      read = startRead(request.getTopic(), request.getPartition(), request.getOffset(), request.getMaxRecords(),
-          request.getMaxBytes());
+      replica = locate(request.getTopic(), request.getPartition());
     } catch (StatusRuntimeException e) {
       response.onError(e);
       return;
     }
     long waitMs = Math.min(Math.max(0, request.getMaxWaitMs()), config.maxFetchWaitMs());
-    new LongPoll(read.replica, read.offset, read.maxRecords, read.maxBytes, response).start(waitMs);
+    LongPoll poll =
+        new LongPoll(replica, maxRecords(request.getMaxRecords()), maxBytes(request.getMaxBytes()), waitMs, response);
+    ((ServerCallStreamObserver<FetchResponse>) response).setOnCancelHandler(poll::cancel);
+    StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, poll);
   }
 
-  /** Where a fetch or subscription starts, with the node's caps applied. */
-  private record Read(PartitionReplica replica, long offset, int maxRecords, int maxBytes) {}
-
-  private Read startRead(String topic, int partition, long offset, int maxRecords, int maxBytes) {
-    PartitionReplica replica = locate(topic, partition);
-    return new Read(
-        replica,
-        resolve(replica, offset),
-        cap(maxRecords, DEFAULT_MAX_RECORDS, config.maxFetchRecords()),
-        cap(maxBytes, DEFAULT_MAX_BYTES, config.maxFetchBytes()));
-  }
-
-  /** Answers a fetch once: when records are there, or when the wait is over. */
-  private final class LongPoll {
+  /**
+   * Answers a fetch once: when records are there, or when the wait is over. Its timer and its
+   * parked waiter are cancelled as soon as it is answered or the client goes away.
+   */
+  private final class LongPoll implements StartOffsets.Outcome {
     private final PartitionReplica replica;
-    private final long offset;
     private final int maxRecords;
     private final int maxBytes;
+    private final long waitMs;
     private final StreamObserver<FetchResponse> response;
     private final AtomicBoolean answered = new AtomicBoolean();
+    /** Set once, by {@link #start}, before anything reads it. */
+    private long offset;
+    private volatile ScheduledFuture<?> timeout;
+    private volatile AppendWaiters.Waiter waiter;
 
-    LongPoll(PartitionReplica replica, long offset, int maxRecords, int maxBytes, StreamObserver<FetchResponse> response) {
+    LongPoll(PartitionReplica replica, int maxRecords, int maxBytes, long waitMs, StreamObserver<FetchResponse> response) {
       this.replica = replica;
-      this.offset = offset;
       this.maxRecords = maxRecords;
       this.maxBytes = maxBytes;
+      this.waitMs = waitMs;
       this.response = response;
     }
 
-    void start(long waitMs) {
+    @Override
+    public void start(long offset) {
+      this.offset = offset;
+      if (answered.get()) {
+        return; // the client went away while the start was resolved
+      }
       if (waitMs <= 0 || replica.endOffset() > offset) {
         answer();
         return;
       }
-      timer.schedule(() -> readExecutor.execute(this::answer), waitMs, TimeUnit.MILLISECONDS);
+      timeout = timer.schedule(() -> readExecutor.execute(this::answer), waitMs, TimeUnit.MILLISECONDS);
+      if (answered.get()) {
+        timeout.cancel(false); // answered (or cancelled) before the field was set
+        return;
+      }
       park();
     }
 
     private void park() {
-      replica.onNextAppend(() -> readExecutor.execute(this::wake));
+      AppendWaiters.Waiter parked = replica.onNextAppend(this::wake);
+      if (parked == null) {
+        // The partition has as many reads parked as it may. max_wait_ms is an upper bound, so an
+        // early answer with what there is (nothing) is within the fetch contract and costs the
+        // client one more round trip; an error would instead surface from Consumer.fetch once the
+        // client's retries ran out.
+        answer();
+        return;
+      }
+      waiter = parked;
+      if (answered.get()) {
+        parked.cancel(); // answered (or cancelled) before the field was set
+        return;
+      }
       // An append between the check above and registering would otherwise be missed.
       if (replica.endOffset() > offset || !replica.isLeader()) {
         wake();
@@ -115,10 +137,25 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       }
     }
 
+    @Override
+    public void fail(StatusRuntimeException error) {
+      if (answered.compareAndSet(false, true)) {
+        response.onError(error);
+      }
+    }
+
+    /** The client went away: nothing to send, and nothing left parked. */
+    void cancel() {
+      if (answered.compareAndSet(false, true)) {
+        release();
+      }
+    }
+
     private void answer() {
       if (!answered.compareAndSet(false, true)) {
         return;
       }
+      release();
       try {
         if (!replica.isLeader()) {
           throw router.toStatus(
@@ -133,43 +170,66 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         response.onError(OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "read failed: " + e.getMessage()));
       }
     }
+
+    private void release() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+      AppendWaiters.Waiter w = waiter;
+      if (w != null) {
+        w.cancel();
+      }
+    }
   }
 
   @Override
   public void subscribe(SubscribeRequest request, StreamObserver<FetchResponse> observer) {
-    Read read;
+    PartitionReplica replica;
     try {
-      read = startRead(request.getTopic(), request.getPartition(), request.getOffset(), request.getMaxRecords(),
-          request.getMaxBytes());
+      replica = locate(request.getTopic(), request.getPartition());
     } catch (StatusRuntimeException e) {
       observer.onError(e);
       return;
     }
     Stream stream =
-        new Stream((ServerCallStreamObserver<FetchResponse>) observer, read.replica, read.offset, read.maxRecords,
-            read.maxBytes);
+        new Stream((ServerCallStreamObserver<FetchResponse>) observer, replica, maxRecords(request.getMaxRecords()),
+            maxBytes(request.getMaxBytes()));
     stream.observer.setOnReadyHandler(stream::pump);
-    stream.observer.setOnCancelHandler(() -> stream.done = true);
-    readExecutor.execute(stream::pump);
+    stream.observer.setOnCancelHandler(stream::cancel);
+    StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, stream);
   }
 
-  /** A subscription: sends while the client is ready and records are there; parks otherwise. */
-  private final class Stream {
+  /**
+   * A subscription: sends while the client is ready and records are there; parks otherwise, with at
+   * most one waiter at a time, which it drops when the client goes away.
+   */
+  private final class Stream implements StartOffsets.Outcome {
     final ServerCallStreamObserver<FetchResponse> observer;
     private final PartitionReplica replica;
     private final int maxRecords;
     private final int maxBytes;
     /** Pump requests not yet served; only the caller that raises it from 0 pumps. */
     private final AtomicInteger requests = new AtomicInteger();
+    /** Where the next batch starts: set by {@link #start}, then moved on only by the pump. */
     private long offset;
-    volatile boolean done;
+    /** Set once the start offset is resolved; the client may signal ready before. */
+    private volatile boolean started;
+    private volatile boolean done;
+    private volatile AppendWaiters.Waiter waiter;
 
-    Stream(ServerCallStreamObserver<FetchResponse> observer, PartitionReplica replica, long offset, int maxRecords, int maxBytes) {
+    Stream(ServerCallStreamObserver<FetchResponse> observer, PartitionReplica replica, int maxRecords, int maxBytes) {
       this.observer = observer;
       this.replica = replica;
-      this.offset = offset;
       this.maxRecords = maxRecords;
       this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public void start(long offset) {
+      this.offset = offset;
+      started = true;
+      readExecutor.execute(this::pump);
     }
 
     void pump() {
@@ -181,12 +241,16 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       } while (requests.decrementAndGet() > 0);
     }
 
+    void cancel() {
+      done = true;
+      dropWaiter();
+    }
+
     private void pumpOnce() {
       try {
-        while (!done && observer.isReady()) {
+        while (started && !done && observer.isReady()) {
           if (!replica.isLeader()) {
-            done = true;
-            observer.onError(
+            fail(
                 router.toStatus(
                     new ReplicaError(
                         ErrorCode.NOT_LEADER,
@@ -195,7 +259,9 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
             return;
           }
           if (replica.endOffset() <= offset) {
-            replica.onNextAppend(() -> readExecutor.execute(this::pump));
+            if (!park()) {
+              return;
+            }
             if (replica.endOffset() <= offset && replica.isLeader()) {
               return;
             }
@@ -206,13 +272,49 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
           observer.onNext(batch);
         }
       } catch (RuntimeException e) {
-        if (!done) {
-          done = true;
-          observer.onError(
-              e instanceof StatusRuntimeException
-                  ? e
-                  : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "read failed: " + e.getMessage()));
-        }
+        fail(
+            e instanceof StatusRuntimeException sre
+                ? sre
+                : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "read failed: " + e.getMessage()));
+      }
+    }
+
+    /** Parks on the next append in place of any earlier waiter; false when the stream ended instead. */
+    private boolean park() {
+      dropWaiter();
+      AppendWaiters.Waiter parked = replica.onNextAppend(this::pump);
+      if (parked == null) {
+        // Unlike a fetch, a stream has no early empty answer: left open without a waiter it would
+        // stay silent until the client's next flow-control signal. OVERLOADED is retriable, so
+        // the client resubscribes after a back-off.
+        fail(
+            OrdoStatus.exception(
+                ErrorCode.OVERLOADED,
+                "partition " + replica.id() + " has " + config.maxParkedReadsPerPartition()
+                    + " reads waiting for records already; resubscribe from offset " + offset + " later"));
+        return false;
+      }
+      waiter = parked;
+      if (done) {
+        parked.cancel(); // cancelled by the client before the field was set
+        return false;
+      }
+      return true;
+    }
+
+    private void dropWaiter() {
+      AppendWaiters.Waiter w = waiter;
+      if (w != null) {
+        w.cancel();
+      }
+    }
+
+    @Override
+    public void fail(StatusRuntimeException error) {
+      if (!done) {
+        done = true;
+        dropWaiter();
+        observer.onError(error);
       }
     }
   }
@@ -222,26 +324,44 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     return router.leader(topic, partition);
   }
 
-  /** The offset to read from, or OUT_OF_RANGE with the readable range. */
-  private static long resolve(PartitionReplica replica, long requested) {
-    long start = replica.startOffset();
-    long end = replica.endOffset();
-    if (requested == SpecialOffset.EARLIEST_VALUE) {
-      return start;
-    }
-    if (requested == SpecialOffset.LATEST_VALUE) {
-      return end;
-    }
-    if (requested < start || requested > end) {
-      throw OrdoStatus.exception(
-          ErrorDetail.newBuilder()
-              .setCode(ErrorCode.OFFSET_OUT_OF_RANGE)
-              .setStartOffset(start)
-              .setEndOffset(end)
-              .build(),
-          "offset " + requested + " is outside partition " + replica.id() + "'s log [" + start + ", " + end + ")");
-    }
-    return requested;
+  /**
+   * The replica as {@link StartOffsets} sees it. A read index waits at most an election timeout: a
+   * leader that cannot hear from a majority for that long is being replaced anyway.
+   */
+  private StartOffsets.Log log(PartitionReplica replica) {
+    return new StartOffsets.Log() {
+      @Override
+      public long startOffset() {
+        return replica.startOffset();
+      }
+
+      @Override
+      public long endOffset() {
+        return replica.endOffset();
+      }
+
+      @Override
+      public CompletableFuture<Boolean> awaitCurrent() {
+        return replica.awaitCurrent(config.electionTimeoutMs());
+      }
+
+      @Override
+      public StatusRuntimeException notCurrent() {
+        String leader = replica.leaderRaftAddress();
+        return router.toStatus(
+            replica.isLeader() || leader == null
+                ? new ReplicaError(
+                    ErrorCode.LEADER_NOT_AVAILABLE,
+                    "node cannot confirm partition " + replica.id() + "'s end offset with its leader; retry shortly",
+                    null)
+                : new ReplicaError(ErrorCode.NOT_LEADER, "this node no longer leads partition " + replica.id(), leader));
+      }
+
+      @Override
+      public String name() {
+        return "partition " + replica.id();
+      }
+    };
   }
 
   private static FetchResponse read(PartitionReplica replica, long offset, int maxRecords, int maxBytes) {
@@ -253,6 +373,14 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         .setStartOffset(replica.startOffset())
         .setEndOffset(replica.endOffset())
         .build();
+  }
+
+  private int maxRecords(int requested) {
+    return cap(requested, DEFAULT_MAX_RECORDS, config.maxFetchRecords());
+  }
+
+  private int maxBytes(int requested) {
+    return cap(requested, DEFAULT_MAX_BYTES, config.maxFetchBytes());
   }
 
   private static int cap(int requested, int defaultValue, int limit) {

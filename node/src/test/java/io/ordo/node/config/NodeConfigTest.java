@@ -27,6 +27,13 @@ class NodeConfigTest {
   }
 
   @Test
+  void aParkedReadsCapBelowOneIsRefused() {
+    assertThatThrownBy(() -> config(1, CLUSTER, 1024, 1024, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("max parked reads");
+  }
+
+  @Test
   void initialClusterIsCopied() {
     List<ClusterMember> members = new ArrayList<>(CLUSTER);
     NodeConfig config = config(1, members, 1024, 1024);
@@ -37,6 +44,11 @@ class NodeConfigTest {
   }
 
   private static NodeConfig config(int nodeId, List<ClusterMember> cluster, int maxRecordBytes, int maxBatchBytes) {
+    return config(nodeId, cluster, maxRecordBytes, maxBatchBytes, 1000);
+  }
+
+  private static NodeConfig config(
+      int nodeId, List<ClusterMember> cluster, int maxRecordBytes, int maxBatchBytes, int maxParkedReadsPerPartition) {
     return new NodeConfig(
         nodeId,
         Path.of("data"),
@@ -53,6 +65,7 @@ class NodeConfigTest {
         100,
         1 << 20,
         1000,
+        maxParkedReadsPerPartition,
         30);
   }
 }

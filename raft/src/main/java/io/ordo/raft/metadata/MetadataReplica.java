@@ -4,7 +4,6 @@ import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.Status;
-import com.alipay.sofa.jraft.closure.ReadIndexClosure;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
@@ -24,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -62,27 +60,6 @@ public final class MetadataReplica extends RaftMember {
 
   public MetadataView view() {
     return view;
-  }
-
-  /**
-   * Completes with true once this replica has applied everything the metadata group had
-   * committed when it was called (a Raft read index), so its view is current; with false if that
-   * cannot be confirmed (no leader, no quorum) within {@code timeoutMs}.
-   */
-  public CompletableFuture<Boolean> awaitCurrent(long timeoutMs) {
-    CompletableFuture<Boolean> current = new CompletableFuture<>();
-    Node n = node();
-    if (n == null) {
-      current.complete(false);
-      return current;
-    }
-    n.readIndex(new byte[0], new ReadIndexClosure(timeoutMs) {
-      @Override
-      public void run(Status status, long index, byte[] requestContext) {
-        current.complete(status.isOk());
-      }
-    });
-    return current;
   }
 
   /** Proposes {@code command} (its timestamp is set here) if this replica leads. */

@@ -27,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +60,7 @@ public final class PartitionReplica extends RaftMember {
 
   private final ProposalQueue pending;
   private final AtomicBoolean proposing = new AtomicBoolean();
-  private final ConcurrentLinkedQueue<Runnable> appendWaiters = new ConcurrentLinkedQueue<>();
+  private final AppendWaiters appendWaiters;
 
   public PartitionReplica(PartitionId id, PartitionStore store, ReplicaEnvironment env) {
     this.id = id;
@@ -69,6 +68,7 @@ public final class PartitionReplica extends RaftMember {
     this.env = env;
     this.applier = new PartitionApplier(store);
     this.pending = new ProposalQueue(env.maxPendingBytes());
+    this.appendWaiters = new AppendWaiters(env.maxParkedReads(), env.executor());
     publish(applier.state());
   }
 
@@ -218,17 +218,18 @@ public final class PartitionReplica extends RaftMember {
 
   /**
    * Runs {@code wakeUp} (on the environment's executor) after the next apply round or leadership
-   * change. Callers check the end offset again after registering, so no append is missed.
+   * change. Callers check the end offset again after registering, so no append is missed, and
+   * cancel the returned handle when they are answered another way.
+   *
+   * @return the parked read's handle, or null when this partition already has the environment's
+   *     {@link ReplicaEnvironment#maxParkedReads() maximum} parked
    */
-  public void onNextAppend(Runnable wakeUp) {
-    appendWaiters.add(wakeUp);
+  public AppendWaiters.Waiter onNextAppend(Runnable wakeUp) {
+    return appendWaiters.park(wakeUp);
   }
 
   private void wakeWaiters() {
-    Runnable r;
-    while ((r = appendWaiters.poll()) != null) {
-      env.executor().execute(r);
-    }
+    appendWaiters.wakeAll();
   }
 
   // ---- the state machine ----

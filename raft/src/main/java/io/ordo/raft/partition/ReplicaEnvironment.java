@@ -13,6 +13,13 @@ import java.util.function.LongSupplier;
  *     goes alone)
  * @param maxPendingBytes bytes waiting for commit on the leader, at most; above it appends are
  *     refused as OVERLOADED
+ * @param maxParkedReads reads (long-polls, caught-up subscriptions) waiting for a partition's next
+ *     append, at most; past it a read is not parked (see {@link PartitionReplica#onNextAppend})
  */
 public record ReplicaEnvironment(
-    LongSupplier clock, Executor executor, Executor snapshotExecutor, int maxEntryBytes, long maxPendingBytes) {}
+    LongSupplier clock,
+    Executor executor,
+    Executor snapshotExecutor,
+    int maxEntryBytes,
+    long maxPendingBytes,
+    int maxParkedReads) {}

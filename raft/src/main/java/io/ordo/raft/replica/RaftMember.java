@@ -3,12 +3,14 @@ package io.ordo.raft.replica;
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.closure.ReadIndexClosure;
 import com.alipay.sofa.jraft.core.StateMachineAdapter;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.error.RaftException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +61,30 @@ public abstract class RaftMember extends StateMachineAdapter {
       }
     }
     return out;
+  }
+
+  /**
+   * Completes with true once this replica has applied everything its group had committed when it
+   * was called (a Raft read index: the leader confirms it still leads with a heartbeat round, and
+   * jraft runs the closure only after this node applied up to the index), so state read from it
+   * afterwards is current; with false if that cannot be confirmed (no leader, no quorum, this node
+   * deposed) within {@code timeoutMs}. On a follower jraft asks the leader for the index. Completes
+   * on a jraft thread: callers hand their work off.
+   */
+  public CompletableFuture<Boolean> awaitCurrent(long timeoutMs) {
+    CompletableFuture<Boolean> current = new CompletableFuture<>();
+    Node n = node;
+    if (n == null) {
+      current.complete(false);
+      return current;
+    }
+    n.readIndex(new byte[0], new ReadIndexClosure(timeoutMs) {
+      @Override
+      public void run(Status status, long index, byte[] requestContext) {
+        current.complete(status.isOk());
+      }
+    });
+    return current;
   }
 
   /** Asks this replica, if it leads, to hand leadership to {@code peer}. */
