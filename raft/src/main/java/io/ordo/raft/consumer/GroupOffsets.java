@@ -93,7 +93,11 @@ public final class GroupOffsets {
     return put(current.toBuilder().setCommittedOffset(op.getOffset()).setUpdatedAtMs(now).build(), writes);
   }
 
-  /** Moves the group's offset anywhere in the log, keeping the owner; the group need not exist. */
+  /**
+   * Moves the group's offset anywhere in the log; the group need not exist. The owner loses the
+   * partition (its commits are refused from here on, so it cannot undo the reset): a member must
+   * claim it again, in a later generation.
+   */
   public OpResult reset(ResetGroupOffset op, long startOffset, long nextOffset, long now, PartitionWrites writes) {
     long offset =
         op.getOffset() == SpecialOffset.EARLIEST_VALUE ? startOffset
@@ -108,7 +112,8 @@ public final class GroupOffsets {
       return new OpResult.Refused(
           ErrorCode.LIMIT_REACHED, "the partition keeps offsets for " + MAX_GROUPS + " groups at most");
     }
-    GroupOffset.Builder updated = current == null ? GroupOffset.newBuilder().setGroup(op.getGroup()) : current.toBuilder();
+    GroupOffset.Builder updated =
+        current == null ? GroupOffset.newBuilder().setGroup(op.getGroup()) : current.toBuilder().clearOwnerMemberId();
     return put(updated.setCommittedOffset(offset).setUpdatedAtMs(now).build(), writes);
   }
 

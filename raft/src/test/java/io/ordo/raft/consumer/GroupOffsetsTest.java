@@ -109,7 +109,12 @@ class GroupOffsetsTest {
     assertThat(apply(reset("g", SpecialOffset.EARLIEST_VALUE))).isEqualTo(at(0));
     assertThat(apply(reset("g", 6))).isEqualTo(at(6));
     assertThat(refusal(apply(reset("g", 11)))).isEqualTo(ErrorCode.OFFSET_OUT_OF_RANGE);
-    assertThat(apply(commit("g", "m1", 1, 8))).as("the owner is kept").isEqualTo(at(8));
+    assertThat(refusal(apply(commit("g", "m1", 1, 8)))).as("the owner lost the partition")
+        .isEqualTo(ErrorCode.STALE_GENERATION);
+    assertThat(refusal(apply(claim("g", "m1", 1, GroupStart.GROUP_START_EARLIEST)))).as("not in its old generation")
+        .isEqualTo(ErrorCode.STALE_GENERATION);
+    assertThat(apply(claim("g", "m1", 2, GroupStart.GROUP_START_LATEST))).as("from the reset offset").isEqualTo(at(6));
+    apply(commit("g", "m1", 2, 8));
 
     assertThat(apply(PartitionOp.newBuilder().setDeleteGroupOffset(DeleteGroupOffset.newBuilder().setGroup("g")).build()))
         .isEqualTo(at(-1));
