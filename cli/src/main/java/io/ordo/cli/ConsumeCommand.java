@@ -2,21 +2,27 @@ package io.ordo.cli;
 
 import io.ordo.client.Consumer;
 import io.ordo.client.ConsumerRecord;
+import io.ordo.client.GroupConfig;
+import io.ordo.client.GroupConsumer;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.RecordHandler;
-import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import io.ordo.client.TopicPartition;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code ordo consume TOPIC}: records to stdout lines. */
 @Command(
@@ -30,6 +36,10 @@ import picocli.CommandLine.Parameters;
       "With --print-offset and/or --print-key a line is offset<TAB>key<TAB>value, with only the"
           + " enabled fields; a record without key prints an empty key. With --output json each"
           + " line is a JSON object instead.",
+      "With --group G it reads as a member of stream group G instead: the group's members divide"
+          + " the partitions, each starts where the group committed (a new group at the earliest"
+          + " record, or the end with --from latest), and what is printed is committed after it is"
+          + " printed (at-least-once: a record printed just before a crash is printed again).",
       "Runs until killed, unless --max-messages or --timeout-ms ends it (exit 0)."
     })
 final class ConsumeCommand implements Callable<Integer> {
@@ -37,6 +47,8 @@ final class ConsumeCommand implements Callable<Integer> {
   private static final int QUEUE_CAPACITY = 4096;
   /** How often a blocked subscription thread checks whether the command is over. */
   private static final long OFFER_POLL_MS = 100;
+  /** Longest one poll of a group member waits for records. */
+  private static final long GROUP_POLL_MS = 200;
 
   @Mixin GlobalOptions global;
 
@@ -72,6 +84,16 @@ final class ConsumeCommand implements Callable<Integer> {
       description = "Stop when no record has arrived for T milliseconds.")
   Long timeoutMs;
 
+  @Option(names = "--group", paramLabel = "G", description = "Read as a member of stream group G.")
+  String group;
+
+  @Option(
+      names = "--from",
+      paramLabel = "earliest|latest",
+      description = "With --group: where a group that has committed nothing in a partition starts"
+          + " (default: earliest).")
+  String from;
+
   @Option(names = "--print-key", description = "Print each record's key before its value.")
   boolean printKey;
 
@@ -88,6 +110,19 @@ final class ConsumeCommand implements Callable<Integer> {
     }
     if (timeoutMs != null && timeoutMs <= 0) {
       throw global.usageError("--timeout-ms must be positive");
+    }
+    if (group != null) {
+      if (partition != null || start != null) {
+        throw global.usageError("--group reads from the group's committed offsets: drop --partition, --from-beginning"
+            + " and --offset");
+      }
+      if (from != null && !from.equals("earliest") && !from.equals("latest")) {
+        throw global.usageError("--from must be earliest or latest, not '" + from + "'");
+      }
+      return consumeAsMember();
+    }
+    if (from != null) {
+      throw global.usageError("--from goes with --group (without it, use --from-beginning or --offset)");
     }
     long startOffset =
         start == null ? Consumer.LATEST : start.fromBeginning ? Consumer.EARLIEST : start.offset;
@@ -119,6 +154,39 @@ final class ConsumeCommand implements Callable<Integer> {
       }
     }
     out.flush();
+    return 0;
+  }
+
+  /** Polls as a member of {@code group}; commits each partition's printed records after printing them. */
+  private int consumeAsMember() {
+    GroupConfig config = GroupConfig.of(group, topic);
+    if ("latest".equals(from)) {
+      config = config.startingAtLatest();
+    }
+    PrintStream out = global.out();
+    long printed = 0;
+    long quietSince = System.nanoTime();
+    try (OrdoClient client = global.connect();
+        GroupConsumer member = client.groupConsumer(config)) {
+      while (maxMessages == null || printed < maxMessages) {
+        Map<TopicPartition, Long> next = new HashMap<>();
+        for (ConsumerRecord record : member.poll(Duration.ofMillis(GROUP_POLL_MS))) {
+          if (maxMessages != null && printed >= maxMessages) {
+            break;
+          }
+          out.println(format(record));
+          printed++;
+          next.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
+        }
+        out.flush();
+        if (!next.isEmpty()) {
+          member.commit(next);
+          quietSince = System.nanoTime();
+        } else if (timeoutMs != null && System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+          break;
+        }
+      }
+    }
     return 0;
   }
 

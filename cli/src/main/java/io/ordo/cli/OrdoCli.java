@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       TopicCommand.class,
       ProduceCommand.class,
       ConsumeCommand.class,
+      GroupCommand.class,
       ClusterCommand.class,
       BenchCommand.class
     },

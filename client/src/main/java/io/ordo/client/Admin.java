@@ -37,4 +37,33 @@ public interface Admin {
 
   /** The cluster's nodes and its metadata leader. */
   ClusterInfo describeCluster();
+
+  /** Every stream group, by name. */
+  List<GroupSummary> listGroups();
+
+  /**
+   * A stream group's members, and its committed offset, end offset and lag in every partition of
+   * its topics.
+   *
+   * @throws OrdoException with {@code UNKNOWN_GROUP} if there is no such group
+   */
+  GroupInfo describeGroup(String group);
+
+  /**
+   * Moves the group's committed offset in every partition of {@code topic} to {@code offset}:
+   * an offset, {@link Consumer#EARLIEST} or {@link Consumer#LATEST}. Returns the partitions as
+   * they are then.
+   *
+   * @throws OrdoException with {@code GROUP_NOT_EMPTY} while the group has live members (stop them
+   *     first), {@code UNKNOWN_GROUP}, or {@code OFFSET_OUT_OF_RANGE} for an offset outside a log
+   */
+  List<GroupInfo.PartitionOffset> resetGroupOffsets(String group, String topic, long offset);
+
+  /**
+   * Deletes the group and its committed offsets.
+   *
+   * @throws OrdoException with {@code GROUP_NOT_EMPTY} while it has live members, or {@code
+   *     UNKNOWN_GROUP}
+   */
+  void deleteGroup(String group);
 }

@@ -2,6 +2,7 @@ package io.ordo.client;
 
 import io.ordo.client.internal.BatchingProducer;
 import io.ordo.client.internal.ChannelPool;
+import io.ordo.client.internal.GroupMember;
 import io.ordo.client.internal.GrpcAdmin;
 import io.ordo.client.internal.GrpcConsumer;
 import io.ordo.client.internal.MetadataCache;
@@ -84,6 +85,18 @@ public final class OrdoClient implements AutoCloseable {
         new GrpcConsumer(channels, metadata, retry, scheduler, requestTimeoutNanos, open::remove);
     open.add(consumer);
     return consumer;
+  }
+
+  /**
+   * A new member of a stream group; it joins at once and heartbeats on the client's thread.
+   * Its claims, commits and fetches are retried within the request timeout.
+   */
+  public GroupConsumer groupConsumer(GroupConfig config) {
+    Objects.requireNonNull(config, "config");
+    GroupMember member =
+        new GroupMember(config, channels, metadata, retry, scheduler, requestTimeoutNanos, open::remove);
+    open.add(member);
+    return member;
   }
 
   /** The admin interface; calls are retried across nodes within the request timeout. */

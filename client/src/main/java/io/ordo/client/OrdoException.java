@@ -43,6 +43,7 @@ public class OrdoException extends RuntimeException {
       case LEADER_NOT_AVAILABLE:
       case OUTCOME_UNKNOWN:
       case OVERLOADED:
+      case FEATURE_NOT_ENABLED: // until every node of a starting or upgrading cluster has it
         return true;
       case ERROR_CODE_UNSPECIFIED:
         // No Ordo error detail: the transport failed (a node's own INTERNAL errors carry one).

@@ -11,6 +11,7 @@ import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.grpc.AdminGrpcService;
 import io.ordo.node.grpc.ConsumerGrpcService;
+import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.routing.ClusterInspector;
@@ -55,6 +56,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long HANDOVER_WAIT_MS = 3_000;
   /** How often the metadata leader looks whether every node now supports a higher feature level. */
   private static final long FEATURE_CHECK_INTERVAL_MS = 2_000;
+  /** How often the group coordinator drops members whose session ended. */
+  private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
 
   private final NodeConfig config;
   private final DataStore store;
@@ -63,6 +66,7 @@ public final class OrdoNode implements AutoCloseable {
   private final ReplicaManager replicas;
   private final MetadataReplica metadata;
   private final ClusterInspector inspector;
+  private final GroupGrpcService groups;
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
   private final ExecutorService snapshots;
@@ -106,6 +110,7 @@ public final class OrdoNode implements AutoCloseable {
     this.metadata = new MetadataReplica(initial, System::currentTimeMillis, replicas::onMetadata);
     Router router = new Router(config.nodeId(), metadata, replicas);
     this.inspector = new ClusterInspector(router, peers);
+    this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
@@ -113,6 +118,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers))
             .addService(new NodeGrpcService(inspector))
+            .addService(groups)
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();
@@ -130,6 +136,8 @@ public final class OrdoNode implements AutoCloseable {
               node.metadata));
       node.server.start();
       node.health.setStatus("", ServingStatus.SERVING);
+      node.timer.scheduleWithFixedDelay(
+          node.groups::expireMembers, MEMBER_EXPIRY_INTERVAL_MS, MEMBER_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
           () -> node.work.execute(node::finalizeFeatures),
           FEATURE_CHECK_INTERVAL_MS,

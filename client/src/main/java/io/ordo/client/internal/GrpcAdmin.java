@@ -1,26 +1,42 @@
 package io.ordo.client.internal;
 
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.ordo.client.Admin;
 import io.ordo.client.ClusterInfo;
+import io.ordo.client.GroupInfo;
+import io.ordo.client.GroupSummary;
 import io.ordo.client.NodeInfo;
 import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
 import io.ordo.client.TopicInfo;
+import io.ordo.client.TopicPartition;
 import io.ordo.client.TopicSummary;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ClusterDescription;
 import io.ordo.proto.v1.CreateTopicRequest;
+import io.ordo.proto.v1.DeleteGroupRequest;
 import io.ordo.proto.v1.DeleteTopicRequest;
 import io.ordo.proto.v1.DescribeClusterRequest;
+import io.ordo.proto.v1.DescribeGroupRequest;
 import io.ordo.proto.v1.DescribeTopicRequest;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.FetchOffsetRequest;
+import io.ordo.proto.v1.GroupDescription;
+import io.ordo.proto.v1.GroupServiceGrpc;
+import io.ordo.proto.v1.ListGroupsRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
+import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.ResetOffsetRequest;
 import io.ordo.proto.v1.TopicDescription;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -32,12 +48,14 @@ public final class GrpcAdmin implements Admin {
   private final ChannelPool channels;
   private final MetadataCache metadata;
   private final RetryPolicy retry;
+  private final LeaderCalls leaders;
 
   /** Admin calls through {@code channels} to the nodes {@code metadata} knows. */
   public GrpcAdmin(ChannelPool channels, MetadataCache metadata, RetryPolicy retry) {
     this.channels = channels;
     this.metadata = metadata;
     this.retry = retry;
+    this.leaders = new LeaderCalls(channels, metadata, retry, retry.timeoutNanos());
   }
 
   @Override
@@ -91,7 +109,131 @@ public final class GrpcAdmin implements Admin {
         cluster.getMetadataLeader());
   }
 
+  @Override
+  public List<GroupSummary> listGroups() {
+    return callAnyNode("list groups", groups -> groups.listGroups(ListGroupsRequest.getDefaultInstance()))
+        .getGroupsList().stream()
+        .map(g -> new GroupSummary(g.getName(), List.copyOf(g.getTopicsList()), g.getMembers()))
+        .toList();
+  }
+
+  @Override
+  public GroupInfo describeGroup(String group) {
+    GroupDescription description = callAnyNode(
+        "describe group '" + group + "'",
+        groups -> groups.describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build()));
+    Map<TopicPartition, String> owners = new HashMap<>();
+    List<GroupInfo.Member> members = new ArrayList<>();
+    for (MemberDescription m : description.getMembersList()) {
+      List<TopicPartition> assigned = new ArrayList<>();
+      m.getAssignedList().forEach(tp -> tp.getPartitionsList().forEach(p -> assigned.add(new TopicPartition(tp.getTopic(), p))));
+      assigned.forEach(tp -> owners.put(tp, m.getMemberId()));
+      members.add(new GroupInfo.Member(m.getMemberId(), assigned));
+    }
+    List<GroupInfo.PartitionOffset> partitions = new ArrayList<>();
+    for (String topic : description.getTopicsList()) {
+      partitions.addAll(partitionOffsets(group, topic, owners));
+    }
+    return new GroupInfo(
+        description.getName(), List.copyOf(description.getTopicsList()), description.getGeneration(), members,
+        partitions);
+  }
+
+  /** The group's place in every partition of {@code topic}; none if the topic is gone. */
+  private List<GroupInfo.PartitionOffset> partitionOffsets(String group, String topic, Map<TopicPartition, String> owners) {
+    TopicInfo info;
+    try {
+      info = describeTopic(topic);
+    } catch (OrdoException e) {
+      if (e.errorCode() == ErrorCode.UNKNOWN_TOPIC) {
+        return List.of();
+      }
+      throw e;
+    }
+    List<GroupInfo.PartitionOffset> out = new ArrayList<>();
+    for (PartitionInfo p : info.partitions()) {
+      long committed = committedOffset(group, topic, p.partition());
+      long from = committed >= 0 ? committed : p.startOffset();
+      out.add(new GroupInfo.PartitionOffset(
+          topic, p.partition(), committed, p.endOffset(), Math.max(0, p.endOffset() - from),
+          owners.getOrDefault(new TopicPartition(topic, p.partition()), "")));
+    }
+    return out;
+  }
+
+  private long committedOffset(String group, String topic, int partition) {
+    try {
+      return leaders.call(topic, partition, "fetch group '" + group + "' offset of " + topic + "/" + partition,
+          (channel, timeoutNanos) -> GroupServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
+              .fetchOffset(offsetRequest(group, topic, partition)))
+          .getCommittedOffset();
+    } catch (OrdoException e) {
+      if (e.errorCode() == ErrorCode.UNKNOWN_GROUP) {
+        return -1;
+      }
+      throw e;
+    }
+  }
+
+  private static FetchOffsetRequest offsetRequest(String group, String topic, int partition) {
+    return FetchOffsetRequest.newBuilder().setGroup(group).setTopic(topic).setPartition(partition).build();
+  }
+
+  @Override
+  public List<GroupInfo.PartitionOffset> resetGroupOffsets(String group, String topic, long offset) {
+    GroupInfo info = requireNoMembers(group, "reset its offsets");
+    if (!info.topics().contains(topic)) {
+      throw new OrdoException(
+          ErrorCode.INVALID_REQUEST, Status.Code.INVALID_ARGUMENT,
+          "group '" + group + "' has never read topic '" + topic + "'; it reads " + info.topics(), null);
+    }
+    for (PartitionInfo p : describeTopic(topic).partitions()) {
+      ResetOffsetRequest request =
+          ResetOffsetRequest.newBuilder().setGroup(group).setTopic(topic).setPartition(p.partition()).setOffset(offset).build();
+      leaders.call(topic, p.partition(), "reset group '" + group + "' offset of " + topic + "/" + p.partition(),
+          (channel, timeoutNanos) -> GroupServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
+              .resetOffset(request));
+    }
+    return partitionOffsets(group, topic, Map.of());
+  }
+
+  @Override
+  public void deleteGroup(String group) {
+    GroupInfo info = requireNoMembers(group, "delete it");
+    for (GroupInfo.PartitionOffset p : info.partitions()) {
+      leaders.call(p.topic(), p.partition(), "delete group '" + group + "' offset of " + p.topic() + "/" + p.partition(),
+          (channel, timeoutNanos) -> GroupServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
+              .deleteOffset(offsetRequest(group, p.topic(), p.partition())));
+    }
+    callAnyNode("delete group '" + group + "'",
+        groups -> groups.deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).build()));
+  }
+
+  private GroupInfo requireNoMembers(String group, String toDo) {
+    GroupInfo info = describeGroup(group);
+    if (!info.members().isEmpty()) {
+      throw new OrdoException(
+          ErrorCode.GROUP_NOT_EMPTY, Status.Code.FAILED_PRECONDITION,
+          "group '" + group + "' has " + info.members().size() + " live members; stop them to " + toDo, null);
+    }
+    return info;
+  }
+
+  private <T> T callAnyNode(String what, Function<GroupServiceGrpc.GroupServiceBlockingStub, T> rpc) {
+    return callAnyNode(what, (channel, remaining) ->
+        rpc.apply(GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)));
+  }
+
   private <T> T call(String what, Function<AdminServiceGrpc.AdminServiceBlockingStub, T> rpc) {
+    return callAnyNode(what, (channel, remaining) ->
+        rpc.apply(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)));
+  }
+
+  /** {@code rpc(channel, remainingNanos)} on the first node that answers, as the class describes. */
+  private <T> T callAnyNode(String what, BiFunction<ManagedChannel, Long, T> rpc) {
     long start = System.nanoTime();
     int attempt = 0;
     while (true) {
@@ -102,9 +244,7 @@ public final class GrpcAdmin implements Admin {
           break;
         }
         try {
-          return rpc.apply(
-              AdminServiceGrpc.newBlockingStub(channels.get(address))
-                  .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS));
+          return rpc.apply(channels.get(address), remaining);
         } catch (StatusRuntimeException e) {
           last = Errors.toOrdo(e);
           if (!last.isRetriable()) {

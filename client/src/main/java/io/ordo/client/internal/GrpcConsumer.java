@@ -1,10 +1,8 @@
 package io.ordo.client.internal;
 
-import io.grpc.StatusRuntimeException;
 import io.ordo.client.Consumer;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.FetchResult;
-import io.ordo.client.OrdoException;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
 import io.ordo.proto.v1.ConsumedRecord;
@@ -29,7 +27,7 @@ public final class GrpcConsumer implements Consumer {
   private final MetadataCache metadata;
   private final RetryPolicy retry;
   private final ScheduledExecutorService scheduler;
-  private final long requestTimeoutNanos;
+  private final LeaderCalls leaders;
   private final java.util.function.Consumer<AutoCloseable> onClosed;
   private final Set<ResumingSubscription> subscriptions = ConcurrentHashMap.newKeySet();
 
@@ -48,7 +46,7 @@ public final class GrpcConsumer implements Consumer {
     this.metadata = metadata;
     this.retry = retry;
     this.scheduler = scheduler;
-    this.requestTimeoutNanos = requestTimeoutNanos;
+    this.leaders = new LeaderCalls(channels, metadata, retry, requestTimeoutNanos);
     this.onClosed = onClosed;
   }
 
@@ -69,32 +67,15 @@ public final class GrpcConsumer implements Consumer {
             .setMaxBytes(maxBytes)
             .setMaxWaitMs(maxWaitMs)
             .build();
-    String what = "fetch " + topic + "/" + partition;
-    long start = System.nanoTime();
-    int attempt = 0;
-    while (true) {
-      try {
-        String leader = Errors.await(metadata.leader(topic, partition), requestTimeoutNanos, what);
-        FetchResponse response =
-            ConsumerServiceGrpc.newBlockingStub(channels.get(leader))
-                .withDeadlineAfter(
-                    requestTimeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs),
-                    TimeUnit.NANOSECONDS)
-                .fetch(request);
-        return toResult(topic, partition, response);
-      } catch (StatusRuntimeException | OrdoException e) {
-        OrdoException error = Errors.toOrdo(e);
-        metadata.onError(topic, partition, error);
-        long backoff = retry.backoffNanos(++attempt);
-        if (!retry.shouldRetry(error, start, System.nanoTime(), backoff)) {
-          throw error;
-        }
-        Sleeper.sleep(backoff, what);
-      }
-    }
+    FetchResponse response =
+        leaders.call(topic, partition, "fetch " + topic + "/" + partition, (channel, timeoutNanos) ->
+            ConsumerServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs), TimeUnit.NANOSECONDS)
+                .fetch(request));
+    return toResult(topic, partition, response);
   }
 
-  private static FetchResult toResult(String topic, int partition, FetchResponse response) {
+  static FetchResult toResult(String topic, int partition, FetchResponse response) {
     List<ConsumerRecord> records = new ArrayList<>(response.getRecordsCount());
     for (ConsumedRecord record : response.getRecordsList()) {
       records.add(Records.toConsumerRecord(topic, partition, record));

@@ -74,7 +74,11 @@ public final class GroupCoordinator {
     Map<TopicPartition, String> target = new HashMap<>();
   }
 
-  private final long generationBase;
+  /**
+   * The last generation handed out, by any group: one counter for all, so a group that empties
+   * and comes back never repeats a generation its partitions have seen claimed.
+   */
+  private long lastGeneration;
   private final ToIntFunction<String> partitionCount;
   private final Supplier<String> memberIds;
   private final Map<String, Group> groups = new HashMap<>();
@@ -86,7 +90,7 @@ public final class GroupCoordinator {
    * @param memberIds new member ids, unique
    */
   public GroupCoordinator(long term, ToIntFunction<String> partitionCount, Supplier<String> memberIds) {
-    this.generationBase = term << 32;
+    this.lastGeneration = term << 32;
     this.partitionCount = partitionCount;
     this.memberIds = memberIds;
   }
@@ -198,7 +202,7 @@ public final class GroupCoordinator {
     }
     if (!target.equals(g.target) || g.generation == 0) {
       g.target = target;
-      g.generation = g.generation == 0 ? generationBase + 1 : g.generation + 1;
+      g.generation = ++lastGeneration;
     }
   }
 

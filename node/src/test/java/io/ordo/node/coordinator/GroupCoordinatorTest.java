@@ -79,6 +79,14 @@ class GroupCoordinatorTest {
   }
 
   @Test
+  void aGroupThatEmptiesAndComesBackNeverRepeatsAGeneration() {
+    long first = beat("", Set.of(), 0).generation();
+    coordinator.leave("g", "m1");
+    assertThat(coordinator.describe("g")).isEmpty();
+    assertThat(beat("", Set.of(), 1).generation()).isGreaterThan(first);
+  }
+
+  @Test
   void aLeavingMembersPartitionsGoToTheOthersAtOnce() {
     SortedSet<TopicPartition> m1 = beat("", Set.of(), 0).partitions();
     beat("", Set.of(), 1);

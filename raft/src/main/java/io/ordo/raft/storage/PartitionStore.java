@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -60,6 +61,16 @@ public final class PartitionStore {
   /** Every stream group's offset and owner in the partition. */
   public List<GroupOffset> readGroupOffsets() {
     return readAll(store.groupOffsets, GroupOffset.parser(), "group offset");
+  }
+
+  /** The stream group's offset and owner in the partition, if it has one. */
+  public Optional<GroupOffset> readGroupOffset(String group) {
+    try {
+      byte[] bytes = store.db().get(store.groupOffsets, KeyCodec.groupKey(partitionKey, group));
+      return bytes == null ? Optional.empty() : Optional.of(GroupOffset.parseFrom(bytes));
+    } catch (RocksDBException | InvalidProtocolBufferException e) {
+      throw new StorageException("cannot read group '" + group + "' of partition key " + partitionKey, e);
+    }
   }
 
   private <T> List<T> readAll(ColumnFamilyHandle family, Parser<T> parser, String what) {
