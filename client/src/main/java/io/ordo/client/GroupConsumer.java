@@ -24,6 +24,9 @@ public interface GroupConsumer extends AutoCloseable {
   /**
    * Records from this member's partitions, waiting up to {@code maxWait} for some: in offset order
    * per partition. Also where partition changes happen (and the listener is told).
+   *
+   * @throws OrdoException if the group refused the member for good (INVALID_GROUP_NAME,
+   *     UNKNOWN_TOPIC, LIMIT_REACHED)
    */
   List<ConsumerRecord> poll(Duration maxWait);
 

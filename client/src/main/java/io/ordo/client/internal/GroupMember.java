@@ -65,6 +65,8 @@ public final class GroupMember implements GroupConsumer {
   private volatile SortedSet<TopicPartition> assigned = new TreeSet<>();
   /** Set when the coordinator no longer knows this member: every partition is lost. */
   private volatile boolean fenced;
+  /** A heartbeat's answer no retry can change (a bad group name, an unknown topic): poll throws it. */
+  private volatile OrdoException refused;
   private volatile long lastHeartbeatOkNanos = System.nanoTime();
   private volatile boolean closed;
   private volatile SortedSet<TopicPartition> reportedOwned = new TreeSet<>();
@@ -142,6 +144,9 @@ public final class GroupMember implements GroupConsumer {
         fenced = true;
         memberId = "";
         intervalMs = 0;
+      } else if (!ordo.isRetriable() && ordo.errorCode() != ErrorCode.ERROR_CODE_UNSPECIFIED) {
+        refused = ordo;
+        return;
       } else {
         nextNode++; // that node may be down: ask another next time
         intervalMs = Math.min(intervalMs, 200);
@@ -166,6 +171,9 @@ public final class GroupMember implements GroupConsumer {
   public List<ConsumerRecord> poll(Duration maxWait) {
     long deadline = System.nanoTime() + maxWait.toNanos();
     while (true) {
+      if (refused != null) {
+        throw refused;
+      }
       reconcile();
       if (config.autoCommit()) {
         commit();

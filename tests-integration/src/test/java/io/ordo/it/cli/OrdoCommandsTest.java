@@ -121,4 +121,41 @@ class OrdoCommandsTest {
     }
     assertThat(status.out()).doesNotContain("\"alive\":false").doesNotContain("\"alive\": false");
   }
+
+  @Test
+  void groupCommandsReadCommitDescribeResetAndDelete() {
+    assertThat(ordo("", "topic", "create", "tasks", "--partitions", "2", "--replication-factor", "3").exitCode()).isZero();
+    assertThat(ordo("a:1\nb:2\nc:3\nd:4\n", "produce", "tasks", "--key-separator", ":").exitCode()).isZero();
+
+    CliResult first = ordo("", "consume", "tasks", "--group", "crew", "--max-messages", "4", "--timeout-ms", "20000");
+    assertThat(first.exitCode()).as(first.toString()).isZero();
+    assertThat(first.out().lines()).containsExactlyInAnyOrder("1", "2", "3", "4");
+    CliResult again = ordo("", "consume", "tasks", "--group", "crew", "--timeout-ms", "3000");
+    assertThat(again.out()).as("the group committed what it printed").isEmpty();
+
+    CliResult described = ordo("", "group", "describe", "crew", "--output", "json");
+    assertThat(described.exitCode()).as(described.toString()).isZero();
+    assertThat(described.out()).contains("\"partition\":0", "\"partition\":1", "\"lag\":0", "\"committedOffset\"",
+        "\"endOffset\"", "\"owner\"");
+    assertThat(ordo("", "group", "list").out()).contains("crew");
+
+    CliResult reset = ordo("", "group", "reset-offsets", "crew", "--topic", "tasks", "--to-earliest");
+    assertThat(reset.exitCode()).as(reset.toString()).isZero();
+    CliResult replay = ordo("", "consume", "tasks", "--group", "crew", "--max-messages", "4", "--timeout-ms", "20000");
+    assertThat(replay.out().lines()).as("read again after the reset").hasSize(4);
+
+    CliResult unknown = ordo("", "group", "describe", "nobody");
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(unknown.err()).contains("group 'nobody' does not exist");
+    CliResult badName = ordo("", "consume", "tasks", "--group", "no spaces");
+    assertThat(badName.exitCode()).isEqualTo(1);
+    assertThat(badName.err()).contains("group name 'no spaces'");
+    assertThat(ordo("", "consume", "tasks", "--group", "crew", "--offset", "3").exitCode()).as("usage").isEqualTo(2);
+
+    CliResult deleted = ordo("", "group", "delete", "crew");
+    assertThat(deleted.exitCode()).as(deleted.toString()).isZero();
+    assertThat(ordo("", "group", "list").out()).doesNotContain("crew");
+    CliResult fresh = ordo("", "consume", "tasks", "--group", "crew", "--max-messages", "4", "--timeout-ms", "20000");
+    assertThat(fresh.out().lines()).as("a deleted group starts over").hasSize(4);
+  }
 }
