@@ -166,9 +166,15 @@ final class ConsumeCommand implements Callable<Integer> {
     PrintStream out = global.out();
     long printed = 0;
     long quietSince = System.nanoTime();
+    boolean joined = false;
     try (OrdoClient client = global.connect();
         GroupConsumer member = client.groupConsumer(config)) {
       while (maxMessages == null || printed < maxMessages) {
+        if (!joined && !member.assignment().isEmpty()) {
+          // --timeout-ms counts quiet time once the member reads partitions, not while it joins.
+          joined = true;
+          quietSince = System.nanoTime();
+        }
         Map<TopicPartition, Long> next = new HashMap<>();
         for (ConsumerRecord record : member.poll(Duration.ofMillis(GROUP_POLL_MS))) {
           if (maxMessages != null && printed >= maxMessages) {
