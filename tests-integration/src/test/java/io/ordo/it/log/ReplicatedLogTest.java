@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -62,8 +63,10 @@ class ReplicatedLogTest {
         }
         producer.flush();
       }
-      Map<String, RecordMetadata> acked = acknowledged(sends);
-      assertThat(acked).as("production continued after the leader was killed").hasSize(RECORDS);
+      Map<String, Long> failures = new TreeMap<>();
+      Map<String, RecordMetadata> acked = acknowledged(sends, failures);
+      assertThat(acked).as("production continued after the leader was killed; sends failed with %s", failures)
+          .hasSize(RECORDS);
 
       cluster.start(killed);
       awaitHealthy(client, 3);
@@ -100,7 +103,7 @@ class ReplicatedLogTest {
           }
         }
       }
-      Map<String, RecordMetadata> acked = acknowledged(sends);
+      Map<String, RecordMetadata> acked = acknowledged(sends, new TreeMap<>());
 
       int wiped = 3;
       cluster.stop(wiped);
@@ -149,14 +152,16 @@ class ReplicatedLogTest {
     }
   }
 
-  private static Map<String, RecordMetadata> acknowledged(Map<String, CompletableFuture<RecordMetadata>> sends)
-      throws Exception {
+  /** The acknowledged sends; each other one's failure counted in {@code failures} by its message. */
+  private static Map<String, RecordMetadata> acknowledged(
+      Map<String, CompletableFuture<RecordMetadata>> sends, Map<String, Long> failures) throws Exception {
     Map<String, RecordMetadata> acked = new HashMap<>();
     for (Map.Entry<String, CompletableFuture<RecordMetadata>> e : sends.entrySet()) {
       try {
         acked.put(e.getKey(), e.getValue().get(3, TimeUnit.MINUTES));
       } catch (java.util.concurrent.ExecutionException failed) {
         // not acknowledged: may or may not be in the log, never counted as lost
+        failures.merge(String.valueOf(failed.getCause()), 1L, Long::sum);
       }
     }
     return acked;
