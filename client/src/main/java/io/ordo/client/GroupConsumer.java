@@ -34,7 +34,9 @@ public interface GroupConsumer extends AutoCloseable {
    * Commits, for each partition it owns, the offset after the last record {@link #poll} returned.
    *
    * @throws OrdoException STALE_GENERATION if a partition was lost meanwhile (it is dropped; its
-   *     records since the last commit will be read again by its new owner)
+   *     records since the last commit will be read again by its new owner); OUTCOME_UNKNOWN, with
+   *     the refusal as its cause, when an attempt whose answer never came was followed by a
+   *     refusal: the commit may have taken effect before the partition was lost
    */
   void commit();
 

@@ -74,12 +74,12 @@ public final class Errors {
     }
   }
 
-  /** The error a batch fails with when an earlier attempt may have been committed. */
+  /** The error an operation fails with when an earlier attempt may have taken effect. */
   public static OrdoException outcomeUnknown(String what, OrdoException last) {
     return new OrdoException(
         ErrorCode.OUTCOME_UNKNOWN,
         Status.Code.UNAVAILABLE,
-        what + " may or may not have been written (an earlier attempt's outcome is unknown); last error: "
+        what + " may or may not have taken effect (an earlier attempt's outcome is unknown); last error: "
             + last.getMessage(),
         last);
   }

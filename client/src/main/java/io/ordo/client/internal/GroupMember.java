@@ -353,7 +353,11 @@ public final class GroupMember implements GroupConsumer {
               .getCommittedOffset();
       return failure;
     } catch (OrdoException e) {
-      if (e.errorCode() == ErrorCode.STALE_GENERATION || e.errorCode() == ErrorCode.UNKNOWN_MEMBER) {
+      // After an attempt with an unknown outcome, a refusal arrives as OUTCOME_UNKNOWN around it.
+      ErrorCode code = e.errorCode() == ErrorCode.OUTCOME_UNKNOWN && e.getCause() instanceof OrdoException refusal
+          ? refusal.errorCode()
+          : e.errorCode();
+      if (code == ErrorCode.STALE_GENERATION || code == ErrorCode.UNKNOWN_MEMBER) {
         owned.remove(tp);
         publishOwned();
         config.listener().onLost(List.of(tp));

@@ -7,7 +7,9 @@ import java.util.function.BiFunction;
 
 /**
  * Blocking calls to a partition's leader, retried after a back-off while the answer is retriable
- * (the leader moved, no leader yet), within the request timeout.
+ * (the leader moved, no leader yet), within the request timeout. A refusal that follows an attempt
+ * which may have been applied (a deadline, a lost connection) fails as OUTCOME_UNKNOWN, with the
+ * refusal as its cause: the refusal may be the answer to the earlier attempt's own effect.
  */
 final class LeaderCalls {
   private final ChannelPool channels;
@@ -26,6 +28,7 @@ final class LeaderCalls {
   <T> T call(String topic, int partition, String what, BiFunction<ManagedChannel, Long, T> call) {
     long start = System.nanoTime();
     int attempt = 0;
+    boolean mayHaveApplied = false;
     while (true) {
       try {
         String leader = Errors.await(metadata.leader(topic, partition), requestTimeoutNanos, what);
@@ -35,8 +38,9 @@ final class LeaderCalls {
         metadata.onError(topic, partition, error);
         long backoff = retry.backoffNanos(++attempt);
         if (!retry.shouldRetry(error, start, System.nanoTime(), backoff)) {
-          throw error;
+          throw mayHaveApplied && !error.isRetriable() ? Errors.outcomeUnknown(what, error) : error;
         }
+        mayHaveApplied |= !Errors.definitelyNotWritten(error);
         Sleeper.sleep(backoff, what);
       }
     }

@@ -44,8 +44,11 @@ public final class GroupCoordinator {
     }
   }
 
-  /** A member's answer: its id, the generation to claim with, and its partitions. */
-  public record Assignment(String memberId, long generation, SortedSet<TopicPartition> partitions) {}
+  /**
+   * A member's answer: its id, the generation to claim with, and its partitions; {@code waiting}
+   * when more are assigned to it that another member has yet to let go.
+   */
+  public record Assignment(String memberId, long generation, SortedSet<TopicPartition> partitions, boolean waiting) {}
 
   /** A member as {@code describe} shows it: what it should read, and what it reported reading. */
   public record MemberView(String memberId, SortedSet<TopicPartition> assigned, SortedSet<TopicPartition> owned) {}
@@ -137,7 +140,8 @@ public final class GroupCoordinator {
     member.deadlineMs = nowMs + sessionTimeoutMs;
     reassign(g);
     member.lastGiven = readable(g, member);
-    return new Assignment(member.id, g.generation, member.lastGiven);
+    boolean waiting = member.lastGiven.size() < assignedTo(g, member.id).size();
+    return new Assignment(member.id, g.generation, member.lastGiven, waiting);
   }
 
   /** The member leaves; its partitions go to others at once. Unknown members are ignored. */

@@ -78,6 +78,11 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   static final int DEFAULT_SESSION_TIMEOUT_MS = 10_000;
   /** Heartbeats per session timeout: a member survives two lost ones. */
   private static final int HEARTBEATS_PER_SESSION = 5;
+  /**
+   * How soon a member waiting for partitions that another member is letting go asks again: the
+   * other member releases them as soon as it hears, so a full interval would only add delay.
+   */
+  private static final int WAITING_HEARTBEAT_INTERVAL_MS = 200;
   private static final long FORWARD_DEADLINE_MS = 5_000;
 
   private final Router router;
@@ -161,7 +166,8 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
       return HeartbeatResponse.newBuilder()
           .setMemberId(assignment.memberId())
           .setGeneration(assignment.generation())
-          .setHeartbeatIntervalMs(session / HEARTBEATS_PER_SESSION)
+          .setHeartbeatIntervalMs(
+              assignment.waiting() ? WAITING_HEARTBEAT_INTERVAL_MS : session / HEARTBEATS_PER_SESSION)
           .addAllAssigned(toProto(assignment.partitions()))
           .build();
     });

@@ -32,14 +32,18 @@ class GroupCoordinatorTest {
     GroupCoordinator.Assignment m2 = beat("", Set.of(), 1);
     assertThat(m2.generation()).isGreaterThan(m1.generation());
     assertThat(m2.partitions()).as("m1 still owns them all").isEmpty();
+    assertThat(m2.waiting()).as("m2 asks again soon").isTrue();
+    assertThat(m1.waiting()).isFalse();
 
     SortedSet<TopicPartition> m1Keeps = beat("m1", m1Owns, 2).partitions();
     assertThat(m1Keeps).as("three leave m1's assignment").hasSize(3);
     m1Owns.retainAll(m1Keeps); // m1 commits and lets the others go
     beat("m1", m1Owns, 3);
 
-    SortedSet<TopicPartition> m2Gets = beat("m2", Set.of(), 4).partitions();
+    GroupCoordinator.Assignment m2Released = beat("m2", Set.of(), 4);
+    SortedSet<TopicPartition> m2Gets = m2Released.partitions();
     assertThat(m2Gets).hasSize(3).doesNotContainAnyElementsOf(m1Keeps);
+    assertThat(m2Released.waiting()).isFalse();
 
     GroupCoordinator.Assignment m3 = beat("", Set.of(), 5);
     beat("m1", m1Owns, 6);

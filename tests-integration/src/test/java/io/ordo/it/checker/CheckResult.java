@@ -28,7 +28,8 @@ public record CheckResult(
     double readAvailability,
     long worstRecoveryMillis,
     long healsWithoutRecovery,
-    Map<String, Long> failureReasons) {
+    Map<String, Long> failureReasons,
+    GroupCheckResult groups) {
 
   public boolean valid() {
     return lost.isEmpty()
@@ -38,7 +39,8 @@ public record CheckResult(
         && phantoms.isEmpty()
         && resurrected.isEmpty()
         && reorders.isEmpty()
-        && lateCommits.isEmpty();
+        && lateCommits.isEmpty()
+        && groups.valid();
   }
 
   /** A short account for a person: counts, then the first anomalies of each kind. */
@@ -64,10 +66,11 @@ public record CheckResult(
     if (!failureReasons.isEmpty()) {
       s.append("\n  writes that did not succeed, by error: ").append(failureReasons);
     }
+    s.append('\n').append(groups.summary());
     return s.toString();
   }
 
-  private static void section(StringBuilder s, String name, List<String> items) {
+  static void section(StringBuilder s, String name, List<String> items) {
     if (!items.isEmpty()) {
       s.append("\n  ").append(name).append(" (").append(items.size()).append("): ")
           .append(items.subList(0, Math.min(10, items.size())));
@@ -97,13 +100,14 @@ public record CheckResult(
     long worstRecoveryMillis;
     long healsWithoutRecovery;
     final Map<String, Long> failureReasons = new TreeMap<>();
+    GroupCheckResult groups;
 
     CheckResult build() {
       return new CheckResult(
           attempted, acknowledged, failed, indeterminate, records, List.copyOf(lost), List.copyOf(duplicates),
           duplicatesAllowed, List.copyOf(divergences), List.copyOf(gaps), List.copyOf(phantoms),
           List.copyOf(resurrected), List.copyOf(reorders), List.copyOf(lateCommits), availability, availabilityDuringFaults, availabilityOutsideFaults, reads, readAvailability, worstRecoveryMillis, healsWithoutRecovery,
-          Map.copyOf(failureReasons));
+          Map.copyOf(failureReasons), groups);
     }
   }
 }

@@ -34,7 +34,9 @@ import java.util.TreeMap;
  *       land there only if a request was committed after its caller had its answer and moved on.
  * </ul>
  *
- * Availability: the fractions of completed writes (in all, while a fault was in place, and while
+ * Stream groups: see {@link GroupChecker}.
+ *
+ * <p>Availability: the fractions of completed writes (in all, while a fault was in place, and while
  * none was) and of completed reads that succeeded, and after each heal the time to the first
  * successful write.
  */
@@ -46,6 +48,7 @@ public final class LogChecker {
       Map<Integer, List<PartitionRead>> finalReadA,
       Map<Integer, List<PartitionRead>> finalReadB,
       List<PartitionRead> subscribed,
+      Map<Integer, Long> finalGroupCommitted,
       boolean idempotent) {
     CheckResult.Builder result = new CheckResult.Builder();
     Map<String, Long> invoked = new HashMap<>();
@@ -142,6 +145,7 @@ public final class LogChecker {
     }
     readers.forEach((reader, reads) -> checkReader(reader, reads, finalByOffset, invoked.keySet(), failed, result));
     result.duplicatesAllowed = !idempotent;
+    result.groups = GroupChecker.check(history, finalByOffset, finalGroupCommitted);
     availability(history, result);
     return result.build();
   }

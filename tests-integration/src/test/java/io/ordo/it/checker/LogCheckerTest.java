@@ -32,7 +32,7 @@ class LogCheckerTest {
   }
 
   private CheckResult check(List<PartitionRead> log, List<PartitionRead> observed, boolean idempotent) {
-    return LogChecker.check(history, Map.of(0, log), Map.of(0, log), observed, idempotent);
+    return LogChecker.check(history, Map.of(0, log), Map.of(0, log), observed, Map.of(), idempotent);
   }
 
   @Test
@@ -153,7 +153,7 @@ class LogCheckerTest {
     assertThat(sawUncommitted.divergences()).hasSize(1);
 
     CheckResult finalReadersDisagree =
-        LogChecker.check(history, Map.of(0, log), Map.of(0, List.of(read(0, "w0-1"))), List.of(), true);
+        LogChecker.check(history, Map.of(0, log), Map.of(0, List.of(read(0, "w0-1"))), List.of(), Map.of(), true);
     assertThat(finalReadersDisagree.divergences()).isNotEmpty();
   }
 

@@ -1,6 +1,7 @@
 package io.ordo.it.jepsen;
 
 import io.ordo.it.checker.CheckResult;
+import io.ordo.it.checker.GroupCheckResult;
 import io.ordo.it.history.Op;
 import io.ordo.it.history.PartitionRead;
 import java.io.IOException;
@@ -73,6 +74,16 @@ final class Report {
     field(s, "resurrected", list(r.resurrected()));
     field(s, "reorders", list(r.reorders()));
     field(s, "lateCommits", list(r.lateCommits()));
+    GroupCheckResult g = r.groups();
+    field(s, "groupRecordsDelivered", g.delivered());
+    field(s, "groupTenures", g.tenures());
+    field(s, "groupCommitsAttempted", g.commitsAttempted());
+    field(s, "groupCommitsAcknowledged", g.commitsAcknowledged());
+    field(s, "groupFinalCommitted", quote(g.finalCommitted().toString()));
+    field(s, "groupCommittedWentBack", list(g.backwards()));
+    field(s, "groupSkipped", list(g.skipped()));
+    field(s, "groupGaps", list(g.gaps()));
+    field(s, "groupDivergences", list(g.divergences()));
     List<String> reasons = new ArrayList<>();
     r.failureReasons().forEach((reason, count) -> reasons.add(count + " x " + reason));
     field(s, "unsuccessfulWritesByError", list(reasons));
@@ -94,7 +105,7 @@ final class Report {
       s.append(" error=").append(op.error().replace('\n', ' '));
     }
     for (PartitionRead r : op.reads()) {
-      s.append(' ').append(r.offset()).append('=').append(r.value());
+      s.append(' ').append(r.partition()).append('/').append(r.offset()).append('=').append(r.value());
     }
     return s.toString();
   }
