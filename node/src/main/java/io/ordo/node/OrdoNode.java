@@ -34,7 +34,6 @@ import io.ordo.raft.storage.DataStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -108,7 +107,7 @@ public final class OrdoNode implements AutoCloseable {
                 .build())
             .toList();
     this.metadata = new MetadataReplica(initial, System::currentTimeMillis, replicas::onMetadata);
-    Router router = new Router(config.nodeId(), metadata, replicas);
+    Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers);
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
     this.server =
@@ -116,7 +115,7 @@ public final class OrdoNode implements AutoCloseable {
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
             .addService(new ProducerGrpcService(router, config))
             .addService(new ConsumerGrpcService(router, config, work, timer))
-            .addService(new AdminGrpcService(router, inspector, peers))
+            .addService(new AdminGrpcService(router, inspector, peers, timer))
             .addService(new NodeGrpcService(inspector))
             .addService(groups)
             .addService(health.getHealthService())
@@ -139,7 +138,7 @@ public final class OrdoNode implements AutoCloseable {
       node.timer.scheduleWithFixedDelay(
           node.groups::expireMembers, MEMBER_EXPIRY_INTERVAL_MS, MEMBER_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
-          () -> node.work.execute(node::finalizeFeatures),
+          node::finalizeFeatures,
           FEATURE_CHECK_INTERVAL_MS,
           FEATURE_CHECK_INTERVAL_MS,
           TimeUnit.MILLISECONDS);
@@ -172,11 +171,14 @@ public final class OrdoNode implements AutoCloseable {
     if (!metadata.isLeader() || finalized >= FeatureLevel.SUPPORTED) {
       return;
     }
-    OptionalInt everyNode = inspector.featureLevelOfEveryNode();
-    if (everyNode.isEmpty() || everyNode.getAsInt() <= finalized) {
-      return;
-    }
-    int level = everyNode.getAsInt();
+    inspector.featureLevelOfEveryNode().thenAccept(everyNode -> {
+      if (everyNode.isPresent() && everyNode.getAsInt() > finalized) {
+        finalizeFeatures(everyNode.getAsInt());
+      }
+    });
+  }
+
+  private void finalizeFeatures(int level) {
     metadata.propose(
         MetadataCommand.newBuilder().setFinalizeFeatures(FinalizeFeatures.newBuilder().setLevel(level)).build(),
         new MetadataReplica.Callback() {

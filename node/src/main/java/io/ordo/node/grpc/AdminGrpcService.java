@@ -1,6 +1,10 @@
 package io.ordo.node.grpc;
 
+import io.grpc.CallOptions;
+import io.grpc.Context;
+import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.routing.CallerDeadline;
 import io.ordo.node.routing.ClusterInspector;
@@ -24,31 +28,29 @@ import io.ordo.proto.v1.ListTopicsResponse;
 import io.ordo.proto.v1.TopicDescription;
 import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.Limits;
-import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.Names;
-import io.ordo.raft.metadata.MetadataReplica;
-import io.ordo.raft.metadata.MetadataResult;
+import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.Placement;
-import io.ordo.raft.replica.ReplicaError;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
-import java.util.function.Supplier;
+import java.util.function.BiConsumer;
 
 /**
  * AdminService. Calls go to the metadata leader (proposed there, or passed on to it), so a client
  * reads its own writes whichever node it asks. Reads fall back to this node's own, possibly stale,
- * view while the metadata group has no leader.
+ * view while the metadata group has no leader. No call holds a thread while it waits: on Raft, on
+ * the leader, or on the nodes it probes.
  */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   /** How long CreateTopic waits for every new partition to elect a leader before answering. */
   private static final long LEADERS_WAIT_MS = 15_000;
+  /** How often CreateTopic looks again for the new partitions' leaders. */
+  private static final long LEADERS_RECHECK_MS = 100;
   private static final long FORWARD_DEADLINE_MS = 30_000;
   /**
    * A metadata leader that cannot answer a read this fast is likely gone or cut off: this node's
@@ -56,69 +58,98 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
    * every node (ClusterInspector), whose wait is cut to fit inside this one.
    */
   private static final long READ_DEADLINE_MS = 1_500;
+  private static final String METADATA_LEADER = "the metadata leader";
 
   private final Router router;
   private final ClusterInspector inspector;
   private final PeerChannels peers;
+  private final MetadataLeader metadataLeader;
+  private final ScheduledExecutorService timer;
 
-  public AdminGrpcService(Router router, ClusterInspector inspector, PeerChannels peers) {
+  /** @param timer runs CreateTopic's look for leaders, off the metadata group's apply thread */
+  public AdminGrpcService(Router router, ClusterInspector inspector, PeerChannels peers, ScheduledExecutorService timer) {
     this.router = router;
     this.inspector = inspector;
     this.peers = peers;
+    this.metadataLeader = new MetadataLeader(router, peers);
+    this.timer = timer;
   }
 
   @Override
   public void createTopic(CreateTopicRequest request, StreamObserver<TopicDescription> response) {
-    answer(response, () -> {
+    try {
       validate(request);
-      Optional<AdminServiceGrpc.AdminServiceBlockingStub> leader = forwardTarget();
-      if (leader.isPresent()) {
-        return leader.get().createTopic(request);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(AdminServiceGrpc.getCreateTopicMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    List<Integer> live = liveNodeIds();
+    if (request.getReplicationFactor() > live.size()) {
+      response.onError(OrdoStatus.exception(
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          "replication factor " + request.getReplicationFactor() + " is more than the " + live.size()
+              + " live nodes " + live + "; use at most " + live.size()));
+      return;
+    }
+    MetadataCommand command =
+        MetadataCommand.newBuilder()
+            .setCreateTopic(
+                CreateTopic.newBuilder()
+                    .setName(request.getName())
+                    .setReplicationFactor(request.getReplicationFactor())
+                    .addAllPartitions(
+                        Placement.assign(
+                            live, router.view().topics().values(), request.getPartitions(), request.getReplicationFactor())))
+            .build();
+    Context call = Context.current();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CallerDeadline.cap(LEADERS_WAIT_MS));
+    metadataLeader.propose(command, response, created ->
+        timer.execute(call.wrap(() -> awaitLeaders(created.topic(), deadline, response))));
+  }
+
+  /**
+   * Answers the topic's description once every partition has a leader, or as it is at {@code
+   * deadlineNanos}: the topic exists either way, so the wait must leave the caller time to hear
+   * that before its own deadline. Runs in the call's context.
+   */
+  private void awaitLeaders(TopicRecord topic, long deadlineNanos, StreamObserver<TopicDescription> response) {
+    Context call = Context.current();
+    inspector.describe(topic).whenComplete((description, error) -> {
+      if (error != null) {
+        reply(response).accept(null, error);
+      } else if (description.getPartitionsList().stream().allMatch(p -> p.getLeader() != 0)
+          || System.nanoTime() > deadlineNanos) {
+        reply(response).accept(description, null);
+      } else {
+        timer.schedule(call.wrap(() -> awaitLeaders(topic, deadlineNanos, response)), LEADERS_RECHECK_MS, TimeUnit.MILLISECONDS);
       }
-      List<Integer> live = liveNodeIds();
-      if (request.getReplicationFactor() > live.size()) {
-        throw OrdoStatus.exception(
-            ErrorCode.INVALID_REPLICATION_FACTOR,
-            "replication factor " + request.getReplicationFactor() + " is more than the " + live.size()
-                + " live nodes " + live + "; use at most " + live.size());
-      }
-      MetadataCommand command =
-          MetadataCommand.newBuilder()
-              .setCreateTopic(
-                  CreateTopic.newBuilder()
-                      .setName(request.getName())
-                      .setReplicationFactor(request.getReplicationFactor())
-                      .addAllPartitions(
-                          Placement.assign(
-                              live,
-                              router.view().topics().values(),
-                              request.getPartitions(),
-                              request.getReplicationFactor())))
-              .build();
-      TopicRecord topic = propose(command).topic();
-      return awaitLeaders(topic);
     });
   }
 
   @Override
   public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> response) {
-    answer(response, () -> {
-      String problem = Names.topicProblem(request.getName());
-      if (problem != null) {
-        throw OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, problem);
-      }
-      Optional<AdminServiceGrpc.AdminServiceBlockingStub> leader = forwardTarget();
-      if (leader.isPresent()) {
-        return leader.get().deleteTopic(request);
-      }
-      propose(MetadataCommand.newBuilder().setDeleteTopic(DeleteTopic.newBuilder().setName(request.getName())).build());
-      return DeleteTopicResponse.getDefaultInstance();
-    });
+    String problem = Names.topicProblem(request.getName());
+    if (problem != null) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, problem));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(AdminServiceGrpc.getDeleteTopicMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    metadataLeader.propose(
+        MetadataCommand.newBuilder().setDeleteTopic(DeleteTopic.newBuilder().setName(request.getName())).build(),
+        response,
+        deleted -> reply(response).accept(DeleteTopicResponse.getDefaultInstance(), null));
   }
 
   @Override
   public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
-    answer(response, () -> readAtLeader(stub -> stub.listTopics(request), () -> {
+    readAtLeader(AdminServiceGrpc.getListTopicsMethod(), request, response, () -> {
       ListTopicsResponse.Builder out = ListTopicsResponse.newBuilder();
       new TreeMap<>(router.view().topics())
           .values()
@@ -129,19 +160,19 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
                           .setName(t.getName())
                           .setPartitions(t.getPartitionsCount())
                           .setReplicationFactor(t.getReplicationFactor())));
-      return out.build();
-    }));
+      reply(response).accept(out.build(), null);
+    });
   }
 
   @Override
   public void describeTopic(DescribeTopicRequest request, StreamObserver<TopicDescription> response) {
-    answer(response, () -> readAtLeader(
-        stub -> stub.describeTopic(request), () -> inspector.describe(router.topic(request.getName()))));
+    readAtLeader(AdminServiceGrpc.getDescribeTopicMethod(), request, response, () -> router.withTopic(
+        request.getName(), topic -> inspector.describe(topic).whenComplete(reply(response)), response::onError));
   }
 
   @Override
   public void describeCluster(DescribeClusterRequest request, StreamObserver<ClusterDescription> response) {
-    answer(response, inspector::describeCluster);
+    inspector.describeCluster().whenComplete(reply(response));
   }
 
   private static void validate(CreateTopicRequest request) {
@@ -162,45 +193,6 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     }
   }
 
-  /** A stub to the metadata leader when that is another node; empty when this node leads. */
-  private Optional<AdminServiceGrpc.AdminServiceBlockingStub> forwardTarget() {
-    MetadataReplica metadata = router.metadata();
-    if (metadata.isLeader()) {
-      return Optional.empty();
-    }
-    Optional<NodeInfo> leader = router.remoteMetadataLeader();
-    if (leader.isEmpty()) {
-      throw OrdoStatus.exception(
-          ErrorCode.LEADER_NOT_AVAILABLE, "the metadata group has no leader right now (no quorum?); retry shortly");
-    }
-    return Optional.of(stubTo(leader.get(), FORWARD_DEADLINE_MS));
-  }
-
-  /**
-   * A read answered by the metadata leader, so it reflects every acknowledged change; answered from
-   * this node's own view when this node leads, when no leader is known, or when the one this node
-   * believes in does not answer (it may have just died).
-   */
-  private <T> T readAtLeader(Function<AdminServiceGrpc.AdminServiceBlockingStub, T> remote, Supplier<T> local) {
-    Optional<NodeInfo> leader = router.metadata().isLeader() ? Optional.empty() : router.remoteMetadataLeader();
-    if (leader.isEmpty()) {
-      return local.get();
-    }
-    try {
-      return remote.apply(stubTo(leader.get(), CallerDeadline.cap(READ_DEADLINE_MS)));
-    } catch (StatusRuntimeException e) {
-      if (OrdoStatus.detailOf(e).isPresent()) {
-        throw e;
-      }
-      return local.get();
-    }
-  }
-
-  private AdminServiceGrpc.AdminServiceBlockingStub stubTo(NodeInfo node, long deadlineMs) {
-    return AdminServiceGrpc.newBlockingStub(peers.to(node.getClientAddress()))
-        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
-  }
-
   /** Node ids the metadata leader heard from within an election timeout, itself included. */
   private List<Integer> liveNodeIds() {
     TreeSet<Integer> ids = new TreeSet<>();
@@ -211,74 +203,56 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     return List.copyOf(ids);
   }
 
-  private MetadataResult propose(MetadataCommand command) {
-    CompletableFuture<MetadataResult> done = new CompletableFuture<>();
-    router.metadata().propose(command, new MetadataReplica.Callback() {
-      @Override
-      public void onApplied(MetadataResult result) {
-        done.complete(result);
-      }
-
-      @Override
-      public void onFailed(ReplicaError error) {
-        done.completeExceptionally(router.toStatus(error));
-      }
-    });
-    MetadataResult result;
-    try {
-      result = done.get(FORWARD_DEADLINE_MS, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      throw (StatusRuntimeException) e.getCause();
-    } catch (TimeoutException e) {
-      throw OrdoStatus.exception(ErrorCode.OUTCOME_UNKNOWN, "the metadata change was not confirmed in time");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw OrdoStatus.exception(ErrorCode.OUTCOME_UNKNOWN, "interrupted while waiting for the metadata change");
-    }
-    if (!result.isOk()) {
-      throw OrdoStatus.exception(result.error(), result.message());
-    }
-    return result;
-  }
-
   /**
-   * The topic's description once every partition has a leader, or as it is when the wait ends: the
-   * topic exists either way, so the wait must leave the caller time to hear that before its own
-   * deadline.
+   * A read answered by the metadata leader, so it reflects every acknowledged change; answered by
+   * {@code local} (this node's own view, in the call's context) when this node leads, when no
+   * leader is known, or when the one this node believes in does not answer (it may have just died).
    */
-  private TopicDescription awaitLeaders(TopicRecord topic) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CallerDeadline.cap(LEADERS_WAIT_MS));
-    while (true) {
-      TopicDescription description = inspector.describe(topic);
-      boolean allLed = description.getPartitionsList().stream().allMatch(p -> p.getLeader() != 0);
-      if (allLed || System.nanoTime() > deadline) {
-        return description;
+  private <Q, R> void readAtLeader(MethodDescriptor<Q, R> method, Q request, StreamObserver<R> response, Runnable local) {
+    Optional<NodeInfo> leader = metadataLeader.isHere() ? Optional.empty() : router.remoteMetadataLeader();
+    if (leader.isEmpty()) {
+      local.run();
+      return;
+    }
+    Context call = Context.current();
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(CallerDeadline.cap(READ_DEADLINE_MS), TimeUnit.MILLISECONDS);
+    ClientCalls.asyncUnaryCall(peers.to(leader.get().getClientAddress()).newCall(method, options), request,
+        new StreamObserver<R>() {
+          private R answer;
+
+          @Override
+          public void onNext(R value) {
+            answer = value;
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            if (error instanceof StatusRuntimeException e && OrdoStatus.detailOf(e).isPresent()) {
+              response.onError(e); // the leader's own answer
+            } else {
+              call.run(local);
+            }
+          }
+
+          @Override
+          public void onCompleted() {
+            reply(response).accept(answer, null);
+          }
+        });
+  }
+
+  /** Completes {@code response} with a value, or with an error as a status. */
+  private static <T> BiConsumer<T, Throwable> reply(StreamObserver<T> response) {
+    return (value, error) -> {
+      if (error == null) {
+        response.onNext(value);
+        response.onCompleted();
+        return;
       }
-      Thread.sleep(100);
-    }
-  }
-
-  /** Runs {@code body} and completes {@code response} with its result or its error, once. */
-  private static <T> void answer(StreamObserver<T> response, Body<T> body) {
-    T result;
-    try {
-      result = body.run();
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      response.onError(io.grpc.Status.CANCELLED.withDescription("node is shutting down").asRuntimeException());
-      return;
-    } catch (RuntimeException e) {
-      response.onError(OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "internal error: " + e));
-      return;
-    }
-    response.onNext(result);
-    response.onCompleted();
-  }
-
-  private interface Body<T> {
-    T run() throws InterruptedException;
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      response.onError(cause instanceof StatusRuntimeException e
+          ? e
+          : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "internal error: " + cause));
+    };
   }
 }

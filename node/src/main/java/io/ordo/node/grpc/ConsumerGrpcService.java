@@ -5,7 +5,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.routing.Router;
-import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
@@ -49,18 +48,15 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
 
   @Override
   public void fetch(FetchRequest request, StreamObserver<FetchResponse> response) {
-    PartitionReplica replica;
-    try {
-      replica = locate(request.getTopic(), request.getPartition());
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
-    }
-    long waitMs = Math.min(Math.max(0, request.getMaxWaitMs()), config.maxFetchWaitMs());
-    LongPoll poll =
-        new LongPoll(replica, maxRecords(request.getMaxRecords()), maxBytes(request.getMaxBytes()), waitMs, response);
-    ((ServerCallStreamObserver<FetchResponse>) response).setOnCancelHandler(poll::cancel);
-    StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, poll);
+    CallHandlers handlers = CallHandlers.install((ServerCallStreamObserver<FetchResponse>) response);
+    router.withTopic(request.getTopic(), topic -> {
+      PartitionReplica replica = router.leader(topic, request.getPartition());
+      long waitMs = Math.min(Math.max(0, request.getMaxWaitMs()), config.maxFetchWaitMs());
+      LongPoll poll =
+          new LongPoll(replica, maxRecords(request.getMaxRecords()), maxBytes(request.getMaxBytes()), waitMs, response);
+      handlers.onCancel(poll::cancel);
+      StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, poll);
+    }, response::onError);
   }
 
   /**
@@ -185,19 +181,15 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
 
   @Override
   public void subscribe(SubscribeRequest request, StreamObserver<FetchResponse> observer) {
-    PartitionReplica replica;
-    try {
-      replica = locate(request.getTopic(), request.getPartition());
-    } catch (StatusRuntimeException e) {
-      observer.onError(e);
-      return;
-    }
-    Stream stream =
-        new Stream((ServerCallStreamObserver<FetchResponse>) observer, replica, maxRecords(request.getMaxRecords()),
-            maxBytes(request.getMaxBytes()));
-    stream.observer.setOnReadyHandler(stream::pump);
-    stream.observer.setOnCancelHandler(stream::cancel);
-    StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, stream);
+    ServerCallStreamObserver<FetchResponse> call = (ServerCallStreamObserver<FetchResponse>) observer;
+    CallHandlers handlers = CallHandlers.install(call);
+    router.withTopic(request.getTopic(), topic -> {
+      PartitionReplica replica = router.leader(topic, request.getPartition());
+      Stream stream = new Stream(call, replica, maxRecords(request.getMaxRecords()), maxBytes(request.getMaxBytes()));
+      handlers.onReady(stream::pump);
+      handlers.onCancel(stream::cancel);
+      StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, stream);
+    }, observer::onError);
   }
 
   /**
@@ -317,11 +309,6 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         observer.onError(error);
       }
     }
-  }
-
-  private PartitionReplica locate(String topicName, int partition) {
-    TopicRecord topic = router.topic(topicName);
-    return router.leader(topic, partition);
   }
 
   /**

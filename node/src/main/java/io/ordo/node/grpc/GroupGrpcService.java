@@ -1,11 +1,7 @@
 package io.ordo.node.grpc;
 
-import io.grpc.CallOptions;
 import io.grpc.Context;
-import io.grpc.Deadline;
-import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.coordinator.GroupCoordinator;
 import io.ordo.node.coordinator.TopicPartition;
@@ -18,7 +14,6 @@ import io.ordo.proto.raft.v1.DeleteGroupOffset;
 import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.GroupStart;
 import io.ordo.proto.raft.v1.MetadataCommand;
-import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.ResetGroupOffset;
@@ -48,7 +43,6 @@ import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataReplica;
-import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.partition.OpCallback;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.OpResult;
@@ -63,8 +57,6 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -84,9 +76,10 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
    */
   private static final int WAITING_HEARTBEAT_INTERVAL_MS = 200;
   private static final long FORWARD_DEADLINE_MS = 5_000;
+  private static final String COORDINATOR = "the group coordinator (the metadata leader)";
 
   private final Router router;
-  private final PeerChannels peers;
+  private final MetadataLeader metadataLeader;
   private final LongSupplier clock;
   /** The coordinator of the metadata term this node leads in; null when it does not lead. */
   private GroupCoordinator coordinator;
@@ -94,7 +87,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
 
   public GroupGrpcService(Router router, PeerChannels peers, LongSupplier clock) {
     this.router = router;
-    this.peers = peers;
+    this.metadataLeader = new MetadataLeader(router, peers);
     this.clock = clock;
   }
 
@@ -146,7 +139,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
       }
       local = localCoordinator();
       if (local.isEmpty()) {
-        forward(GroupServiceGrpc.getHeartbeatMethod(), request, response);
+        metadataLeader.forward(GroupServiceGrpc.getHeartbeatMethod(), request, response, FORWARD_DEADLINE_MS, COORDINATOR);
         return;
       }
     } catch (StatusRuntimeException e) {
@@ -177,7 +170,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
       return;
     }
     // A new group, or one reading a new topic: on record first, so list, describe and delete know it.
-    propose(
+    metadataLeader.propose(
         MetadataCommand.newBuilder()
             .setRegisterGroup(RegisterGroup.newBuilder().setName(request.getGroup()).addAllTopics(request.getTopicsList()))
             .build(),
@@ -189,7 +182,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   public void leaveGroup(LeaveGroupRequest request, StreamObserver<LeaveGroupResponse> response) {
     Optional<GroupCoordinator> local = localCoordinator();
     if (local.isEmpty()) {
-      forward(GroupServiceGrpc.getLeaveGroupMethod(), request, response);
+      metadataLeader.forward(GroupServiceGrpc.getLeaveGroupMethod(), request, response, FORWARD_DEADLINE_MS, COORDINATOR);
       return;
     }
     answer(response, () -> {
@@ -202,7 +195,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   public void listGroups(ListGroupsRequest request, StreamObserver<ListGroupsResponse> response) {
     Optional<GroupCoordinator> local = localCoordinator();
     if (local.isEmpty()) {
-      forward(GroupServiceGrpc.getListGroupsMethod(), request, response);
+      metadataLeader.forward(GroupServiceGrpc.getListGroupsMethod(), request, response, FORWARD_DEADLINE_MS, COORDINATOR);
       return;
     }
     answer(response, () -> {
@@ -222,7 +215,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   public void describeGroup(DescribeGroupRequest request, StreamObserver<GroupDescription> response) {
     Optional<GroupCoordinator> local = localCoordinator();
     if (local.isEmpty()) {
-      forward(GroupServiceGrpc.getDescribeGroupMethod(), request, response);
+      metadataLeader.forward(GroupServiceGrpc.getDescribeGroupMethod(), request, response, FORWARD_DEADLINE_MS, COORDINATOR);
       return;
     }
     answer(response, () -> {
@@ -246,7 +239,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   public void deleteGroup(DeleteGroupRequest request, StreamObserver<DeleteGroupResponse> response) {
     Optional<GroupCoordinator> local = localCoordinator();
     if (local.isEmpty()) {
-      forward(GroupServiceGrpc.getDeleteGroupMethod(), request, response);
+      metadataLeader.forward(GroupServiceGrpc.getDeleteGroupMethod(), request, response, FORWARD_DEADLINE_MS, COORDINATOR);
       return;
     }
     try {
@@ -261,7 +254,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
       response.onError(e);
       return;
     }
-    propose(
+    metadataLeader.propose(
         MetadataCommand.newBuilder().setDeleteGroup(DeleteGroup.newBuilder().setName(request.getGroup())).build(),
         response,
         result -> {
@@ -334,9 +327,14 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
 
   @Override
   public void fetchOffset(FetchOffsetRequest request, StreamObserver<GroupOffsetResponse> response) {
-    answer(response, () -> {
+    try {
       validateGroup(request.getGroup());
-      PartitionReplica replica = router.leader(router.topic(request.getTopic()), request.getPartition());
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    router.withTopic(request.getTopic(), topic -> answer(response, () -> {
+      PartitionReplica replica = router.leader(topic, request.getPartition());
       var offset = replica.groupOffset(request.getGroup()).orElseThrow(() -> OrdoStatus.exception(
           ErrorCode.UNKNOWN_GROUP,
           "group '" + request.getGroup() + "' has no committed offset in " + request.getTopic() + "/"
@@ -346,23 +344,27 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
           .setOwnerMemberId(offset.getOwnerMemberId())
           .setOwnerGeneration(offset.getOwnerGeneration())
           .build();
-    });
+    }), response::onError);
   }
 
   /** An op for the partition's state machine, built (and validated) by {@code op}, proposed on its leader. */
   private void proposeOffsetOp(
       String group, String topic, int partition, StreamObserver<GroupOffsetResponse> response, OpBuilder op) {
-    PartitionReplica replica;
     PartitionOp built;
     try {
       requireFeature();
       validateGroup(group);
       built = op.build();
-      replica = router.leader(router.topic(topic), partition);
     } catch (StatusRuntimeException e) {
       response.onError(e);
       return;
     }
+    router.withTopic(topic, record -> propose(router.leader(record, partition), built, topic, partition, response),
+        response::onError);
+  }
+
+  private void propose(
+      PartitionReplica replica, PartitionOp built, String topic, int partition, StreamObserver<GroupOffsetResponse> response) {
     Context call = Context.current();
     replica.propose(built, built.getSerializedSize(), new OpCallback() {
       @Override
@@ -422,41 +424,6 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
 
   private static StatusRuntimeException invalid(String message) {
     return OrdoStatus.exception(ErrorCode.INVALID_REQUEST, message);
-  }
-
-  private void propose(MetadataCommand command, StreamObserver<?> response, Consumer<MetadataResult> then) {
-    router.metadata().propose(command, new MetadataReplica.Callback() {
-      @Override
-      public void onApplied(MetadataResult result) {
-        if (result.isOk()) {
-          then.accept(result);
-        } else {
-          response.onError(OrdoStatus.exception(result.error(), result.message()));
-        }
-      }
-
-      @Override
-      public void onFailed(ReplicaError error) {
-        response.onError(router.toStatus(error));
-      }
-    });
-  }
-
-  /** Sends the call on to the metadata leader and its answer back, without holding a thread. */
-  private <Q, R> void forward(MethodDescriptor<Q, R> method, Q request, StreamObserver<R> response) {
-    Optional<NodeInfo> leader = router.remoteMetadataLeader();
-    if (leader.isEmpty()) {
-      response.onError(OrdoStatus.exception(
-          ErrorCode.LEADER_NOT_AVAILABLE, "the group coordinator (the metadata leader) is not known right now; retry shortly"));
-      return;
-    }
-    Deadline deadline = Context.current().getDeadline();
-    Deadline forwarded = Deadline.after(FORWARD_DEADLINE_MS, TimeUnit.MILLISECONDS);
-    ClientCalls.asyncUnaryCall(
-        peers.to(leader.get().getClientAddress()).newCall(
-            method, CallOptions.DEFAULT.withDeadline(deadline == null ? forwarded : deadline.minimum(forwarded))),
-        request,
-        response);
   }
 
   private static <T> void answer(StreamObserver<T> response, java.util.function.Supplier<T> body) {

@@ -1,7 +1,6 @@
 package io.ordo.node.grpc;
 
 import io.grpc.Context;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.routing.Router;
@@ -40,17 +39,14 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
 
   @Override
   public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
-    Map<Integer, List<Record>> byPartition;
+    router.withTopic(request.getTopic(), topic -> produce(topic, request, response), response::onError);
+  }
+
+  private void produce(TopicRecord topic, ProduceRequest request, StreamObserver<ProduceResponse> response) {
+    Map<Integer, List<Record>> byPartition = partitionRecords(topic, request);
     Map<Integer, PartitionReplica> leaders = new TreeMap<>();
-    try {
-      TopicRecord topic = router.topic(request.getTopic());
-      byPartition = partitionRecords(topic, request);
-      for (int partition : byPartition.keySet()) {
-        leaders.put(partition, router.leader(topic, partition));
-      }
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
+    for (int partition : byPartition.keySet()) {
+      leaders.put(partition, router.leader(topic, partition));
     }
     Completion completion = new Completion(byPartition.size(), response, Context.current());
     byPartition.forEach(

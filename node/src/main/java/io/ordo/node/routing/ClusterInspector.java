@@ -1,6 +1,5 @@
 package io.ordo.node.routing;
 
-import io.grpc.StatusRuntimeException;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
@@ -68,8 +67,11 @@ public final class ClusterInspector {
     return out.build();
   }
 
-  /** Every registered node's answer, by node id; nodes that did not answer are absent. */
-  private Map<Integer, LocalReplicasResponse> probeAll(long topicId) {
+  /**
+   * Every registered node's answer, by node id, once all answered or their deadline passed; nodes
+   * that did not answer are absent. The deadline is taken from the calling thread's gRPC context.
+   */
+  private CompletableFuture<Map<Integer, LocalReplicasResponse>> probeAll(long topicId) {
     long deadlineMs = CallerDeadline.cap(PROBE_DEADLINE_MS);
     Map<Integer, CompletableFuture<LocalReplicasResponse>> calls = new HashMap<>();
     for (NodeInfo node : router.view().state().getNodesList()) {
@@ -81,47 +83,46 @@ public final class ClusterInspector {
           NodeServiceGrpc.newFutureStub(peers.to(node.getClientAddress()))
               .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
       var call = stub.localReplicas(LocalReplicasRequest.newBuilder().setTopicId(topicId).build());
-      CompletableFuture<LocalReplicasResponse> f = new CompletableFuture<>();
+      CompletableFuture<LocalReplicasResponse> answer = new CompletableFuture<>();
       call.addListener(
           () -> {
             try {
-              f.complete(call.get());
-            } catch (Exception e) {
-              f.completeExceptionally(e);
+              answer.complete(call.get());
+            } catch (Exception notAlive) {
+              answer.complete(null);
             }
           },
           Runnable::run);
-      calls.put(node.getNodeId(), f);
+      calls.put(node.getNodeId(), answer);
     }
-    Map<Integer, LocalReplicasResponse> answers = new HashMap<>();
-    for (Map.Entry<Integer, CompletableFuture<LocalReplicasResponse>> e : calls.entrySet()) {
-      try {
-        answers.put(e.getKey(), e.getValue().get(deadlineMs + 500, TimeUnit.MILLISECONDS));
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        throw new StatusRuntimeException(io.grpc.Status.CANCELLED);
-      } catch (Exception unreachable) {
-        // not alive
-      }
-    }
-    return answers;
+    return CompletableFuture.allOf(calls.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+      Map<Integer, LocalReplicasResponse> answers = new HashMap<>();
+      calls.forEach((nodeId, call) -> {
+        LocalReplicasResponse answer = call.join();
+        if (answer != null) {
+          answers.put(nodeId, answer);
+        }
+      });
+      return answers;
+    });
   }
 
   /**
    * The highest feature level every registered node supports, or empty if a node did not answer
-   * (it may run an older version: a level is finalized only when every node has it). Blocks for a
-   * probe: call it off gRPC threads and timers.
+   * (it may run an older version: a level is finalized only when every node has it).
    */
-  public OptionalInt featureLevelOfEveryNode() {
-    Map<Integer, LocalReplicasResponse> answers = probeAll(-1);
-    if (answers.size() < router.view().state().getNodesCount()) {
-      return OptionalInt.empty();
-    }
-    return answers.values().stream().mapToInt(LocalReplicasResponse::getSupportedFeatureLevel).min();
+  public CompletableFuture<OptionalInt> featureLevelOfEveryNode() {
+    return probeAll(-1).thenApply(answers -> answers.size() < router.view().state().getNodesCount()
+        ? OptionalInt.empty()
+        : answers.values().stream().mapToInt(LocalReplicasResponse::getSupportedFeatureLevel).min());
   }
 
-  public TopicDescription describe(TopicRecord topic) {
-    Map<Integer, LocalReplicasResponse> answers = probeAll(topic.getTopicId());
+  /** The topic with, per partition, its leader and offsets as the nodes that answered report them. */
+  public CompletableFuture<TopicDescription> describe(TopicRecord topic) {
+    return probeAll(topic.getTopicId()).thenApply(answers -> describe(topic, answers));
+  }
+
+  private static TopicDescription describe(TopicRecord topic, Map<Integer, LocalReplicasResponse> answers) {
     Map<Integer, List<Reported>> byPartition = new HashMap<>();
     answers.forEach(
         (nodeId, answer) ->
@@ -164,8 +165,12 @@ public final class ClusterInspector {
 
   private record Reported(int nodeId, ReplicaStatus status) {}
 
-  public ClusterDescription describeCluster() {
-    Map<Integer, LocalReplicasResponse> answers = probeAll(-1);
+  /** The registered nodes, alive if they answered a probe, and the metadata leader. */
+  public CompletableFuture<ClusterDescription> describeCluster() {
+    return probeAll(-1).thenApply(this::describeCluster);
+  }
+
+  private ClusterDescription describeCluster(Map<Integer, LocalReplicasResponse> answers) {
     ClusterDescription.Builder out = ClusterDescription.newBuilder();
     MetadataView view = router.view();
     for (NodeInfo node : view.state().getNodesList()) {

@@ -1,5 +1,6 @@
 package io.ordo.node.routing;
 
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.TopicRecord;
@@ -13,9 +14,9 @@ import io.ordo.raft.partition.PartitionId;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.ReplicaError;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /** Resolves topics and partitions to local leader replicas, or to errors that say where to go. */
 public final class Router {
@@ -24,11 +25,14 @@ public final class Router {
   private final int nodeId;
   private final MetadataReplica metadata;
   private final ReplicaManager replicas;
+  private final Executor work;
 
-  public Router(int nodeId, MetadataReplica metadata, ReplicaManager replicas) {
+  /** @param work where a lookup that had to wait on the metadata group carries on */
+  public Router(int nodeId, MetadataReplica metadata, ReplicaManager replicas, Executor work) {
     this.nodeId = nodeId;
     this.metadata = metadata;
     this.replicas = replicas;
+    this.work = work;
   }
 
   public int nodeId() {
@@ -48,34 +52,47 @@ public final class Router {
   }
 
   /**
-   * The topic, or NOT_FOUND. A topic missing from this node's view may only be missing from the
-   * view: a node that just restarted replays its metadata log, and one cut off from the metadata
-   * group lags. So NOT_FOUND is answered only after a read index has confirmed the view is
-   * current; when it cannot be confirmed the answer is UNAVAILABLE, which clients retry.
+   * Runs {@code then} with the topic, or {@code onError} with why not; an error {@code then} throws
+   * goes to {@code onError} too. A topic in this node's view runs at once, on the caller's thread.
+   * One missing from the view may only be missing from the view: a node that just restarted
+   * replays its metadata log, and one cut off from the metadata group lags. So UNKNOWN_TOPIC is
+   * answered only after a read index has confirmed the view is current, and when it cannot be
+   * confirmed the answer is LEADER_NOT_AVAILABLE, which clients retry. That wait holds no thread:
+   * the rest runs on the node's work pool, in the caller's gRPC context.
    */
-  public TopicRecord topic(String name) {
+  public void withTopic(String name, Consumer<TopicRecord> then, Consumer<StatusRuntimeException> onError) {
     Optional<TopicRecord> topic = view().topic(name);
     if (topic.isPresent()) {
-      return topic.get();
+      run(then, topic.get(), onError);
+      return;
     }
-    boolean current;
+    Context call = Context.current();
+    metadata
+        .awaitCurrent(CURRENT_VIEW_WAIT_MS)
+        .completeOnTimeout(false, CURRENT_VIEW_WAIT_MS + 500, TimeUnit.MILLISECONDS)
+        .whenComplete((current, error) -> work.execute(call.wrap(() -> {
+          if (error != null || !current) {
+            onError.accept(OrdoStatus.exception(
+                ErrorCode.LEADER_NOT_AVAILABLE,
+                "node " + nodeId + " cannot confirm its metadata is current (it is catching up, or the metadata"
+                    + " group has no quorum); retry shortly"));
+            return;
+          }
+          Optional<TopicRecord> known = view().topic(name);
+          if (known.isEmpty()) {
+            onError.accept(OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist"));
+            return;
+          }
+          run(then, known.get(), onError);
+        })));
+  }
+
+  private static void run(Consumer<TopicRecord> then, TopicRecord topic, Consumer<StatusRuntimeException> onError) {
     try {
-      current = metadata.awaitCurrent(CURRENT_VIEW_WAIT_MS).get(CURRENT_VIEW_WAIT_MS + 500, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      current = false;
-    } catch (ExecutionException | TimeoutException e) {
-      current = false;
+      then.accept(topic);
+    } catch (StatusRuntimeException e) {
+      onError.accept(e);
     }
-    if (!current) {
-      throw OrdoStatus.exception(
-          ErrorCode.LEADER_NOT_AVAILABLE,
-          "node " + nodeId + " cannot confirm its metadata is current (it is catching up, or the metadata group"
-              + " has no quorum); retry shortly");
-    }
-    return view()
-        .topic(name)
-        .orElseThrow(() -> OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist"));
   }
 
   /** The partition's replica on this node if it leads the partition; otherwise an error. */
