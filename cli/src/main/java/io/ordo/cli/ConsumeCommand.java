@@ -81,7 +81,9 @@ final class ConsumeCommand implements Callable<Integer> {
   @Option(
       names = "--timeout-ms",
       paramLabel = "T",
-      description = "Stop when no record has arrived for T milliseconds.")
+      description =
+          "Stop when no record has arrived for T milliseconds (with --group: counted once the member"
+              + " owns partitions, or from 10 s after it started if it gets none).")
   Long timeoutMs;
 
   @Option(names = "--group", paramLabel = "G", description = "Read as a member of stream group G.")
@@ -165,13 +167,16 @@ final class ConsumeCommand implements Callable<Integer> {
     }
     PrintStream out = global.out();
     long printed = 0;
-    long quietSince = System.nanoTime();
+    // --timeout-ms counts quiet time once the member reads partitions, not while it joins and
+    // partitions move to it. One that gets none (more members than partitions) starts counting
+    // a session timeout after it started: by then any partition due to it would have reached it,
+    // even from a member that died.
+    long quietSince = System.nanoTime() + config.sessionTimeout().toNanos();
     boolean joined = false;
     try (OrdoClient client = global.connect();
         GroupConsumer member = client.groupConsumer(config)) {
       while (maxMessages == null || printed < maxMessages) {
         if (!joined && !member.assignment().isEmpty()) {
-          // --timeout-ms counts quiet time once the member reads partitions, not while it joins.
           joined = true;
           quietSince = System.nanoTime();
         }
