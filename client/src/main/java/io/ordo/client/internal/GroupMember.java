@@ -18,7 +18,6 @@ import io.ordo.proto.v1.HeartbeatRequest;
 import io.ordo.proto.v1.HeartbeatResponse;
 import io.ordo.proto.v1.LeaveGroupRequest;
 import io.ordo.proto.v1.StartFrom;
-import io.ordo.proto.v1.TopicPartitions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -122,7 +121,7 @@ public final class GroupMember implements GroupConsumer {
             .setGroup(config.group())
             .setMemberId(memberId)
             .addAllTopics(config.topics())
-            .addAllOwned(toProto(reportedOwned))
+            .addAllOwned(TopicPartitionSets.toProto(reportedOwned))
             .setSessionTimeoutMs((int) config.sessionTimeout().toMillis())
             .build();
     GroupServiceGrpc.GroupServiceStub stub =
@@ -135,7 +134,7 @@ public final class GroupMember implements GroupConsumer {
     if (error == null) {
       memberId = response.getMemberId();
       generation = response.getGeneration();
-      assigned = fromProto(response.getAssignedList());
+      assigned = TopicPartitionSets.fromProto(response.getAssignedList());
       lastHeartbeatOkNanos = System.nanoTime();
       intervalMs = response.getHeartbeatIntervalMs();
     } else {
@@ -402,21 +401,5 @@ public final class GroupMember implements GroupConsumer {
       }
       onClosed.accept(this);
     }
-  }
-
-  private static List<TopicPartitions> toProto(Collection<TopicPartition> partitions) {
-    Map<String, TopicPartitions.Builder> byTopic = new TreeMap<>();
-    for (TopicPartition tp : partitions) {
-      byTopic.computeIfAbsent(tp.topic(), t -> TopicPartitions.newBuilder().setTopic(t)).addPartitions(tp.partition());
-    }
-    return byTopic.values().stream().map(TopicPartitions.Builder::build).toList();
-  }
-
-  private static SortedSet<TopicPartition> fromProto(List<TopicPartitions> partitions) {
-    SortedSet<TopicPartition> out = new TreeSet<>();
-    for (TopicPartitions tp : partitions) {
-      tp.getPartitionsList().forEach(p -> out.add(new TopicPartition(tp.getTopic(), p)));
-    }
-    return out;
   }
 }

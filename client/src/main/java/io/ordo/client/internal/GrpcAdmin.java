@@ -125,8 +125,7 @@ public final class GrpcAdmin implements Admin {
     Map<TopicPartition, String> owners = new HashMap<>();
     List<GroupInfo.Member> members = new ArrayList<>();
     for (MemberDescription m : description.getMembersList()) {
-      List<TopicPartition> assigned = new ArrayList<>();
-      m.getAssignedList().forEach(tp -> tp.getPartitionsList().forEach(p -> assigned.add(new TopicPartition(tp.getTopic(), p))));
+      List<TopicPartition> assigned = List.copyOf(TopicPartitionSets.fromProto(m.getAssignedList()));
       assigned.forEach(tp -> owners.put(tp, m.getMemberId()));
       members.add(new GroupInfo.Member(m.getMemberId(), assigned));
     }
