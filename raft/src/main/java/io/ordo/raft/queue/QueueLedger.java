@@ -1,0 +1,337 @@
+package io.ordo.raft.queue;
+
+import io.ordo.proto.raft.v1.QueuePolicy;
+import io.ordo.proto.raft.v1.QueueProgress;
+import io.ordo.proto.raft.v1.QueueRecord;
+import io.ordo.proto.raft.v1.QueueRecordState;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One queue group's state in one partition: which records are leased to which consumer until
+ * when, which wait for a retry, which are dead-lettered. Every other record below the cursor is
+ * done, so the state grows with the unfinished records, not with the offsets between them: one
+ * stuck record does not stop the others from flowing.
+ *
+ * <ul>
+ *   <li>{@link #acquire} leases records, retries whose wait is over first, then records never
+ *       delivered, within the policy's caps; each delivery counts.
+ *   <li>{@link #settle} names the record and its delivery count, so a settlement for an earlier
+ *       delivery changes nothing. An ack after the lease ended is still accepted while nobody
+ *       else has the record (the work was done).
+ *   <li>A nack, or a lease that ends, makes the record available again after a back-off; at the
+ *       policy's delivery limit it is dead-lettered instead, with the consumer's last reason.
+ * </ul>
+ *
+ * <p>Deterministic: time is the log time each call is handed, and back-off jitter is a hash of
+ * the record and its delivery count, so every replica reaches the same state at the same index.
+ * Every change goes to {@link QueueWrites} in the same call, so the store (and a snapshot) always
+ * holds what memory holds. Each call first ends the leases and waits that are due, at most
+ * {@link #EXPIRE_PER_CALL} of them, so one apply stays bounded.
+ */
+public final class QueueLedger {
+  /** Leases and waits ended per call, at most: the rest end in the next call. */
+  public static final int EXPIRE_PER_CALL = 4_096;
+  /** Bytes of a consumer's reason kept with a record. */
+  public static final int MAX_REASON_BYTES = 256;
+  public static final String DEAD_MAX_DELIVERIES = "MAX_DELIVERIES";
+  public static final String DEAD_REJECTED = "REJECTED";
+
+  /** What a consumer does with a record it received. */
+  public enum Action {
+    /** Done with it. */
+    ACK,
+    /** Failed: deliver it again after a back-off (or the given delay), or dead-letter it at the limit. */
+    NACK,
+    /** Still working: the lease runs a full lease time from now. */
+    RENEW,
+    /** Never handed to the application: available again at once, and this delivery does not count. */
+    RELEASE,
+    /** Poisonous: dead-letter it now. */
+    REJECT
+  }
+
+  /** How a settlement went. */
+  public enum Settled {
+    OK,
+    /** An ack after the lease ended, while nobody else had the record: accepted, the record is done. */
+    LATE_ACK_ACCEPTED,
+    /** The record was delivered again since (or never this often): nothing changed. */
+    STALE_DELIVERY,
+    /** Another consumer holds this delivery's lease: nothing changed. */
+    NOT_YOUR_LEASE,
+    /** The record was done already (an ack then counts as success: retries are idempotent). */
+    ALREADY_DONE,
+    /** The record was never delivered. */
+    NOT_DELIVERED
+  }
+
+  /** A record leased to a consumer: it settles it by offset and delivery count. */
+  public record Delivery(long offset, int deliveries, long leaseEndsMs) {}
+
+  private record Due(long dueMs, long offset) implements Comparable<Due> {
+    @Override
+    public int compareTo(Due o) {
+      int c = Long.compare(dueMs, o.dueMs);
+      return c != 0 ? c : Long.compare(offset, o.offset);
+    }
+  }
+
+  private QueueProgress progress;
+  private final NavigableMap<Long, QueueRecord> unfinished = new TreeMap<>();
+  private final TreeSet<Due> leases = new TreeSet<>();
+  private final TreeSet<Due> waits = new TreeSet<>();
+
+  /** The group as stored: its progress and its unfinished records. */
+  public QueueLedger(QueueProgress progress, List<QueueRecord> records) {
+    this.progress = progress;
+    records.forEach(this::index);
+  }
+
+  /** A group new to the partition, starting at {@code startOffset}. */
+  public static QueueLedger start(String group, QueuePolicy policy, long startOffset, QueueWrites writes) {
+    QueueProgress progress =
+        QueueProgress.newBuilder().setGroup(group).setFloor(startOffset).setCursor(startOffset).setPolicy(policy).build();
+    writes.putProgress(progress);
+    return new QueueLedger(progress, List.of());
+  }
+
+  public QueueProgress progress() {
+    return progress;
+  }
+
+  /** Every unfinished record, in offset order. */
+  public List<QueueRecord> unfinished() {
+    return List.copyOf(unfinished.values());
+  }
+
+  /** Records leased now. */
+  public int leased() {
+    return leases.size();
+  }
+
+  /** Records dead-lettered and not redriven. */
+  public int dead() {
+    return unfinished.size() - leases.size() - waits.size();
+  }
+
+  /**
+   * Leases up to {@code maxRecords} records to {@code consumer} for the policy's lease time:
+   * available retries first (earliest due first), then records never delivered, below {@code
+   * nextOffset} (the log's end).
+   */
+  public List<Delivery> acquire(String consumer, int maxRecords, long nextOffset, long now, QueueWrites writes) {
+    expireDue(now, writes);
+    QueuePolicy policy = progress.getPolicy();
+    List<Delivery> out = new ArrayList<>();
+    List<Due> ready = new ArrayList<>();
+    for (Due wait : waits) {
+      if (wait.dueMs() > now || ready.size() >= maxRecords || leases.size() + ready.size() >= policy.getMaxLeased()) {
+        break;
+      }
+      ready.add(wait);
+    }
+    for (Due wait : ready) {
+      out.add(lease(unfinished.get(wait.offset()), consumer, now, writes));
+    }
+    long cursor = progress.getCursor();
+    while (out.size() < maxRecords
+        && cursor < nextOffset
+        && leases.size() < policy.getMaxLeased()
+        && unfinished.size() < policy.getMaxUnfinished()) {
+      out.add(lease(QueueRecord.newBuilder().setOffset(cursor).build(), consumer, now, writes));
+      cursor++;
+    }
+    moveTo(cursor, writes);
+    return out;
+  }
+
+  private Delivery lease(QueueRecord record, String consumer, long now, QueueWrites writes) {
+    QueueRecord leased =
+        record.toBuilder()
+            .setState(QueueRecordState.QUEUE_RECORD_LEASED)
+            .setDeliveries(record.getDeliveries() + 1)
+            .setDueMs(now + progress.getPolicy().getLeaseMs())
+            .setConsumer(consumer)
+            .build();
+    put(leased, writes);
+    return new Delivery(leased.getOffset(), leased.getDeliveries(), leased.getDueMs());
+  }
+
+  /**
+   * Settles the {@code deliveries}-th delivery of the record at {@code offset}. {@code delayMs}
+   * (NACK only, 0 for the policy's back-off) and {@code reason} (NACK and REJECT) are optional.
+   */
+  public Settled settle(
+      String consumer, long offset, int deliveries, Action action, long delayMs, String reason, long now, QueueWrites writes) {
+    expireDue(now, writes);
+    QueueRecord record = unfinished.get(offset);
+    if (record == null) {
+      return offset < progress.getCursor() ? Settled.ALREADY_DONE : Settled.NOT_DELIVERED;
+    }
+    if (record.getDeliveries() != deliveries) {
+      return Settled.STALE_DELIVERY;
+    }
+    if (record.getState() != QueueRecordState.QUEUE_RECORD_LEASED) {
+      // The lease ended and nobody has the record since (or it was dead-lettered at the limit):
+      // an ack says the work was done after all, anything else comes too late.
+      if (action != Action.ACK) {
+        return Settled.STALE_DELIVERY;
+      }
+      done(record, writes);
+      return Settled.LATE_ACK_ACCEPTED;
+    }
+    if (!record.getConsumer().equals(consumer)) {
+      return Settled.NOT_YOUR_LEASE;
+    }
+    QueuePolicy policy = progress.getPolicy();
+    switch (action) {
+      case ACK -> done(record, writes);
+      case NACK -> {
+        QueueRecord failed = record.toBuilder().setLastError(truncate(reason)).build();
+        if (atLimit(failed)) {
+          put(dead(failed, DEAD_MAX_DELIVERIES, now), writes);
+        } else {
+          long wait = delayMs > 0 ? delayMs : backoffMs(policy, offset, deliveries);
+          put(available(failed, now + wait), writes);
+        }
+      }
+      case RENEW -> put(record.toBuilder().setDueMs(now + policy.getLeaseMs()).build(), writes);
+      case RELEASE -> put(available(record.toBuilder().setDeliveries(deliveries - 1).build(), now), writes);
+      case REJECT -> put(dead(record.toBuilder().setLastError(truncate(reason)).build(), DEAD_REJECTED, now), writes);
+    }
+    return Settled.OK;
+  }
+
+  /** Ends the leases and waits due by {@code now}, at most {@link #EXPIRE_PER_CALL}. */
+  public void expireDue(long now, QueueWrites writes) {
+    int budget = EXPIRE_PER_CALL;
+    while (budget > 0 && !leases.isEmpty() && leases.first().dueMs() <= now) {
+      QueueRecord record = unfinished.get(leases.first().offset());
+      put(atLimit(record) ? dead(record, DEAD_MAX_DELIVERIES, now) : available(record, now), writes);
+      budget--;
+    }
+  }
+
+  /** Every dead-lettered record becomes available again, its delivery count reset; returns how many. */
+  public int redrive(long now, QueueWrites writes) {
+    expireDue(now, writes);
+    List<QueueRecord> dead = new ArrayList<>();
+    for (QueueRecord record : unfinished.values()) {
+      if (record.getState() == QueueRecordState.QUEUE_RECORD_DEAD) {
+        dead.add(record);
+      }
+    }
+    for (QueueRecord record : dead) {
+      put(available(record.toBuilder().setDeliveries(0).clearDeadReason().clearDeadAtMs().build(), now), writes);
+    }
+    return dead.size();
+  }
+
+  /** Up to {@code max} dead-lettered records, in offset order. */
+  public List<QueueRecord> deadLetters(int max) {
+    List<QueueRecord> out = new ArrayList<>();
+    Iterator<QueueRecord> it = unfinished.values().iterator();
+    while (it.hasNext() && out.size() < max) {
+      QueueRecord record = it.next();
+      if (record.getState() == QueueRecordState.QUEUE_RECORD_DEAD) {
+        out.add(record);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The wait before the {@code deliveries}-th delivery's retry: the policy's back-off for it (the
+   * last value repeating), moved by up to 10% either way by a hash of the record and the count.
+   */
+  static long backoffMs(QueuePolicy policy, long offset, int deliveries) {
+    if (policy.getBackoffMsCount() == 0) {
+      return 0;
+    }
+    long base = policy.getBackoffMs(Math.min(deliveries, policy.getBackoffMsCount()) - 1);
+    long h = mix(offset * 0x9E3779B97F4A7C15L + deliveries);
+    long permille = Math.floorMod(h, 201) - 100; // -100..100, tenths of a percent
+    return Math.max(0, base + base * permille / 1_000);
+  }
+
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  private boolean atLimit(QueueRecord record) {
+    int max = progress.getPolicy().getMaxDeliveries();
+    return max > 0 && record.getDeliveries() >= max;
+  }
+
+  private static QueueRecord available(QueueRecord record, long dueMs) {
+    return record.toBuilder().setState(QueueRecordState.QUEUE_RECORD_AVAILABLE).setDueMs(dueMs).build();
+  }
+
+  private static QueueRecord dead(QueueRecord record, String reason, long now) {
+    return record.toBuilder()
+        .setState(QueueRecordState.QUEUE_RECORD_DEAD)
+        .clearDueMs()
+        .setDeadReason(reason)
+        .setDeadAtMs(now)
+        .build();
+  }
+
+  private static String truncate(String reason) {
+    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_REASON_BYTES) {
+      return reason;
+    }
+    int end = MAX_REASON_BYTES;
+    while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
+      end--; // not inside a character
+    }
+    return new String(bytes, 0, end, StandardCharsets.UTF_8);
+  }
+
+  /** Replaces the record's entry, in memory and in the store. */
+  private void put(QueueRecord record, QueueWrites writes) {
+    unindex(record.getOffset());
+    index(record);
+    writes.putQueueRecord(progress.getGroup(), record);
+  }
+
+  private void done(QueueRecord record, QueueWrites writes) {
+    unindex(record.getOffset());
+    writes.deleteQueueRecord(progress.getGroup(), record.getOffset());
+    moveTo(progress.getCursor(), writes);
+  }
+
+  /** Sets the cursor, and the floor to the first unfinished record (or the cursor), if they moved. */
+  private void moveTo(long cursor, QueueWrites writes) {
+    long floor = unfinished.isEmpty() ? cursor : unfinished.firstKey();
+    if (floor != progress.getFloor() || cursor != progress.getCursor()) {
+      progress = progress.toBuilder().setFloor(floor).setCursor(cursor).build();
+      writes.putProgress(progress);
+    }
+  }
+
+  private void index(QueueRecord record) {
+    unfinished.put(record.getOffset(), record);
+    switch (record.getState()) {
+      case QUEUE_RECORD_LEASED -> leases.add(new Due(record.getDueMs(), record.getOffset()));
+      case QUEUE_RECORD_AVAILABLE -> waits.add(new Due(record.getDueMs(), record.getOffset()));
+      default -> {}
+    }
+  }
+
+  private void unindex(long offset) {
+    QueueRecord old = unfinished.remove(offset);
+    if (old != null) {
+      leases.remove(new Due(old.getDueMs(), offset));
+      waits.remove(new Due(old.getDueMs(), offset));
+    }
+  }
+}
