@@ -16,8 +16,10 @@ import org.rocksdb.WriteOptions;
  * {@code partition_state} (one {@code PartitionState} per partition, key = partition) and
  * {@code producers} (idempotent producers' last appends, key = partition + producer id) and
  * {@code group_offsets} (stream groups' committed offsets and owners, key = partition + group
- * name). Later kinds of partition data (queue state) get column families of their own, are
- * written in the same atomic batches, and join {@link #partitionScoped}.
+ * name), {@code queue_progress} (each queue group's floor, cursor and policy, key = partition +
+ * group name) and {@code queue_records} (queue groups' unfinished records, key = partition +
+ * group name's length and bytes + offset). Later kinds of partition data get column families of
+ * their own, are written in the same atomic batches, and join {@link #partitionScoped}.
  */
 public final class DataStore implements AutoCloseable {
   private final RocksDatabase database;
@@ -26,6 +28,8 @@ public final class DataStore implements AutoCloseable {
   final ColumnFamilyHandle partitionState;
   final ColumnFamilyHandle producers;
   final ColumnFamilyHandle groupOffsets;
+  final ColumnFamilyHandle queueProgress;
+  final ColumnFamilyHandle queueRecords;
   /** The families whose keys start with a partition's prefix: a partition's delete covers them. */
   final List<ColumnFamilyHandle> partitionScoped;
 
@@ -37,7 +41,9 @@ public final class DataStore implements AutoCloseable {
     this.partitionState = database.family(1);
     this.producers = database.family(2);
     this.groupOffsets = database.family(3);
-    this.partitionScoped = List.of(records, producers, groupOffsets);
+    this.queueProgress = database.family(4);
+    this.queueRecords = database.family(5);
+    this.partitionScoped = List.of(records, producers, groupOffsets, queueProgress, queueRecords);
   }
 
   /** Opens (creating if needed) the store in {@code dir}. */
@@ -49,7 +55,9 @@ public final class DataStore implements AutoCloseable {
         "records",
         "partition_state",
         "producers",
-        "group_offsets"));
+        "group_offsets",
+        "queue_progress",
+        "queue_records"));
   }
 
   /** The store's view of one partition replica. */

@@ -38,6 +38,27 @@ final class KeyCodec {
     return key;
   }
 
+  /**
+   * A queue group's record: the partition's prefix, the group name's length (2 bytes) and UTF-8
+   * bytes, then the offset, so one group's records sort by offset after a common prefix.
+   */
+  static byte[] queueRecordKey(long partitionKey, String group, long offset) {
+    byte[] name = group.getBytes(StandardCharsets.UTF_8);
+    byte[] key = new byte[PREFIX_BYTES + 2 + name.length + Long.BYTES];
+    putLong(key, 0, partitionKey);
+    key[PREFIX_BYTES] = (byte) (name.length >>> 8);
+    key[PREFIX_BYTES + 1] = (byte) name.length;
+    System.arraycopy(name, 0, key, PREFIX_BYTES + 2, name.length);
+    putLong(key, PREFIX_BYTES + 2 + name.length, offset);
+    return key;
+  }
+
+  /** The queue group whose record {@code key} is. */
+  static String queueGroupOf(byte[] key) {
+    int length = ((key[PREFIX_BYTES] & 0xff) << 8) | (key[PREFIX_BYTES + 1] & 0xff);
+    return new String(key, PREFIX_BYTES + 2, length, StandardCharsets.UTF_8);
+  }
+
   /** The first key after every key of {@code partitionKey}: the exclusive end of its range. */
   static byte[] partitionEnd(long partitionKey) {
     return batchKey(partitionKey + 1, 0);

@@ -5,8 +5,11 @@ import com.google.protobuf.Parser;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
+import io.ordo.proto.raft.v1.QueueProgress;
+import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.SnapshotBatch;
 import io.ordo.proto.raft.v1.SnapshotItem;
+import io.ordo.proto.raft.v1.SnapshotQueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
@@ -15,7 +18,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -71,6 +76,33 @@ public final class PartitionStore {
     } catch (RocksDBException | InvalidProtocolBufferException e) {
       throw new StorageException("cannot read group '" + group + "' of partition key " + partitionKey, e);
     }
+  }
+
+  /** A queue group as stored: its progress and unfinished records, in offset order. */
+  public record QueueGroupState(QueueProgress progress, List<QueueRecord> records) {}
+
+  /** Every queue group of the partition, by name. */
+  public Map<String, QueueGroupState> readQueueGroups() {
+    Map<String, QueueGroupState> out = new TreeMap<>();
+    for (QueueProgress progress : readAll(store.queueProgress, QueueProgress.parser(), "queue progress")) {
+      out.put(progress.getGroup(), new QueueGroupState(progress, new ArrayList<>()));
+    }
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
+        RocksIterator it = store.db().newIterator(store.queueRecords, options.setIterateUpperBound(upper))) {
+      for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+        String group = KeyCodec.queueGroupOf(it.key());
+        QueueGroupState state = out.get(group);
+        if (state == null) {
+          throw new StorageException("partition key " + partitionKey + " holds records of queue group '" + group
+              + "', which has no progress");
+        }
+        state.records().add(QueueRecord.parseFrom(it.value()));
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt queue record in partition key " + partitionKey, e);
+    }
+    return out;
   }
 
   private <T> List<T> readAll(ColumnFamilyHandle family, Parser<T> parser, String what) {
@@ -139,6 +171,33 @@ public final class PartitionStore {
         batch.delete(store.groupOffsets, KeyCodec.groupKey(partitionKey, group));
       } catch (RocksDBException e) {
         throw new StorageException("cannot stage a group offset's removal", e);
+      }
+    }
+
+    @Override
+    public void putProgress(QueueProgress progress) {
+      try {
+        batch.put(store.queueProgress, KeyCodec.groupKey(partitionKey, progress.getGroup()), progress.toByteArray());
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a queue group's progress", e);
+      }
+    }
+
+    @Override
+    public void putQueueRecord(String group, QueueRecord record) {
+      try {
+        batch.put(store.queueRecords, KeyCodec.queueRecordKey(partitionKey, group, record.getOffset()), record.toByteArray());
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a queue record", e);
+      }
+    }
+
+    @Override
+    public void deleteQueueRecord(String group, long offset) {
+      try {
+        batch.delete(store.queueRecords, KeyCodec.queueRecordKey(partitionKey, group, offset));
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage a queue record's removal", e);
       }
     }
 
@@ -257,8 +316,8 @@ public final class PartitionStore {
     private final Snapshot snapshot = store.db().getSnapshot();
 
     /**
-     * Writes the state, then every batch in offset order, every producer and every group offset,
-     * each length-delimited.
+     * Writes the state, then every batch in offset order, every producer, every stream group's
+     * offset and every queue group's progress and unfinished records, each length-delimited.
      */
     public void writeTo(OutputStream out) throws IOException {
       try (ReadOptions options = new ReadOptions().setSnapshot(snapshot);
@@ -288,6 +347,22 @@ public final class PartitionStore {
         try (RocksIterator it = store.db().newIterator(store.groupOffsets, options)) {
           for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
             SnapshotItem.newBuilder().setGroupOffset(GroupOffset.parseFrom(it.value())).build().writeDelimitedTo(out);
+          }
+        }
+        try (RocksIterator it = store.db().newIterator(store.queueProgress, options)) {
+          for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+            SnapshotItem.newBuilder().setQueueProgress(QueueProgress.parseFrom(it.value())).build().writeDelimitedTo(out);
+          }
+        }
+        try (RocksIterator it = store.db().newIterator(store.queueRecords, options)) {
+          for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
+            SnapshotItem.newBuilder()
+                .setQueueRecord(
+                    SnapshotQueueRecord.newBuilder()
+                        .setGroup(KeyCodec.queueGroupOf(it.key()))
+                        .setRecord(QueueRecord.parseFrom(it.value())))
+                .build()
+                .writeDelimitedTo(out);
           }
         }
       } catch (RocksDBException e) {
@@ -324,6 +399,12 @@ public final class PartitionStore {
             break;
           case GROUP_OFFSET:
             writer.putGroupOffset(next.getGroupOffset());
+            break;
+          case QUEUE_PROGRESS:
+            writer.putProgress(next.getQueueProgress());
+            break;
+          case QUEUE_RECORD:
+            writer.putQueueRecord(next.getQueueRecord().getGroup(), next.getQueueRecord().getRecord());
             break;
           default:
             throw new IOException("snapshot holds an item this version does not know");

@@ -4,12 +4,13 @@ import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.raft.queue.QueueWrites;
 
 /**
  * Where a partition state machine puts the effects of applying commands. The writes of one apply
  * round become visible, and survive a process crash, all together or not at all.
  */
-public interface PartitionWrites {
+public interface PartitionWrites extends QueueWrites {
   void putBatch(long baseOffset, StoredBatch batch);
 
   void putState(PartitionState state);

@@ -3,6 +3,8 @@ package io.ordo.raft.partition;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
+import io.ordo.proto.raft.v1.QueueProgress;
+import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.raft.storage.PartitionWrites;
 import java.util.ArrayList;
@@ -16,6 +18,8 @@ final class RecordingWrites implements PartitionWrites {
   final NavigableMap<Long, StoredBatch> batches = new TreeMap<>();
   final Map<Long, ProducerState> producers = new TreeMap<>();
   final Map<String, GroupOffset> groups = new TreeMap<>();
+  final Map<String, QueueProgress> queueProgress = new TreeMap<>();
+  final Map<String, NavigableMap<Long, QueueRecord>> queueRecords = new TreeMap<>();
   PartitionState state;
   int stateWrites;
 
@@ -48,6 +52,21 @@ final class RecordingWrites implements PartitionWrites {
   @Override
   public void deleteGroupOffset(String group) {
     groups.remove(group);
+  }
+
+  @Override
+  public void putProgress(QueueProgress progress) {
+    queueProgress.put(progress.getGroup(), progress);
+  }
+
+  @Override
+  public void putQueueRecord(String group, QueueRecord record) {
+    queueRecords.computeIfAbsent(group, g -> new TreeMap<>()).put(record.getOffset(), record);
+  }
+
+  @Override
+  public void deleteQueueRecord(String group, long offset) {
+    queueRecords.getOrDefault(group, new TreeMap<>()).remove(offset);
   }
 
   /** Every stored record's value as text, in offset order. */

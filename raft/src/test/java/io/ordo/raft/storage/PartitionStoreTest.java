@@ -12,15 +12,19 @@ import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
+import io.ordo.proto.raft.v1.QueuePolicy;
+import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
 import io.ordo.raft.partition.StoreApplier;
+import io.ordo.raft.queue.QueueLedger;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -282,6 +286,38 @@ class PartitionStoreTest {
 
     assertThat(data.partition(high).read(0, ALL, 1000, 1 << 20)).isEmpty();
     assertThat(values(data.partition(top).read(0, ALL, 1000, 1 << 20))).containsExactly("top-0", "top-1");
+  }
+
+  @Test
+  void queueGroupsSurviveTheStoreAndASnapshotAndLeaveWithTheirPartition() throws IOException {
+    PartitionStore a = data.partition(7);
+    fill(a, 2);
+    QueuePolicy policy = QueuePolicy.newBuilder().setMaxDeliveries(2).setLeaseMs(100).setMaxLeased(10).setMaxUnfinished(10).build();
+    try (PartitionStore.Writer writer = a.newWriter()) {
+      // Two groups whose names are each other's prefix, so their record keys must not mix.
+      for (String group : List.of("q", "q1")) {
+        QueueLedger ledger = QueueLedger.start(group, policy, 0, writer);
+        ledger.acquire("c", 4, 10, 0, writer);
+        ledger.settle("c", 1, 1, QueueLedger.Action.ACK, 0, "", 1, writer);
+        ledger.settle("c", 2, 1, QueueLedger.Action.REJECT, 0, "poison", 1, writer);
+      }
+      writer.commit();
+    }
+    Map<String, PartitionStore.QueueGroupState> stored = a.readQueueGroups();
+    assertThat(stored).containsOnlyKeys("q", "q1");
+    assertThat(stored.get("q1").records()).extracting(QueueRecord::getOffset).containsExactly(0L, 2L, 3L);
+    assertThat(stored.get("q1").progress().getCursor()).isEqualTo(4);
+    QueueLedger reloaded = new QueueLedger(stored.get("q").progress(), stored.get("q").records());
+    assertThat(reloaded.deadLetters(10)).singleElement().extracting(QueueRecord::getLastError).isEqualTo("poison");
+
+    try (DataStore other = DataStore.open(dir.resolve("b"))) {
+      PartitionStore b = other.partition(7);
+      b.importFrom(new ByteArrayInputStream(export(a)));
+      assertThat(b.readQueueGroups()).isEqualTo(stored);
+    }
+    assertThat(data.partition(8).readQueueGroups()).isEmpty();
+    a.deleteAll();
+    assertThat(a.readQueueGroups()).isEmpty();
   }
 
   private static void fill(PartitionStore store, int entries) {
