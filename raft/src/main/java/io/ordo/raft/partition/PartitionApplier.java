@@ -19,7 +19,7 @@ public final class PartitionApplier {
   /** Resumes from what {@code store} holds. */
   public PartitionApplier(PartitionStore store) {
     this.store = store;
-    this.machine = new PartitionStateMachine(store.readState(), store.readProducers(), store.readGroupOffsets());
+    this.machine = new PartitionStateMachine(store.readState(), store.readProducers(), store.readGroupOffsets(), store.readQueueGroups());
   }
 
   public PartitionState state() {
@@ -37,7 +37,7 @@ public final class PartitionApplier {
 
   /** Re-reads the state from the store, after a snapshot was installed into it. */
   public void reload() {
-    machine.reset(store.readState(), store.readProducers(), store.readGroupOffsets());
+    machine.reset(store.readState(), store.readProducers(), store.readGroupOffsets(), store.readQueueGroups());
   }
 
   /**

@@ -9,6 +9,8 @@ import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.consumer.GroupOffsets;
+import io.ordo.raft.queue.QueueGroups;
+import io.ordo.raft.queue.StoredQueueGroup;
 import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.storage.PartitionWrites;
 import java.util.ArrayList;
@@ -24,8 +26,9 @@ import java.util.Map;
  * <p>Invariants, checked on every apply: the applied index only grows; offsets are contiguous from
  * the start offset; batch timestamps never go backwards.
  *
- * <p>Stream groups' committed offsets and partition owners are kept by {@link GroupOffsets}, in the
- * same apply round as the records they point into.
+ * <p>Stream groups' committed offsets and partition owners are kept by {@link GroupOffsets}, queue
+ * groups' leases, retries and dead letters by {@link QueueGroups}, in the same apply round as the
+ * records they point into.
  *
  * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
  * append again (a retry) is not appended but answered with the original base offset; an append
@@ -44,10 +47,14 @@ public final class PartitionStateMachine {
   private PartitionState state;
   private final Map<Long, ProducerState> producers = new HashMap<>();
   private final GroupOffsets groups = new GroupOffsets(List.of());
+  private final QueueGroups queues = new QueueGroups(Map.of());
 
   public PartitionStateMachine(
-      PartitionState initial, List<ProducerState> initialProducers, List<GroupOffset> initialGroups) {
-    reset(initial, initialProducers, initialGroups);
+      PartitionState initial,
+      List<ProducerState> initialProducers,
+      List<GroupOffset> initialGroups,
+      Map<String, StoredQueueGroup> initialQueues) {
+    reset(initial, initialProducers, initialGroups, initialQueues);
   }
 
   public PartitionState state() {
@@ -81,6 +88,12 @@ public final class PartitionStateMachine {
             case RESET_GROUP_OFFSET -> groups.reset(
                 op.getResetGroupOffset(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
             case DELETE_GROUP_OFFSET -> groups.delete(op.getDeleteGroupOffset(), writes);
+            case CONFIGURE_QUEUE -> queues.configure(
+                op.getConfigureQueue(), state.getStartOffset(), state.getNextOffset(), writes);
+            case ACQUIRE_RECORDS -> queues.acquire(op.getAcquireRecords(), state.getNextOffset(), timestamp, writes);
+            case SETTLE_RECORDS -> queues.settle(op.getSettleRecords(), timestamp, writes);
+            case EXPIRE_LEASES -> queues.expire(timestamp, writes);
+            case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
             // An op from a newer version: its effect is unknown here, so applying past it would
             // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
             default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
@@ -154,11 +167,16 @@ public final class PartitionStateMachine {
   }
 
   /** Replaces the state with one installed from a snapshot or read back from the store. */
-  public void reset(PartitionState installed, List<ProducerState> installedProducers, List<GroupOffset> installedGroups) {
+  public void reset(
+      PartitionState installed,
+      List<ProducerState> installedProducers,
+      List<GroupOffset> installedGroups,
+      Map<String, StoredQueueGroup> installedQueues) {
     state = installed;
     producers.clear();
     installedProducers.forEach(p -> producers.put(p.getProducerId(), p));
     groups.reset(installedGroups);
+    queues.reset(installedQueues);
   }
 
   /** A command this version cannot apply. */

@@ -68,7 +68,9 @@ public final class QueueLedger {
     /** The record was done already (an ack then counts as success: retries are idempotent). */
     ALREADY_DONE,
     /** The record was never delivered. */
-    NOT_DELIVERED
+    NOT_DELIVERED,
+    /** The settlement itself was malformed (an unknown action, a delay out of range): nothing changed. */
+    INVALID
   }
 
   /** A record leased to a consumer: it settles it by offset and delivery count. */
@@ -103,6 +105,12 @@ public final class QueueLedger {
 
   public QueueProgress progress() {
     return progress;
+  }
+
+  /** From now on the group follows {@code policy}; leases already granted keep their end. */
+  public void setPolicy(QueuePolicy policy, QueueWrites writes) {
+    progress = progress.toBuilder().setPolicy(policy).build();
+    writes.putProgress(progress);
   }
 
   /** Every unfinished record, in offset order. */

@@ -4,9 +4,9 @@ import io.ordo.proto.v1.ErrorCode;
 
 /**
  * What applying one partition op did, for the caller that proposed it. The same on every replica;
- * never stored.
+ * never stored. Kinds of partition state add results of their own (see the queue package).
  */
-public sealed interface OpResult {
+public interface OpResult {
   /** The op's records are committed from {@code baseOffset} on (a retry's: where the first copy went). */
   record Appended(long baseOffset) implements OpResult {}
 

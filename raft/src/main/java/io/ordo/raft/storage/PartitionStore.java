@@ -13,6 +13,7 @@ import io.ordo.proto.raft.v1.SnapshotQueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
+import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -78,21 +79,18 @@ public final class PartitionStore {
     }
   }
 
-  /** A queue group as stored: its progress and unfinished records, in offset order. */
-  public record QueueGroupState(QueueProgress progress, List<QueueRecord> records) {}
-
   /** Every queue group of the partition, by name. */
-  public Map<String, QueueGroupState> readQueueGroups() {
-    Map<String, QueueGroupState> out = new TreeMap<>();
+  public Map<String, StoredQueueGroup> readQueueGroups() {
+    Map<String, StoredQueueGroup> out = new TreeMap<>();
     for (QueueProgress progress : readAll(store.queueProgress, QueueProgress.parser(), "queue progress")) {
-      out.put(progress.getGroup(), new QueueGroupState(progress, new ArrayList<>()));
+      out.put(progress.getGroup(), new StoredQueueGroup(progress, new ArrayList<>()));
     }
     try (ReadOptions options = new ReadOptions();
         Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
         RocksIterator it = store.db().newIterator(store.queueRecords, options.setIterateUpperBound(upper))) {
       for (it.seek(KeyCodec.partitionPrefix(partitionKey)); it.isValid(); it.next()) {
         String group = KeyCodec.queueGroupOf(it.key());
-        QueueGroupState state = out.get(group);
+        StoredQueueGroup state = out.get(group);
         if (state == null) {
           throw new StorageException("partition key " + partitionKey + " holds records of queue group '" + group
               + "', which has no progress");

@@ -17,11 +17,10 @@ import io.ordo.proto.raft.v1.ResetGroupOffset;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.SpecialOffset;
 import io.ordo.raft.partition.StoreApplier;
+import io.ordo.raft.partition.TwoReplicas;
 import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.storage.DataStore;
 import io.ordo.raft.storage.PartitionStore;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,22 +131,9 @@ class GroupOffsetsTest {
     log.add(command(5, commit("g", "m1", 1, 10), commit("g", "m2", 2, 12)));
 
     try (DataStore b = DataStore.open(dir.resolve("b")); DataStore c = DataStore.open(dir.resolve("c"))) {
-      PartitionStore oneRound = b.partition(1);
-      new StoreApplier(oneRound).applyRound(1, log.toArray(PartitionCommand[]::new));
-
-      PartitionStore splitWithSnapshot = c.partition(1);
-      StoreApplier first = new StoreApplier(splitWithSnapshot);
-      first.applyRound(1, log.get(0), log.get(1));
-      first.applyRound(3, log.get(2));
-      ByteArrayOutputStream snapshot = new ByteArrayOutputStream();
-      try (PartitionStore.Export export = splitWithSnapshot.freeze()) {
-        export.writeTo(snapshot);
-      }
-      PartitionStore installed = c.partition(2);
-      installed.importFrom(new ByteArrayInputStream(snapshot.toByteArray()));
-      StoreApplier afterSnapshot = new StoreApplier(installed);
-      afterSnapshot.applyRound(4, log.get(3));
-      afterSnapshot.applyRound(5, log.get(4));
+      TwoReplicas replicas = TwoReplicas.apply(log, b, c);
+      PartitionStore oneRound = replicas.oneRound();
+      PartitionStore installed = replicas.splitWithSnapshot();
 
       List<GroupOffset> expected = oneRound.readGroupOffsets();
       assertThat(expected).extracting(GroupOffset::getGroup, GroupOffset::getCommittedOffset, GroupOffset::getOwnerMemberId)

@@ -11,11 +11,12 @@ import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.replica.OpResult;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class IdempotentAppendTest {
   private final RecordingWrites writes = new RecordingWrites();
-  private final PartitionStateMachine machine = new PartitionStateMachine(PartitionState.getDefaultInstance(), List.of(), List.of());
+  private final PartitionStateMachine machine = new PartitionStateMachine(PartitionState.getDefaultInstance(), List.of(), List.of(), Map.of());
   private long index;
 
   private static PartitionOp append(long producerId, long firstSequence, String prefix, int count) {
@@ -76,7 +77,7 @@ class IdempotentAppendTest {
   void producerStateSurvivesARestartFromTheStore() {
     apply(append(7, 0, "a", 2));
     PartitionStateMachine restarted =
-        new PartitionStateMachine(writes.state, List.copyOf(writes.producers.values()), List.of());
+        new PartitionStateMachine(writes.state, List.copyOf(writes.producers.values()), List.of(), Map.of());
 
     List<OpResult> offsets = restarted.apply(++index, command(2_000, append(7, 0, "a", 2)), writes).results();
 

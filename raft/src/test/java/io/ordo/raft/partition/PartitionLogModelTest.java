@@ -58,7 +58,7 @@ class PartitionLogModelTest {
   void readsReturnExactlyTheModelsRecords(long seed) {
     Random random = new Random(seed);
     PartitionStore store = data.partition(seed);
-    PartitionStateMachine machine = new PartitionStateMachine(store.readState(), store.readProducers(), store.readGroupOffsets());
+    PartitionStateMachine machine = new PartitionStateMachine(store.readState(), store.readProducers(), store.readGroupOffsets(), store.readQueueGroups());
     List<ConsumedRecord> model = new ArrayList<>();
     long lastTimestamp = 0;
     long index = 0;

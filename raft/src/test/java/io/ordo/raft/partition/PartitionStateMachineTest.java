@@ -11,10 +11,11 @@ import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PartitionStateMachineTest {
-  private final PartitionStateMachine machine = new PartitionStateMachine(PartitionState.getDefaultInstance(), List.of(), List.of());
+  private final PartitionStateMachine machine = new PartitionStateMachine(PartitionState.getDefaultInstance(), List.of(), List.of(), Map.of());
   private final RecordingWrites writes = new RecordingWrites();
 
   @Test
@@ -35,7 +36,7 @@ class PartitionStateMachineTest {
   @Test
   void offsetsContinueFromTheInitialStateNextOffset() {
     PartitionStateMachine resumed =
-        new PartitionStateMachine(PartitionState.newBuilder().setAppliedIndex(10).setNextOffset(42).build(), List.of(), List.of());
+        new PartitionStateMachine(PartitionState.newBuilder().setAppliedIndex(10).setNextOffset(42).build(), List.of(), List.of(), Map.of());
 
     PartitionStateMachine.Applied applied = resumed.apply(11, command(1, append(records("a", 2))), writes);
 
@@ -83,7 +84,7 @@ class PartitionStateMachineTest {
   @Test
   void olderTimestampAfterRestartGetsTheStoredLastTimestamp() {
     PartitionStateMachine resumed =
-        new PartitionStateMachine(PartitionState.newBuilder().setAppliedIndex(3).setLastTimestampMs(5_000).build(), List.of(), List.of());
+        new PartitionStateMachine(PartitionState.newBuilder().setAppliedIndex(3).setLastTimestampMs(5_000).build(), List.of(), List.of(), Map.of());
 
     assertThat(resumed.apply(4, command(4_000, append(records("a", 1))), writes).timestampMs()).isEqualTo(5_000);
   }
@@ -159,7 +160,7 @@ class PartitionStateMachineTest {
     PartitionState installed =
         PartitionState.newBuilder().setAppliedIndex(100).setNextOffset(500).setLastTimestampMs(9_000).build();
 
-    machine.reset(installed, List.of(), List.of());
+    machine.reset(installed, List.of(), List.of(), Map.of());
 
     assertThat(machine.state()).isEqualTo(installed);
     PartitionStateMachine.Applied applied = machine.apply(101, command(1, append(records("b", 1))), writes);

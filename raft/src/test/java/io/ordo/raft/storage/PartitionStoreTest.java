@@ -19,6 +19,7 @@ import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
 import io.ordo.raft.partition.StoreApplier;
 import io.ordo.raft.queue.QueueLedger;
+import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -303,7 +304,7 @@ class PartitionStoreTest {
       }
       writer.commit();
     }
-    Map<String, PartitionStore.QueueGroupState> stored = a.readQueueGroups();
+    Map<String, StoredQueueGroup> stored = a.readQueueGroups();
     assertThat(stored).containsOnlyKeys("q", "q1");
     assertThat(stored.get("q1").records()).extracting(QueueRecord::getOffset).containsExactly(0L, 2L, 3L);
     assertThat(stored.get("q1").progress().getCursor()).isEqualTo(4);
