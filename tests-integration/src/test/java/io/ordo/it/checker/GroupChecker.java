@@ -13,11 +13,14 @@ import java.util.function.Predicate;
 
 /**
  * The stream-group checker. A member's ownership of a partition runs from its {@code assigned} op
- * to its {@code released} op: a <i>tenure</i>. Per partition:
+ * to its {@code released} op: a <i>tenure</i>. The claim behind it happened during the poll that
+ * reported it: after that poll was invoked, before the {@code assigned} op. Per partition:
  *
  * <ul>
  *   <li>backwards: a tenure's first read is below an offset whose commit was acknowledged before
- *       the tenure began (the committed offset went back, or the claim read a stale one);
+ *       the claim was invoked (the committed offset went back, or the claim read a stale one). A
+ *       commit acknowledged later may have been applied after the claim: a member can claim, be
+ *       fenced by a later claim and commit of another, and hear its own claim's answer only then;
  *   <li>skipped: a tenure's first read is above every offset anyone had tried to commit before it
  *       began, and above the log's start (the records between the last commit and that read
  *       were skipped, not processed);
@@ -41,12 +44,15 @@ public final class GroupChecker {
   private static final class Tenure {
     final int process;
     final int partition;
+    /** When the poll in which the member claimed the partition was invoked. */
+    final long claimedAfterNanos;
     final long startNanos;
     final List<PartitionRead> reads = new ArrayList<>();
 
-    Tenure(int process, int partition, long startNanos) {
+    Tenure(int process, int partition, long claimedAfterNanos, long startNanos) {
       this.process = process;
       this.partition = partition;
+      this.claimedAfterNanos = claimedAfterNanos;
       this.startNanos = startNanos;
     }
   }
@@ -62,11 +68,16 @@ public final class GroupChecker {
     List<Commit> commits = commits(history);
     List<Tenure> tenures = new ArrayList<>();
     Map<Integer, Map<Integer, Tenure>> open = new HashMap<>(); // process -> partition -> tenure
+    Map<Integer, Long> pollInvoked = new HashMap<>();
     for (Op op : history) {
       Map<Integer, Tenure> owned = open.computeIfAbsent(op.process(), p -> new HashMap<>());
+      if (GroupReaders.F_POLL.equals(op.f()) && op.type() == Op.Type.INVOKE) {
+        pollInvoked.put(op.process(), op.timeNanos());
+      }
       switch (op.f()) {
         case GroupReaders.F_ASSIGNED -> {
-          Tenure tenure = new Tenure(op.process(), op.partition(), op.timeNanos());
+          Tenure tenure = new Tenure(
+              op.process(), op.partition(), pollInvoked.getOrDefault(op.process(), op.timeNanos()), op.timeNanos());
           tenures.add(tenure);
           owned.put(op.partition(), tenure);
         }
@@ -136,9 +147,10 @@ public final class GroupChecker {
       return;
     }
     long first = tenure.reads.get(0).offset();
-    Commit acknowledged = highest(commits, tenure.partition, c -> c.outcome() == Op.Type.OK && c.completedNanos() < tenure.startNanos);
+    Commit acknowledged = highest(
+        commits, tenure.partition, c -> c.outcome() == Op.Type.OK && c.completedNanos() < tenure.claimedAfterNanos);
     if (acknowledged != null && first < acknowledged.offset()) {
-      result.backwards.add(who + " (from " + seconds(tenure.startNanos) + ") started at offset " + first
+      result.backwards.add(who + " (claimed after " + seconds(tenure.claimedAfterNanos) + ") started at offset " + first
           + ", though member " + acknowledged.process() + "'s commit of " + acknowledged.offset()
           + " was acknowledged at " + seconds(acknowledged.completedNanos()));
     }
