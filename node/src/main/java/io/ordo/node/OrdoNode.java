@@ -14,6 +14,7 @@ import io.ordo.node.grpc.ConsumerGrpcService;
 import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
+import io.ordo.node.grpc.QueueGrpcService;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -118,6 +119,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new AdminGrpcService(router, inspector, peers, timer))
             .addService(new NodeGrpcService(inspector))
             .addService(groups)
+            .addService(new QueueGrpcService(router, peers, work))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();

@@ -31,6 +31,7 @@ public final class OrdoStatus {
       case UNKNOWN_MEMBER:
         return Status.Code.NOT_FOUND;
       case TOPIC_ALREADY_EXISTS:
+      case GROUP_ALREADY_EXISTS:
         return Status.Code.ALREADY_EXISTS;
       case INVALID_TOPIC_NAME:
       case INVALID_PARTITION_COUNT:

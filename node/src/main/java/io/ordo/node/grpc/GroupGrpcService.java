@@ -123,7 +123,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
     int session = request.getSessionTimeoutMs() == 0 ? DEFAULT_SESSION_TIMEOUT_MS : request.getSessionTimeoutMs();
     try {
       requireFeature();
-      validateGroup(request.getGroup());
+      GroupRequests.validateGroup(request.getGroup());
       if (request.getTopicsCount() == 0) {
         throw invalid("a member must read at least one topic");
       }
@@ -165,6 +165,11 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
           .build();
     });
     Optional<GroupRecord> known = router.view().group(request.getGroup());
+    if (known.isPresent() && known.get().hasQueue()) {
+      response.onError(OrdoStatus.exception(ErrorCode.GROUP_ALREADY_EXISTS,
+          "'" + request.getGroup() + "' is a queue group: receive from it with QueueService, or pick another name"));
+      return;
+    }
     if (known.isPresent() && known.get().getTopicsList().containsAll(request.getTopicsList())) {
       answer.run();
       return;
@@ -264,7 +269,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   }
 
   private GroupRecord knownGroup(String name) {
-    validateGroup(name);
+    GroupRequests.validateGroup(name);
     return router.view().group(name).orElseThrow(() -> OrdoStatus.exception(
         ErrorCode.UNKNOWN_GROUP, "group '" + name + "' does not exist"));
   }
@@ -328,7 +333,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   @Override
   public void fetchOffset(FetchOffsetRequest request, StreamObserver<GroupOffsetResponse> response) {
     try {
-      validateGroup(request.getGroup());
+      GroupRequests.validateGroup(request.getGroup());
     } catch (StatusRuntimeException e) {
       response.onError(e);
       return;
@@ -353,7 +358,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
     PartitionOp built;
     try {
       requireFeature();
-      validateGroup(group);
+      GroupRequests.validateGroup(group);
       built = op.build();
     } catch (StatusRuntimeException e) {
       response.onError(e);
@@ -400,19 +405,7 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   // ---- shared ----
 
   private void requireFeature() {
-    if (!router.view().hasFeature(FeatureLevel.STREAM_GROUPS)) {
-      throw OrdoStatus.exception(
-          ErrorCode.FEATURE_NOT_ENABLED,
-          "consumer groups are not enabled yet: every node must run a version that has them (the cluster"
-              + " finalizes its feature level within seconds of the last node's start)");
-    }
-  }
-
-  private static void validateGroup(String group) {
-    String problem = Names.groupProblem(group);
-    if (problem != null) {
-      throw OrdoStatus.exception(ErrorCode.INVALID_GROUP_NAME, problem);
-    }
+    GroupRequests.requireFeature(router.view(), FeatureLevel.STREAM_GROUPS, "consumer groups");
   }
 
   private static void requireMember(String memberId, long generation) {

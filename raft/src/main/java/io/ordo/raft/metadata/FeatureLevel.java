@@ -9,8 +9,13 @@ package io.ordo.raft.metadata;
 public final class FeatureLevel {
   /** Stream groups: the partition ops ClaimPartition, CommitOffset, ResetGroupOffset, DeleteGroupOffset. */
   public static final int STREAM_GROUPS = 1;
+  /**
+   * Queue groups: the metadata command CreateQueueGroup and the partition ops ConfigureQueue,
+   * AcquireRecords, SettleRecords, ExpireLeases, RedriveDeadLetters.
+   */
+  public static final int QUEUE_GROUPS = 2;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = STREAM_GROUPS;
+  public static final int SUPPORTED = QUEUE_GROUPS;
 
   private FeatureLevel() {}
 }

@@ -1,16 +1,19 @@
 package io.ordo.raft.metadata;
 
+import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.QueueDefinition;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.Names;
+import io.ordo.raft.queue.QueueGroups;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -24,7 +27,7 @@ import java.util.TreeSet;
  * second is refused here).
  */
 public final class MetadataStateMachine {
-  /** Stream groups the cluster keeps, at most. */
+  /** Groups (stream and queue) the cluster keeps, at most. */
   public static final int MAX_GROUPS = 100_000;
 
   private long appliedIndex;
@@ -78,6 +81,8 @@ public final class MetadataStateMachine {
         return MetadataResult.ok(null);
       case REGISTER_GROUP:
         return registerGroup(command.getRegisterGroup(), command.getTimestampMs());
+      case CREATE_QUEUE_GROUP:
+        return createQueueGroup(command.getCreateQueueGroup(), command.getTimestampMs());
       case DELETE_GROUP:
         String group = command.getDeleteGroup().getName();
         if (groups.remove(group) == null) {
@@ -95,6 +100,10 @@ public final class MetadataStateMachine {
       return MetadataResult.refused(ErrorCode.INVALID_GROUP_NAME, problem);
     }
     GroupRecord current = groups.get(register.getName());
+    if (current != null && current.hasQueue()) {
+      return MetadataResult.refused(
+          ErrorCode.GROUP_ALREADY_EXISTS, "'" + register.getName() + "' is a queue group: stream group members cannot join it");
+    }
     if (current == null && groups.size() >= MAX_GROUPS) {
       return MetadataResult.refused(ErrorCode.LIMIT_REACHED, "the cluster keeps " + MAX_GROUPS + " groups at most");
     }
@@ -105,6 +114,33 @@ public final class MetadataStateMachine {
       updated.setCreatedAtMs(current.getCreatedAtMs());
     }
     groups.put(register.getName(), updated.addAllTopics(topicNames).build());
+    return MetadataResult.ok(null);
+  }
+
+  private MetadataResult createQueueGroup(CreateQueueGroup create, long timestampMs) {
+    String problem = Names.groupProblem(create.getName());
+    if (problem != null) {
+      return MetadataResult.refused(ErrorCode.INVALID_GROUP_NAME, problem);
+    }
+    if (groups.containsKey(create.getName())) {
+      return MetadataResult.refused(ErrorCode.GROUP_ALREADY_EXISTS, "group '" + create.getName() + "' already exists");
+    }
+    if (!topics.containsKey(create.getTopic())) {
+      return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "topic '" + create.getTopic() + "' does not exist");
+    }
+    problem = QueueGroups.policyProblem(create.getPolicy());
+    if (problem != null) {
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, problem);
+    }
+    if (groups.size() >= MAX_GROUPS) {
+      return MetadataResult.refused(ErrorCode.LIMIT_REACHED, "the cluster keeps " + MAX_GROUPS + " groups at most");
+    }
+    groups.put(create.getName(), GroupRecord.newBuilder()
+        .setName(create.getName())
+        .addTopics(create.getTopic())
+        .setCreatedAtMs(timestampMs)
+        .setQueue(QueueDefinition.newBuilder().setPolicy(create.getPolicy()).setStart(create.getStart()))
+        .build());
     return MetadataResult.ok(null);
   }
 

@@ -3,12 +3,13 @@ package io.ordo.raft.queue;
 import io.ordo.proto.raft.v1.AcquireRecords;
 import io.ordo.proto.raft.v1.ConfigureQueue;
 import io.ordo.proto.raft.v1.GroupStart;
-import io.ordo.proto.raft.v1.QueuePolicy;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.RedriveDeadLetters;
 import io.ordo.proto.raft.v1.SettleRecords;
 import io.ordo.proto.raft.v1.Settlement;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.replica.OpResult;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +40,7 @@ public final class QueueGroups {
   public record Leased(List<QueueLedger.Delivery> deliveries) implements OpResult {}
 
   /** One outcome per settlement, in order. */
-  public record Settlements(List<QueueLedger.Settled> outcomes) implements OpResult {}
+  public record Settlements(List<SettleOutcome> outcomes) implements OpResult {}
 
   /** The group's progress after it was configured. */
   public record Configured(QueueProgress progress) implements OpResult {}
@@ -67,8 +68,8 @@ public final class QueueGroups {
     if (policy.getLeaseMs() < MIN_LEASE_MS || policy.getLeaseMs() > MAX_LEASE_MS) {
       return "lease must be " + MIN_LEASE_MS + " ms to " + MAX_LEASE_MS + " ms, not " + policy.getLeaseMs();
     }
-    if (policy.getMaxDeliveries() < 0 || policy.getMaxDeliveries() > MAX_DELIVERIES) {
-      return "max deliveries must be 0 (no limit) to " + MAX_DELIVERIES + ", not " + policy.getMaxDeliveries();
+    if ((policy.getMaxDeliveries() < 1 && policy.getMaxDeliveries() != -1) || policy.getMaxDeliveries() > MAX_DELIVERIES) {
+      return "max deliveries must be 1 to " + MAX_DELIVERIES + ", or -1 for no limit, not " + policy.getMaxDeliveries();
     }
     if (policy.getBackoffMsCount() > MAX_BACKOFF_STEPS) {
       return "a back-off has at most " + MAX_BACKOFF_STEPS + " steps, not " + policy.getBackoffMsCount();
@@ -128,22 +129,12 @@ public final class QueueGroups {
     if (ledger == null) {
       return unknown(op.getGroup());
     }
-    List<QueueLedger.Settled> outcomes = new ArrayList<>(op.getSettlementsCount());
+    List<SettleOutcome> outcomes = new ArrayList<>(op.getSettlementsCount());
     for (Settlement s : op.getSettlementsList()) {
-      QueueLedger.Action action = switch (s.getAction()) {
-        case SETTLE_ACK -> QueueLedger.Action.ACK;
-        case SETTLE_NACK -> QueueLedger.Action.NACK;
-        case SETTLE_RENEW -> QueueLedger.Action.RENEW;
-        case SETTLE_RELEASE -> QueueLedger.Action.RELEASE;
-        case SETTLE_REJECT -> QueueLedger.Action.REJECT;
-        case UNRECOGNIZED -> null;
-      };
-      if (action == null || s.getDelayMs() < 0 || s.getDelayMs() > MAX_BACKOFF_MS) {
-        outcomes.add(QueueLedger.Settled.INVALID);
-        continue;
-      }
-      outcomes.add(ledger.settle(
-          op.getConsumer(), s.getOffset(), s.getDeliveries(), action, s.getDelayMs(), s.getReason(), now, writes));
+      outcomes.add(s.getDelayMs() < 0 || s.getDelayMs() > MAX_BACKOFF_MS
+          ? SettleOutcome.INVALID_SETTLEMENT
+          : ledger.settle(
+              op.getConsumer(), s.getOffset(), s.getDeliveries(), s.getAction(), s.getDelayMs(), s.getReason(), now, writes));
     }
     return new Settlements(outcomes);
   }

@@ -1,9 +1,11 @@
 package io.ordo.raft.queue;
 
-import io.ordo.proto.raft.v1.QueuePolicy;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.QueueRecordState;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleOutcome;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -23,7 +25,8 @@ import java.util.TreeSet;
  *       delivered, within the policy's caps; each delivery counts.
  *   <li>{@link #settle} names the record and its delivery count, so a settlement for an earlier
  *       delivery changes nothing. An ack after the lease ended is still accepted while nobody
- *       else has the record (the work was done).
+ *       else has the record (the work was done). Actions and outcomes are those of the public
+ *       API (ordo.v1 SettleAction, SettleOutcome).
  *   <li>A nack, or a lease that ends, makes the record available again after a back-off; at the
  *       policy's delivery limit it is dead-lettered instead, with the consumer's last reason.
  * </ul>
@@ -41,37 +44,6 @@ public final class QueueLedger {
   public static final int MAX_REASON_BYTES = 256;
   public static final String DEAD_MAX_DELIVERIES = "MAX_DELIVERIES";
   public static final String DEAD_REJECTED = "REJECTED";
-
-  /** What a consumer does with a record it received. */
-  public enum Action {
-    /** Done with it. */
-    ACK,
-    /** Failed: deliver it again after a back-off (or the given delay), or dead-letter it at the limit. */
-    NACK,
-    /** Still working: the lease runs a full lease time from now. */
-    RENEW,
-    /** Never handed to the application: available again at once, and this delivery does not count. */
-    RELEASE,
-    /** Poisonous: dead-letter it now. */
-    REJECT
-  }
-
-  /** How a settlement went. */
-  public enum Settled {
-    OK,
-    /** An ack after the lease ended, while nobody else had the record: accepted, the record is done. */
-    LATE_ACK_ACCEPTED,
-    /** The record was delivered again since (or never this often): nothing changed. */
-    STALE_DELIVERY,
-    /** Another consumer holds this delivery's lease: nothing changed. */
-    NOT_YOUR_LEASE,
-    /** The record was done already (an ack then counts as success: retries are idempotent). */
-    ALREADY_DONE,
-    /** The record was never delivered. */
-    NOT_DELIVERED,
-    /** The settlement itself was malformed (an unknown action, a delay out of range): nothing changed. */
-    INVALID
-  }
 
   /** A record leased to a consumer: it settles it by offset and delivery count. */
   public record Delivery(long offset, int deliveries, long leaseEndsMs) {}
@@ -175,32 +147,32 @@ public final class QueueLedger {
    * Settles the {@code deliveries}-th delivery of the record at {@code offset}. {@code delayMs}
    * (NACK only, 0 for the policy's back-off) and {@code reason} (NACK and REJECT) are optional.
    */
-  public Settled settle(
-      String consumer, long offset, int deliveries, Action action, long delayMs, String reason, long now, QueueWrites writes) {
+  public SettleOutcome settle(
+      String consumer, long offset, int deliveries, SettleAction action, long delayMs, String reason, long now, QueueWrites writes) {
     expireDue(now, writes);
     QueueRecord record = unfinished.get(offset);
     if (record == null) {
-      return offset < progress.getCursor() ? Settled.ALREADY_DONE : Settled.NOT_DELIVERED;
+      return offset < progress.getCursor() ? SettleOutcome.ALREADY_DONE : SettleOutcome.NOT_DELIVERED;
     }
     if (record.getDeliveries() != deliveries) {
-      return Settled.STALE_DELIVERY;
+      return SettleOutcome.STALE_DELIVERY;
     }
     if (record.getState() != QueueRecordState.QUEUE_RECORD_LEASED) {
       // The lease ended and nobody has the record since (or it was dead-lettered at the limit):
       // an ack says the work was done after all, anything else comes too late.
-      if (action != Action.ACK) {
-        return Settled.STALE_DELIVERY;
+      if (action != SettleAction.SETTLE_ACK) {
+        return SettleOutcome.STALE_DELIVERY;
       }
       done(record, writes);
-      return Settled.LATE_ACK_ACCEPTED;
+      return SettleOutcome.LATE_ACK_ACCEPTED;
     }
     if (!record.getConsumer().equals(consumer)) {
-      return Settled.NOT_YOUR_LEASE;
+      return SettleOutcome.NOT_YOUR_LEASE;
     }
     QueuePolicy policy = progress.getPolicy();
     switch (action) {
-      case ACK -> done(record, writes);
-      case NACK -> {
+      case SETTLE_ACK -> done(record, writes);
+      case SETTLE_NACK -> {
         QueueRecord failed = record.toBuilder().setLastError(truncate(reason)).build();
         if (atLimit(failed)) {
           put(dead(failed, DEAD_MAX_DELIVERIES, now), writes);
@@ -209,11 +181,14 @@ public final class QueueLedger {
           put(available(failed, now + wait), writes);
         }
       }
-      case RENEW -> put(record.toBuilder().setDueMs(now + policy.getLeaseMs()).build(), writes);
-      case RELEASE -> put(available(record.toBuilder().setDeliveries(deliveries - 1).build(), now), writes);
-      case REJECT -> put(dead(record.toBuilder().setLastError(truncate(reason)).build(), DEAD_REJECTED, now), writes);
+      case SETTLE_RENEW -> put(record.toBuilder().setDueMs(now + policy.getLeaseMs()).build(), writes);
+      case SETTLE_RELEASE -> put(available(record.toBuilder().setDeliveries(deliveries - 1).build(), now), writes);
+      case SETTLE_REJECT -> put(dead(record.toBuilder().setLastError(truncate(reason)).build(), DEAD_REJECTED, now), writes);
+      case UNRECOGNIZED -> {
+        return SettleOutcome.INVALID_SETTLEMENT;
+      }
     }
-    return Settled.OK;
+    return SettleOutcome.SETTLED;
   }
 
   /** Ends the leases and waits due by {@code now}, at most {@link #EXPIRE_PER_CALL}. */

@@ -3,6 +3,7 @@ package io.ordo.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.DeleteGroup;
 import io.ordo.proto.raft.v1.DeleteTopic;
@@ -15,6 +16,7 @@ import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -211,6 +213,29 @@ class MetadataStateMachineTest {
     assertThat(machine.state().getGroupsList()).isEmpty();
     assertRefused(apply(MetadataCommand.newBuilder().setDeleteGroup(DeleteGroup.newBuilder().setName("workers")).build()),
         ErrorCode.UNKNOWN_GROUP, "workers");
+  }
+
+  @Test
+  void aQueueGroupIsCreatedOnceOnAnExistingTopicWithAValidPolicy() {
+    apply(create("jobs", 2, 1));
+    QueuePolicy policy = QueuePolicy.newBuilder().setMaxDeliveries(5).setLeaseMs(30_000).setMaxLeased(10).setMaxUnfinished(100).build();
+    assertThat(apply(createQueue("q", "jobs", policy)).isOk()).isTrue();
+    assertThat(machine.state().getGroupsList()).singleElement().satisfies(g -> {
+      assertThat(g.getTopicsList()).containsExactly("jobs");
+      assertThat(g.getQueue().getPolicy()).isEqualTo(policy);
+    });
+    assertRefused(apply(createQueue("q", "jobs", policy)), ErrorCode.GROUP_ALREADY_EXISTS, "'q'");
+    assertRefused(apply(registerGroup(1, "q", "jobs")), ErrorCode.GROUP_ALREADY_EXISTS, "queue group");
+    assertRefused(apply(createQueue("r", "nope", policy)), ErrorCode.UNKNOWN_TOPIC, "nope");
+    assertRefused(apply(createQueue("r", "jobs", policy.toBuilder().setLeaseMs(0).build())), ErrorCode.INVALID_REQUEST, "lease");
+    apply(registerGroup(1, "s", "jobs"));
+    assertRefused(apply(createQueue("s", "jobs", policy)), ErrorCode.GROUP_ALREADY_EXISTS, "'s'");
+  }
+
+  private static MetadataCommand createQueue(String name, String topic, QueuePolicy policy) {
+    return MetadataCommand.newBuilder()
+        .setCreateQueueGroup(CreateQueueGroup.newBuilder().setName(name).setTopic(topic).setPolicy(policy))
+        .build();
   }
 
   @Test

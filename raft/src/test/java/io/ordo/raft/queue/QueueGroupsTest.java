@@ -11,13 +11,14 @@ import io.ordo.proto.raft.v1.ExpireLeases;
 import io.ordo.proto.raft.v1.GroupStart;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
-import io.ordo.proto.raft.v1.QueuePolicy;
 import io.ordo.proto.raft.v1.QueueRecordState;
 import io.ordo.proto.raft.v1.RedriveDeadLetters;
-import io.ordo.proto.raft.v1.SettleAction;
 import io.ordo.proto.raft.v1.SettleRecords;
 import io.ordo.proto.raft.v1.Settlement;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.partition.StoreApplier;
 import io.ordo.raft.partition.TwoReplicas;
 import io.ordo.raft.replica.OpResult;
@@ -109,8 +110,8 @@ class QueueGroupsTest {
         settlement(4, 1, SettleAction.SETTLE_ACK),
         Settlement.newBuilder().setOffset(3).setDeliveries(1).setActionValue(42).build()));
     assertThat(((QueueGroups.Settlements) settled).outcomes()).containsExactly(
-        QueueLedger.Settled.OK, QueueLedger.Settled.OK, QueueLedger.Settled.STALE_DELIVERY,
-        QueueLedger.Settled.NOT_YOUR_LEASE, QueueLedger.Settled.INVALID);
+        SettleOutcome.SETTLED, SettleOutcome.SETTLED, SettleOutcome.STALE_DELIVERY,
+        SettleOutcome.NOT_YOUR_LEASE, SettleOutcome.INVALID_SETTLEMENT);
     assertThat(leased(apply(300, acquire("q", "b", 1)))).as("the nacked record, after its back-off").containsExactly(1L);
 
     assertThat(apply(4, configure("late", POLICY, GroupStart.GROUP_START_LATEST))).isInstanceOf(QueueGroups.Configured.class);

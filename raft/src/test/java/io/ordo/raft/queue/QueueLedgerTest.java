@@ -2,13 +2,13 @@ package io.ordo.raft.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ordo.proto.raft.v1.QueuePolicy;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.QueueRecordState;
-import io.ordo.raft.queue.QueueLedger.Action;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.queue.QueueLedger.Delivery;
-import io.ordo.raft.queue.QueueLedger.Settled;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -62,7 +62,7 @@ class QueueLedgerTest {
     return ledger.acquire(consumer, max, end, now, store);
   }
 
-  private Settled settle(String consumer, Delivery d, Action action, long now) {
+  private SettleOutcome settle(String consumer, Delivery d, SettleAction action, long now) {
     return ledger.settle(consumer, d.offset(), d.deliveries(), action, 0, "failed", now, store);
   }
 
@@ -78,7 +78,7 @@ class QueueLedgerTest {
     assertThat(offsets(b)).containsExactly(3L, 4L, 5L);
     assertThat(a).allSatisfy(d -> assertThat(d.deliveries()).isEqualTo(1));
     assertThat(a.get(0).leaseEndsMs()).isEqualTo(LEASE_MS);
-    a.forEach(d -> assertThat(settle("a", d, Action.ACK, 10)).isEqualTo(Settled.OK));
+    a.forEach(d -> assertThat(settle("a", d, SettleAction.SETTLE_ACK, 10)).isEqualTo(SettleOutcome.SETTLED));
     assertThat(ledger.progress().getFloor()).isEqualTo(3);
     assertThat(ledger.progress().getCursor()).isEqualTo(6);
     assertThat(ledger.leased()).isEqualTo(3);
@@ -89,7 +89,7 @@ class QueueLedgerTest {
     Delivery stuck = acquire("a", 1, 1_000, 0).get(0);
     for (int round = 0; round < 20; round++) {
       for (Delivery d : acquire("b", 40, 1_000, 1)) {
-        settle("b", d, Action.ACK, 1);
+        settle("b", d, SettleAction.SETTLE_ACK, 1);
       }
     }
     assertThat(ledger.progress().getCursor()).isEqualTo(801);
@@ -100,7 +100,7 @@ class QueueLedgerTest {
   @Test
   void aNackRetriesAfterTheBackoffAndAnExplicitDelayWins() {
     Delivery first = acquire("a", 1, 10, 0).get(0);
-    assertThat(settle("a", first, Action.NACK, 0)).isEqualTo(Settled.OK);
+    assertThat(settle("a", first, SettleAction.SETTLE_NACK, 0)).isEqualTo(SettleOutcome.SETTLED);
     long wait = QueueLedger.backoffMs(POLICY, 0, 1);
     assertThat(wait).isBetween(90L, 110L);
     assertThat(offsets(acquire("a", 1, 1, wait - 1))).as("not before the back-off").isEmpty();
@@ -108,7 +108,7 @@ class QueueLedgerTest {
     assertThat(second.offset()).isZero();
     assertThat(second.deliveries()).isEqualTo(2);
 
-    ledger.settle("b", 0, 2, Action.NACK, 5_000, "busy", wait, store);
+    ledger.settle("b", 0, 2, SettleAction.SETTLE_NACK, 5_000, "busy", wait, store);
     assertThat(acquire("b", 1, 1, wait + 4_999)).isEmpty();
     assertThat(acquire("b", 1, 1, wait + 5_000)).singleElement().extracting(Delivery::deliveries).isEqualTo(3);
   }
@@ -116,7 +116,7 @@ class QueueLedgerTest {
   @Test
   void retriesComeBeforeNewRecords() {
     Delivery d = acquire("a", 1, 10, 0).get(0);
-    settle("a", d, Action.NACK, 0);
+    settle("a", d, SettleAction.SETTLE_NACK, 0);
     assertThat(offsets(acquire("a", 2, 10, 1_000))).containsExactly(0L, 1L);
   }
 
@@ -137,7 +137,7 @@ class QueueLedgerTest {
     for (int delivery = 1; delivery <= 3; delivery++) {
       Delivery d = acquire("a", 1, 1, now).get(0);
       assertThat(d.deliveries()).isEqualTo(delivery);
-      ledger.settle("a", 0, delivery, Action.NACK, 0, "attempt " + delivery + " failed", now, store);
+      ledger.settle("a", 0, delivery, SettleAction.SETTLE_NACK, 0, "attempt " + delivery + " failed", now, store);
       now += 1_000;
     }
     assertThat(acquire("a", 1, 1, now)).isEmpty();
@@ -164,7 +164,7 @@ class QueueLedgerTest {
     assertThat(ledger.deadLetters(1)).singleElement().extracting(QueueRecord::getDeliveries).isEqualTo(3);
 
     Delivery poison = acquire("a", 1, 2, now).get(0);
-    ledger.settle("a", poison.offset(), 1, Action.REJECT, 0, "x".repeat(300), now, store);
+    ledger.settle("a", poison.offset(), 1, SettleAction.SETTLE_REJECT, 0, "x".repeat(300), now, store);
     assertThat(ledger.deadLetters(10)).hasSize(2).last().satisfies(r -> {
       assertThat(r.getDeadReason()).isEqualTo(QueueLedger.DEAD_REJECTED);
       assertThat(r.getLastError()).hasSize(QueueLedger.MAX_REASON_BYTES);
@@ -174,31 +174,31 @@ class QueueLedgerTest {
   @Test
   void aSettlementForAnotherDeliveryOrConsumerChangesNothing() {
     Delivery first = acquire("a", 1, 1, 0).get(0);
-    assertThat(settle("b", first, Action.ACK, 0)).isEqualTo(Settled.NOT_YOUR_LEASE);
+    assertThat(settle("b", first, SettleAction.SETTLE_ACK, 0)).isEqualTo(SettleOutcome.NOT_YOUR_LEASE);
     Delivery second = acquire("b", 1, 1, LEASE_MS).get(0);
     List<QueueRecord> before = ledger.unfinished();
-    assertThat(settle("a", first, Action.ACK, LEASE_MS)).isEqualTo(Settled.STALE_DELIVERY);
+    assertThat(settle("a", first, SettleAction.SETTLE_ACK, LEASE_MS)).isEqualTo(SettleOutcome.STALE_DELIVERY);
     assertThat(ledger.unfinished()).isEqualTo(before);
-    assertThat(settle("b", second, Action.ACK, LEASE_MS)).isEqualTo(Settled.OK);
-    assertThat(settle("b", second, Action.ACK, LEASE_MS)).as("a retried ack").isEqualTo(Settled.ALREADY_DONE);
-    assertThat(ledger.settle("b", 7, 1, Action.ACK, 0, "", LEASE_MS, store)).isEqualTo(Settled.NOT_DELIVERED);
+    assertThat(settle("b", second, SettleAction.SETTLE_ACK, LEASE_MS)).isEqualTo(SettleOutcome.SETTLED);
+    assertThat(settle("b", second, SettleAction.SETTLE_ACK, LEASE_MS)).as("a retried ack").isEqualTo(SettleOutcome.ALREADY_DONE);
+    assertThat(ledger.settle("b", 7, 1, SettleAction.SETTLE_ACK, 0, "", LEASE_MS, store)).isEqualTo(SettleOutcome.NOT_DELIVERED);
   }
 
   @Test
   void anAckAfterTheLeaseEndedIsAcceptedWhileNobodyElseHasTheRecord() {
     Delivery d = acquire("a", 1, 1, 0).get(0);
     ledger.expireDue(LEASE_MS, store);
-    assertThat(settle("a", d, Action.NACK, LEASE_MS)).isEqualTo(Settled.STALE_DELIVERY);
-    assertThat(settle("a", d, Action.ACK, LEASE_MS)).isEqualTo(Settled.LATE_ACK_ACCEPTED);
+    assertThat(settle("a", d, SettleAction.SETTLE_NACK, LEASE_MS)).isEqualTo(SettleOutcome.STALE_DELIVERY);
+    assertThat(settle("a", d, SettleAction.SETTLE_ACK, LEASE_MS)).isEqualTo(SettleOutcome.LATE_ACK_ACCEPTED);
     assertThat(ledger.unfinished()).isEmpty();
   }
 
   @Test
   void renewingKeepsTheLeaseAndReleasingDoesNotCountTheDelivery() {
     Delivery d = acquire("a", 1, 1, 0).get(0);
-    assertThat(settle("a", d, Action.RENEW, 900)).isEqualTo(Settled.OK);
+    assertThat(settle("a", d, SettleAction.SETTLE_RENEW, 900)).isEqualTo(SettleOutcome.SETTLED);
     assertThat(acquire("b", 1, 1, 1_500)).as("renewed until 1,900").isEmpty();
-    assertThat(settle("a", d, Action.RELEASE, 1_600)).isEqualTo(Settled.OK);
+    assertThat(settle("a", d, SettleAction.SETTLE_RELEASE, 1_600)).isEqualTo(SettleOutcome.SETTLED);
     assertThat(acquire("b", 1, 1, 1_600)).singleElement().extracting(Delivery::deliveries).isEqualTo(1);
   }
 
@@ -207,7 +207,7 @@ class QueueLedgerTest {
     assertThat(acquire("a", 80, 1_000, 0)).as("the leased cap").hasSize(POLICY.getMaxLeased());
     assertThat(acquire("b", 80, 1_000, 0)).isEmpty();
     for (long offset = 0; offset < 50; offset++) {
-      ledger.settle("a", offset, 1, Action.NACK, 10_000, "later", 1, store);
+      ledger.settle("a", offset, 1, SettleAction.SETTLE_NACK, 10_000, "later", 1, store);
     }
     assertThat(acquire("b", 100, 1_000, 2)).as("50 waiting + 50 new: the unfinished cap").hasSize(50);
     assertThat(acquire("c", 100, 1_000, 2)).isEmpty();
@@ -250,7 +250,7 @@ class QueueLedgerTest {
       int kind = random.nextInt(10);
       long offset = random.nextInt(400);
       int deliveries = 1 + random.nextInt(3);
-      Action action = Action.values()[random.nextInt(Action.values().length)];
+      SettleAction action = SettleAction.values()[random.nextInt(SettleAction.values().length)];
       ops.add(() -> {
         if (kind < 4) {
           restarted[0].acquire(consumer, 1 + (int) (offset % 20), 400, at, restartedStore);

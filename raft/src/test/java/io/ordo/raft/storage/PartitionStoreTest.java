@@ -12,11 +12,12 @@ import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
-import io.ordo.proto.raft.v1.QueuePolicy;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.Record;
+import io.ordo.proto.v1.SettleAction;
 import io.ordo.raft.partition.StoreApplier;
 import io.ordo.raft.queue.QueueLedger;
 import io.ordo.raft.queue.StoredQueueGroup;
@@ -299,8 +300,8 @@ class PartitionStoreTest {
       for (String group : List.of("q", "q1")) {
         QueueLedger ledger = QueueLedger.start(group, policy, 0, writer);
         ledger.acquire("c", 4, 10, 0, writer);
-        ledger.settle("c", 1, 1, QueueLedger.Action.ACK, 0, "", 1, writer);
-        ledger.settle("c", 2, 1, QueueLedger.Action.REJECT, 0, "poison", 1, writer);
+        ledger.settle("c", 1, 1, SettleAction.SETTLE_ACK, 0, "", 1, writer);
+        ledger.settle("c", 2, 1, SettleAction.SETTLE_REJECT, 0, "poison", 1, writer);
       }
       writer.commit();
     }

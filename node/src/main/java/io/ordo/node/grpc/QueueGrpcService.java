@@ -1,0 +1,321 @@
+package io.ordo.node.grpc;
+
+import io.grpc.Context;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.ordo.node.routing.PeerChannels;
+import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.AcquireRecords;
+import io.ordo.proto.raft.v1.ConfigureQueue;
+import io.ordo.proto.raft.v1.CreateQueueGroup;
+import io.ordo.proto.raft.v1.GroupRecord;
+import io.ordo.proto.raft.v1.GroupStart;
+import io.ordo.proto.raft.v1.MetadataCommand;
+import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.proto.raft.v1.SettleRecords;
+import io.ordo.proto.raft.v1.Settlement;
+import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.CreateQueueGroupRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.LeasedRecord;
+import io.ordo.proto.v1.QueueGroupDescription;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.ReceiveRequest;
+import io.ordo.proto.v1.ReceiveResponse;
+import io.ordo.proto.v1.RecordSettlement;
+import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleRequest;
+import io.ordo.proto.v1.SettleResponse;
+import io.ordo.proto.v1.StartFrom;
+import io.ordo.protocol.Names;
+import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.metadata.FeatureLevel;
+import io.ordo.raft.partition.OpCallback;
+import io.ordo.raft.partition.PartitionReplica;
+import io.ordo.raft.queue.QueueGroups;
+import io.ordo.raft.queue.QueueLedger;
+import io.ordo.raft.replica.OpResult;
+import io.ordo.raft.replica.ReplicaError;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+/**
+ * QueueService: creates queue groups (on the metadata leader) and leases and settles their
+ * records on the partition leaders, as ops of the partition's own log. A partition learns a group
+ * the first time a consumer receives from it there: the leader then proposes the group's policy
+ * (ConfigureQueue) before the lease. No call holds a thread while Raft works.
+ */
+public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBase {
+  /** Policy values a CreateQueueGroup leaves unset take these. */
+  static final QueuePolicy DEFAULT_POLICY =
+      QueuePolicy.newBuilder()
+          .setMaxDeliveries(10)
+          .setLeaseMs(30_000)
+          .addBackoffMs(1_000)
+          .addBackoffMs(5_000)
+          .addBackoffMs(30_000)
+          .addBackoffMs(120_000)
+          .addBackoffMs(600_000)
+          .setMaxLeased(10_000)
+          .setMaxUnfinished(100_000)
+          .build();
+  /**
+   * Record bytes one Receive answers with, at most; records leased past it are released at once
+   * (they do not count as delivered), so an answer stays well inside the message limit.
+   */
+  static final int MAX_RECEIVE_BYTES = 16 * 1024 * 1024;
+  private static final long FORWARD_DEADLINE_MS = 5_000;
+  private static final String METADATA_LEADER = "the metadata leader";
+
+  private final Router router;
+  private final MetadataLeader metadataLeader;
+  private final Executor reads;
+
+  /** @param reads where the records of a lease are read, off the partition's apply thread */
+  public QueueGrpcService(Router router, PeerChannels peers, Executor reads) {
+    this.router = router;
+    this.metadataLeader = new MetadataLeader(router, peers);
+    this.reads = reads;
+  }
+
+  @Override
+  public void createQueueGroup(CreateQueueGroupRequest request, StreamObserver<QueueGroupDescription> response) {
+    QueuePolicy policy = withDefaults(request.getPolicy());
+    try {
+      requireFeature();
+      GroupRequests.validateGroup(request.getGroup());
+      String problem = Names.topicProblem(request.getTopic());
+      if (problem != null) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, problem);
+      }
+      problem = QueueGroups.policyProblem(policy);
+      if (problem != null) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "queue group '" + request.getGroup() + "': " + problem);
+      }
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(
+          QueueServiceGrpc.getCreateQueueGroupMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    metadataLeader.propose(
+        MetadataCommand.newBuilder()
+            .setCreateQueueGroup(
+                CreateQueueGroup.newBuilder()
+                    .setName(request.getGroup())
+                    .setTopic(request.getTopic())
+                    .setPolicy(policy)
+                    .setStart(request.getStart() == StartFrom.START_FROM_LATEST ? GroupStart.GROUP_START_LATEST
+                        : GroupStart.GROUP_START_EARLIEST))
+            .build(),
+        response,
+        created -> {
+          response.onNext(QueueGroupDescription.newBuilder()
+              .setGroup(request.getGroup())
+              .setTopic(request.getTopic())
+              .setPolicy(policy)
+              .setStart(request.getStart())
+              .build());
+          response.onCompleted();
+        });
+  }
+
+  /** {@code policy} with each unset field taken from {@link #DEFAULT_POLICY}. */
+  static QueuePolicy withDefaults(QueuePolicy policy) {
+    QueuePolicy.Builder out = policy.toBuilder();
+    if (policy.getMaxDeliveries() == 0) {
+      out.setMaxDeliveries(DEFAULT_POLICY.getMaxDeliveries());
+    }
+    if (policy.getLeaseMs() == 0) {
+      out.setLeaseMs(DEFAULT_POLICY.getLeaseMs());
+    }
+    if (policy.getBackoffMsCount() == 0) {
+      out.addAllBackoffMs(DEFAULT_POLICY.getBackoffMsList());
+    }
+    if (policy.getMaxLeased() == 0) {
+      out.setMaxLeased(DEFAULT_POLICY.getMaxLeased());
+    }
+    if (policy.getMaxUnfinished() == 0) {
+      out.setMaxUnfinished(Math.max(out.getMaxLeased(), DEFAULT_POLICY.getMaxUnfinished()));
+    }
+    return out.build();
+  }
+
+  @Override
+  public void receive(ReceiveRequest request, StreamObserver<ReceiveResponse> response) {
+    GroupRecord group;
+    try {
+      group = queueGroup(request.getGroup(), request.getTopic());
+      if (request.getConsumer().isEmpty()) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a consumer must name itself (consumer) to receive");
+      }
+      if (request.getMaxRecords() < 1 || request.getMaxRecords() > QueueGroups.MAX_RECORDS_PER_ACQUIRE) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
+            "max_records must be 1 to " + QueueGroups.MAX_RECORDS_PER_ACQUIRE + ", not " + request.getMaxRecords());
+      }
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    PartitionOp acquire =
+        PartitionOp.newBuilder()
+            .setAcquireRecords(
+                AcquireRecords.newBuilder()
+                    .setGroup(request.getGroup())
+                    .setConsumer(request.getConsumer())
+                    .setMaxRecords(request.getMaxRecords()))
+            .build();
+    router.withTopic(request.getTopic(), topic -> {
+      PartitionReplica replica = router.leader(topic, request.getPartition());
+      propose(replica, acquire, response, leased -> {
+        if (leased instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
+          // The partition has not met the group yet: give it the group's policy, then lease.
+          propose(replica, configure(group), response, configured -> {
+            if (configured instanceof OpResult.Refused notConfigured) {
+              response.onError(OrdoStatus.exception(notConfigured.code(), notConfigured.message()));
+            } else {
+              propose(replica, acquire, response, again -> answerLeased(replica, request, again, response));
+            }
+          });
+        } else {
+          answerLeased(replica, request, leased, response);
+        }
+      });
+    }, response::onError);
+  }
+
+  private static PartitionOp configure(GroupRecord group) {
+    return PartitionOp.newBuilder()
+        .setConfigureQueue(
+            ConfigureQueue.newBuilder()
+                .setGroup(group.getName())
+                .setPolicy(group.getQueue().getPolicy())
+                .setStart(group.getQueue().getStart()))
+        .build();
+  }
+
+  /** Reads the leased records (off the apply thread) and answers them; releases any past the byte limit. */
+  private void answerLeased(
+      PartitionReplica replica, ReceiveRequest request, OpResult result, StreamObserver<ReceiveResponse> response) {
+    if (!(result instanceof QueueGroups.Leased leased)) {
+      refuse(result, response);
+      return;
+    }
+    Context call = Context.current();
+    reads.execute(call.wrap(() -> {
+      ReceiveResponse.Builder out = ReceiveResponse.newBuilder();
+      List<RecordSettlement> unsent = new ArrayList<>();
+      long bytes = 0;
+      for (QueueLedger.Delivery d : leased.deliveries()) {
+        List<ConsumedRecord> read = bytes < MAX_RECEIVE_BYTES ? replica.read(d.offset(), 1, MAX_RECEIVE_BYTES) : List.of();
+        if (read.isEmpty()) {
+          unsent.add(RecordSettlement.newBuilder()
+              .setOffset(d.offset()).setDeliveries(d.deliveries()).setAction(SettleAction.SETTLE_RELEASE).build());
+          continue;
+        }
+        bytes += read.get(0).getSerializedSize();
+        out.addRecords(LeasedRecord.newBuilder()
+            .setRecord(read.get(0))
+            .setDeliveries(d.deliveries())
+            .setLeaseEndsAtMs(d.leaseEndsMs()));
+      }
+      if (!unsent.isEmpty()) {
+        replica.propose(settle(request.getGroup(), request.getConsumer(), unsent), 0, new OpCallback() {
+          @Override
+          public void onApplied(OpResult released, long timestampMs) {}
+
+          @Override
+          public void onFailed(ReplicaError error) {} // the leases end on their own
+        });
+      }
+      response.onNext(out.build());
+      response.onCompleted();
+    }));
+  }
+
+  @Override
+  public void settle(SettleRequest request, StreamObserver<SettleResponse> response) {
+    try {
+      queueGroup(request.getGroup(), request.getTopic());
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    PartitionOp op = settle(request.getGroup(), request.getConsumer(), request.getSettlementsList());
+    router.withTopic(request.getTopic(), topic -> propose(router.leader(topic, request.getPartition()), op, response, result -> {
+      if (result instanceof QueueGroups.Settlements settled) {
+        response.onNext(SettleResponse.newBuilder().addAllOutcomes(settled.outcomes()).build());
+        response.onCompleted();
+      } else {
+        refuse(result, response);
+      }
+    }), response::onError);
+  }
+
+  private static PartitionOp settle(String group, String consumer, List<RecordSettlement> settlements) {
+    SettleRecords.Builder op = SettleRecords.newBuilder().setGroup(group).setConsumer(consumer);
+    for (RecordSettlement s : settlements) {
+      op.addSettlements(Settlement.newBuilder()
+          .setOffset(s.getOffset())
+          .setDeliveries(s.getDeliveries())
+          .setAction(s.getAction())
+          .setDelayMs(s.getDelayMs())
+          .setReason(s.getReason()));
+    }
+    return PartitionOp.newBuilder().setSettleRecords(op).build();
+  }
+
+  /** The queue group reading {@code topic}, or why not. */
+  private GroupRecord queueGroup(String name, String topic) {
+    requireFeature();
+    GroupRequests.validateGroup(name);
+    GroupRecord group = router.view().group(name).orElseThrow(() ->
+        OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "queue group '" + name + "' does not exist: create it first"
+            + " (ordo queue create)"));
+    if (!group.hasQueue()) {
+      throw OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "'" + name + "' is a stream group, not a queue group");
+    }
+    if (!group.getTopicsList().contains(topic)) {
+      throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
+          "queue group '" + name + "' reads topic " + group.getTopicsList() + ", not '" + topic + "'");
+    }
+    return group;
+  }
+
+  /** Proposes {@code op} on the partition's leader; {@code then} gets its result, a failure goes to the caller. */
+  private void propose(PartitionReplica replica, PartitionOp op, StreamObserver<?> response, Consumer<OpResult> then) {
+    Context call = Context.current();
+    replica.propose(op, op.getSerializedSize(), new OpCallback() {
+      @Override
+      public void onApplied(OpResult result, long timestampMs) {
+        call.run(() -> then.accept(result));
+      }
+
+      @Override
+      public void onFailed(ReplicaError error) {
+        response.onError(router.toStatus(error));
+      }
+
+      @Override
+      public boolean abandoned() {
+        return call.isCancelled();
+      }
+    });
+  }
+
+  private static void refuse(OpResult result, StreamObserver<?> response) {
+    response.onError(result instanceof OpResult.Refused refused
+        ? OrdoStatus.exception(refused.code(), refused.message())
+        : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "unexpected result " + result));
+  }
+
+  private void requireFeature() {
+    GroupRequests.requireFeature(router.view(), FeatureLevel.QUEUE_GROUPS, "queue groups");
+  }
+}
