@@ -5,8 +5,13 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.GroupConfig;
 import io.ordo.client.GroupConsumer;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.OrdoException;
+import io.ordo.client.QueueConsumer;
+import io.ordo.client.QueuedRecord;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.TopicPartition;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,6 +45,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
           + " the partitions, each starts where the group committed (a new group at the earliest"
           + " record, or the end with --from latest), and what is printed is committed after it is"
           + " printed (at-least-once: a record printed just before a crash is printed again).",
+      "With --queue G it receives from queue group G (created with the defaults if it does not"
+          + " exist): the group's consumers share the records, each record goes to one of them, and"
+          + " each printed record is then settled (--settle ack, the default, or nack: delivered again"
+          + " after the group's back-off). On exit it hands back what it received but did not print.",
       "Runs until killed, unless --max-messages or --timeout-ms ends it (exit 0)."
     })
 final class ConsumeCommand implements Callable<Integer> {
@@ -49,6 +58,9 @@ final class ConsumeCommand implements Callable<Integer> {
   private static final long OFFER_POLL_MS = 100;
   /** Longest one poll of a group member waits for records. */
   private static final long GROUP_POLL_MS = 200;
+  /** Longest one receive of a queue consumer waits for records, and the most it asks for. */
+  private static final long QUEUE_RECEIVE_MS = 200;
+  private static final int QUEUE_RECEIVE_MAX = 100;
 
   @Mixin GlobalOptions global;
 
@@ -89,6 +101,15 @@ final class ConsumeCommand implements Callable<Integer> {
   @Option(names = "--group", paramLabel = "G", description = "Read as a member of stream group G.")
   String group;
 
+  @Option(names = "--queue", paramLabel = "G", description = "Receive from queue group G.")
+  String queue;
+
+  @Option(
+      names = "--settle",
+      paramLabel = "ack|nack",
+      description = "With --queue: what to do with each record once printed (default: ack).")
+  String settle;
+
   @Option(
       names = "--from",
       paramLabel = "earliest|latest",
@@ -112,6 +133,19 @@ final class ConsumeCommand implements Callable<Integer> {
     }
     if (timeoutMs != null && timeoutMs <= 0) {
       throw global.usageError("--timeout-ms must be positive");
+    }
+    if (settle != null && queue == null) {
+      throw global.usageError("--settle goes with --queue");
+    }
+    if (queue != null) {
+      if (group != null || partition != null || start != null || from != null) {
+        throw global.usageError("--queue receives what the queue group hands out: drop --group, --partition,"
+            + " --from-beginning, --offset and --from");
+      }
+      if (settle != null && !settle.equals("ack") && !settle.equals("nack")) {
+        throw global.usageError("--settle must be ack or nack, not '" + settle + "'");
+      }
+      return consumeFromQueue();
     }
     if (group != null) {
       if (partition != null || start != null) {
@@ -195,6 +229,44 @@ final class ConsumeCommand implements Callable<Integer> {
           quietSince = System.nanoTime();
         } else if (timeoutMs != null && System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
           break;
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** Receives from queue group {@code queue}, creating it if need be; settles each record after printing it. */
+  private int consumeFromQueue() {
+    PrintStream out = global.out();
+    long printed = 0;
+    long quietSince = System.nanoTime();
+    try (OrdoClient client = global.connect()) {
+      try {
+        client.admin().createQueueGroup(queue, topic, QueuePolicy.getDefaultInstance());
+      } catch (OrdoException e) {
+        if (e.errorCode() != ErrorCode.GROUP_ALREADY_EXISTS) {
+          throw e;
+        }
+      }
+      try (QueueConsumer consumer = client.queueConsumer(queue, topic)) {
+        while (maxMessages == null || printed < maxMessages) {
+          int wanted = (int) Math.min(QUEUE_RECEIVE_MAX, maxMessages == null ? QUEUE_RECEIVE_MAX : maxMessages - printed);
+          List<QueuedRecord> received = consumer.receive(wanted, Duration.ofMillis(QUEUE_RECEIVE_MS));
+          for (QueuedRecord r : received) {
+            out.println(format(r.record()));
+            printed++;
+            if ("nack".equals(settle)) {
+              consumer.nack(r, Duration.ZERO, "nacked by ordo consume");
+            } else {
+              consumer.ack(r);
+            }
+          }
+          out.flush();
+          if (!received.isEmpty()) {
+            quietSince = System.nanoTime();
+          } else if (timeoutMs != null && System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+            break;
+          }
         }
       }
     }

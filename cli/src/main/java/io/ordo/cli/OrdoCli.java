@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
       ProduceCommand.class,
       ConsumeCommand.class,
       GroupCommand.class,
+      QueueCommand.class,
       ClusterCommand.class,
       BenchCommand.class
     },

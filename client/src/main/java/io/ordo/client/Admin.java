@@ -1,5 +1,6 @@
 package io.ordo.client;
 
+import io.ordo.proto.v1.QueuePolicy;
 import java.util.List;
 
 /**
@@ -66,4 +67,13 @@ public interface Admin {
    *     UNKNOWN_GROUP}
    */
   void deleteGroup(String group);
+
+  /**
+   * Creates a queue group reading {@code topic}, starting at its earliest records; {@code policy}
+   * fields left 0 take the defaults (10 deliveries, a 30 s lease, back-off 1 s, 5 s, 30 s, 2 min,
+   * 10 min). Its consumers: {@link OrdoClient#queueConsumer}.
+   *
+   * @throws OrdoException GROUP_ALREADY_EXISTS, UNKNOWN_TOPIC, INVALID_REQUEST (a policy out of range)
+   */
+  void createQueueGroup(String group, String topic, QueuePolicy policy);
 }

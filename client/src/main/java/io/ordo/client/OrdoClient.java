@@ -3,6 +3,7 @@ package io.ordo.client;
 import io.ordo.client.internal.BatchingProducer;
 import io.ordo.client.internal.ChannelPool;
 import io.ordo.client.internal.GroupMember;
+import io.ordo.client.internal.QueueMember;
 import io.ordo.client.internal.GrpcAdmin;
 import io.ordo.client.internal.GrpcConsumer;
 import io.ordo.client.internal.MetadataCache;
@@ -95,6 +96,16 @@ public final class OrdoClient implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     GroupMember member =
         new GroupMember(config, channels, metadata, retry, scheduler, requestTimeoutNanos, open::remove);
+    open.add(member);
+    return member;
+  }
+
+  /**
+   * A new consumer of queue group {@code group} (create it first: {@link Admin#createQueueGroup})
+   * reading {@code topic}. Its receives and settlements are retried within the request timeout.
+   */
+  public QueueConsumer queueConsumer(String group, String topic) {
+    QueueMember member = new QueueMember(group, topic, channels, metadata, retry, requestTimeoutNanos, open::remove);
     open.add(member);
     return member;
   }

@@ -15,6 +15,7 @@ import io.ordo.client.TopicPartition;
 import io.ordo.client.TopicSummary;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ClusterDescription;
+import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.CreateTopicRequest;
 import io.ordo.proto.v1.DeleteGroupRequest;
 import io.ordo.proto.v1.DeleteTopicRequest;
@@ -29,6 +30,8 @@ import io.ordo.proto.v1.ListGroupsRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ResetOffsetRequest;
 import io.ordo.proto.v1.TopicDescription;
 import java.util.ArrayList;
@@ -209,6 +212,13 @@ public final class GrpcAdmin implements Admin {
     }
     callAnyNode("delete group '" + group + "'",
         groups -> groups.deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).build()));
+  }
+
+  @Override
+  public void createQueueGroup(String group, String topic, QueuePolicy policy) {
+    callAnyNode("create queue group '" + group + "'", (channel, remaining) ->
+        QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
+            .createQueueGroup(CreateQueueGroupRequest.newBuilder().setGroup(group).setTopic(topic).setPolicy(policy).build()));
   }
 
   private GroupInfo requireNoMembers(String group, String toDo) {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -157,5 +158,37 @@ class OrdoCommandsTest {
     assertThat(ordo("", "group", "list").out()).doesNotContain("crew");
     CliResult fresh = ordo("", "consume", "tasks", "--group", "crew", "--max-messages", "4", "--timeout-ms", "20000");
     assertThat(fresh.out().lines()).as("a deleted group starts over").hasSize(4);
+  }
+
+  @Test
+  void twoQueueConsumersShareTheRecordsAndANackedRecordComesBack() throws Exception {
+    assertThat(ordo("", "topic", "create", "chores", "--partitions", "2", "--replication-factor", "3").exitCode()).isZero();
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      lines.append("chore-").append(i).append('\n');
+    }
+    assertThat(ordo(lines.toString(), "produce", "chores").exitCode()).isZero();
+    CliResult created = ordo("", "queue", "create", "helpers", "--topic", "chores", "--backoff-ms", "100");
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+
+    var first = CompletableFuture.supplyAsync(
+        () -> ordo("", "consume", "chores", "--queue", "helpers", "--timeout-ms", "3000"));
+    var second = CompletableFuture.supplyAsync(
+        () -> ordo("", "consume", "chores", "--queue", "helpers", "--timeout-ms", "3000"));
+    List<String> a = first.get().out().lines().toList();
+    List<String> b = second.get().out().lines().toList();
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    assertThat(all).as("every record once between them").hasSize(40).doesNotHaveDuplicates();
+
+    assertThat(ordo("chore-40\n", "produce", "chores").exitCode()).isZero();
+    CliResult nacked = ordo("", "consume", "chores", "--queue", "helpers", "--settle", "nack", "--max-messages", "1",
+        "--timeout-ms", "10000");
+    assertThat(nacked.out().lines()).containsExactly("chore-40");
+    CliResult retried = ordo("", "consume", "chores", "--queue", "helpers", "--max-messages", "1", "--timeout-ms", "10000");
+    assertThat(retried.out().lines()).as("delivered again after its back-off").containsExactly("chore-40");
+
+    assertThat(ordo("", "queue", "create", "helpers", "--topic", "chores").err()).contains("already exists");
+    assertThat(ordo("", "consume", "chores", "--queue", "helpers", "--settle", "maybe").exitCode()).as("usage").isEqualTo(2);
   }
 }

@@ -1,0 +1,50 @@
+package io.ordo.client;
+
+import io.ordo.proto.v1.SettleOutcome;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A consumer of a queue group: the group's consumers share a topic's records, each record leased
+ * to one consumer at a time, however many consumers there are. Create the group first
+ * ({@link Admin#createQueueGroup}).
+ *
+ * <p>Guarantees: <b>at-least-once</b> when a record is acked after it is processed. A record is
+ * delivered again if its consumer nacks it (after the group's back-off, or the delay given), lets
+ * its lease end, or stops without settling it; after the group's delivery limit it is
+ * dead-lettered instead. Acking on receipt gives <b>at-most-once</b>. A settlement names the
+ * record's delivery, so one for an earlier delivery changes nothing (STALE_DELIVERY), and acks,
+ * counts and retry times survive any partition leader's failover.
+ *
+ * <p>Settling answers how it went: SETTLED; ALREADY_DONE (for an ack: success, e.g. a retried
+ * one); LATE_ACK_ACCEPTED (an ack after the lease ended, accepted while nobody else had the
+ * record); STALE_DELIVERY or NOT_YOUR_LEASE (nothing changed: the record went to another delivery).
+ *
+ * <p>Not thread-safe: one thread receives and settles.
+ */
+public interface QueueConsumer extends AutoCloseable {
+  /** Up to {@code maxRecords} records leased to this consumer, waiting up to {@code maxWait} for some. */
+  List<QueuedRecord> receive(int maxRecords, Duration maxWait);
+
+  /** Done with it. */
+  SettleOutcome ack(QueuedRecord record);
+
+  /** Failed: deliver it again after {@code delay} ({@link Duration#ZERO}: the group's back-off), keeping {@code reason}. */
+  SettleOutcome nack(QueuedRecord record, Duration delay, String reason);
+
+  /** Still working on it: its lease runs a full lease time from now. */
+  SettleOutcome renew(QueuedRecord record);
+
+  /** Not processed: hand it back at once; this delivery does not count. */
+  SettleOutcome release(QueuedRecord record);
+
+  /** Poisonous: dead-letter it now, keeping {@code reason}. */
+  SettleOutcome reject(QueuedRecord record, String reason);
+
+  /** This consumer's id in the group: leases are held in its name. */
+  String consumerId();
+
+  /** Releases every record received and not settled, so it is delivered again at once. */
+  @Override
+  void close();
+}

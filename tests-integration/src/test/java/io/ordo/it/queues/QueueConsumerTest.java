@@ -1,0 +1,106 @@
+package io.ordo.it.queues;
+
+import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
+import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ordo.client.OrdoClient;
+import io.ordo.client.OrdoException;
+import io.ordo.client.ProducerRecord;
+import io.ordo.client.QueueConsumer;
+import io.ordo.client.QueuedRecord;
+import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.SettleOutcome;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java queue consumer on a real cluster: consumers share two partitions' records, a nacked
+ * record comes back with its delivery counted, one rejected is dead-lettered, a consumer that
+ * stops hands back what it did not settle, and every record is acked exactly once.
+ */
+class QueueConsumerTest {
+  private static final String TOPIC = "tasks";
+  private static final int RECORDS = 200;
+  private static ProcessCluster cluster;
+  private static OrdoClient client;
+
+  @BeforeAll
+  static void start() {
+    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("QueueConsumerTest"), 3, Map.of());
+    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
+    awaitHealthy(client, 3);
+    client.admin().createTopic(TOPIC, 2, 3);
+    awaitLeaders(client, TOPIC);
+    List<CompletableFuture<?>> sent = new ArrayList<>();
+    for (int i = 0; i < RECORDS; i++) {
+      sent.add(client.producer().send(ProducerRecord.of(TOPIC, "task-" + i)));
+    }
+    sent.forEach(CompletableFuture::join);
+    await().atMost(Duration.ofSeconds(30))
+        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
+        .until(() -> {
+          client.admin().createQueueGroup("workers", TOPIC, QueuePolicy.newBuilder().setMaxDeliveries(3).build());
+          return true;
+        });
+  }
+
+  @AfterAll
+  static void stop() {
+    if (client != null) {
+      client.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void consumersShareTheRecordsAndEachIsAckedOnce() {
+    Map<String, Integer> acked = new TreeMap<>();
+    Map<String, Integer> deliveries = new TreeMap<>();
+    String poison = "task-7";
+    try (QueueConsumer quitter = client.queueConsumer("workers", TOPIC)) {
+      assertThat(quitter.receive(5, Duration.ofSeconds(10))).as("received, never settled").isNotEmpty();
+    } // closing releases them: the others get them at once, this delivery not counted
+
+    List<QueueConsumer> consumers = List.of(
+        client.queueConsumer("workers", TOPIC), client.queueConsumer("workers", TOPIC), client.queueConsumer("workers", TOPIC));
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      for (QueueConsumer consumer : consumers) {
+        for (QueuedRecord r : consumer.receive(10, Duration.ofMillis(200))) {
+          String value = r.record().valueAsString();
+          deliveries.merge(value, 1, Integer::sum);
+          assertThat(r.deliveries()).as(value).isEqualTo(deliveries.get(value));
+          if (value.equals(poison)) {
+            assertThat(consumer.reject(r, "cannot parse")).isEqualTo(SettleOutcome.SETTLED);
+          } else if (value.endsWith("0") && r.deliveries() == 1) {
+            assertThat(consumer.nack(r, Duration.ofMillis(200), "try later")).isEqualTo(SettleOutcome.SETTLED);
+          } else {
+            assertThat(consumer.ack(r)).isEqualTo(SettleOutcome.SETTLED);
+            acked.merge(value, 1, Integer::sum);
+          }
+        }
+      }
+      return acked.size() == RECORDS - 1;
+    });
+    assertThat(acked.values()).as("each acked once").containsOnly(1);
+    assertThat(acked).doesNotContainKey(poison);
+    assertThat(deliveries.get("task-10")).as("nacked once, then acked").isEqualTo(2);
+    assertThat(deliveries.get("task-11")).isEqualTo(1);
+    for (QueueConsumer consumer : consumers) {
+      assertThat(consumer.receive(10, Duration.ofMillis(300))).as("nothing left but the dead letter").isEmpty();
+      consumer.close();
+    }
+  }
+}
