@@ -1,6 +1,5 @@
 package io.ordo.node.grpc;
 
-import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.coordinator.GroupCoordinator;
@@ -43,10 +42,8 @@ import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataReplica;
-import io.ordo.raft.partition.OpCallback;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.OpResult;
-import io.ordo.raft.replica.ReplicaError;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -370,29 +367,14 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
 
   private void propose(
       PartitionReplica replica, PartitionOp built, String topic, int partition, StreamObserver<GroupOffsetResponse> response) {
-    Context call = Context.current();
-    replica.propose(built, built.getSerializedSize(), new OpCallback() {
-      @Override
-      public void onApplied(OpResult result, long timestampMs) {
-        if (result instanceof OpResult.GroupPosition position) {
-          response.onNext(GroupOffsetResponse.newBuilder().setCommittedOffset(position.committedOffset()).build());
-          response.onCompleted();
-        } else if (result instanceof OpResult.Refused refused) {
-          response.onError(OrdoStatus.exception(
-              refused.code(), topic + "/" + partition + ": " + refused.message()));
-        } else {
-          response.onError(OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "unexpected result " + result));
-        }
-      }
-
-      @Override
-      public void onFailed(ReplicaError error) {
-        response.onError(router.toStatus(error));
-      }
-
-      @Override
-      public boolean abandoned() {
-        return call.isCancelled();
+    PartitionCalls.propose(router, replica, built, response, result -> {
+      if (result instanceof OpResult.GroupPosition position) {
+        response.onNext(GroupOffsetResponse.newBuilder().setCommittedOffset(position.committedOffset()).build());
+        response.onCompleted();
+      } else if (result instanceof OpResult.Refused refused) {
+        response.onError(OrdoStatus.exception(refused.code(), topic + "/" + partition + ": " + refused.message()));
+      } else {
+        response.onError(OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "unexpected result " + result));
       }
     });
   }

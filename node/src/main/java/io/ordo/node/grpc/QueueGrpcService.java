@@ -288,25 +288,8 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
     return group;
   }
 
-  /** Proposes {@code op} on the partition's leader; {@code then} gets its result, a failure goes to the caller. */
   private void propose(PartitionReplica replica, PartitionOp op, StreamObserver<?> response, Consumer<OpResult> then) {
-    Context call = Context.current();
-    replica.propose(op, op.getSerializedSize(), new OpCallback() {
-      @Override
-      public void onApplied(OpResult result, long timestampMs) {
-        call.run(() -> then.accept(result));
-      }
-
-      @Override
-      public void onFailed(ReplicaError error) {
-        response.onError(router.toStatus(error));
-      }
-
-      @Override
-      public boolean abandoned() {
-        return call.isCancelled();
-      }
-    });
+    PartitionCalls.propose(router, replica, op, response, then);
   }
 
   private static void refuse(OpResult result, StreamObserver<?> response) {
