@@ -149,9 +149,8 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
 
   @Override
   public void receive(ReceiveRequest request, StreamObserver<ReceiveResponse> response) {
-    GroupRecord group;
     try {
-      group = queueGroup(request.getGroup(), request.getTopic());
+      GroupRequests.validateGroup(request.getGroup());
       if (request.getConsumer().isEmpty()) {
         throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a consumer must name itself (consumer) to receive");
       }
@@ -171,7 +170,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
                     .setConsumer(request.getConsumer())
                     .setMaxRecords(request.getMaxRecords()))
             .build();
-    router.withTopic(request.getTopic(), topic -> {
+    withQueueGroup(request.getGroup(), request.getTopic(), group -> router.withTopic(request.getTopic(), topic -> {
       PartitionReplica replica = router.leader(topic, request.getPartition());
       propose(replica, acquire, response, leased -> {
         if (leased instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
@@ -187,7 +186,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
           answerLeased(replica, request, leased, response);
         }
       });
-    }, response::onError);
+    }, response::onError), response::onError);
   }
 
   private static PartitionOp configure(GroupRecord group) {
@@ -242,20 +241,21 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
   @Override
   public void settle(SettleRequest request, StreamObserver<SettleResponse> response) {
     try {
-      queueGroup(request.getGroup(), request.getTopic());
+      GroupRequests.validateGroup(request.getGroup());
     } catch (StatusRuntimeException e) {
       response.onError(e);
       return;
     }
     PartitionOp op = settle(request.getGroup(), request.getConsumer(), request.getSettlementsList());
-    router.withTopic(request.getTopic(), topic -> propose(router.leader(topic, request.getPartition()), op, response, result -> {
-      if (result instanceof QueueGroups.Settlements settled) {
-        response.onNext(SettleResponse.newBuilder().addAllOutcomes(settled.outcomes()).build());
-        response.onCompleted();
-      } else {
-        refuse(result, response);
-      }
-    }), response::onError);
+    withQueueGroup(request.getGroup(), request.getTopic(), group -> router.withTopic(request.getTopic(), topic ->
+        propose(router.leader(topic, request.getPartition()), op, response, result -> {
+          if (result instanceof QueueGroups.Settlements settled) {
+            response.onNext(SettleResponse.newBuilder().addAllOutcomes(settled.outcomes()).build());
+            response.onCompleted();
+          } else {
+            refuse(result, response);
+          }
+        }), response::onError), response::onError);
   }
 
   private static PartitionOp settle(String group, String consumer, List<RecordSettlement> settlements) {
@@ -271,21 +271,29 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
     return PartitionOp.newBuilder().setSettleRecords(op).build();
   }
 
-  /** The queue group reading {@code topic}, or why not. */
-  private GroupRecord queueGroup(String name, String topic) {
-    requireFeature();
-    GroupRequests.validateGroup(name);
-    GroupRecord group = router.view().group(name).orElseThrow(() ->
-        OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "queue group '" + name + "' does not exist: create it first"
-            + " (ordo queue create)"));
-    if (!group.hasQueue()) {
-      throw OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "'" + name + "' is a stream group, not a queue group");
-    }
-    if (!group.getTopicsList().contains(topic)) {
-      throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
-          "queue group '" + name + "' reads topic " + group.getTopicsList() + ", not '" + topic + "'");
-    }
-    return group;
+  /**
+   * Runs {@code then} with the queue group reading {@code topic}, or {@code onError} with why not. A
+   * group just created may not have reached this node's view yet: the router confirms the view is
+   * current before it answers that the group does not exist.
+   */
+  private void withQueueGroup(
+      String name, String topic, Consumer<GroupRecord> then, Consumer<StatusRuntimeException> onError) {
+    router.withCurrent(
+        view -> view.group(name),
+        () -> OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "queue group '" + name + "' does not exist: create it first"
+            + " (ordo queue create)"),
+        group -> {
+          requireFeature();
+          if (!group.hasQueue()) {
+            throw OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "'" + name + "' is a stream group, not a queue group");
+          }
+          if (!group.getTopicsList().contains(topic)) {
+            throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
+                "queue group '" + name + "' reads topic " + group.getTopicsList() + ", not '" + topic + "'");
+          }
+          then.accept(group);
+        },
+        onError);
   }
 
   private void propose(PartitionReplica replica, PartitionOp op, StreamObserver<?> response, Consumer<OpResult> then) {

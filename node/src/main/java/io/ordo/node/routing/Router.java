@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** Resolves topics and partitions to local leader replicas, or to errors that say where to go. */
 public final class Router {
@@ -52,18 +54,33 @@ public final class Router {
   }
 
   /**
-   * Runs {@code then} with the topic, or {@code onError} with why not; an error {@code then} throws
-   * goes to {@code onError} too. A topic in this node's view runs at once, on the caller's thread.
-   * One missing from the view may only be missing from the view: a node that just restarted
-   * replays its metadata log, and one cut off from the metadata group lags. So UNKNOWN_TOPIC is
-   * answered only after a read index has confirmed the view is current, and when it cannot be
-   * confirmed the answer is LEADER_NOT_AVAILABLE, which clients retry. That wait holds no thread:
-   * the rest runs on the node's work pool, in the caller's gRPC context.
+   * Runs {@code then} with the topic, or {@code onError} with why not (see {@link #withCurrent}).
    */
   public void withTopic(String name, Consumer<TopicRecord> then, Consumer<StatusRuntimeException> onError) {
-    Optional<TopicRecord> topic = view().topic(name);
-    if (topic.isPresent()) {
-      run(then, topic.get(), onError);
+    withCurrent(
+        view -> view.topic(name),
+        () -> OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist"),
+        then,
+        onError);
+  }
+
+  /**
+   * Runs {@code then} with what {@code lookup} finds in this node's metadata view, or {@code onError}
+   * with why not; an error {@code then} throws goes to {@code onError} too. Something found runs at
+   * once, on the caller's thread. Something missing may only be missing from the view: a node that
+   * just restarted replays its metadata log, and one cut off from the metadata group lags. So
+   * {@code missing} is answered only after a read index has confirmed the view is current, and when
+   * it cannot be confirmed the answer is LEADER_NOT_AVAILABLE, which clients retry. That wait holds
+   * no thread: the rest runs on the node's work pool, in the caller's gRPC context.
+   */
+  public <T> void withCurrent(
+      Function<MetadataView, Optional<T>> lookup,
+      Supplier<StatusRuntimeException> missing,
+      Consumer<T> then,
+      Consumer<StatusRuntimeException> onError) {
+    Optional<T> found = lookup.apply(view());
+    if (found.isPresent()) {
+      run(then, found.get(), onError);
       return;
     }
     Context call = Context.current();
@@ -78,18 +95,18 @@ public final class Router {
                     + " group has no quorum); retry shortly"));
             return;
           }
-          Optional<TopicRecord> known = view().topic(name);
+          Optional<T> known = lookup.apply(view());
           if (known.isEmpty()) {
-            onError.accept(OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic '" + name + "' does not exist"));
+            onError.accept(missing.get());
             return;
           }
           run(then, known.get(), onError);
         })));
   }
 
-  private static void run(Consumer<TopicRecord> then, TopicRecord topic, Consumer<StatusRuntimeException> onError) {
+  private static <T> void run(Consumer<T> then, T found, Consumer<StatusRuntimeException> onError) {
     try {
-      then.accept(topic);
+      then.accept(found);
     } catch (StatusRuntimeException e) {
       onError.accept(e);
     }
