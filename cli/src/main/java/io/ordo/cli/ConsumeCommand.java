@@ -47,8 +47,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
           + " printed (at-least-once: a record printed just before a crash is printed again).",
       "With --queue G it receives from queue group G (created with the defaults if it does not"
           + " exist): the group's consumers share the records, each record goes to one of them, and"
-          + " each printed record is then settled (--settle ack, the default, or nack: delivered again"
-          + " after the group's back-off). On exit it hands back what it received but did not print.",
+          + " each printed record is then settled (--settle ack, the default; nack: delivered again"
+          + " after the group's back-off; none: left on lease, a peek). On exit it hands back what it"
+          + " received and did not settle, so it is delivered again at once.",
       "Runs until killed, unless --max-messages or --timeout-ms ends it (exit 0)."
     })
 final class ConsumeCommand implements Callable<Integer> {
@@ -106,7 +107,7 @@ final class ConsumeCommand implements Callable<Integer> {
 
   @Option(
       names = "--settle",
-      paramLabel = "ack|nack",
+      paramLabel = "ack|nack|none",
       description = "With --queue: what to do with each record once printed (default: ack).")
   String settle;
 
@@ -142,8 +143,8 @@ final class ConsumeCommand implements Callable<Integer> {
         throw global.usageError("--queue receives what the queue group hands out: drop --group, --partition,"
             + " --from-beginning, --offset and --from");
       }
-      if (settle != null && !settle.equals("ack") && !settle.equals("nack")) {
-        throw global.usageError("--settle must be ack or nack, not '" + settle + "'");
+      if (settle != null && !settle.equals("ack") && !settle.equals("nack") && !settle.equals("none")) {
+        throw global.usageError("--settle must be ack, nack or none, not '" + settle + "'");
       }
       return consumeFromQueue();
     }
@@ -255,10 +256,10 @@ final class ConsumeCommand implements Callable<Integer> {
           for (QueuedRecord r : received) {
             out.println(format(r.record()));
             printed++;
-            if ("nack".equals(settle)) {
-              consumer.nack(r, Duration.ZERO, "nacked by ordo consume");
-            } else {
-              consumer.ack(r);
+            switch (settle == null ? "ack" : settle) {
+              case "nack" -> consumer.nack(r, Duration.ZERO, "nacked by ordo consume");
+              case "none" -> {} // released when the consumer closes
+              default -> consumer.ack(r);
             }
           }
           out.flush();

@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
     name = "group",
     mixinStandardHelpOptions = true,
     description = {
-      "List, describe, reset and delete stream consumer groups.",
+      "List, describe, reset and delete consumer groups (stream groups; queue groups are listed and"
+          + " described too).",
       "A group's members divide its topics' partitions; `ordo consume TOPIC --group G` reads as one."
     },
     subcommands = {
@@ -51,15 +52,19 @@ final class GroupCommand {
         for (GroupSummary g : groups) {
           json.beginObject().field("name", g.name()).name("topics").beginArray();
           g.topics().forEach(json::value);
-          json.endArray().field("members", g.members()).endObject();
+          json.endArray().field("kind", kind(g)).field("members", g.members()).endObject();
         }
         out.println(json.endArray().endObject());
       } else {
-        Table table = new Table("NAME", "TOPICS", "MEMBERS");
-        groups.forEach(g -> table.row(g.name(), String.join(",", g.topics()), g.members()));
+        Table table = new Table("NAME", "KIND", "TOPICS", "MEMBERS");
+        groups.forEach(g -> table.row(g.name(), kind(g), String.join(",", g.topics()), g.queue() ? "-" : g.members()));
         table.print(out);
       }
       return 0;
+    }
+
+    private static String kind(GroupSummary g) {
+      return g.queue() ? "queue" : "stream";
     }
   }
 
@@ -70,7 +75,8 @@ final class GroupCommand {
         "Describe group G: per partition of its topics the committed offset (the next offset the"
             + " group reads; -1 if it committed nothing there), the end offset, the lag between"
             + " them, and the member that reads it.",
-        "Then each live member with its partitions."
+        "Then each live member with its partitions.",
+        "For a queue group, what `ordo queue describe G` shows."
       })
   static final class Describe implements Callable<Integer> {
     @Mixin GlobalOptions global;
@@ -81,7 +87,12 @@ final class GroupCommand {
     @Override
     public Integer call() {
       try (OrdoClient client = global.connect()) {
-        printGroup(client.admin().describeGroup(group), global);
+        GroupInfo info = client.admin().describeGroup(group);
+        if (info.queue()) {
+          QueueCommand.printQueueGroup(client.admin().describeQueueGroup(group), global);
+        } else {
+          printGroup(info, global);
+        }
       }
       return 0;
     }

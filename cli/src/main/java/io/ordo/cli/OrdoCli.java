@@ -32,6 +32,7 @@ import picocli.CommandLine.Command;
       ConsumeCommand.class,
       GroupCommand.class,
       QueueCommand.class,
+      DlqCommand.class,
       ClusterCommand.class,
       BenchCommand.class
     },

@@ -1,7 +1,10 @@
 package io.ordo.cli;
 
 import io.ordo.client.OrdoClient;
+import io.ordo.client.QueueGroupInfo;
+import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
+import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -9,16 +12,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code ordo queue create}. */
+/** {@code ordo queue create|describe}. */
 @Command(
     name = "queue",
     mixinStandardHelpOptions = true,
     description = {
-      "Create queue groups: the group's consumers share a topic's records, each record leased to one"
-          + " of them, retried on failure, dead-lettered after its delivery limit.",
-      "`ordo consume TOPIC --queue G` receives as one of its consumers."
+      "Create and describe queue groups: the group's consumers share a topic's records, each record"
+          + " leased to one of them, retried on failure, dead-lettered after its delivery limit.",
+      "`ordo consume TOPIC --queue G` receives as one of its consumers; `ordo dlq` lists and redrives"
+          + " its dead letters."
     },
-    subcommands = {QueueCommand.Create.class})
+    subcommands = {QueueCommand.Create.class, QueueCommand.Describe.class})
 final class QueueCommand {
   private QueueCommand() {}
 
@@ -37,8 +41,10 @@ final class QueueCommand {
 
     @Option(
         names = "--mode",
-        paramLabel = "shared",
-        description = "shared: any consumer gets any record (the only mode so far).")
+        paramLabel = "shared|key-ordered",
+        description = "shared (default): any consumer gets any record. key-ordered: the records of one key"
+            + " are delivered one at a time, in order (the next after the one before is acked or"
+            + " dead-lettered); different keys go to different consumers at once.")
     String mode = "shared";
 
     @Option(
@@ -60,10 +66,12 @@ final class QueueCommand {
 
     @Override
     public Integer call() {
-      if (!mode.equals("shared")) {
-        throw global.usageError("--mode must be shared (key-ordered queues are not available yet), not '" + mode + "'");
-      }
       QueuePolicy.Builder policy = QueuePolicy.newBuilder();
+      switch (mode) {
+        case "shared" -> policy.setMode(QueueMode.QUEUE_MODE_SHARED);
+        case "key-ordered" -> policy.setMode(QueueMode.QUEUE_MODE_KEY_ORDERED);
+        default -> throw global.usageError("--mode must be shared or key-ordered, not '" + mode + "'");
+      }
       if (maxDeliveries != null) {
         if (maxDeliveries == 0) {
           throw global.usageError("--max-deliveries must be 1 to 1000, or -1 for no limit");
@@ -86,5 +94,95 @@ final class QueueCommand {
       }
       return 0;
     }
+  }
+
+  @Command(
+      name = "describe",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Describe queue group G: its policy, then per partition the records in flight (leased),"
+            + " waiting for a retry, blocked behind their key (key-ordered), dead, not yet delivered"
+            + " (backlog), and the counts of records"
+            + " acked, deliveries repeated and records dead-lettered since the group came there.",
+        "A partition no consumer has received from yet shows '-'."
+      })
+  static final class Describe implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "G")
+    String group;
+
+    @Override
+    public Integer call() {
+      try (OrdoClient client = global.connect()) {
+        printQueueGroup(client.admin().describeQueueGroup(group), global);
+      }
+      return 0;
+    }
+  }
+
+  static void printQueueGroup(QueueGroupInfo info, GlobalOptions global) {
+    PrintStream out = global.out();
+    QueuePolicy policy = info.policy();
+    if (global.json()) {
+      JsonWriter json = new JsonWriter()
+          .beginObject()
+          .field("name", info.name())
+          .field("kind", "queue")
+          .field("topic", info.topic())
+          .field("start", info.fromLatest() ? "latest" : "earliest")
+          .field("mode", mode(policy))
+          .name("policy")
+          .beginObject()
+          .field("maxDeliveries", policy.getMaxDeliveries())
+          .field("leaseMs", policy.getLeaseMs())
+          .name("backoffMs")
+          .beginArray();
+      policy.getBackoffMsList().forEach(json::value);
+      json.endArray()
+          .field("maxLeased", policy.getMaxLeased())
+          .field("maxUnfinished", policy.getMaxUnfinished())
+          .endObject()
+          .name("partitions")
+          .beginArray();
+      for (QueueGroupInfo.Partition p : info.partitions()) {
+        json.beginObject()
+            .field("partition", p.partition())
+            .field("known", p.known())
+            .field("inFlight", p.inFlight())
+            .field("waiting", p.waiting())
+            .field("blocked", p.blocked())
+            .field("dead", p.dead())
+            .field("backlog", p.backlog())
+            .field("acked", p.acked())
+            .field("redelivered", p.redelivered())
+            .field("deadLettered", p.deadLettered())
+            .field("floor", p.floor())
+            .field("cursor", p.cursor())
+            .field("endOffset", p.endOffset())
+            .endObject();
+      }
+      out.println(json.endArray().endObject());
+      return;
+    }
+    out.println(mode(policy) + " queue group " + info.name() + " reads " + info.topic() + " from its "
+        + (info.fromLatest() ? "latest" : "earliest") + " records; max deliveries "
+        + (policy.getMaxDeliveries() < 0 ? "unlimited" : policy.getMaxDeliveries()) + ", lease " + policy.getLeaseMs()
+        + " ms, back-off " + policy.getBackoffMsList() + " ms");
+    Table table = new Table(
+        "PARTITION", "IN-FLIGHT", "WAITING", "BLOCKED", "DEAD", "BACKLOG", "ACKED", "REDELIVERED", "DEAD-LETTERED");
+    for (QueueGroupInfo.Partition p : info.partitions()) {
+      if (p.known()) {
+        table.row(p.partition(), p.inFlight(), p.waiting(), p.blocked(), p.dead(), p.backlog(), p.acked(),
+            p.redelivered(), p.deadLettered());
+      } else {
+        table.row(p.partition(), "-", "-", "-", "-", p.backlog(), "-", "-", "-");
+      }
+    }
+    table.print(out);
+  }
+
+  private static String mode(QueuePolicy policy) {
+    return policy.getMode() == QueueMode.QUEUE_MODE_KEY_ORDERED ? "key-ordered" : "shared";
   }
 }

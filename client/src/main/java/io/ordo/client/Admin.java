@@ -76,4 +76,21 @@ public interface Admin {
    * @throws OrdoException GROUP_ALREADY_EXISTS, UNKNOWN_TOPIC, INVALID_REQUEST (a policy out of range)
    */
   void createQueueGroup(String group, String topic, QueuePolicy policy);
+
+  /**
+   * The queue group's policy and, per partition, its records in flight, waiting, dead, and its
+   * counts.
+   *
+   * @throws OrdoException UNKNOWN_GROUP (also for a stream group)
+   */
+  QueueGroupInfo describeQueueGroup(String group);
+
+  /** Up to {@code max} of the queue group's dead letters, partition by partition, in offset order. */
+  List<DeadLetterRecord> deadLetters(String group, int max);
+
+  /**
+   * Delivers every dead letter of the queue group again, its delivery count starting over;
+   * returns how many.
+   */
+  long redriveDeadLetters(String group);
 }

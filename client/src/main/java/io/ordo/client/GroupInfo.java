@@ -6,9 +6,15 @@ import java.util.List;
  * A stream group: its live members and, per partition of its topics, where it stands.
  *
  * @param generation the coordinator's current generation; 0 when the group has no live member
+ * @param queue a queue group: {@link Admin#describeQueueGroup} tells where it stands
  */
 public record GroupInfo(
-    String name, List<String> topics, long generation, List<Member> members, List<PartitionOffset> partitions) {
+    String name,
+    List<String> topics,
+    long generation,
+    List<Member> members,
+    List<PartitionOffset> partitions,
+    boolean queue) {
   /** A live member and the partitions it should read. */
   public record Member(String memberId, List<TopicPartition> assigned) {}
 

@@ -2,5 +2,10 @@ package io.ordo.client;
 
 import java.util.List;
 
-/** A stream group as listed: its name, the topics its members read, and how many are live. */
-public record GroupSummary(String name, List<String> topics, int members) {}
+/**
+ * A group as listed: its name, the topics its members read, and how many stream-group members are
+ * live.
+ *
+ * @param queue a queue group ({@link OrdoClient#queueConsumer}), not a stream group
+ */
+public record GroupSummary(String name, List<String> topics, int members, boolean queue) {}

@@ -56,6 +56,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long HANDOVER_WAIT_MS = 3_000;
   /** How often the metadata leader looks whether every node now supports a higher feature level. */
   private static final long FEATURE_CHECK_INTERVAL_MS = 2_000;
+  /** How often partition leaders look for queue leases that have ended (leases last 100 ms or more). */
+  private static final long LEASE_EXPIRY_INTERVAL_MS = 250;
   /** How often the group coordinator drops members whose session ended. */
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
 
@@ -139,6 +141,8 @@ public final class OrdoNode implements AutoCloseable {
       node.health.setStatus("", ServingStatus.SERVING);
       node.timer.scheduleWithFixedDelay(
           node.groups::expireMembers, MEMBER_EXPIRY_INTERVAL_MS, MEMBER_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
+      node.timer.scheduleWithFixedDelay(
+          node.replicas::expireDueLeases, LEASE_EXPIRY_INTERVAL_MS, LEASE_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
           node::finalizeFeatures,
           FEATURE_CHECK_INTERVAL_MS,

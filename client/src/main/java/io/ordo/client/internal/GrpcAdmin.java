@@ -5,11 +5,14 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.ordo.client.Admin;
 import io.ordo.client.ClusterInfo;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.GroupInfo;
 import io.ordo.client.GroupSummary;
 import io.ordo.client.NodeInfo;
 import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
+import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.TopicInfo;
 import io.ordo.client.TopicPartition;
 import io.ordo.client.TopicSummary;
@@ -17,22 +20,31 @@ import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ClusterDescription;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.CreateTopicRequest;
+import io.ordo.proto.v1.DeadLetter;
 import io.ordo.proto.v1.DeleteGroupRequest;
 import io.ordo.proto.v1.DeleteTopicRequest;
 import io.ordo.proto.v1.DescribeClusterRequest;
 import io.ordo.proto.v1.DescribeGroupRequest;
+import io.ordo.proto.v1.DescribeQueueGroupRequest;
 import io.ordo.proto.v1.DescribeTopicRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchOffsetRequest;
+import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.GroupDescription;
 import io.ordo.proto.v1.GroupServiceGrpc;
+import io.ordo.proto.v1.ListDeadLettersRequest;
+import io.ordo.proto.v1.ListDeadLettersResponse;
 import io.ordo.proto.v1.ListGroupsRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.QueueGroupDescription;
+import io.ordo.proto.v1.QueuePartitionRequest;
+import io.ordo.proto.v1.QueuePartitionStatus;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ResetOffsetRequest;
+import io.ordo.proto.v1.StartFrom;
 import io.ordo.proto.v1.TopicDescription;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -116,7 +128,7 @@ public final class GrpcAdmin implements Admin {
   public List<GroupSummary> listGroups() {
     return callAnyNode("list groups", groups -> groups.listGroups(ListGroupsRequest.getDefaultInstance()))
         .getGroupsList().stream()
-        .map(g -> new GroupSummary(g.getName(), List.copyOf(g.getTopicsList()), g.getMembers()))
+        .map(g -> new GroupSummary(g.getName(), List.copyOf(g.getTopicsList()), g.getMembers(), g.getQueue()))
         .toList();
   }
 
@@ -138,7 +150,7 @@ public final class GrpcAdmin implements Admin {
     }
     return new GroupInfo(
         description.getName(), List.copyOf(description.getTopicsList()), description.getGeneration(), members,
-        partitions);
+        partitions, description.getQueue());
   }
 
   /** The group's place in every partition of {@code topic}; none if the topic is gone. */
@@ -219,6 +231,82 @@ public final class GrpcAdmin implements Admin {
     callAnyNode("create queue group '" + group + "'", (channel, remaining) ->
         QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
             .createQueueGroup(CreateQueueGroupRequest.newBuilder().setGroup(group).setTopic(topic).setPolicy(policy).build()));
+  }
+
+  @Override
+  public QueueGroupInfo describeQueueGroup(String group) {
+    QueueGroupDescription description = callAnyNode("describe queue group '" + group + "'", (channel, remaining) ->
+        QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
+            .describeQueueGroup(DescribeQueueGroupRequest.newBuilder().setGroup(group).build()));
+    String topic = description.getTopic();
+    List<QueueGroupInfo.Partition> partitions = new ArrayList<>();
+    for (PartitionInfo p : describeTopic(topic).partitions()) {
+      QueuePartitionStatus s = onLeader(group, topic, p.partition(), "describe",
+          (stub, request) -> stub.describeQueuePartition(request));
+      partitions.add(new QueueGroupInfo.Partition(
+          p.partition(), s.getKnown(), s.getFloor(), s.getCursor(), s.getEndOffset(), s.getInFlight(), s.getWaiting(),
+          s.getBlocked(), s.getDead(), s.getAcked(), s.getRedelivered(), s.getDeadLettered()));
+    }
+    return new QueueGroupInfo(group, topic, description.getPolicy(),
+        description.getStart() == StartFrom.START_FROM_LATEST, partitions);
+  }
+
+  @Override
+  public List<DeadLetterRecord> deadLetters(String group, int max) {
+    String topic = queueTopic(group);
+    List<DeadLetterRecord> out = new ArrayList<>();
+    for (PartitionInfo p : describeTopic(topic).partitions()) {
+      long from = 0;
+      while (from >= 0 && out.size() < max) {
+        ListDeadLettersRequest request = ListDeadLettersRequest.newBuilder()
+            .setGroup(group)
+            .setTopic(topic)
+            .setPartition(p.partition())
+            .setFromOffset(from)
+            .setMaxRecords(Math.min(max - out.size(), 1_000))
+            .build();
+        ListDeadLettersResponse page = leaders.call(topic, p.partition(),
+            "list dead letters of " + topic + "/" + p.partition() + " in queue group '" + group + "'",
+            (channel, timeoutNanos) -> QueueServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).listDeadLetters(request));
+        FetchResponse.Builder asFetch = FetchResponse.newBuilder();
+        page.getDeadLettersList().forEach(d -> asFetch.addRecords(d.getRecord()));
+        List<ConsumerRecord> records = GrpcConsumer.toResult(topic, p.partition(), asFetch.build()).records();
+        for (int i = 0; i < records.size(); i++) {
+          DeadLetter d = page.getDeadLetters(i);
+          out.add(new DeadLetterRecord(records.get(i), d.getDeliveries(), d.getReason(), d.getLastError(), d.getDeadAtMs()));
+        }
+        from = page.getNextOffset();
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public long redriveDeadLetters(String group) {
+    String topic = queueTopic(group);
+    long redriven = 0;
+    for (PartitionInfo p : describeTopic(topic).partitions()) {
+      redriven += onLeader(group, topic, p.partition(), "redrive dead letters of",
+          (stub, request) -> stub.redriveDeadLetters(request)).getRedriven();
+    }
+    return redriven;
+  }
+
+  private String queueTopic(String group) {
+    return callAnyNode("describe queue group '" + group + "'", (channel, remaining) ->
+        QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
+            .describeQueueGroup(DescribeQueueGroupRequest.newBuilder().setGroup(group).build())).getTopic();
+  }
+
+  /** {@code rpc} on the leader of the partition, for the queue group there. */
+  private <T> T onLeader(String group, String topic, int partition, String verb,
+      BiFunction<QueueServiceGrpc.QueueServiceBlockingStub, QueuePartitionRequest, T> rpc) {
+    QueuePartitionRequest request =
+        QueuePartitionRequest.newBuilder().setGroup(group).setTopic(topic).setPartition(partition).build();
+    return leaders.call(topic, partition, verb + " " + topic + "/" + partition + " in queue group '" + group + "'",
+        (channel, timeoutNanos) -> rpc.apply(
+            QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS), request));
   }
 
   private GroupInfo requireNoMembers(String group, String toDo) {

@@ -207,7 +207,8 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
             GroupSummary.newBuilder()
                 .setName(g.getName())
                 .addAllTopics(g.getTopicsList())
-                .setMembers(local.get().memberCount(g.getName())));
+                .setMembers(local.get().memberCount(g.getName()))
+                .setQueue(g.hasQueue()));
       }
       return out.build();
     });
@@ -222,7 +223,10 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
     }
     answer(response, () -> {
       GroupRecord group = knownGroup(request.getGroup());
-      GroupDescription.Builder out = GroupDescription.newBuilder().setName(group.getName()).addAllTopics(group.getTopicsList());
+      GroupDescription.Builder out = GroupDescription.newBuilder()
+          .setName(group.getName())
+          .addAllTopics(group.getTopicsList())
+          .setQueue(group.hasQueue());
       local.get().describe(group.getName()).ifPresent(view -> {
         out.setGeneration(view.generation());
         for (GroupCoordinator.MemberView m : view.members()) {

@@ -12,18 +12,28 @@ import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.GroupStart;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
+import io.ordo.proto.raft.v1.QueueProgress;
+import io.ordo.proto.raft.v1.QueueRecord;
+import io.ordo.proto.raft.v1.RedriveDeadLetters;
 import io.ordo.proto.raft.v1.SettleRecords;
 import io.ordo.proto.raft.v1.Settlement;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
+import io.ordo.proto.v1.DeadLetter;
+import io.ordo.proto.v1.DescribeQueueGroupRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.LeasedRecord;
+import io.ordo.proto.v1.ListDeadLettersRequest;
+import io.ordo.proto.v1.ListDeadLettersResponse;
 import io.ordo.proto.v1.QueueGroupDescription;
+import io.ordo.proto.v1.QueuePartitionRequest;
+import io.ordo.proto.v1.QueuePartitionStatus;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ReceiveRequest;
 import io.ordo.proto.v1.ReceiveResponse;
 import io.ordo.proto.v1.RecordSettlement;
+import io.ordo.proto.v1.RedriveDeadLettersResponse;
 import io.ordo.proto.v1.SettleAction;
 import io.ordo.proto.v1.SettleRequest;
 import io.ordo.proto.v1.SettleResponse;
@@ -37,6 +47,7 @@ import io.ordo.raft.queue.QueueGroups;
 import io.ordo.raft.queue.QueueLedger;
 import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.ReplicaError;
+import io.ordo.raft.storage.PartitionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -124,6 +135,33 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
               .build());
           response.onCompleted();
         });
+  }
+
+  @Override
+  public void describeQueueGroup(DescribeQueueGroupRequest request, StreamObserver<QueueGroupDescription> response) {
+    try {
+      GroupRequests.validateGroup(request.getGroup());
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    router.withCurrent(
+        view -> view.group(request.getGroup()),
+        () -> unknownGroup(request.getGroup()),
+        group -> {
+          if (!group.hasQueue()) {
+            throw notAQueue(group.getName());
+          }
+          response.onNext(QueueGroupDescription.newBuilder()
+              .setGroup(group.getName())
+              .setTopic(group.getTopics(0))
+              .setPolicy(group.getQueue().getPolicy())
+              .setStart(group.getQueue().getStart() == GroupStart.GROUP_START_LATEST
+                  ? StartFrom.START_FROM_LATEST : StartFrom.START_FROM_EARLIEST)
+              .build());
+          response.onCompleted();
+        },
+        response::onError);
   }
 
   /** {@code policy} with each unset field taken from {@link #DEFAULT_POLICY}. */
@@ -258,6 +296,93 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
         }), response::onError), response::onError);
   }
 
+  @Override
+  public void describeQueuePartition(QueuePartitionRequest request, StreamObserver<QueuePartitionStatus> response) {
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, replica -> {
+      QueuePartitionStatus.Builder out = QueuePartitionStatus.newBuilder().setEndOffset(replica.endOffset());
+      QueueGroups.Summary summary = replica.queueSummaries().get(request.getGroup());
+      if (summary != null) {
+        QueueProgress p = summary.progress();
+        out.setKnown(true)
+            .setFloor(p.getFloor())
+            .setCursor(p.getCursor())
+            .setInFlight(summary.leased())
+            .setWaiting(summary.waiting())
+            .setBlocked(summary.blocked())
+            .setDead(summary.dead())
+            .setAcked(p.getAcked())
+            .setRedelivered(p.getRedelivered())
+            .setDeadLettered(p.getDeadLettered());
+      }
+      response.onNext(out.build());
+      response.onCompleted();
+    });
+  }
+
+  @Override
+  public void listDeadLetters(ListDeadLettersRequest request, StreamObserver<ListDeadLettersResponse> response) {
+    if (request.getMaxRecords() < 1 || request.getMaxRecords() > QueueGroups.MAX_RECORDS_PER_ACQUIRE) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
+          "max_records must be 1 to " + QueueGroups.MAX_RECORDS_PER_ACQUIRE + ", not " + request.getMaxRecords()));
+      return;
+    }
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, replica -> {
+      Context call = Context.current();
+      reads.execute(call.wrap(() -> {
+        PartitionStore.QueueRecords dead =
+            replica.deadLetters(request.getGroup(), Math.max(0, request.getFromOffset()), request.getMaxRecords());
+        ListDeadLettersResponse.Builder out = ListDeadLettersResponse.newBuilder().setNextOffset(dead.nextOffset());
+        for (QueueRecord r : dead.records()) {
+          List<ConsumedRecord> read = replica.read(r.getOffset(), 1, MAX_RECEIVE_BYTES);
+          DeadLetter.Builder letter = DeadLetter.newBuilder()
+              .setDeliveries(r.getDeliveries())
+              .setReason(r.getDeadReason())
+              .setLastError(r.getLastError())
+              .setDeadAtMs(r.getDeadAtMs());
+          if (!read.isEmpty()) {
+            letter.setRecord(read.get(0));
+          }
+          out.addDeadLetters(letter);
+        }
+        response.onNext(out.build());
+        response.onCompleted();
+      }));
+    });
+  }
+
+  @Override
+  public void redriveDeadLetters(QueuePartitionRequest request, StreamObserver<RedriveDeadLettersResponse> response) {
+    PartitionOp redrive = PartitionOp.newBuilder()
+        .setRedriveDeadLetters(RedriveDeadLetters.newBuilder().setGroup(request.getGroup()))
+        .build();
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, replica ->
+        propose(replica, redrive, response, result -> {
+          if (result instanceof QueueGroups.Redriven redriven) {
+            response.onNext(RedriveDeadLettersResponse.newBuilder().setRedriven(redriven.records()).build());
+            response.onCompleted();
+          } else if (result instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
+            // No consumer has received from this partition yet: it holds no dead letters.
+            response.onNext(RedriveDeadLettersResponse.getDefaultInstance());
+            response.onCompleted();
+          } else {
+            refuse(result, response);
+          }
+        }));
+  }
+
+  /** Runs {@code then} with this node's replica of the partition, if the group reads its topic and this node leads it. */
+  private void onLeader(
+      String group, String topic, int partition, StreamObserver<?> response, Consumer<PartitionReplica> then) {
+    try {
+      GroupRequests.validateGroup(group);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    withQueueGroup(group, topic, known -> router.withTopic(topic, t -> then.accept(router.leader(t, partition)),
+        response::onError), response::onError);
+  }
+
   private static PartitionOp settle(String group, String consumer, List<RecordSettlement> settlements) {
     SettleRecords.Builder op = SettleRecords.newBuilder().setGroup(group).setConsumer(consumer);
     for (RecordSettlement s : settlements) {
@@ -280,12 +405,11 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
       String name, String topic, Consumer<GroupRecord> then, Consumer<StatusRuntimeException> onError) {
     router.withCurrent(
         view -> view.group(name),
-        () -> OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "queue group '" + name + "' does not exist: create it first"
-            + " (ordo queue create)"),
+        () -> unknownGroup(name),
         group -> {
           requireFeature();
           if (!group.hasQueue()) {
-            throw OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "'" + name + "' is a stream group, not a queue group");
+            throw notAQueue(name);
           }
           if (!group.getTopicsList().contains(topic)) {
             throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
@@ -294,6 +418,15 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
           then.accept(group);
         },
         onError);
+  }
+
+  private static StatusRuntimeException unknownGroup(String name) {
+    return OrdoStatus.exception(
+        ErrorCode.UNKNOWN_GROUP, "queue group '" + name + "' does not exist: create it first (ordo queue create)");
+  }
+
+  private static StatusRuntimeException notAQueue(String name) {
+    return OrdoStatus.exception(ErrorCode.UNKNOWN_GROUP, "'" + name + "' is a stream group, not a queue group");
   }
 
   private void propose(PartitionReplica replica, PartitionOp op, StreamObserver<?> response, Consumer<OpResult> then) {

@@ -137,6 +137,11 @@ public final class ReplicaManager implements AutoCloseable {
         });
   }
 
+  /** Has each partition this node leads end its queue groups' due leases (see {@link PartitionReplica#expireDueLeases}). */
+  public void expireDueLeases() {
+    replicas.values().forEach(PartitionReplica::expireDueLeases);
+  }
+
   /**
    * Asks every group this node leads to hand leadership to another replica, so a planned stop
    * costs clients a leader change of milliseconds instead of an election timeout.

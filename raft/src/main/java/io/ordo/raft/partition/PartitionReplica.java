@@ -8,12 +8,16 @@ import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
+import io.ordo.proto.raft.v1.ExpireLeases;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
+import io.ordo.proto.raft.v1.QueueRecordState;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.raft.queue.QueueGroups;
+import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.RaftMember;
 import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.PartitionStore;
@@ -27,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -58,9 +63,14 @@ public final class PartitionReplica extends RaftMember {
   /** Start and end of the applied log, published after each apply round's write. */
   private volatile long startOffset;
   private volatile long endOffset;
+  /** The queue groups' summaries and their earliest lease end, published when they change. */
+  private volatile Map<String, QueueGroups.Summary> queueSummaries = Map.of();
+  private volatile long nextLeaseEndMs = Long.MAX_VALUE;
+  private long publishedQueueChanges = -1;
 
   private final ProposalQueue pending;
   private final AtomicBoolean proposing = new AtomicBoolean();
+  private final AtomicBoolean expiringLeases = new AtomicBoolean();
   private final AppendWaiters appendWaiters;
 
   public PartitionReplica(PartitionId id, PartitionStore store, ReplicaEnvironment env) {
@@ -110,6 +120,29 @@ public final class PartitionReplica extends RaftMember {
     if (proposing.compareAndSet(false, true)) {
       env.executor().execute(this::proposePending);
     }
+  }
+
+  /**
+   * If this replica leads and a queue group's lease here has ended by the leader's clock, proposes
+   * ending the due leases (one proposal at a time): consumers that receive end them too, but an
+   * idle partition must as well, so its records are redelivered and its counts are true.
+   */
+  public void expireDueLeases() {
+    if (!isLeader() || nextLeaseEndMs > env.clock().getAsLong() || !expiringLeases.compareAndSet(false, true)) {
+      return;
+    }
+    PartitionOp expire = PartitionOp.newBuilder().setExpireLeases(ExpireLeases.getDefaultInstance()).build();
+    propose(expire, 0, new OpCallback() {
+      @Override
+      public void onApplied(OpResult result, long timestampMs) {
+        expiringLeases.set(false);
+      }
+
+      @Override
+      public void onFailed(ReplicaError error) {
+        expiringLeases.set(false);
+      }
+    });
   }
 
   private void proposePending() {
@@ -217,6 +250,21 @@ public final class PartitionReplica extends RaftMember {
     return store.readGroupOffset(group);
   }
 
+  /** Each queue group's summary here, by name, as of the last apply round that changed one. */
+  public Map<String, QueueGroups.Summary> queueSummaries() {
+    return queueSummaries;
+  }
+
+  /** When the earliest lease of a queue group here ends, in log time; {@link Long#MAX_VALUE} if none. */
+  public long nextLeaseEndMs() {
+    return nextLeaseEndMs;
+  }
+
+  /** The group's dead-lettered records here from {@code fromOffset}, at most {@code max}, as last applied. */
+  public PartitionStore.QueueRecords deadLetters(String group, long fromOffset, int max) {
+    return store.readQueueRecords(group, fromOffset, max, r -> r.getState() == QueueRecordState.QUEUE_RECORD_DEAD);
+  }
+
   /** Committed records from {@code offset}; empty at the end of the log. */
   public List<ConsumedRecord> read(long offset, int maxRecords, int maxBytes) {
     return store.read(offset, endOffset, maxRecords, maxBytes);
@@ -274,6 +322,12 @@ public final class PartitionReplica extends RaftMember {
   private void publish(PartitionState state) {
     startOffset = state.getStartOffset();
     endOffset = state.getNextOffset();
+    PartitionStateMachine machine = applier.machine();
+    if (machine.queueChanges() != publishedQueueChanges) {
+      publishedQueueChanges = machine.queueChanges();
+      queueSummaries = machine.queues().summaries();
+      nextLeaseEndMs = machine.queues().nextLeaseEndMs();
+    }
   }
 
   @Override

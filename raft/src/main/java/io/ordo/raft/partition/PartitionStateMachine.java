@@ -48,6 +48,8 @@ public final class PartitionStateMachine {
   private final Map<Long, ProducerState> producers = new HashMap<>();
   private final GroupOffsets groups = new GroupOffsets(List.of());
   private final QueueGroups queues = new QueueGroups(Map.of());
+  /** Counts applied queue ops and resets, so a reader can tell whether the queue groups changed. */
+  private long queueChanges;
 
   public PartitionStateMachine(
       PartitionState initial,
@@ -79,6 +81,9 @@ public final class PartitionStateMachine {
     state = state.toBuilder().setLastTimestampMs(timestamp).build();
     List<OpResult> results = new ArrayList<>(command.getOpsCount());
     for (PartitionOp op : command.getOpsList()) {
+      if (op.getOpCase() != PartitionOp.OpCase.APPEND) {
+        queueChanges++;
+      }
       results.add(
           switch (op.getOpCase()) {
             case APPEND -> append(op.getAppend(), timestamp, writes);
@@ -90,7 +95,7 @@ public final class PartitionStateMachine {
             case DELETE_GROUP_OFFSET -> groups.delete(op.getDeleteGroupOffset(), writes);
             case CONFIGURE_QUEUE -> queues.configure(
                 op.getConfigureQueue(), state.getStartOffset(), state.getNextOffset(), writes);
-            case ACQUIRE_RECORDS -> queues.acquire(op.getAcquireRecords(), state.getNextOffset(), timestamp, writes);
+            case ACQUIRE_RECORDS -> queues.acquire(op.getAcquireRecords(), state.getNextOffset(), timestamp, writes, writes);
             case SETTLE_RECORDS -> queues.settle(op.getSettleRecords(), timestamp, writes);
             case EXPIRE_LEASES -> queues.expire(timestamp, writes);
             case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
@@ -177,6 +182,17 @@ public final class PartitionStateMachine {
     installedProducers.forEach(p -> producers.put(p.getProducerId(), p));
     groups.reset(installedGroups);
     queues.reset(installedQueues);
+    queueChanges++;
+  }
+
+  /** A count that changes whenever the queue groups may have changed. */
+  public long queueChanges() {
+    return queueChanges;
+  }
+
+  /** The queue groups: read them on the apply thread only. */
+  public QueueGroups queues() {
+    return queues;
   }
 
   /** A command this version cannot apply. */

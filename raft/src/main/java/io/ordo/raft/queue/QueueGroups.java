@@ -8,6 +8,7 @@ import io.ordo.proto.raft.v1.RedriveDeadLetters;
 import io.ordo.proto.raft.v1.SettleRecords;
 import io.ordo.proto.raft.v1.Settlement;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.replica.OpResult;
@@ -42,6 +43,9 @@ public final class QueueGroups {
   /** One outcome per settlement, in order. */
   public record Settlements(List<SettleOutcome> outcomes) implements OpResult {}
 
+  /** One group's progress and what it holds now. */
+  public record Summary(QueueProgress progress, int leased, int waiting, int blocked, int dead) {}
+
   /** The group's progress after it was configured. */
   public record Configured(QueueProgress progress) implements OpResult {}
 
@@ -65,6 +69,9 @@ public final class QueueGroups {
 
   /** What is wrong with {@code policy}, or null if nothing is. */
   public static String policyProblem(QueuePolicy policy) {
+    if (policy.getMode() == QueueMode.UNRECOGNIZED) {
+      return "unknown queue mode " + policy.getModeValue();
+    }
     if (policy.getLeaseMs() < MIN_LEASE_MS || policy.getLeaseMs() > MAX_LEASE_MS) {
       return "lease must be " + MIN_LEASE_MS + " ms to " + MAX_LEASE_MS + " ms, not " + policy.getLeaseMs();
     }
@@ -109,7 +116,7 @@ public final class QueueGroups {
     return new Configured(ledger.progress());
   }
 
-  public OpResult acquire(AcquireRecords op, long nextOffset, long now, QueueWrites writes) {
+  public OpResult acquire(AcquireRecords op, long nextOffset, long now, RecordKeys keys, QueueWrites writes) {
     QueueLedger ledger = ledgers.get(op.getGroup());
     if (ledger == null) {
       return unknown(op.getGroup());
@@ -121,7 +128,7 @@ public final class QueueGroups {
     if (op.getConsumer().isEmpty()) {
       return new OpResult.Refused(ErrorCode.INVALID_REQUEST, "a consumer must name itself to take records on lease");
     }
-    return new Leased(ledger.acquire(op.getConsumer(), op.getMaxRecords(), nextOffset, now, writes));
+    return new Leased(ledger.acquire(op.getConsumer(), op.getMaxRecords(), nextOffset, now, keys, writes));
   }
 
   public OpResult settle(SettleRecords op, long now, QueueWrites writes) {
@@ -139,7 +146,23 @@ public final class QueueGroups {
     return new Settlements(outcomes);
   }
 
-  /** Ends the due leases and waits of every group. */
+  /** Every group's summary, by name. */
+  public Map<String, Summary> summaries() {
+    Map<String, Summary> out = new TreeMap<>();
+    ledgers.forEach((name, l) -> out.put(name, new Summary(l.progress(), l.leased(), l.waiting(), l.blocked(), l.dead())));
+    return out;
+  }
+
+  /** When the earliest lease of any group ends, in log time; {@link Long#MAX_VALUE} if none is leased. */
+  public long nextLeaseEndMs() {
+    long next = Long.MAX_VALUE;
+    for (QueueLedger ledger : ledgers.values()) {
+      next = Math.min(next, ledger.nextLeaseEndMs());
+    }
+    return next;
+  }
+
+  /** Ends the due leases of every group. */
   public OpResult expire(long now, QueueWrites writes) {
     ledgers.values().forEach(ledger -> ledger.expireDue(now, writes));
     return new Expired();

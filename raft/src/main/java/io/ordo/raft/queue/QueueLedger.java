@@ -3,13 +3,15 @@ package io.ordo.raft.queue;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.QueueRecordState;
+import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleAction;
 import io.ordo.proto.v1.SettleOutcome;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -29,17 +31,22 @@ import java.util.TreeSet;
  *       API (ordo.v1 SettleAction, SettleOutcome).
  *   <li>A nack, or a lease that ends, makes the record available again after a back-off; at the
  *       policy's delivery limit it is dead-lettered instead, with the consumer's last reason.
+ *   <li>Key-ordered groups deliver one record of a key at a time: a new record whose key has a
+ *       record leased or waiting for a retry is kept BLOCKED (it counts as unfinished) until that
+ *       one is acked or dead-lettered; then the earliest blocked record of the key is available.
  * </ul>
  *
  * <p>Deterministic: time is the log time each call is handed, and back-off jitter is a hash of
  * the record and its delivery count, so every replica reaches the same state at the same index.
  * Every change goes to {@link QueueWrites} in the same call, so the store (and a snapshot) always
- * holds what memory holds. Each call first ends the leases and waits that are due, at most
- * {@link #EXPIRE_PER_CALL} of them, so one apply stays bounded.
+ * holds what memory holds. Each call first ends the leases that are due, at most {@link
+ * #EXPIRE_PER_CALL} of them, so one apply stays bounded.
  */
 public final class QueueLedger {
-  /** Leases and waits ended per call, at most: the rest end in the next call. */
+  /** Leases ended per call, at most: the rest end in the next call. */
   public static final int EXPIRE_PER_CALL = 4_096;
+  /** New records a key-ordered acquire looks at, at most, leased or blocked: it bounds one apply. */
+  public static final int KEYS_PER_ACQUIRE = 4_096;
   /** Bytes of a consumer's reason kept with a record. */
   public static final int MAX_REASON_BYTES = 256;
   public static final String DEAD_MAX_DELIVERIES = "MAX_DELIVERIES";
@@ -60,6 +67,11 @@ public final class QueueLedger {
   private final NavigableMap<Long, QueueRecord> unfinished = new TreeMap<>();
   private final TreeSet<Due> leases = new TreeSet<>();
   private final TreeSet<Due> waits = new TreeSet<>();
+  /** Key-ordered: per key hash, the offset of its record leased or waiting for a retry. */
+  private final Map<Long, Long> activeByKey = new HashMap<>();
+  /** Key-ordered: per key hash, its blocked records. */
+  private final Map<Long, TreeSet<Long>> blockedByKey = new HashMap<>();
+  private int blocked;
 
   /** The group as stored: its progress and its unfinished records. */
   public QueueLedger(QueueProgress progress, List<QueueRecord> records) {
@@ -95,17 +107,37 @@ public final class QueueLedger {
     return leases.size();
   }
 
+  /** When the earliest lease ends, in log time; {@link Long#MAX_VALUE} if none is leased. */
+  public long nextLeaseEndMs() {
+    return leases.isEmpty() ? Long.MAX_VALUE : leases.first().dueMs();
+  }
+
+  /** Records waiting for a retry. */
+  public int waiting() {
+    return waits.size();
+  }
+
+  /** Key-ordered: records waiting behind an earlier record of their key. */
+  public int blocked() {
+    return blocked;
+  }
+
   /** Records dead-lettered and not redriven. */
   public int dead() {
-    return unfinished.size() - leases.size() - waits.size();
+    return unfinished.size() - leases.size() - waits.size() - blocked;
+  }
+
+  private boolean keyOrdered() {
+    return progress.getPolicy().getMode() == QueueMode.QUEUE_MODE_KEY_ORDERED;
   }
 
   /**
    * Leases up to {@code maxRecords} records to {@code consumer} for the policy's lease time:
    * available retries first (earliest due first), then records never delivered, below {@code
-   * nextOffset} (the log's end).
+   * nextOffset} (the log's end). A key-ordered group reads their keys from {@code keys}.
    */
-  public List<Delivery> acquire(String consumer, int maxRecords, long nextOffset, long now, QueueWrites writes) {
+  public List<Delivery> acquire(
+      String consumer, int maxRecords, long nextOffset, long now, RecordKeys keys, QueueWrites writes) {
     expireDue(now, writes);
     QueuePolicy policy = progress.getPolicy();
     List<Delivery> out = new ArrayList<>();
@@ -120,11 +152,22 @@ public final class QueueLedger {
       out.add(lease(unfinished.get(wait.offset()), consumer, now, writes));
     }
     long cursor = progress.getCursor();
+    long[] hashes = keyOrdered() && cursor < nextOffset
+        ? keys.keyHashes(cursor, (int) Math.min(KEYS_PER_ACQUIRE, nextOffset - cursor))
+        : null;
+    int looked = 0;
     while (out.size() < maxRecords
         && cursor < nextOffset
         && leases.size() < policy.getMaxLeased()
-        && unfinished.size() < policy.getMaxUnfinished()) {
-      out.add(lease(QueueRecord.newBuilder().setOffset(cursor).build(), consumer, now, writes));
+        && unfinished.size() < policy.getMaxUnfinished()
+        && (hashes == null || looked < hashes.length)) {
+      long key = hashes == null ? RecordKeys.NO_KEY : hashes[looked++];
+      QueueRecord fresh = QueueRecord.newBuilder().setOffset(cursor).setKeyHash(key).build();
+      if (key != RecordKeys.NO_KEY && activeByKey.containsKey(key)) {
+        put(fresh.toBuilder().setState(QueueRecordState.QUEUE_RECORD_BLOCKED).build(), writes);
+      } else {
+        out.add(lease(fresh, consumer, now, writes));
+      }
       cursor++;
     }
     moveTo(cursor, writes);
@@ -140,6 +183,10 @@ public final class QueueLedger {
             .setConsumer(consumer)
             .build();
     put(leased, writes);
+    if (leased.getDeliveries() > 1) {
+      progress = progress.toBuilder().setRedelivered(progress.getRedelivered() + 1).build();
+      writes.putProgress(progress);
+    }
     return new Delivery(leased.getOffset(), leased.getDeliveries(), leased.getDueMs());
   }
 
@@ -154,6 +201,9 @@ public final class QueueLedger {
     if (record == null) {
       return offset < progress.getCursor() ? SettleOutcome.ALREADY_DONE : SettleOutcome.NOT_DELIVERED;
     }
+    if (deliveries < 1 || record.getState() == QueueRecordState.QUEUE_RECORD_BLOCKED) {
+      return SettleOutcome.NOT_DELIVERED;
+    }
     if (record.getDeliveries() != deliveries) {
       return SettleOutcome.STALE_DELIVERY;
     }
@@ -163,7 +213,7 @@ public final class QueueLedger {
       if (action != SettleAction.SETTLE_ACK) {
         return SettleOutcome.STALE_DELIVERY;
       }
-      done(record, writes);
+      done(record, now, writes);
       return SettleOutcome.LATE_ACK_ACCEPTED;
     }
     if (!record.getConsumer().equals(consumer)) {
@@ -171,11 +221,11 @@ public final class QueueLedger {
     }
     QueuePolicy policy = progress.getPolicy();
     switch (action) {
-      case SETTLE_ACK -> done(record, writes);
+      case SETTLE_ACK -> done(record, now, writes);
       case SETTLE_NACK -> {
         QueueRecord failed = record.toBuilder().setLastError(truncate(reason)).build();
         if (atLimit(failed)) {
-          put(dead(failed, DEAD_MAX_DELIVERIES, now), writes);
+          deadLetter(failed, DEAD_MAX_DELIVERIES, now, writes);
         } else {
           long wait = delayMs > 0 ? delayMs : backoffMs(policy, offset, deliveries);
           put(available(failed, now + wait), writes);
@@ -183,7 +233,7 @@ public final class QueueLedger {
       }
       case SETTLE_RENEW -> put(record.toBuilder().setDueMs(now + policy.getLeaseMs()).build(), writes);
       case SETTLE_RELEASE -> put(available(record.toBuilder().setDeliveries(deliveries - 1).build(), now), writes);
-      case SETTLE_REJECT -> put(dead(record.toBuilder().setLastError(truncate(reason)).build(), DEAD_REJECTED, now), writes);
+      case SETTLE_REJECT -> deadLetter(record.toBuilder().setLastError(truncate(reason)).build(), DEAD_REJECTED, now, writes);
       case UNRECOGNIZED -> {
         return SettleOutcome.INVALID_SETTLEMENT;
       }
@@ -191,17 +241,24 @@ public final class QueueLedger {
     return SettleOutcome.SETTLED;
   }
 
-  /** Ends the leases and waits due by {@code now}, at most {@link #EXPIRE_PER_CALL}. */
+  /** Ends the leases due by {@code now}, at most {@link #EXPIRE_PER_CALL}. */
   public void expireDue(long now, QueueWrites writes) {
     int budget = EXPIRE_PER_CALL;
     while (budget > 0 && !leases.isEmpty() && leases.first().dueMs() <= now) {
       QueueRecord record = unfinished.get(leases.first().offset());
-      put(atLimit(record) ? dead(record, DEAD_MAX_DELIVERIES, now) : available(record, now), writes);
+      if (atLimit(record)) {
+        deadLetter(record, DEAD_MAX_DELIVERIES, now, writes);
+      } else {
+        put(available(record, now), writes);
+      }
       budget--;
     }
   }
 
-  /** Every dead-lettered record becomes available again, its delivery count reset; returns how many. */
+  /**
+   * Every dead-lettered record becomes available again, its delivery count reset (in a
+   * key-ordered group, blocked if its key has a record in progress); returns how many.
+   */
   public int redrive(long now, QueueWrites writes) {
     expireDue(now, writes);
     List<QueueRecord> dead = new ArrayList<>();
@@ -211,22 +268,14 @@ public final class QueueLedger {
       }
     }
     for (QueueRecord record : dead) {
-      put(available(record.toBuilder().setDeliveries(0).clearDeadReason().clearDeadAtMs().build(), now), writes);
-    }
-    return dead.size();
-  }
-
-  /** Up to {@code max} dead-lettered records, in offset order. */
-  public List<QueueRecord> deadLetters(int max) {
-    List<QueueRecord> out = new ArrayList<>();
-    Iterator<QueueRecord> it = unfinished.values().iterator();
-    while (it.hasNext() && out.size() < max) {
-      QueueRecord record = it.next();
-      if (record.getState() == QueueRecordState.QUEUE_RECORD_DEAD) {
-        out.add(record);
+      QueueRecord fresh = record.toBuilder().setDeliveries(0).clearDeadReason().clearDeadAtMs().build();
+      if (record.getKeyHash() != RecordKeys.NO_KEY && activeByKey.containsKey(record.getKeyHash())) {
+        put(fresh.toBuilder().setState(QueueRecordState.QUEUE_RECORD_BLOCKED).clearDueMs().build(), writes);
+      } else {
+        put(available(fresh, now), writes);
       }
     }
-    return out;
+    return dead.size();
   }
 
   /**
@@ -258,13 +307,24 @@ public final class QueueLedger {
     return record.toBuilder().setState(QueueRecordState.QUEUE_RECORD_AVAILABLE).setDueMs(dueMs).build();
   }
 
-  private static QueueRecord dead(QueueRecord record, String reason, long now) {
-    return record.toBuilder()
+  private void deadLetter(QueueRecord record, String reason, long now, QueueWrites writes) {
+    put(record.toBuilder()
         .setState(QueueRecordState.QUEUE_RECORD_DEAD)
         .clearDueMs()
         .setDeadReason(reason)
         .setDeadAtMs(now)
-        .build();
+        .build(), writes);
+    progress = progress.toBuilder().setDeadLettered(progress.getDeadLettered() + 1).build();
+    writes.putProgress(progress);
+    unblockNext(record.getKeyHash(), now, writes);
+  }
+
+  /** The key's record in progress is finished: its earliest blocked record becomes available. */
+  private void unblockNext(long key, long now, QueueWrites writes) {
+    TreeSet<Long> waiting = blockedByKey.get(key);
+    if (key != RecordKeys.NO_KEY && waiting != null && !activeByKey.containsKey(key)) {
+      put(available(unfinished.get(waiting.first()), now), writes);
+    }
   }
 
   private static String truncate(String reason) {
@@ -286,9 +346,12 @@ public final class QueueLedger {
     writes.putQueueRecord(progress.getGroup(), record);
   }
 
-  private void done(QueueRecord record, QueueWrites writes) {
+  private void done(QueueRecord record, long now, QueueWrites writes) {
     unindex(record.getOffset());
     writes.deleteQueueRecord(progress.getGroup(), record.getOffset());
+    progress = progress.toBuilder().setAcked(progress.getAcked() + 1).build();
+    writes.putProgress(progress);
+    unblockNext(record.getKeyHash(), now, writes);
     moveTo(progress.getCursor(), writes);
   }
 
@@ -303,18 +366,39 @@ public final class QueueLedger {
 
   private void index(QueueRecord record) {
     unfinished.put(record.getOffset(), record);
+    long key = record.getKeyHash();
     switch (record.getState()) {
       case QUEUE_RECORD_LEASED -> leases.add(new Due(record.getDueMs(), record.getOffset()));
       case QUEUE_RECORD_AVAILABLE -> waits.add(new Due(record.getDueMs(), record.getOffset()));
-      default -> {}
+      case QUEUE_RECORD_BLOCKED -> {
+        blockedByKey.computeIfAbsent(key, k -> new TreeSet<>()).add(record.getOffset());
+        blocked++;
+        return;
+      }
+      default -> {
+        return;
+      }
+    }
+    if (key != RecordKeys.NO_KEY) {
+      activeByKey.put(key, record.getOffset());
     }
   }
 
   private void unindex(long offset) {
     QueueRecord old = unfinished.remove(offset);
-    if (old != null) {
-      leases.remove(new Due(old.getDueMs(), offset));
-      waits.remove(new Due(old.getDueMs(), offset));
+    if (old == null) {
+      return;
+    }
+    leases.remove(new Due(old.getDueMs(), offset));
+    waits.remove(new Due(old.getDueMs(), offset));
+    long key = old.getKeyHash();
+    activeByKey.remove(key, offset);
+    TreeSet<Long> waiting = blockedByKey.get(key);
+    if (waiting != null && waiting.remove(offset)) {
+      blocked--;
+      if (waiting.isEmpty()) {
+        blockedByKey.remove(key);
+      }
     }
   }
 }

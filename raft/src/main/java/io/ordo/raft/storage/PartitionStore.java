@@ -13,6 +13,7 @@ import io.ordo.proto.raft.v1.SnapshotQueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
+import io.ordo.raft.queue.RecordKeys;
 import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,8 +21,10 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -103,6 +106,41 @@ public final class PartitionStore {
     return out;
   }
 
+  /** Records of a queue group the store read, and the offset to read on from (-1 at the group's last). */
+  public record QueueRecords(List<QueueRecord> records, long nextOffset) {}
+
+  /** Queue records a {@link #readQueueRecords} call examines, at most, whatever it finds. */
+  public static final int MAX_QUEUE_RECORDS_SCANNED = 100_000;
+
+  /**
+   * The group's unfinished records from {@code fromOffset} on that {@code wanted} accepts, in
+   * offset order: at most {@code max} of them, from at most {@link #MAX_QUEUE_RECORDS_SCANNED}
+   * examined.
+   */
+  public QueueRecords readQueueRecords(String group, long fromOffset, int max, Predicate<QueueRecord> wanted) {
+    List<QueueRecord> out = new ArrayList<>();
+    int scanned = 0;
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey));
+        RocksIterator it = store.db().newIterator(store.queueRecords, options.setIterateUpperBound(upper))) {
+      for (it.seek(KeyCodec.queueRecordKey(partitionKey, group, fromOffset));
+          it.isValid() && KeyCodec.queueGroupOf(it.key()).equals(group);
+          it.next()) {
+        QueueRecord record = QueueRecord.parseFrom(it.value());
+        if (out.size() == max || scanned == MAX_QUEUE_RECORDS_SCANNED) {
+          return new QueueRecords(out, record.getOffset());
+        }
+        scanned++;
+        if (wanted.test(record)) {
+          out.add(record);
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt queue record in partition key " + partitionKey, e);
+    }
+    return new QueueRecords(out, -1);
+  }
+
   private <T> List<T> readAll(ColumnFamilyHandle family, Parser<T> parser, String what) {
     List<T> out = new ArrayList<>();
     try (ReadOptions options = new ReadOptions();
@@ -125,9 +163,33 @@ public final class PartitionStore {
   /** Stages writes; {@link #commit()} applies them atomically. */
   public final class Writer implements PartitionWrites, AutoCloseable {
     private final WriteBatch batch = new WriteBatch();
+    /** The batches staged, by base offset: the store cannot read them back until the commit. */
+    private final NavigableMap<Long, StoredBatch> staged = new TreeMap<>();
+
+    @Override
+    public long[] keyHashes(long fromOffset, int count) {
+      long[] out = new long[count];
+      int filled = 0;
+      long committedEnd = staged.isEmpty() ? fromOffset + count : Math.min(fromOffset + count, staged.firstKey());
+      if (fromOffset < committedEnd) {
+        for (ConsumedRecord r : read(fromOffset, committedEnd, (int) (committedEnd - fromOffset), Integer.MAX_VALUE)) {
+          out[filled++] = RecordKeys.hash(r.getKey());
+        }
+      }
+      for (; filled < count; filled++) {
+        long offset = fromOffset + filled;
+        Map.Entry<Long, StoredBatch> holding = staged.floorEntry(offset);
+        if (holding == null || offset >= holding.getKey() + holding.getValue().getRecordsCount()) {
+          throw new StorageException("partition key " + partitionKey + " has no record at offset " + offset);
+        }
+        out[filled] = RecordKeys.hash(holding.getValue().getRecords((int) (offset - holding.getKey())).getKey());
+      }
+      return out;
+    }
 
     @Override
     public void putBatch(long baseOffset, StoredBatch stored) {
+      staged.put(baseOffset, stored);
       try {
         batch.put(store.records, KeyCodec.batchKey(partitionKey, baseOffset), stored.toByteArray());
       } catch (RocksDBException e) {
@@ -217,6 +279,7 @@ public final class PartitionStore {
       try {
         store.db().write(store.writeOptions(), batch);
         batch.clear();
+        staged.clear();
       } catch (RocksDBException e) {
         throw new StorageException("write to the data store failed", e);
       }

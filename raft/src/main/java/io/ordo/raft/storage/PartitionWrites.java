@@ -5,12 +5,14 @@ import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.raft.queue.QueueWrites;
+import io.ordo.raft.queue.RecordKeys;
 
 /**
  * Where a partition state machine puts the effects of applying commands. The writes of one apply
- * round become visible, and survive a process crash, all together or not at all.
+ * round become visible, and survive a process crash, all together or not at all. It also reads
+ * the keys of records in the log, those this round appends included, for key-ordered queues.
  */
-public interface PartitionWrites extends QueueWrites {
+public interface PartitionWrites extends QueueWrites, RecordKeys {
   void putBatch(long baseOffset, StoredBatch batch);
 
   void putState(PartitionState state);

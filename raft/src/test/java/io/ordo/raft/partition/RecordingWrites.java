@@ -6,6 +6,7 @@ import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.raft.queue.RecordKeys;
 import io.ordo.raft.storage.PartitionWrites;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,17 @@ final class RecordingWrites implements PartitionWrites {
   @Override
   public void putBatch(long baseOffset, StoredBatch batch) {
     batches.put(baseOffset, batch);
+  }
+
+  @Override
+  public long[] keyHashes(long fromOffset, int count) {
+    long[] out = new long[count];
+    for (int i = 0; i < count; i++) {
+      long offset = fromOffset + i;
+      Map.Entry<Long, StoredBatch> holding = batches.floorEntry(offset);
+      out[i] = RecordKeys.hash(holding.getValue().getRecords((int) (offset - holding.getKey())).getKey());
+    }
+    return out;
   }
 
   @Override

@@ -5,17 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.QueueRecordState;
+import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleAction;
 import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.queue.QueueLedger.Delivery;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 class QueueLedgerTest {
@@ -29,6 +33,13 @@ class QueueLedgerTest {
           .setMaxLeased(50)
           .setMaxUnfinished(100)
           .build();
+
+  private static final QueuePolicy KEY_ORDERED = POLICY.toBuilder().setMode(QueueMode.QUEUE_MODE_KEY_ORDERED).build();
+  private static final RecordKeys NO_KEYS = (from, count) -> new long[count];
+  /** Seven keys, offset modulo 7; every eleventh record has none. */
+  private static final RecordKeys FEW_KEYS = (from, count) -> LongStream.range(from, from + count)
+      .map(offset -> offset % 11 == 0 ? RecordKeys.NO_KEY : 1 + offset % 7)
+      .toArray();
 
   /** The store a ledger writes to, from which a restarted replica rebuilds it. */
   private static final class Store implements QueueWrites {
@@ -59,11 +70,18 @@ class QueueLedgerTest {
   private final QueueLedger ledger = QueueLedger.start("jobs", POLICY, 0, store);
 
   private List<Delivery> acquire(String consumer, int max, long end, long now) {
-    return ledger.acquire(consumer, max, end, now, store);
+    return ledger.acquire(consumer, max, end, now, NO_KEYS, store);
   }
 
   private SettleOutcome settle(String consumer, Delivery d, SettleAction action, long now) {
     return ledger.settle(consumer, d.offset(), d.deliveries(), action, 0, "failed", now, store);
+  }
+
+  private List<QueueRecord> deadLetters(int max) {
+    return ledger.unfinished().stream()
+        .filter(r -> r.getState() == QueueRecordState.QUEUE_RECORD_DEAD)
+        .limit(max)
+        .toList();
   }
 
   private static List<Long> offsets(List<Delivery> deliveries) {
@@ -142,7 +160,7 @@ class QueueLedgerTest {
     }
     assertThat(acquire("a", 1, 1, now)).isEmpty();
     assertThat(ledger.dead()).isEqualTo(1);
-    assertThat(ledger.deadLetters(10)).singleElement().satisfies(r -> {
+    assertThat(deadLetters(10)).singleElement().satisfies(r -> {
       assertThat(r.getDeadReason()).isEqualTo(QueueLedger.DEAD_MAX_DELIVERIES);
       assertThat(r.getLastError()).isEqualTo("attempt 3 failed");
       assertThat(r.getDeliveries()).isEqualTo(3);
@@ -161,11 +179,11 @@ class QueueLedgerTest {
       now += LEASE_MS;
     }
     ledger.expireDue(now, store);
-    assertThat(ledger.deadLetters(1)).singleElement().extracting(QueueRecord::getDeliveries).isEqualTo(3);
+    assertThat(deadLetters(1)).singleElement().extracting(QueueRecord::getDeliveries).isEqualTo(3);
 
     Delivery poison = acquire("a", 1, 2, now).get(0);
     ledger.settle("a", poison.offset(), 1, SettleAction.SETTLE_REJECT, 0, "x".repeat(300), now, store);
-    assertThat(ledger.deadLetters(10)).hasSize(2).last().satisfies(r -> {
+    assertThat(deadLetters(10)).hasSize(2).last().satisfies(r -> {
       assertThat(r.getDeadReason()).isEqualTo(QueueLedger.DEAD_REJECTED);
       assertThat(r.getLastError()).hasSize(QueueLedger.MAX_REASON_BYTES);
     });
@@ -217,7 +235,7 @@ class QueueLedgerTest {
   void expiryIsBoundedPerCall() {
     QueueLedger big =
         QueueLedger.start("big", POLICY.toBuilder().setMaxLeased(10_000).setMaxUnfinished(10_000).build(), 0, store);
-    big.acquire("a", 5_000, 5_000, 0, store);
+    big.acquire("a", 5_000, 5_000, 0, NO_KEYS, store);
     big.expireDue(LEASE_MS, store);
     assertThat(big.leased()).isEqualTo(5_000 - QueueLedger.EXPIRE_PER_CALL);
   }
@@ -237,6 +255,22 @@ class QueueLedgerTest {
    */
   @Test
   void aReplicaRebuiltFromTheStoreAgreesWithTheLiveOneAtEveryStep() {
+    replayAgrees(ledger, store, NO_KEYS);
+  }
+
+  @Test
+  void aKeyOrderedReplicaRebuiltFromTheStoreAgreesAndNeverHasTwoRecordsOfAKeyInProgress() {
+    Store keyed = new Store();
+    replayAgrees(QueueLedger.start("keyed", KEY_ORDERED, 0, keyed), keyed, FEW_KEYS);
+  }
+
+  /**
+   * Random consumers acquire and settle; after every step the ledger rebuilt from its store (a
+   * restart, or a snapshot installed) equals the live one, and a replica restarted midway that
+   * applies the rest reaches the same state. In a key-ordered ledger, at every step a key has at
+   * most one record leased or waiting for a retry, and one such record whenever it has blocked ones.
+   */
+  private static void replayAgrees(QueueLedger ledger, Store store, RecordKeys keys) {
     Random random = new Random(7);
     List<Runnable> ops = new ArrayList<>();
     Store restartedStore = new Store();
@@ -253,7 +287,7 @@ class QueueLedgerTest {
       SettleAction action = SettleAction.values()[random.nextInt(SettleAction.values().length)];
       ops.add(() -> {
         if (kind < 4) {
-          restarted[0].acquire(consumer, 1 + (int) (offset % 20), 400, at, restartedStore);
+          restarted[0].acquire(consumer, 1 + (int) (offset % 20), 400, at, keys, restartedStore);
         } else if (kind == 9) {
           restarted[0].redrive(at, restartedStore);
         } else {
@@ -261,7 +295,7 @@ class QueueLedgerTest {
         }
       });
       if (kind < 4) {
-        ledger.acquire(consumer, 1 + (int) (offset % 20), 400, at, store);
+        ledger.acquire(consumer, 1 + (int) (offset % 20), 400, at, keys, store);
       } else if (kind == 9) {
         ledger.redrive(at, store);
       } else {
@@ -271,6 +305,7 @@ class QueueLedgerTest {
       QueueLedger reloaded = store.reload();
       assertThat(reloaded.progress()).isEqualTo(ledger.progress());
       assertThat(reloaded.unfinished()).isEqualTo(ledger.unfinished());
+      assertOneInProgressPerKey(ledger);
       if (step == 1_000) {
         restartedStore.progress = store.progress;
         restartedStore.records.putAll(store.records);
@@ -283,5 +318,97 @@ class QueueLedgerTest {
     assertThat(restarted[0].unfinished()).isEqualTo(ledger.unfinished());
     assertThat(statesSeen).as("the run went through every state")
         .contains(QueueRecordState.QUEUE_RECORD_LEASED, QueueRecordState.QUEUE_RECORD_AVAILABLE, QueueRecordState.QUEUE_RECORD_DEAD);
+    if (keys != NO_KEYS) {
+      assertThat(statesSeen).contains(QueueRecordState.QUEUE_RECORD_BLOCKED);
+    }
+  }
+
+  private static void assertOneInProgressPerKey(QueueLedger ledger) {
+    Map<Long, Integer> inProgress = new HashMap<>();
+    Set<Long> blockedKeys = new HashSet<>();
+    for (QueueRecord r : ledger.unfinished()) {
+      if (r.getKeyHash() == RecordKeys.NO_KEY) {
+        continue;
+      }
+      switch (r.getState()) {
+        case QUEUE_RECORD_LEASED, QUEUE_RECORD_AVAILABLE -> inProgress.merge(r.getKeyHash(), 1, Integer::sum);
+        case QUEUE_RECORD_BLOCKED -> blockedKeys.add(r.getKeyHash());
+        default -> {}
+      }
+    }
+    assertThat(inProgress.values()).as("records of one key in progress").allMatch(n -> n == 1);
+    assertThat(inProgress.keySet()).as("a key with blocked records has one in progress").containsAll(blockedKeys);
+  }
+
+  @Test
+  void countsAcksRedeliveriesAndDeadLettersAndKeepsThemAcrossARestart() {
+    List<Delivery> first = acquire("a", 3, 10, 0);
+    settle("a", first.get(0), SettleAction.SETTLE_ACK, 10);
+    settle("a", first.get(1), SettleAction.SETTLE_NACK, 10);
+    settle("a", first.get(2), SettleAction.SETTLE_REJECT, 10);
+    List<Delivery> retry = acquire("b", 1, 10, 10_000);
+    assertThat(retry).singleElement().satisfies(d -> assertThat(d.offset()).isEqualTo(1));
+    settle("b", retry.get(0), SettleAction.SETTLE_RELEASE, 10_000);
+    settle("b", acquire("b", 1, 10, 10_001).get(0), SettleAction.SETTLE_ACK, 10_001);
+
+    QueueProgress p = ledger.progress();
+    assertThat(p.getAcked()).isEqualTo(2);
+    assertThat(p.getRedelivered()).as("the retry and the delivery after the release").isEqualTo(2);
+    assertThat(p.getDeadLettered()).isEqualTo(1);
+    assertThat(ledger.dead()).isEqualTo(1);
+    assertThat(store.reload().progress()).isEqualTo(p);
+  }
+
+  @Test
+  void keyOrderedDeliversARecordOfAKeyOnlyAfterTheOneBeforeIsDone() {
+    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, store);
+    RecordKeys twoKeys = (from, count) -> LongStream.range(from, from + count).map(offset -> 1 + offset % 2).toArray();
+    List<Delivery> first = keyed.acquire("a", 10, 6, 0, twoKeys, store);
+    assertThat(offsets(first)).as("one per key").containsExactly(0L, 1L);
+    assertThat(keyed.blocked()).isEqualTo(4);
+    assertThat(keyed.acquire("b", 10, 6, 0, twoKeys, store)).as("both keys in progress").isEmpty();
+
+    assertThat(keyed.settle("a", 0, 1, SettleAction.SETTLE_ACK, 0, "", 1, store)).isEqualTo(SettleOutcome.SETTLED);
+    assertThat(keyed.settle("a", 1, 1, SettleAction.SETTLE_NACK, 0, "later", 1, store)).isEqualTo(SettleOutcome.SETTLED);
+    assertThat(offsets(keyed.acquire("b", 10, 6, 1, twoKeys, store)))
+        .as("key 1 moves on; key 2 waits for its nacked record's retry")
+        .containsExactly(2L);
+    assertThat(keyed.settle("b", 3, 1, SettleAction.SETTLE_ACK, 0, "", 1, store))
+        .as("a blocked record was never delivered").isEqualTo(SettleOutcome.NOT_DELIVERED);
+    assertThat(offsets(keyed.acquire("b", 10, 6, 1_000, twoKeys, store))).as("the retry, in order").containsExactly(1L);
+  }
+
+  @Test
+  void aPoisonKeyWaitsOnlyForItselfAndFlowsOnceItsRecordIsDeadLettered() {
+    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, store);
+    // Offsets 0-9: key 1 (the poison, at 0) for even offsets, key 2 for odd ones.
+    RecordKeys twoKeys = (from, count) -> LongStream.range(from, from + count).map(offset -> 1 + offset % 2).toArray();
+    long now = 0;
+    List<Long> acked = new ArrayList<>();
+    for (int round = 0; round < 10; round++) {
+      now += 1_000;
+      for (Delivery d : keyed.acquire("a", 10, 10, now, twoKeys, store)) {
+        SettleAction action = d.offset() == 0 ? SettleAction.SETTLE_NACK : SettleAction.SETTLE_ACK;
+        keyed.settle("a", d.offset(), d.deliveries(), action, 0, "poison", now, store);
+        if (action == SettleAction.SETTLE_ACK) {
+          acked.add(d.offset());
+        }
+      }
+    }
+    assertThat(acked).as("key 2 in order, then key 1's later records after its poison died")
+        .containsSubsequence(1L, 3L, 5L, 7L, 9L)
+        .containsSubsequence(2L, 4L, 6L, 8L)
+        .hasSize(9);
+    assertThat(keyed.dead()).isEqualTo(1);
+    assertThat(keyed.progress().getFloor()).isZero();
+  }
+
+  @Test
+  void blockedRecordsCountTowardTheUnfinishedBound() {
+    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, store);
+    RecordKeys oneKey = (from, count) -> LongStream.range(from, from + count).map(offset -> 42).toArray();
+    assertThat(keyed.acquire("a", 50, 1_000, 0, oneKey, store)).hasSize(1);
+    assertThat(keyed.unfinished()).as("POLICY's max unfinished").hasSize(100);
+    assertThat(keyed.progress().getCursor()).isEqualTo(100);
   }
 }

@@ -13,6 +13,7 @@ import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.QueueRecord;
+import io.ordo.proto.raft.v1.QueueRecordState;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.QueuePolicy;
@@ -299,7 +300,7 @@ class PartitionStoreTest {
       // Two groups whose names are each other's prefix, so their record keys must not mix.
       for (String group : List.of("q", "q1")) {
         QueueLedger ledger = QueueLedger.start(group, policy, 0, writer);
-        ledger.acquire("c", 4, 10, 0, writer);
+        ledger.acquire("c", 4, 10, 0, writer, writer);
         ledger.settle("c", 1, 1, SettleAction.SETTLE_ACK, 0, "", 1, writer);
         ledger.settle("c", 2, 1, SettleAction.SETTLE_REJECT, 0, "poison", 1, writer);
       }
@@ -309,8 +310,13 @@ class PartitionStoreTest {
     assertThat(stored).containsOnlyKeys("q", "q1");
     assertThat(stored.get("q1").records()).extracting(QueueRecord::getOffset).containsExactly(0L, 2L, 3L);
     assertThat(stored.get("q1").progress().getCursor()).isEqualTo(4);
-    QueueLedger reloaded = new QueueLedger(stored.get("q").progress(), stored.get("q").records());
-    assertThat(reloaded.deadLetters(10)).singleElement().extracting(QueueRecord::getLastError).isEqualTo("poison");
+    PartitionStore.QueueRecords dead =
+        a.readQueueRecords("q", 0, 10, r -> r.getState() == QueueRecordState.QUEUE_RECORD_DEAD);
+    assertThat(dead.records()).singleElement().extracting(QueueRecord::getLastError).isEqualTo("poison");
+    assertThat(dead.nextOffset()).as("q's last record read").isEqualTo(-1);
+    PartitionStore.QueueRecords page = a.readQueueRecords("q1", 1, 1, r -> true);
+    assertThat(page.records()).extracting(QueueRecord::getOffset).containsExactly(2L);
+    assertThat(page.nextOffset()).isEqualTo(3);
 
     try (DataStore other = DataStore.open(dir.resolve("b"))) {
       PartitionStore b = other.partition(7);

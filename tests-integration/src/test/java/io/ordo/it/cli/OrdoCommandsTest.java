@@ -188,6 +188,22 @@ class OrdoCommandsTest {
     CliResult retried = ordo("", "consume", "chores", "--queue", "helpers", "--max-messages", "1", "--timeout-ms", "10000");
     assertThat(retried.out().lines()).as("delivered again after its back-off").containsExactly("chore-40");
 
+    CliResult described = ordo("", "queue", "describe", "helpers", "--output", "json");
+    assertThat(described.out()).as(described.toString()).contains("\"kind\":\"queue\"").contains("\"acked\":");
+    assertThat(ordo("", "group", "describe", "helpers").out()).contains("IN-FLIGHT").contains("REDELIVERED");
+    assertThat(ordo("", "group", "list").out()).containsPattern("helpers +queue");
+
+    // One delivery allowed: a nack dead-letters the record; list it, redrive it, receive it again.
+    assertThat(ordo("", "queue", "create", "strict", "--topic", "chores", "--max-deliveries", "1").exitCode()).isZero();
+    assertThat(ordo("", "consume", "chores", "--queue", "strict", "--settle", "nack", "--max-messages", "41",
+        "--timeout-ms", "10000").out().lines()).hasSize(41);
+    CliResult dead = ordo("", "dlq", "list", "strict", "--topic", "chores", "--output", "json");
+    assertThat(dead.out()).as(dead.toString()).contains("\"value\":\"chore-40\"").contains("MAX_DELIVERIES");
+    assertThat(ordo("", "dlq", "redrive", "strict").out()).contains("redrove 41 dead letters");
+    assertThat(ordo("", "consume", "chores", "--queue", "strict", "--settle", "none", "--max-messages", "41",
+        "--timeout-ms", "10000").out().lines()).as("redriven").hasSize(41);
+    assertThat(ordo("", "dlq", "list", "strict", "--topic", "other").exitCode()).as("wrong topic").isEqualTo(2);
+
     assertThat(ordo("", "queue", "create", "helpers", "--topic", "chores").err()).contains("already exists");
     assertThat(ordo("", "consume", "chores", "--queue", "helpers", "--settle", "maybe").exitCode()).as("usage").isEqualTo(2);
   }

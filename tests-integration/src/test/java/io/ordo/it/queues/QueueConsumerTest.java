@@ -5,10 +5,12 @@ import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
+import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.ErrorCode;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +30,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The Java queue consumer on a real cluster: consumers share two partitions' records, a nacked
  * record comes back with its delivery counted, one rejected is dead-lettered, a consumer that
- * stops hands back what it did not settle, and every record is acked exactly once.
+ * stops hands back what it did not settle, and every record is acked exactly once; the group's
+ * counts, dead letters and redrive; a lease nobody settles ends on an idle partition.
  */
 class QueueConsumerTest {
   private static final String TOPIC = "tasks";
@@ -100,7 +104,58 @@ class QueueConsumerTest {
     assertThat(deliveries.get("task-11")).isEqualTo(1);
     for (QueueConsumer consumer : consumers) {
       assertThat(consumer.receive(10, Duration.ofMillis(300))).as("nothing left but the dead letter").isEmpty();
-      consumer.close();
     }
+
+    QueueGroupInfo info = client.admin().describeQueueGroup("workers");
+    assertThat(info.topic()).isEqualTo(TOPIC);
+    assertThat(info.policy().getMaxDeliveries()).isEqualTo(3);
+    assertThat(info.partitions()).hasSize(2).allMatch(QueueGroupInfo.Partition::known);
+    assertThat(sum(info, QueueGroupInfo.Partition::acked)).isEqualTo(RECORDS - 1);
+    assertThat(sum(info, QueueGroupInfo.Partition::dead)).isEqualTo(1);
+    assertThat(sum(info, QueueGroupInfo.Partition::deadLettered)).isEqualTo(1);
+    assertThat(sum(info, QueueGroupInfo.Partition::inFlight)).isZero();
+    assertThat(sum(info, QueueGroupInfo.Partition::redelivered)).as("the nacked ones").isGreaterThanOrEqualTo(20);
+
+    List<DeadLetterRecord> dead = client.admin().deadLetters("workers", 10);
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).record().valueAsString()).isEqualTo(poison);
+    assertThat(dead.get(0).reason()).isEqualTo("REJECTED");
+    assertThat(dead.get(0).lastError()).isEqualTo("cannot parse");
+
+    assertThat(client.admin().redriveDeadLetters("workers")).isEqualTo(1);
+    QueueConsumer last = consumers.get(0);
+    List<QueuedRecord> again = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(30)).until(() -> again.addAll(last.receive(10, Duration.ofMillis(200))));
+    assertThat(again).singleElement().satisfies(r -> {
+      assertThat(r.record().valueAsString()).isEqualTo(poison);
+      assertThat(r.deliveries()).as("counted afresh").isEqualTo(1);
+    });
+    assertThat(last.ack(again.get(0))).isEqualTo(SettleOutcome.SETTLED);
+    QueueGroupInfo after = client.admin().describeQueueGroup("workers");
+    assertThat(sum(after, QueueGroupInfo.Partition::dead)).isZero();
+    assertThat(sum(after, QueueGroupInfo.Partition::acked)).isEqualTo(RECORDS);
+    assertThat(client.admin().deadLetters("workers", 10)).isEmpty();
+    consumers.forEach(QueueConsumer::close);
+  }
+
+  @Test
+  void aLeaseNobodySettlesEndsOnAnIdlePartition() {
+    client.admin().createQueueGroup("forgetful", TOPIC, QueuePolicy.newBuilder().setLeaseMs(500).build());
+    QueueConsumer holder = client.queueConsumer("forgetful", TOPIC);
+    List<QueuedRecord> held = holder.receive(1, Duration.ofSeconds(10));
+    assertThat(held).hasSize(1);
+    assertThat(sum(client.admin().describeQueueGroup("forgetful"), QueueGroupInfo.Partition::inFlight)).isEqualTo(1);
+    // Nobody receives from the group again: the partition's leader must end the lease itself.
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      QueueGroupInfo info = client.admin().describeQueueGroup("forgetful");
+      assertThat(sum(info, QueueGroupInfo.Partition::inFlight)).isZero();
+      assertThat(sum(info, QueueGroupInfo.Partition::waiting)).isEqualTo(1);
+    });
+    assertThat(holder.ack(held.get(0))).as("the work was done after all").isEqualTo(SettleOutcome.LATE_ACK_ACCEPTED);
+    holder.close();
+  }
+
+  private static long sum(QueueGroupInfo info, ToLongFunction<QueueGroupInfo.Partition> count) {
+    return info.partitions().stream().mapToLong(count).sum();
   }
 }
