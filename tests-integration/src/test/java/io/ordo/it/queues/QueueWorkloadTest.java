@@ -1,0 +1,273 @@
+package io.ordo.it.queues;
+
+import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
+import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ordo.client.DeadLetterRecord;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.OrdoException;
+import io.ordo.client.ProducerRecord;
+import io.ordo.client.QueueConsumer;
+import io.ordo.client.QueueGroupInfo;
+import io.ordo.client.QueuedRecord;
+import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueueMode;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.SettleOutcome;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Queue groups under load on a real cluster: five workers on two partitions process every record
+ * while they nack at random, crash (stop without settling or releasing what they hold) and the
+ * leader of a partition is killed; and a key-ordered group with a poison key.
+ */
+class QueueWorkloadTest {
+  private static final String TOPIC = "jobs";
+  private static final int RECORDS = 10_000;
+  private static final int KEYS = 20;
+  private static final String POISON = "job-3";
+  private static final int WORKERS = 5;
+  private static ProcessCluster cluster;
+  private static OrdoClient client;
+
+  @BeforeAll
+  static void start() {
+    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("QueueWorkloadTest"), 3, Map.of());
+    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
+    awaitHealthy(client, 3);
+    client.admin().createTopic(TOPIC, 2, 3);
+    awaitLeaders(client, TOPIC);
+    List<CompletableFuture<?>> sent = new ArrayList<>();
+    for (int i = 0; i < RECORDS; i++) {
+      sent.add(client.producer().send(ProducerRecord.of(TOPIC, "k" + (i % KEYS), "job-" + i)));
+    }
+    sent.forEach(CompletableFuture::join);
+    await().atMost(Duration.ofSeconds(30))
+        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
+        .until(() -> {
+          client.admin().createQueueGroup("probe", TOPIC, QueuePolicy.getDefaultInstance());
+          return true;
+        });
+  }
+
+  @AfterAll
+  static void stop() {
+    if (client != null) {
+      client.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** What the workers saw: per record ("partition@offset"), how its settlements went. */
+  private static final class Outcomes {
+    /** Acks the group accepted as the one that finished the record (SETTLED, LATE_ACK_ACCEPTED). */
+    final Map<String, AtomicInteger> accepted = new ConcurrentHashMap<>();
+    /** Records some ack reported done (ALREADY_DONE too: a retry whose first try was applied). */
+    final Set<String> done = ConcurrentHashMap.newKeySet();
+    final AtomicInteger crashes = new AtomicInteger();
+
+    void acked(QueuedRecord r, SettleOutcome outcome) {
+      String id = id(r);
+      if (outcome == SettleOutcome.SETTLED || outcome == SettleOutcome.LATE_ACK_ACCEPTED) {
+        accepted.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+        done.add(id);
+      } else if (outcome == SettleOutcome.ALREADY_DONE) {
+        done.add(id);
+      }
+    }
+  }
+
+  private static String id(QueuedRecord r) {
+    return r.record().partition() + "@" + r.record().offset();
+  }
+
+  @Test
+  void fiveWorkersFinishEveryRecordThroughNacksCrashesAndALeaderKill() throws Exception {
+    String group = "workers";
+    client.admin().createQueueGroup(group, TOPIC,
+        QueuePolicy.newBuilder().setMaxDeliveries(4).setLeaseMs(2_000).addBackoffMs(100).build());
+    Outcomes outcomes = new Outcomes();
+    AtomicBoolean over = new AtomicBoolean();
+    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < WORKERS; w++) {
+      workers.add(pool.submit(() -> work(group, outcomes, over, 0.1, 0.002)));
+    }
+    try {
+      await().atMost(Duration.ofSeconds(120)).until(() -> outcomes.done.size() >= RECORDS / 3);
+      int leader = client.admin().describeTopic(TOPIC).partitions().get(0).leader();
+      cluster.kill(leader);
+      await().atMost(Duration.ofSeconds(120)).until(() -> outcomes.done.size() >= 2 * RECORDS / 3);
+      cluster.start(leader);
+      await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> finished(group));
+    } finally {
+      over.set(true);
+      for (Future<?> w : workers) {
+        w.get();
+      }
+      pool.shutdown();
+    }
+
+    QueueGroupInfo info = client.admin().describeQueueGroup(group);
+    List<DeadLetterRecord> dead = client.admin().deadLetters(group, RECORDS);
+    Set<String> deadIds = new HashSet<>();
+    dead.forEach(d -> deadIds.add(d.record().partition() + "@" + d.record().offset()));
+    assertThat(dead).allSatisfy(d -> assertThat(d.deliveries()).isEqualTo(4));
+    assertThat(outcomes.accepted.values()).as("no record finished twice").allMatch(n -> n.get() == 1);
+    assertThat(deadIds).as("dead-lettered records were never finished").doesNotContainAnyElementsOf(outcomes.done);
+    assertThat(outcomes.done.size() + deadIds.size()).as("every record acked or dead-lettered").isEqualTo(RECORDS);
+    assertThat(info.partitions().stream().mapToLong(QueueGroupInfo.Partition::acked).sum())
+        .as("the group's own count").isEqualTo(outcomes.done.size());
+    assertThat(outcomes.crashes.get()).as("workers crashed").isPositive();
+  }
+
+  @Test
+  void aKeyOrderedGroupKeepsEachKeysOrderAndAPoisonRecordHoldsBackOnlyItsKey() throws Exception {
+    String group = "ordered";
+    client.admin().createQueueGroup(group, TOPIC, QueuePolicy.newBuilder()
+        .setMode(QueueMode.QUEUE_MODE_KEY_ORDERED)
+        .setMaxDeliveries(3)
+        .addBackoffMs(500)
+        .build());
+    // Noted before each settlement is sent: the next record of the key may be delivered as soon as
+    // it is applied, before its answer is back.
+    Map<String, List<Long>> ackedByKey = new ConcurrentHashMap<>();
+    Map<String, String> holder = new ConcurrentHashMap<>();
+    ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+    AtomicInteger poisonDeliveries = new AtomicInteger();
+    AtomicBoolean over = new AtomicBoolean();
+    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < WORKERS; w++) {
+      workers.add(pool.submit(() -> {
+        try (QueueConsumer consumer = client.queueConsumer(group, TOPIC)) {
+          while (!over.get()) {
+            for (QueuedRecord r : consumer.receive(20, Duration.ofMillis(200))) {
+              String key = r.record().keyAsString();
+              String held = holder.putIfAbsent(key, consumer.consumerId() + " has " + r.record().offset());
+              if (held != null) {
+                violations.add(key + " delivered at " + r.record().offset() + " while " + held);
+              }
+              if (r.record().valueAsString().equals(POISON)) {
+                poisonDeliveries.incrementAndGet();
+                holder.remove(key);
+                consumer.nack(r, Duration.ZERO, "cannot process");
+                continue;
+              }
+              if (key.equals("k3") && poisonDeliveries.get() < 3) {
+                violations.add("k3's record at " + r.record().offset() + " delivered before the poison was dead");
+              }
+              ackedByKey.computeIfAbsent(key, k -> Collections.synchronizedList(new ArrayList<>())).add(r.record().offset());
+              holder.remove(key);
+              SettleOutcome outcome = consumer.ack(r);
+              if (outcome != SettleOutcome.SETTLED) {
+                violations.add(key + "'s record at " + r.record().offset() + " acked: " + outcome);
+              }
+            }
+          }
+        }
+        return null;
+      }));
+    }
+    try {
+      await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> finished(group));
+    } finally {
+      over.set(true);
+      for (Future<?> w : workers) {
+        w.get();
+      }
+      pool.shutdown();
+    }
+    assertThat(violations).as("order violations").isEmpty();
+    assertThat(poisonDeliveries.get()).isEqualTo(3);
+    assertThat(ackedByKey).hasSize(KEYS);
+    ackedByKey.forEach((key, offsets) -> assertThat(offsets).as(key).isSorted().doesNotHaveDuplicates()
+        .hasSize(key.equals("k3") ? RECORDS / KEYS - 1 : RECORDS / KEYS));
+    assertThat(client.admin().deadLetters(group, 10)).singleElement()
+        .satisfies(d -> assertThat(d.record().valueAsString()).isEqualTo(POISON));
+  }
+
+  /** A worker: receives, nacks some, acks the rest; now and then crashes, and a new one starts. */
+  private static Void work(String group, Outcomes outcomes, AtomicBoolean over, double nackRatio, double crashRatio) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    QueueConsumer consumer = client.queueConsumer(group, TOPIC);
+    while (!over.get()) {
+      List<QueuedRecord> received;
+      try {
+        received = consumer.receive(20, Duration.ofMillis(200));
+      } catch (OrdoException e) {
+        continue; // a leader change: the leases, if any were taken, end on their own
+      }
+      for (QueuedRecord r : received) {
+        if (random.nextDouble() < crashRatio) {
+          // Stops without settling or releasing: its leases end on their own.
+          outcomes.crashes.incrementAndGet();
+          consumer = client.queueConsumer(group, TOPIC);
+          break;
+        }
+        if (random.nextDouble() < nackRatio) {
+          try {
+            consumer.nack(r, Duration.ZERO, "try again");
+          } catch (OrdoException e) {
+            // Nacked or not, it is delivered again.
+          }
+        } else {
+          outcomes.acked(r, ackSurely(consumer, r));
+        }
+      }
+    }
+    consumer.close();
+    return null;
+  }
+
+  /** Acks, again after an error: an ack applied whose answer was lost then answers ALREADY_DONE. */
+  private static SettleOutcome ackSurely(QueueConsumer consumer, QueuedRecord r) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return consumer.ack(r);
+      } catch (OrdoException e) {
+        if (attempt == 10) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Every record of the group acked or dead-lettered, nothing in flight. */
+  private static boolean finished(String group) {
+    QueueGroupInfo info = client.admin().describeQueueGroup(group);
+    long acked = 0;
+    long dead = 0;
+    for (QueueGroupInfo.Partition p : info.partitions()) {
+      if (p.inFlight() + p.waiting() + p.blocked() + p.backlog() > 0) {
+        return false;
+      }
+      acked += p.acked();
+      dead += p.dead();
+    }
+    return acked + dead == RECORDS;
+  }
+}
