@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code ordo bench produce|consume}: throughput and latency of a running cluster. */
+/** {@code ordo bench produce|consume|queue}: throughput and latency of a running cluster. */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
       "A progress line goes to stderr every 5 seconds; the summary goes to stdout (a JSON"
           + " object with --output json)."
     },
-    subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class})
+    subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchQueue.class})
 final class BenchCommand {
   private static final long PROGRESS_INTERVAL_SECONDS = 5;
   private static final double MIB = 1024 * 1024;
@@ -212,7 +212,7 @@ final class BenchCommand {
       double mibPerSecond = acked * (double) recordSize / MIB / seconds;
       PrintStream out = global.out();
       if (global.json()) {
-        out.println(
+        out.println(latencyMs(
             new JsonWriter()
                 .beginObject()
                 .field("records", acked)
@@ -221,25 +221,14 @@ final class BenchCommand {
                 .field("seconds", seconds)
                 .field("recordsPerSecond", recordsPerSecond)
                 .field("mibPerSecond", mibPerSecond)
-                .name("latencyMs")
-                .beginObject()
-                .field("p50", micros.getValueAtPercentile(50) / 1000.0)
-                .field("p99", micros.getValueAtPercentile(99) / 1000.0)
-                .field("p99.9", micros.getValueAtPercentile(99.9) / 1000.0)
-                .field("max", micros.getMaxValue() / 1000.0)
-                .endObject()
-                .endObject());
+                .name("latencyMs"), micros)
+            .endObject());
         return;
       }
       out.printf(
           "%d records acknowledged (%d failed) in %.2f s: %.1f records/s, %.2f MiB/s%n",
           acked, failed, seconds, recordsPerSecond, mibPerSecond);
-      out.printf(
-          "latency ms: p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f%n",
-          micros.getValueAtPercentile(50) / 1000.0,
-          micros.getValueAtPercentile(99) / 1000.0,
-          micros.getValueAtPercentile(99.9) / 1000.0,
-          micros.getMaxValue() / 1000.0);
+      out.println("latency ms: " + latencyMs(micros));
     }
   }
 
@@ -371,6 +360,23 @@ final class BenchCommand {
       }
       return 0;
     }
+  }
+
+  /** Writes the percentiles of {@code micros} in milliseconds as an object. */
+  static JsonWriter latencyMs(JsonWriter json, Histogram micros) {
+    return json.beginObject()
+        .field("p50", micros.getValueAtPercentile(50) / 1000.0)
+        .field("p99", micros.getValueAtPercentile(99) / 1000.0)
+        .field("p99.9", micros.getValueAtPercentile(99.9) / 1000.0)
+        .field("max", micros.getMaxValue() / 1000.0)
+        .endObject();
+  }
+
+  /** The percentiles of {@code micros} in milliseconds, for a person. */
+  static String latencyMs(Histogram micros) {
+    return String.format("p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f",
+        micros.getValueAtPercentile(50) / 1000.0, micros.getValueAtPercentile(99) / 1000.0,
+        micros.getValueAtPercentile(99.9) / 1000.0, micros.getMaxValue() / 1000.0);
   }
 
   private static ScheduledExecutorService progressReporter() {

@@ -256,13 +256,14 @@ final class ConsumeCommand implements Callable<Integer> {
           for (QueuedRecord r : received) {
             out.println(format(r.record()));
             printed++;
-            switch (settle == null ? "ack" : settle) {
-              case "nack" -> consumer.nack(r, Duration.ZERO, "nacked by ordo consume");
-              case "none" -> {} // released when the consumer closes
-              default -> consumer.ack(r);
+            if ("nack".equals(settle)) {
+              consumer.nack(r, Duration.ZERO, "nacked by ordo consume");
             }
           }
           out.flush();
+          if (settle == null || settle.equals("ack")) {
+            consumer.ackAll(received); // once printed: at-least-once
+          } // none: released when the consumer closes
           if (!received.isEmpty()) {
             quietSince = System.nanoTime();
           } else if (timeoutMs != null && System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {

@@ -29,6 +29,12 @@ public interface QueueConsumer extends AutoCloseable {
   /** Done with it. */
   SettleOutcome ack(QueuedRecord record);
 
+  /**
+   * Done with all of them: one call per partition, so a partition's acks travel in one Raft entry.
+   * Returns an outcome per record, in order.
+   */
+  List<SettleOutcome> ackAll(List<QueuedRecord> records);
+
   /** Failed: deliver it again after {@code delay} ({@link Duration#ZERO}: the group's back-off), keeping {@code reason}. */
   SettleOutcome nack(QueuedRecord record, Duration delay, String reason);
 

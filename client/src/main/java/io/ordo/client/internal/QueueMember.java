@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +32,8 @@ import java.util.function.Consumer;
 public final class QueueMember implements QueueConsumer {
   /** How long a receive that found nothing anywhere waits before it asks the partitions again. */
   private static final long IDLE_SLEEP_MS = 100;
+  /** Settlements sent in one call, at most: a call stays far inside the message limit. */
+  private static final int MAX_SETTLEMENTS_PER_CALL = 1_000;
 
   private final String group;
   private final String topic;
@@ -130,29 +133,63 @@ public final class QueueMember implements QueueConsumer {
     return settle(record, SettleAction.SETTLE_REJECT, Duration.ZERO, reason);
   }
 
+  @Override
+  public List<SettleOutcome> ackAll(List<QueuedRecord> records) {
+    return settleAll(records, SettleAction.SETTLE_ACK);
+  }
+
   private SettleOutcome settle(QueuedRecord record, SettleAction action, Duration delay, String reason) {
-    int partition = record.record().partition();
+    RecordSettlement settlement = settlement(record, action).setDelayMs(delay.toMillis()).setReason(reason).build();
+    SettleOutcome outcome = settle(record.record().partition(), List.of(settlement)).get(0);
+    if (action != SettleAction.SETTLE_RENEW) {
+      unsettled.remove(key(record));
+    }
+    return outcome;
+  }
+
+  /** One call per partition, so the settlements of a partition travel in one Raft entry. */
+  private List<SettleOutcome> settleAll(List<QueuedRecord> records, SettleAction action) {
+    Map<Integer, List<Integer>> byPartition = new TreeMap<>();
+    for (int i = 0; i < records.size(); i++) {
+      byPartition.computeIfAbsent(records.get(i).record().partition(), p -> new ArrayList<>()).add(i);
+    }
+    SettleOutcome[] outcomes = new SettleOutcome[records.size()];
+    byPartition.forEach((partition, indexes) -> {
+      for (int from = 0; from < indexes.size(); from += MAX_SETTLEMENTS_PER_CALL) {
+        List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + MAX_SETTLEMENTS_PER_CALL));
+        List<SettleOutcome> answered =
+            settle(partition, chunk.stream().map(i -> settlement(records.get(i), action).build()).toList());
+        for (int j = 0; j < chunk.size(); j++) {
+          outcomes[chunk.get(j)] = answered.get(j);
+          unsettled.remove(key(records.get(chunk.get(j))));
+        }
+      }
+    });
+    return List.of(outcomes);
+  }
+
+  private static RecordSettlement.Builder settlement(QueuedRecord record, SettleAction action) {
+    return RecordSettlement.newBuilder()
+        .setOffset(record.record().offset())
+        .setDeliveries(record.deliveries())
+        .setAction(action);
+  }
+
+  private List<SettleOutcome> settle(int partition, List<RecordSettlement> settlements) {
     SettleRequest request =
         SettleRequest.newBuilder()
             .setGroup(group)
             .setTopic(topic)
             .setPartition(partition)
             .setConsumer(consumerId)
-            .addSettlements(RecordSettlement.newBuilder()
-                .setOffset(record.record().offset())
-                .setDeliveries(record.deliveries())
-                .setAction(action)
-                .setDelayMs(delay.toMillis())
-                .setReason(reason))
+            .addAllSettlements(settlements)
             .build();
-    SettleOutcome outcome = leaders.call(topic, partition, action + " " + topic + "/" + partition + "@"
-            + record.record().offset() + " in queue group '" + group + "'", (channel, timeoutNanos) ->
+    String what = settlements.size() == 1
+        ? settlements.get(0).getAction() + " " + topic + "/" + partition + "@" + settlements.get(0).getOffset()
+        : "settle " + settlements.size() + " records of " + topic + "/" + partition;
+    return leaders.call(topic, partition, what + " in queue group '" + group + "'", (channel, timeoutNanos) ->
             QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).settle(request))
-        .getOutcomes(0);
-    if (action != SettleAction.SETTLE_RENEW) {
-      unsettled.remove(key(record));
-    }
-    return outcome;
+        .getOutcomesList();
   }
 
   private static String key(QueuedRecord r) {
@@ -167,13 +204,9 @@ public final class QueueMember implements QueueConsumer {
   @Override
   public void close() {
     try {
-      for (QueuedRecord r : List.copyOf(unsettled.values())) {
-        try {
-          release(r);
-        } catch (OrdoException e) {
-          // Its lease ends on its own; the record is delivered again then.
-        }
-      }
+      settleAll(List.copyOf(unsettled.values()), SettleAction.SETTLE_RELEASE);
+    } catch (OrdoException e) {
+      // Their leases end on their own; the records are delivered again then.
     } finally {
       onClosed.accept(this);
     }

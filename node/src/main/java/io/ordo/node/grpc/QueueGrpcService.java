@@ -210,6 +210,11 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
             .build();
     withQueueGroup(request.getGroup(), request.getTopic(), group -> router.withTopic(request.getTopic(), topic -> {
       PartitionReplica replica = router.leader(topic, request.getPartition());
+      if (idle(replica, request.getGroup())) {
+        response.onNext(ReceiveResponse.getDefaultInstance());
+        response.onCompleted();
+        return;
+      }
       propose(replica, acquire, response, leased -> {
         if (leased instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
           // The partition has not met the group yet: give it the group's policy, then lease.
@@ -225,6 +230,16 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
         }
       });
     }, response::onError), response::onError);
+  }
+
+  /**
+   * Whether the partition has nothing to lease to the group, as last applied here: then a receive
+   * is answered at once, without a Raft entry, so idle consumers that poll cost no writes.
+   */
+  private static boolean idle(PartitionReplica replica, String group) {
+    QueueGroups.Summary summary = replica.queueSummaries().get(group);
+    long now = System.currentTimeMillis();
+    return summary != null && summary.nothingToLease(replica.endOffset(), now) && replica.nextLeaseEndMs() > now;
   }
 
   private static PartitionOp configure(GroupRecord group) {

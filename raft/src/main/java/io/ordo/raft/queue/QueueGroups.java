@@ -43,8 +43,17 @@ public final class QueueGroups {
   /** One outcome per settlement, in order. */
   public record Settlements(List<SettleOutcome> outcomes) implements OpResult {}
 
-  /** One group's progress and what it holds now. */
-  public record Summary(QueueProgress progress, int leased, int waiting, int blocked, int dead) {}
+  /**
+   * One group's progress and what it holds now.
+   *
+   * @param nextRetryDueMs when the earliest retry is due (log time), {@link Long#MAX_VALUE} if none
+   */
+  public record Summary(QueueProgress progress, int leased, int waiting, int blocked, int dead, long nextRetryDueMs) {
+    /** Whether an acquire at {@code now} would lease nothing new: no retry due, no record past the cursor. */
+    public boolean nothingToLease(long endOffset, long now) {
+      return progress.getCursor() >= endOffset && nextRetryDueMs > now;
+    }
+  }
 
   /** The group's progress after it was configured. */
   public record Configured(QueueProgress progress) implements OpResult {}
@@ -149,7 +158,7 @@ public final class QueueGroups {
   /** Every group's summary, by name. */
   public Map<String, Summary> summaries() {
     Map<String, Summary> out = new TreeMap<>();
-    ledgers.forEach((name, l) -> out.put(name, new Summary(l.progress(), l.leased(), l.waiting(), l.blocked(), l.dead())));
+    ledgers.forEach((name, l) -> out.put(name, new Summary(l.progress(), l.leased(), l.waiting(), l.blocked(), l.dead(), l.nextRetryDueMs())));
     return out;
   }
 

@@ -112,6 +112,11 @@ public final class QueueLedger {
     return leases.isEmpty() ? Long.MAX_VALUE : leases.first().dueMs();
   }
 
+  /** When the earliest retry is due, in log time; {@link Long#MAX_VALUE} if none waits. */
+  public long nextRetryDueMs() {
+    return waits.isEmpty() ? Long.MAX_VALUE : waits.first().dueMs();
+  }
+
   /** Records waiting for a retry. */
   public int waiting() {
     return waits.size();
@@ -152,16 +157,24 @@ public final class QueueLedger {
       out.add(lease(unfinished.get(wait.offset()), consumer, now, writes));
     }
     long cursor = progress.getCursor();
-    long[] hashes = keyOrdered() && cursor < nextOffset
-        ? keys.keyHashes(cursor, (int) Math.min(KEYS_PER_ACQUIRE, nextOffset - cursor))
-        : null;
+    // Key-ordered: keys are read in chunks, as far as the loop gets, at most KEYS_PER_ACQUIRE.
+    long[] hashes = new long[0];
     int looked = 0;
+    int chunk = Math.max(maxRecords, 64);
     while (out.size() < maxRecords
         && cursor < nextOffset
         && leases.size() < policy.getMaxLeased()
-        && unfinished.size() < policy.getMaxUnfinished()
-        && (hashes == null || looked < hashes.length)) {
-      long key = hashes == null ? RecordKeys.NO_KEY : hashes[looked++];
+        && unfinished.size() < policy.getMaxUnfinished()) {
+      long key = RecordKeys.NO_KEY;
+      if (keyOrdered()) {
+        if (looked == KEYS_PER_ACQUIRE) {
+          break;
+        }
+        if (looked % chunk == 0) {
+          hashes = keys.keyHashes(cursor, (int) Math.min(Math.min(chunk, KEYS_PER_ACQUIRE - looked), nextOffset - cursor));
+        }
+        key = hashes[looked++ % chunk];
+      }
       QueueRecord fresh = QueueRecord.newBuilder().setOffset(cursor).setKeyHash(key).build();
       if (key != RecordKeys.NO_KEY && activeByKey.containsKey(key)) {
         put(fresh.toBuilder().setState(QueueRecordState.QUEUE_RECORD_BLOCKED).build(), writes);

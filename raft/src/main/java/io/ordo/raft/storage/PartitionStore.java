@@ -172,9 +172,7 @@ public final class PartitionStore {
       int filled = 0;
       long committedEnd = staged.isEmpty() ? fromOffset + count : Math.min(fromOffset + count, staged.firstKey());
       if (fromOffset < committedEnd) {
-        for (ConsumedRecord r : read(fromOffset, committedEnd, (int) (committedEnd - fromOffset), Integer.MAX_VALUE)) {
-          out[filled++] = RecordKeys.hash(r.getKey());
-        }
+        filled = storedKeyHashes(fromOffset, committedEnd, out);
       }
       for (; filled < count; filled++) {
         long offset = fromOffset + filled;
@@ -308,6 +306,29 @@ public final class PartitionStore {
       }
     }
     return out;
+  }
+
+  /** Hashes the keys of the stored records from {@code from} to {@code end} into {@code out}; returns how many. */
+  private int storedKeyHashes(long from, long end, long[] out) {
+    int filled = 0;
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.batchKey(partitionKey, end))) {
+      options.setIterateUpperBound(upper);
+      try (RocksIterator it = store.db().newIterator(store.records, options)) {
+        it.seekForPrev(KeyCodec.batchKey(partitionKey, from));
+        if (!it.isValid() || KeyCodec.partitionKeyOf(it.key()) != partitionKey) {
+          it.seek(KeyCodec.batchKey(partitionKey, from));
+        }
+        for (; it.isValid() && filled < out.length; it.next()) {
+          long base = KeyCodec.baseOffsetOf(it.key());
+          StoredBatch batch = parseBatch(it.value());
+          for (int i = (int) Math.max(0, from - base); i < batch.getRecordsCount() && base + i < end; i++) {
+            out[filled++] = RecordKeys.hash(batch.getRecords(i).getKey());
+          }
+        }
+      }
+    }
+    return filled;
   }
 
   private void readInto(

@@ -8,6 +8,7 @@ import static io.ordo.raft.partition.Commands.records;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
@@ -21,11 +22,14 @@ import io.ordo.proto.v1.Record;
 import io.ordo.proto.v1.SettleAction;
 import io.ordo.raft.partition.StoreApplier;
 import io.ordo.raft.queue.QueueLedger;
+import io.ordo.raft.queue.RecordKeys;
 import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -326,6 +330,25 @@ class PartitionStoreTest {
     assertThat(data.partition(8).readQueueGroups()).isEmpty();
     a.deleteAll();
     assertThat(a.readQueueGroups()).isEmpty();
+  }
+
+  @Test
+  void keyHashesReadCommittedAndStagedRecordsAlike() {
+    PartitionStore store = data.partition(9);
+    List<Record> keyed = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      keyed.add(Record.newBuilder().setKey(ByteString.copyFromUtf8(i == 4 ? "" : "key-" + i % 3)).build());
+    }
+    putBatch(store, 0, keyed.subList(0, 2));
+    putBatch(store, 2, keyed.subList(2, 3));
+    try (PartitionStore.Writer writer = store.newWriter()) {
+      writer.putBatch(3, StoredBatch.newBuilder().addAllRecords(keyed.subList(3, 6)).build());
+      long[] expected = keyed.stream().mapToLong(r -> RecordKeys.hash(r.getKey())).toArray();
+      assertThat(writer.keyHashes(0, 6)).containsExactly(expected);
+      assertThat(writer.keyHashes(1, 4)).containsExactly(Arrays.copyOfRange(expected, 1, 5));
+      assertThat(expected[0]).isEqualTo(expected[3]).isNotEqualTo(expected[1]);
+      assertThat(expected[4]).as("no key").isEqualTo(RecordKeys.NO_KEY);
+    }
   }
 
   private static void fill(PartitionStore store, int entries) {

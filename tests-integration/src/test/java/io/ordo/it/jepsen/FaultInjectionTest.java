@@ -14,7 +14,6 @@ import static io.ordo.it.nemesis.Fault.SLOW_LEADER;
 import static io.ordo.it.nemesis.Fault.SLOW_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ordo.it.checker.CheckResult;
 import io.ordo.it.cluster.DockerCluster;
 import io.ordo.it.nemesis.Fault;
 import java.nio.file.Path;
@@ -60,14 +59,14 @@ class FaultInjectionTest {
     Path reports = Path.of("target", "jepsen", scenario.name()).toAbsolutePath();
     System.out.printf("fault run %s: seed %d, %d s (replay: -Dordo.jepsen.only=%s -Dordo.jepsen.seed=%d)%n",
         scenario.name(), seed, duration.toSeconds(), scenario.name(), seed);
-    CheckResult result;
+    RunResult result;
     try (DockerCluster cluster = DockerCluster.start("jepsen-" + scenario.name(), scenario.nodes(), Map.of())) {
       result = FaultRun.execute(scenario, cluster, duration, seed, reports);
     }
     System.out.println(result.summary());
     assertThat(result.valid()).as("%s (seed %d; report in %s)\n%s", scenario.name(), seed, reports, result.summary())
         .isTrue();
-    assertThat(result.acknowledged()).as("the cluster acknowledged writes during the run").isPositive();
-    assertThat(result.healsWithoutRecovery()).as("every heal was followed by a successful write").isZero();
+    assertThat(result.log().acknowledged()).as("the cluster acknowledged writes during the run").isPositive();
+    assertThat(result.log().healsWithoutRecovery()).as("every heal was followed by a successful write").isZero();
   }
 }

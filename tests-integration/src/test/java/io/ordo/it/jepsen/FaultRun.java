@@ -5,32 +5,40 @@ import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 
 import io.ordo.client.ConsumerRecord;
+import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.GroupInfo;
 import io.ordo.client.OrdoClient;
 import io.ordo.it.checker.CheckResult;
 import io.ordo.it.checker.LogChecker;
+import io.ordo.it.checker.QueueCheckResult;
+import io.ordo.it.checker.QueueChecker;
 import io.ordo.it.cluster.FaultableCluster;
 import io.ordo.it.history.History;
 import io.ordo.it.history.PartitionRead;
+import io.ordo.it.history.QueueEvent;
 import io.ordo.it.nemesis.Nemesis;
 import io.ordo.it.nemesis.Schedule;
 import io.ordo.it.workload.FetchingReaders;
 import io.ordo.it.workload.FollowingReaders;
 import io.ordo.it.workload.GroupReaders;
+import io.ordo.it.workload.QueueWorkers;
 import io.ordo.it.workload.Writers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One run: writers, readers and members of a stream group under a nemesis for a while, everything
- * healed, then the whole log read by two fresh clients and the group's committed offsets, all
- * checked against the history.
+ * One run: writers, readers, members of a stream group and workers of a key-ordered queue group
+ * (on a topic of its own) under a nemesis for a while, everything healed, then the whole log read
+ * by two fresh clients, the group's committed offsets and the queue's dead letters, all checked
+ * against the history.
  */
 final class FaultRun {
   static final String TOPIC = "jepsen";
@@ -42,10 +50,14 @@ final class FaultRun {
   private static final int FIRST_READER = 100;
   private static final int GROUP_MEMBERS = 3;
   private static final int FIRST_GROUP_MEMBER = 200;
+  private static final int QUEUE_WORKERS = 3;
+  private static final int FIRST_QUEUE_WORKER = 300;
+  /** How long the queue's workers get after the heal to finish every record. */
+  private static final Duration QUEUE_DRAIN = Duration.ofSeconds(90);
 
   private FaultRun() {}
 
-  static CheckResult execute(
+  static RunResult execute(
       Scenario scenario, FaultableCluster cluster, Duration duration, long seed, Path reportDir) throws Exception {
     History history = new History();
     Random random = new Random(seed);
@@ -53,9 +65,14 @@ final class FaultRun {
       awaitHealthy(admin, cluster.size());
       admin.admin().createTopic(TOPIC, PARTITIONS, 3);
       awaitLeaders(admin, TOPIC);
+      QueueWorkers.create(admin);
+      awaitLeaders(admin, QueueWorkers.TOPIC);
 
       List<PartitionRead> observed;
-      try (FollowingReaders readers = new FollowingReaders(cluster.bootstrap(), TOPIC, PARTITIONS)) {
+      boolean drained;
+      List<QueueEvent> queueEvents;
+      try (QueueWorkers queue = new QueueWorkers(cluster.bootstrap(), QUEUE_WORKERS, FIRST_QUEUE_WORKER, history::now, seed);
+          FollowingReaders readers = new FollowingReaders(cluster.bootstrap(), TOPIC, PARTITIONS)) {
         Writers writers = new Writers(cluster.bootstrap(), TOPIC, WRITERS, RATE_PER_WRITER, scenario.idempotent(), history);
         FetchingReaders fetchers = new FetchingReaders(cluster.bootstrap(), TOPIC, PARTITIONS, READERS, FIRST_READER, history);
         GroupReaders members = new GroupReaders(cluster.bootstrap(), TOPIC, GROUP_MEMBERS, FIRST_GROUP_MEMBER, history, seed);
@@ -64,6 +81,7 @@ final class FaultRun {
         writers.start();
         fetchers.start();
         members.start();
+        queue.start();
         schedule.start();
         try {
           TimeUnit.MILLISECONDS.sleep(duration.toMillis());
@@ -72,17 +90,25 @@ final class FaultRun {
           // Writes keep going a little after the heal, so the report shows recovery.
           TimeUnit.SECONDS.sleep(3);
           writers.close();
+          queue.stopFeeding();
           fetchers.close();
           members.close();
         }
         awaitHealthy(admin, cluster.size());
         awaitLeaders(admin, TOPIC);
         observed = readers.seen();
+        drained = queue.drain(admin, QUEUE_DRAIN);
+        queue.close();
+        queueEvents = queue.events();
       }
-      Map<Integer, List<PartitionRead>> finalA = finalRead(cluster);
-      Map<Integer, List<PartitionRead>> finalB = finalRead(cluster);
+      Map<Integer, List<PartitionRead>> finalA = finalRead(cluster, TOPIC, PARTITIONS);
+      Map<Integer, List<PartitionRead>> finalB = finalRead(cluster, TOPIC, PARTITIONS);
       Map<Integer, Long> committed = committedOffsets(admin);
-      CheckResult result = LogChecker.check(history.ops(), finalA, finalB, observed, committed, scenario.idempotent());
+      CheckResult log = LogChecker.check(history.ops(), finalA, finalB, observed, committed, scenario.idempotent());
+      QueueCheckResult queues = QueueChecker.check(
+          queueEvents, finalRead(cluster, QueueWorkers.TOPIC, QueueWorkers.PARTITIONS), deadLetters(admin),
+          QueueWorkers::keyOf, drained);
+      RunResult result = new RunResult(log, queues);
       Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops(), finalA);
       return result;
     }
@@ -97,13 +123,22 @@ final class FaultRun {
     return out;
   }
 
-  /** The whole log, read by a client of its own. */
-  private static Map<Integer, List<PartitionRead>> finalRead(FaultableCluster cluster) {
+  /** The queue group's dead letters, as "partition@offset". */
+  private static Set<String> deadLetters(OrdoClient admin) {
+    Set<String> out = new HashSet<>();
+    for (DeadLetterRecord d : admin.admin().deadLetters(QueueWorkers.GROUP, Integer.MAX_VALUE)) {
+      out.add(d.record().partition() + "@" + d.record().offset());
+    }
+    return out;
+  }
+
+  /** The whole of {@code topic}, read by a client of its own. */
+  private static Map<Integer, List<PartitionRead>> finalRead(FaultableCluster cluster, String topic, int partitions) {
     Map<Integer, List<PartitionRead>> out = new TreeMap<>();
     try (OrdoClient reader = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
-      for (int p = 0; p < PARTITIONS; p++) {
+      for (int p = 0; p < partitions; p++) {
         List<PartitionRead> reads = new ArrayList<>();
-        for (ConsumerRecord r : readAll(reader, TOPIC, p)) {
+        for (ConsumerRecord r : readAll(reader, topic, p)) {
           reads.add(new PartitionRead(p, r.offset(), r.valueAsString()));
         }
         out.put(p, reads);

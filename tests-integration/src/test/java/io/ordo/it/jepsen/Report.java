@@ -30,13 +30,13 @@ final class Report {
       Scenario scenario,
       long seed,
       long durationSeconds,
-      CheckResult result,
+      RunResult run,
       List<Op> history,
       Map<Integer, List<PartitionRead>> finalLog) {
     try {
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve("result.json"), json(scenario, seed, durationSeconds, result, history));
-      Files.writeString(dir.resolve("report.html"), html(scenario, seed, result, history));
+      Files.writeString(dir.resolve("result.json"), json(scenario, seed, durationSeconds, run, history));
+      Files.writeString(dir.resolve("report.html"), html(scenario, seed, run, history));
       Files.write(dir.resolve("history.txt"), history.stream().map(Report::line).toList());
       Files.write(dir.resolve("final-log.txt"), finalLog.values().stream().flatMap(List::stream)
           .map(r -> r.partition() + "/" + r.offset() + " " + r.value()).toList());
@@ -45,7 +45,8 @@ final class Report {
     }
   }
 
-  private static String json(Scenario scenario, long seed, long durationSeconds, CheckResult r, List<Op> history) {
+  private static String json(Scenario scenario, long seed, long durationSeconds, RunResult run, List<Op> history) {
+    CheckResult r = run.log();
     StringBuilder s = new StringBuilder("{\n");
     field(s, "scenario", quote(scenario.name()));
     field(s, "nodes", scenario.nodes());
@@ -53,7 +54,7 @@ final class Report {
     field(s, "idempotent", scenario.idempotent());
     field(s, "seed", seed);
     field(s, "durationSeconds", durationSeconds);
-    field(s, "valid", r.valid());
+    field(s, "valid", run.valid());
     field(s, "attempted", r.attempted());
     field(s, "acknowledged", r.acknowledged());
     field(s, "failed", r.failed());
@@ -84,6 +85,8 @@ final class Report {
     field(s, "groupSkipped", list(g.skipped()));
     field(s, "groupGaps", list(g.gaps()));
     field(s, "groupDivergences", list(g.divergences()));
+    field(s, "queueValid", run.queues().valid());
+    field(s, "queue", quote(run.queues().summary()));
     List<String> reasons = new ArrayList<>();
     r.failureReasons().forEach((reason, count) -> reasons.add(count + " x " + reason));
     field(s, "unsuccessfulWritesByError", list(reasons));
@@ -145,7 +148,7 @@ final class Report {
    * One row per writer and reader: a tick per completion (green ok, orange unknown, red fail);
    * faults shaded.
    */
-  private static String html(Scenario scenario, long seed, CheckResult r, List<Op> history) {
+  private static String html(Scenario scenario, long seed, RunResult r, List<Op> history) {
     long end = history.isEmpty() ? 1 : Math.max(1, history.get(history.size() - 1).timeNanos());
     TreeMap<Integer, String> processes = new TreeMap<>();
     history.stream().filter(op -> op.process() >= 0).forEach(op -> processes.putIfAbsent(op.process(), op.f()));

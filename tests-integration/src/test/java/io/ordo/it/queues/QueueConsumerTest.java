@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
+import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
@@ -47,10 +48,12 @@ class QueueConsumerTest {
     client.admin().createTopic(TOPIC, 2, 3);
     awaitLeaders(client, TOPIC);
     List<CompletableFuture<?>> sent = new ArrayList<>();
-    for (int i = 0; i < RECORDS; i++) {
-      sent.add(client.producer().send(ProducerRecord.of(TOPIC, "task-" + i)));
+    try (Producer producer = client.producer()) {
+      for (int i = 0; i < RECORDS; i++) {
+        sent.add(producer.send(ProducerRecord.of(TOPIC, "task-" + i)));
+      }
+      sent.forEach(CompletableFuture::join);
     }
-    sent.forEach(CompletableFuture::join);
     await().atMost(Duration.ofSeconds(30))
         .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
         .until(() -> {
@@ -153,6 +156,22 @@ class QueueConsumerTest {
     });
     assertThat(holder.ack(held.get(0))).as("the work was done after all").isEqualTo(SettleOutcome.LATE_ACK_ACCEPTED);
     holder.close();
+  }
+
+  @Test
+  void ackAllSettlesEachPartitionsRecordsInOneCall() {
+    client.admin().createQueueGroup("batch", TOPIC, QueuePolicy.getDefaultInstance());
+    try (QueueConsumer consumer = client.queueConsumer("batch", TOPIC)) {
+      List<QueuedRecord> received = new ArrayList<>();
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        received.addAll(consumer.receive(100 - received.size(), Duration.ofMillis(200)));
+        return received.size() == 100;
+      });
+      assertThat(received).extracting(r -> r.record().partition()).as("from both partitions").contains(0, 1);
+      assertThat(consumer.ackAll(received)).hasSize(100).containsOnly(SettleOutcome.SETTLED);
+      assertThat(consumer.ackAll(received.subList(0, 3))).as("again").containsOnly(SettleOutcome.ALREADY_DONE);
+    }
+    assertThat(sum(client.admin().describeQueueGroup("batch"), QueueGroupInfo.Partition::acked)).isEqualTo(100);
   }
 
   private static long sum(QueueGroupInfo info, ToLongFunction<QueueGroupInfo.Partition> count) {

@@ -11,6 +11,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
@@ -55,8 +56,10 @@ class QueueServiceTest {
     awaitHealthy(client, 3);
     client.admin().createTopic(TOPIC, 1, 3);
     awaitLeaders(client, TOPIC);
-    for (int i = 0; i < 20; i++) {
-      client.producer().send(ProducerRecord.of(TOPIC, "job-" + i).withPartition(0)).join();
+    try (Producer producer = client.producer()) {
+      for (int i = 0; i < 20; i++) {
+        producer.send(ProducerRecord.of(TOPIC, "job-" + i).withPartition(0)).join();
+      }
     }
   }
 

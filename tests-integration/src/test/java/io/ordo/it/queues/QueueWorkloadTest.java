@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
+import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
@@ -59,10 +60,12 @@ class QueueWorkloadTest {
     client.admin().createTopic(TOPIC, 2, 3);
     awaitLeaders(client, TOPIC);
     List<CompletableFuture<?>> sent = new ArrayList<>();
-    for (int i = 0; i < RECORDS; i++) {
-      sent.add(client.producer().send(ProducerRecord.of(TOPIC, "k" + (i % KEYS), "job-" + i)));
+    try (Producer producer = client.producer()) {
+      for (int i = 0; i < RECORDS; i++) {
+        sent.add(producer.send(ProducerRecord.of(TOPIC, "k" + (i % KEYS), "job-" + i)));
+      }
+      sent.forEach(CompletableFuture::join);
     }
-    sent.forEach(CompletableFuture::join);
     await().atMost(Duration.ofSeconds(30))
         .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
         .until(() -> {
