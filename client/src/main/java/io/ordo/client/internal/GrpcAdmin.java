@@ -235,9 +235,7 @@ public final class GrpcAdmin implements Admin {
 
   @Override
   public QueueGroupInfo describeQueueGroup(String group) {
-    QueueGroupDescription description = callAnyNode("describe queue group '" + group + "'", (channel, remaining) ->
-        QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
-            .describeQueueGroup(DescribeQueueGroupRequest.newBuilder().setGroup(group).build()));
+    QueueGroupDescription description = queueGroup(group);
     String topic = description.getTopic();
     List<QueueGroupInfo.Partition> partitions = new ArrayList<>();
     for (PartitionInfo p : describeTopic(topic).partitions()) {
@@ -253,7 +251,7 @@ public final class GrpcAdmin implements Admin {
 
   @Override
   public List<DeadLetterRecord> deadLetters(String group, int max) {
-    String topic = queueTopic(group);
+    String topic = queueGroup(group).getTopic();
     List<DeadLetterRecord> out = new ArrayList<>();
     for (PartitionInfo p : describeTopic(topic).partitions()) {
       long from = 0;
@@ -284,7 +282,7 @@ public final class GrpcAdmin implements Admin {
 
   @Override
   public long redriveDeadLetters(String group) {
-    String topic = queueTopic(group);
+    String topic = queueGroup(group).getTopic();
     long redriven = 0;
     for (PartitionInfo p : describeTopic(topic).partitions()) {
       redriven += onLeader(group, topic, p.partition(), "redrive dead letters of",
@@ -293,10 +291,11 @@ public final class GrpcAdmin implements Admin {
     return redriven;
   }
 
-  private String queueTopic(String group) {
+  /** The queue group's topic, policy and start, from any node. */
+  private QueueGroupDescription queueGroup(String group) {
     return callAnyNode("describe queue group '" + group + "'", (channel, remaining) ->
         QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
-            .describeQueueGroup(DescribeQueueGroupRequest.newBuilder().setGroup(group).build())).getTopic();
+            .describeQueueGroup(DescribeQueueGroupRequest.newBuilder().setGroup(group).build()));
   }
 
   /** {@code rpc} on the leader of the partition, for the queue group there. */

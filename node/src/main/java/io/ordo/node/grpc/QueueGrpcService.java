@@ -51,6 +51,7 @@ import io.ordo.raft.storage.PartitionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -188,7 +189,6 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
   @Override
   public void receive(ReceiveRequest request, StreamObserver<ReceiveResponse> response) {
     try {
-      GroupRequests.validateGroup(request.getGroup());
       if (request.getConsumer().isEmpty()) {
         throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a consumer must name itself (consumer) to receive");
       }
@@ -208,8 +208,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
                     .setConsumer(request.getConsumer())
                     .setMaxRecords(request.getMaxRecords()))
             .build();
-    withQueueGroup(request.getGroup(), request.getTopic(), group -> router.withTopic(request.getTopic(), topic -> {
-      PartitionReplica replica = router.leader(topic, request.getPartition());
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) -> {
       if (idle(replica, request.getGroup())) {
         response.onNext(ReceiveResponse.getDefaultInstance());
         response.onCompleted();
@@ -229,7 +228,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
           answerLeased(replica, request, leased, response);
         }
       });
-    }, response::onError), response::onError);
+    });
   }
 
   /**
@@ -293,27 +292,21 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
 
   @Override
   public void settle(SettleRequest request, StreamObserver<SettleResponse> response) {
-    try {
-      GroupRequests.validateGroup(request.getGroup());
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
-    }
     PartitionOp op = settle(request.getGroup(), request.getConsumer(), request.getSettlementsList());
-    withQueueGroup(request.getGroup(), request.getTopic(), group -> router.withTopic(request.getTopic(), topic ->
-        propose(router.leader(topic, request.getPartition()), op, response, result -> {
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) ->
+        propose(replica, op, response, result -> {
           if (result instanceof QueueGroups.Settlements settled) {
             response.onNext(SettleResponse.newBuilder().addAllOutcomes(settled.outcomes()).build());
             response.onCompleted();
           } else {
             refuse(result, response);
           }
-        }), response::onError), response::onError);
+        }));
   }
 
   @Override
   public void describeQueuePartition(QueuePartitionRequest request, StreamObserver<QueuePartitionStatus> response) {
-    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, replica -> {
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) -> {
       QueuePartitionStatus.Builder out = QueuePartitionStatus.newBuilder().setEndOffset(replica.endOffset());
       QueueGroups.Summary summary = replica.queueSummaries().get(request.getGroup());
       if (summary != null) {
@@ -341,7 +334,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
           "max_records must be 1 to " + QueueGroups.MAX_RECORDS_PER_ACQUIRE + ", not " + request.getMaxRecords()));
       return;
     }
-    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, replica -> {
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) -> {
       Context call = Context.current();
       reads.execute(call.wrap(() -> {
         PartitionStore.QueueRecords dead =
@@ -370,7 +363,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
     PartitionOp redrive = PartitionOp.newBuilder()
         .setRedriveDeadLetters(RedriveDeadLetters.newBuilder().setGroup(request.getGroup()))
         .build();
-    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, replica ->
+    onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) ->
         propose(replica, redrive, response, result -> {
           if (result instanceof QueueGroups.Redriven redriven) {
             response.onNext(RedriveDeadLettersResponse.newBuilder().setRedriven(redriven.records()).build());
@@ -385,16 +378,19 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
         }));
   }
 
-  /** Runs {@code then} with this node's replica of the partition, if the group reads its topic and this node leads it. */
-  private void onLeader(
-      String group, String topic, int partition, StreamObserver<?> response, Consumer<PartitionReplica> then) {
+  /**
+   * Runs {@code then} with the queue group and this node's replica of the partition, if the group
+   * reads its topic and this node leads the partition; otherwise answers why not.
+   */
+  private void onLeader(String group, String topic, int partition, StreamObserver<?> response,
+      BiConsumer<GroupRecord, PartitionReplica> then) {
     try {
       GroupRequests.validateGroup(group);
     } catch (StatusRuntimeException e) {
       response.onError(e);
       return;
     }
-    withQueueGroup(group, topic, known -> router.withTopic(topic, t -> then.accept(router.leader(t, partition)),
+    withQueueGroup(group, topic, known -> router.withTopic(topic, t -> then.accept(known, router.leader(t, partition)),
         response::onError), response::onError);
   }
 

@@ -315,10 +315,7 @@ public final class PartitionStore {
         Slice upper = new Slice(KeyCodec.batchKey(partitionKey, end))) {
       options.setIterateUpperBound(upper);
       try (RocksIterator it = store.db().newIterator(store.records, options)) {
-        it.seekForPrev(KeyCodec.batchKey(partitionKey, from));
-        if (!it.isValid() || KeyCodec.partitionKeyOf(it.key()) != partitionKey) {
-          it.seek(KeyCodec.batchKey(partitionKey, from));
-        }
+        seekToBatchHolding(it, from);
         for (; it.isValid() && filled < out.length; it.next()) {
           long base = KeyCodec.baseOffsetOf(it.key());
           StoredBatch batch = parseBatch(it.value());
@@ -331,13 +328,17 @@ public final class PartitionStore {
     return filled;
   }
 
-  private void readInto(
-      RocksIterator it, long offset, long endOffset, int maxRecords, int maxBytes, List<ConsumedRecord> out) {
-    // The batch holding `offset` starts at or before it.
+  /** Positions {@code it} at the batch holding {@code offset} (it starts at or before it), or the first after. */
+  private void seekToBatchHolding(RocksIterator it, long offset) {
     it.seekForPrev(KeyCodec.batchKey(partitionKey, offset));
     if (!it.isValid() || KeyCodec.partitionKeyOf(it.key()) != partitionKey) {
       it.seek(KeyCodec.batchKey(partitionKey, offset));
     }
+  }
+
+  private void readInto(
+      RocksIterator it, long offset, long endOffset, int maxRecords, int maxBytes, List<ConsumedRecord> out) {
+    seekToBatchHolding(it, offset);
     long bytes = 0;
     long expected = -1;
     for (; it.isValid(); it.next()) {

@@ -6,8 +6,11 @@ import io.ordo.client.ClusterInfo;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.FetchResult;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
 import io.ordo.client.TopicInfo;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +30,17 @@ public final class ClusterChecks {
           return info.metadataLeader() != 0
               && info.nodes().size() == nodes
               && info.nodes().stream().allMatch(n -> n.alive());
+        });
+  }
+
+  /** Creates the queue group, waiting out FEATURE_NOT_ENABLED while a fresh cluster finalizes its level. */
+  public static void createQueueGroup(OrdoClient client, String group, String topic, QueuePolicy policy) {
+    await("queue groups enabled")
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
+        .until(() -> {
+          client.admin().createQueueGroup(group, topic, policy);
+          return true;
         });
   }
 

@@ -2,19 +2,18 @@ package io.ordo.it.queues;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.OrdoClient;
-import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
 import io.ordo.it.cluster.ProcessCluster;
-import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleOutcome;
 import java.time.Duration;
@@ -54,12 +53,7 @@ class QueueConsumerTest {
       }
       sent.forEach(CompletableFuture::join);
     }
-    await().atMost(Duration.ofSeconds(30))
-        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
-        .until(() -> {
-          client.admin().createQueueGroup("workers", TOPIC, QueuePolicy.newBuilder().setMaxDeliveries(3).build());
-          return true;
-        });
+    createQueueGroup(client, "workers", TOPIC, QueuePolicy.newBuilder().setMaxDeliveries(3).build());
   }
 
   @AfterAll

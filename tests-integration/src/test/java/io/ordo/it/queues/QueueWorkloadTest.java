@@ -2,6 +2,7 @@ package io.ordo.it.queues;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,7 +15,6 @@ import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
 import io.ordo.it.cluster.ProcessCluster;
-import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleOutcome;
@@ -25,6 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -66,12 +67,7 @@ class QueueWorkloadTest {
       }
       sent.forEach(CompletableFuture::join);
     }
-    await().atMost(Duration.ofSeconds(30))
-        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
-        .until(() -> {
-          client.admin().createQueueGroup("probe", TOPIC, QueuePolicy.getDefaultInstance());
-          return true;
-        });
+    createQueueGroup(client, "probe", TOPIC, QueuePolicy.getDefaultInstance());
   }
 
   @AfterAll
@@ -114,24 +110,13 @@ class QueueWorkloadTest {
         QueuePolicy.newBuilder().setMaxDeliveries(4).setLeaseMs(2_000).addBackoffMs(100).build());
     Outcomes outcomes = new Outcomes();
     AtomicBoolean over = new AtomicBoolean();
-    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
-    List<Future<?>> workers = new ArrayList<>();
-    for (int w = 0; w < WORKERS; w++) {
-      workers.add(pool.submit(() -> work(group, outcomes, over, 0.1, 0.002)));
-    }
-    try {
+    try (Workers workers = Workers.start(over, () -> work(group, outcomes, over, 0.1, 0.002))) {
       await().atMost(Duration.ofSeconds(120)).until(() -> outcomes.done.size() >= RECORDS / 3);
       int leader = client.admin().describeTopic(TOPIC).partitions().get(0).leader();
       cluster.kill(leader);
       await().atMost(Duration.ofSeconds(120)).until(() -> outcomes.done.size() >= 2 * RECORDS / 3);
       cluster.start(leader);
       await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> finished(group));
-    } finally {
-      over.set(true);
-      for (Future<?> w : workers) {
-        w.get();
-      }
-      pool.shutdown();
     }
 
     QueueGroupInfo info = client.admin().describeQueueGroup(group);
@@ -162,47 +147,37 @@ class QueueWorkloadTest {
     ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
     AtomicInteger poisonDeliveries = new AtomicInteger();
     AtomicBoolean over = new AtomicBoolean();
-    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
-    List<Future<?>> workers = new ArrayList<>();
-    for (int w = 0; w < WORKERS; w++) {
-      workers.add(pool.submit(() -> {
-        try (QueueConsumer consumer = client.queueConsumer(group, TOPIC)) {
-          while (!over.get()) {
-            for (QueuedRecord r : consumer.receive(20, Duration.ofMillis(200))) {
-              String key = r.record().keyAsString();
-              String held = holder.putIfAbsent(key, consumer.consumerId() + " has " + r.record().offset());
-              if (held != null) {
-                violations.add(key + " delivered at " + r.record().offset() + " while " + held);
-              }
-              if (r.record().valueAsString().equals(POISON)) {
-                poisonDeliveries.incrementAndGet();
-                holder.remove(key);
-                consumer.nack(r, Duration.ZERO, "cannot process");
-                continue;
-              }
-              if (key.equals("k3") && poisonDeliveries.get() < 3) {
-                violations.add("k3's record at " + r.record().offset() + " delivered before the poison was dead");
-              }
-              ackedByKey.computeIfAbsent(key, k -> Collections.synchronizedList(new ArrayList<>())).add(r.record().offset());
+    Callable<Void> keepOrder = () -> {
+      try (QueueConsumer consumer = client.queueConsumer(group, TOPIC)) {
+        while (!over.get()) {
+          for (QueuedRecord r : consumer.receive(20, Duration.ofMillis(200))) {
+            String key = r.record().keyAsString();
+            String held = holder.putIfAbsent(key, consumer.consumerId() + " has " + r.record().offset());
+            if (held != null) {
+              violations.add(key + " delivered at " + r.record().offset() + " while " + held);
+            }
+            if (r.record().valueAsString().equals(POISON)) {
+              poisonDeliveries.incrementAndGet();
               holder.remove(key);
-              SettleOutcome outcome = consumer.ack(r);
-              if (outcome != SettleOutcome.SETTLED) {
-                violations.add(key + "'s record at " + r.record().offset() + " acked: " + outcome);
-              }
+              consumer.nack(r, Duration.ZERO, "cannot process");
+              continue;
+            }
+            if (key.equals("k3") && poisonDeliveries.get() < 3) {
+              violations.add("k3's record at " + r.record().offset() + " delivered before the poison was dead");
+            }
+            ackedByKey.computeIfAbsent(key, k -> Collections.synchronizedList(new ArrayList<>())).add(r.record().offset());
+            holder.remove(key);
+            SettleOutcome outcome = consumer.ack(r);
+            if (outcome != SettleOutcome.SETTLED) {
+              violations.add(key + "'s record at " + r.record().offset() + " acked: " + outcome);
             }
           }
         }
-        return null;
-      }));
-    }
-    try {
-      await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> finished(group));
-    } finally {
-      over.set(true);
-      for (Future<?> w : workers) {
-        w.get();
       }
-      pool.shutdown();
+      return null;
+    };
+    try (Workers workers = Workers.start(over, keepOrder)) {
+      await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> finished(group));
     }
     assertThat(violations).as("order violations").isEmpty();
     assertThat(poisonDeliveries.get()).isEqualTo(3);
@@ -211,6 +186,28 @@ class QueueWorkloadTest {
         .hasSize(key.equals("k3") ? RECORDS / KEYS - 1 : RECORDS / KEYS));
     assertThat(client.admin().deadLetters(group, 10)).singleElement()
         .satisfies(d -> assertThat(d.record().valueAsString()).isEqualTo(POISON));
+  }
+
+  /** {@link #WORKERS} threads running one piece of work; closing sets {@code over} and waits for them. */
+  private record Workers(AtomicBoolean over, ExecutorService pool, List<Future<Void>> running) implements AutoCloseable {
+    static Workers start(AtomicBoolean over, Callable<Void> work) {
+      ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
+      List<Future<Void>> running = new ArrayList<>();
+      for (int w = 0; w < WORKERS; w++) {
+        running.add(pool.submit(work));
+      }
+      return new Workers(over, pool, running);
+    }
+
+    /** Rethrows what a worker threw. */
+    @Override
+    public void close() throws Exception {
+      over.set(true);
+      for (Future<Void> w : running) {
+        w.get();
+      }
+      pool.shutdown();
+    }
   }
 
   /** A worker: receives, nacks some, acks the rest; now and then crashes, and a new one starts. */

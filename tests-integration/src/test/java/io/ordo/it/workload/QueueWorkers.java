@@ -1,7 +1,5 @@
 package io.ordo.it.workload;
 
-import static org.awaitility.Awaitility.await;
-
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
@@ -9,8 +7,8 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
+import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.history.QueueEvent;
-import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleOutcome;
@@ -73,13 +71,7 @@ public final class QueueWorkers implements AutoCloseable {
         .setLeaseMs(3_000)
         .addBackoffMs(200)
         .build();
-    // A new cluster enables queue groups once every node has said it supports them.
-    await().atMost(Duration.ofSeconds(30))
-        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
-        .until(() -> {
-          admin.admin().createQueueGroup(GROUP, TOPIC, policy);
-          return true;
-        });
+    ClusterChecks.createQueueGroup(admin, GROUP, TOPIC, policy);
   }
 
   public void start() {
