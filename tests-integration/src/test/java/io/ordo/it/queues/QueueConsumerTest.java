@@ -49,7 +49,7 @@ class QueueConsumerTest {
     List<CompletableFuture<?>> sent = new ArrayList<>();
     try (Producer producer = client.producer()) {
       for (int i = 0; i < RECORDS; i++) {
-        sent.add(producer.send(ProducerRecord.of(TOPIC, "task-" + i)));
+        sent.add(producer.send(ProducerRecord.of(TOPIC, "task-" + i).withPartition(i % 2)));
       }
       sent.forEach(CompletableFuture::join);
     }
@@ -157,8 +157,10 @@ class QueueConsumerTest {
     client.admin().createQueueGroup("batch", TOPIC, QueuePolicy.getDefaultInstance());
     try (QueueConsumer consumer = client.queueConsumer("batch", TOPIC)) {
       List<QueuedRecord> received = new ArrayList<>();
+      // Small receives: each starts at the partition after the last one asked, so both contribute
+      // however unevenly the producer spread the records.
       await().atMost(Duration.ofSeconds(30)).until(() -> {
-        received.addAll(consumer.receive(100 - received.size(), Duration.ofMillis(200)));
+        received.addAll(consumer.receive(Math.min(10, 100 - received.size()), Duration.ofMillis(200)));
         return received.size() == 100;
       });
       assertThat(received).extracting(r -> r.record().partition()).as("from both partitions").contains(0, 1);
@@ -166,6 +168,36 @@ class QueueConsumerTest {
       assertThat(consumer.ackAll(received.subList(0, 3))).as("again").containsOnly(SettleOutcome.ALREADY_DONE);
     }
     assertThat(sum(client.admin().describeQueueGroup("batch"), QueueGroupInfo.Partition::acked)).isEqualTo(100);
+  }
+
+  /**
+   * A consumer that crashes (stops without settling or releasing) between processing and acking
+   * leaves the record to another consumer once its lease ends; one that acked on receipt does not.
+   */
+  @Test
+  void ackAfterProcessingRedeliversOnACrashAndAckOnReceiptDoesNot() {
+    client.admin().createQueueGroup("guarantees", TOPIC,
+        QueuePolicy.newBuilder().setLeaseMs(500).build());
+    QueueConsumer atLeastOnce = client.queueConsumer("guarantees", TOPIC);
+    QueueConsumer atMostOnce = client.queueConsumer("guarantees", TOPIC);
+    QueuedRecord processedNotAcked = atLeastOnce.receive(1, Duration.ofSeconds(10)).get(0);
+    QueuedRecord ackedNotProcessed = atMostOnce.receive(1, Duration.ofSeconds(10)).get(0);
+    assertThat(atMostOnce.ack(ackedNotProcessed)).isEqualTo(SettleOutcome.SETTLED);
+    // Both crash here: neither settles nor closes.
+
+    Map<String, Integer> seen = new TreeMap<>();
+    try (QueueConsumer survivor = client.queueConsumer("guarantees", TOPIC)) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        List<QueuedRecord> batch = survivor.receive(100, Duration.ofMillis(200));
+        batch.forEach(r -> seen.merge(r.record().valueAsString(), r.deliveries(), Math::max));
+        survivor.ackAll(batch);
+        return seen.size() == RECORDS - 1;
+      });
+    }
+    assertThat(seen).as("the unacked record again, on its second delivery")
+        .containsEntry(processedNotAcked.record().valueAsString(), 2);
+    assertThat(seen).as("the record acked on receipt, never again")
+        .doesNotContainKey(ackedNotProcessed.record().valueAsString());
   }
 
   private static long sum(QueueGroupInfo info, ToLongFunction<QueueGroupInfo.Partition> count) {
