@@ -18,6 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +29,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /** {@code ordo consume TOPIC}: records to stdout lines. */
 @Command(
@@ -38,9 +40,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
       "Reads every partition of the topic unless --partition is given; records of one"
           + " partition are printed in offset order, partitions interleave. Starts at the end"
           + " of each partition (only new records) unless --from-beginning or --offset is given.",
-      "With --print-offset and/or --print-key a line is offset<TAB>key<TAB>value, with only the"
-          + " enabled fields; a record without key prints an empty key. With --output json each"
-          + " line is a JSON object instead.",
+      "With --print-offset, --print-key and/or --print-headers a line is"
+          + " offset<TAB>key<TAB>headers<TAB>value, with only the enabled fields; a record without key"
+          + " prints an empty key, headers print as name=value separated by ';'. With --output json"
+          + " each line is a JSON object instead (with a headers array when the record has any).",
       "With --group G it reads as a member of stream group G instead: the group's members divide"
           + " the partitions, each starts where the group committed (a new group at the earliest"
           + " record, or the end with --from latest), and what is printed is committed after it is"
@@ -123,6 +126,9 @@ final class ConsumeCommand implements Callable<Integer> {
 
   @Option(names = "--print-offset", description = "Print each record's offset first.")
   boolean printOffset;
+
+  @Option(names = "--print-headers", description = "Print each record's headers (UTF-8) before its value.")
+  boolean printHeaders;
 
   /** An item of the queue: a record, or the error that ended a partition's stream. */
   private record Item(ConsumerRecord record, Throwable error) {}
@@ -319,15 +325,22 @@ final class ConsumeCommand implements Callable<Integer> {
   /** The line printed for a record. */
   String format(ConsumerRecord record) {
     if (global.json()) {
-      return new JsonWriter()
+      JsonWriter json = new JsonWriter()
           .beginObject()
           .field("partition", record.partition())
           .field("offset", record.offset())
           .field("timestampMs", record.timestampMs())
           .field("key", record.keyAsString())
-          .field("value", record.valueAsString())
-          .endObject()
-          .toString();
+          .field("value", record.valueAsString());
+      if (!record.headers().isEmpty()) {
+        json.name("headers").beginArray();
+        record.headers().forEach(h -> json.beginObject()
+            .field("key", h.key())
+            .field("value", new String(h.value(), StandardCharsets.UTF_8))
+            .endObject());
+        json.endArray();
+      }
+      return json.endObject().toString();
     }
     StringBuilder line = new StringBuilder();
     if (printOffset) {
@@ -335,6 +348,12 @@ final class ConsumeCommand implements Callable<Integer> {
     }
     if (printKey) {
       line.append(record.key() == null ? "" : record.keyAsString()).append('\t');
+    }
+    if (printHeaders) {
+      line.append(record.headers().stream()
+              .map(h -> h.key() + "=" + new String(h.value(), StandardCharsets.UTF_8))
+              .collect(Collectors.joining(";")))
+          .append('\t');
     }
     return line.append(record.valueAsString()).toString();
   }

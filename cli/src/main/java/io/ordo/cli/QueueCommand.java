@@ -64,9 +64,29 @@ final class QueueCommand {
             + " (default 1000,5000,30000,120000,600000).")
     List<Long> backoffMs;
 
+    @Option(
+        names = "--dead-letter-topic",
+        paramLabel = "D",
+        description = "Where dead letters are exported, each exactly once (default: the topic's name"
+            + " with .dlq appended; created with the topic's partitions when the first one needs it).")
+    String deadLetterTopic;
+
+    @Option(
+        names = "--no-dead-letter-topic",
+        description = "Keep dead letters in the group only (ordo dlq list shows them); export none.")
+    boolean noDeadLetterTopic;
+
     @Override
     public Integer call() {
       QueuePolicy.Builder policy = QueuePolicy.newBuilder();
+      if (deadLetterTopic != null && noDeadLetterTopic) {
+        throw global.usageError("--dead-letter-topic and --no-dead-letter-topic contradict each other");
+      }
+      if (deadLetterTopic != null) {
+        policy.setDeadLetterTopic(deadLetterTopic);
+      } else if (noDeadLetterTopic) {
+        policy.setDeadLetterTopic("");
+      }
       switch (mode) {
         case "shared" -> policy.setMode(QueueMode.QUEUE_MODE_SHARED);
         case "key-ordered" -> policy.setMode(QueueMode.QUEUE_MODE_KEY_ORDERED);
@@ -142,6 +162,7 @@ final class QueueCommand {
       json.endArray()
           .field("maxLeased", policy.getMaxLeased())
           .field("maxUnfinished", policy.getMaxUnfinished())
+          .field("deadLetterTopic", policy.getDeadLetterTopic())
           .endObject()
           .name("partitions")
           .beginArray();
@@ -157,6 +178,7 @@ final class QueueCommand {
             .field("acked", p.acked())
             .field("redelivered", p.redelivered())
             .field("deadLettered", p.deadLettered())
+            .field("unexported", p.unexported())
             .field("floor", p.floor())
             .field("cursor", p.cursor())
             .field("endOffset", p.endOffset())
@@ -168,15 +190,18 @@ final class QueueCommand {
     out.println(mode(policy) + " queue group " + info.name() + " reads " + info.topic() + " from its "
         + (info.fromLatest() ? "latest" : "earliest") + " records; max deliveries "
         + (policy.getMaxDeliveries() < 0 ? "unlimited" : policy.getMaxDeliveries()) + ", lease " + policy.getLeaseMs()
-        + " ms, back-off " + policy.getBackoffMsList() + " ms");
+        + " ms, back-off " + policy.getBackoffMsList() + " ms; "
+        + (policy.getDeadLetterTopic().isEmpty() ? "dead letters kept in the group only"
+            : "dead letters exported to " + policy.getDeadLetterTopic()));
     Table table = new Table(
-        "PARTITION", "IN-FLIGHT", "WAITING", "BLOCKED", "DEAD", "BACKLOG", "ACKED", "REDELIVERED", "DEAD-LETTERED");
+        "PARTITION", "IN-FLIGHT", "WAITING", "BLOCKED", "DEAD", "BACKLOG", "ACKED", "REDELIVERED", "DEAD-LETTERED",
+        "UNEXPORTED");
     for (QueueGroupInfo.Partition p : info.partitions()) {
       if (p.known()) {
         table.row(p.partition(), p.inFlight(), p.waiting(), p.blocked(), p.dead(), p.backlog(), p.acked(),
-            p.redelivered(), p.deadLettered());
+            p.redelivered(), p.deadLettered(), p.unexported());
       } else {
-        table.row(p.partition(), "-", "-", "-", "-", p.backlog(), "-", "-", "-");
+        table.row(p.partition(), "-", "-", "-", "-", p.backlog(), "-", "-", "-", "-");
       }
     }
     table.print(out);

@@ -8,6 +8,7 @@ import io.ordo.client.internal.GrpcAdmin;
 import io.ordo.client.internal.GrpcConsumer;
 import io.ordo.client.internal.MetadataCache;
 import io.ordo.client.internal.RetryPolicy;
+import io.ordo.client.internal.SequencedAppends;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,7 @@ public final class OrdoClient implements AutoCloseable {
   private final RetryPolicy retry;
   private final ScheduledExecutorService scheduler;
   private final Admin admin;
+  private final SequencedAppends sequencedAppends;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
 
   private OrdoClient(Builder builder) {
@@ -56,6 +58,7 @@ public final class OrdoClient implements AutoCloseable {
               return thread;
             });
     this.admin = new GrpcAdmin(channels, metadata, retry);
+    this.sequencedAppends = new SequencedAppends(channels, metadata, retry, requestTimeoutNanos);
   }
 
   /** A builder; {@link Builder#bootstrap} is required. */
@@ -108,6 +111,27 @@ public final class OrdoClient implements AutoCloseable {
     QueueMember member = new QueueMember(group, topic, channels, metadata, retry, requestTimeoutNanos, open::remove);
     open.add(member);
     return member;
+  }
+
+  /**
+   * Appends {@code records} to {@code topic}/{@code partition} at most once, as idempotent
+   * producer {@code producerId} (non-zero) numbering them from {@code firstSequence}: for a tool
+   * that moves records exactly once and keeps its own place, as Ordo's dead-letter export does.
+   * The partition remembers each producer's last append: an append with the same first sequence
+   * again is not appended but answered with where the first went and how many records it had;
+   * one with an earlier sequence is refused (OUT_OF_ORDER_SEQUENCE); sequences may skip ahead.
+   * A partition remembers at most 10,000 producers, forgetting the one idle longest. Blocks;
+   * retried on the partition's leader within the request timeout.
+   *
+   * @throws OrdoException if the append failed, or OUTCOME_UNKNOWN if it may have been applied:
+   *     repeat it with the same sequence to learn where it went
+   */
+  public AppendedRecords appendSequenced(
+      String topic, int partition, long producerId, long firstSequence, List<ProducerRecord> records) {
+    if (producerId == 0 || firstSequence < 0 || records.isEmpty()) {
+      throw new IllegalArgumentException("a sequenced append needs a non-zero producer id, a sequence from 0 and records");
+    }
+    return sequencedAppends.append(topic, partition, producerId, firstSequence, records);
   }
 
   /** The admin interface; calls are retried across nodes within the request timeout. */

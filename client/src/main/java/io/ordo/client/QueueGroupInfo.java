@@ -22,6 +22,7 @@ public record QueueGroupInfo(String name, String topic, QueuePolicy policy, bool
    * @param acked records acked since the group came to the partition
    * @param redelivered deliveries after a record's first
    * @param deadLettered records dead-lettered since the group came to the partition
+   * @param unexported dead letters not yet exported to the policy's dead-letter topic
    */
   public record Partition(
       int partition,
@@ -35,7 +36,8 @@ public record QueueGroupInfo(String name, String topic, QueuePolicy policy, bool
       long dead,
       long acked,
       long redelivered,
-      long deadLettered) {
+      long deadLettered,
+      long unexported) {
     /** Records not yet delivered once. */
     public long backlog() {
       return Math.max(0, endOffset - cursor);

@@ -7,8 +7,10 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.ordo.client.OrdoClient;
 import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.NodeConfig;
+import io.ordo.node.deadletters.DeadLetterExporter;
 import io.ordo.node.grpc.AdminGrpcService;
 import io.ordo.node.grpc.ConsumerGrpcService;
 import io.ordo.node.grpc.GroupGrpcService;
@@ -34,6 +36,7 @@ import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.DataStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,6 +44,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +64,10 @@ public final class OrdoNode implements AutoCloseable {
   private static final long LEASE_EXPIRY_INTERVAL_MS = 250;
   /** How often the group coordinator drops members whose session ended. */
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
+  /** How often partition leaders look for dead letters to export. */
+  private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
+  /** The dead-letter exporter's client: its appends and topic creations are retried this long. */
+  private static final Duration EXPORT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   private final NodeConfig config;
   private final DataStore store;
@@ -69,6 +77,7 @@ public final class OrdoNode implements AutoCloseable {
   private final MetadataReplica metadata;
   private final ClusterInspector inspector;
   private final GroupGrpcService groups;
+  private final DeadLetterExporter deadLetters;
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
   private final ExecutorService snapshots;
@@ -113,6 +122,9 @@ public final class OrdoNode implements AutoCloseable {
     Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers);
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
+    String everyNode = config.initialCluster().stream().map(m -> m.clientAddress().toString()).collect(Collectors.joining(","));
+    this.deadLetters = new DeadLetterExporter(
+        router, config.maxRecordBytes(), () -> OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT).build());
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
@@ -143,6 +155,11 @@ public final class OrdoNode implements AutoCloseable {
           node.groups::expireMembers, MEMBER_EXPIRY_INTERVAL_MS, MEMBER_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
           node.replicas::expireDueLeases, LEASE_EXPIRY_INTERVAL_MS, LEASE_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
+      node.timer.scheduleWithFixedDelay(
+          node.deadLetters::exportDue,
+          DEAD_LETTER_EXPORT_INTERVAL_MS,
+          DEAD_LETTER_EXPORT_INTERVAL_MS,
+          TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
           node::finalizeFeatures,
           FEATURE_CHECK_INTERVAL_MS,
@@ -225,6 +242,7 @@ public final class OrdoNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     server.shutdownNow();
+    deadLetters.close();
     replicas.close();
     raft.close();
     peers.close();

@@ -1,9 +1,7 @@
 package io.ordo.client.internal;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import io.grpc.Status;
-import io.ordo.client.Header;
 import io.ordo.client.NotLeaderException;
 import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
@@ -117,7 +115,7 @@ public final class BatchingProducer implements Producer {
 
   private CompletableFuture<RecordMetadata> append(ProducerRecord record) {
     long start = System.nanoTime();
-    Record proto = toProto(record);
+    Record proto = Records.toProto(record);
     int size = CodedOutputStream.computeMessageSize(RECORDS_FIELD, proto);
     if (size > config.maxRecordBytes()) {
       return CompletableFuture.failedFuture(
@@ -202,20 +200,6 @@ public final class BatchingProducer implements Producer {
       grown[p] = p < kept ? old[p] : new PartitionQueue(topic, p);
     }
     return grown;
-  }
-
-  private static Record toProto(ProducerRecord record) {
-    Record.Builder builder = Record.newBuilder().setValue(ByteString.copyFrom(record.value()));
-    if (record.key() != null) {
-      builder.setKey(ByteString.copyFrom(record.key()));
-    }
-    for (Header header : record.headers()) {
-      builder
-          .addHeadersBuilder()
-          .setKey(header.key())
-          .setValue(ByteString.copyFrom(header.value()));
-    }
-    return builder.build();
   }
 
   @Override

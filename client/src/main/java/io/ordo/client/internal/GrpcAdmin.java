@@ -243,7 +243,7 @@ public final class GrpcAdmin implements Admin {
           (stub, request) -> stub.describeQueuePartition(request));
       partitions.add(new QueueGroupInfo.Partition(
           p.partition(), s.getKnown(), s.getFloor(), s.getCursor(), s.getEndOffset(), s.getInFlight(), s.getWaiting(),
-          s.getBlocked(), s.getDead(), s.getAcked(), s.getRedelivered(), s.getDeadLettered()));
+          s.getBlocked(), s.getDead(), s.getAcked(), s.getRedelivered(), s.getDeadLettered(), s.getUnexported()));
     }
     return new QueueGroupInfo(group, topic, description.getPolicy(),
         description.getStart() == StartFrom.START_FROM_LATEST, partitions);

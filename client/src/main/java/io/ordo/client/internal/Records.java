@@ -1,12 +1,15 @@
 package io.ordo.client.internal;
 
+import com.google.protobuf.ByteString;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.Header;
+import io.ordo.client.ProducerRecord;
 import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.Record;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Converts records read from the wire to the public {@link ConsumerRecord}. */
+/** Converts records between the wire and the public {@link ConsumerRecord} and {@link ProducerRecord}. */
 final class Records {
   private Records() {}
 
@@ -27,5 +30,19 @@ final class Records {
         record.getKey().isEmpty() ? null : record.getKey().toByteArray(),
         record.getValue().toByteArray(),
         headers);
+  }
+
+  static Record toProto(ProducerRecord record) {
+    Record.Builder builder = Record.newBuilder().setValue(ByteString.copyFrom(record.value()));
+    if (record.key() != null) {
+      builder.setKey(ByteString.copyFrom(record.key()));
+    }
+    for (Header header : record.headers()) {
+      builder
+          .addHeadersBuilder()
+          .setKey(header.key())
+          .setValue(ByteString.copyFrom(header.value()));
+    }
+    return builder.build();
   }
 }

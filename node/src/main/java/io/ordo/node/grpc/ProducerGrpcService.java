@@ -60,7 +60,7 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
                             .setFirstSequence(request.getFirstSequence()))
                     .build(),
                 sizeOf(records),
-                completion.forPartition(leaders.get(partition), partition, records.size())));
+                completion.forPartition(leaders.get(partition), partition)));
   }
 
   private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
@@ -134,18 +134,18 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       this.call = call;
     }
 
-    OpCallback forPartition(PartitionReplica replica, int partition, int count) {
+    OpCallback forPartition(PartitionReplica replica, int partition) {
       return new OpCallback() {
         @Override
         public void onApplied(OpResult result, long timestampMs) {
           if (result instanceof OpResult.Appended appended) {
-            onAppended(appended.baseOffset(), timestampMs);
+            onAppended(appended.baseOffset(), appended.recordCount(), timestampMs);
           } else if (result instanceof OpResult.Refused refused) {
             onFailed(new ReplicaError(refused.code(), "partition " + replica.id() + ": " + refused.message(), null));
           }
         }
 
-        private void onAppended(long baseOffset, long timestampMs) {
+        private void onAppended(long baseOffset, int count, long timestampMs) {
           synchronized (appends) {
             appends.add(
                 PartitionAppend.newBuilder()

@@ -51,6 +51,7 @@ import io.ordo.raft.storage.PartitionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -61,6 +62,8 @@ import java.util.function.Consumer;
  * (ConfigureQueue) before the lease. No call holds a thread while Raft works.
  */
 public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBase {
+  /** A queue group's dead letters go to its topic's name with this appended, unless it says otherwise. */
+  static final String DEAD_LETTER_TOPIC_SUFFIX = ".dlq";
   /** Policy values a CreateQueueGroup leaves unset take these. */
   static final QueuePolicy DEFAULT_POLICY =
       QueuePolicy.newBuilder()
@@ -95,13 +98,17 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
 
   @Override
   public void createQueueGroup(CreateQueueGroupRequest request, StreamObserver<QueueGroupDescription> response) {
-    QueuePolicy policy = withDefaults(request.getPolicy());
+    QueuePolicy policy = withDefaults(request.getPolicy(), request.getTopic());
     try {
       requireFeature();
       GroupRequests.validateGroup(request.getGroup());
       String problem = Names.topicProblem(request.getTopic());
       if (problem != null) {
         throw OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, problem);
+      }
+      problem = deadLetterTopicProblem(policy.getDeadLetterTopic(), request.getTopic());
+      if (problem != null) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_TOPIC_NAME, "queue group '" + request.getGroup() + "': " + problem);
       }
       problem = QueueGroups.policyProblem(policy);
       if (problem != null) {
@@ -165,9 +172,15 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
         response::onError);
   }
 
-  /** {@code policy} with each unset field taken from {@link #DEFAULT_POLICY}. */
-  static QueuePolicy withDefaults(QueuePolicy policy) {
+  /**
+   * {@code policy} with each unset field taken from {@link #DEFAULT_POLICY}, and dead letters
+   * exported to {@code <topic>.dlq} unless it names a topic or none.
+   */
+  static QueuePolicy withDefaults(QueuePolicy policy, String topic) {
     QueuePolicy.Builder out = policy.toBuilder();
+    if (!policy.hasDeadLetterTopic()) {
+      out.setDeadLetterTopic(topic + DEAD_LETTER_TOPIC_SUFFIX);
+    }
     if (policy.getMaxDeliveries() == 0) {
       out.setMaxDeliveries(DEFAULT_POLICY.getMaxDeliveries());
     }
@@ -184,6 +197,17 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
       out.setMaxUnfinished(Math.max(out.getMaxLeased(), DEFAULT_POLICY.getMaxUnfinished()));
     }
     return out.build();
+  }
+
+  private static String deadLetterTopicProblem(String deadLetterTopic, String topic) {
+    if (deadLetterTopic.isEmpty()) {
+      return null;
+    }
+    if (deadLetterTopic.equals(topic)) {
+      return "the dead-letter topic must not be the topic the group reads";
+    }
+    String problem = Names.topicProblem(deadLetterTopic);
+    return problem == null ? null : "dead-letter topic: " + problem;
   }
 
   @Override
@@ -247,8 +271,17 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
             ConfigureQueue.newBuilder()
                 .setGroup(group.getName())
                 .setPolicy(group.getQueue().getPolicy())
-                .setStart(group.getQueue().getStart()))
+                .setStart(group.getQueue().getStart())
+                .setDeadLetterProducerId(randomNonZero()))
         .build();
+  }
+
+  private static long randomNonZero() {
+    long id;
+    do {
+      id = ThreadLocalRandom.current().nextLong();
+    } while (id == 0);
+    return id;
   }
 
   /** Reads the leased records (off the apply thread) and answers them; releases any past the byte limit. */
@@ -318,6 +351,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
             .setWaiting(summary.waiting())
             .setBlocked(summary.blocked())
             .setDead(summary.dead())
+            .setUnexported(summary.unexported())
             .setAcked(p.getAcked())
             .setRedelivered(p.getRedelivered())
             .setDeadLettered(p.getDeadLettered());

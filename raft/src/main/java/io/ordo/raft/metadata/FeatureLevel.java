@@ -14,8 +14,10 @@ public final class FeatureLevel {
    * AcquireRecords, SettleRecords, ExpireLeases, RedriveDeadLetters.
    */
   public static final int QUEUE_GROUPS = 2;
+  /** Dead letters exported to a topic: the partition op MarkDeadLettersExported. */
+  public static final int DEAD_LETTER_EXPORT = 3;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = QUEUE_GROUPS;
+  public static final int SUPPORTED = DEAD_LETTER_EXPORT;
 
   private FeatureLevel() {}
 }

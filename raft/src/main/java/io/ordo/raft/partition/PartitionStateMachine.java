@@ -31,7 +31,8 @@ import java.util.Map;
  * records they point into.
  *
  * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
- * append again (a retry) is not appended but answered with the original base offset; an append
+ * append again (a retry: its first sequence) is not appended but answered with the original base
+ * offset and record count, whatever records the retry carries; an append
  * older than that is refused (OUT_OF_ORDER_SEQUENCE). Sequences may skip ahead: a producer
  * whose request failed for good moves on. At most {@link #MAX_PRODUCERS} producers are remembered;
  * past that the one that appended longest ago (by log time) is forgotten, and a retry of its last
@@ -99,6 +100,7 @@ public final class PartitionStateMachine {
             case SETTLE_RECORDS -> queues.settle(op.getSettleRecords(), timestamp, writes);
             case EXPIRE_LEASES -> queues.expire(timestamp, writes);
             case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
+            case MARK_DEAD_LETTERS_EXPORTED -> queues.markExported(op.getMarkDeadLettersExported(), writes);
             // An op from a newer version: its effect is unknown here, so applying past it would
             // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
             default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
@@ -115,7 +117,7 @@ public final class PartitionStateMachine {
     if (append.getProducerId() != 0) {
       ProducerState last = producers.get(append.getProducerId());
       if (last != null && append.getFirstSequence() == last.getLastFirstSequence()) {
-        return new OpResult.Appended(last.getLastBaseOffset());
+        return new OpResult.Appended(last.getLastBaseOffset(), last.getLastRecordCount());
       }
       if (last != null && append.getFirstSequence() < last.getLastFirstSequence() + last.getLastRecordCount()) {
         return new OpResult.Refused(
@@ -141,7 +143,7 @@ public final class PartitionStateMachine {
           next, StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build());
       state = state.toBuilder().setNextOffset(next + count).build();
     }
-    return new OpResult.Appended(next);
+    return new OpResult.Appended(next, count);
   }
 
   /** Forgets the producer whose last append is oldest in log time (lowest id on a tie). */

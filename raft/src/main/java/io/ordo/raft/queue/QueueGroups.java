@@ -3,7 +3,9 @@ package io.ordo.raft.queue;
 import io.ordo.proto.raft.v1.AcquireRecords;
 import io.ordo.proto.raft.v1.ConfigureQueue;
 import io.ordo.proto.raft.v1.GroupStart;
+import io.ordo.proto.raft.v1.MarkDeadLettersExported;
 import io.ordo.proto.raft.v1.QueueProgress;
+import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.RedriveDeadLetters;
 import io.ordo.proto.raft.v1.SettleRecords;
 import io.ordo.proto.raft.v1.Settlement;
@@ -36,6 +38,8 @@ public final class QueueGroups {
   public static final long MAX_BACKOFF_MS = 12 * 3_600_000;
   public static final int MAX_LEASED = 100_000;
   public static final int MAX_UNFINISHED = 1_000_000;
+  /** Dead letters a summary offers for export, at most: one export's worth. */
+  public static final int EXPORT_BATCH = 100;
 
   /** The records an acquire leased, in the order to hand them out. */
   public record Leased(List<QueueLedger.Delivery> deliveries) implements OpResult {}
@@ -47,8 +51,19 @@ public final class QueueGroups {
    * One group's progress and what it holds now.
    *
    * @param nextRetryDueMs when the earliest retry is due (log time), {@link Long#MAX_VALUE} if none
+   * @param unexported dead letters not exported yet (0 when the group does not export them)
+   * @param toExport the first dead letters to export, in sequence order (empty when the group
+   *     does not export them)
    */
-  public record Summary(QueueProgress progress, int leased, int waiting, int blocked, int dead, long nextRetryDueMs) {
+  public record Summary(
+      QueueProgress progress,
+      int leased,
+      int waiting,
+      int blocked,
+      int dead,
+      int unexported,
+      long nextRetryDueMs,
+      List<QueueRecord> toExport) {
     /** Whether an acquire at {@code now} would lease nothing new: no retry due, no record past the cursor. */
     public boolean nothingToLease(long endOffset, long now) {
       return progress.getCursor() >= endOffset && nextRetryDueMs > now;
@@ -63,6 +78,9 @@ public final class QueueGroups {
 
   /** How many dead letters became available again. */
   public record Redriven(int records) implements OpResult {}
+
+  /** The group's dead letters numbered below its progress's exported_dead_letters are exported. */
+  public record MarkedExported(QueueProgress progress) implements OpResult {}
 
   private final Map<String, QueueLedger> ledgers = new TreeMap<>();
 
@@ -117,7 +135,7 @@ public final class QueueGroups {
         return new OpResult.Refused(ErrorCode.LIMIT_REACHED, "the partition keeps " + MAX_GROUPS + " queue groups at most");
       }
       long start = op.getStart() == GroupStart.GROUP_START_LATEST ? nextOffset : startOffset;
-      ledger = QueueLedger.start(op.getGroup(), op.getPolicy(), start, writes);
+      ledger = QueueLedger.start(op.getGroup(), op.getPolicy(), start, op.getDeadLetterProducerId(), writes);
       ledgers.put(op.getGroup(), ledger);
     } else {
       ledger.setPolicy(op.getPolicy(), writes);
@@ -158,8 +176,24 @@ public final class QueueGroups {
   /** Every group's summary, by name. */
   public Map<String, Summary> summaries() {
     Map<String, Summary> out = new TreeMap<>();
-    ledgers.forEach((name, l) -> out.put(name, new Summary(l.progress(), l.leased(), l.waiting(), l.blocked(), l.dead(), l.nextRetryDueMs())));
+    ledgers.forEach((name, l) -> {
+      boolean exports = exportsDeadLetters(l.progress());
+      out.put(name, new Summary(
+          l.progress(),
+          l.leased(),
+          l.waiting(),
+          l.blocked(),
+          l.dead(),
+          exports ? l.unexported() : 0,
+          l.nextRetryDueMs(),
+          exports ? l.toExport(EXPORT_BATCH) : List.of()));
+    });
     return out;
+  }
+
+  /** Whether the group exports its dead letters to a topic. */
+  public static boolean exportsDeadLetters(QueueProgress progress) {
+    return progress.getDeadLetterProducerId() != 0 && !progress.getPolicy().getDeadLetterTopic().isEmpty();
   }
 
   /** When the earliest lease of any group ends, in log time; {@link Long#MAX_VALUE} if none is leased. */
@@ -180,6 +214,21 @@ public final class QueueGroups {
   public OpResult redrive(RedriveDeadLetters op, long now, QueueWrites writes) {
     QueueLedger ledger = ledgers.get(op.getGroup());
     return ledger == null ? unknown(op.getGroup()) : new Redriven(ledger.redrive(now, writes));
+  }
+
+  public OpResult markExported(MarkDeadLettersExported op, QueueWrites writes) {
+    QueueLedger ledger = ledgers.get(op.getGroup());
+    if (ledger == null) {
+      return unknown(op.getGroup());
+    }
+    if (op.getNextSequence() > ledger.progress().getDeadLettered()) {
+      return new OpResult.Refused(
+          ErrorCode.INVALID_REQUEST,
+          "queue group '" + op.getGroup() + "' has dead-lettered " + ledger.progress().getDeadLettered()
+              + " records here; dead letter " + op.getNextSequence() + " cannot have been exported");
+    }
+    ledger.markExported(op.getNextSequence(), writes);
+    return new MarkedExported(ledger.progress());
   }
 
   private static OpResult unknown(String group) {

@@ -72,6 +72,8 @@ public final class QueueLedger {
   /** Key-ordered: per key hash, its blocked records. */
   private final Map<Long, TreeSet<Long>> blockedByKey = new HashMap<>();
   private int blocked;
+  /** Dead letters not yet exported: offset by dead-letter sequence. */
+  private final NavigableMap<Long, Long> unexported = new TreeMap<>();
 
   /** The group as stored: its progress and its unfinished records. */
   public QueueLedger(QueueProgress progress, List<QueueRecord> records) {
@@ -79,10 +81,20 @@ public final class QueueLedger {
     records.forEach(this::index);
   }
 
-  /** A group new to the partition, starting at {@code startOffset}. */
-  public static QueueLedger start(String group, QueuePolicy policy, long startOffset, QueueWrites writes) {
+  /**
+   * A group new to the partition, starting at {@code startOffset}, its dead letters exported
+   * under {@code deadLetterProducerId} (0: not exported).
+   */
+  public static QueueLedger start(
+      String group, QueuePolicy policy, long startOffset, long deadLetterProducerId, QueueWrites writes) {
     QueueProgress progress =
-        QueueProgress.newBuilder().setGroup(group).setFloor(startOffset).setCursor(startOffset).setPolicy(policy).build();
+        QueueProgress.newBuilder()
+            .setGroup(group)
+            .setFloor(startOffset)
+            .setCursor(startOffset)
+            .setPolicy(policy)
+            .setDeadLetterProducerId(deadLetterProducerId)
+            .build();
     writes.putProgress(progress);
     return new QueueLedger(progress, List.of());
   }
@@ -130,6 +142,36 @@ public final class QueueLedger {
   /** Records dead-lettered and not redriven. */
   public int dead() {
     return unfinished.size() - leases.size() - waits.size() - blocked;
+  }
+
+  /** Dead letters not yet exported, in dead-letter sequence order, at most {@code max}. */
+  public List<QueueRecord> toExport(int max) {
+    List<QueueRecord> out = new ArrayList<>(Math.min(max, unexported.size()));
+    for (long offset : unexported.values()) {
+      if (out.size() == max) {
+        break;
+      }
+      out.add(unfinished.get(offset));
+    }
+    return out;
+  }
+
+  /** Dead letters not yet exported. */
+  public int unexported() {
+    return unexported.size();
+  }
+
+  /**
+   * The dead letters numbered below {@code nextSequence} are exported; a mark below an earlier one
+   * changes nothing (a deposed leader's late mark).
+   */
+  public void markExported(long nextSequence, QueueWrites writes) {
+    if (nextSequence <= progress.getExportedDeadLetters()) {
+      return;
+    }
+    progress = progress.toBuilder().setExportedDeadLetters(nextSequence).build();
+    writes.putProgress(progress);
+    unexported.headMap(nextSequence).clear();
   }
 
   private boolean keyOrdered() {
@@ -281,7 +323,8 @@ public final class QueueLedger {
       }
     }
     for (QueueRecord record : dead) {
-      QueueRecord fresh = record.toBuilder().setDeliveries(0).clearDeadReason().clearDeadAtMs().build();
+      QueueRecord fresh =
+          record.toBuilder().setDeliveries(0).clearDeadReason().clearDeadAtMs().clearDeadLetterSequence().build();
       if (record.getKeyHash() != RecordKeys.NO_KEY && activeByKey.containsKey(record.getKeyHash())) {
         put(fresh.toBuilder().setState(QueueRecordState.QUEUE_RECORD_BLOCKED).clearDueMs().build(), writes);
       } else {
@@ -326,6 +369,7 @@ public final class QueueLedger {
         .clearDueMs()
         .setDeadReason(reason)
         .setDeadAtMs(now)
+        .setDeadLetterSequence(progress.getDeadLettered())
         .build(), writes);
     progress = progress.toBuilder().setDeadLettered(progress.getDeadLettered() + 1).build();
     writes.putProgress(progress);
@@ -388,6 +432,12 @@ public final class QueueLedger {
         blocked++;
         return;
       }
+      case QUEUE_RECORD_DEAD -> {
+        if (record.getDeadLetterSequence() >= progress.getExportedDeadLetters()) {
+          unexported.put(record.getDeadLetterSequence(), record.getOffset());
+        }
+        return;
+      }
       default -> {
         return;
       }
@@ -404,6 +454,9 @@ public final class QueueLedger {
     }
     leases.remove(new Due(old.getDueMs(), offset));
     waits.remove(new Due(old.getDueMs(), offset));
+    if (old.getState() == QueueRecordState.QUEUE_RECORD_DEAD) {
+      unexported.remove(old.getDeadLetterSequence(), offset);
+    }
     long key = old.getKeyHash();
     activeByKey.remove(key, offset);
     TreeSet<Long> waiting = blockedByKey.get(key);

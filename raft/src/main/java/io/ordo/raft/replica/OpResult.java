@@ -7,8 +7,11 @@ import io.ordo.proto.v1.ErrorCode;
  * never stored. Kinds of partition state add results of their own (see the queue package).
  */
 public interface OpResult {
-  /** The op's records are committed from {@code baseOffset} on (a retry's: where the first copy went). */
-  record Appended(long baseOffset) implements OpResult {}
+  /**
+   * {@code recordCount} records are committed from {@code baseOffset} on; for a retry of an
+   * idempotent append, where the first copy went and how many records it had.
+   */
+  record Appended(long baseOffset, int recordCount) implements OpResult {}
 
   /** A stream group's committed offset after the op; -1 once the group's offset was deleted. */
   record GroupPosition(long committedOffset) implements OpResult {}

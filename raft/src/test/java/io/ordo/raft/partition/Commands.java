@@ -63,9 +63,9 @@ public final class Commands {
         .build();
   }
 
-  /** The result of an append committed from {@code baseOffset} on. */
-  public static OpResult appended(long baseOffset) {
-    return new OpResult.Appended(baseOffset);
+  /** The result of an append of {@code count} records committed from {@code baseOffset} on. */
+  public static OpResult appended(long baseOffset, int count) {
+    return new OpResult.Appended(baseOffset, count);
   }
 
   public static ByteString utf8(String s) {

@@ -62,7 +62,7 @@ class PartitionApplierTest {
       // Nothing of the discarded round lingers: the same entries, fixed, apply as if it never ran.
       try (PartitionApplier.Round round = applier.newRound()) {
         assertThat(round.apply(2, encoded(command(2, idempotentAppend(9, 0, "b")))).results())
-            .containsExactly(new OpResult.Appended(1));
+            .containsExactly(new OpResult.Appended(1, 1));
         round.commit();
       }
       assertThat(store.readProducers()).singleElement().extracting(p -> p.getLastBaseOffset()).isEqualTo(1L);

@@ -24,8 +24,8 @@ class PartitionStateMachineTest {
         machine.apply(1, command(100, append(records("a", 3)), append(records("b", 2))), writes);
     PartitionStateMachine.Applied second = machine.apply(2, command(100, append(records("c", 4))), writes);
 
-    assertThat(first.results()).containsExactly(appended(0), appended(3));
-    assertThat(second.results()).containsExactly(appended(5));
+    assertThat(first.results()).containsExactly(appended(0, 3), appended(3, 2));
+    assertThat(second.results()).containsExactly(appended(5, 4));
     assertThat(writes.batches.keySet()).containsExactly(0L, 3L, 5L);
     assertThat(writes.values())
         .containsExactly("a-0", "a-1", "a-2", "b-0", "b-1", "c-0", "c-1", "c-2", "c-3");
@@ -40,7 +40,7 @@ class PartitionStateMachineTest {
 
     PartitionStateMachine.Applied applied = resumed.apply(11, command(1, append(records("a", 2))), writes);
 
-    assertThat(applied.results()).containsExactly(appended(42));
+    assertThat(applied.results()).containsExactly(appended(42, 2));
     assertThat(writes.batches.keySet()).containsExactly(42L);
     assertThat(resumed.state().getNextOffset()).isEqualTo(44);
   }
@@ -51,7 +51,7 @@ class PartitionStateMachineTest {
         machine.apply(1, command(5, append(records("a", 2)), append(List.of()), append(records("b", 1))), writes);
 
     // The empty op reports where it would have started; the next op starts at the same offset.
-    assertThat(applied.results()).containsExactly(appended(0), appended(2), appended(2));
+    assertThat(applied.results()).containsExactly(appended(0, 2), appended(2, 0), appended(2, 1));
     assertThat(writes.batches.keySet()).containsExactly(0L, 2L);
     assertThat(writes.values()).containsExactly("a-0", "a-1", "b-0");
     assertThat(machine.state().getNextOffset()).isEqualTo(3);
@@ -138,7 +138,7 @@ class PartitionStateMachineTest {
     assertThat(machine.state().getLastTimestampMs()).isEqualTo(50);
     assertThat(writes.state).isEqualTo(machine.state());
     assertThat(machine.isApplied(7)).isTrue();
-    assertThat(machine.apply(8, command(60, append(records("b", 1))), writes).results()).containsExactly(appended(3));
+    assertThat(machine.apply(8, command(60, append(records("b", 1))), writes).results()).containsExactly(appended(3, 1));
   }
 
   @Test
@@ -164,7 +164,7 @@ class PartitionStateMachineTest {
 
     assertThat(machine.state()).isEqualTo(installed);
     PartitionStateMachine.Applied applied = machine.apply(101, command(1, append(records("b", 1))), writes);
-    assertThat(applied.results()).containsExactly(appended(500));
+    assertThat(applied.results()).containsExactly(appended(500, 1));
     assertThat(applied.timestampMs()).isEqualTo(9_000);
   }
 }

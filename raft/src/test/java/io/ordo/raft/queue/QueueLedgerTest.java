@@ -11,6 +11,7 @@ import io.ordo.proto.v1.SettleAction;
 import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.queue.QueueLedger.Delivery;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -67,7 +68,7 @@ class QueueLedgerTest {
   }
 
   private final Store store = new Store();
-  private final QueueLedger ledger = QueueLedger.start("jobs", POLICY, 0, store);
+  private final QueueLedger ledger = QueueLedger.start("jobs", POLICY, 0, 1, store);
 
   private List<Delivery> acquire(String consumer, int max, long end, long now) {
     return ledger.acquire(consumer, max, end, now, NO_KEYS, store);
@@ -172,6 +173,32 @@ class QueueLedgerTest {
   }
 
   @Test
+  void deadLettersAreNumberedAndOfferedForExportInThatOrderUntilMarked() {
+    List<Delivery> poison = acquire("a", 4, 4, 0);
+    for (int i : new int[] {2, 0, 3, 1}) {
+      ledger.settle("a", poison.get(i).offset(), 1, SettleAction.SETTLE_REJECT, 0, "bad " + i, 0, store);
+    }
+    assertThat(ledger.toExport(10)).extracting(QueueRecord::getOffset).containsExactly(2L, 0L, 3L, 1L);
+    assertThat(ledger.toExport(10)).extracting(QueueRecord::getDeadLetterSequence).containsExactly(0L, 1L, 2L, 3L);
+
+    ledger.markExported(2, store);
+    assertThat(ledger.toExport(10)).extracting(QueueRecord::getOffset).containsExactly(3L, 1L);
+    ledger.markExported(1, store);
+    assertThat(ledger.progress().getExportedDeadLetters()).as("a late, lower mark changes nothing").isEqualTo(2);
+    assertThat(store.reload().toExport(10)).extracting(QueueRecord::getOffset).containsExactly(3L, 1L);
+    assertThat(ledger.dead()).as("exported dead letters stay listable and redrivable").isEqualTo(4);
+
+    ledger.redrive(0, store);
+    assertThat(ledger.toExport(10)).as("a redriven dead letter is no longer one").isEmpty();
+    Delivery again = acquire("a", 1, 4, 0).get(0);
+    ledger.settle("a", again.offset(), again.deliveries(), SettleAction.SETTLE_REJECT, 0, "still bad", 0, store);
+    assertThat(ledger.toExport(10)).singleElement().satisfies(r -> {
+      assertThat(r.getOffset()).isEqualTo(again.offset());
+      assertThat(r.getDeadLetterSequence()).as("dead again: a new dead letter, exported again").isEqualTo(4);
+    });
+  }
+
+  @Test
   void aLeaseThatEndsAtTheLimitIsDeadLetteredAndRejectDeadLettersAtOnce() {
     long now = 0;
     for (int delivery = 1; delivery <= 3; delivery++) {
@@ -234,7 +261,7 @@ class QueueLedgerTest {
   @Test
   void expiryIsBoundedPerCall() {
     QueueLedger big =
-        QueueLedger.start("big", POLICY.toBuilder().setMaxLeased(10_000).setMaxUnfinished(10_000).build(), 0, store);
+        QueueLedger.start("big", POLICY.toBuilder().setMaxLeased(10_000).setMaxUnfinished(10_000).build(), 0, 1, store);
     big.acquire("a", 5_000, 5_000, 0, NO_KEYS, store);
     big.expireDue(LEASE_MS, store);
     assertThat(big.leased()).isEqualTo(5_000 - QueueLedger.EXPIRE_PER_CALL);
@@ -261,7 +288,7 @@ class QueueLedgerTest {
   @Test
   void aKeyOrderedReplicaRebuiltFromTheStoreAgreesAndNeverHasTwoRecordsOfAKeyInProgress() {
     Store keyed = new Store();
-    replayAgrees(QueueLedger.start("keyed", KEY_ORDERED, 0, keyed), keyed, FEW_KEYS);
+    replayAgrees(QueueLedger.start("keyed", KEY_ORDERED, 0, 1, keyed), keyed, FEW_KEYS);
   }
 
   /**
@@ -290,6 +317,8 @@ class QueueLedgerTest {
           restarted[0].acquire(consumer, 1 + (int) (offset % 20), 400, at, keys, restartedStore);
         } else if (kind == 9) {
           restarted[0].redrive(at, restartedStore);
+        } else if (kind == 8 && offset % 2 == 0) {
+          restarted[0].markExported(restarted[0].progress().getDeadLettered() - offset % 3, restartedStore);
         } else {
           restarted[0].settle(consumer, offset, deliveries, action, 0, "r", at, restartedStore);
         }
@@ -298,6 +327,8 @@ class QueueLedgerTest {
         ledger.acquire(consumer, 1 + (int) (offset % 20), 400, at, keys, store);
       } else if (kind == 9) {
         ledger.redrive(at, store);
+      } else if (kind == 8 && offset % 2 == 0) {
+        ledger.markExported(ledger.progress().getDeadLettered() - offset % 3, store);
       } else {
         ledger.settle(consumer, offset, deliveries, action, 0, "r", at, store);
       }
@@ -305,6 +336,8 @@ class QueueLedgerTest {
       QueueLedger reloaded = store.reload();
       assertThat(reloaded.progress()).isEqualTo(ledger.progress());
       assertThat(reloaded.unfinished()).isEqualTo(ledger.unfinished());
+      assertThat(reloaded.toExport(Integer.MAX_VALUE)).isEqualTo(ledger.toExport(Integer.MAX_VALUE));
+      assertExportsEveryDeadLetterNotMarked(ledger);
       assertOneInProgressPerKey(ledger);
       if (step == 1_000) {
         restartedStore.progress = store.progress;
@@ -321,6 +354,16 @@ class QueueLedgerTest {
     if (keys != NO_KEYS) {
       assertThat(statesSeen).contains(QueueRecordState.QUEUE_RECORD_BLOCKED);
     }
+  }
+
+  private static void assertExportsEveryDeadLetterNotMarked(QueueLedger ledger) {
+    List<QueueRecord> expected = ledger.unfinished().stream()
+        .filter(r -> r.getState() == QueueRecordState.QUEUE_RECORD_DEAD)
+        .filter(r -> r.getDeadLetterSequence() >= ledger.progress().getExportedDeadLetters())
+        .sorted(Comparator.comparingLong(QueueRecord::getDeadLetterSequence))
+        .toList();
+    assertThat(ledger.toExport(Integer.MAX_VALUE)).isEqualTo(expected);
+    assertThat(ledger.unexported()).isEqualTo(expected.size());
   }
 
   private static void assertOneInProgressPerKey(QueueLedger ledger) {
@@ -361,7 +404,7 @@ class QueueLedgerTest {
 
   @Test
   void keyOrderedDeliversARecordOfAKeyOnlyAfterTheOneBeforeIsDone() {
-    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, store);
+    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, 1, store);
     RecordKeys twoKeys = (from, count) -> LongStream.range(from, from + count).map(offset -> 1 + offset % 2).toArray();
     List<Delivery> first = keyed.acquire("a", 10, 6, 0, twoKeys, store);
     assertThat(offsets(first)).as("one per key").containsExactly(0L, 1L);
@@ -380,7 +423,7 @@ class QueueLedgerTest {
 
   @Test
   void aPoisonKeyWaitsOnlyForItselfAndFlowsOnceItsRecordIsDeadLettered() {
-    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, store);
+    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, 1, store);
     // Offsets 0-9: key 1 (the poison, at 0) for even offsets, key 2 for odd ones.
     RecordKeys twoKeys = (from, count) -> LongStream.range(from, from + count).map(offset -> 1 + offset % 2).toArray();
     long now = 0;
@@ -405,7 +448,7 @@ class QueueLedgerTest {
 
   @Test
   void blockedRecordsCountTowardTheUnfinishedBound() {
-    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, store);
+    QueueLedger keyed = QueueLedger.start("keyed", KEY_ORDERED, 0, 1, store);
     RecordKeys oneKey = (from, count) -> LongStream.range(from, from + count).map(offset -> 42).toArray();
     assertThat(keyed.acquire("a", 50, 1_000, 0, oneKey, store)).hasSize(1);
     assertThat(keyed.unfinished()).as("POLICY's max unfinished").hasSize(100);

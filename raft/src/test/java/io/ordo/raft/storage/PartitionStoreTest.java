@@ -303,7 +303,7 @@ class PartitionStoreTest {
     try (PartitionStore.Writer writer = a.newWriter()) {
       // Two groups whose names are each other's prefix, so their record keys must not mix.
       for (String group : List.of("q", "q1")) {
-        QueueLedger ledger = QueueLedger.start(group, policy, 0, writer);
+        QueueLedger ledger = QueueLedger.start(group, policy, 0, 1, writer);
         ledger.acquire("c", 4, 10, 0, writer, writer);
         ledger.settle("c", 1, 1, SettleAction.SETTLE_ACK, 0, "", 1, writer);
         ledger.settle("c", 2, 1, SettleAction.SETTLE_REJECT, 0, "poison", 1, writer);

@@ -23,7 +23,8 @@ import java.util.function.Function;
  *   <li>every record of the log was acked (any ack that may have taken effect) or dead-lettered;
  *   <li>per key, a record was received only after an ack of each earlier record of its key had
  *       been sent, unless that one was dead-lettered (one record of a key in progress at a time,
- *       in offset order).
+ *       in offset order);
+ *   <li>the dead-letter topic holds exactly one record per dead letter, and none for anything else.
  * </ul>
  */
 public final class QueueChecker {
@@ -32,6 +33,7 @@ public final class QueueChecker {
   /**
    * @param finalLog the topic as read after the run, by partition
    * @param dead the group's dead letters after the run, as "partition@offset"
+   * @param exported how often each source record ("partition@offset") is in the dead-letter topic
    * @param keyOf a record's key, from its value
    * @param drained whether the group reported every record finished before the check
    */
@@ -39,6 +41,7 @@ public final class QueueChecker {
       List<QueueEvent> events,
       Map<Integer, List<PartitionRead>> finalLog,
       Set<String> dead,
+      Map<String, Integer> exported,
       Function<String, String> keyOf,
       boolean drained) {
     QueueCheckResult.Builder out = new QueueCheckResult.Builder();
@@ -78,6 +81,7 @@ public final class QueueChecker {
           }
         }
         case NACK -> out.nacks++;
+        case REJECT -> out.rejects++;
       }
     }
     finishing.forEach((id, n) -> {
@@ -93,6 +97,15 @@ public final class QueueChecker {
         out.lost.add(id + " (" + logValue.get(id) + ") neither acked nor dead-lettered");
       }
     }
+    for (String id : dead) {
+      int copies = exported.getOrDefault(id, 0);
+      if (copies != 1) {
+        out.badExports.add(id + " dead-lettered and exported " + copies + " times");
+      }
+    }
+    exported.keySet().stream()
+        .filter(id -> !dead.contains(id))
+        .forEach(id -> out.badExports.add(id + " exported but not a dead letter"));
     checkKeyOrder(finalLog, dead, keyOf, firstReceived, firstAckSent, out);
     return out.build();
   }

@@ -49,7 +49,7 @@ class QueueCheckerTest {
   @Test
   void aGoodRunIsValid() {
     goodRun();
-    QueueCheckResult result = QueueChecker.check(events, LOG, Set.of(), KEY, true);
+    QueueCheckResult result = QueueChecker.check(events, LOG, Set.of(), Map.of(), KEY, true);
     assertThat(result.valid()).as(result.summary()).isTrue();
     assertThat(result.receipts()).isEqualTo(5);
   }
@@ -64,36 +64,47 @@ class QueueCheckerTest {
     settled(2, Kind.ACK, 1, "b1", 1, SettleOutcome.SETTLED);
     received(2, 3, "b2", 1);
     settled(2, Kind.ACK, 3, "b2", 1, SettleOutcome.SETTLED);
-    QueueCheckResult result = QueueChecker.check(events, LOG, Set.of("0@0"), KEY, true);
+    QueueCheckResult result = QueueChecker.check(events, LOG, Set.of("0@0"), Map.of("0@0", 1), KEY, true);
     assertThat(result.valid()).as(result.summary()).isTrue();
+  }
+
+  @Test
+  void catchesADeadLetterExportedTwiceOrNotAtAllAndAnExportOfAnythingElse() {
+    goodRun();
+    assertThat(QueueChecker.check(events, LOG, Set.of("0@0"), Map.of("0@0", 2), KEY, true).badExports())
+        .singleElement().asString().contains("2 times");
+    assertThat(QueueChecker.check(events, LOG, Set.of("0@0"), Map.of(), KEY, true).badExports())
+        .singleElement().asString().contains("0 times");
+    assertThat(QueueChecker.check(events, LOG, Set.of(), Map.of("0@1", 1), KEY, true).badExports())
+        .singleElement().asString().contains("not a dead letter");
   }
 
   @Test
   void catchesAPhantom() {
     goodRun();
     received(3, 3, "b3", 2);
-    assertThat(QueueChecker.check(events, LOG, Set.of(), KEY, true).phantoms()).hasSize(1);
+    assertThat(QueueChecker.check(events, LOG, Set.of(), Map.of(), KEY, true).phantoms()).hasSize(1);
   }
 
   @Test
   void catchesADeliveryLeasedTwice() {
     goodRun();
     received(3, 0, "a1", 2);
-    assertThat(QueueChecker.check(events, LOG, Set.of(), KEY, true).doubleLeases()).hasSize(1);
+    assertThat(QueueChecker.check(events, LOG, Set.of(), Map.of(), KEY, true).doubleLeases()).hasSize(1);
   }
 
   @Test
   void catchesARecordFinishedTwiceOrFinishedAndDead() {
     goodRun();
     settled(3, Kind.ACK, 1, "b1", 2, SettleOutcome.LATE_ACK_ACCEPTED);
-    assertThat(QueueChecker.check(events, LOG, Set.of("0@3"), KEY, true).doubleAcks()).hasSize(2);
+    assertThat(QueueChecker.check(events, LOG, Set.of("0@3"), Map.of(), KEY, true).doubleAcks()).hasSize(2);
   }
 
   @Test
   void catchesALostRecordAndAnUndrainedGroup() {
     goodRun();
     events.removeIf(e -> e.offset() == 3 && e.kind() == Kind.ACK);
-    QueueCheckResult result = QueueChecker.check(events, LOG, Set.of(), KEY, false);
+    QueueCheckResult result = QueueChecker.check(events, LOG, Set.of(), Map.of(), KEY, false);
     assertThat(result.lost()).singleElement().asString().contains("b2");
     assertThat(result.valid()).isFalse();
   }
@@ -108,7 +119,7 @@ class QueueCheckerTest {
     settled(1, Kind.ACK, 1, "b1", 1, SettleOutcome.SETTLED);
     received(1, 3, "b2", 1);
     settled(1, Kind.ACK, 3, "b2", 1, SettleOutcome.SETTLED);
-    assertThat(QueueChecker.check(events, LOG, Set.of(), KEY, true).outOfOrder()).singleElement().asString()
+    assertThat(QueueChecker.check(events, LOG, Set.of(), Map.of(), KEY, true).outOfOrder()).singleElement().asString()
         .contains("a2");
   }
 }

@@ -2,6 +2,7 @@ package io.ordo.it.cli;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ordo.cli.OrdoCli;
 import io.ordo.client.OrdoClient;
@@ -10,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -199,6 +201,13 @@ class OrdoCommandsTest {
         "--timeout-ms", "10000").out().lines()).hasSize(41);
     CliResult dead = ordo("", "dlq", "list", "strict", "--topic", "chores", "--output", "json");
     assertThat(dead.out()).as(dead.toString()).contains("\"value\":\"chore-40\"").contains("MAX_DELIVERIES");
+    // Each is exported to chores.dlq too, once it is created and the export has run.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      CliResult exported = ordo("", "consume", "chores.dlq", "--from-beginning", "--print-headers", "--max-messages",
+          "42", "--timeout-ms", "2000");
+      assertThat(exported.out().lines()).as(exported.toString()).hasSize(41)
+          .allMatch(line -> line.contains("ordo.dlq.topic=chores;") && line.contains("ordo.dlq.group=strict;"));
+    });
     assertThat(ordo("", "dlq", "redrive", "strict").out()).contains("redrove 41 dead letters");
     assertThat(ordo("", "consume", "chores", "--queue", "strict", "--settle", "none", "--max-messages", "41",
         "--timeout-ms", "10000").out().lines()).as("redriven").hasSize(41);

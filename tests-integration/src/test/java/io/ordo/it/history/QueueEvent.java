@@ -24,7 +24,8 @@ public record QueueEvent(
   public enum Kind {
     RECEIVED,
     ACK,
-    NACK
+    NACK,
+    REJECT
   }
 
   public static QueueEvent received(int process, QueuedRecord r, long timeNanos) {

@@ -8,6 +8,7 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.GroupInfo;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.UnknownTopicException;
 import io.ordo.it.checker.CheckResult;
 import io.ordo.it.checker.LogChecker;
 import io.ordo.it.checker.QueueCheckResult;
@@ -23,6 +24,7 @@ import io.ordo.it.workload.FollowingReaders;
 import io.ordo.it.workload.GroupReaders;
 import io.ordo.it.workload.QueueWorkers;
 import io.ordo.it.workload.Writers;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -107,7 +109,7 @@ final class FaultRun {
       CheckResult log = LogChecker.check(history.ops(), finalA, finalB, observed, committed, scenario.idempotent());
       QueueCheckResult queues = QueueChecker.check(
           queueEvents, finalRead(cluster, QueueWorkers.TOPIC, QueueWorkers.PARTITIONS), deadLetters(admin),
-          QueueWorkers::keyOf, drained);
+          exportedDeadLetters(admin), QueueWorkers::keyOf, drained);
       RunResult result = new RunResult(log, queues);
       Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops(), finalA);
       return result;
@@ -130,6 +132,35 @@ final class FaultRun {
       out.add(d.record().partition() + "@" + d.record().offset());
     }
     return out;
+  }
+
+  /**
+   * How often each source record ("partition@offset") is in the group's dead-letter topic; none
+   * if the topic was never created (no record died).
+   */
+  private static Map<String, Integer> exportedDeadLetters(OrdoClient admin) {
+    String topic = QueueWorkers.TOPIC + ".dlq";
+    Map<String, Integer> out = new TreeMap<>();
+    int partitions;
+    try {
+      partitions = admin.admin().describeTopic(topic).partitions().size();
+    } catch (UnknownTopicException e) {
+      return out;
+    }
+    for (int p = 0; p < partitions; p++) {
+      for (ConsumerRecord r : readAll(admin, topic, p)) {
+        out.merge(header(r, "ordo.dlq.partition") + "@" + header(r, "ordo.dlq.offset"), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  private static String header(ConsumerRecord r, String key) {
+    return r.headers().stream()
+        .filter(h -> h.key().equals(key))
+        .map(h -> new String(h.value(), StandardCharsets.UTF_8))
+        .findFirst()
+        .orElse("?");
   }
 
   /** The whole of {@code topic}, read by a client of its own. */

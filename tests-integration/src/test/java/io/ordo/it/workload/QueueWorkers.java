@@ -36,6 +36,8 @@ public final class QueueWorkers implements AutoCloseable {
   private static final int KEYS = 16;
   private static final int RATE = 50;
   private static final double NACK_RATIO = 0.05;
+  /** Records rejected outright: dead letters, which the group exports to its dead-letter topic. */
+  private static final double REJECT_RATIO = 0.005;
   private static final double CRASH_RATIO = 0.005;
   private static final Duration RECEIVE_WAIT = Duration.ofMillis(200);
 
@@ -115,13 +117,16 @@ public final class QueueWorkers implements AutoCloseable {
           consumer = client.queueConsumer(GROUP, TOPIC);
           break;
         }
-        if (random.nextDouble() < NACK_RATIO) {
+        double roll = random.nextDouble();
+        if (roll < NACK_RATIO + REJECT_RATIO) {
+          boolean reject = roll < REJECT_RATIO;
+          QueueEvent.Kind kind = reject ? QueueEvent.Kind.REJECT : QueueEvent.Kind.NACK;
           long invoked = clock.getAsLong();
           try {
-            SettleOutcome outcome = consumer.nack(r, Duration.ZERO, "nack");
-            events.add(QueueEvent.settled(process, QueueEvent.Kind.NACK, r, invoked, clock.getAsLong(), outcome));
+            SettleOutcome outcome = reject ? consumer.reject(r, "poison") : consumer.nack(r, Duration.ZERO, "nack");
+            events.add(QueueEvent.settled(process, kind, r, invoked, clock.getAsLong(), outcome));
           } catch (OrdoException e) {
-            events.add(QueueEvent.settled(process, QueueEvent.Kind.NACK, r, invoked, clock.getAsLong(), null));
+            events.add(QueueEvent.settled(process, kind, r, invoked, clock.getAsLong(), null));
           }
         } else {
           toAck.add(r);
@@ -157,7 +162,8 @@ public final class QueueWorkers implements AutoCloseable {
 
   /**
    * Lets the workers run until the group has finished every record of the topic (acked or
-   * dead-lettered, nothing leased, waiting or unread), or {@code timeout} passes; true if finished.
+   * dead-lettered, nothing leased, waiting or unread) and exported every dead letter, or {@code
+   * timeout} passes; true if finished.
    */
   public boolean drain(OrdoClient admin, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -176,7 +182,7 @@ public final class QueueWorkers implements AutoCloseable {
 
   private static boolean finished(QueueGroupInfo info) {
     return info.partitions().stream()
-        .allMatch(p -> p.known() && p.inFlight() + p.waiting() + p.blocked() + p.backlog() == 0);
+        .allMatch(p -> p.known() && p.inFlight() + p.waiting() + p.blocked() + p.backlog() + p.unexported() == 0);
   }
 
   public List<QueueEvent> events() {
