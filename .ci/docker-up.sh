@@ -2,7 +2,7 @@
 # Makes a Docker engine ready for the Docker tests of tests-integration (DockerCluster's fault
 # injection, ComposeClusterTest's run of deploy/docker-compose.yml) on a Debian machine: installs
 # docker.io, iptables, debootstrap and (unless `docker compose` works) docker-compose if missing,
-# starts dockerd if no engine answers, and builds the offline base image ordo-base:bookworm if it
+# starts dockerd if no engine answers, and builds the offline base image ordo-base:bookworm-2 if it
 # is missing. The node images themselves are built by the tests, from the jars of the same Maven
 # run. Idempotent; runs as root or through sudo. Usage: bash .ci/docker-up.sh
 set -euo pipefail
@@ -43,4 +43,4 @@ if ! docker info >/dev/null 2>&1; then
 fi
 docker version --format 'ci: docker engine {{.Server.Version}} (API {{.Server.APIVersion}})'
 
-as_root bash deploy/docker/build-base-image.sh ordo-base:bookworm
+as_root bash deploy/docker/build-base-image.sh ordo-base:bookworm-2

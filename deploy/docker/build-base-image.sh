@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds a local base image for deploy/docker/Dockerfile without any registry: a Debian bookworm
-# rootfs from debootstrap with a JRE, tini and the network tools the fault tests use, imported
-# with `docker import`. Usage: build-base-image.sh [IMAGE_NAME]   (default ordo-base:bookworm)
+# rootfs from debootstrap with a JRE, tini, and the network tools and libfaketime (clock skew) the
+# fault tests use, imported
+# with `docker import`. Usage: build-base-image.sh [IMAGE_NAME]   (default ordo-base:bookworm-2)
 # Needs root (debootstrap) and a running Docker engine. The Debian mirror is taken from this
 # machine's apt sources (one-line *.list or deb822 *.sources), since on a closed network that is
 # the only one reachable; ORDO_DEBIAN_MIRROR overrides it.
 set -euo pipefail
-image="${1:-ordo-base:bookworm}"
+image="${1:-ordo-base:bookworm-2}"
 suite=bookworm
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image already exists"
@@ -57,7 +58,7 @@ echo "building $image from $suite at $mirror"
 rootfs="$(mktemp -d)"
 trap 'rm -rf "$rootfs"' EXIT
 debootstrap --variant=minbase \
-  --include=openjdk-17-jre-headless,tini,iptables,iproute2,procps \
+  --include=openjdk-17-jre-headless,tini,iptables,iproute2,procps,libfaketime \
   "$suite" "$rootfs" "$mirror"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 tar -C "$rootfs" -c . | docker import \

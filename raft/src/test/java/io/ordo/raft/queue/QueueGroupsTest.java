@@ -9,6 +9,7 @@ import io.ordo.proto.raft.v1.AcquireRecords;
 import io.ordo.proto.raft.v1.ConfigureQueue;
 import io.ordo.proto.raft.v1.ExpireLeases;
 import io.ordo.proto.raft.v1.GroupStart;
+import io.ordo.proto.raft.v1.MarkDeadLettersExported;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.QueueRecordState;
@@ -165,6 +166,9 @@ class QueueGroupsTest {
         append(records("s", 2))));
     log.add(command(600, EXPIRE, acquire("q", "c", 10)));
     log.add(command(601, settle("q", "c", settlement(3, 2, SettleAction.SETTLE_REJECT)), configure("r", POLICY, GroupStart.GROUP_START_LATEST)));
+    log.add(command(602, PartitionOp.newBuilder()
+        .setMarkDeadLettersExported(MarkDeadLettersExported.newBuilder().setGroup("q").setNextSequence(1))
+        .build()));
 
     try (DataStore b = DataStore.open(dir.resolve("b")); DataStore c = DataStore.open(dir.resolve("c"))) {
       TwoReplicas replicas = TwoReplicas.apply(log, b, c);
@@ -176,6 +180,7 @@ class QueueGroupsTest {
       assertThat(expected.get("q").records()).extracting(r -> r.getOffset()).as("0 acked, 3 dead, the rest leased to c")
           .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
       assertThat(expected.get("r").progress().getCursor()).isEqualTo(12);
+      assertThat(expected.get("q").progress().getExportedDeadLetters()).isEqualTo(1);
       assertThat(installed.readQueueGroups()).isEqualTo(expected);
       assertThat(installed.readState()).isEqualTo(oneRound.readState());
     }

@@ -88,7 +88,7 @@ public final class DockerCluster implements FaultableCluster {
   /** The node image this harness builds and runs. */
   public static final String IMAGE = "ordo-node:test";
 
-  public static final String DEFAULT_BASE_IMAGE = "ordo-base:bookworm";
+  public static final String DEFAULT_BASE_IMAGE = "ordo-base:bookworm-2";
   public static final int CLIENT_PORT = 9100;
   public static final int RAFT_PORT = 9200;
 
@@ -96,6 +96,8 @@ public final class DockerCluster implements FaultableCluster {
   private static final String DATA_DIR = "/var/lib/ordo";
   private static final String LOG_DIR = "/var/log/ordo";
   private static final String ENTRYPOINT = "/opt/ordo/bin/ordo-node-entrypoint";
+  /** Debian's libfaketime in the base image (deploy/docker/build-base-image.sh). */
+  private static final String FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
   /** Matches the node's JVM but not a shell whose arguments contain this very pattern. */
   private static final String NODE_PROCESS = "io[.]ordo[.]node[.]OrdoNodeMain";
   private static final String JAVA_OPTS = "-Xms64m -Xmx384m -XX:+UseSerialGC";
@@ -432,12 +434,25 @@ public final class DockerCluster implements FaultableCluster {
 
   /** Starts node {@code node}'s process (again), on the same address and data directory. */
   @Override
-  public synchronized void start(int node) {
+  public void start(int node) {
+    start(node, Map.of());
+  }
+
+  /** With libfaketime preloaded (the base image has it): it shifts the wall clock only. */
+  @Override
+  public void startWithClockOffset(int node, Duration offset) {
+    start(node, Map.of(
+        "LD_PRELOAD", FAKETIME_LIBRARY,
+        "FAKETIME", (offset.isNegative() ? "" : "+") + offset.toSeconds(),
+        "FAKETIME_DONT_FAKE_MONOTONIC", "1"));
+  }
+
+  private synchronized void start(int node, Map<String, String> extraEnv) {
     long startNanos = System.nanoTime();
     if (isRunning(node)) {
       throw new IllegalStateException("node " + node + " is running");
     }
-    Map<String, String> env = new HashMap<>();
+    Map<String, String> env = new HashMap<>(extraEnv);
     env.put("ORDO_NODE_ID", String.valueOf(node));
     env.put("ORDO_CLIENT_ADDR", clientAddress(node));
     env.put("ORDO_RAFT_ADDR", ips[node] + ":" + RAFT_PORT);
@@ -464,7 +479,17 @@ public final class DockerCluster implements FaultableCluster {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted starting node " + node, e);
     }
-    log.info("cluster {}: started node {} in {} ms", name, node, millisSince(startNanos));
+    // The exec returns before its shell has become the JVM: until then the node does not look
+    // running, and a heal that asks would start it twice.
+    long polls = Duration.ofSeconds(10).toMillis() / 50;
+    ExecResult appeared = exec(node, "sh", "-c",
+        "i=0; until pgrep -f \"$0\" >/dev/null; do i=$((i+1)); [ $i -gt " + polls + " ] && exit 1; sleep 0.05; done",
+        NODE_PROCESS);
+    if (appeared.exitCode() != 0) {
+      throw new IllegalStateException("node " + node + "'s JVM did not appear within 10 s of its start; see its log");
+    }
+    log.info("cluster {}: started node {}{} in {} ms", name, node, extraEnv.isEmpty() ? "" : " with " + extraEnv,
+        millisSince(startNanos));
   }
 
   /** SIGKILL of the node's JVM; returns once it is gone. A paused node dies without resuming. */

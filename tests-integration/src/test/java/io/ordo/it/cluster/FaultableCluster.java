@@ -21,6 +21,12 @@ public interface FaultableCluster extends AutoCloseable {
   /** Starts node {@code node}'s process again, with its data as the crash left it. */
   void start(int node);
 
+  /**
+   * Starts node {@code node}'s process again with its wall clock {@code offset} off the true time
+   * (its monotonic clocks are left alone), until it is next killed and started.
+   */
+  void startWithClockOffset(int node, Duration offset);
+
   boolean isRunning(int node);
 
   /** Freezes every process of the node (SIGSTOP / docker pause) until {@link #resume}. */

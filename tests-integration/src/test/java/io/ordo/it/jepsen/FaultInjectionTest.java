@@ -10,6 +10,7 @@ import static io.ordo.it.nemesis.Fault.LOSSY_LINK;
 import static io.ordo.it.nemesis.Fault.PARTITION_HALVES;
 import static io.ordo.it.nemesis.Fault.PAUSE_LEADER;
 import static io.ordo.it.nemesis.Fault.PAUSE_RANDOM;
+import static io.ordo.it.nemesis.Fault.SKEW_CLOCK;
 import static io.ordo.it.nemesis.Fault.SLOW_LEADER;
 import static io.ordo.it.nemesis.Fault.SLOW_NODE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,6 +46,7 @@ class FaultInjectionTest {
             new Scenario("partition-halves", 3, List.of(PARTITION_HALVES, BRIDGE), true),
             new Scenario("isolate-leader", 3, List.of(ISOLATE_LEADER, ISOLATE_ONE), true),
             new Scenario("slow-links", 3, List.of(SLOW_LEADER, SLOW_NODE, LOSSY_LINK), true),
+            new Scenario("clock-skew", 3, List.of(SKEW_CLOCK, KILL_PARTITION_LEADER), true),
             new Scenario("mixed", 3, ALL, true),
             new Scenario("mixed-not-idempotent", 3, List.of(KILL_RANDOM, PARTITION_HALVES, PAUSE_RANDOM), false),
             new Scenario("mixed-5-nodes", 5, ALL, true))

@@ -27,5 +27,10 @@ public enum Fault {
   /** Throttle the links of the leader of a random partition. */
   SLOW_LEADER,
   /** SIGKILL a random node and delete its data; heal: start it empty. */
-  WIPE_AND_RESTART
+  WIPE_AND_RESTART,
+  /**
+   * Restart a random node with its wall clock 10-30 s ahead of or behind the others'
+   * (libfaketime); heal: restart it with the true clock.
+   */
+  SKEW_CLOCK
 }

@@ -78,6 +78,17 @@ public final class Nemesis {
         cluster.wipe(node);
         return () -> start(node);
       }
+      case SKEW_CLOCK: {
+        int node = randomNode();
+        Duration offset = Duration.ofSeconds((random.nextBoolean() ? 1 : -1) * (10 + random.nextInt(21)));
+        record(fault + " node " + node + " " + offset.toSeconds() + " s");
+        cluster.kill(node);
+        cluster.startWithClockOffset(node, offset);
+        return () -> {
+          cluster.kill(node);
+          start(node);
+        };
+      }
       default:
         throw new IllegalArgumentException(String.valueOf(fault));
     }
