@@ -23,7 +23,11 @@ import java.util.List;
  * <p>Not thread-safe: one thread receives and settles.
  */
 public interface QueueConsumer extends AutoCloseable {
-  /** Up to {@code maxRecords} records leased to this consumer, waiting up to {@code maxWait} for some. */
+  /**
+   * Up to {@code maxRecords} records leased to this consumer, waiting up to {@code maxWait} for
+   * some. A partition without a leader is passed over after a short retry (2 s at most), so the
+   * others' records still come; it fails only if no partition could be asked.
+   */
   List<QueuedRecord> receive(int maxRecords, Duration maxWait);
 
   /** Done with it. */

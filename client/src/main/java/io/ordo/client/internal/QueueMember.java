@@ -4,6 +4,7 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoException;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueuedRecord;
+import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.LeasedRecord;
 import io.ordo.proto.v1.QueueServiceGrpc;
@@ -32,6 +33,11 @@ import java.util.function.Consumer;
 public final class QueueMember implements QueueConsumer {
   /** How long a receive that found nothing anywhere waits before it asks the partitions again. */
   private static final long IDLE_SLEEP_MS = 100;
+  /**
+   * How long one receive retries a partition that has no leader, at most, before it goes on
+   * without it: the other partitions' records are not held up for a whole request timeout.
+   */
+  private static final Duration PARTITION_RECEIVE_BUDGET = Duration.ofSeconds(2);
   /** Settlements sent in one call, at most: a call stays far inside the message limit. */
   private static final int MAX_SETTLEMENTS_PER_CALL = 1_000;
 
@@ -40,6 +46,7 @@ public final class QueueMember implements QueueConsumer {
   private final String consumerId = UUID.randomUUID().toString();
   private final MetadataCache metadata;
   private final LeaderCalls leaders;
+  private final LeaderCalls receiveLeaders;
   private final long requestTimeoutNanos;
   private final Consumer<AutoCloseable> onClosed;
   /** Received and not settled, by partition and offset. */
@@ -58,6 +65,8 @@ public final class QueueMember implements QueueConsumer {
     this.topic = topic;
     this.metadata = metadata;
     this.leaders = new LeaderCalls(channels, metadata, retry, requestTimeoutNanos);
+    long budgetNanos = Math.min(requestTimeoutNanos, PARTITION_RECEIVE_BUDGET.toNanos());
+    this.receiveLeaders = new LeaderCalls(channels, metadata, retry.within(Duration.ofNanos(budgetNanos)), budgetNanos);
     this.requestTimeoutNanos = requestTimeoutNanos;
     this.onClosed = onClosed;
   }
@@ -68,11 +77,29 @@ public final class QueueMember implements QueueConsumer {
     int partitions = Errors.await(metadata.topic(topic), requestTimeoutNanos, "look up topic '" + topic + "'").partitionCount();
     while (true) {
       List<QueuedRecord> out = new ArrayList<>();
+      OrdoException unavailable = null;
+      boolean answered = false;
       for (int i = 0; i < partitions && out.size() < maxRecords; i++) {
         int partition = Math.floorMod(nextPartition++, partitions);
-        out.addAll(receiveFrom(partition, maxRecords - out.size()));
+        try {
+          out.addAll(receiveFrom(partition, maxRecords - out.size()));
+          answered = true;
+        } catch (OrdoException e) {
+          // No leader within the budget, or an acquire whose leases never reached us (they end
+          // on their own): go on with the other partitions.
+          if (!e.isRetriable() && e.errorCode() != ErrorCode.OUTCOME_UNKNOWN) {
+            throw e;
+          }
+          unavailable = e;
+        }
       }
-      if (!out.isEmpty() || System.nanoTime() >= deadline) {
+      if (!out.isEmpty()) {
+        return out;
+      }
+      if (System.nanoTime() >= deadline) {
+        if (!answered && unavailable != null) {
+          throw unavailable; // no partition could be asked at all
+        }
         return out;
       }
       long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -89,7 +116,7 @@ public final class QueueMember implements QueueConsumer {
             .setConsumer(consumerId)
             .setMaxRecords(Math.min(maxRecords, 1_000))
             .build();
-    List<LeasedRecord> leased = leaders.call(topic, partition, "receive from " + topic + "/" + partition + " in queue group '"
+    List<LeasedRecord> leased = receiveLeaders.call(topic, partition, "receive from " + topic + "/" + partition + " in queue group '"
             + group + "'", (channel, timeoutNanos) ->
             QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).receive(request))
         .getRecordsList();

@@ -36,6 +36,11 @@ public final class RetryPolicy {
     this.random = random;
   }
 
+  /** The same back-off with a different overall limit. */
+  public RetryPolicy within(Duration timeout) {
+    return new RetryPolicy(Duration.ofNanos(minNanos), Duration.ofNanos(maxNanos), timeout, random);
+  }
+
   /** The wait before retry number {@code attempt} (1 for the first retry), in nanoseconds. */
   public long backoffNanos(int attempt) {
     if (attempt < 1) {

@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.AfterAll;
@@ -198,6 +200,36 @@ class QueueConsumerTest {
         .containsEntry(processedNotAcked.record().valueAsString(), 2);
     assertThat(seen).as("the record acked on receipt, never again")
         .doesNotContainKey(ackedNotProcessed.record().valueAsString());
+  }
+
+  /** A partition whose only replica is down holds back neither the receive nor the other partitions' records. */
+  @Test
+  void aReceivePassesOverAPartitionWithoutALeader() {
+    client.admin().createTopic("solo", 3, 1);
+    awaitLeaders(client, "solo");
+    try (Producer producer = client.producer()) {
+      List<CompletableFuture<?>> sent = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        sent.add(producer.send(ProducerRecord.of("solo", "solo-" + i).withPartition(i % 3)));
+      }
+      sent.forEach(CompletableFuture::join);
+    }
+    createQueueGroup(client, "soloists", "solo", QueuePolicy.getDefaultInstance());
+    int down = client.admin().describeTopic("solo").partitions().get(1).leader();
+    cluster.kill(down);
+    try (QueueConsumer consumer = client.queueConsumer("soloists", "solo")) {
+      Set<Integer> from = new TreeSet<>();
+      long start = System.nanoTime();
+      List<QueuedRecord> received = consumer.receive(1_000, Duration.ofSeconds(1));
+      received.forEach(r -> from.add(r.record().partition()));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not held up for a request timeout")
+          .isLessThan(Duration.ofSeconds(15));
+      assertThat(from).as("the partitions with a leader").isNotEmpty().doesNotContain(1);
+      consumer.ackAll(received);
+    } finally {
+      cluster.start(down);
+      awaitLeaders(client, "solo");
+    }
   }
 
   private static long sum(QueueGroupInfo info, ToLongFunction<QueueGroupInfo.Partition> count) {
