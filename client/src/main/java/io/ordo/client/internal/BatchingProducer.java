@@ -15,7 +15,7 @@ import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProduceResponse;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
-import java.security.SecureRandom;
+import io.ordo.protocol.ProducerIds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -83,21 +83,13 @@ public final class BatchingProducer implements Producer {
             config.retryBackoffMin(),
             config.retryBackoffMax(),
             config.deliveryTimeout());
-    this.producerId = config.idempotent() ? newProducerId() : 0;
+    this.producerId = config.idempotent() ? ProducerIds.newId() : 0;
     this.lingerNanos = config.linger().toNanos();
     this.deliveryTimeoutNanos = config.deliveryTimeout().toNanos();
     this.buffer = new Semaphore((int) config.maxBufferedBytes(), true);
     this.sender = new Thread(this::runSender, "ordo-producer-sender");
     sender.setDaemon(true);
     sender.start();
-  }
-
-  private static long newProducerId() {
-    long id;
-    do {
-      id = new SecureRandom().nextLong();
-    } while (id == 0);
-    return id;
   }
 
   @Override

@@ -40,6 +40,7 @@ import io.ordo.proto.v1.SettleResponse;
 import io.ordo.proto.v1.StartFrom;
 import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.protocol.ProducerIds;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.partition.OpCallback;
 import io.ordo.raft.partition.PartitionReplica;
@@ -51,7 +52,6 @@ import io.ordo.raft.storage.PartitionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -272,16 +272,8 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
                 .setGroup(group.getName())
                 .setPolicy(group.getQueue().getPolicy())
                 .setStart(group.getQueue().getStart())
-                .setDeadLetterProducerId(randomNonZero()))
+                .setDeadLetterProducerId(ProducerIds.newId()))
         .build();
-  }
-
-  private static long randomNonZero() {
-    long id;
-    do {
-      id = ThreadLocalRandom.current().nextLong();
-    } while (id == 0);
-    return id;
   }
 
   /** Reads the leased records (off the apply thread) and answers them; releases any past the byte limit. */

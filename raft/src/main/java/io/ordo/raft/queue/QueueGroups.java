@@ -192,7 +192,7 @@ public final class QueueGroups {
   }
 
   /** Whether the group exports its dead letters to a topic. */
-  public static boolean exportsDeadLetters(QueueProgress progress) {
+  private static boolean exportsDeadLetters(QueueProgress progress) {
     return progress.getDeadLetterProducerId() != 0 && !progress.getPolicy().getDeadLetterTopic().isEmpty();
   }
 

@@ -11,9 +11,11 @@ import io.ordo.client.PartitionInfo;
 import io.ordo.client.TopicInfo;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Conditions tests wait for, each with a deadline, and reading a partition end to end. */
 public final class ClusterChecks {
@@ -52,6 +54,14 @@ public final class ClusterChecks {
         .ignoreExceptions()
         .until(() -> client.admin().describeTopic(topic),
             t -> t.partitions().stream().allMatch(p -> p.leader() != 0));
+  }
+
+  /** The first value of the record's header {@code key}, as UTF-8 text. */
+  public static Optional<String> header(ConsumerRecord r, String key) {
+    return r.headers().stream()
+        .filter(h -> h.key().equals(key))
+        .map(h -> new String(h.value(), StandardCharsets.UTF_8))
+        .findFirst();
   }
 
   /** Every record of the partition from its start to its current end, following the leader. */

@@ -481,10 +481,7 @@ public final class DockerCluster implements FaultableCluster {
     }
     // The exec returns before its shell has become the JVM: until then the node does not look
     // running, and a heal that asks would start it twice.
-    long polls = Duration.ofSeconds(10).toMillis() / 50;
-    ExecResult appeared = exec(node, "sh", "-c",
-        "i=0; until pgrep -f \"$0\" >/dev/null; do i=$((i+1)); [ $i -gt " + polls + " ] && exit 1; sleep 0.05; done",
-        NODE_PROCESS);
+    ExecResult appeared = exec(node, "sh", "-c", awaitProcess(true, Duration.ofSeconds(10)), NODE_PROCESS);
     if (appeared.exitCode() != 0) {
       throw new IllegalStateException("node " + node + "'s JVM did not appear within 10 s of its start; see its log");
     }
@@ -508,13 +505,19 @@ public final class DockerCluster implements FaultableCluster {
     signalAndWait(node, "TERM", STOP_TIMEOUT);
   }
 
+  /**
+   * A shell loop that polls every 50 ms until a process matching {@code $0} runs (or, with {@code
+   * running} false, until none does), and exits 1 once {@code timeout} has passed.
+   */
+  private static String awaitProcess(boolean running, Duration timeout) {
+    long polls = Math.max(1, timeout.toMillis() / 50);
+    return "i=0; " + (running ? "until" : "while") + " pgrep -f \"$0\" >/dev/null; do"
+        + " i=$((i+1)); [ $i -gt " + polls + " ] && exit 1; sleep 0.05; done";
+  }
+
   private void signalAndWait(int node, String signal, Duration timeout) {
     checkNode(node);
-    long polls = Math.max(1, timeout.toMillis() / 50);
-    ExecResult r = exec(node, "sh", "-c",
-        "pkill -" + signal + " -f \"$0\"; i=0; while pgrep -f \"$0\" >/dev/null; do"
-            + " i=$((i+1)); [ $i -gt " + polls + " ] && exit 1; sleep 0.05; done",
-        NODE_PROCESS);
+    ExecResult r = exec(node, "sh", "-c", "pkill -" + signal + " -f \"$0\"; " + awaitProcess(false, timeout), NODE_PROCESS);
     if (r.exitCode() != 0) {
       throw new IllegalStateException("node " + node + " still runs " + timeout + " after SIG" + signal + ": " + r);
     }

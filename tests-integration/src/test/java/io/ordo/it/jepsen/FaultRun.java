@@ -2,6 +2,7 @@ package io.ordo.it.jepsen;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.header;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 
 import io.ordo.client.ConsumerRecord;
@@ -24,7 +25,6 @@ import io.ordo.it.workload.FollowingReaders;
 import io.ordo.it.workload.GroupReaders;
 import io.ordo.it.workload.QueueWorkers;
 import io.ordo.it.workload.Writers;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -149,18 +149,10 @@ final class FaultRun {
     }
     for (int p = 0; p < partitions; p++) {
       for (ConsumerRecord r : readAll(admin, topic, p)) {
-        out.merge(header(r, "ordo.dlq.partition") + "@" + header(r, "ordo.dlq.offset"), 1, Integer::sum);
+        out.merge(header(r, "ordo.dlq.partition").orElse("?") + "@" + header(r, "ordo.dlq.offset").orElse("?"), 1, Integer::sum);
       }
     }
     return out;
-  }
-
-  private static String header(ConsumerRecord r, String key) {
-    return r.headers().stream()
-        .filter(h -> h.key().equals(key))
-        .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-        .findFirst()
-        .orElse("?");
   }
 
   /** The whole of {@code topic}, read by a client of its own. */

@@ -16,6 +16,7 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
+import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.QueuePolicy;
 import java.nio.charset.StandardCharsets;
@@ -149,11 +150,7 @@ class DeadLetterExportTest {
   }
 
   private static String header(ConsumerRecord r, String key) {
-    return r.headers().stream()
-        .filter(h -> h.key().equals(key))
-        .map(h -> new String(h.value(), StandardCharsets.UTF_8))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no header " + key + " on " + r));
+    return ClusterChecks.header(r, key).orElseThrow(() -> new AssertionError("no header " + key + " on " + r));
   }
 
   private static long sum(QueueGroupInfo info, ToLongFunction<QueueGroupInfo.Partition> count) {
