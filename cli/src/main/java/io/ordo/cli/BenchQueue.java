@@ -138,17 +138,16 @@ final class BenchQueue implements Callable<Integer> {
           try (QueueConsumer consumer = client.queueConsumer(group, topic)) {
             while (!stop.get() && finished.sum() < records) {
               List<QueuedRecord> toAck = new ArrayList<>();
+              List<QueuedRecord> toNack = new ArrayList<>();
               for (QueuedRecord r : consumer.receive(RECEIVE_MAX, RECEIVE_WAIT)) {
-                if (random.nextDouble() < nackRatio) {
-                  consumer.nack(r, Duration.ZERO, "bench");
-                  nacks.increment();
-                  if (r.deliveries() >= maxDeliveries) {
-                    dead.increment();
-                    finished.increment();
-                  }
-                } else {
-                  toAck.add(r);
-                }
+                (random.nextDouble() < nackRatio ? toNack : toAck).add(r);
+              }
+              if (!toNack.isEmpty()) {
+                consumer.nackAll(toNack, Duration.ZERO, "bench");
+                nacks.add(toNack.size());
+                long atLimit = toNack.stream().filter(r -> r.deliveries() >= maxDeliveries).count();
+                dead.add(atLimit);
+                finished.add(atLimit);
               }
               if (!toAck.isEmpty()) {
                 consumer.ackAll(toAck);

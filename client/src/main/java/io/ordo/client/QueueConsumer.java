@@ -25,8 +25,11 @@ import java.util.List;
 public interface QueueConsumer extends AutoCloseable {
   /**
    * Up to {@code maxRecords} records leased to this consumer, waiting up to {@code maxWait} for
-   * some. A partition without a leader is passed over after a short retry (2 s at most), so the
-   * others' records still come; it fails only if no partition could be asked.
+   * some. Records are leased ahead, on a stream per partition, as many as asked for plus at most
+   * one per partition: those not returned wait here for the next receive, their leases running
+   * (close releases them).
+   * A partition without a leader does not hold up the others' records; a receive fails only if no
+   * partition could be asked, or the group cannot be read (it does not exist, say).
    */
   List<QueuedRecord> receive(int maxRecords, Duration maxWait);
 
@@ -34,10 +37,13 @@ public interface QueueConsumer extends AutoCloseable {
   SettleOutcome ack(QueuedRecord record);
 
   /**
-   * Done with all of them: one call per partition, so a partition's acks travel in one Raft entry.
+   * Done with all of them: every partition's acks at once, each partition's in one Raft entry.
    * Returns an outcome per record, in order.
    */
   List<SettleOutcome> ackAll(List<QueuedRecord> records);
+
+  /** Failed, all of them: like {@link #nack} for each, sent as {@link #ackAll} sends. */
+  List<SettleOutcome> nackAll(List<QueuedRecord> records, Duration delay, String reason);
 
   /** Failed: deliver it again after {@code delay} ({@link Duration#ZERO}: the group's back-off), keeping {@code reason}. */
   SettleOutcome nack(QueuedRecord record, Duration delay, String reason);

@@ -133,7 +133,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new AdminGrpcService(router, inspector, peers, timer))
             .addService(new NodeGrpcService(inspector))
             .addService(groups)
-            .addService(new QueueGrpcService(router, peers, work))
+            .addService(new QueueGrpcService(router, peers, work, timer))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();

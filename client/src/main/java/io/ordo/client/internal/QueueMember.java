@@ -1,57 +1,89 @@
 package io.ordo.client.internal;
 
+import io.grpc.Status;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoException;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueuedRecord;
+import io.ordo.proto.v1.ConsumeOpen;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.LeasedRecord;
 import io.ordo.proto.v1.QueueServiceGrpc;
-import io.ordo.proto.v1.ReceiveRequest;
 import io.ordo.proto.v1.RecordSettlement;
 import io.ordo.proto.v1.SettleAction;
 import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.proto.v1.SettleRequest;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * The {@link QueueConsumer}. Receives from the topic's partitions in turn, starting one further on
- * each time, so every partition's records flow; each call goes to the partition's leader and is
- * retried there within the request timeout. It remembers what it received and has not settled, to
- * release it on close.
+ * The {@link QueueConsumer}. Keeps a Consume stream open to each partition's leader, which leases
+ * records ahead as this consumer's credit allows (up to the last receive's size per partition), so
+ * a receive mostly takes records already here instead of waiting for a Raft round. Settlements go
+ * on the same streams, every partition's at once; one whose stream ends before the answer is
+ * retried with a unary Settle, which follows the leader within the request timeout (repeating a
+ * settlement is safe). A stream that ends is opened again after a back-off, to the partition's
+ * leader then. The consumer remembers what it received and has not settled, prefetched records
+ * too, to release it on close.
  */
-public final class QueueMember implements QueueConsumer {
-  /** How long a receive that found nothing anywhere waits before it asks the partitions again. */
-  private static final long IDLE_SLEEP_MS = 100;
+public final class QueueMember implements QueueConsumer, QueueStream.Listener {
+  /** How often a receive that is waiting looks after its streams: reopens ended ones, drops silent ones. */
+  private static final long MAINTENANCE_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   /**
-   * How long one receive retries a partition that has no leader, at most, before it goes on
-   * without it: the other partitions' records are not held up for a whole request timeout.
+   * A stream with credit that heard nothing for this long, not even the leader's heartbeat (every
+   * 5 s), is taken for dead (a node cut off without a reset) and opened again.
    */
-  private static final Duration PARTITION_RECEIVE_BUDGET = Duration.ofSeconds(2);
+  private static final long SILENT_STREAM_NANOS = TimeUnit.SECONDS.toNanos(15);
+  /** How long close waits for its streams to answer what they have and end. */
+  private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** Settlements sent in one call, at most: a call stays far inside the message limit. */
   private static final int MAX_SETTLEMENTS_PER_CALL = 1_000;
 
   private final String group;
   private final String topic;
   private final String consumerId = UUID.randomUUID().toString();
+  private final ChannelPool channels;
   private final MetadataCache metadata;
+  private final RetryPolicy retry;
   private final LeaderCalls leaders;
-  private final LeaderCalls receiveLeaders;
   private final long requestTimeoutNanos;
   private final Consumer<AutoCloseable> onClosed;
-  /** Received and not settled, by partition and offset. */
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled when records arrive, a stream ends or a leader is found. */
+  private final Condition changed = lock.newCondition();
+  // Guarded by lock.
+  /** Received and not settled, by partition and offset: prefetched and handed out alike. */
   private final Map<String, QueuedRecord> unsettled = new LinkedHashMap<>();
-  private int nextPartition;
+  /** Prefetched, not handed out yet, in arrival order. */
+  private final ArrayDeque<QueuedRecord> arrived = new ArrayDeque<>();
+  private final Map<Integer, PartitionStreams> partitions = new HashMap<>();
+  /** Why the last stream ended or could not open. */
+  private OrdoException lastFailure;
+  /** A stream's end that retrying will not mend (no such group, say): the next receive throws it. */
+  private OrdoException fatal;
+
+  /** One partition's stream, or when to open it again and why it ended. */
+  private static final class PartitionStreams {
+    QueueStream stream;
+    boolean lookingUp;
+    int failures;
+    long reopenAtNanos;
+  }
 
   public QueueMember(
       String group,
@@ -63,74 +95,151 @@ public final class QueueMember implements QueueConsumer {
       Consumer<AutoCloseable> onClosed) {
     this.group = group;
     this.topic = topic;
+    this.channels = channels;
     this.metadata = metadata;
+    this.retry = retry;
     this.leaders = new LeaderCalls(channels, metadata, retry, requestTimeoutNanos);
-    long budgetNanos = Math.min(requestTimeoutNanos, PARTITION_RECEIVE_BUDGET.toNanos());
-    this.receiveLeaders = new LeaderCalls(channels, metadata, retry.within(Duration.ofNanos(budgetNanos)), budgetNanos);
     this.requestTimeoutNanos = requestTimeoutNanos;
     this.onClosed = onClosed;
   }
 
   @Override
   public List<QueuedRecord> receive(int maxRecords, Duration maxWait) {
+    if (maxRecords < 1) {
+      throw new IllegalArgumentException("maxRecords must be positive, not " + maxRecords);
+    }
     long deadline = System.nanoTime() + maxWait.toNanos();
-    int partitions = Errors.await(metadata.topic(topic), requestTimeoutNanos, "look up topic '" + topic + "'").partitionCount();
-    while (true) {
-      List<QueuedRecord> out = new ArrayList<>();
-      OrdoException unavailable = null;
-      boolean answered = false;
-      for (int i = 0; i < partitions && out.size() < maxRecords; i++) {
-        int partition = Math.floorMod(nextPartition++, partitions);
-        try {
-          out.addAll(receiveFrom(partition, maxRecords - out.size()));
-          answered = true;
-        } catch (OrdoException e) {
-          // No leader within the budget, or an acquire whose leases never reached us (they end
-          // on their own): go on with the other partitions.
-          if (!e.isRetriable() && e.errorCode() != ErrorCode.OUTCOME_UNKNOWN) {
-            throw e;
+    int partitionCount = Errors.await(metadata.topic(topic), requestTimeoutNanos, "look up topic '" + topic + "'").partitionCount();
+    int wanted = Math.min(maxRecords, MAX_SETTLEMENTS_PER_CALL);
+    lock.lock();
+    try {
+      while (true) {
+        // The records wanted, shared among the partitions: at most one more per partition is leased.
+        int perPartition = (Math.max(0, wanted - arrived.size()) + partitionCount - 1) / partitionCount;
+        for (int p = 0; p < partitionCount; p++) {
+          lookAfter(p, perPartition);
+        }
+        if (fatal != null) {
+          OrdoException error = fatal;
+          fatal = null;
+          throw error;
+        }
+        List<QueuedRecord> out = takeArrived(maxRecords);
+        if (!out.isEmpty()) {
+          return out;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          if (lastFailure != null && partitions.values().stream().noneMatch(s -> s.stream != null)) {
+            throw lastFailure; // no partition could be asked at all
           }
-          unavailable = e;
+          return out;
         }
+        changed.awaitNanos(Math.min(left, MAINTENANCE_INTERVAL_NANOS));
       }
-      if (!out.isEmpty()) {
-        return out;
-      }
-      if (System.nanoTime() >= deadline) {
-        if (!answered && unavailable != null) {
-          throw unavailable; // no partition could be asked at all
-        }
-        return out;
-      }
-      long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.max(1, Math.min(IDLE_SLEEP_MS, leftMs))));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "receive interrupted", e);
+    } finally {
+      lock.unlock();
     }
   }
 
-  private List<QueuedRecord> receiveFrom(int partition, int maxRecords) {
-    ReceiveRequest request =
-        ReceiveRequest.newBuilder()
+  /**
+   * Opens the partition's stream if it has none and its back-off is over, drops it if it went
+   * silent, and grants it credit up to {@code wanted}.
+   */
+  private void lookAfter(int partition, int wanted) {
+    PartitionStreams p = partitions.computeIfAbsent(partition, k -> new PartitionStreams());
+    if (p.stream != null && p.stream.silentFor(SILENT_STREAM_NANOS)) {
+      p.stream.cancel("heard nothing from the partition leader, not even a heartbeat");
+      p.stream = null;
+    }
+    if (p.stream == null) {
+      if (!p.lookingUp && System.nanoTime() >= p.reopenAtNanos) {
+        p.lookingUp = true;
+        metadata.leader(topic, partition).whenComplete((leader, error) -> open(partition, leader, error));
+      }
+      return;
+    }
+    if (wanted > 0) {
+      p.stream.topUp(wanted);
+    }
+  }
+
+  private void open(int partition, String leader, Throwable lookupError) {
+    lock.lock();
+    try {
+      PartitionStreams p = partitions.get(partition);
+      p.lookingUp = false;
+      if (lookupError != null) {
+        failed(partition, p, Errors.toOrdo(lookupError));
+      } else {
+        p.stream = QueueStream.open(channels.get(leader), ConsumeOpen.newBuilder()
             .setGroup(group)
             .setTopic(topic)
             .setPartition(partition)
             .setConsumer(consumerId)
-            .setMaxRecords(Math.min(maxRecords, 1_000))
-            .build();
-    List<LeasedRecord> leased = receiveLeaders.call(topic, partition, "receive from " + topic + "/" + partition + " in queue group '"
-            + group + "'", (channel, timeoutNanos) ->
-            QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).receive(request))
-        .getRecordsList();
-    List<QueuedRecord> out = new ArrayList<>(leased.size());
-    if (leased.isEmpty()) {
-      return out;
+            .build(), this);
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
     }
+  }
+
+  @Override
+  public void onRecords(QueueStream from, List<LeasedRecord> leased) {
     FetchResponse.Builder asFetch = FetchResponse.newBuilder();
     leased.forEach(l -> asFetch.addRecords(l.getRecord()));
-    List<ConsumerRecord> records = GrpcConsumer.toResult(topic, partition, asFetch.build()).records();
-    for (int i = 0; i < leased.size(); i++) {
-      QueuedRecord r = new QueuedRecord(records.get(i), leased.get(i).getDeliveries(), leased.get(i).getLeaseEndsAtMs());
-      unsettled.put(key(r), r);
-      out.add(r);
+    List<ConsumerRecord> records = GrpcConsumer.toResult(topic, from.partition, asFetch.build()).records();
+    lock.lock();
+    try {
+      for (int i = 0; i < leased.size(); i++) {
+        QueuedRecord r = new QueuedRecord(records.get(i), leased.get(i).getDeliveries(), leased.get(i).getLeaseEndsAtMs());
+        unsettled.put(key(r), r);
+        arrived.add(r);
+      }
+      PartitionStreams p = partitions.get(from.partition);
+      if (p != null && p.stream == from) {
+        p.failures = 0;
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void onEnded(QueueStream stream, OrdoException error) {
+    lock.lock();
+    try {
+      PartitionStreams p = partitions.get(stream.partition);
+      if (p != null && p.stream == stream) {
+        p.stream = null;
+        failed(stream.partition, p, error);
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The partition's stream ended or could not open: try again after a back-off; a receive fails if it is no use. */
+  private void failed(int partition, PartitionStreams p, OrdoException error) {
+    metadata.onError(topic, partition, error);
+    lastFailure = error;
+    if (!error.isRetriable()) {
+      fatal = error;
+    }
+    p.reopenAtNanos = System.nanoTime() + retry.backoffNanos(++p.failures);
+  }
+
+  /** Up to {@code max} prefetched records, in arrival order. */
+  private List<QueuedRecord> takeArrived(int max) {
+    List<QueuedRecord> out = new ArrayList<>();
+    while (out.size() < max && !arrived.isEmpty()) {
+      out.add(arrived.poll());
     }
     return out;
   }
@@ -165,34 +274,103 @@ public final class QueueMember implements QueueConsumer {
     return settleAll(records, SettleAction.SETTLE_ACK);
   }
 
-  private SettleOutcome settle(QueuedRecord record, SettleAction action, Duration delay, String reason) {
-    RecordSettlement settlement = settlement(record, action).setDelayMs(delay.toMillis()).setReason(reason).build();
-    SettleOutcome outcome = settle(record.record().partition(), List.of(settlement)).get(0);
-    if (action != SettleAction.SETTLE_RENEW) {
-      unsettled.remove(key(record));
-    }
-    return outcome;
+  @Override
+  public List<SettleOutcome> nackAll(List<QueuedRecord> records, Duration delay, String reason) {
+    return settle(records, records.stream()
+        .map(r -> settlement(r, SettleAction.SETTLE_NACK).setDelayMs(delay.toMillis()).setReason(reason).build())
+        .toList());
   }
 
-  /** One call per partition, so the settlements of a partition travel in one Raft entry. */
+  private SettleOutcome settle(QueuedRecord record, SettleAction action, Duration delay, String reason) {
+    return settle(List.of(record), List.of(settlement(record, action).setDelayMs(delay.toMillis()).setReason(reason).build()))
+        .get(0);
+  }
+
   private List<SettleOutcome> settleAll(List<QueuedRecord> records, SettleAction action) {
+    return settle(records, records.stream().map(r -> settlement(r, action).build()).toList());
+  }
+
+  /**
+   * Settles {@code records} as {@code settlements} say (one each, in order): every partition's
+   * settlements go out on its stream at once, up to 1,000 a message (a message is one Raft entry),
+   * and then the answers are awaited, so the partitions' Raft rounds overlap.
+   */
+  private List<SettleOutcome> settle(List<QueuedRecord> records, List<RecordSettlement> settlements) {
     Map<Integer, List<Integer>> byPartition = new TreeMap<>();
     for (int i = 0; i < records.size(); i++) {
       byPartition.computeIfAbsent(records.get(i).record().partition(), p -> new ArrayList<>()).add(i);
     }
+    List<Chunk> chunks = new ArrayList<>();
+    lock.lock();
+    try {
+      byPartition.forEach((partition, indexes) -> {
+        PartitionStreams p = partitions.get(partition);
+        QueueStream stream = p == null || p.stream == null || p.stream.isEnded() ? null : p.stream;
+        for (int from = 0; from < indexes.size(); from += MAX_SETTLEMENTS_PER_CALL) {
+          List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + MAX_SETTLEMENTS_PER_CALL));
+          List<RecordSettlement> sent = chunk.stream().map(settlements::get).toList();
+          chunks.add(new Chunk(partition, chunk, sent, stream, stream == null ? null : stream.settle(sent)));
+        }
+      });
+    } finally {
+      lock.unlock();
+    }
     SettleOutcome[] outcomes = new SettleOutcome[records.size()];
-    byPartition.forEach((partition, indexes) -> {
-      for (int from = 0; from < indexes.size(); from += MAX_SETTLEMENTS_PER_CALL) {
-        List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + MAX_SETTLEMENTS_PER_CALL));
-        List<SettleOutcome> answered =
-            settle(partition, chunk.stream().map(i -> settlement(records.get(i), action).build()).toList());
-        for (int j = 0; j < chunk.size(); j++) {
-          outcomes[chunk.get(j)] = answered.get(j);
-          unsettled.remove(key(records.get(chunk.get(j))));
+    for (Chunk chunk : chunks) {
+      List<SettleOutcome> answered = answer(chunk);
+      for (int j = 0; j < chunk.indexes().size(); j++) {
+        outcomes[chunk.indexes().get(j)] = answered.get(j);
+      }
+    }
+    lock.lock();
+    try {
+      for (int i = 0; i < records.size(); i++) {
+        if (settlements.get(i).getAction() != SettleAction.SETTLE_RENEW) {
+          unsettled.remove(key(records.get(i)));
         }
       }
-    });
+    } finally {
+      lock.unlock();
+    }
     return List.of(outcomes);
+  }
+
+  /** One stream message's settlements, and its answer to come. */
+  private record Chunk(
+      int partition, List<Integer> indexes, List<RecordSettlement> settlements, QueueStream stream,
+      CompletableFuture<List<SettleOutcome>> answer) {}
+
+  /**
+   * The chunk's outcomes from its stream; if the stream ended first, or did not answer within the
+   * request timeout (it is then dropped), from a unary Settle instead.
+   */
+  private List<SettleOutcome> answer(Chunk chunk) {
+    if (chunk.answer() != null) {
+      try {
+        return chunk.answer().get(requestTimeoutNanos, TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        // The stream ended: the settlements may or may not have been applied; repeating them is safe.
+      } catch (TimeoutException e) {
+        drop(chunk.partition(), chunk.stream());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "settle interrupted", e);
+      }
+    }
+    return settleUnary(chunk.partition(), chunk.settlements());
+  }
+
+  private void drop(int partition, QueueStream stream) {
+    lock.lock();
+    try {
+      PartitionStreams p = partitions.get(partition);
+      if (p != null && p.stream == stream) {
+        p.stream = null;
+      }
+    } finally {
+      lock.unlock();
+    }
+    stream.cancel("no answer to a settle within the request timeout");
   }
 
   private static RecordSettlement.Builder settlement(QueuedRecord record, SettleAction action) {
@@ -202,7 +380,7 @@ public final class QueueMember implements QueueConsumer {
         .setAction(action);
   }
 
-  private List<SettleOutcome> settle(int partition, List<RecordSettlement> settlements) {
+  private List<SettleOutcome> settleUnary(int partition, List<RecordSettlement> settlements) {
     SettleRequest request =
         SettleRequest.newBuilder()
             .setGroup(group)
@@ -228,10 +406,42 @@ public final class QueueMember implements QueueConsumer {
     return consumerId;
   }
 
+  /**
+   * Ends the streams (each answers its settles in flight and releases what it leased since), then
+   * releases every record received and not settled, prefetched ones too.
+   */
   @Override
   public void close() {
     try {
-      settleAll(List.copyOf(unsettled.values()), SettleAction.SETTLE_RELEASE);
+      List<QueueStream> open = new ArrayList<>();
+      lock.lock();
+      try {
+        partitions.values().forEach(p -> {
+          if (p.stream != null) {
+            p.stream.finish();
+            open.add(p.stream);
+          }
+        });
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        while (open.stream().anyMatch(st -> !st.isEnded()) && System.nanoTime() < deadline) {
+          changed.awaitNanos(deadline - System.nanoTime());
+        }
+        open.stream().filter(st -> !st.isEnded()).forEach(st -> st.cancel("consumer closed"));
+        partitions.clear();
+      } finally {
+        lock.unlock();
+      }
+      List<QueuedRecord> held;
+      lock.lock();
+      try {
+        held = List.copyOf(unsettled.values());
+        arrived.clear();
+      } finally {
+        lock.unlock();
+      }
+      settleAll(held, SettleAction.SETTLE_RELEASE);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // their leases end on their own
     } catch (OrdoException e) {
       // Their leases end on their own; the records are delivered again then.
     } finally {

@@ -2,6 +2,7 @@ package io.ordo.node.grpc;
 
 import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -17,6 +18,8 @@ import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.RedriveDeadLetters;
 import io.ordo.proto.raft.v1.SettleRecords;
 import io.ordo.proto.raft.v1.Settlement;
+import io.ordo.proto.v1.ConsumeRequest;
+import io.ordo.proto.v1.ConsumeResponse;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.DeadLetter;
@@ -35,6 +38,7 @@ import io.ordo.proto.v1.ReceiveResponse;
 import io.ordo.proto.v1.RecordSettlement;
 import io.ordo.proto.v1.RedriveDeadLettersResponse;
 import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.proto.v1.SettleRequest;
 import io.ordo.proto.v1.SettleResponse;
 import io.ordo.proto.v1.StartFrom;
@@ -52,6 +56,7 @@ import io.ordo.raft.storage.PartitionStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -88,12 +93,21 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
   private final Router router;
   private final MetadataLeader metadataLeader;
   private final Executor reads;
+  private final ScheduledExecutorService timer;
 
-  /** @param reads where the records of a lease are read, off the partition's apply thread */
-  public QueueGrpcService(Router router, PeerChannels peers, Executor reads) {
+  /**
+   * @param reads where the records of a lease are read, off the partition's apply thread
+   * @param timer wakes Consume streams when a retry comes due
+   */
+  public QueueGrpcService(Router router, PeerChannels peers, Executor reads, ScheduledExecutorService timer) {
     this.router = router;
     this.metadataLeader = new MetadataLeader(router, peers);
     this.reads = reads;
+    this.timer = timer;
+  }
+
+  Router router() {
+    return router;
   }
 
   @Override
@@ -224,34 +238,50 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
       response.onError(e);
       return;
     }
-    PartitionOp acquire =
-        PartitionOp.newBuilder()
-            .setAcquireRecords(
-                AcquireRecords.newBuilder()
-                    .setGroup(request.getGroup())
-                    .setConsumer(request.getConsumer())
-                    .setMaxRecords(request.getMaxRecords()))
-            .build();
     onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) -> {
       if (idle(replica, request.getGroup())) {
         response.onNext(ReceiveResponse.getDefaultInstance());
         response.onCompleted();
         return;
       }
-      propose(replica, acquire, response, leased -> {
-        if (leased instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
-          // The partition has not met the group yet: give it the group's policy, then lease.
-          propose(replica, configure(group), response, configured -> {
-            if (configured instanceof OpResult.Refused notConfigured) {
-              response.onError(OrdoStatus.exception(notConfigured.code(), notConfigured.message()));
-            } else {
-              propose(replica, acquire, response, again -> answerLeased(replica, request, again, response));
-            }
-          });
-        } else {
-          answerLeased(replica, request, leased, response);
+      acquire(replica, group, request.getConsumer(), request.getMaxRecords(), response, leased -> {
+        if (!(leased instanceof QueueGroups.Leased deliveries)) {
+          refuse(leased, response);
+          return;
         }
+        Context call = Context.current();
+        reads.execute(call.wrap(() -> {
+          response.onNext(readLeased(replica, request.getGroup(), request.getConsumer(), deliveries, true));
+          response.onCompleted();
+        }));
       });
+    });
+  }
+
+  /**
+   * Proposes leasing up to {@code maxRecords} records of the partition to {@code consumer};
+   * {@code then} gets the result. A partition that has not met the group yet is given the group's
+   * policy first (ConfigureQueue). A failure to commit goes to {@code response}.
+   */
+  void acquire(PartitionReplica replica, GroupRecord group, String consumer, int maxRecords, StreamObserver<?> response,
+      Consumer<OpResult> then) {
+    PartitionOp acquire =
+        PartitionOp.newBuilder()
+            .setAcquireRecords(
+                AcquireRecords.newBuilder().setGroup(group.getName()).setConsumer(consumer).setMaxRecords(maxRecords))
+            .build();
+    propose(replica, acquire, response, leased -> {
+      if (leased instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
+        propose(replica, configure(group), response, configured -> {
+          if (configured instanceof OpResult.Refused) {
+            then.accept(configured);
+          } else {
+            propose(replica, acquire, response, then);
+          }
+        });
+      } else {
+        then.accept(leased);
+      }
     });
   }
 
@@ -259,7 +289,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
    * Whether the partition has nothing to lease to the group, as last applied here: then a receive
    * is answered at once, without a Raft entry, so idle consumers that poll cost no writes.
    */
-  private static boolean idle(PartitionReplica replica, String group) {
+  static boolean idle(PartitionReplica replica, String group) {
     QueueGroups.Summary summary = replica.queueSummaries().get(group);
     long now = System.currentTimeMillis();
     return summary != null && summary.nothingToLease(replica.endOffset(), now) && replica.nextLeaseEndMs() > now;
@@ -276,57 +306,66 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
         .build();
   }
 
-  /** Reads the leased records (off the apply thread) and answers them; releases any past the byte limit. */
-  private void answerLeased(
-      PartitionReplica replica, ReceiveRequest request, OpResult result, StreamObserver<ReceiveResponse> response) {
-    if (!(result instanceof QueueGroups.Leased leased)) {
-      refuse(result, response);
-      return;
+  /**
+   * The leased records read from the log, to answer with; with {@code send} false, or past the
+   * byte limit, records are released at once instead (their delivery does not count). Reads, so
+   * never on the partition's apply thread.
+   */
+  ReceiveResponse readLeased(
+      PartitionReplica replica, String group, String consumer, QueueGroups.Leased leased, boolean send) {
+    ReceiveResponse.Builder out = ReceiveResponse.newBuilder();
+    List<RecordSettlement> unsent = new ArrayList<>();
+    long bytes = 0;
+    for (QueueLedger.Delivery d : leased.deliveries()) {
+      List<ConsumedRecord> read =
+          send && bytes < MAX_RECEIVE_BYTES ? replica.read(d.offset(), 1, MAX_RECEIVE_BYTES) : List.of();
+      if (read.isEmpty()) {
+        unsent.add(RecordSettlement.newBuilder()
+            .setOffset(d.offset()).setDeliveries(d.deliveries()).setAction(SettleAction.SETTLE_RELEASE).build());
+        continue;
+      }
+      bytes += read.get(0).getSerializedSize();
+      out.addRecords(LeasedRecord.newBuilder()
+          .setRecord(read.get(0))
+          .setDeliveries(d.deliveries())
+          .setLeaseEndsAtMs(d.leaseEndsMs()));
     }
-    Context call = Context.current();
-    reads.execute(call.wrap(() -> {
-      ReceiveResponse.Builder out = ReceiveResponse.newBuilder();
-      List<RecordSettlement> unsent = new ArrayList<>();
-      long bytes = 0;
-      for (QueueLedger.Delivery d : leased.deliveries()) {
-        List<ConsumedRecord> read = bytes < MAX_RECEIVE_BYTES ? replica.read(d.offset(), 1, MAX_RECEIVE_BYTES) : List.of();
-        if (read.isEmpty()) {
-          unsent.add(RecordSettlement.newBuilder()
-              .setOffset(d.offset()).setDeliveries(d.deliveries()).setAction(SettleAction.SETTLE_RELEASE).build());
-          continue;
-        }
-        bytes += read.get(0).getSerializedSize();
-        out.addRecords(LeasedRecord.newBuilder()
-            .setRecord(read.get(0))
-            .setDeliveries(d.deliveries())
-            .setLeaseEndsAtMs(d.leaseEndsMs()));
-      }
-      if (!unsent.isEmpty()) {
-        replica.propose(settle(request.getGroup(), request.getConsumer(), unsent), 0, new OpCallback() {
-          @Override
-          public void onApplied(OpResult released, long timestampMs) {}
+    if (!unsent.isEmpty()) {
+      replica.propose(settle(group, consumer, unsent), 0, new OpCallback() {
+        @Override
+        public void onApplied(OpResult released, long timestampMs) {}
 
-          @Override
-          public void onFailed(ReplicaError error) {} // the leases end on their own
-        });
-      }
-      response.onNext(out.build());
-      response.onCompleted();
-    }));
+        @Override
+        public void onFailed(ReplicaError error) {} // the leases end on their own
+      });
+    }
+    return out.build();
   }
 
   @Override
   public void settle(SettleRequest request, StreamObserver<SettleResponse> response) {
-    PartitionOp op = settle(request.getGroup(), request.getConsumer(), request.getSettlementsList());
     onLeader(request.getGroup(), request.getTopic(), request.getPartition(), response, (group, replica) ->
-        propose(replica, op, response, result -> {
-          if (result instanceof QueueGroups.Settlements settled) {
-            response.onNext(SettleResponse.newBuilder().addAllOutcomes(settled.outcomes()).build());
-            response.onCompleted();
-          } else {
-            refuse(result, response);
-          }
+        settle(replica, request.getGroup(), request.getConsumer(), request.getSettlementsList(), response, outcomes -> {
+          response.onNext(SettleResponse.newBuilder().addAllOutcomes(outcomes).build());
+          response.onCompleted();
         }));
+  }
+
+  /** Proposes the settlements; {@code then} gets one outcome each, and {@code response} any failure. */
+  void settle(PartitionReplica replica, String group, String consumer, List<RecordSettlement> settlements,
+      StreamObserver<?> response, Consumer<List<SettleOutcome>> then) {
+    propose(replica, settle(group, consumer, settlements), response, result -> {
+      if (result instanceof QueueGroups.Settlements settled) {
+        then.accept(settled.outcomes());
+      } else {
+        refuse(result, response);
+      }
+    });
+  }
+
+  @Override
+  public StreamObserver<ConsumeRequest> consume(StreamObserver<ConsumeResponse> response) {
+    return new QueueConsumeStream(this, (ServerCallStreamObserver<ConsumeResponse>) response, reads, timer);
   }
 
   @Override
@@ -408,7 +447,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
    * Runs {@code then} with the queue group and this node's replica of the partition, if the group
    * reads its topic and this node leads the partition; otherwise answers why not.
    */
-  private void onLeader(String group, String topic, int partition, StreamObserver<?> response,
+  void onLeader(String group, String topic, int partition, StreamObserver<?> response,
       BiConsumer<GroupRecord, PartitionReplica> then) {
     try {
       GroupRequests.validateGroup(group);
@@ -470,7 +509,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
     PartitionCalls.propose(router, replica, op, response, then);
   }
 
-  private static void refuse(OpResult result, StreamObserver<?> response) {
+  static void refuse(OpResult result, StreamObserver<?> response) {
     response.onError(result instanceof OpResult.Refused refused
         ? OrdoStatus.exception(refused.code(), refused.message())
         : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "unexpected result " + result));

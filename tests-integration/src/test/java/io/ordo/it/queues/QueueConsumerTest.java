@@ -121,8 +121,10 @@ class QueueConsumerTest {
     assertThat(dead.get(0).reason()).isEqualTo("REJECTED");
     assertThat(dead.get(0).lastError()).isEqualTo("cannot parse");
 
-    assertThat(client.admin().redriveDeadLetters("workers")).isEqualTo(1);
+    // The others go, or their streams, still granted credit, could take the redriven record.
     QueueConsumer last = consumers.get(0);
+    consumers.subList(1, consumers.size()).forEach(QueueConsumer::close);
+    assertThat(client.admin().redriveDeadLetters("workers")).isEqualTo(1);
     List<QueuedRecord> again = new ArrayList<>();
     await().atMost(Duration.ofSeconds(30)).until(() -> again.addAll(last.receive(10, Duration.ofMillis(200))));
     assertThat(again).singleElement().satisfies(r -> {
@@ -134,7 +136,7 @@ class QueueConsumerTest {
     assertThat(sum(after, QueueGroupInfo.Partition::dead)).isZero();
     assertThat(sum(after, QueueGroupInfo.Partition::acked)).isEqualTo(RECORDS);
     assertThat(client.admin().deadLetters("workers", 10)).isEmpty();
-    consumers.forEach(QueueConsumer::close);
+    last.close();
   }
 
   @Test
@@ -143,12 +145,14 @@ class QueueConsumerTest {
     QueueConsumer holder = client.queueConsumer("forgetful", TOPIC);
     List<QueuedRecord> held = holder.receive(1, Duration.ofSeconds(10));
     assertThat(held).hasSize(1);
-    assertThat(sum(client.admin().describeQueueGroup("forgetful"), QueueGroupInfo.Partition::inFlight)).isEqualTo(1);
-    // Nobody receives from the group again: the partition's leader must end the lease itself.
+    // Leased ahead: the one received, and up to one more per other partition.
+    long leased = sum(client.admin().describeQueueGroup("forgetful"), QueueGroupInfo.Partition::inFlight);
+    assertThat(leased).isBetween(1L, 2L);
+    // Nobody receives from the group again: the partition's leader must end the leases itself.
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
       QueueGroupInfo info = client.admin().describeQueueGroup("forgetful");
       assertThat(sum(info, QueueGroupInfo.Partition::inFlight)).isZero();
-      assertThat(sum(info, QueueGroupInfo.Partition::waiting)).isEqualTo(1);
+      assertThat(sum(info, QueueGroupInfo.Partition::waiting)).isEqualTo(leased);
     });
     assertThat(holder.ack(held.get(0))).as("the work was done after all").isEqualTo(SettleOutcome.LATE_ACK_ACCEPTED);
     holder.close();

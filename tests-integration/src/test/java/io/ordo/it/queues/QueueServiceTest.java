@@ -10,10 +10,16 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.ConsumeCredit;
+import io.ordo.proto.v1.ConsumeOpen;
+import io.ordo.proto.v1.ConsumeRequest;
+import io.ordo.proto.v1.ConsumeResponse;
+import io.ordo.proto.v1.ConsumeSettle;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
@@ -32,6 +38,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,5 +203,110 @@ class QueueServiceTest {
     assertThat(offsets(receive("strict", "a", 2))).as("the group is as it was").containsExactly(0L, 1L);
     assertThat(settle("strict", "a", RecordSettlement.newBuilder().setOffset(15).setDeliveries(1).build()))
         .containsExactly(SettleOutcome.NOT_DELIVERED);
+  }
+
+  /** A raw Consume stream: what it has sent, and how it ended. */
+  private static final class ConsumeCall implements StreamObserver<ConsumeResponse> {
+    final BlockingQueue<ConsumeResponse> received = new LinkedBlockingQueue<>();
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
+    final StreamObserver<ConsumeRequest> requests;
+
+    ConsumeCall(int node) {
+      requests = QueueServiceGrpc.newStub(channel(node)).consume(this);
+    }
+
+    void open(String group) {
+      requests.onNext(ConsumeRequest.newBuilder()
+          .setOpen(ConsumeOpen.newBuilder().setGroup(group).setTopic(TOPIC).setPartition(0).setConsumer("streamer"))
+          .build());
+    }
+
+    void credit(int records) {
+      requests.onNext(ConsumeRequest.newBuilder().setCredit(ConsumeCredit.newBuilder().setRecords(records)).build());
+    }
+
+    /** Deliveries until {@code count} records came, within {@code wait}. */
+    List<LeasedRecord> records(int count, Duration wait) throws InterruptedException {
+      List<LeasedRecord> out = new ArrayList<>();
+      long deadline = System.nanoTime() + wait.toNanos();
+      while (out.size() < count) {
+        ConsumeResponse r = received.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        assertThat(r).as("%d records within %s; had %s", count, wait, offsets(out)).isNotNull();
+        out.addAll(r.getDeliveries().getRecordsList());
+      }
+      return out;
+    }
+
+    @Override
+    public void onNext(ConsumeResponse value) {
+      received.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      ended.complete(null);
+    }
+  }
+
+  @Test
+  void aConsumeStreamLeasesAsCreditAllowsWaitsForRecordsAndSettles() throws Exception {
+    create("streamed", QueuePolicy.newBuilder().setLeaseMs(60_000).addBackoffMs(60_000).build());
+    int leader = awaitLeaders(client, TOPIC).partitions().get(0).leader();
+    ConsumeCall stream = new ConsumeCall(leader);
+    stream.open("streamed");
+    stream.credit(3);
+    List<LeasedRecord> first = stream.records(3, Duration.ofSeconds(10));
+    assertThat(offsets(first)).containsExactly(0L, 1L, 2L);
+    ConsumeResponse more = stream.received.poll(500, TimeUnit.MILLISECONDS);
+    assertThat(more == null || more.getDeliveries().getRecordsCount() == 0).as("no record past the credit").isTrue();
+
+    stream.requests.onNext(ConsumeRequest.newBuilder().setSettle(ConsumeSettle.newBuilder().setId(7)
+        .addSettlements(settlement(first.get(0), SettleAction.SETTLE_ACK))
+        .addSettlements(settlement(first.get(2), SettleAction.SETTLE_NACK).toBuilder().setDelayMs(300)))
+        .build());
+    ConsumeResponse settled = stream.received.poll(10, TimeUnit.SECONDS);
+    assertThat(settled).isNotNull();
+    assertThat(settled.getSettled().getId()).isEqualTo(7);
+    assertThat(settled.getSettled().getOutcomesList()).containsExactly(SettleOutcome.SETTLED, SettleOutcome.SETTLED);
+
+    // The rest of the log (offsets 3 to 19), then a retry due 300 ms after the nack: the stream
+    // wakes for it well before its 5 s heartbeat.
+    stream.credit(100);
+    List<LeasedRecord> rest = stream.records(18, Duration.ofSeconds(3));
+    assertThat(offsets(rest)).startsWith(3L, 4L).contains(2L, 19L).doesNotHaveDuplicates().hasSize(18);
+    assertThat(rest.stream().filter(r -> r.getRecord().getOffset() == 2).findFirst().orElseThrow().getDeliveries())
+        .isEqualTo(2);
+    // Caught up, it waits for the next record instead of answering empty.
+    try (Producer producer = client.producer()) {
+      producer.send(ProducerRecord.of(TOPIC, "job-late").withPartition(0)).join();
+    }
+    assertThat(stream.records(1, Duration.ofSeconds(5))).singleElement()
+        .satisfies(r -> assertThat(r.getRecord().getValue().toStringUtf8()).isEqualTo("job-late"));
+
+    stream.requests.onCompleted();
+    stream.ended.get(10, TimeUnit.SECONDS);
+    assertThat(receive("streamed", "other", 5)).as("what the stream received stays leased to it").isEmpty();
+  }
+
+  @Test
+  void aConsumeStreamRefusesAWrongStartAndANodeThatDoesNotLead() {
+    create("refusing", QueuePolicy.getDefaultInstance());
+    ConsumeCall creditFirst = new ConsumeCall(1);
+    creditFirst.credit(1);
+    assertThat(codeOf(catchThrowableOfType(ExecutionException.class, () -> creditFirst.ended.get(10, TimeUnit.SECONDS))
+        .getCause())).isEqualTo(ErrorCode.INVALID_REQUEST);
+
+    int leader = awaitLeaders(client, TOPIC).partitions().get(0).leader();
+    ConsumeCall follower = new ConsumeCall(leader % 3 + 1);
+    follower.open("refusing");
+    StatusRuntimeException notLeader = (StatusRuntimeException) catchThrowableOfType(
+        ExecutionException.class, () -> follower.ended.get(10, TimeUnit.SECONDS)).getCause();
+    assertThat(codeOf(notLeader)).isEqualTo(ErrorCode.NOT_LEADER);
+    assertThat(OrdoStatus.detailOf(notLeader).orElseThrow().getLeaderAddress()).isEqualTo(cluster.clientAddress(leader));
   }
 }
