@@ -88,6 +88,12 @@ final class BenchQueue implements Callable<Integer> {
   long rate;
 
   @Option(
+      names = "--produce-first",
+      description = "Produce every record before the consumers start, so each rate is measured alone: the"
+          + " finish rate then counts from the consumers' start (latency still from each record's due time).")
+  boolean produceFirst;
+
+  @Option(
       names = "--timeout-ms",
       paramLabel = "MS",
       defaultValue = "30000",
@@ -165,16 +171,23 @@ final class BenchQueue implements Callable<Integer> {
         t.setDaemon(true);
         threads.add(t);
       }
-      threads.forEach(Thread::start);
+      if (!produceFirst) {
+        threads.forEach(Thread::start);
+      }
       produced = produce(client, start);
       double produceSeconds = (System.nanoTime() - start) / 1e9;
       global.err().printf("%d records produced in %.2f s: %.1f records/s%n", produced, produceSeconds, produced / produceSeconds);
+      long consumersStart = start;
+      if (produceFirst) {
+        consumersStart = System.nanoTime();
+        threads.forEach(Thread::start);
+      }
       lastFinished = awaitFinished(finished, failure);
       stop.set(true);
       for (Thread t : threads) {
         t.join(TimeUnit.SECONDS.toMillis(10));
       }
-      printSummary(produced, produceSeconds, finished.sum(), nacks.sum(), dead.sum(), (lastFinished - start) / 1e9,
+      printSummary(produced, produceSeconds, finished.sum(), nacks.sum(), dead.sum(), (lastFinished - consumersStart) / 1e9,
           latencyMicros.getIntervalHistogram());
     }
     if (failure.get() != null) {

@@ -27,7 +27,8 @@ public interface QueueConsumer extends AutoCloseable {
    * Up to {@code maxRecords} records leased to this consumer, waiting up to {@code maxWait} for
    * some. Records are leased ahead, on a stream per partition, as many as asked for plus at most
    * one per partition: those not returned wait here for the next receive, their leases running
-   * (close releases them).
+   * (close releases them). Leasing ahead stops 5 s after the last receive, so a consumer that
+   * stops receiving holds only what it already has.
    * A partition without a leader does not hold up the others' records; a receive fails only if no
    * partition could be asked, or the group cannot be read (it does not exist, say).
    */

@@ -16,6 +16,7 @@ import io.ordo.proto.v1.LeasedRecord;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.RecordSettlement;
 import io.ordo.proto.v1.SettleOutcome;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -40,8 +41,16 @@ final class QueueStream {
   private final ClientCall<ConsumeRequest, ConsumeResponse> call;
   private final Listener listener;
   private final Map<Long, CompletableFuture<List<SettleOutcome>>> settling = new ConcurrentHashMap<>();
+  /**
+   * How long a credit stays good at the leader: a consumer that stops receiving (a stuck worker)
+   * stops taking records soon after. A receive that waits renews it.
+   */
+  static final Duration CREDIT_TTL = Duration.ofSeconds(5);
+
   /** Records the leader may still deliver. */
   private final AtomicInteger credit = new AtomicInteger();
+  /** Until when (System.nanoTime) the credit is good; the member's thread only. */
+  private long creditGoodUntilNanos = System.nanoTime();
   private long nextSettleId;
   private volatile long lastHeardNanos = System.nanoTime();
   private volatile OrdoException ended;
@@ -69,7 +78,9 @@ final class QueueStream {
         lastHeardNanos = System.nanoTime();
         switch (message.getResponseCase()) {
           case DELIVERIES -> {
-            credit.addAndGet(-message.getDeliveries().getRecordsCount());
+            // Not below 0: deliveries the leader sent before a credit ran out may come after.
+            int delivered = message.getDeliveries().getRecordsCount();
+            credit.updateAndGet(c -> Math.max(0, c - delivered));
             if (message.getDeliveries().getRecordsCount() > 0) {
               listener.onRecords(QueueStream.this, message.getDeliveries().getRecordsList());
             }
@@ -100,16 +111,30 @@ final class QueueStream {
     call.sendMessage(ConsumeRequest.newBuilder().setOpen(open).build());
   }
 
-  /** Grants credit until the leader may deliver {@code wanted} records. */
+  /**
+   * Grants credit until the leader may deliver {@code wanted} records, for {@link #CREDIT_TTL}
+   * from now; renews the credit when half its time has passed.
+   */
   void topUp(int wanted) {
-    int more = wanted - credit.get();
-    if (more <= 0 || ended != null || cancelled) {
+    if (ended != null || cancelled) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - creditGoodUntilNanos >= 0 && credit.getAndSet(0) > 0) {
+      lastHeardNanos = now; // the leader dropped the credit too: its silence since says nothing
+    }
+    int more = Math.max(0, wanted - credit.get());
+    boolean renew = now - (creditGoodUntilNanos - CREDIT_TTL.toNanos() / 2) >= 0;
+    if (more == 0 && (!renew || credit.get() == 0)) {
       return;
     }
     if (credit.getAndAdd(more) <= 0) {
-      lastHeardNanos = System.nanoTime(); // silence while it had no credit was no sign of trouble
+      lastHeardNanos = now; // silence while it had no credit was no sign of trouble
     }
-    call.sendMessage(ConsumeRequest.newBuilder().setCredit(ConsumeCredit.newBuilder().setRecords(more)).build());
+    creditGoodUntilNanos = now + CREDIT_TTL.toNanos();
+    call.sendMessage(ConsumeRequest.newBuilder()
+        .setCredit(ConsumeCredit.newBuilder().setRecords(more).setTtlMs((int) CREDIT_TTL.toMillis()))
+        .build());
   }
 
   /** Sends the settlements; the future fails if the stream ends before the answer. */
@@ -134,7 +159,8 @@ final class QueueStream {
 
   /** Whether the stream has credit and has heard nothing for {@code nanos}: the leader sends a heartbeat while it waits. */
   boolean silentFor(long nanos) {
-    return credit.get() > 0 && System.nanoTime() - lastHeardNanos > nanos;
+    long now = System.nanoTime();
+    return credit.get() > 0 && now - creditGoodUntilNanos < 0 && now - lastHeardNanos > nanos;
   }
 
   boolean isEnded() {

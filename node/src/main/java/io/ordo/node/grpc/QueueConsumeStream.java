@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.ordo.proto.raft.v1.GroupRecord;
+import io.ordo.proto.v1.ConsumeCredit;
 import io.ordo.proto.v1.ConsumeOpen;
 import io.ordo.proto.v1.ConsumeRequest;
 import io.ordo.proto.v1.ConsumeResponse;
@@ -36,6 +37,8 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
   static final int MAX_CREDIT = 10_000;
   /** Settlements in one settle message, at most. */
   static final int MAX_SETTLEMENTS = 1_000;
+  /** How long a credit may stay good, at most. */
+  static final int MAX_CREDIT_TTL_MS = 3_600_000;
   /** While parked the stream sends an empty delivery this often, so the consumer can tell silence from a dead stream. */
   static final long HEARTBEAT_MS = 5_000;
 
@@ -51,13 +54,21 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
   private ConsumeOpen open;
   private GroupRecord group;
   private long credit;
+  /** Whether the credit stops being good, and when (System.nanoTime). */
+  private boolean creditExpires;
+  private long creditGoodUntilNanos;
   private boolean acquiring;
   private int settling;
   private boolean halfClosed;
   private boolean done;
   private AppendWaiters.Waiter waiter;
   private ScheduledFuture<?> wakeUp;
-  /** The group as the last acquire that leased nothing left it, and the log's end then; null after one that leased. */
+  /**
+   * The group, the log's end and the clock as the last acquire found them when it was proposed,
+   * kept if it leased nothing (null after one that leased). Taken before proposing, not after
+   * applying: the state published after the acquire's apply round may already include a later
+   * op of the same round (an ack that freed a key), which the acquire never saw.
+   */
   private QueueGroups.Summary emptyAt;
   private long emptyAtEnd;
   private long emptyAtMs;
@@ -76,7 +87,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
   public void onNext(ConsumeRequest request) {
     switch (request.getRequestCase()) {
       case OPEN -> open(request.getOpen());
-      case CREDIT -> credit(request.getCredit().getRecords());
+      case CREDIT -> credit(request.getCredit());
       case SETTLE -> settle(request.getSettle());
       default -> fail(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a consume message must be open, credit or settle"));
     }
@@ -117,20 +128,36 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
     });
   }
 
-  private void credit(int records) {
+  private void credit(ConsumeCredit request) {
     synchronized (this) {
       if (open == null) {
         fail(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a consume stream must be opened before it is given credit"));
         return;
       }
-      if (records < 1 || credit + records > MAX_CREDIT) {
-        fail(OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
-            "credit must be positive and at most " + MAX_CREDIT + " outstanding; " + credit + " is, " + records + " more asked"));
+      long outstanding = creditNow();
+      if (request.getRecords() < 0 || outstanding + request.getRecords() > MAX_CREDIT) {
+        fail(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "credit must be 0 or more records and at most " + MAX_CREDIT
+            + " outstanding; " + outstanding + " is, " + request.getRecords() + " more asked"));
         return;
       }
-      credit += records;
+      if (request.getTtlMs() < 0 || request.getTtlMs() > MAX_CREDIT_TTL_MS) {
+        fail(OrdoStatus.exception(ErrorCode.INVALID_REQUEST,
+            "a credit's ttl_ms must be 0 to " + MAX_CREDIT_TTL_MS + ", not " + request.getTtlMs()));
+        return;
+      }
+      credit = outstanding + request.getRecords();
+      creditExpires = request.getTtlMs() > 0;
+      creditGoodUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.getTtlMs());
     }
     pumpLater();
+  }
+
+  /** The credit outstanding, 0 once its time to live has passed. Guarded by this. */
+  private long creditNow() {
+    if (credit > 0 && creditExpires && System.nanoTime() - creditGoodUntilNanos >= 0) {
+      credit = 0;
+    }
+    return credit;
   }
 
   private void settle(ConsumeSettle request) {
@@ -167,7 +194,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
     PartitionReplica replica = opened.getNow(null);
     int max;
     synchronized (this) {
-      if (replica == null || done || halfClosed || acquiring || credit == 0 || !out.isReady()) {
+      if (replica == null || done || halfClosed || acquiring || creditNow() == 0 || !out.isReady()) {
         return;
       }
       if (!replica.isLeader()) {
@@ -183,6 +210,9 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
       acquiring = true;
       max = (int) Math.min(credit, QueueGroups.MAX_RECORDS_PER_ACQUIRE);
     }
+    QueueGroups.Summary before = replica.queueSummaries().get(open.getGroup());
+    long beforeEnd = replica.endOffset();
+    long beforeMs = System.currentTimeMillis();
     service.acquire(replica, group, open.getConsumer(), max, failures(), result -> {
       if (!(result instanceof QueueGroups.Leased leased)) {
         QueueGrpcService.refuse(result, failures());
@@ -190,9 +220,9 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
       }
       if (leased.deliveries().isEmpty()) {
         synchronized (this) {
-          emptyAt = replica.queueSummaries().get(open.getGroup());
-          emptyAtEnd = replica.endOffset();
-          emptyAtMs = System.currentTimeMillis();
+          emptyAt = before;
+          emptyAtEnd = beforeEnd;
+          emptyAtMs = beforeMs;
           acquiring = false;
         }
         pumpLater();
@@ -223,7 +253,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
   /**
    * Whether an acquire now would lease nothing: the partition is idle for the group, or the last
    * acquire leased nothing and neither the group, nor the log, nor the clock (a retry come due)
-   * has changed anything since.
+   * has changed anything since it was proposed.
    */
   private boolean nothingNew(PartitionReplica replica) {
     if (QueueGrpcService.idle(replica, open.getGroup())) {

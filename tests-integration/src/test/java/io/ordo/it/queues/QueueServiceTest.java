@@ -216,8 +216,12 @@ class QueueServiceTest {
     }
 
     void open(String group) {
+      open(TOPIC, group);
+    }
+
+    void open(String topic, String group) {
       requests.onNext(ConsumeRequest.newBuilder()
-          .setOpen(ConsumeOpen.newBuilder().setGroup(group).setTopic(TOPIC).setPartition(0).setConsumer("streamer"))
+          .setOpen(ConsumeOpen.newBuilder().setGroup(group).setTopic(topic).setPartition(0).setConsumer("streamer"))
           .build());
     }
 
@@ -291,6 +295,31 @@ class QueueServiceTest {
     stream.requests.onCompleted();
     stream.ended.get(10, TimeUnit.SECONDS);
     assertThat(receive("streamed", "other", 5)).as("what the stream received stays leased to it").isEmpty();
+  }
+
+  @Test
+  void aCreditRunsOutAfterItsTimeToLive() throws Exception {
+    String topic = "lapses"; // its own, so the record it adds is seen by no other test
+    client.admin().createTopic(topic, 1, 3);
+    int leader = awaitLeaders(client, topic).partitions().get(0).leader();
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptionsMatching(e -> codeOf(e) == ErrorCode.FEATURE_NOT_ENABLED)
+        .until(() -> queues(1).createQueueGroup(
+            CreateQueueGroupRequest.newBuilder().setGroup("lapsing").setTopic(topic).build()) != null);
+    ConsumeCall stream = new ConsumeCall(leader);
+    stream.open(topic, "lapsing");
+    stream.requests.onNext(ConsumeRequest.newBuilder()
+        .setCredit(ConsumeCredit.newBuilder().setRecords(5).setTtlMs(300)).build());
+    TimeUnit.MILLISECONDS.sleep(800);
+    try (Producer producer = client.producer()) {
+      producer.send(ProducerRecord.of(topic, "job-unwanted")).join();
+    }
+    ConsumeResponse late = stream.received.poll(1_500, TimeUnit.MILLISECONDS);
+    assertThat(late == null || late.getDeliveries().getRecordsCount() == 0)
+        .as("no record for a consumer whose credit ran out").isTrue();
+    stream.credit(1);
+    assertThat(stream.records(1, Duration.ofSeconds(10))).singleElement()
+        .satisfies(r -> assertThat(r.getRecord().getValue().toStringUtf8()).isEqualTo("job-unwanted"));
+    stream.requests.onCompleted();
   }
 
   @Test
