@@ -315,20 +315,32 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
       PartitionReplica replica, String group, String consumer, QueueGroups.Leased leased, boolean send) {
     ReceiveResponse.Builder out = ReceiveResponse.newBuilder();
     List<RecordSettlement> unsent = new ArrayList<>();
+    List<QueueLedger.Delivery> deliveries = leased.deliveries();
     long bytes = 0;
-    for (QueueLedger.Delivery d : leased.deliveries()) {
-      List<ConsumedRecord> read =
-          send && bytes < MAX_RECEIVE_BYTES ? replica.read(d.offset(), 1, MAX_RECEIVE_BYTES) : List.of();
-      if (read.isEmpty()) {
-        unsent.add(RecordSettlement.newBuilder()
-            .setOffset(d.offset()).setDeliveries(d.deliveries()).setAction(SettleAction.SETTLE_RELEASE).build());
-        continue;
+    // Consecutive offsets (most of a lease: new records come in order) are read in one go.
+    for (int from = 0; from < deliveries.size(); ) {
+      int to = from + 1;
+      while (to < deliveries.size() && deliveries.get(to).offset() == deliveries.get(to - 1).offset() + 1) {
+        to++;
       }
-      bytes += read.get(0).getSerializedSize();
-      out.addRecords(LeasedRecord.newBuilder()
-          .setRecord(read.get(0))
-          .setDeliveries(d.deliveries())
-          .setLeaseEndsAtMs(d.leaseEndsMs()));
+      List<ConsumedRecord> read = send && bytes < MAX_RECEIVE_BYTES
+          ? replica.read(deliveries.get(from).offset(), to - from, (int) (MAX_RECEIVE_BYTES - bytes))
+          : List.of();
+      for (int i = from; i < to; i++) {
+        QueueLedger.Delivery d = deliveries.get(i);
+        ConsumedRecord record = i - from < read.size() ? read.get(i - from) : null;
+        if (record == null || record.getOffset() != d.offset()) {
+          unsent.add(RecordSettlement.newBuilder()
+              .setOffset(d.offset()).setDeliveries(d.deliveries()).setAction(SettleAction.SETTLE_RELEASE).build());
+          continue;
+        }
+        bytes += record.getSerializedSize();
+        out.addRecords(LeasedRecord.newBuilder()
+            .setRecord(record)
+            .setDeliveries(d.deliveries())
+            .setLeaseEndsAtMs(d.leaseEndsMs()));
+      }
+      from = to;
     }
     if (!unsent.isEmpty()) {
       replica.propose(settle(group, consumer, unsent), 0, new OpCallback() {
