@@ -81,7 +81,7 @@ final class QueueStream {
             // Not below 0: deliveries the leader sent before a credit ran out may come after.
             int delivered = message.getDeliveries().getRecordsCount();
             credit.updateAndGet(c -> Math.max(0, c - delivered));
-            if (message.getDeliveries().getRecordsCount() > 0) {
+            if (delivered > 0) {
               listener.onRecords(QueueStream.this, message.getDeliveries().getRecordsList());
             }
           }

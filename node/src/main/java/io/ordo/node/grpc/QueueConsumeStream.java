@@ -49,6 +49,20 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
   private final Context call = Context.current();
   /** Completes with the partition once the first message named a group and partition this node leads. */
   private final CompletableFuture<PartitionReplica> opened = new CompletableFuture<>();
+  /** Where a failed call ends the stream: a settle or acquire that could not commit ends it with the reason. */
+  private final StreamObserver<Object> failures = new StreamObserver<>() {
+    @Override
+    public void onNext(Object value) {}
+
+    @Override
+    public void onError(Throwable t) {
+      fail(t instanceof StatusRuntimeException e
+          ? e : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "consume stream failed: " + t.getMessage()));
+    }
+
+    @Override
+    public void onCompleted() {}
+  };
 
   // Guarded by this.
   private ConsumeOpen open;
@@ -119,7 +133,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
       fail(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a consumer must name itself (consumer) to receive"));
       return;
     }
-    service.onLeader(request.getGroup(), request.getTopic(), request.getPartition(), failures(), (known, replica) -> {
+    service.onLeader(request.getGroup(), request.getTopic(), request.getPartition(), failures, (known, replica) -> {
       synchronized (this) {
         group = known;
       }
@@ -174,7 +188,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
       settling++;
     }
     opened.thenAccept(replica -> call.run(() -> service.settle(
-        replica, open.getGroup(), open.getConsumer(), request.getSettlementsList(), failures(), outcomes -> {
+        replica, open.getGroup(), open.getConsumer(), request.getSettlementsList(), failures, outcomes -> {
           send(ConsumeResponse.newBuilder()
               .setSettled(ConsumeSettled.newBuilder().setId(request.getId()).addAllOutcomes(outcomes))
               .build());
@@ -213,9 +227,9 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
     QueueGroups.Summary before = replica.queueSummaries().get(open.getGroup());
     long beforeEnd = replica.endOffset();
     long beforeMs = System.currentTimeMillis();
-    service.acquire(replica, group, open.getConsumer(), max, failures(), result -> {
+    service.acquire(replica, group, open.getConsumer(), max, failures, result -> {
       if (!(result instanceof QueueGroups.Leased leased)) {
-        QueueGrpcService.refuse(result, failures());
+        QueueGrpcService.refuse(result, failures);
         return;
       }
       if (leased.deliveries().isEmpty()) {
@@ -344,22 +358,5 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
       unpark();
       out.onError(error);
     }
-  }
-
-  /** Where a failed call ends the stream: a settle or acquire that could not commit ends it with the reason. */
-  private StreamObserver<Object> failures() {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(Object value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        fail(t instanceof StatusRuntimeException e
-            ? e : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "consume stream failed: " + t.getMessage()));
-      }
-
-      @Override
-      public void onCompleted() {}
-    };
   }
 }

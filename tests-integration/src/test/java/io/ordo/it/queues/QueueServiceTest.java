@@ -117,9 +117,13 @@ class QueueServiceTest {
 
   /** Creates the group, waiting out FEATURE_NOT_ENABLED while a fresh cluster finalizes its level. */
   private static void create(String group, QueuePolicy policy) {
+    create(TOPIC, group, policy);
+  }
+
+  private static void create(String topic, String group, QueuePolicy policy) {
     await().atMost(Duration.ofSeconds(30)).ignoreExceptionsMatching(e -> codeOf(e) == ErrorCode.FEATURE_NOT_ENABLED)
         .until(() -> queues(1).createQueueGroup(
-            CreateQueueGroupRequest.newBuilder().setGroup(group).setTopic(TOPIC).setPolicy(policy).build()) != null);
+            CreateQueueGroupRequest.newBuilder().setGroup(group).setTopic(topic).setPolicy(policy).build()) != null);
   }
 
   private static ErrorCode codeOf(Throwable e) {
@@ -302,9 +306,7 @@ class QueueServiceTest {
     String topic = "lapses"; // its own, so the record it adds is seen by no other test
     client.admin().createTopic(topic, 1, 3);
     int leader = awaitLeaders(client, topic).partitions().get(0).leader();
-    await().atMost(Duration.ofSeconds(30)).ignoreExceptionsMatching(e -> codeOf(e) == ErrorCode.FEATURE_NOT_ENABLED)
-        .until(() -> queues(1).createQueueGroup(
-            CreateQueueGroupRequest.newBuilder().setGroup("lapsing").setTopic(topic).build()) != null);
+    create(topic, "lapsing", QueuePolicy.getDefaultInstance());
     ConsumeCall stream = new ConsumeCall(leader);
     stream.open(topic, "lapsing");
     stream.requests.onNext(ConsumeRequest.newBuilder()
