@@ -30,7 +30,7 @@ public interface QueueConsumer extends AutoCloseable {
    * (close releases them). Leasing ahead stops 5 s after the last receive, so a consumer that
    * stops receiving holds only what it already has.
    * A partition without a leader does not hold up the others' records; a receive fails only if no
-   * partition could be asked, or the group cannot be read (it does not exist, say).
+   * partition could be asked for 2 s, or the group cannot be read (it does not exist, say).
    */
   List<QueuedRecord> receive(int maxRecords, Duration maxWait);
 

@@ -49,6 +49,11 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
    * 5 s), is taken for dead (a node cut off without a reset) and opened again.
    */
   private static final long SILENT_STREAM_NANOS = TimeUnit.SECONDS.toNanos(15);
+  /**
+   * How long no partition may have a stream before a receive fails with why: a leader change
+   * ends a stream for a moment, which a receive waits out instead of failing.
+   */
+  private static final long UNREACHABLE_NANOS = TimeUnit.SECONDS.toNanos(2);
   /** How long close waits for its streams to answer what they have and end. */
   private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** Settlements sent in one call, at most: a call stays far inside the message limit. */
@@ -76,6 +81,8 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
   private OrdoException lastFailure;
   /** A stream's end that retrying will not mend (no such group, say): the next receive throws it. */
   private OrdoException fatal;
+  /** Since when (System.nanoTime) no partition has had a stream, as receives saw it; 0 while one has. */
+  private long noStreamSinceNanos;
 
   /** One partition's stream, or when to open it again and why it ended. */
   private static final class PartitionStreams {
@@ -128,10 +135,16 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
         if (!out.isEmpty()) {
           return out;
         }
-        long left = deadline - System.nanoTime();
+        long now = System.nanoTime();
+        if (partitions.values().stream().anyMatch(s -> s.stream != null)) {
+          noStreamSinceNanos = 0;
+        } else if (noStreamSinceNanos == 0) {
+          noStreamSinceNanos = now;
+        }
+        long left = deadline - now;
         if (left <= 0) {
-          if (lastFailure != null && partitions.values().stream().noneMatch(s -> s.stream != null)) {
-            throw lastFailure; // no partition could be asked at all
+          if (lastFailure != null && noStreamSinceNanos != 0 && now - noStreamSinceNanos >= UNREACHABLE_NANOS) {
+            throw lastFailure; // no partition could be asked at all, for a while
           }
           return out;
         }
