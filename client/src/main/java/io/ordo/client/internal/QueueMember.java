@@ -242,7 +242,9 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
   private void failed(int partition, PartitionStreams p, OrdoException error) {
     metadata.onError(topic, partition, error);
     lastFailure = error;
-    if (!error.isRetriable()) {
+    // Only a node's own refusal is final; a stream cut mid-flight (a node killed: UNKNOWN,
+    // "channel closed") carries no Ordo code and is retried like any lost connection.
+    if (!error.isRetriable() && error.errorCode() != ErrorCode.ERROR_CODE_UNSPECIFIED) {
       fatal = error;
     }
     p.reopenAtNanos = System.nanoTime() + retry.backoffNanos(++p.failures);
