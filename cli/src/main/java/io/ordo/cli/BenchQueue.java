@@ -148,20 +148,31 @@ final class BenchQueue implements Callable<Integer> {
               for (QueuedRecord r : consumer.receive(RECEIVE_MAX, RECEIVE_WAIT)) {
                 (random.nextDouble() < nackRatio ? toNack : toAck).add(r);
               }
+              // Settled without waiting, as a consumer that processes while its acks commit would.
               if (!toNack.isEmpty()) {
-                consumer.nackAll(toNack, Duration.ZERO, "bench");
-                nacks.add(toNack.size());
-                long atLimit = toNack.stream().filter(r -> r.deliveries() >= maxDeliveries).count();
-                dead.add(atLimit);
-                finished.add(atLimit);
+                consumer.nackAllAsync(toNack, Duration.ZERO, "bench").whenComplete((outcomes, error) -> {
+                  if (error != null) {
+                    failure.compareAndSet(null, error.getCause() != null ? error.getCause() : error);
+                    return;
+                  }
+                  nacks.add(toNack.size());
+                  long atLimit = toNack.stream().filter(r -> r.deliveries() >= maxDeliveries).count();
+                  dead.add(atLimit);
+                  finished.add(atLimit);
+                });
               }
               if (!toAck.isEmpty()) {
-                consumer.ackAll(toAck);
-                long now = System.nanoTime();
-                for (QueuedRecord r : toAck) {
-                  latencyMicros.recordValue(Math.max(0, now - ByteBuffer.wrap(r.record().value()).getLong()) / 1000);
-                }
-                finished.add(toAck.size());
+                consumer.ackAllAsync(toAck).whenComplete((outcomes, error) -> {
+                  if (error != null) {
+                    failure.compareAndSet(null, error.getCause() != null ? error.getCause() : error);
+                    return;
+                  }
+                  long now = System.nanoTime();
+                  for (QueuedRecord r : toAck) {
+                    latencyMicros.recordValue(Math.max(0, now - ByteBuffer.wrap(r.record().value()).getLong()) / 1000);
+                  }
+                  finished.add(toAck.size());
+                });
               }
             }
           } catch (OrdoException e) {

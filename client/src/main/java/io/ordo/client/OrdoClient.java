@@ -15,8 +15,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * The entry point: a connection to one Ordo cluster. It owns one gRPC channel per node address
@@ -41,6 +43,8 @@ public final class OrdoClient implements AutoCloseable {
   private final long requestTimeoutNanos;
   private final RetryPolicy retry;
   private final ScheduledExecutorService scheduler;
+  /** Runs the client's blocking calls that its callers do not wait for (a queue consumer's fallback settles). */
+  private final ExecutorService blocking;
   private final Admin admin;
   private final SequencedAppends sequencedAppends;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
@@ -50,15 +54,18 @@ public final class OrdoClient implements AutoCloseable {
     this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos);
     this.retry =
         new RetryPolicy(BACKOFF_MIN, BACKOFF_MAX, builder.requestTimeout);
-    this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread thread = new Thread(r, "ordo-client-scheduler");
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("ordo-client-scheduler"));
+    this.blocking = Executors.newCachedThreadPool(daemon("ordo-client-blocking"));
     this.admin = new GrpcAdmin(channels, metadata, retry);
     this.sequencedAppends = new SequencedAppends(channels, metadata, retry, requestTimeoutNanos);
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread thread = new Thread(r, name);
+      thread.setDaemon(true);
+      return thread;
+    };
   }
 
   /** A builder; {@link Builder#bootstrap} is required. */
@@ -108,7 +115,7 @@ public final class OrdoClient implements AutoCloseable {
    * reading {@code topic}. Its receives and settlements are retried within the request timeout.
    */
   public QueueConsumer queueConsumer(String group, String topic) {
-    QueueMember member = new QueueMember(group, topic, channels, metadata, retry, requestTimeoutNanos, open::remove);
+    QueueMember member = new QueueMember(group, topic, channels, metadata, retry, requestTimeoutNanos, blocking, open::remove);
     open.add(member);
     return member;
   }
@@ -156,6 +163,7 @@ public final class OrdoClient implements AutoCloseable {
       }
     }
     scheduler.shutdownNow();
+    blocking.shutdownNow();
     channels.close();
     if (failure != null) {
       throw failure;

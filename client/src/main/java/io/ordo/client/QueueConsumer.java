@@ -3,6 +3,7 @@ package io.ordo.client;
 import io.ordo.proto.v1.SettleOutcome;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A consumer of a queue group: the group's consumers share a topic's records, each record leased
@@ -20,7 +21,8 @@ import java.util.List;
  * one); LATE_ACK_ACCEPTED (an ack after the lease ended, accepted while nobody else had the
  * record); STALE_DELIVERY or NOT_YOUR_LEASE (nothing changed: the record went to another delivery).
  *
- * <p>Not thread-safe: one thread receives and settles.
+ * <p>Not thread-safe: one thread receives and settles (the futures of async settles complete on
+ * the client's threads).
  */
 public interface QueueConsumer extends AutoCloseable {
   /**
@@ -45,6 +47,19 @@ public interface QueueConsumer extends AutoCloseable {
 
   /** Failed, all of them: like {@link #nack} for each, sent as {@link #ackAll} sends. */
   List<SettleOutcome> nackAll(List<QueuedRecord> records, Duration delay, String reason);
+
+  /**
+   * {@link #ackAll} without waiting: the acks go out now, and the future completes with an outcome
+   * per record once they are committed (or fails as ackAll would throw). Receiving and processing
+   * go on meanwhile, so a consumer is not held to a Raft round per batch. The records are done only
+   * once the future says so: if this process stops first, they may be delivered again. At most
+   * 20,000 settlements wait for their answers at a time; past that this waits for room, up to the
+   * request timeout, and then the future fails with OVERLOADED. Close waits for the answers.
+   */
+  CompletableFuture<List<SettleOutcome>> ackAllAsync(List<QueuedRecord> records);
+
+  /** {@link #nackAll} without waiting, as {@link #ackAllAsync} is to {@link #ackAll}. */
+  CompletableFuture<List<SettleOutcome>> nackAllAsync(List<QueuedRecord> records, Duration delay, String reason);
 
   /** Failed: deliver it again after {@code delay} ({@link Duration#ZERO}: the group's back-off), keeping {@code reason}. */
   SettleOutcome nack(QueuedRecord record, Duration delay, String reason);

@@ -25,6 +25,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
@@ -58,6 +59,8 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
   private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** Settlements sent in one call, at most: a call stays far inside the message limit. */
   private static final int MAX_SETTLEMENTS_PER_CALL = 1_000;
+  /** Settlements sent and not answered yet, at most: past it a settle waits for room, then fails OVERLOADED. */
+  static final int MAX_UNANSWERED_SETTLEMENTS = 20_000;
 
   private final String group;
   private final String topic;
@@ -67,6 +70,8 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
   private final RetryPolicy retry;
   private final LeaderCalls leaders;
   private final long requestTimeoutNanos;
+  /** Runs the unary settles that stand in for a stream's answer: they block. */
+  private final Executor blocking;
   private final Consumer<AutoCloseable> onClosed;
   private final ReentrantLock lock = new ReentrantLock();
   /** Signalled when records arrive, a stream ends or a leader is found. */
@@ -83,6 +88,8 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
   private OrdoException fatal;
   /** Since when (System.nanoTime) no partition has had a stream, as receives saw it; 0 while one has. */
   private long noStreamSinceNanos;
+  /** Settlements sent and not answered yet. */
+  private int unanswered;
 
   /** One partition's stream, or when to open it again and why it ended. */
   private static final class PartitionStreams {
@@ -99,6 +106,7 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
       MetadataCache metadata,
       RetryPolicy retry,
       long requestTimeoutNanos,
+      Executor blocking,
       Consumer<AutoCloseable> onClosed) {
     this.group = group;
     this.topic = topic;
@@ -107,6 +115,7 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
     this.retry = retry;
     this.leaders = new LeaderCalls(channels, metadata, retry, requestTimeoutNanos);
     this.requestTimeoutNanos = requestTimeoutNanos;
+    this.blocking = blocking;
     this.onClosed = onClosed;
   }
 
@@ -291,26 +300,49 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
 
   @Override
   public List<SettleOutcome> nackAll(List<QueuedRecord> records, Duration delay, String reason) {
-    return settle(records, records.stream()
+    return await(nackAllAsync(records, delay, reason));
+  }
+
+  @Override
+  public CompletableFuture<List<SettleOutcome>> ackAllAsync(List<QueuedRecord> records) {
+    return settleAsync(records, records.stream().map(r -> settlement(r, SettleAction.SETTLE_ACK).build()).toList());
+  }
+
+  @Override
+  public CompletableFuture<List<SettleOutcome>> nackAllAsync(List<QueuedRecord> records, Duration delay, String reason) {
+    return settleAsync(records, records.stream()
         .map(r -> settlement(r, SettleAction.SETTLE_NACK).setDelayMs(delay.toMillis()).setReason(reason).build())
         .toList());
   }
 
   private SettleOutcome settle(QueuedRecord record, SettleAction action, Duration delay, String reason) {
-    return settle(List.of(record), List.of(settlement(record, action).setDelayMs(delay.toMillis()).setReason(reason).build()))
+    return await(settleAsync(
+            List.of(record), List.of(settlement(record, action).setDelayMs(delay.toMillis()).setReason(reason).build())))
         .get(0);
   }
 
   private List<SettleOutcome> settleAll(List<QueuedRecord> records, SettleAction action) {
-    return settle(records, records.stream().map(r -> settlement(r, action).build()).toList());
+    return await(settleAsync(records, records.stream().map(r -> settlement(r, action).build()).toList()));
+  }
+
+  private static <T> T await(CompletableFuture<T> answer) {
+    try {
+      return answer.get();
+    } catch (ExecutionException e) {
+      throw Errors.toOrdo(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "settle interrupted", e);
+    }
   }
 
   /**
    * Settles {@code records} as {@code settlements} say (one each, in order): every partition's
    * settlements go out on its stream at once, up to 1,000 a message (a message is one Raft entry),
-   * and then the answers are awaited, so the partitions' Raft rounds overlap.
+   * without waiting, so the partitions' Raft rounds overlap with each other and with receiving.
+   * The records are no longer this consumer's to release from then on (but a renewed one is).
    */
-  private List<SettleOutcome> settle(List<QueuedRecord> records, List<RecordSettlement> settlements) {
+  private CompletableFuture<List<SettleOutcome>> settleAsync(List<QueuedRecord> records, List<RecordSettlement> settlements) {
     Map<Integer, List<Integer>> byPartition = new TreeMap<>();
     for (int i = 0; i < records.size(); i++) {
       byPartition.computeIfAbsent(records.get(i).record().partition(), p -> new ArrayList<>()).add(i);
@@ -318,6 +350,13 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
     List<Chunk> chunks = new ArrayList<>();
     lock.lock();
     try {
+      awaitRoom(records.size());
+      unanswered += records.size();
+      for (int i = 0; i < records.size(); i++) {
+        if (settlements.get(i).getAction() != SettleAction.SETTLE_RENEW) {
+          unsettled.remove(key(records.get(i)));
+        }
+      }
       byPartition.forEach((partition, indexes) -> {
         PartitionStreams p = partitions.get(partition);
         QueueStream stream = p == null || p.stream == null || p.stream.isEnded() ? null : p.stream;
@@ -327,27 +366,48 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
           chunks.add(new Chunk(partition, chunk, sent, stream, stream == null ? null : stream.settle(sent)));
         }
       });
+    } catch (OrdoException e) {
+      return CompletableFuture.failedFuture(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(
+          new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "settle interrupted", e));
     } finally {
       lock.unlock();
     }
     SettleOutcome[] outcomes = new SettleOutcome[records.size()];
-    for (Chunk chunk : chunks) {
-      List<SettleOutcome> answered = answer(chunk);
-      for (int j = 0; j < chunk.indexes().size(); j++) {
-        outcomes[chunk.indexes().get(j)] = answered.get(j);
+    CompletableFuture<?>[] answers = chunks.stream()
+        .map(chunk -> answer(chunk).thenAccept(answered -> {
+          for (int j = 0; j < chunk.indexes().size(); j++) {
+            outcomes[chunk.indexes().get(j)] = answered.get(j);
+          }
+        }))
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(answers)
+        .whenComplete((done, error) -> {
+          lock.lock();
+          try {
+            unanswered -= records.size();
+            changed.signalAll();
+          } finally {
+            lock.unlock();
+          }
+        })
+        .thenApply(done -> List.of(outcomes));
+  }
+
+  /** Waits, up to the request timeout, until {@code more} settlements fit under the bound (any fit when none is unanswered). */
+  private void awaitRoom(int more) throws InterruptedException {
+    long deadline = System.nanoTime() + requestTimeoutNanos;
+    while (unanswered > 0 && unanswered + more > MAX_UNANSWERED_SETTLEMENTS) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new OrdoException(ErrorCode.OVERLOADED, Status.Code.RESOURCE_EXHAUSTED,
+            unanswered + " settlements of queue group '" + group + "' are still unanswered (at most "
+                + MAX_UNANSWERED_SETTLEMENTS + "): the partitions' leaders are slow to commit them", null);
       }
+      changed.awaitNanos(left);
     }
-    lock.lock();
-    try {
-      for (int i = 0; i < records.size(); i++) {
-        if (settlements.get(i).getAction() != SettleAction.SETTLE_RENEW) {
-          unsettled.remove(key(records.get(i)));
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-    return List.of(outcomes);
   }
 
   /** One stream message's settlements, and its answer to come. */
@@ -359,20 +419,23 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
    * The chunk's outcomes from its stream; if the stream ended first, or did not answer within the
    * request timeout (it is then dropped), from a unary Settle instead.
    */
-  private List<SettleOutcome> answer(Chunk chunk) {
-    if (chunk.answer() != null) {
-      try {
-        return chunk.answer().get(requestTimeoutNanos, TimeUnit.NANOSECONDS);
-      } catch (ExecutionException e) {
-        // The stream ended: the settlements may or may not have been applied; repeating them is safe.
-      } catch (TimeoutException e) {
-        drop(chunk.partition(), chunk.stream());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "settle interrupted", e);
-      }
+  private CompletableFuture<List<SettleOutcome>> answer(Chunk chunk) {
+    if (chunk.answer() == null) {
+      return settleUnary(chunk);
     }
-    return settleUnary(chunk.partition(), chunk.settlements());
+    return chunk.answer()
+        .orTimeout(requestTimeoutNanos, TimeUnit.NANOSECONDS)
+        .handle((outcomes, error) -> {
+          if (error == null) {
+            return CompletableFuture.completedFuture(outcomes);
+          }
+          if (error instanceof TimeoutException) {
+            drop(chunk.partition(), chunk.stream());
+          }
+          // The stream ended: the settlements may or may not have been applied; repeating them is safe.
+          return settleUnary(chunk);
+        })
+        .thenCompose(answer -> answer);
   }
 
   private void drop(int partition, QueueStream stream) {
@@ -393,6 +456,10 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
         .setOffset(record.record().offset())
         .setDeliveries(record.deliveries())
         .setAction(action);
+  }
+
+  private CompletableFuture<List<SettleOutcome>> settleUnary(Chunk chunk) {
+    return CompletableFuture.supplyAsync(() -> settleUnary(chunk.partition(), chunk.settlements()), blocking);
   }
 
   private List<SettleOutcome> settleUnary(int partition, List<RecordSettlement> settlements) {
@@ -438,7 +505,7 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
           }
         });
         long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
-        while (open.stream().anyMatch(st -> !st.isEnded()) && System.nanoTime() < deadline) {
+        while ((unanswered > 0 || open.stream().anyMatch(st -> !st.isEnded())) && System.nanoTime() < deadline) {
           changed.awaitNanos(deadline - System.nanoTime());
         }
         open.stream().filter(st -> !st.isEnded()).forEach(st -> st.cancel("consumer closed"));

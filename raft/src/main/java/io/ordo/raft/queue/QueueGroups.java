@@ -8,13 +8,11 @@ import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.RedriveDeadLetters;
 import io.ordo.proto.raft.v1.SettleRecords;
-import io.ordo.proto.raft.v1.Settlement;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleOutcome;
 import io.ordo.raft.replica.OpResult;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -163,14 +161,7 @@ public final class QueueGroups {
     if (ledger == null) {
       return unknown(op.getGroup());
     }
-    List<SettleOutcome> outcomes = new ArrayList<>(op.getSettlementsCount());
-    for (Settlement s : op.getSettlementsList()) {
-      outcomes.add(s.getDelayMs() < 0 || s.getDelayMs() > MAX_BACKOFF_MS
-          ? SettleOutcome.INVALID_SETTLEMENT
-          : ledger.settle(
-              op.getConsumer(), s.getOffset(), s.getDeliveries(), s.getAction(), s.getDelayMs(), s.getReason(), now, writes));
-    }
-    return new Settlements(outcomes);
+    return new Settlements(ledger.settleAll(op.getConsumer(), op.getSettlementsList(), now, writes));
   }
 
   /** Every group's summary, by name. */

@@ -3,6 +3,7 @@ package io.ordo.raft.queue;
 import io.ordo.proto.raft.v1.QueueProgress;
 import io.ordo.proto.raft.v1.QueueRecord;
 import io.ordo.proto.raft.v1.QueueRecordState;
+import io.ordo.proto.raft.v1.Settlement;
 import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleAction;
@@ -39,7 +40,7 @@ import java.util.TreeSet;
  * <p>Deterministic: time is the log time each call is handed, and back-off jitter is a hash of
  * the record and its delivery count, so every replica reaches the same state at the same index.
  * Every change goes to {@link QueueWrites} in the same call, so the store (and a snapshot) always
- * holds what memory holds. Each call first ends the leases that are due, at most {@link
+ * holds what memory holds; the progress is written once per call, however many records it moved. Each call first ends the leases that are due, at most {@link
  * #EXPIRE_PER_CALL} of them, so one apply stays bounded.
  */
 public final class QueueLedger {
@@ -63,7 +64,9 @@ public final class QueueLedger {
     }
   }
 
-  private QueueProgress progress;
+  private final QueueProgress.Builder progress;
+  /** Whether {@link #progress} changed since it was last written. */
+  private boolean progressChanged;
   private final NavigableMap<Long, QueueRecord> unfinished = new TreeMap<>();
   private final TreeSet<Due> leases = new TreeSet<>();
   private final TreeSet<Due> waits = new TreeSet<>();
@@ -77,7 +80,7 @@ public final class QueueLedger {
 
   /** The group as stored: its progress and its unfinished records. */
   public QueueLedger(QueueProgress progress, List<QueueRecord> records) {
-    this.progress = progress;
+    this.progress = progress.toBuilder();
     records.forEach(this::index);
   }
 
@@ -100,13 +103,13 @@ public final class QueueLedger {
   }
 
   public QueueProgress progress() {
-    return progress;
+    return progress.build();
   }
 
   /** From now on the group follows {@code policy}; leases already granted keep their end. */
   public void setPolicy(QueuePolicy policy, QueueWrites writes) {
-    progress = progress.toBuilder().setPolicy(policy).build();
-    writes.putProgress(progress);
+    progress.setPolicy(policy);
+    writes.putProgress(progress.build());
   }
 
   /** Every unfinished record, in offset order. */
@@ -169,8 +172,8 @@ public final class QueueLedger {
     if (nextSequence <= progress.getExportedDeadLetters()) {
       return;
     }
-    progress = progress.toBuilder().setExportedDeadLetters(nextSequence).build();
-    writes.putProgress(progress);
+    progress.setExportedDeadLetters(nextSequence);
+    writes.putProgress(progress.build());
     unexported.headMap(nextSequence).clear();
   }
 
@@ -185,7 +188,7 @@ public final class QueueLedger {
    */
   public List<Delivery> acquire(
       String consumer, int maxRecords, long nextOffset, long now, RecordKeys keys, QueueWrites writes) {
-    expireDue(now, writes);
+    endDueLeases(now, writes);
     QueuePolicy policy = progress.getPolicy();
     List<Delivery> out = new ArrayList<>();
     List<Due> ready = new ArrayList<>();
@@ -225,7 +228,8 @@ public final class QueueLedger {
       }
       cursor++;
     }
-    moveTo(cursor, writes);
+    moveTo(cursor);
+    flushProgress(writes);
     return out;
   }
 
@@ -239,8 +243,8 @@ public final class QueueLedger {
             .build();
     put(leased, writes);
     if (leased.getDeliveries() > 1) {
-      progress = progress.toBuilder().setRedelivered(progress.getRedelivered() + 1).build();
-      writes.putProgress(progress);
+      progress.setRedelivered(progress.getRedelivered() + 1);
+      progressChanged = true;
     }
     return new Delivery(leased.getOffset(), leased.getDeliveries(), leased.getDueMs());
   }
@@ -251,7 +255,26 @@ public final class QueueLedger {
    */
   public SettleOutcome settle(
       String consumer, long offset, int deliveries, SettleAction action, long delayMs, String reason, long now, QueueWrites writes) {
-    expireDue(now, writes);
+    SettleOutcome outcome = settleOne(consumer, offset, deliveries, action, delayMs, reason, now, writes);
+    flushProgress(writes);
+    return outcome;
+  }
+
+  /** Settles each of {@code settlements} as {@link #settle} does; one outcome each, in order. */
+  public List<SettleOutcome> settleAll(String consumer, List<Settlement> settlements, long now, QueueWrites writes) {
+    List<SettleOutcome> outcomes = new ArrayList<>(settlements.size());
+    for (Settlement s : settlements) {
+      outcomes.add(s.getDelayMs() < 0 || s.getDelayMs() > QueueGroups.MAX_BACKOFF_MS
+          ? SettleOutcome.INVALID_SETTLEMENT
+          : settleOne(consumer, s.getOffset(), s.getDeliveries(), s.getAction(), s.getDelayMs(), s.getReason(), now, writes));
+    }
+    flushProgress(writes);
+    return outcomes;
+  }
+
+  private SettleOutcome settleOne(
+      String consumer, long offset, int deliveries, SettleAction action, long delayMs, String reason, long now, QueueWrites writes) {
+    endDueLeases(now, writes);
     QueueRecord record = unfinished.get(offset);
     if (record == null) {
       return offset < progress.getCursor() ? SettleOutcome.ALREADY_DONE : SettleOutcome.NOT_DELIVERED;
@@ -298,6 +321,11 @@ public final class QueueLedger {
 
   /** Ends the leases due by {@code now}, at most {@link #EXPIRE_PER_CALL}. */
   public void expireDue(long now, QueueWrites writes) {
+    endDueLeases(now, writes);
+    flushProgress(writes);
+  }
+
+  private void endDueLeases(long now, QueueWrites writes) {
     int budget = EXPIRE_PER_CALL;
     while (budget > 0 && !leases.isEmpty() && leases.first().dueMs() <= now) {
       QueueRecord record = unfinished.get(leases.first().offset());
@@ -315,7 +343,7 @@ public final class QueueLedger {
    * key-ordered group, blocked if its key has a record in progress); returns how many.
    */
   public int redrive(long now, QueueWrites writes) {
-    expireDue(now, writes);
+    endDueLeases(now, writes);
     List<QueueRecord> dead = new ArrayList<>();
     for (QueueRecord record : unfinished.values()) {
       if (record.getState() == QueueRecordState.QUEUE_RECORD_DEAD) {
@@ -331,6 +359,7 @@ public final class QueueLedger {
         put(available(fresh, now), writes);
       }
     }
+    flushProgress(writes);
     return dead.size();
   }
 
@@ -371,8 +400,8 @@ public final class QueueLedger {
         .setDeadAtMs(now)
         .setDeadLetterSequence(progress.getDeadLettered())
         .build(), writes);
-    progress = progress.toBuilder().setDeadLettered(progress.getDeadLettered() + 1).build();
-    writes.putProgress(progress);
+    progress.setDeadLettered(progress.getDeadLettered() + 1);
+    progressChanged = true;
     unblockNext(record.getKeyHash(), now, writes);
   }
 
@@ -406,18 +435,26 @@ public final class QueueLedger {
   private void done(QueueRecord record, long now, QueueWrites writes) {
     unindex(record.getOffset());
     writes.deleteQueueRecord(progress.getGroup(), record.getOffset());
-    progress = progress.toBuilder().setAcked(progress.getAcked() + 1).build();
-    writes.putProgress(progress);
+    progress.setAcked(progress.getAcked() + 1);
+    progressChanged = true;
     unblockNext(record.getKeyHash(), now, writes);
-    moveTo(progress.getCursor(), writes);
+    moveTo(progress.getCursor());
   }
 
   /** Sets the cursor, and the floor to the first unfinished record (or the cursor), if they moved. */
-  private void moveTo(long cursor, QueueWrites writes) {
+  private void moveTo(long cursor) {
     long floor = unfinished.isEmpty() ? cursor : unfinished.firstKey();
     if (floor != progress.getFloor() || cursor != progress.getCursor()) {
-      progress = progress.toBuilder().setFloor(floor).setCursor(cursor).build();
-      writes.putProgress(progress);
+      progress.setFloor(floor).setCursor(cursor);
+      progressChanged = true;
+    }
+  }
+
+  /** Writes the progress if a change of this call moved it. */
+  private void flushProgress(QueueWrites writes) {
+    if (progressChanged) {
+      writes.putProgress(progress.build());
+      progressChanged = false;
     }
   }
 

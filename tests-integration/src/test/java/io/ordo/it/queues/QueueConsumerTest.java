@@ -175,6 +175,33 @@ class QueueConsumerTest {
   }
 
   /**
+   * Async acks let a consumer receive on while they commit; close waits for their answers, so
+   * every record is acked once and none is handed back.
+   */
+  @Test
+  void asyncAcksCommitWhileTheConsumerReceivesOn() {
+    client.admin().createQueueGroup("async", TOPIC, QueuePolicy.getDefaultInstance());
+    List<CompletableFuture<List<SettleOutcome>>> answers = new ArrayList<>();
+    try (QueueConsumer consumer = client.queueConsumer("async", TOPIC)) {
+      int[] received = {0};
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        List<QueuedRecord> batch = consumer.receive(25, Duration.ofMillis(200));
+        received[0] += batch.size();
+        if (!batch.isEmpty()) {
+          answers.add(consumer.ackAllAsync(batch));
+        }
+        return received[0] == RECORDS;
+      });
+    } // close right after the last ack went out
+    assertThat(answers).allSatisfy(answer -> assertThat(answer).isCompleted());
+    assertThat(answers.stream().flatMap(answer -> answer.join().stream())).containsOnly(SettleOutcome.SETTLED);
+    QueueGroupInfo info = client.admin().describeQueueGroup("async");
+    assertThat(sum(info, QueueGroupInfo.Partition::acked)).isEqualTo(RECORDS);
+    assertThat(sum(info, QueueGroupInfo.Partition::inFlight) + sum(info, QueueGroupInfo.Partition::waiting))
+        .as("none left leased or handed back").isZero();
+  }
+
+  /**
    * A consumer that crashes (stops without settling or releasing) between processing and acking
    * leaves the record to another consumer once its lease ends; one that acked on receipt does not.
    */
