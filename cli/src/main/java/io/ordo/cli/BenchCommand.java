@@ -48,8 +48,12 @@ final class BenchCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Send --records records of --record-size random bytes to --topic, as fast as the"
-            + " producer goes or at --rate records per second, and report throughput and the"
-            + " send-to-acknowledgement latency percentiles (p50, p99, p99.9, max).",
+            + " producer goes or at --rate records per second, and report throughput, the"
+            + " latency percentiles (p50, p99, p99.9, max) and, for nodes on this host, their CPU"
+            + " time per 100,000 records.",
+        "Latency runs to the acknowledgement from when a record was sent, or with --rate from"
+            + " when it was due: a producer that falls behind its schedule shows in the figures"
+            + " (no coordinated omission).",
         "With --partitions the topic is created first if it does not exist.",
         "Exits 1 if any record was not acknowledged."
       })
@@ -86,6 +90,13 @@ final class BenchCommand {
     long rate;
 
     @Option(
+        names = "--warmup-records",
+        paramLabel = "N",
+        defaultValue = "0",
+        description = "Records sent first, at the same rate, and left out of every figure (default: ${DEFAULT-VALUE}).")
+    long warmupRecords;
+
+    @Option(
         names = "--batch-bytes",
         paramLabel = "B",
         defaultValue = "262144",
@@ -101,8 +112,8 @@ final class BenchCommand {
 
     @Override
     public Integer call() {
-      if (records <= 0 || recordSize < 0 || rate < 0) {
-        throw global.usageError("--records must be positive, --record-size and --rate not negative");
+      if (records <= 0 || recordSize < 0 || rate < 0 || warmupRecords < 0) {
+        throw global.usageError("--records must be positive, --record-size, --rate and --warmup-records not negative");
       }
       ProducerConfig config =
           ProducerConfig.builder()
@@ -118,12 +129,18 @@ final class BenchCommand {
       AtomicReference<Throwable> firstError = new AtomicReference<>();
       long start;
       long end;
+      NodeCpu cpuAtStart;
+      NodeCpu cpuAtEnd;
       try (OrdoClient client = global.connect()) {
         if (partitions != null) {
           createIfMissing(client);
         }
         ScheduledExecutorService progress = progressReporter();
         try (Producer producer = client.producer(config)) {
+          if (warmupRecords > 0) {
+            send(producer, warmupRecords, value, null, null, failed, firstError);
+            producer.flush();
+          }
           Histogram window = new Histogram(3);
           long[] lastReport = {System.nanoTime(), 0};
           progress.scheduleAtFixedRate(
@@ -152,32 +169,12 @@ final class BenchCommand {
               PROGRESS_INTERVAL_SECONDS,
               PROGRESS_INTERVAL_SECONDS,
               TimeUnit.SECONDS);
+          cpuAtStart = NodeCpu.sample();
           start = System.nanoTime();
-          double intervalNanos = rate == 0 ? 0 : 1e9 / rate;
-          for (long i = 0; i < records; i++) {
-            if (rate > 0) {
-              // Park, never spin: the cluster under test shares these cores.
-              long due = start + (long) (i * intervalNanos);
-              for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-                LockSupport.parkNanos(wait);
-              }
-            }
-            long sentAt = System.nanoTime();
-            producer
-                .send(ProducerRecord.of(topic, value))
-                .whenComplete(
-                    (metadata, error) -> {
-                      if (error == null) {
-                        latencyMicros.recordValue((System.nanoTime() - sentAt) / 1000);
-                        acknowledged.increment();
-                      } else {
-                        failed.increment();
-                        firstError.compareAndSet(null, error);
-                      }
-                    });
-          }
+          send(producer, records, value, latencyMicros, acknowledged, failed, firstError);
           producer.flush();
           end = System.nanoTime();
+          cpuAtEnd = NodeCpu.sample();
         } finally {
           progress.shutdownNow();
         }
@@ -185,7 +182,7 @@ final class BenchCommand {
       synchronized (total) {
         total.add(latencyMicros.getIntervalHistogram());
       }
-      printProduceSummary(acknowledged.sum(), failed.sum(), (end - start) / 1e9, total);
+      printProduceSummary(acknowledged.sum(), failed.sum(), (end - start) / 1e9, total, cpuAtEnd, cpuAtStart);
       if (failed.sum() > 0) {
         Throwable error = firstError.get();
         global
@@ -199,6 +196,39 @@ final class BenchCommand {
       return 0;
     }
 
+    /**
+     * Sends {@code count} records, paced at --rate if set; the acknowledged ones' latencies go to
+     * {@code latencyMicros} and their count to {@code acknowledged} (both null: not measured).
+     */
+    private void send(
+        Producer producer, long count, byte[] value, Recorder latencyMicros, LongAdder acknowledged, LongAdder failed,
+        AtomicReference<Throwable> firstError) {
+      long start = System.nanoTime();
+      double intervalNanos = rate == 0 ? 0 : 1e9 / rate;
+      for (long i = 0; i < count; i++) {
+        long due = start + (long) (i * intervalNanos);
+        if (rate > 0) {
+          // Park, never spin: the cluster under test shares these cores.
+          for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+            LockSupport.parkNanos(wait);
+          }
+        }
+        long from = rate > 0 ? due : System.nanoTime();
+        producer
+            .send(ProducerRecord.of(topic, value))
+            .whenComplete(
+                (metadata, error) -> {
+                  if (error != null) {
+                    failed.increment();
+                    firstError.compareAndSet(null, error);
+                  } else if (acknowledged != null) {
+                    latencyMicros.recordValue((System.nanoTime() - from) / 1000);
+                    acknowledged.increment();
+                  }
+                });
+      }
+    }
+
     private void createIfMissing(OrdoClient client) {
       try {
         client.admin().describeTopic(topic);
@@ -207,12 +237,13 @@ final class BenchCommand {
       }
     }
 
-    private void printProduceSummary(long acked, long failed, double seconds, Histogram micros) {
+    private void printProduceSummary(
+        long acked, long failed, double seconds, Histogram micros, NodeCpu cpuAtEnd, NodeCpu cpuAtStart) {
       double recordsPerSecond = acked / seconds;
       double mibPerSecond = acked * (double) recordSize / MIB / seconds;
       PrintStream out = global.out();
       if (global.json()) {
-        out.println(latencyMs(
+        JsonWriter json = latencyMs(
             new JsonWriter()
                 .beginObject()
                 .field("records", acked)
@@ -221,14 +252,18 @@ final class BenchCommand {
                 .field("seconds", seconds)
                 .field("recordsPerSecond", recordsPerSecond)
                 .field("mibPerSecond", mibPerSecond)
-                .name("latencyMs"), micros)
-            .endObject());
+                .name("latencyMs"), micros);
+        out.println(cpuAtEnd.addSince(json, cpuAtStart, acked).endObject());
         return;
       }
       out.printf(
           "%d records acknowledged (%d failed) in %.2f s: %.1f records/s, %.2f MiB/s%n",
           acked, failed, seconds, recordsPerSecond, mibPerSecond);
-      out.println("latency ms: " + latencyMs(micros));
+      out.println("latency ms" + (rate > 0 ? " from each record's due time: " : ": ") + latencyMs(micros));
+      String cpu = cpuAtEnd.describeSince(cpuAtStart, acked);
+      if (cpu != null) {
+        out.println(cpu);
+      }
     }
   }
 
@@ -237,7 +272,8 @@ final class BenchCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Read --records records of --topic from the beginning of every partition and report"
-            + " records/s and MiB/s (keys and values).",
+            + " records/s and MiB/s (keys and values), and for nodes on this host their CPU time per"
+            + " 100,000 records.",
         "Exits 1 if no record arrives for --timeout-ms before --records were read."
       })
   static final class Consume implements Callable<Integer> {
@@ -286,6 +322,8 @@ final class BenchCommand {
           };
       long start;
       long end;
+      NodeCpu cpuAtStart;
+      NodeCpu cpuAtEnd;
       try (OrdoClient client = global.connect();
           Consumer consumer = client.consumer()) {
         int partitions = client.admin().describeTopic(topic).partitions().size();
@@ -310,6 +348,7 @@ final class BenchCommand {
             PROGRESS_INTERVAL_SECONDS,
             TimeUnit.SECONDS);
         try {
+          cpuAtStart = NodeCpu.sample();
           start = System.nanoTime();
           lastRecordNanos.set(start);
           for (int p = 0; p < partitions; p++) {
@@ -323,6 +362,7 @@ final class BenchCommand {
             }
           }
           end = System.nanoTime();
+          cpuAtEnd = NodeCpu.sample();
         } finally {
           progress.shutdownNow();
         }
@@ -336,19 +376,22 @@ final class BenchCommand {
       double seconds = (end - start) / 1e9;
       PrintStream out = global.out();
       if (global.json()) {
-        out.println(
-            new JsonWriter()
-                .beginObject()
-                .field("records", read)
-                .field("bytes", bytes.sum())
-                .field("seconds", seconds)
-                .field("recordsPerSecond", read / seconds)
-                .field("mibPerSecond", bytes.sum() / MIB / seconds)
-                .endObject());
+        JsonWriter json = new JsonWriter()
+            .beginObject()
+            .field("records", read)
+            .field("bytes", bytes.sum())
+            .field("seconds", seconds)
+            .field("recordsPerSecond", read / seconds)
+            .field("mibPerSecond", bytes.sum() / MIB / seconds);
+        out.println(cpuAtEnd.addSince(json, cpuAtStart, read).endObject());
       } else {
         out.printf(
             "%d records (%.2f MiB) read in %.2f s: %.1f records/s, %.2f MiB/s%n",
             read, bytes.sum() / MIB, seconds, read / seconds, bytes.sum() / MIB / seconds);
+        String cpu = cpuAtEnd.describeSince(cpuAtStart, read);
+        if (cpu != null) {
+          out.println(cpu);
+        }
       }
       if (read < records) {
         global

@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
           + " receive them and ack each one (nacking --nack-ratio of the deliveries, so some records"
           + " are retried and a few dead-lettered), and report the produce rate, the ack rate, and"
           + " the latency from when each record was due to be sent to when its ack was accepted"
-          + " (p50, p99, p99.9, max).",
+          + " (p50, p99, p99.9, max), and for nodes on this host their CPU time per 100,000 records"
+          + " finished.",
       "With --rate the producer is paced and latency counts from each record's due time, so a"
           + " queue that falls behind shows in the figures (no coordinated omission)."
     })
@@ -182,6 +183,7 @@ final class BenchQueue implements Callable<Integer> {
         t.setDaemon(true);
         threads.add(t);
       }
+      NodeCpu cpuAtStart = NodeCpu.sample();
       if (!produceFirst) {
         threads.forEach(Thread::start);
       }
@@ -191,15 +193,17 @@ final class BenchQueue implements Callable<Integer> {
       long consumersStart = start;
       if (produceFirst) {
         consumersStart = System.nanoTime();
+        cpuAtStart = NodeCpu.sample();
         threads.forEach(Thread::start);
       }
       lastFinished = awaitFinished(finished, failure);
+      NodeCpu cpuAtEnd = NodeCpu.sample();
       stop.set(true);
       for (Thread t : threads) {
         t.join(TimeUnit.SECONDS.toMillis(10));
       }
       printSummary(produced, produceSeconds, finished.sum(), nacks.sum(), dead.sum(), (lastFinished - consumersStart) / 1e9,
-          latencyMicros.getIntervalHistogram());
+          latencyMicros.getIntervalHistogram(), cpuAtEnd, cpuAtStart);
     }
     if (failure.get() != null) {
       throw failure.get() instanceof RuntimeException e ? e : new IllegalStateException(failure.get());
@@ -249,13 +253,15 @@ final class BenchQueue implements Callable<Integer> {
     return last;
   }
 
+  /** The nodes' CPU counts from the consumers' start with --produce-first, else from the producer's: then it includes producing. */
   private void printSummary(
-      long produced, double produceSeconds, long finished, long nacks, long dead, double seconds, Histogram micros) {
+      long produced, double produceSeconds, long finished, long nacks, long dead, double seconds, Histogram micros,
+      NodeCpu cpuAtEnd, NodeCpu cpuAtStart) {
     PrintStream out = global.out();
     double produceRate = produced / produceSeconds;
     double finishRate = finished / seconds;
     if (global.json()) {
-      out.println(BenchCommand.latencyMs(new JsonWriter()
+      JsonWriter json = BenchCommand.latencyMs(new JsonWriter()
           .beginObject()
           .field("mode", mode)
           .field("consumers", consumers)
@@ -265,13 +271,17 @@ final class BenchQueue implements Callable<Integer> {
           .field("producedPerSecond", produceRate)
           .field("finishedPerSecond", finishRate)
           .field("finishedToProduced", finishRate / produceRate)
-          .name("latencyMs"), micros)
-          .endObject());
+          .name("latencyMs"), micros);
+      out.println(cpuAtEnd.addSince(json, cpuAtStart, finished).endObject());
       return;
     }
     out.printf("%s queue, %d consumers: %d records finished (%d nacks, %d dead-lettered) in %.2f s: %.1f records/s"
         + " (produced %.1f records/s; ratio %.2f)%n", mode, consumers, finished, nacks, dead, seconds, finishRate,
         produceRate, finishRate / produceRate);
     out.println("due-to-ack latency ms (acked records): " + BenchCommand.latencyMs(micros));
+    String cpu = cpuAtEnd.describeSince(cpuAtStart, finished);
+    if (cpu != null) {
+      out.println(cpu + (produceFirst ? " finished" : " produced and finished"));
+    }
   }
 }
