@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
@@ -203,17 +202,9 @@ final class BenchCommand {
     private void send(
         Producer producer, long count, byte[] value, Recorder latencyMicros, LongAdder acknowledged, LongAdder failed,
         AtomicReference<Throwable> firstError) {
-      long start = System.nanoTime();
-      double intervalNanos = rate == 0 ? 0 : 1e9 / rate;
+      Pacer pacer = new Pacer(rate);
       for (long i = 0; i < count; i++) {
-        long due = start + (long) (i * intervalNanos);
-        if (rate > 0) {
-          // Park, never spin: the cluster under test shares these cores.
-          for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-            LockSupport.parkNanos(wait);
-          }
-        }
-        long from = rate > 0 ? due : System.nanoTime();
+        long from = pacer.awaitDue(i);
         producer
             .send(ProducerRecord.of(topic, value))
             .whenComplete(

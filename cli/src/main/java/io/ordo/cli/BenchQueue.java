@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
@@ -187,7 +186,7 @@ final class BenchQueue implements Callable<Integer> {
       if (!produceFirst) {
         threads.forEach(Thread::start);
       }
-      produced = produce(client, start);
+      produced = produce(client);
       double produceSeconds = (System.nanoTime() - start) / 1e9;
       global.err().printf("%d records produced in %.2f s: %.1f records/s%n", produced, produceSeconds, produced / produceSeconds);
       long consumersStart = start;
@@ -216,20 +215,14 @@ final class BenchQueue implements Callable<Integer> {
   }
 
   /** Sends every record, each value starting with the time it was due; returns how many were acknowledged. */
-  private long produce(OrdoClient client, long start) {
+  private long produce(OrdoClient client) {
     byte[] padding = new byte[recordSize - Long.BYTES];
     new SplittableRandom().nextBytes(padding);
     List<CompletableFuture<?>> sent = new ArrayList<>();
     try (Producer producer = client.producer()) {
-      double intervalNanos = rate == 0 ? 0 : 1e9 / rate;
+      Pacer pacer = new Pacer(rate);
       for (long i = 0; i < records; i++) {
-        long due = System.nanoTime();
-        if (rate > 0) {
-          due = start + (long) (i * intervalNanos);
-          for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-            LockSupport.parkNanos(wait);
-          }
-        }
+        long due = pacer.awaitDue(i);
         byte[] value = ByteBuffer.allocate(recordSize).putLong(due).put(padding).array();
         sent.add(producer.send(ProducerRecord.of(topic, ("k" + i % keys).getBytes(), value)));
       }

@@ -54,7 +54,8 @@ public interface QueueConsumer extends AutoCloseable {
    * go on meanwhile, so a consumer is not held to a Raft round per batch. The records are done only
    * once the future says so: if this process stops first, they may be delivered again. At most
    * 20,000 settlements wait for their answers at a time; past that this waits for room, up to the
-   * request timeout, and then the future fails with OVERLOADED. Close waits for the answers.
+   * request timeout, and then the future fails with OVERLOADED. Close waits for the answers (up
+   * to 5 s).
    */
   CompletableFuture<List<SettleOutcome>> ackAllAsync(List<QueuedRecord> records);
 

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Kafka beside Ordo on this machine, in one run, on the same workload, and a table of ratios.
+#
+#   bench/compare-kafka.sh
+#
+# Fetches Kafka (kafka_2.13, from Maven Central, through bench/kafka/pom.xml), starts 3 KRaft
+# brokers on loopback (each broker and controller; fsync per append, like Ordo's Raft log), runs
+# the workload, stops them; then starts a local 3-node Ordo cluster (bin/ordo-cluster) and runs
+# the same. Workload: 1 KiB records, 6 partitions, replication factor 3, acknowledged once a
+# majority has them (Kafka: acks=all, min.insync.replicas=2, linger 5 ms, batch 64 KiB; Ordo:
+# `ordo bench` defaults); a warm-up, then 3 unthrottled runs, one paced at half Kafka's median
+# rate (latency from each record's due time, for both), and a read of the topic from its start.
+# Beside each rate: the nodes' CPU seconds per 100,000 records (from /proc), and threads and RSS
+# per node at the end. One system runs at a time, so neither's idle work weighs on the other.
+#
+# Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
+# RECORDS (300000), WARMUP (50000), PACED (150000), CONSUME (500000).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${COMPARE_DIR:-$ROOT/bench/target/compare}"
+RECORDS="${RECORDS:-300000}"
+WARMUP="${WARMUP:-50000}"
+PACED="${PACED:-150000}"
+CONSUME="${CONSUME:-500000}"
+SIZE=1024
+PARTITIONS=6
+KAFKA_DIR="$ROOT/bench/kafka"
+KAFKA_BOOTSTRAP="127.0.0.1:19191,127.0.0.1:19192,127.0.0.1:19193"
+KAFKA_PIDS=()
+ORDO_DATA_DIR="$WORK/ordo"
+
+log() { echo "compare-kafka: $*" >&2; }
+
+kafka_java() {
+  java -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/classes:$KAFKA_DIR/target/lib/*" "$@"
+}
+
+# Utime plus stime of the given processes, in clock ticks.
+cpu_ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    stat="$(cat "/proc/$pid/stat")"
+    stat="${stat##*) }" # past the command, which may hold spaces
+    read -r -a f <<<"$stat"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+# CPU seconds per 100,000 records between two tick counts.
+cpu_per_100k() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz * 100000 / n }'
+}
+
+# Average threads and RSS (MB) of the given processes, as "threads rss".
+threads_rss() {
+  local threads=0 rss=0 pid
+  for pid in "$@"; do
+    threads=$((threads + $(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")))
+    rss=$((rss + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+  done
+  echo "$((threads / $#)) $((rss / 1024 / $#))"
+}
+
+# The records/s of a bench's output ("... in S s: R records/s, ..."), and its latency line's figures.
+rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
+latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+
+build() {
+  log "building Ordo from this checkout, then Kafka's benchmark client (bench/kafka; fetches Kafka)"
+  (cd "$ROOT" && mvn -B -q -DskipTests install >&2)
+  (cd "$KAFKA_DIR" && mvn -B -q -DskipTests package >&2)
+}
+
+kafka_up() {
+  local id n
+  id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+  for n in 1 2 3; do
+    mkdir -p "$WORK/kafka-$n"
+    cat >"$WORK/kafka-$n.properties" <<EOF
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=1@127.0.0.1:19291,2@127.0.0.1:19292,3@127.0.0.1:19293
+listeners=PLAINTEXT://127.0.0.1:1919$n,CONTROLLER://127.0.0.1:1929$n
+advertised.listeners=PLAINTEXT://127.0.0.1:1919$n
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$WORK/kafka-$n/data
+log.flush.interval.messages=1
+min.insync.replicas=2
+default.replication.factor=3
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+EOF
+    kafka_java kafka.tools.StorageTool format -t "$id" -c "$WORK/kafka-$n.properties" >"$WORK/kafka-$n.log" 2>&1
+    setsid java -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/lib/*" kafka.Kafka "$WORK/kafka-$n.properties" \
+      >>"$WORK/kafka-$n.log" 2>&1 </dev/null &
+    KAFKA_PIDS+=($!)
+  done
+  log "Kafka brokers started (pids ${KAFKA_PIDS[*]}); waiting for them to take a topic"
+  local deadline=$((SECONDS + 120))
+  until kafka_java io.ordo.bench.kafka.KafkaBench create-topic "$KAFKA_BOOTSTRAP" bench "$PARTITIONS" 3 >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then
+      log "Kafka did not take a topic within 120 s; see $WORK/kafka-*.log"
+      exit 1
+    fi
+    sleep 2
+  done
+}
+
+kafka_down() {
+  local pid
+  for pid in "${KAFKA_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${KAFKA_PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
+  done
+  KAFKA_PIDS=()
+}
+
+ordo_up() {
+  ORDO_DATA="$ORDO_DATA_DIR" "$ROOT/bin/ordo-cluster" up >&2
+  "$ROOT/bin/ordo" topic create bench --partitions "$PARTITIONS" --replication-factor 3 >/dev/null
+}
+
+ordo_down() {
+  ORDO_DATA="$ORDO_DATA_DIR" "$ROOT/bin/ordo-cluster" down >&2 || true
+}
+
+# Runs the workload against one system: SYSTEM is kafka or ordo, PIDS its node processes, PACE_RATE
+# the paced run's rate (0: half this system's own median, which only Kafka's run uses).
+# Sets RESULT_<system>_* variables.
+workload() {
+  local system="$1" pace="$2" out rates=() cpus=() i before after median
+  shift 2
+  local pids=("$@")
+  produce() { # records rate warmup
+    if [[ "$system" == kafka ]]; then
+      kafka_java io.ordo.bench.kafka.KafkaBench produce "$KAFKA_BOOTSTRAP" bench "$1" "$SIZE" "$2" "$3" 2>>"$WORK/bench.log"
+    else
+      "$ROOT/bin/ordo" bench produce --topic bench --records "$1" --record-size "$SIZE" --rate "$2" --warmup-records "$3" \
+        2>>"$WORK/bench.log"
+    fi
+  }
+  log "$system: warm-up, $WARMUP records"
+  produce "$WARMUP" 0 0 >/dev/null
+  for i in 1 2 3; do
+    before="$(cpu_ticks "${pids[@]}")"
+    out="$(produce "$RECORDS" 0 0)"
+    after="$(cpu_ticks "${pids[@]}")"
+    rates+=("$(rate_of "$out")")
+    cpus+=("$(cpu_per_100k "$before" "$after" "$RECORDS")")
+    log "$system: unthrottled run $i: ${rates[-1]} records/s, ${cpus[-1]} node CPU s per 100k records"
+  done
+  median="$(median3 "${rates[@]}")"
+  if [[ "$pace" == 0 ]]; then
+    pace="$(awk -v m="$median" 'BEGIN { printf "%d", m / 2 }')"
+  fi
+  out="$(produce "$PACED" "$pace" 5000)"
+  log "$system: paced at $pace/s: $(latency_of "$out") (p50 p99 p99.9 ms)"
+  local paced_latency consumed threads
+  paced_latency="$(latency_of "$out")"
+  before="$(cpu_ticks "${pids[@]}")"
+  if [[ "$system" == kafka ]]; then
+    out="$(kafka_java io.ordo.bench.kafka.KafkaBench consume "$KAFKA_BOOTSTRAP" bench "$CONSUME" 2>>"$WORK/bench.log")"
+  else
+    out="$("$ROOT/bin/ordo" bench consume --topic bench --records "$CONSUME" 2>>"$WORK/bench.log")"
+  fi
+  after="$(cpu_ticks "${pids[@]}")"
+  consumed="$(rate_of "$out")"
+  log "$system: consumed $consumed records/s"
+  threads="$(threads_rss "${pids[@]}")"
+  printf -v "RESULT_${system}_rates" '%s' "${rates[*]}"
+  printf -v "RESULT_${system}_median" '%s' "$median"
+  printf -v "RESULT_${system}_cpu" '%s' "$(median3 "${cpus[@]}")"
+  printf -v "RESULT_${system}_pace" '%s' "$pace"
+  printf -v "RESULT_${system}_paced" '%s' "$paced_latency"
+  printf -v "RESULT_${system}_consume" '%s' "$consumed"
+  printf -v "RESULT_${system}_consume_cpu" '%s' "$(cpu_per_100k "$before" "$after" "$CONSUME")"
+  printf -v "RESULT_${system}_threads" '%s' "${threads% *}"
+  printf -v "RESULT_${system}_rss" '%s' "${threads#* }"
+}
+
+ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", o / k; else print "-" }'; }
+
+report() {
+  local kp=($RESULT_kafka_paced) op=($RESULT_ordo_paced)
+  cat <<EOF
+Kafka beside Ordo, $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo)
+($(uname -sr)); 1 KiB records, $PARTITIONS partitions, RF 3, majority ack, fsync per append.
+
+| | Kafka | Ordo | Ordo / Kafka |
+|---|---|---|---|
+| produce unthrottled, 3 runs (median), records/s | ${RESULT_kafka_rates// /, } (${RESULT_kafka_median}) | ${RESULT_ordo_rates// /, } (${RESULT_ordo_median}) | $(ratio "$RESULT_ordo_median" "$RESULT_kafka_median") |
+| node CPU s per 100k records produced (median of the 3) | $RESULT_kafka_cpu | $RESULT_ordo_cpu | $(ratio "$RESULT_ordo_cpu" "$RESULT_kafka_cpu") |
+| paced at $RESULT_kafka_pace/s (half Kafka's median): p50 / p99 / p99.9 ms | ${kp[0]} / ${kp[1]} / ${kp[2]} | ${op[0]} / ${op[1]} / ${op[2]} | p99 $(ratio "${op[1]}" "${kp[1]}"), p99.9 $(ratio "${op[2]}" "${kp[2]}") |
+| consume from the start, records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
+| node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
+| threads per node at the end | $RESULT_kafka_threads | $RESULT_ordo_threads | |
+| RSS per node at the end, MB | $RESULT_kafka_rss | $RESULT_ordo_rss | |
+EOF
+}
+
+main() {
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  build
+  trap 'kafka_down; ordo_down' EXIT
+  kafka_up
+  workload kafka 0 "${KAFKA_PIDS[@]}"
+  kafka_down
+  ordo_up
+  local pids=() n
+  for n in 1 2 3; do pids+=("$(cat "$ORDO_DATA_DIR/node-$n.pid")"); done
+  workload ordo "$RESULT_kafka_pace" "${pids[@]}"
+  ordo_down
+  report | tee "$WORK/results.md"
+}
+
+main "$@"
