@@ -25,9 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Consume stream of a {@link QueueMember} to a partition's leader: it grants credit, takes the
- * records the leader leases ahead, and carries settlements with an id each. The member's thread
- * sends (a gRPC call is not thread-safe for sending); gRPC's callback thread receives. A stream
- * that ended stays ended: the member opens a new one.
+ * records the leader leases ahead, and carries settlements with an id each. Sending, ending and
+ * cancelling hold the stream's monitor: a gRPC call is not thread-safe, and a settle that timed
+ * out cancels its stream from a timer thread; gRPC's callback thread receives. A stream that ended
+ * stays ended: the member opens a new one.
  */
 final class QueueStream {
   /** Where a stream's records and its end go. */
@@ -54,7 +55,7 @@ final class QueueStream {
   private long nextSettleId;
   private volatile long lastHeardNanos = System.nanoTime();
   private volatile OrdoException ended;
-  /** Set by {@link #cancel}, after which nothing may be sent on the call. */
+  /** Set by {@link #cancel}, after which nothing may be sent on the call. Guarded by this. */
   private boolean cancelled;
 
   private QueueStream(int partition, ClientCall<ConsumeRequest, ConsumeResponse> call, Listener listener) {
@@ -115,7 +116,7 @@ final class QueueStream {
    * Grants credit until the leader may deliver {@code wanted} records, for {@link #CREDIT_TTL}
    * from now; renews the credit when half its time has passed.
    */
-  void topUp(int wanted) {
+  synchronized void topUp(int wanted) {
     if (ended != null || cancelled) {
       return;
     }
@@ -138,7 +139,7 @@ final class QueueStream {
   }
 
   /** Sends the settlements; the future fails if the stream ends before the answer. */
-  CompletableFuture<List<SettleOutcome>> settle(List<RecordSettlement> settlements) {
+  synchronized CompletableFuture<List<SettleOutcome>> settle(List<RecordSettlement> settlements) {
     CompletableFuture<List<SettleOutcome>> answer = new CompletableFuture<>();
     if (cancelled) {
       answer.completeExceptionally(new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED,
@@ -168,13 +169,13 @@ final class QueueStream {
   }
 
   /** No more settles or credit: the leader answers what it has, releases what it leased since, and ends the stream. */
-  void finish() {
+  synchronized void finish() {
     if (ended == null && !cancelled) {
       call.halfClose();
     }
   }
 
-  void cancel(String why) {
+  synchronized void cancel(String why) {
     cancelled = true;
     call.cancel(why, null);
   }

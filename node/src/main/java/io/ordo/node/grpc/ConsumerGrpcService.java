@@ -154,9 +154,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       release();
       try {
         if (!replica.isLeader()) {
-          throw router.toStatus(
-              new ReplicaError(
-                  ErrorCode.NOT_LEADER, "this node no longer leads partition " + replica.id(), replica.leaderRaftAddress()));
+          throw router.toStatus(replica.notLeader());
         }
         response.onNext(read(replica, offset, maxRecords, maxBytes));
         response.onCompleted();

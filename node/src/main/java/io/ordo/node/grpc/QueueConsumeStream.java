@@ -17,7 +17,6 @@ import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.partition.AppendWaiters;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.queue.QueueGroups;
-import io.ordo.raft.replica.ReplicaError;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -212,8 +211,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
         return;
       }
       if (!replica.isLeader()) {
-        fail(service.router().toStatus(new ReplicaError(
-            ErrorCode.NOT_LEADER, "this node no longer leads partition " + replica.id(), replica.leaderRaftAddress())));
+        fail(service.router().toStatus(replica.notLeader()));
         return;
       }
       if (nothingNew(replica)) {

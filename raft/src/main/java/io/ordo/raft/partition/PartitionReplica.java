@@ -191,7 +191,8 @@ public final class PartitionReplica extends RaftMember {
     n.apply(new Task(ByteBuffer.wrap(command.build().toByteArray()), closure, term));
   }
 
-  private ReplicaError notLeader() {
+  /** Why this replica cannot serve as leader: NOT_LEADER naming the leader, or LEADER_NOT_AVAILABLE while there is none. */
+  public ReplicaError notLeader() {
     String leader = leaderRaftAddress();
     return leader == null
         ? new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, "partition " + id + " has no leader right now", null)
