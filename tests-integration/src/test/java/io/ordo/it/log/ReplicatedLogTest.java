@@ -18,13 +18,16 @@ import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -103,12 +106,31 @@ class ReplicatedLogTest {
           }
         }
       }
-      Map<String, RecordMetadata> acked = acknowledged(sends, new TreeMap<>());
-
       int wiped = 3;
       cluster.stop(wiped);
-      // Give every group time to snapshot past the whole log while node 3 is away.
-      Thread.sleep(3_000);
+      // A log drops its start only at a replica's second snapshot (jraft truncates it to the one
+      // before), so records go on while every partition on the other nodes is seen at two
+      // snapshots: then no log holds a partition's start, and only a snapshot can catch node 3 up.
+      Map<Path, Set<String>> snapshotsSeen = new HashMap<>();
+      try (Producer producer = client.producer()) {
+        await("two snapshots of every partition on the other nodes")
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> {
+              for (int p = 0; p < 2; p++) {
+                String value = "more-" + sends.size();
+                sends.put(value, producer.send(ProducerRecord.of("events", value).withPartition(p)));
+              }
+              producer.flush();
+              for (int node = 1; node <= 3; node++) {
+                if (node != wiped) {
+                  recordSnapshots(cluster.dataDir(node).resolve("raft"), snapshotsSeen);
+                }
+              }
+              return snapshotsSeen.size() == 2 * 2 && snapshotsSeen.values().stream().allMatch(seen -> seen.size() >= 2);
+            });
+      }
+      Map<String, RecordMetadata> acked = acknowledged(sends, new TreeMap<>());
       cluster.wipe(wiped);
       cluster.start(wiped);
       awaitHealthy(client, 3);
@@ -153,6 +175,22 @@ class ReplicatedLogTest {
   }
 
   /** The acknowledged sends; each other one's failure counted in {@code failures} by its message. */
+  /** Adds the snapshots each partition group under {@code raftDir} holds now to {@code seen}, by group directory. */
+  private static void recordSnapshots(Path raftDir, Map<Path, Set<String>> seen) throws IOException {
+    try (Stream<Path> groups = Files.list(raftDir)) {
+      for (Path group : groups.filter(g -> g.getFileName().toString().startsWith("p-")).toList()) {
+        if (!Files.isDirectory(group.resolve("snapshot"))) {
+          continue;
+        }
+        try (Stream<Path> snapshots = Files.list(group.resolve("snapshot"))) {
+          snapshots.map(snapshot -> snapshot.getFileName().toString())
+              .filter(name -> name.startsWith("snapshot_"))
+              .forEach(name -> seen.computeIfAbsent(group, g -> new HashSet<>()).add(name));
+        }
+      }
+    }
+  }
+
   private static Map<String, RecordMetadata> acknowledged(
       Map<String, CompletableFuture<RecordMetadata>> sends, Map<String, Long> failures) throws Exception {
     Map<String, RecordMetadata> acked = new HashMap<>();
