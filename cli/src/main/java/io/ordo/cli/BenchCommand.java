@@ -251,10 +251,7 @@ final class BenchCommand {
           "%d records acknowledged (%d failed) in %.2f s: %.1f records/s, %.2f MiB/s%n",
           acked, failed, seconds, recordsPerSecond, mibPerSecond);
       out.println("latency ms" + (rate > 0 ? " from each record's due time: " : ": ") + latencyMs(micros));
-      String cpu = cpuAtEnd.describeSince(cpuAtStart, acked);
-      if (cpu != null) {
-        out.println(cpu);
-      }
+      cpuAtEnd.describeSince(cpuAtStart, acked).ifPresent(out::println);
     }
   }
 
@@ -379,10 +376,7 @@ final class BenchCommand {
         out.printf(
             "%d records (%.2f MiB) read in %.2f s: %.1f records/s, %.2f MiB/s%n",
             read, bytes.sum() / MIB, seconds, read / seconds, bytes.sum() / MIB / seconds);
-        String cpu = cpuAtEnd.describeSince(cpuAtStart, read);
-        if (cpu != null) {
-          out.println(cpu);
-        }
+        cpuAtEnd.describeSince(cpuAtStart, read).ifPresent(out::println);
       }
       if (read < records) {
         global

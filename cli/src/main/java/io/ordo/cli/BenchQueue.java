@@ -152,7 +152,7 @@ final class BenchQueue implements Callable<Integer> {
               if (!toNack.isEmpty()) {
                 consumer.nackAllAsync(toNack, Duration.ZERO, "bench").whenComplete((outcomes, error) -> {
                   if (error != null) {
-                    failure.compareAndSet(null, error.getCause() != null ? error.getCause() : error);
+                    failure.compareAndSet(null, OrdoCli.unwrap(error));
                     return;
                   }
                   nacks.add(toNack.size());
@@ -164,7 +164,7 @@ final class BenchQueue implements Callable<Integer> {
               if (!toAck.isEmpty()) {
                 consumer.ackAllAsync(toAck).whenComplete((outcomes, error) -> {
                   if (error != null) {
-                    failure.compareAndSet(null, error.getCause() != null ? error.getCause() : error);
+                    failure.compareAndSet(null, OrdoCli.unwrap(error));
                     return;
                   }
                   long now = System.nanoTime();
@@ -272,9 +272,7 @@ final class BenchQueue implements Callable<Integer> {
         + " (produced %.1f records/s; ratio %.2f)%n", mode, consumers, finished, nacks, dead, seconds, finishRate,
         produceRate, finishRate / produceRate);
     out.println("due-to-ack latency ms (acked records): " + BenchCommand.latencyMs(micros));
-    String cpu = cpuAtEnd.describeSince(cpuAtStart, finished);
-    if (cpu != null) {
-      out.println(cpu + (produceFirst ? " finished" : " produced and finished"));
-    }
+    cpuAtEnd.describeSince(cpuAtStart, finished)
+        .ifPresent(cpu -> out.println(cpu + (produceFirst ? " finished" : " produced and finished")));
   }
 }

@@ -2,6 +2,7 @@ package io.ordo.cli;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -40,15 +41,15 @@ final class NodeCpu {
         .sum() / 1e9;
   }
 
-  /** A line for a person: the nodes' CPU seconds in all and per 100,000 records, or null if no local node was seen. */
-  String describeSince(NodeCpu then, long records) {
+  /** A line for a person: the nodes' CPU seconds in all and per 100,000 records; empty if no local node was seen. */
+  Optional<String> describeSince(NodeCpu then, long records) {
     int nodes = nodesSince(then);
     if (nodes == 0 || records == 0) {
-      return null;
+      return Optional.empty();
     }
     double seconds = secondsSince(then);
-    return String.format("node CPU: %.1f s on %d local nodes, %.2f s per 100,000 records", seconds, nodes,
-        seconds * 100_000 / records);
+    return Optional.of(String.format("node CPU: %.1f s on %d local nodes, %.2f s per 100,000 records", seconds, nodes,
+        seconds * 100_000 / records));
   }
 
   /** Adds the CPU fields to {@code json}, if any local node was seen. */

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -91,6 +92,13 @@ public final class OrdoCli {
   }
 
   /** One line saying what went wrong, for a person. */
+  /** The error a future failed with, not the CompletionException around it. */
+  static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null
+        ? error.getCause()
+        : error;
+  }
+
   static String describe(Throwable e) {
     if (e instanceof OrdoException || e instanceof IllegalArgumentException) {
       return String.valueOf(e.getMessage()).replace('\n', ' ');

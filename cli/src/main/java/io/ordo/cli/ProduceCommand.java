@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.ArgGroup;
@@ -113,7 +112,7 @@ final class ProduceCommand implements Callable<Integer> {
           .err()
           .println(
               "ordo: " + failed.get() + " of " + sent + " records were not acknowledged; first"
-                  + " error: " + OrdoCli.describe(unwrap(firstError.get())));
+                  + " error: " + OrdoCli.describe(OrdoCli.unwrap(firstError.get())));
       return 1;
     }
     if (stoppedBy != null) {
@@ -138,11 +137,5 @@ final class ProduceCommand implements Callable<Integer> {
     return new String[] {
       line.substring(0, at), line.substring(at + keyChoice.separator.length())
     };
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    return error instanceof CompletionException && error.getCause() != null
-        ? error.getCause()
-        : error;
   }
 }

@@ -160,8 +160,7 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
         changed.awaitNanos(Math.min(left, MAINTENANCE_INTERVAL_NANOS));
       }
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "receive interrupted", e);
+      throw interrupted("receive", e);
     } finally {
       lock.unlock();
     }
@@ -331,9 +330,14 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
     } catch (ExecutionException e) {
       throw Errors.toOrdo(e);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "settle interrupted", e);
+      throw interrupted("settle", e);
     }
+  }
+
+  /** Keeps the thread's interrupt and says what it cut short. */
+  private static OrdoException interrupted(String what, InterruptedException e) {
+    Thread.currentThread().interrupt();
+    return new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, what + " interrupted", e);
   }
 
   /**
@@ -369,9 +373,7 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
     } catch (OrdoException e) {
       return CompletableFuture.failedFuture(e);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return CompletableFuture.failedFuture(
-          new OrdoException(ErrorCode.ERROR_CODE_UNSPECIFIED, Status.Code.CANCELLED, "settle interrupted", e));
+      return CompletableFuture.failedFuture(interrupted("settle", e));
     } finally {
       lock.unlock();
     }

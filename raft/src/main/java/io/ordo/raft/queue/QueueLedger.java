@@ -40,8 +40,9 @@ import java.util.TreeSet;
  * <p>Deterministic: time is the log time each call is handed, and back-off jitter is a hash of
  * the record and its delivery count, so every replica reaches the same state at the same index.
  * Every change goes to {@link QueueWrites} in the same call, so the store (and a snapshot) always
- * holds what memory holds; the progress is written once per call, however many records it moved. Each call first ends the leases that are due, at most {@link
- * #EXPIRE_PER_CALL} of them, so one apply stays bounded.
+ * holds what memory holds; the progress is written once per call, however many records it moved.
+ * Each call first ends the leases that are due, at most {@link #EXPIRE_PER_CALL} of them, so one
+ * apply stays bounded.
  */
 public final class QueueLedger {
   /** Leases ended per call, at most: the rest end in the next call. */
