@@ -25,115 +25,9 @@ PACED="${PACED:-150000}"
 CONSUME="${CONSUME:-500000}"
 SIZE=1024
 PARTITIONS=6
-KAFKA_DIR="$ROOT/bench/kafka"
-KAFKA_BOOTSTRAP="127.0.0.1:19191,127.0.0.1:19192,127.0.0.1:19193"
-KAFKA_PIDS=()
 ORDO_DATA_DIR="$WORK/ordo"
-
-log() { echo "compare-kafka: $*" >&2; }
-
-kafka_java() {
-  java -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/classes:$KAFKA_DIR/target/lib/*" "$@"
-}
-
-# Utime plus stime of the given processes, in clock ticks.
-cpu_ticks() {
-  local total=0 pid stat
-  for pid in "$@"; do
-    stat="$(cat "/proc/$pid/stat")"
-    stat="${stat##*) }" # past the command, which may hold spaces
-    read -r -a f <<<"$stat"
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
-
-# CPU seconds per 100,000 records between two tick counts.
-cpu_per_100k() {
-  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz * 100000 / n }'
-}
-
-# Average threads and RSS (MB) of the given processes, as "threads rss".
-threads_rss() {
-  local threads=0 rss=0 pid
-  for pid in "$@"; do
-    threads=$((threads + $(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")))
-    rss=$((rss + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
-  done
-  echo "$((threads / $#)) $((rss / 1024 / $#))"
-}
-
-# The records/s of a bench's output ("... in S s: R records/s, ..."), and its latency line's figures.
-rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
-latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }
-median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
-
-build() {
-  log "building Ordo from this checkout, then Kafka's benchmark client (bench/kafka; fetches Kafka)"
-  (cd "$ROOT" && mvn -B -q -DskipTests install >&2)
-  (cd "$KAFKA_DIR" && mvn -B -q -DskipTests package >&2)
-}
-
-kafka_up() {
-  local id n
-  id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
-  for n in 1 2 3; do
-    mkdir -p "$WORK/kafka-$n"
-    cat >"$WORK/kafka-$n.properties" <<EOF
-process.roles=broker,controller
-node.id=$n
-controller.quorum.voters=1@127.0.0.1:19291,2@127.0.0.1:19292,3@127.0.0.1:19293
-listeners=PLAINTEXT://127.0.0.1:1919$n,CONTROLLER://127.0.0.1:1929$n
-advertised.listeners=PLAINTEXT://127.0.0.1:1919$n
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$WORK/kafka-$n/data
-log.flush.interval.messages=1
-min.insync.replicas=2
-default.replication.factor=3
-offsets.topic.replication.factor=3
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-group.initial.rebalance.delay.ms=0
-EOF
-    kafka_java kafka.tools.StorageTool format -t "$id" -c "$WORK/kafka-$n.properties" >"$WORK/kafka-$n.log" 2>&1
-    setsid java -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/lib/*" kafka.Kafka "$WORK/kafka-$n.properties" \
-      >>"$WORK/kafka-$n.log" 2>&1 </dev/null &
-    KAFKA_PIDS+=($!)
-  done
-  log "Kafka brokers started (pids ${KAFKA_PIDS[*]}); waiting for them to take a topic"
-  local deadline=$((SECONDS + 120))
-  until kafka_java io.ordo.bench.kafka.KafkaBench create-topic "$KAFKA_BOOTSTRAP" bench "$PARTITIONS" 3 >/dev/null 2>&1; do
-    if ((SECONDS > deadline)); then
-      log "Kafka did not take a topic within 120 s; see $WORK/kafka-*.log"
-      exit 1
-    fi
-    sleep 2
-  done
-}
-
-kafka_down() {
-  local pid
-  for pid in "${KAFKA_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${KAFKA_PIDS[@]}"; do
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
-  done
-  KAFKA_PIDS=()
-}
-
-ordo_up() {
-  ORDO_DATA="$ORDO_DATA_DIR" "$ROOT/bin/ordo-cluster" up >&2
-  "$ROOT/bin/ordo" topic create bench --partitions "$PARTITIONS" --replication-factor 3 >/dev/null
-}
-
-ordo_down() {
-  ORDO_DATA="$ORDO_DATA_DIR" "$ROOT/bin/ordo-cluster" down >&2 || true
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # Runs the workload against one system: SYSTEM is kafka or ordo, PIDS its node processes, PACE_RATE
 # the paced run's rate (0: half this system's own median, which only Kafka's run uses).
@@ -215,12 +109,12 @@ main() {
   build
   trap 'kafka_down; ordo_down' EXIT
   kafka_up
+  kafka_java io.ordo.bench.kafka.KafkaBench create-topic "$KAFKA_BOOTSTRAP" bench "$PARTITIONS" 3
   workload kafka 0 "${KAFKA_PIDS[@]}"
   kafka_down
   ordo_up
-  local pids=() n
-  for n in 1 2 3; do pids+=("$(cat "$ORDO_DATA_DIR/node-$n.pid")"); done
-  workload ordo "$RESULT_kafka_pace" "${pids[@]}"
+  "$ROOT/bin/ordo" topic create bench --partitions "$PARTITIONS" --replication-factor 3 >/dev/null
+  workload ordo "$RESULT_kafka_pace" $(ordo_pids)
   ordo_down
   report | tee "$WORK/results.md"
 }

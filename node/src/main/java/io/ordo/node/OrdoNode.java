@@ -100,7 +100,11 @@ public final class OrdoNode implements AutoCloseable {
             new Endpoint(config.raftAddress().host(), config.raftAddress().port()),
             config.dataDir().resolve("raft"),
             raftLog,
-            new RaftSettings(config.electionTimeoutMs(), config.snapshotIntervalSecs(), config.snapshotLogIndexMargin()));
+            new RaftSettings(
+                config.electionTimeoutMs(),
+                config.partitionElectionTimeoutMs(),
+                config.snapshotIntervalSecs(),
+                config.snapshotLogIndexMargin()));
     ReplicaEnvironment env =
         new ReplicaEnvironment(
             System::currentTimeMillis,
@@ -145,7 +149,7 @@ public final class OrdoNode implements AutoCloseable {
     try {
       node.raft.start();
       node.metadata.bind(
-          node.raft.startGroup(
+          node.raft.startMetadataGroup(
               METADATA_GROUP,
               config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList(),
               node.metadata));

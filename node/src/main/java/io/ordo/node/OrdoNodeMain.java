@@ -45,8 +45,14 @@ public final class OrdoNodeMain implements Callable<Integer> {
       description = "Every node of the initial cluster: ID=RAFT_HOST:PORT/CLIENT_HOST:PORT[,...].")
   String initialCluster;
 
-  @Option(names = "--election-timeout-ms", defaultValue = "2000", description = "Raft election timeout (default ${DEFAULT-VALUE}).")
+  @Option(names = "--election-timeout-ms", defaultValue = "2000", description = "The metadata group's Raft election timeout (default ${DEFAULT-VALUE}).")
   int electionTimeoutMs;
+
+  @Option(
+      names = "--partition-election-timeout-ms",
+      defaultValue = "5000",
+      description = "Each partition's Raft election timeout: how long a partition waits for a new leader when its leader dies; its leader heartbeats ten times per timeout, a cost per partition (default ${DEFAULT-VALUE}).")
+  int partitionElectionTimeoutMs;
 
   @Option(names = "--snapshot-interval-secs", defaultValue = "600", description = "How often each Raft group snapshots (default ${DEFAULT-VALUE}).")
   int snapshotIntervalSecs;
@@ -89,6 +95,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         HostPort.parse(raftAddress),
         ClusterMember.parseList(initialCluster),
         electionTimeoutMs,
+        partitionElectionTimeoutMs,
         snapshotIntervalSecs,
         snapshotLogIndexMargin,
         maxRecordBytes,

@@ -6,6 +6,9 @@ import java.util.List;
 /**
  * Everything a node is configured with.
  *
+ * @param electionTimeoutMs the metadata group's Raft election timeout
+ * @param partitionElectionTimeoutMs each partition's: how long a partition goes without a leader
+ *     when its leader dies; its leader heartbeats ten times per timeout
  * @param maxRecordBytes largest record (key + value + headers) a producer may send
  * @param maxBatchBytes largest produce request, all records together
  * @param maxEntryBytes most records' bytes the leader packs into one Raft entry
@@ -25,6 +28,7 @@ public record NodeConfig(
     HostPort raftAddress,
     List<ClusterMember> initialCluster,
     int electionTimeoutMs,
+    int partitionElectionTimeoutMs,
     int snapshotIntervalSecs,
     int snapshotLogIndexMargin,
     int maxRecordBytes,

@@ -327,7 +327,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
 
       @Override
       public CompletableFuture<Boolean> awaitCurrent() {
-        return replica.awaitCurrent(config.electionTimeoutMs());
+        return replica.awaitCurrent(config.partitionElectionTimeoutMs());
       }
 
       @Override

@@ -56,6 +56,7 @@ class NodeConfigTest {
         HostPort.parse("a:9201"),
         cluster,
         2000,
+        5000,
         600,
         1000,
         maxRecordBytes,

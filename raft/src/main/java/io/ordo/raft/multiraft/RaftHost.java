@@ -7,10 +7,13 @@ import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
-import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
+import com.alipay.sofa.jraft.util.ThreadPoolsFactory;
+import io.ordo.jraft.RaftRequestProcessors;
+import io.ordo.jraft.SharedDisruptors;
+import io.ordo.jraft.SharedReadIndexScan;
 import io.ordo.raft.log.RaftLogStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,19 +23,42 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionHandler;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
  * The node's Raft endpoint and its groups. One RPC server, bound to the configured address only,
- * serves every group on the node; groups share jraft's timers, so a replica costs little more than
- * its log.
+ * serves every group on the node. Groups share jraft's timers, one closure pool, the server's
+ * request pools, one Bolt client, their event-queue threads and read-index scan ({@code
+ * io.ordo.jraft}): a node's threads do not grow with its groups.
  */
 public final class RaftHost implements AutoCloseable {
+  /**
+   * Runs every group's closures and log wake-ups (jraft's default pool hands each task a new
+   * thread up to its maximum, then rejects it, and a rejected task fails its replica). A snapshot
+   * download holds a thread for its whole length, hence more threads than cores.
+   */
+  private static final int CLOSURE_THREADS = 8;
+  /** Closures waiting for a thread; past it the submitting thread runs the closure itself. */
+  private static final int CLOSURE_BACKLOG = 65_536;
+  /** Raft requests (votes, snapshots, read-index) run on these; appends on RaftRequestProcessors' own. */
+  private static final int REQUEST_THREADS = 4;
+  /** Raft requests waiting for a thread; past it Bolt answers the peer that the server is busy. */
+  private static final int REQUEST_BACKLOG = 10_000;
+  /**
+   * Each group's pool for vote and snapshot RPC callbacks: jraft keeps a third of it as core
+   * threads that never time out, 26 per group at its default of 80.
+   */
+  private static final int RPC_CALLBACK_THREADS_PER_GROUP = 2;
+
+  private static final ThreadPoolExecutor CLOSURES =
+      fixedPool("ordo-raft-closure", CLOSURE_THREADS, CLOSURE_BACKLOG, new ThreadPoolExecutor.CallerRunsPolicy());
+
   static {
-    // With many groups per JVM the default closure pool rejects tasks and replicas fail.
-    if (System.getProperty("jraft.closure.threadpool.size.max") == null) {
-      System.setProperty("jraft.closure.threadpool.size.max", "1024");
-    }
     // SOFABolt's own log framework writes files under ~/logs and breaks on log4j 2.2x's SLF4J 2
     // binding; jraft's logs (through SLF4J) say what matters.
     if (System.getProperty("sofa.middleware.log.disable") == null) {
@@ -50,6 +76,8 @@ public final class RaftHost implements AutoCloseable {
   private final RaftLogStore logStore;
   private final RaftSettings settings;
   private final RpcServer rpcServer;
+  private final ThreadPoolExecutor requests;
+  private final ThreadPoolExecutor adminRequests;
   private final Map<String, RaftGroupService> groups = new ConcurrentHashMap<>();
 
   /**
@@ -63,7 +91,29 @@ public final class RaftHost implements AutoCloseable {
     this.settings = settings;
     this.rpcServer =
         new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer(endpoint.getIp(), endpoint.getPort(), true));
-    RaftRpcServerFactory.addRaftRequestProcessors(rpcServer);
+    this.requests = fixedPool("ordo-raft-request", REQUEST_THREADS, REQUEST_BACKLOG, new ThreadPoolExecutor.AbortPolicy());
+    this.adminRequests = fixedPool("ordo-raft-admin", 1, REQUEST_BACKLOG, new ThreadPoolExecutor.AbortPolicy());
+    RaftRequestProcessors.register(rpcServer, requests, adminRequests);
+  }
+
+  private static ThreadPoolExecutor fixedPool(
+      String name, int threads, int backlog, RejectedExecutionHandler whenFull) {
+    AtomicInteger count = new AtomicInteger();
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            60,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(backlog),
+            r -> {
+              Thread t = new Thread(r, name + "-" + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            },
+            whenFull);
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   public void start() {
@@ -81,6 +131,19 @@ public final class RaftHost implements AutoCloseable {
    * host:port), resuming from its log and snapshots if it ran here before.
    */
   public Node startGroup(String groupId, List<String> peers, StateMachine fsm) {
+    return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs());
+  }
+
+  /**
+   * Starts the cluster's metadata group as {@link #startGroup}, with its own election timeout and
+   * event-queue threads of its own: leader elections, topic changes and group membership must not
+   * wait behind partitions' writes on the threads partitions share.
+   */
+  public Node startMetadataGroup(String groupId, List<String> peers, StateMachine fsm) {
+    return SharedDisruptors.withDedicatedThreads(() -> start(groupId, peers, fsm, settings.electionTimeoutMs()));
+  }
+
+  private Node start(String groupId, List<String> peers, StateMachine fsm, int electionTimeoutMs) {
     Path dir = raftDir.resolve(groupId);
     try {
       Files.createDirectories(dir.resolve("snapshot"));
@@ -88,7 +151,7 @@ public final class RaftHost implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     NodeOptions options = new NodeOptions();
-    options.setElectionTimeoutMs(settings.electionTimeoutMs());
+    options.setElectionTimeoutMs(electionTimeoutMs);
     options.setSnapshotIntervalSecs(settings.snapshotIntervalSecs());
     options.setSnapshotLogIndexMargin(settings.snapshotLogIndexMargin());
     options.setInitialConf(new Configuration(peers.stream().map(PeerId::parsePeer).toList()));
@@ -102,6 +165,7 @@ public final class RaftHost implements AutoCloseable {
     options.setSharedStepDownTimer(true);
     options.setSharedSnapshotTimer(true);
     options.setSharedTimerPool(true);
+    options.setRpcProcessorThreadPoolSize(RPC_CALLBACK_THREADS_PER_GROUP);
     RaftOptions raft = new RaftOptions();
     raft.setSync(true); // a write is acknowledged only once fsynced on a majority
     raft.setSyncMeta(true); // a vote must survive a power cut, or a node could vote twice in a term
@@ -109,12 +173,18 @@ public final class RaftHost implements AutoCloseable {
     raft.setMaxByteCountPerRpc(1024 * 1024);
     raft.setDisruptorBufferSize(1024);
     options.setRaftOptions(raft);
+    try {
+      ThreadPoolsFactory.registerThreadPool(groupId, CLOSURES);
+    } catch (IllegalArgumentException alreadyRegistered) {
+      // jraft keeps a group's pool for the JVM's life: a group restarted here has CLOSURES already.
+    }
     RaftGroupService service =
         new RaftGroupService(groupId, new PeerId(endpoint, 0), options, rpcServer, true);
     Node node = service.start(false);
     if (node == null) {
       throw new IllegalStateException("raft group " + groupId + " did not start");
     }
+    SharedReadIndexScan.adopt(node);
     groups.put(groupId, service);
     return node;
   }
@@ -125,6 +195,7 @@ public final class RaftHost implements AutoCloseable {
     if (service == null) {
       return;
     }
+    SharedReadIndexScan.release(service.getRaftNode());
     service.shutdown();
     try {
       service.join();
@@ -156,5 +227,7 @@ public final class RaftHost implements AutoCloseable {
       stopGroup(groupId);
     }
     rpcServer.shutdown();
+    requests.shutdown();
+    adminRequests.shutdown();
   }
 }

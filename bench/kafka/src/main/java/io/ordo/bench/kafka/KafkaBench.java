@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import io.ordo.cli.Pacer;
@@ -15,6 +16,7 @@ import org.HdrHistogram.Recorder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -33,6 +35,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <pre>
  * create-topic BOOTSTRAP TOPIC PARTITIONS REPLICATION_FACTOR
+ * await-leaders BOOTSTRAP TOPIC TIMEOUT_SECONDS
  * produce BOOTSTRAP TOPIC RECORDS RECORD_SIZE RATE WARMUP_RECORDS
  * consume BOOTSTRAP TOPIC RECORDS
  * </pre>
@@ -45,12 +48,13 @@ public final class KafkaBench {
   public static void main(String[] args) throws Exception {
     switch (args.length == 0 ? "" : args[0]) {
       case "create-topic" -> createTopic(args[1], args[2], Integer.parseInt(args[3]), Short.parseShort(args[4]));
+      case "await-leaders" -> System.exit(awaitLeaders(args[1], args[2], Long.parseLong(args[3])));
       case "produce" -> System.exit(produce(
           args[1], args[2], Long.parseLong(args[3]), Integer.parseInt(args[4]), Long.parseLong(args[5]),
           Long.parseLong(args[6])));
       case "consume" -> consume(args[1], args[2], Long.parseLong(args[3]));
       default -> {
-        System.err.println("usage: create-topic|produce|consume ... (see the class comment)");
+        System.err.println("usage: create-topic|await-leaders|produce|consume ... (see the class comment)");
         System.exit(2);
       }
     }
@@ -61,6 +65,23 @@ public final class KafkaBench {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin.createTopics(List.of(new NewTopic(topic, partitions, replicationFactor)
           .configs(Map.of("min.insync.replicas", "2")))).all().get();
+    }
+  }
+
+  /** 0 once every partition of the topic has a leader, 1 if some still had none at the deadline. */
+  private static int awaitLeaders(String bootstrap, String topic, long timeoutSeconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      while (true) {
+        TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        if (description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+          return 0;
+        }
+        if (System.nanoTime() > deadline) {
+          return 1;
+        }
+        Thread.sleep(200);
+      }
     }
   }
 

@@ -1,0 +1,165 @@
+package io.ordo.jraft;
+
+import com.alipay.remoting.ConnectionEventType;
+import com.alipay.sofa.jraft.ReplicatorGroup;
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.option.RpcOptions;
+import com.alipay.sofa.jraft.rpc.InvokeCallback;
+import com.alipay.sofa.jraft.rpc.InvokeContext;
+import com.alipay.sofa.jraft.rpc.RpcClient;
+import com.alipay.sofa.jraft.rpc.impl.BoltRaftRpcFactory;
+import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
+import com.alipay.sofa.jraft.error.RemotingException;
+import com.alipay.sofa.jraft.util.Endpoint;
+import com.alipay.sofa.jraft.util.SPI;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * jraft's RPC on one Bolt client for every Raft group of the JVM (jraft's own factory gives each
+ * group a client: 2-4 threads and a connection per peer, per group). jraft asks for a client per
+ * group; each gets a view of the shared one, which it may start and stop as its own. Found by
+ * jraft's service loader (META-INF/services), over jraft's factory by priority.
+ */
+@SPI(priority = 100)
+public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
+  /**
+   * Runs the answers to votes, snapshot and read-index requests, which jraft would run on a pool
+   * per group (the pool stays, idle, with no thread).
+   */
+  private static final int CALLBACK_THREADS = 2;
+  /** Answers waiting for a callback thread; past it Bolt's I/O thread runs the answer itself. */
+  private static final int CALLBACK_BACKLOG = 100_000;
+
+  private final Object lock = new Object();
+  /** The groups to tell when a connection to a peer opens, so a leader resumes replicating to it. */
+  private final Set<ReplicatorGroup> connectListeners = ConcurrentHashMap.newKeySet();
+  private BoltRpcClient shared;
+  private ThreadPoolExecutor callbacks;
+
+  @Override
+  public RpcClient createRpcClient(ConfigHelper<RpcClient> helper) {
+    RpcClient view = new GroupView();
+    if (helper != null) {
+      helper.config(view);
+    }
+    return view;
+  }
+
+  private BoltRpcClient shared(RpcOptions options) {
+    synchronized (lock) {
+      if (shared == null) {
+        BoltRpcClient client = new BoltRpcClient(new com.alipay.remoting.rpc.RpcClient());
+        client.init(options);
+        client
+            .getRpcClient()
+            .addConnectionEventProcessor(
+                ConnectionEventType.CONNECT,
+                (remoteAddress, connection) -> {
+                  PeerId peer = new PeerId();
+                  if (peer.parse(remoteAddress)) {
+                    connectListeners.forEach(group -> group.checkReplicator(peer, true));
+                  }
+                });
+        AtomicInteger count = new AtomicInteger();
+        callbacks =
+            new ThreadPoolExecutor(
+                CALLBACK_THREADS,
+                CALLBACK_THREADS,
+                60,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(CALLBACK_BACKLOG),
+                r -> {
+                  Thread t = new Thread(r, "ordo-raft-rpc-callback-" + count.incrementAndGet());
+                  t.setDaemon(true);
+                  return t;
+                },
+                new ThreadPoolExecutor.CallerRunsPolicy());
+        callbacks.allowCoreThreadTimeOut(true);
+        shared = client;
+      }
+      return shared;
+    }
+  }
+
+  /** One group's client: the shared one, which the group may start and stop without touching it. */
+  private final class GroupView implements RpcClient {
+    private volatile BoltRpcClient client;
+    private volatile ReplicatorGroup listener;
+
+    @Override
+    public boolean init(RpcOptions options) {
+      client = shared(options);
+      return true;
+    }
+
+    @Override
+    public void shutdown() {
+      ReplicatorGroup group = listener;
+      if (group != null) {
+        connectListeners.remove(group);
+      }
+    }
+
+    @Override
+    public boolean checkConnection(Endpoint endpoint) {
+      return client.checkConnection(endpoint);
+    }
+
+    @Override
+    public boolean checkConnection(Endpoint endpoint, boolean createIfAbsent) {
+      return client.checkConnection(endpoint, createIfAbsent);
+    }
+
+    /** Other groups use the connection: it stays open (jraft 1.4.1 never asks this). */
+    @Override
+    public void closeConnection(Endpoint endpoint) {}
+
+    @Override
+    public void registerConnectEventListener(ReplicatorGroup replicatorGroup) {
+      listener = replicatorGroup;
+      connectListeners.add(replicatorGroup);
+    }
+
+    @Override
+    public Object invokeSync(Endpoint endpoint, Object request, InvokeContext ctx, long timeoutMs)
+        throws InterruptedException, RemotingException {
+      return client.invokeSync(endpoint, request, ctx, timeoutMs);
+    }
+
+    @Override
+    public void invokeAsync(
+        Endpoint endpoint, Object request, InvokeContext ctx, InvokeCallback callback, long timeoutMs)
+        throws InterruptedException, RemotingException {
+      client.invokeAsync(endpoint, request, ctx, onSharedPool(callback), timeoutMs);
+    }
+
+    /**
+     * A callback bound for the group's own pool (a ThreadPoolExecutor) runs on the shared one
+     * instead. Appends' callbacks keep their executor: jraft's single-threaded append executors
+     * keep each peer's answers in order.
+     */
+    private InvokeCallback onSharedPool(InvokeCallback callback) {
+      if (!(callback.executor() instanceof ThreadPoolExecutor)) {
+        return callback;
+      }
+      Executor pool = callbacks;
+      return new InvokeCallback() {
+        @Override
+        public void complete(Object result, Throwable err) {
+          callback.complete(result, err);
+        }
+
+        @Override
+        public Executor executor() {
+          return pool;
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.ordo.jraft;
+
+import com.lmax.disruptor.EventFactory;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Where jraft's per-group event queues run. jraft gives each Raft group four queues (LMAX
+ * disruptors: proposals, log writes, applying, read-index), each with a thread of its own: at a
+ * thousand partitions a node ran ten thousand threads and collapsed. Here each kind of queue has a
+ * fixed set of threads ({@link #THREADS_PER_KIND}) and every queue is bound to one of them for its
+ * life, which keeps each queue's events in order and hands them to jraft's handler exactly as a
+ * queue's own thread would, with the same end-of-batch marks.
+ *
+ * <p>The price is head-of-line blocking within a thread: a group whose handler is slow (a synced
+ * log write, a large apply) delays the other groups bound to the same thread, where before it
+ * delayed only itself. A group that must not wait behind partitions, the cluster's metadata, is
+ * started {@link #withDedicatedThreads with threads of its own}.
+ */
+public final class SharedDisruptors {
+  /** Threads per kind of queue, by the prefix jraft names the kind's threads with. */
+  static final Map<String, Integer> THREADS_PER_KIND =
+      Map.of(
+          // a leader's proposals, handed on to its log
+          "JRaft-NodeImpl-Disruptor-", 2,
+          // synced log writes: RocksDB merges concurrent writers into one fsync, so a few in parallel
+          "JRaft-LogManager-Disruptor-", 4,
+          // committed entries, applied to the state machine
+          "JRaft-FSMCaller-Disruptor-", 4,
+          // read-index requests
+          "JRaft-ReadOnlyService-Disruptor-", 1);
+
+  private static final Map<String, Kind> KINDS = new ConcurrentHashMap<>();
+  private static final ThreadLocal<Boolean> DEDICATED = ThreadLocal.withInitial(() -> false);
+
+  private SharedDisruptors() {}
+
+  /**
+   * Runs {@code start} (a Raft group's start) so that the queues it creates get threads of their
+   * own, as jraft would give them.
+   */
+  public static <T> T withDedicatedThreads(Supplier<T> start) {
+    DEDICATED.set(true);
+    try {
+      return start.get();
+    } finally {
+      DEDICATED.remove();
+    }
+  }
+
+  /**
+   * A queue for jraft (called by its DisruptorBuilder): on a shared thread of its kind, or with
+   * threads of its own for a kind not listed (a queue a later jraft adds) or inside {@link
+   * #withDedicatedThreads}. A shared queue has no waiting consumer, so {@code waitStrategy} has
+   * nothing to do there.
+   */
+  public static <T> Disruptor<T> create(
+      EventFactory<T> eventFactory,
+      int ringBufferSize,
+      ThreadFactory threadFactory,
+      ProducerType producerType,
+      WaitStrategy waitStrategy) {
+    String kind = kindOf(threadFactory);
+    Integer threads = THREADS_PER_KIND.get(kind);
+    if (threads == null || DEDICATED.get()) {
+      return new Disruptor<>(eventFactory, ringBufferSize, threadFactory, producerType, waitStrategy);
+    }
+    Kind shared = KINDS.computeIfAbsent(kind, k -> new Kind(k, threads));
+    return PolledDisruptor.create(eventFactory, ringBufferSize, producerType, shared.nextStripe());
+  }
+
+  /** jraft's thread factories number the threads they name: "JRaft-FSMCaller-Disruptor-0". */
+  private static String kindOf(ThreadFactory threadFactory) {
+    return threadFactory.newThread(() -> {}).getName().replaceFirst("\\d+$", "");
+  }
+
+  /**
+   * The threads of one kind of queue, handed to new queues in turn. A stripe's backlog needs no
+   * bound of its own: a queue has at most two drains pending (one running, one asked for since).
+   */
+  private static final class Kind {
+    private final Stripe[] stripes;
+    private final AtomicInteger next = new AtomicInteger();
+
+    Kind(String prefix, int threads) {
+      // "JRaft-FSMCaller-Disruptor-" runs on "ordo-raft-FSMCaller-0", ...
+      String name = "ordo-raft-" + prefix.replaceFirst("^JRaft-", "").replaceFirst("-Disruptor-$", "") + "-";
+      this.stripes = new Stripe[threads];
+      for (int i = 0; i < threads; i++) {
+        stripes[i] = new Stripe(name + i, Integer.MAX_VALUE);
+      }
+    }
+
+    Stripe nextStripe() {
+      return stripes[Math.floorMod(next.getAndIncrement(), stripes.length)];
+    }
+  }
+}

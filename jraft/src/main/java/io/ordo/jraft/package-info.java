@@ -1,0 +1,5 @@
+/**
+ * SOFAJRaft as Ordo runs it: the event queues jraft gives every Raft group run on a fixed set of
+ * shared threads, so the threads of a node do not grow with its partitions.
+ */
+package io.ordo.jraft;
