@@ -54,6 +54,7 @@ kafka_up() {
   local id n
   id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
   for n in 1 2 3; do
+    rm -rf "$WORK/kafka-$n" # a fresh cluster each time
     mkdir -p "$WORK/kafka-$n"
     cat >"$WORK/kafka-$n.properties" <<EOF
 process.roles=broker,controller

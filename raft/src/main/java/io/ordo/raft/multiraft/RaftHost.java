@@ -79,6 +79,7 @@ public final class RaftHost implements AutoCloseable {
   private final ThreadPoolExecutor requests;
   private final ThreadPoolExecutor adminRequests;
   private final Map<String, RaftGroupService> groups = new ConcurrentHashMap<>();
+  private volatile boolean listening;
 
   /**
    * @param raftDir each group's Raft meta (term, vote) and snapshots, in a directory per group
@@ -118,8 +119,9 @@ public final class RaftHost implements AutoCloseable {
 
   public void start() {
     if (!rpcServer.init(null)) {
-      throw new IllegalStateException("cannot listen for Raft on " + endpoint);
+      throw new IllegalStateException("cannot listen for Raft on " + endpoint + " (is the port taken?)");
     }
+    listening = true;
   }
 
   public Endpoint endpoint() {
@@ -226,7 +228,10 @@ public final class RaftHost implements AutoCloseable {
     for (String groupId : List.copyOf(groups.keySet())) {
       stopGroup(groupId);
     }
-    rpcServer.shutdown();
+    if (listening) {
+      // Bolt's server shuts itself down when it cannot listen, and refuses a second shutdown.
+      rpcServer.shutdown();
+    }
     requests.shutdown();
     adminRequests.shutdown();
   }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,10 +28,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps this node's partition replicas in line with the metadata: starts the replicas placed here,
  * and stops and deletes those of deleted topics. Works on one thread of its own, always towards
- * the newest view it was given.
+ * the newest view it was given, starting replicas a few at a time.
  */
 public final class ReplicaManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaManager.class);
+  /**
+   * Replicas started at once: a start writes the group's Raft meta file (an fsync) and sets up its
+   * log and snapshot storage, so a thousand one at a time take tens of seconds.
+   */
+  private static final int PARALLEL_STARTS = 4;
 
   private final int nodeId;
   private final RaftHost host;
@@ -42,6 +48,8 @@ public final class ReplicaManager implements AutoCloseable {
   private final AtomicReference<MetadataView> latest = new AtomicReference<>();
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "ordo-replica-manager"));
+  private final ExecutorService starts =
+      Executors.newFixedThreadPool(PARALLEL_STARTS, r -> new Thread(r, "ordo-replica-start"));
   private volatile boolean closed;
 
   public ReplicaManager(int nodeId, RaftHost host, DataStore store, ReplicaEnvironment env) {
@@ -87,10 +95,20 @@ public final class ReplicaManager implements AutoCloseable {
         }
       }
     }
+    List<Callable<Void>> missing = new ArrayList<>();
     for (Map.Entry<PartitionId, List<String>> e : wanted.entrySet()) {
       if (!replicas.containsKey(e.getKey())) {
-        start(e.getKey(), e.getValue());
+        missing.add(() -> {
+          start(e.getKey(), e.getValue());
+          return null;
+        });
       }
+    }
+    try {
+      starts.invokeAll(missing);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
     }
     for (PartitionId id : List.copyOf(replicas.keySet())) {
       if (!wanted.containsKey(id)) {
@@ -161,6 +179,7 @@ public final class ReplicaManager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    starts.shutdown();
     for (PartitionId id : List.copyOf(replicas.keySet())) {
       replicas.remove(id);
       host.stopGroup(id.groupId());
