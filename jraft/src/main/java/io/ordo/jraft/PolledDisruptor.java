@@ -109,14 +109,16 @@ final class PolledDisruptor<T> extends Disruptor<T> {
   }
 
   private void scheduleDrain() {
-    if (poller != null && !halted && drainScheduled.compareAndSet(false, true)) {
+    // getAndSet, not a failed compareAndSet: a full fence, so a publish the drain's poll missed
+    // sees the flag the drain cleared and schedules the next drain.
+    if (poller != null && !halted && !drainScheduled.getAndSet(true)) {
       stripe.execute(this::drain);
     }
   }
 
   private void drain() {
     // Cleared before polling: a publish from here on schedules another drain, so none is missed.
-    drainScheduled.set(false);
+    drainScheduled.getAndSet(false);
     if (halted) {
       return;
     }
@@ -161,6 +163,7 @@ final class PolledDisruptor<T> extends Disruptor<T> {
       if (stripe.isCurrentThread()) {
         drain(); // the stripe would run it only after this returns
       } else {
+        scheduleDrain();
         LockSupport.parkNanos(SHUTDOWN_POLL_NANOS);
       }
     }

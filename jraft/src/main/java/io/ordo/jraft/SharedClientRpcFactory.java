@@ -19,6 +19,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * jraft's RPC on one Bolt client for every Raft group of the JVM (jraft's own factory gives each
@@ -28,11 +30,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @SPI(priority = 100)
 public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
+  private static final Logger LOG = LoggerFactory.getLogger(SharedClientRpcFactory.class);
   /**
    * Runs the answers to votes, snapshot and read-index requests, which jraft would run on a pool
    * per group (the pool stays, idle, with no thread).
    */
-  private static final int CALLBACK_THREADS = 2;
+  private static final int CALLBACK_THREADS = 4;
   /** Answers waiting for a callback thread; past it Bolt's I/O thread runs the answer itself. */
   private static final int CALLBACK_BACKLOG = 100_000;
 
@@ -54,8 +57,13 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private BoltRpcClient shared(RpcOptions options) {
     synchronized (lock) {
       if (shared == null) {
+        // The client keeps what it is initialised with: a copy of what it reads, not one group's
+        // options (which hold that group's state machine).
+        RpcOptions clientOptions = new RpcOptions();
+        clientOptions.setEnableRpcChecksum(options.isEnableRpcChecksum());
+        clientOptions.setEnableBoltReconnect(options.isEnableBoltReconnect());
         BoltRpcClient client = new BoltRpcClient(new com.alipay.remoting.rpc.RpcClient());
-        client.init(options);
+        client.init(clientOptions);
         client
             .getRpcClient()
             .addConnectionEventProcessor(
@@ -63,7 +71,13 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
                 (remoteAddress, connection) -> {
                   PeerId peer = new PeerId();
                   if (peer.parse(remoteAddress)) {
-                    connectListeners.forEach(group -> group.checkReplicator(peer, true));
+                    for (ReplicatorGroup group : connectListeners) {
+                      try {
+                        group.checkReplicator(peer, true);
+                      } catch (RuntimeException e) {
+                        LOG.warn("a group could not resume replicating to {}", peer, e);
+                      }
+                    }
                   }
                 });
         AtomicInteger count = new AtomicInteger();

@@ -1,10 +1,12 @@
 package io.ordo.jraft;
 
+import com.alipay.sofa.jraft.FSMCaller;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.core.NodeImpl;
 import com.alipay.sofa.jraft.core.ReadOnlyServiceImpl;
 import java.lang.reflect.Field;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -17,14 +19,17 @@ import org.slf4j.LoggerFactory;
  * index, on the apply itself, and once a second re-checks its waiting reads on a thread of its own,
  * one per group. Here one thread re-checks every adopted group's, and the groups' own threads stop.
  * jraft 1.4.1 offers no way in: this reaches its private fields, which {@code
- * SharedReadIndexScanTest} checks; a group that cannot be adopted keeps its own thread.
+ * JraftOnSharedThreadsTest} checks; a group that cannot be adopted keeps its own thread.
  */
 public final class SharedReadIndexScan {
   private static final Logger LOG = LoggerFactory.getLogger(SharedReadIndexScan.class);
   /** jraft's period (RaftOptions.maxElectionDelayMs by default). */
   private static final long PERIOD_MS = 1_000;
 
-  private static final Map<Node, ReadOnlyServiceImpl> ADOPTED = new ConcurrentHashMap<>();
+  /** An adopted group's read-only service and the applier whose index it waits for. */
+  private record Adopted(ReadOnlyServiceImpl service, FSMCaller fsmCaller) {}
+
+  private static final Map<Node, Adopted> ADOPTED = new ConcurrentHashMap<>();
   private static final ScheduledExecutorService SCAN =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -43,9 +48,10 @@ public final class SharedReadIndexScan {
   public static boolean adopt(Node node) {
     try {
       ReadOnlyServiceImpl service = (ReadOnlyServiceImpl) field(NodeImpl.class, "readOnlyService").get(node);
+      FSMCaller fsmCaller = (FSMCaller) field(ReadOnlyServiceImpl.class, "fsmCaller").get(service);
       ScheduledExecutorService own =
           (ScheduledExecutorService) field(ReadOnlyServiceImpl.class, "scheduledExecutorService").get(service);
-      ADOPTED.put(node, service);
+      ADOPTED.put(node, new Adopted(service, Objects.requireNonNull(fsmCaller)));
       own.shutdownNow();
       return true;
     } catch (ReflectiveOperationException | ClassCastException | NullPointerException e) {
@@ -59,13 +65,18 @@ public final class SharedReadIndexScan {
     ADOPTED.remove(node);
   }
 
+  /**
+   * As jraft's scanner: the applier's index read without the node's lock (a group in error, or
+   * holding its lock long, must not stop the others' scan), and nothing a read's closure throws
+   * may end the scan (an escaping throwable would cancel it for every group).
+   */
   private static void scan() {
     ADOPTED.forEach(
-        (node, service) -> {
+        (node, adopted) -> {
           try {
-            service.onApplied(node.getLastAppliedLogIndex());
-          } catch (RuntimeException e) {
-            LOG.warn("read-index scan of group {} failed", node.getGroupId(), e);
+            adopted.service().onApplied(adopted.fsmCaller().getLastAppliedIndex());
+          } catch (Throwable t) {
+            LOG.warn("read-index scan of group {} failed", node.getGroupId(), t);
           }
         });
   }
