@@ -61,7 +61,10 @@ class QueueServiceTest {
 
   @BeforeAll
   static void start() {
-    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("QueueServiceTest"), 3, Map.of());
+    // The tests talk to a partition's leader node by node id: leader balancing must not move it
+    // mid-test (a raw stream on the old leader then ends NOT_LEADER, as it should).
+    cluster = ProcessCluster.start(
+        ProcessCluster.freshDirectory("QueueServiceTest"), 3, Map.of("--leader-balance-interval-secs", "0"));
     client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
     awaitHealthy(client, 3);
     client.admin().createTopic(TOPIC, 1, 3);
@@ -233,13 +236,20 @@ class QueueServiceTest {
       requests.onNext(ConsumeRequest.newBuilder().setCredit(ConsumeCredit.newBuilder().setRecords(records)).build());
     }
 
+    private String state() {
+      if (!ended.isDone()) {
+        return "is open";
+      }
+      return ended.handle((ok, error) -> error == null ? "ended" : "failed: " + error).join();
+    }
+
     /** Deliveries until {@code count} records came, within {@code wait}. */
     List<LeasedRecord> records(int count, Duration wait) throws InterruptedException {
       List<LeasedRecord> out = new ArrayList<>();
       long deadline = System.nanoTime() + wait.toNanos();
       while (out.size() < count) {
         ConsumeResponse r = received.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        assertThat(r).as("%d records within %s; had %s", count, wait, offsets(out)).isNotNull();
+        assertThat(r).as("%d records within %s; had %s; the stream %s", count, wait, offsets(out), state()).isNotNull();
         out.addAll(r.getDeliveries().getRecordsList());
       }
       return out;
