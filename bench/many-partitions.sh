@@ -29,6 +29,9 @@ source "$ROOT/bench/lib.sh"
 now() { date +%s.%3N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
+# Whether a topic description (JSON) lists partitions and none without a leader.
+all_led() { grep -q '"partition"' <<<"$1" && ! grep -q '"leader": *0[,}]' <<<"$1"; }
+
 # Creates topic pN with N partitions and waits for their leaders; prints the seconds it took, or
 # "not ready" past READY_TIMEOUT.
 create_and_await() {
@@ -44,8 +47,7 @@ create_and_await() {
     # The create call itself waits for leaders up to its deadline; then describe until all have one.
     "$ROOT/bin/ordo" topic create "p$n" --partitions "$n" --replication-factor 3 \
       --request-timeout-ms "$((READY_TIMEOUT * 1000))" >/dev/null 2>>"$WORK/bench.log" || true
-    until "$ROOT/bin/ordo" topic describe "p$n" --output json 2>>"$WORK/bench.log" | grep -q '"partition"' &&
-      ! "$ROOT/bin/ordo" topic describe "p$n" --output json 2>>"$WORK/bench.log" | grep -q '"leader": *0[,}]'; do
+    until all_led "$("$ROOT/bin/ordo" topic describe "p$n" --output json 2>>"$WORK/bench.log")"; do
       if (($(date +%s) - ${start%.*} > READY_TIMEOUT)); then
         echo "not ready"
         return
