@@ -109,8 +109,18 @@ final class BenchCommand {
         description = "Producer linger (default: ${DEFAULT-VALUE}).")
     long lingerMs;
 
+    @Option(
+        names = "--max-in-flight",
+        paramLabel = "N",
+        defaultValue = "5",
+        description = "Producer requests in flight per partition, 1 to 5 (default: ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
     @Override
     public Integer call() {
+      if (maxInFlight < 1 || maxInFlight > 5) {
+        throw global.usageError("--max-in-flight must be 1 to 5");
+      }
       if (records <= 0 || recordSize < 0 || rate < 0 || warmupRecords < 0) {
         throw global.usageError("--records must be positive, --record-size, --rate and --warmup-records not negative");
       }
@@ -118,6 +128,7 @@ final class BenchCommand {
           ProducerConfig.builder()
               .batchBytes(batchBytes)
               .linger(Duration.ofMillis(lingerMs))
+              .maxInFlightPerPartition(maxInFlight)
               .build();
       byte[] value = new byte[recordSize];
       new SplittableRandom().nextBytes(value);

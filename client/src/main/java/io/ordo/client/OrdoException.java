@@ -44,6 +44,7 @@ public class OrdoException extends RuntimeException {
       case OUTCOME_UNKNOWN:
       case OVERLOADED:
       case FEATURE_NOT_ENABLED: // until every node of a starting or upgrading cluster has it
+      case SEQUENCE_GAP: // once the requests before it are resent
         return true;
       case ERROR_CODE_UNSPECIFIED:
         // No Ordo error detail: the transport failed (a node's own INTERNAL errors carry one).

@@ -8,6 +8,9 @@ import java.util.Objects;
  * cluster; build with {@link #builder()}. Immutable.
  */
 public final class ProducerConfig {
+  /** The requests a partition remembers per producer (ordo.v1.ProduceRequest): the pipelining bound. */
+  private static final int MAX_IN_FLIGHT_PER_PARTITION = 5;
+
   private final int batchBytes;
   private final Duration linger;
   private final long maxBufferedBytes;
@@ -17,6 +20,7 @@ public final class ProducerConfig {
   private final Duration retryBackoffMax;
   private final Duration deliveryTimeout;
   private final boolean idempotent;
+  private final int maxInFlightPerPartition;
 
   private ProducerConfig(Builder b) {
     this.batchBytes = b.batchBytes;
@@ -28,6 +32,7 @@ public final class ProducerConfig {
     this.retryBackoffMax = b.retryBackoffMax;
     this.deliveryTimeout = b.deliveryTimeout;
     this.idempotent = b.idempotent;
+    this.maxInFlightPerPartition = b.maxInFlightPerPartition;
   }
 
   /** A builder holding the defaults. */
@@ -92,6 +97,18 @@ public final class ProducerConfig {
     return idempotent;
   }
 
+  /**
+   * Requests to one partition sent and not yet answered, at most (default and most: 5, the
+   * requests a partition remembers per producer to recognise retries). More than one keeps a
+   * partition's records flowing while a request is being replicated. A failed request is resent
+   * before any after it, which the partition enforces, so records keep their send order. A
+   * producer that is not idempotent sends one at a time: nothing would keep a retried request
+   * from landing after the ones sent behind it.
+   */
+  public int maxInFlightPerPartition() {
+    return idempotent ? maxInFlightPerPartition : 1;
+  }
+
   /** Builds a {@link ProducerConfig}; every setter checks its argument. */
   public static final class Builder {
     private int batchBytes = 256 * 1024;
@@ -103,6 +120,7 @@ public final class ProducerConfig {
     private Duration retryBackoffMax = Duration.ofSeconds(1);
     private Duration deliveryTimeout = Duration.ofSeconds(120);
     private boolean idempotent = true;
+    private int maxInFlightPerPartition = MAX_IN_FLIGHT_PER_PARTITION;
 
     private Builder() {}
 
@@ -160,6 +178,16 @@ public final class ProducerConfig {
     /** See {@link ProducerConfig#idempotent()}. */
     public Builder idempotent(boolean idempotent) {
       this.idempotent = idempotent;
+      return this;
+    }
+
+    /** See {@link ProducerConfig#maxInFlightPerPartition()}; 1 to 5. */
+    public Builder maxInFlightPerPartition(int requests) {
+      if (requests < 1 || requests > MAX_IN_FLIGHT_PER_PARTITION) {
+        throw new IllegalArgumentException(
+            "maxInFlightPerPartition must be in 1.." + MAX_IN_FLIGHT_PER_PARTITION + ": " + requests);
+      }
+      this.maxInFlightPerPartition = requests;
       return this;
     }
 

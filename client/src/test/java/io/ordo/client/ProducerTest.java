@@ -4,6 +4,7 @@ import static io.ordo.client.testing.FakeCluster.error;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
 import io.ordo.client.testing.FakeCluster;
@@ -107,6 +108,43 @@ class ProducerTest {
     assertThat(values(cluster.log("events", 0)))
         .containsExactlyElementsOf(
             java.util.stream.IntStream.range(0, 100).mapToObj(i -> "v" + i).toList());
+  }
+
+  @Test
+  void sendsUpToFiveRequestsToAPartitionBeforeTheFirstIsAnswered() throws Exception {
+    cluster.holdProduces();
+    List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>();
+    try (Producer producer = client.producer(config().batchBytes(1).linger(Duration.ZERO).build())) {
+      for (int i = 0; i < 40; i++) {
+        acks.add(producer.send(ProducerRecord.of("events", "v" + i).withPartition(0)));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.produceRequests().size() == 5);
+      // In sequence order (they may arrive in another): the first leads, the rest follow it.
+      List<ProduceRequest> inFlight = cluster.produceRequests().stream()
+          .sorted(java.util.Comparator.comparingLong(ProduceRequest::getFirstSequence)).toList();
+      assertThat(inFlight).extracting(ProduceRequest::getFirstSequence).containsExactly(0L, 1L, 2L, 3L, 4L);
+      assertThat(inFlight).extracting(ProduceRequest::getFollowsPrevious).containsExactly(false, true, true, true, true);
+      cluster.releaseProduces();
+      producer.flush();
+    }
+    assertThat(acks).allSatisfy(a -> assertThat(a).isCompleted());
+    assertThat(values(cluster.log("events", 0)))
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 40).mapToObj(i -> "v" + i).toList());
+  }
+
+  @Test
+  void aNotIdempotentProducerSendsOneRequestAtATime() throws Exception {
+    cluster.holdProduces();
+    try (Producer producer = client.producer(config().idempotent(false).batchBytes(1).linger(Duration.ZERO).build())) {
+      for (int i = 0; i < 40; i++) {
+        producer.send(ProducerRecord.of("events", "v" + i).withPartition(0));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.produceRequests().size() == 1);
+      cluster.releaseProduces();
+      producer.flush();
+    }
+    assertThat(values(cluster.log("events", 0)))
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 40).mapToObj(i -> "v" + i).toList());
   }
 
   @Test
@@ -234,9 +272,10 @@ class ProducerTest {
       }
       producer.flush();
     }
+    // A request may be sent again: one that overtook the request before it is refused (SEQUENCE_GAP).
     List<ProduceRequest> requests = cluster.produceRequests();
-    assertThat(requests.stream().mapToInt(ProduceRequest::getRecordsCount).sum()).isEqualTo(30);
-    assertThat(requests).hasSize(3);
+    assertThat(cluster.log("events", 2)).hasSize(30);
+    assertThat(requests.stream().map(ProduceRequest::getFirstSequence).distinct()).hasSize(3);
     assertThat(requests).allSatisfy(r -> assertThat(r.getSerializedSize()).isLessThan(1_100));
   }
 

@@ -46,6 +46,8 @@ public final class OrdoStatus {
       case OVERLOADED:
       case LIMIT_REACHED:
         return Status.Code.RESOURCE_EXHAUSTED;
+      case SEQUENCE_GAP:
+        return Status.Code.ABORTED;
       case OUT_OF_ORDER_SEQUENCE:
       case STALE_GENERATION:
       case GROUP_NOT_EMPTY:

@@ -29,9 +29,14 @@ import java.util.function.Consumer;
 
 /**
  * The {@link Producer}: callers append records to per-partition batches; one sender thread sends
- * each partition's head batch to the partition's leader, one request per partition at a time,
- * and handles the answers. gRPC callbacks only hand results to the sender thread, so they never
- * block and all retry state has a single writer.
+ * each partition's batches to the partition's leader, in order, up to {@code
+ * maxInFlightPerPartition} requests at a time, and handles the answers. gRPC callbacks only hand
+ * results to the sender thread, so they never block and all retry state has a single writer.
+ *
+ * <p>Order across retries: every request after the oldest unacknowledged one says it follows its
+ * predecessor, and the partition appends it only directly after it (else SEQUENCE_GAP). When a
+ * request fails, nothing more is sent until the others in flight are answered; then the oldest
+ * unacknowledged batch is sent again, and the rest behind it.
  *
  * <p>Limits: unacknowledged record bytes are bounded by {@code maxBufferedBytes} (a fair
  * semaphore, so a large record is not starved by small ones); each record by {@code
@@ -52,6 +57,7 @@ public final class BatchingProducer implements Producer {
   private final long producerId;
   private final long lingerNanos;
   private final long deliveryTimeoutNanos;
+  private final int maxInFlight;
   private final PartitionChooser chooser = new PartitionChooser();
   private final Semaphore buffer;
   private final ConcurrentHashMap<String, PartitionQueue[]> queues = new ConcurrentHashMap<>();
@@ -86,6 +92,7 @@ public final class BatchingProducer implements Producer {
     this.producerId = config.idempotent() ? ProducerIds.newId() : 0;
     this.lingerNanos = config.linger().toNanos();
     this.deliveryTimeoutNanos = config.deliveryTimeout().toNanos();
+    this.maxInFlight = config.maxInFlightPerPartition();
     this.buffer = new Semaphore((int) config.maxBufferedBytes(), true);
     this.sender = new Thread(this::runSender, "ordo-producer-sender");
     sender.setDaemon(true);
@@ -263,37 +270,47 @@ public final class BatchingProducer implements Producer {
     }
   }
 
-  /** Sends the queue's head batch if it is due; returns when to look at the queue again. */
+  /** Sends the queue's next batches if they are due; returns when to look at the queue again. */
   private long service(PartitionQueue queue, long now, boolean urgent) {
-    if (queue.inFlight || queue.awaitingMetadata) {
+    if (queue.awaitingMetadata || (queue.resending && queue.inFlight > 0)) {
       return Long.MAX_VALUE;
     }
-    for (ProducerBatch expired = queue.pollExpired(now, deliveryTimeoutNanos);
-        expired != null;
-        expired = queue.pollExpired(now, deliveryTimeoutNanos)) {
-      finish(expired, deliveryTimeout(expired));
+    if (queue.inFlight == 0) {
+      queue.resending = false;
+      for (ProducerBatch expired = queue.pollExpired(now, deliveryTimeoutNanos);
+          expired != null;
+          expired = queue.pollExpired(now, deliveryTimeoutNanos)) {
+        finish(expired, deliveryTimeout(expired));
+      }
+      if (now < queue.retryAtNanos) {
+        return queue.retryAtNanos;
+      }
     }
-    if (now < queue.retryAtNanos) {
-      return queue.retryAtNanos;
+    while (queue.inFlight < maxInFlight) {
+      ProducerBatch batch = queue.nextToSend(now, lingerNanos, urgent);
+      if (batch == null) {
+        return queue.lingerDeadline(lingerNanos);
+      }
+      MetadataCache.TopicMetadata topic = metadata.cached(queue.topic);
+      if (topic == null) {
+        if (queue.inFlight == 0) {
+          lookUpLeader(queue);
+        }
+        return Long.MAX_VALUE;
+      }
+      String leader;
+      try {
+        leader = topic.leaderAddress(queue.partition);
+      } catch (OrdoException e) {
+        if (queue.inFlight > 0) {
+          return Long.MAX_VALUE;
+        }
+        // No leader known: a refresh will tell, after the back-off so an election can finish.
+        metadata.onError(queue.topic, queue.partition, e);
+        return retryLater(queue, batch, e, now);
+      }
+      produce(queue, batch, leader);
     }
-    ProducerBatch batch = queue.nextToSend(now, lingerNanos, urgent);
-    if (batch == null) {
-      return queue.lingerDeadline(lingerNanos);
-    }
-    MetadataCache.TopicMetadata topic = metadata.cached(queue.topic);
-    if (topic == null) {
-      lookUpLeader(queue);
-      return Long.MAX_VALUE;
-    }
-    String leader;
-    try {
-      leader = topic.leaderAddress(queue.partition);
-    } catch (OrdoException e) {
-      // No leader known: a refresh will tell, after the back-off so an election can finish.
-      metadata.onError(queue.topic, queue.partition, e);
-      return retryLater(queue, batch, e, now);
-    }
-    produce(queue, batch, leader);
     return Long.MAX_VALUE;
   }
 
@@ -339,13 +356,15 @@ public final class BatchingProducer implements Producer {
   }
 
   private void produce(PartitionQueue queue, ProducerBatch batch, String leader) {
-    queue.inFlight = true;
+    boolean followsPrevious = queue.head() != batch;
+    batch.inFlight = true;
+    queue.inFlight++;
     long remaining = deliveryTimeoutNanos - (System.nanoTime() - batch.createdNanos);
     ProducerServiceGrpc.ProducerServiceStub stub =
         ProducerServiceGrpc.newStub(channels.get(leader))
             .withDeadlineAfter(
                 Math.max(1, Math.min(requestTimeoutNanos, remaining)), TimeUnit.NANOSECONDS);
-    Rpc.call(stub::produce, batch.request(queue, producerId))
+    Rpc.call(stub::produce, batch.request(queue, producerId, followsPrevious))
         .whenComplete(
             (response, error) -> post(() -> onProduced(queue, batch, leader, response, error)));
   }
@@ -356,17 +375,27 @@ public final class BatchingProducer implements Producer {
       String leader,
       ProduceResponse response,
       Throwable error) {
-    queue.inFlight = false;
+    batch.inFlight = false;
+    queue.inFlight--;
     if (error == null) {
-      queue.removeHead(batch);
+      queue.remove(batch);
       acknowledge(queue, batch, response);
       return;
     }
+    queue.resending = true;
     OrdoException ordo = Errors.toOrdo(error);
+    if (ordo.errorCode() == ErrorCode.SEQUENCE_GAP) {
+      return; // A request before it failed, or arrived after it: it goes again in its turn.
+    }
     if (!Errors.definitelyNotWritten(ordo)) {
       batch.maybeCommitted = true;
     }
     metadata.onError(queue.topic, queue.partition, ordo);
+    if (queue.head() != batch) {
+      // Only the oldest batch is retried on its own terms: the rest follow it.
+      batch.lastError = ordo;
+      return;
+    }
     long now = System.nanoTime();
     if (Errors.isNotFound(ordo) && !batch.refreshedAfterNotFound) {
       // Our metadata may predate a delete and re-create; the refresh (onError dropped the entry)

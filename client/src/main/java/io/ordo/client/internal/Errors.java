@@ -68,6 +68,7 @@ public final class Errors {
       case BATCH_TOO_LARGE:
       case INVALID_REQUEST:
       case OUT_OF_ORDER_SEQUENCE:
+      case SEQUENCE_GAP:
         return true;
       default:
         return false;

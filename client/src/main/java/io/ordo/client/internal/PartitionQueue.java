@@ -7,10 +7,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The batches of one partition waiting to be acknowledged, oldest first. The head may be in
- * flight; only the tail may be open. Senders append under this object's lock; the sender thread
- * takes, retries and removes the head, one request at a time, which is what keeps the
- * partition's records in order across retries.
+ * The batches of one partition waiting to be acknowledged, oldest first. The first few may be in
+ * flight, sent in order; only the tail may be open. Senders append under this object's lock; the
+ * sender thread sends, retries and removes batches. After a failure nothing more is sent until
+ * every request in flight is answered, and then the oldest unacknowledged batch goes first: that
+ * is what keeps the partition's records in order across retries.
  */
 final class PartitionQueue {
   /** {@link #append} started a new batch. */
@@ -26,7 +27,10 @@ final class PartitionQueue {
   // Sender-thread state.
   /** The sequence number of this partition's next record, for an idempotent producer. */
   private long nextSequence;
-  boolean inFlight;
+  /** Requests sent and not answered. */
+  int inFlight;
+  /** A request failed: send nothing until the others in flight are answered, then resend in order. */
+  boolean resending;
   boolean awaitingMetadata;
   long retryAtNanos;
 
@@ -69,27 +73,37 @@ final class PartitionQueue {
   }
 
   /**
-   * The head batch if it may be sent now: it is closed, or has lingered long enough, or {@code
-   * urgent} (flush or close) says not to wait. Closes it, so it takes no more records.
+   * The oldest batch not in flight if it may be sent now: it is closed, or has lingered long
+   * enough, or {@code urgent} (flush or close) says not to wait. Closes it, so it takes no more
+   * records.
    */
   synchronized ProducerBatch nextToSend(long nowNanos, long lingerNanos, boolean urgent) {
-    ProducerBatch head = batches.peekFirst();
-    if (head == null) {
+    ProducerBatch next = firstNotInFlight();
+    if (next == null) {
       return null;
     }
-    if (!head.isClosed()) {
-      if (!urgent && nowNanos - head.createdNanos < lingerNanos) {
+    if (!next.isClosed()) {
+      if (!urgent && nowNanos - next.createdNanos < lingerNanos) {
         return null;
       }
-      head.close();
+      next.close();
     }
-    return head;
+    return next;
   }
 
-  /** When the open head batch's linger ends, or {@code Long.MAX_VALUE} if there is none. */
+  /** When the open batch next to send ends its linger, or {@code Long.MAX_VALUE} if there is none. */
   synchronized long lingerDeadline(long lingerNanos) {
-    ProducerBatch head = batches.peekFirst();
-    return head == null || head.isClosed() ? Long.MAX_VALUE : head.createdNanos + lingerNanos;
+    ProducerBatch next = firstNotInFlight();
+    return next == null || next.isClosed() ? Long.MAX_VALUE : next.createdNanos + lingerNanos;
+  }
+
+  private ProducerBatch firstNotInFlight() {
+    for (ProducerBatch batch : batches) {
+      if (!batch.inFlight) {
+        return batch;
+      }
+    }
+    return null;
   }
 
   /** Removes and returns the head if it is older than {@code timeoutNanos}, else null. */
@@ -102,12 +116,19 @@ final class PartitionQueue {
     return batches.pollFirst();
   }
 
-  /** Removes the head, which must be {@code batch}: batches complete in order. */
+  /** Removes {@code batch}, acknowledged: a batch after the head may be acknowledged first. */
+  synchronized void remove(ProducerBatch batch) {
+    if (!batches.remove(batch)) {
+      throw new IllegalStateException("acknowledged batch is not queued for " + topic + "/" + partition);
+    }
+  }
+
+  /** Removes the head, which must be {@code batch}: batches fail in order. */
   synchronized void removeHead(ProducerBatch batch) {
     ProducerBatch head = batches.pollFirst();
     if (head != batch) {
       throw new IllegalStateException(
-          "completed batch is not the head of " + topic + "/" + partition);
+          "failed batch is not the head of " + topic + "/" + partition);
     }
   }
 

@@ -24,6 +24,8 @@ final class ProducerBatch {
   private boolean closed;
 
   // Sender-thread state.
+  /** Sent and not answered. */
+  boolean inFlight;
   int attempts;
   OrdoException lastError;
   boolean refreshedAfterNotFound;
@@ -64,9 +66,9 @@ final class ProducerBatch {
   /**
    * The request, built once on the first attempt and reused by every retry: a retry must carry
    * the same sequence numbers for the partition to recognise it. With {@code producerId} 0 the
-   * request is not idempotent.
+   * request is not idempotent; {@code followsPrevious} marks one sent behind another in flight.
    */
-  ProduceRequest request(PartitionQueue queue, long producerId) {
+  ProduceRequest request(PartitionQueue queue, long producerId, boolean followsPrevious) {
     if (request == null) {
       ProduceRequest.Builder builder =
           ProduceRequest.newBuilder().setTopic(queue.topic).setPartition(queue.partition).addAllRecords(records);
@@ -75,7 +77,9 @@ final class ProducerBatch {
       }
       request = builder.build();
     }
-    return request;
+    return request.getFollowsPrevious() == followsPrevious
+        ? request
+        : request.toBuilder().setFollowsPrevious(followsPrevious).build();
   }
 
   /** Acknowledges record {@code i} at offset {@code baseOffset + i}. */

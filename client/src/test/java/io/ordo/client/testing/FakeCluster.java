@@ -36,7 +36,10 @@ import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.KeyPartitioner;
 import io.ordo.protocol.OrdoStatus;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -186,6 +189,8 @@ public final class FakeCluster implements AutoCloseable {
     final int replicationFactor;
     final int[] leaders;
     final List<List<Record>> logs = new ArrayList<>();
+    /** Per partition and idempotent producer, its last 5 appends, newest first: {first sequence, count, base}. */
+    final List<Map<Long, Deque<long[]>>> producers = new ArrayList<>();
 
     FakeTopic(long id, int partitions, int replicationFactor) {
       this.id = id;
@@ -193,6 +198,37 @@ public final class FakeCluster implements AutoCloseable {
       this.leaders = new int[partitions];
       for (int p = 0; p < partitions; p++) {
         logs.add(new ArrayList<>());
+        producers.add(new HashMap<>());
+      }
+    }
+
+    /**
+     * The partition's answer to an idempotent request, as ordo.v1.ProduceRequest specifies it: a
+     * remembered append's {base, count}, or an error; null if the records are to be appended.
+     */
+    Object checkSequence(int partition, ProduceRequest request) {
+      Deque<long[]> appended = producers.get(partition).get(request.getProducerId());
+      long first = request.getFirstSequence();
+      if (appended == null) {
+        return request.getFollowsPrevious() ? error(ErrorCode.SEQUENCE_GAP) : null;
+      }
+      for (long[] a : appended) {
+        if (a[0] == first) {
+          return new long[] {a[2], a[1]};
+        }
+      }
+      long end = appended.peekFirst()[0] + appended.peekFirst()[1];
+      if (first < end) {
+        return error(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+      }
+      return request.getFollowsPrevious() && first != end ? error(ErrorCode.SEQUENCE_GAP) : null;
+    }
+
+    void rememberAppend(int partition, ProduceRequest request, long base) {
+      Deque<long[]> appended = producers.get(partition).computeIfAbsent(request.getProducerId(), k -> new ArrayDeque<>());
+      appended.addFirst(new long[] {request.getFirstSequence(), request.getRecordsCount(), base});
+      if (appended.size() > 5) {
+        appended.removeLast();
       }
     }
   }
@@ -413,15 +449,29 @@ public final class FakeCluster implements AutoCloseable {
           }
           List<Record> log = topic.logs.get(partition);
           long base = log.size();
-          log.addAll(request.getRecordsList());
-          FakeCluster.this.notifyAll();
+          int count = request.getRecordsCount();
+          Object repeated = request.getProducerId() == 0 ? null : topic.checkSequence(partition, request);
+          if (repeated instanceof StatusRuntimeException refused) {
+            out.onError(refused);
+            return;
+          }
+          if (repeated instanceof long[] original) {
+            base = original[0];
+            count = (int) original[1];
+          } else {
+            log.addAll(request.getRecordsList());
+            if (request.getProducerId() != 0) {
+              topic.rememberAppend(partition, request, base);
+            }
+            FakeCluster.this.notifyAll();
+          }
           ProduceResponse response =
               ProduceResponse.newBuilder()
                   .addAppends(
                       PartitionAppend.newBuilder()
                           .setPartition(partition)
                           .setBaseOffset(base)
-                          .setRecordCount(request.getRecordsCount())
+                          .setRecordCount(count)
                           .setTimestampMs(1_000 + base))
                   .build();
           Runnable answer =

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -31,10 +32,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServiceImplBase {
   private final Router router;
   private final NodeConfig config;
+  private final PipelinedProduces pipelined;
 
-  public ProducerGrpcService(Router router, NodeConfig config) {
+  public ProducerGrpcService(Router router, NodeConfig config, ScheduledExecutorService timer) {
     this.router = router;
     this.config = config;
+    this.pipelined = new PipelinedProduces(timer);
   }
 
   @Override
@@ -49,18 +52,25 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       leaders.put(partition, router.leader(topic, partition));
     }
     Completion completion = new Completion(byPartition.size(), response, Context.current());
-    byPartition.forEach(
-        (partition, records) ->
-            leaders.get(partition).propose(
-                PartitionOp.newBuilder()
-                    .setAppend(
-                        AppendRecords.newBuilder()
-                            .addAllRecords(records)
-                            .setProducerId(request.getProducerId())
-                            .setFirstSequence(request.getFirstSequence()))
-                    .build(),
-                sizeOf(records),
-                completion.forPartition(leaders.get(partition), partition)));
+    byPartition.forEach((partition, records) -> {
+      PartitionReplica leader = leaders.get(partition);
+      PartitionOp append =
+          PartitionOp.newBuilder()
+              .setAppend(
+                  AppendRecords.newBuilder()
+                      .addAllRecords(records)
+                      .setProducerId(request.getProducerId())
+                      .setFirstSequence(request.getFirstSequence())
+                      .setFollowsPrevious(request.getFollowsPrevious()))
+              .build();
+      Runnable propose = () -> leader.propose(append, sizeOf(records), completion.forPartition(leader, partition));
+      if (request.getProducerId() == 0) {
+        propose.run();
+      } else {
+        pipelined.submit(
+            leader.id(), request.getProducerId(), request.getFirstSequence(), records.size(), request.getFollowsPrevious(), propose);
+      }
+    });
   }
 
   private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
@@ -86,6 +96,10 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     if (request.getProducerId() != 0 && !request.hasPartition()) {
       throw OrdoStatus.exception(
           ErrorCode.INVALID_REQUEST, "an idempotent request (producer_id set) must name its partition");
+    }
+    if (request.getFollowsPrevious() && request.getProducerId() == 0) {
+      throw OrdoStatus.exception(
+          ErrorCode.INVALID_REQUEST, "follows_previous needs an idempotent request (producer_id set)");
     }
     if (request.getFirstSequence() < 0) {
       throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "first_sequence must not be negative");

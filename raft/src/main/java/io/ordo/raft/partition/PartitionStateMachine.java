@@ -1,6 +1,7 @@
 package io.ordo.raft.partition;
 
 import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.EarlierAppend;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
@@ -30,17 +31,23 @@ import java.util.Map;
  * groups' leases, retries and dead letters by {@link QueueGroups}, in the same apply round as the
  * records they point into.
  *
- * <p>Idempotent producers: the machine remembers each producer's last committed append. The same
- * append again (a retry: its first sequence) is not appended but answered with the original base
- * offset and record count, whatever records the retry carries; an append
- * older than that is refused (OUT_OF_ORDER_SEQUENCE). Sequences may skip ahead: a producer
- * whose request failed for good moves on. At most {@link #MAX_PRODUCERS} producers are remembered;
+ * <p>Idempotent producers: the machine remembers each producer's last {@link #REMEMBERED_APPENDS}
+ * committed appends. One of them again (a retry: its first sequence) is not appended but answered
+ * with the original base offset and record count, whatever records the retry carries; an append
+ * older than the last is refused (OUT_OF_ORDER_SEQUENCE). Sequences may skip ahead (a producer
+ * whose request failed for good moves on), except in an append that follows its previous one
+ * (pipelined): it is appended only directly after the last, else refused (SEQUENCE_GAP). At most {@link #MAX_PRODUCERS} producers are remembered;
  * past that the one that appended longest ago (by log time) is forgotten, and a retry of its last
  * request would be appended again.
  */
 public final class PartitionStateMachine {
   /** Idempotent producers a partition remembers. */
   public static final int MAX_PRODUCERS = 10_000;
+  /**
+   * Appends remembered per producer: a retry of any of them is answered with its offsets, so a
+   * producer may pipeline that many requests to a partition (ordo.v1.ProduceRequest).
+   */
+  public static final int REMEMBERED_APPENDS = 5;
 
   /** What applying one command did: one result per op, in order, and the command's log time. */
   public record Applied(List<OpResult> results, long timestampMs) {}
@@ -116,27 +123,28 @@ public final class PartitionStateMachine {
     int count = append.getRecordsCount();
     if (append.getProducerId() != 0) {
       ProducerState last = producers.get(append.getProducerId());
-      if (last != null && append.getFirstSequence() == last.getLastFirstSequence()) {
-        return new OpResult.Appended(last.getLastBaseOffset(), last.getLastRecordCount());
+      OpResult refusedOrRepeated = checkSequence(last, append);
+      if (refusedOrRepeated != null) {
+        return refusedOrRepeated;
       }
-      if (last != null && append.getFirstSequence() < last.getLastFirstSequence() + last.getLastRecordCount()) {
-        return new OpResult.Refused(
-            ErrorCode.OUT_OF_ORDER_SEQUENCE,
-            "a later request from this producer is already committed; this one was committed before, at offsets"
-                + " no longer on record");
-      }
-      ProducerState updated =
+      ProducerState.Builder updated =
           ProducerState.newBuilder()
               .setProducerId(append.getProducerId())
               .setLastFirstSequence(append.getFirstSequence())
               .setLastRecordCount(count)
               .setLastBaseOffset(next)
-              .setLastTimestampMs(timestamp)
-              .build();
-      if (producers.put(updated.getProducerId(), updated) == null && producers.size() > MAX_PRODUCERS) {
+              .setLastTimestampMs(timestamp);
+      if (last != null) {
+        updated.addEarlier(EarlierAppend.newBuilder()
+            .setFirstSequence(last.getLastFirstSequence())
+            .setRecordCount(last.getLastRecordCount())
+            .setBaseOffset(last.getLastBaseOffset()));
+        updated.addAllEarlier(last.getEarlierList().subList(0, Math.min(last.getEarlierCount(), REMEMBERED_APPENDS - 2)));
+      }
+      if (producers.put(append.getProducerId(), updated.build()) == null && producers.size() > MAX_PRODUCERS) {
         forgetOldestProducer(writes);
       }
-      writes.putProducer(updated);
+      writes.putProducer(producers.get(append.getProducerId()));
     }
     if (count > 0) {
       writes.putBatch(
@@ -144,6 +152,47 @@ public final class PartitionStateMachine {
       state = state.toBuilder().setNextOffset(next + count).build();
     }
     return new OpResult.Appended(next, count);
+  }
+
+  /**
+   * Null if the producer's append may go ahead; else what to answer instead: a repeated append's
+   * original offsets, or why it is refused.
+   */
+  private static OpResult checkSequence(ProducerState last, AppendRecords append) {
+    long first = append.getFirstSequence();
+    if (last == null) {
+      // Unknown (new, or forgotten): a pipelined append cannot tell whether what it follows is
+      // missing, so it waits for the producer's first one.
+      return append.getFollowsPrevious()
+          ? gap("the producer's request before it is not appended here", first)
+          : null;
+    }
+    if (first == last.getLastFirstSequence()) {
+      return new OpResult.Appended(last.getLastBaseOffset(), last.getLastRecordCount());
+    }
+    for (EarlierAppend earlier : last.getEarlierList()) {
+      if (first == earlier.getFirstSequence()) {
+        return new OpResult.Appended(earlier.getBaseOffset(), earlier.getRecordCount());
+      }
+    }
+    long end = last.getLastFirstSequence() + last.getLastRecordCount();
+    if (first < end) {
+      return new OpResult.Refused(
+          ErrorCode.OUT_OF_ORDER_SEQUENCE,
+          "a later request from this producer is already committed; this one was committed before, at offsets"
+              + " no longer on record");
+    }
+    if (append.getFollowsPrevious() && first != end) {
+      return gap("the producer's last append here ends at sequence " + end, first);
+    }
+    return null;
+  }
+
+  private static OpResult gap(String why, long first) {
+    return new OpResult.Refused(
+        ErrorCode.SEQUENCE_GAP,
+        "request at sequence " + first + " follows a previous one, but " + why
+            + "; nothing appended: resend the unanswered requests in order");
   }
 
   /** Forgets the producer whose last append is oldest in log time (lowest id on a tie). */

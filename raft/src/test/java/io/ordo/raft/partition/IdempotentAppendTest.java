@@ -29,6 +29,11 @@ class IdempotentAppendTest {
         .build();
   }
 
+  private static PartitionOp pipelined(long producerId, long firstSequence, String prefix, int count) {
+    PartitionOp op = append(producerId, firstSequence, prefix, count);
+    return op.toBuilder().setAppend(op.getAppend().toBuilder().setFollowsPrevious(true)).build();
+  }
+
   private List<OpResult> apply(PartitionOp... ops) {
     return machine.apply(++index, command(1_000, ops), writes).results();
   }
@@ -50,11 +55,11 @@ class IdempotentAppendTest {
   }
 
   @Test
-  void appendOlderThanTheLastIsRejected() {
+  void anAppendBeforeTheLastThatIsNotOneOfTheRememberedIsRejected() {
     apply(append(7, 0, "a", 2));
     apply(append(7, 2, "b", 2));
 
-    assertThat(apply(append(7, 0, "a", 2))).singleElement()
+    assertThat(apply(append(7, 1, "a", 2))).singleElement()
         .isEqualTo(new OpResult.Refused(ErrorCode.OUT_OF_ORDER_SEQUENCE, "a later request from this producer is"
             + " already committed; this one was committed before, at offsets no longer on record"));
     assertThat(machine.state().getNextOffset()).isEqualTo(4);
@@ -92,6 +97,39 @@ class IdempotentAppendTest {
 
     assertThat(offsets).containsExactly(appended(0, 2));
     assertThat(restarted.state().getNextOffset()).isEqualTo(2);
+  }
+
+  @Test
+  void aRetryOfAnyOfTheLastFiveAppendsIsAnsweredWithItsOffsets() {
+    assertThat(apply(append(7, 0, "r0", 2))).containsExactly(appended(0, 2));
+    for (int i = 1; i < 6; i++) {
+      assertThat(apply(pipelined(7, 2L * i, "r" + i, 2))).containsExactly(appended(2L * i, 2));
+    }
+    assertThat(writes.producers.get(7L).getEarlierCount()).isEqualTo(PartitionStateMachine.REMEMBERED_APPENDS - 1);
+    for (int i = 5; i >= 1; i--) {
+      assertThat(apply(pipelined(7, 2L * i, "again", 2))).as("retry of append " + i).containsExactly(appended(2L * i, 2));
+    }
+    assertThat(apply(append(7, 0, "again", 2))).singleElement()
+        .extracting(r -> ((OpResult.Refused) r).code()).isEqualTo(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+    assertThat(machine.state().getNextOffset()).isEqualTo(12);
+  }
+
+  @Test
+  void aPipelinedAppendThatDoesNotFollowTheLastIsRefusedAndAppendsNothing() {
+    apply(append(7, 0, "a", 2));
+    // The request at 2 failed (or has not arrived): the one after it must wait, or order breaks.
+    assertThat(apply(pipelined(7, 4, "c", 2))).singleElement()
+        .extracting(r -> ((OpResult.Refused) r).code()).isEqualTo(ErrorCode.SEQUENCE_GAP);
+    assertThat(apply(pipelined(7, 2, "b", 2), pipelined(7, 4, "c", 2))).containsExactly(appended(2, 2), appended(4, 2));
+    assertThat(writes.values()).containsExactly("a-0", "a-1", "b-0", "b-1", "c-0", "c-1");
+  }
+
+  @Test
+  void aPipelinedAppendOfAnUnknownProducerWaitsForItsFirst() {
+    assertThat(apply(pipelined(7, 2, "b", 2))).singleElement()
+        .extracting(r -> ((OpResult.Refused) r).code()).isEqualTo(ErrorCode.SEQUENCE_GAP);
+    assertThat(apply(append(7, 0, "a", 2), pipelined(7, 2, "b", 2))).containsExactly(appended(0, 2), appended(2, 2));
+    assertThat(machine.state().getNextOffset()).isEqualTo(4);
   }
 
   @Test
