@@ -133,6 +133,21 @@ class ProducerTest {
   }
 
   @Test
+  void theRequestsBehindAFailedOneAreAppendedOnlyAfterItsRetry() throws Exception {
+    // The first request fails, the four sent behind it reach the partition: they must not be
+    // appended before the first one's retry.
+    cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.OVERLOADED));
+    try (Producer producer = client.producer(config().batchBytes(1).linger(Duration.ZERO).build())) {
+      for (int i = 0; i < 40; i++) {
+        producer.send(ProducerRecord.of("events", "v" + i).withPartition(0));
+      }
+      producer.flush();
+    }
+    assertThat(values(cluster.log("events", 0)))
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 40).mapToObj(i -> "v" + i).toList());
+  }
+
+  @Test
   void aNotIdempotentProducerSendsOneRequestAtATime() throws Exception {
     cluster.holdProduces();
     try (Producer producer = client.producer(config().idempotent(false).batchBytes(1).linger(Duration.ZERO).build())) {

@@ -77,6 +77,7 @@ final class ProducerBatch {
       }
       request = builder.build();
     }
+    followsPrevious &= producerId != 0;
     return request.getFollowsPrevious() == followsPrevious
         ? request
         : request.toBuilder().setFollowsPrevious(followsPrevious).build();

@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * next run. So at most one run is appended and not marked, and it is that producer's last append
  * in its dead-letter partition: a new leader that appends it again (perhaps with more records) is
  * answered with where the first copy went and how many records it had, and marks past those. A
- * stale view (a mark applied elsewhere but not here yet) is refused as OUT_OF_ORDER_SEQUENCE and
- * tried again later.
+ * stale view (a mark applied elsewhere but not here yet) appends nothing either: a run the
+ * partition still remembers (its producer's last 5) is answered as that repeat, and marking past
+ * it again changes nothing; an older one is refused as OUT_OF_ORDER_SEQUENCE and tried again later.
  *
  * <p>One thread does the exports of the node, one per group and partition at a time; it blocks on
  * the append and the mark, never on a gRPC or Raft thread.
