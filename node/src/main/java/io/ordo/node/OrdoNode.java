@@ -20,6 +20,8 @@ import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
+import io.ordo.node.metrics.MetricsServer;
+import io.ordo.node.metrics.NodeMetrics;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -91,6 +93,9 @@ public final class OrdoNode implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
+  private final NodeMetrics metrics;
+  /** Serves {@link #metrics} when the config names an address; null until started, or if not. */
+  private MetricsServer metricsServer;
 
   private OrdoNode(NodeConfig config) throws IOException {
     this.config = config;
@@ -113,6 +118,7 @@ public final class OrdoNode implements AutoCloseable {
                 config.partitionElectionTimeoutMs(),
                 config.snapshotIntervalSecs(),
                 config.snapshotLogIndexMargin()));
+    this.metrics = new NodeMetrics();
     ReplicaEnvironment env =
         new ReplicaEnvironment(
             System::currentTimeMillis,
@@ -120,7 +126,8 @@ public final class OrdoNode implements AutoCloseable {
             snapshots,
             config.maxEntryBytes(),
             config.maxPendingBytesPerPartition(),
-            config.maxParkedReadsPerPartition());
+            config.maxParkedReadsPerPartition(),
+            metrics.writeStages());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
     List<NodeInfo> initial =
         config.initialCluster().stream()
@@ -131,6 +138,7 @@ public final class OrdoNode implements AutoCloseable {
                 .build())
             .toList();
     this.metadata = new MetadataReplica(initial, System::currentTimeMillis, replicas::onMetadata);
+    metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers);
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
@@ -174,6 +182,10 @@ public final class OrdoNode implements AutoCloseable {
               config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList(),
               node.metadata));
       node.server.start();
+      if (config.metricsAddress() != null) {
+        node.metricsServer = MetricsServer.start(
+            new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics);
+      }
       node.health.setStatus("", ServingStatus.SERVING);
       node.timer.scheduleWithFixedDelay(
           node.groups::expireMembers, MEMBER_EXPIRY_INTERVAL_MS, MEMBER_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
@@ -200,7 +212,8 @@ public final class OrdoNode implements AutoCloseable {
       node.close();
       throw e;
     }
-    LOG.info("node {} serving clients on {} and Raft on {}", config.nodeId(), config.clientAddress(), config.raftAddress());
+    LOG.info("node {} serving clients on {} and Raft on {}{}", config.nodeId(), config.clientAddress(), config.raftAddress(),
+        config.metricsAddress() == null ? "" : ", metrics on http://" + config.metricsAddress() + "/metrics");
     return node;
   }
 
@@ -266,6 +279,9 @@ public final class OrdoNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     server.shutdownNow();
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
     calls.shutdownNow();
     deadLetters.close();
     replicas.close();
@@ -279,6 +295,7 @@ public final class OrdoNode implements AutoCloseable {
     awaitTermination(snapshots);
     raftLog.close();
     store.close();
+    metrics.close();
     LOG.info("node {} stopped", config.nodeId());
   }
 

@@ -87,6 +87,9 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--leader-balance-interval-secs", defaultValue = "30", description = "How often leadership moves back to each partition's preferred replica; 0 turns it off (default ${DEFAULT-VALUE}).")
   int leaderBalanceIntervalSecs;
 
+  @Option(names = "--metrics-addr", description = "host:port to serve Prometheus metrics on, at /metrics (default: none).")
+  String metricsAddress;
+
   NodeConfig toConfig() {
     return new NodeConfig(
         nodeId,
@@ -106,7 +109,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxFetchBytes,
         maxFetchWaitMs,
         maxParkedReadsPerPartition,
-        leaderBalanceIntervalSecs);
+        leaderBalanceIntervalSecs,
+        metricsAddress == null ? null : HostPort.parse(metricsAddress));
   }
 
   @Override

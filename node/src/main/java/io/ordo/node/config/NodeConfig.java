@@ -20,6 +20,7 @@ import java.util.List;
  * @param maxParkedReadsPerPartition long-polls and caught-up subscriptions one partition leader keeps
  *     waiting for its next append; past it a fetch answers at once and a subscription ends OVERLOADED
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
+ * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
  */
 public record NodeConfig(
     int nodeId,
@@ -39,7 +40,8 @@ public record NodeConfig(
     int maxFetchBytes,
     int maxFetchWaitMs,
     int maxParkedReadsPerPartition,
-    int leaderBalanceIntervalSecs) {
+    int leaderBalanceIntervalSecs,
+    HostPort metricsAddress) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final int DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;

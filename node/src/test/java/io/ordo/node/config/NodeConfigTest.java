@@ -67,6 +67,7 @@ class NodeConfigTest {
         1 << 20,
         1000,
         maxParkedReadsPerPartition,
-        30);
+        30,
+        null);
   }
 }

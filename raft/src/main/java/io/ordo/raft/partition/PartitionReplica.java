@@ -109,7 +109,7 @@ public final class PartitionReplica extends RaftMember {
       callback.onFailed(notLeader());
       return;
     }
-    if (!pending.offer(new ProposalQueue.Pending(op, bytes, term, callback))) {
+    if (!pending.offer(new ProposalQueue.Pending(op, bytes, term, callback, System.nanoTime()))) {
       callback.onFailed(
           new ReplicaError(
               ErrorCode.OVERLOADED,
@@ -203,6 +203,8 @@ public final class PartitionReplica extends RaftMember {
   private final class EntryClosure implements Closure {
     private final List<ProposalQueue.Pending> group;
     private final long groupBytes;
+    private final long proposedNanos = System.nanoTime();
+    private long applyingNanos;
     private PartitionStateMachine.Applied applied;
 
     EntryClosure(List<ProposalQueue.Pending> group, long groupBytes) {
@@ -214,8 +216,12 @@ public final class PartitionReplica extends RaftMember {
     public void run(Status status) {
       pending.release(groupBytes);
       if (status.isOk() && applied != null) {
+        long answeredNanos = System.nanoTime();
         for (int i = 0; i < group.size(); i++) {
-          group.get(i).callback().onApplied(applied.results().get(i), applied.timestampMs());
+          ProposalQueue.Pending op = group.get(i);
+          env.stages().record(
+              proposedNanos - op.acceptedNanos(), applyingNanos - proposedNanos, answeredNanos - applyingNanos);
+          op.callback().onApplied(applied.results().get(i), applied.timestampMs());
         }
         return;
       }
@@ -297,9 +303,11 @@ public final class PartitionReplica extends RaftMember {
       while (iter.hasNext()) {
         consumed++;
         Closure done = iter.done();
+        long applyingNanos = System.nanoTime();
         PartitionStateMachine.Applied applied = round.apply(iter.getIndex(), entryData(iter));
         if (done instanceof EntryClosure entry) {
           entry.applied = applied;
+          entry.applyingNanos = applyingNanos;
         }
         if (done != null) {
           completions.add(done);

@@ -28,8 +28,11 @@ final class ProposalQueue {
     ABANDONED
   }
 
-  /** One accepted op: its size in bytes (records, for an append) and the term it was accepted in. */
-  record Pending(PartitionOp op, int bytes, long term, OpCallback callback) {}
+  /**
+   * One accepted op: its size in bytes (records, for an append), the term it was accepted in, and
+   * when ({@link System#nanoTime()}).
+   */
+  record Pending(PartitionOp op, int bytes, long term, OpCallback callback, long acceptedNanos) {}
 
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong bytes = new AtomicLong();

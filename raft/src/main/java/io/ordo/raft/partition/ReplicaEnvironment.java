@@ -15,6 +15,7 @@ import java.util.function.LongSupplier;
  *     refused as OVERLOADED
  * @param maxParkedReads reads (long-polls, caught-up subscriptions) waiting for a partition's next
  *     append, at most; past it a read is not parked (see {@link PartitionReplica#onNextAppend})
+ * @param stages told how long each write led here spent in each stage
  */
 public record ReplicaEnvironment(
     LongSupplier clock,
@@ -22,4 +23,5 @@ public record ReplicaEnvironment(
     Executor snapshotExecutor,
     int maxEntryBytes,
     long maxPendingBytes,
-    int maxParkedReads) {}
+    int maxParkedReads,
+    WriteStages stages) {}

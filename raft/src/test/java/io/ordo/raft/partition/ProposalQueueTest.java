@@ -31,7 +31,7 @@ class ProposalQueueTest {
             return abandoned.get();
           }
         };
-    return new ProposalQueue.Pending(PartitionOp.getDefaultInstance(), bytes, term, callback);
+    return new ProposalQueue.Pending(PartitionOp.getDefaultInstance(), bytes, term, callback, 0);
   }
 
   private List<ProposalQueue.Pending> next(ProposalQueue queue, long term, int maxEntryBytes) {

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +51,12 @@ class LocalClusterScriptTest {
     do {
       raftBase = freePortBase();
     } while (Math.abs(raftBase - clientBase) < 10);
+    int metricsBase;
+    do {
+      metricsBase = freePortBase();
+    } while (Math.abs(metricsBase - clientBase) < 10 || Math.abs(metricsBase - raftBase) < 10);
     env.put("ORDO_DATA", data.toString());
+    env.put("ORDO_METRICS_PORT_BASE", String.valueOf(metricsBase));
     env.put("ORDO_CLIENT_PORT_BASE", String.valueOf(clientBase));
     env.put("ORDO_RAFT_PORT_BASE", String.valueOf(raftBase));
     env.put("ORDO_BOOTSTRAP", "127.0.0.1:" + (clientBase + 1) + ",127.0.0.1:" + (clientBase + 2) + ",127.0.0.1:" + (clientBase + 3));
@@ -65,6 +74,11 @@ class LocalClusterScriptTest {
     }
     CliResult produced = run(first.toString(), "bin/ordo", "produce", "tour", "--key-separator", ":");
     assertThat(produced.exitCode()).as(produced.toString()).isZero();
+
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (metricsBase + 1) + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.body()).as("node 1's metrics").contains("ordo_partition_end_offset{partition=\"0\",topic=\"tour\"}");
 
     CliResult killed = run("", "bin/ordo-cluster", "kill-leader", "tour", "0");
     assertThat(killed.exitCode()).as(killed.toString()).isZero();

@@ -8,6 +8,9 @@ import io.ordo.client.FetchResult;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
+import io.ordo.client.Producer;
+import io.ordo.client.ProducerRecord;
+import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
@@ -16,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /** Conditions tests wait for, each with a deadline, and reading a partition end to end. */
 public final class ClusterChecks {
@@ -44,6 +48,15 @@ public final class ClusterChecks {
           client.admin().createQueueGroup(group, topic, policy);
           return true;
         });
+  }
+
+  /** Produces every record of {@code records} and waits until each is acknowledged. */
+  public static void produceAll(OrdoClient client, List<ProducerRecord> records) {
+    List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
+    try (Producer producer = client.producer()) {
+      records.forEach(r -> sent.add(producer.send(r)));
+      sent.forEach(CompletableFuture::join);
+    }
   }
 
   /** Waits until every partition of {@code topic} has a leader; returns the description. */

@@ -25,6 +25,7 @@ public final class ProcessCluster implements AutoCloseable {
   private final Map<String, String> extraOptions;
   private final int[] clientPorts;
   private final int[] raftPorts;
+  private final int[] metricsPorts;
   private final Process[] processes;
 
   private ProcessCluster(Path dir, int size, Map<String, String> extraOptions) {
@@ -33,10 +34,12 @@ public final class ProcessCluster implements AutoCloseable {
     this.extraOptions = extraOptions;
     this.clientPorts = new int[size + 1];
     this.raftPorts = new int[size + 1];
+    this.metricsPorts = new int[size + 1];
     this.processes = new Process[size + 1];
     for (int i = 1; i <= size; i++) {
       clientPorts[i] = freePort();
       raftPorts[i] = freePort();
+      metricsPorts[i] = freePort();
     }
   }
 
@@ -77,6 +80,11 @@ public final class ProcessCluster implements AutoCloseable {
     return "127.0.0.1:" + clientPorts[node];
   }
 
+  /** Where node {@code node} serves Prometheus metrics: http://(this)/metrics. */
+  public String metricsAddress(int node) {
+    return "127.0.0.1:" + metricsPorts[node];
+  }
+
   public Path dataDir(int node) {
     return dir.resolve("node-" + node);
   }
@@ -106,6 +114,7 @@ public final class ProcessCluster implements AutoCloseable {
     command.addAll(List.of("--data-dir", dataDir(node).toString()));
     command.addAll(List.of("--client-addr", clientAddress(node)));
     command.addAll(List.of("--raft-addr", "127.0.0.1:" + raftPorts[node]));
+    command.addAll(List.of("--metrics-addr", metricsAddress(node)));
     command.addAll(List.of("--initial-cluster", initialCluster()));
     extraOptions.forEach((k, v) -> command.addAll(List.of(k, v)));
     try {

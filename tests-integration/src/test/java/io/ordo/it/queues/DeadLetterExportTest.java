@@ -2,6 +2,7 @@ package io.ordo.it.queues;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,7 +12,6 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.Header;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
-import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
@@ -21,12 +21,11 @@ import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.QueuePolicy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.ToLongFunction;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,15 +48,9 @@ class DeadLetterExportTest {
     awaitHealthy(client, 3);
     client.admin().createTopic(TOPIC, 2, 3);
     awaitLeaders(client, TOPIC);
-    List<CompletableFuture<?>> sent = new ArrayList<>();
-    try (Producer producer = client.producer()) {
-      for (int i = 0; i < RECORDS; i++) {
-        sent.add(producer.send(ProducerRecord.of(TOPIC, "card-" + i, "payment-" + i)
-            .withPartition(i % 2)
-            .withHeaders(List.of(new Header("trace", ("t" + i).getBytes(StandardCharsets.UTF_8))))));
-      }
-      sent.forEach(CompletableFuture::join);
-    }
+    produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of(TOPIC, "card-" + i, "payment-" + i)
+        .withPartition(i % 2)
+        .withHeaders(List.of(new Header("trace", ("t" + i).getBytes(StandardCharsets.UTF_8))))).toList());
   }
 
   @AfterAll

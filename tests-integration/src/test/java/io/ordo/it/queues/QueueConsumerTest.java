@@ -2,6 +2,7 @@ package io.ordo.it.queues;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToLongFunction;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,13 +48,7 @@ class QueueConsumerTest {
     awaitHealthy(client, 3);
     client.admin().createTopic(TOPIC, 2, 3);
     awaitLeaders(client, TOPIC);
-    List<CompletableFuture<?>> sent = new ArrayList<>();
-    try (Producer producer = client.producer()) {
-      for (int i = 0; i < RECORDS; i++) {
-        sent.add(producer.send(ProducerRecord.of(TOPIC, "task-" + i).withPartition(i % 2)));
-      }
-      sent.forEach(CompletableFuture::join);
-    }
+    produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of(TOPIC, "task-" + i).withPartition(i % 2)).toList());
     createQueueGroup(client, "workers", TOPIC, QueuePolicy.newBuilder().setMaxDeliveries(3).build());
   }
 

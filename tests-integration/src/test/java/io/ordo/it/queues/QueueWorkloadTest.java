@@ -2,6 +2,7 @@ package io.ordo.it.queues;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +10,6 @@ import static org.awaitility.Awaitility.await;
 import io.ordo.client.DeadLetterRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
-import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -35,6 +34,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,13 +60,7 @@ class QueueWorkloadTest {
     awaitHealthy(client, 3);
     client.admin().createTopic(TOPIC, 2, 3);
     awaitLeaders(client, TOPIC);
-    List<CompletableFuture<?>> sent = new ArrayList<>();
-    try (Producer producer = client.producer()) {
-      for (int i = 0; i < RECORDS; i++) {
-        sent.add(producer.send(ProducerRecord.of(TOPIC, "k" + (i % KEYS), "job-" + i)));
-      }
-      sent.forEach(CompletableFuture::join);
-    }
+    produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of(TOPIC, "k" + (i % KEYS), "job-" + i)).toList());
     createQueueGroup(client, "probe", TOPIC, QueuePolicy.getDefaultInstance());
   }
 

@@ -1,0 +1,60 @@
+package io.ordo.node.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class MetricsServerTest {
+  private final NodeMetrics metrics = new NodeMetrics();
+  private final MetricsServer server;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  MetricsServerTest() throws Exception {
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), metrics);
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    metrics.close();
+  }
+
+  private HttpResponse<String> send(String method, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void servesEachWriteStageAsAHistogramInPrometheusFormat() throws Exception {
+    metrics.writeStages().record(TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(2));
+
+    HttpResponse<String> response = send("GET", "/metrics");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    assertThat(response.body())
+        .contains("ordo_write_stage_seconds_count{stage=\"queued\"} 1")
+        .contains("ordo_write_stage_seconds_count{stage=\"replicated\"} 1")
+        .contains("ordo_write_stage_seconds_count{stage=\"applied\"} 1")
+        .contains("ordo_write_stage_seconds_bucket{stage=\"replicated\",le=")
+        .contains("ordo_write_seconds_sum 0.023")
+        .contains("jvm_memory_used_bytes");
+  }
+
+  @Test
+  void answersOtherPathsAndMethodsWithAnError() throws Exception {
+    assertThat(send("GET", "/").statusCode()).isEqualTo(404);
+    assertThat(send("POST", "/metrics").statusCode()).isEqualTo(405);
+  }
+}
