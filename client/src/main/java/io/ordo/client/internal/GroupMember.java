@@ -288,6 +288,7 @@ public final class GroupMember implements GroupConsumer {
             .setOffset(offset)
             .setMaxRecords(MAX_RECORDS_PER_FETCH)
             .setMaxWaitMs((int) waitMs)
+            .setStoredBatches(true)
             .build();
     return metadata.leader(tp.topic(), tp.partition()).thenCompose(leader ->
         Rpc.call(

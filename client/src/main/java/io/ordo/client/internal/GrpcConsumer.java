@@ -1,16 +1,13 @@
 package io.ordo.client.internal;
 
 import io.ordo.client.Consumer;
-import io.ordo.client.ConsumerRecord;
 import io.ordo.client.FetchResult;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
-import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.FetchRequest;
 import io.ordo.proto.v1.FetchResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -66,6 +63,7 @@ public final class GrpcConsumer implements Consumer {
             .setMaxRecords(maxRecords)
             .setMaxBytes(maxBytes)
             .setMaxWaitMs(maxWaitMs)
+            .setStoredBatches(true)
             .build();
     FetchResponse response =
         leaders.call(topic, partition, "fetch " + topic + "/" + partition, (channel, timeoutNanos) ->
@@ -76,12 +74,8 @@ public final class GrpcConsumer implements Consumer {
   }
 
   static FetchResult toResult(String topic, int partition, FetchResponse response) {
-    List<ConsumerRecord> records = new ArrayList<>(response.getRecordsCount());
-    for (ConsumedRecord record : response.getRecordsList()) {
-      records.add(Records.toConsumerRecord(topic, partition, record));
-    }
     return new FetchResult(
-        records, response.getNextOffset(), response.getStartOffset(), response.getEndOffset());
+        Records.fromResponse(topic, partition, response), response.getNextOffset(), response.getStartOffset(), response.getEndOffset());
   }
 
   @Override

@@ -1,11 +1,14 @@
 package io.ordo.client.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.Header;
 import io.ordo.client.ProducerRecord;
 import io.ordo.proto.v1.ConsumedRecord;
+import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.Record;
+import io.ordo.proto.v1.RecordBatch;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,22 +16,62 @@ import java.util.List;
 final class Records {
   private Records() {}
 
+  /**
+   * The records a fetch or a subscription's message carries, in offset order: its stored batches'
+   * records from its from_offset on, or its records.
+   */
+  static List<ConsumerRecord> fromResponse(String topic, int partition, FetchResponse response) {
+    if (response.getBatchesCount() == 0) {
+      List<ConsumerRecord> out = new ArrayList<>(response.getRecordsCount());
+      for (ConsumedRecord record : response.getRecordsList()) {
+        out.add(toConsumerRecord(topic, partition, record));
+      }
+      return out;
+    }
+    List<ConsumerRecord> out = new ArrayList<>((int) Math.max(0, response.getNextOffset() - response.getFromOffset()));
+    for (ByteString encoded : response.getBatchesList()) {
+      RecordBatch batch;
+      try {
+        batch = RecordBatch.parseFrom(encoded);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("undecodable record batch from " + topic + "/" + partition, e);
+      }
+      for (int i = (int) Math.max(0, response.getFromOffset() - batch.getBaseOffset()); i < batch.getRecordsCount(); i++) {
+        Record r = batch.getRecords(i);
+        out.add(toConsumerRecord(topic, partition, batch.getBaseOffset() + i, batch.getTimestampMs(), r.getKey(), r.getValue(), r.getHeadersList()));
+      }
+    }
+    return out;
+  }
+
   static ConsumerRecord toConsumerRecord(String topic, int partition, ConsumedRecord record) {
+    return toConsumerRecord(
+        topic, partition, record.getOffset(), record.getTimestampMs(), record.getKey(), record.getValue(), record.getHeadersList());
+  }
+
+  private static ConsumerRecord toConsumerRecord(
+      String topic,
+      int partition,
+      long offset,
+      long timestampMs,
+      ByteString key,
+      ByteString value,
+      List<io.ordo.proto.v1.Header> wireHeaders) {
     List<Header> headers = List.of();
-    if (record.getHeadersCount() > 0) {
-      headers = new ArrayList<>(record.getHeadersCount());
-      for (io.ordo.proto.v1.Header header : record.getHeadersList()) {
+    if (!wireHeaders.isEmpty()) {
+      headers = new ArrayList<>(wireHeaders.size());
+      for (io.ordo.proto.v1.Header header : wireHeaders) {
         headers.add(new Header(header.getKey(), header.getValue().toByteArray()));
       }
     }
     return new ConsumerRecord(
         topic,
         partition,
-        record.getOffset(),
-        record.getTimestampMs(),
+        offset,
+        timestampMs,
         // The wire has no null: an empty key means the record has none.
-        record.getKey().isEmpty() ? null : record.getKey().toByteArray(),
-        record.getValue().toByteArray(),
+        key.isEmpty() ? null : key.toByteArray(),
+        value.toByteArray(),
         headers);
   }
 

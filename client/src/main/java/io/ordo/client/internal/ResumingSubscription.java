@@ -8,7 +8,6 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoException;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
-import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchResponse;
@@ -144,6 +143,7 @@ final class ResumingSubscription implements Subscription {
             .setTopic(topic)
             .setPartition(partition)
             .setOffset(position)
+            .setStoredBatches(true)
             .build());
     opened.halfClose();
   }
@@ -153,22 +153,21 @@ final class ResumingSubscription implements Subscription {
       return;
     }
     failures = 0;
-    for (ConsumedRecord record : message.getRecordsList()) {
-      if (record.getOffset() < position) {
+    for (ConsumerRecord record : Records.fromResponse(topic, partition, message)) {
+      if (record.offset() < position) {
         continue;
       }
-      ConsumerRecord converted = Records.toConsumerRecord(topic, partition, record);
       if (closed) {
         return;
       }
       try {
-        handler.onRecord(converted);
+        handler.onRecord(record);
       } catch (RuntimeException e) {
         from.cancel("record handler failed", e);
         terminate(e);
         return;
       }
-      position = record.getOffset() + 1;
+      position = record.offset() + 1;
     }
     // Resolves a special start offset even when the first answer carries no records.
     position = Math.max(position, message.getNextOffset());

@@ -15,6 +15,7 @@ import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.partition.AppendWaiters;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.ReplicaError;
+import io.ordo.raft.storage.PartitionStore;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -53,7 +54,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
       PartitionReplica replica = router.leader(topic, request.getPartition());
       long waitMs = Math.min(Math.max(0, request.getMaxWaitMs()), config.maxFetchWaitMs());
       LongPoll poll =
-          new LongPoll(replica, maxRecords(request.getMaxRecords()), maxBytes(request.getMaxBytes()), waitMs, response);
+          new LongPoll(replica, limits(request.getMaxRecords(), request.getMaxBytes(), request.getStoredBatches()), waitMs, response);
       handlers.onCancel(poll::cancel);
       StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, poll);
     }, response::onError);
@@ -65,8 +66,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
    */
   private final class LongPoll implements StartOffsets.Outcome {
     private final PartitionReplica replica;
-    private final int maxRecords;
-    private final int maxBytes;
+    private final ReadLimits limits;
     private final long waitMs;
     private final StreamObserver<FetchResponse> response;
     private final AtomicBoolean answered = new AtomicBoolean();
@@ -75,10 +75,9 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     private volatile ScheduledFuture<?> timeout;
     private volatile AppendWaiters.Waiter waiter;
 
-    LongPoll(PartitionReplica replica, int maxRecords, int maxBytes, long waitMs, StreamObserver<FetchResponse> response) {
+    LongPoll(PartitionReplica replica, ReadLimits limits, long waitMs, StreamObserver<FetchResponse> response) {
       this.replica = replica;
-      this.maxRecords = maxRecords;
-      this.maxBytes = maxBytes;
+      this.limits = limits;
       this.waitMs = waitMs;
       this.response = response;
     }
@@ -156,7 +155,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         if (!replica.isLeader()) {
           throw router.toStatus(replica.notLeader());
         }
-        response.onNext(read(replica, offset, maxRecords, maxBytes));
+        response.onNext(read(replica, offset, limits));
         response.onCompleted();
       } catch (StatusRuntimeException e) {
         response.onError(e);
@@ -183,7 +182,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     CallHandlers handlers = CallHandlers.install(call);
     router.withTopic(request.getTopic(), topic -> {
       PartitionReplica replica = router.leader(topic, request.getPartition());
-      Stream stream = new Stream(call, replica, maxRecords(request.getMaxRecords()), maxBytes(request.getMaxBytes()));
+      Stream stream = new Stream(call, replica, limits(request.getMaxRecords(), request.getMaxBytes(), request.getStoredBatches()));
       handlers.onReady(stream::pump);
       handlers.onCancel(stream::cancel);
       StartOffsets.resolve(log(replica), request.getOffset(), readExecutor, stream);
@@ -197,8 +196,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
   private final class Stream implements StartOffsets.Outcome {
     final ServerCallStreamObserver<FetchResponse> observer;
     private final PartitionReplica replica;
-    private final int maxRecords;
-    private final int maxBytes;
+    private final ReadLimits limits;
     /** Pump requests not yet served; only the caller that raises it from 0 pumps. */
     private final AtomicInteger requests = new AtomicInteger();
     /** Where the next batch starts: set by {@link #start}, then moved on only by the pump. */
@@ -208,11 +206,10 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     private volatile boolean done;
     private volatile AppendWaiters.Waiter waiter;
 
-    Stream(ServerCallStreamObserver<FetchResponse> observer, PartitionReplica replica, int maxRecords, int maxBytes) {
+    Stream(ServerCallStreamObserver<FetchResponse> observer, PartitionReplica replica, ReadLimits limits) {
       this.observer = observer;
       this.replica = replica;
-      this.maxRecords = maxRecords;
-      this.maxBytes = maxBytes;
+      this.limits = limits;
     }
 
     @Override
@@ -257,7 +254,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
             }
             continue;
           }
-          FetchResponse batch = read(replica, offset, maxRecords, maxBytes);
+          FetchResponse batch = read(replica, offset, limits);
           offset = batch.getNextOffset();
           observer.onNext(batch);
         }
@@ -349,23 +346,27 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     };
   }
 
-  private static FetchResponse read(PartitionReplica replica, long offset, int maxRecords, int maxBytes) {
-    List<ConsumedRecord> records = replica.read(offset, maxRecords, maxBytes);
-    long next = records.isEmpty() ? offset : records.get(records.size() - 1).getOffset() + 1;
-    return FetchResponse.newBuilder()
-        .addAllRecords(records)
-        .setNextOffset(next)
-        .setStartOffset(replica.startOffset())
-        .setEndOffset(replica.endOffset())
-        .build();
+  /** How much one answer may hold, and in which form (see FetchRequest.stored_batches). */
+  private record ReadLimits(int maxRecords, int maxBytes, boolean storedBatches) {}
+
+  private static FetchResponse read(PartitionReplica replica, long offset, ReadLimits limits) {
+    FetchResponse.Builder response = FetchResponse.newBuilder();
+    if (limits.storedBatches()) {
+      PartitionStore.StoredBatches read = replica.readBatches(offset, limits.maxRecords(), limits.maxBytes());
+      response.addAllBatches(read.batches()).setFromOffset(read.fromOffset()).setNextOffset(read.nextOffset());
+    } else {
+      List<ConsumedRecord> records = replica.read(offset, limits.maxRecords(), limits.maxBytes());
+      response.addAllRecords(records)
+          .setNextOffset(records.isEmpty() ? offset : records.get(records.size() - 1).getOffset() + 1);
+    }
+    return response.setStartOffset(replica.startOffset()).setEndOffset(replica.endOffset()).build();
   }
 
-  private int maxRecords(int requested) {
-    return cap(requested, DEFAULT_MAX_RECORDS, config.maxFetchRecords());
-  }
-
-  private int maxBytes(int requested) {
-    return cap(requested, DEFAULT_MAX_BYTES, config.maxFetchBytes());
+  private ReadLimits limits(int maxRecords, int maxBytes, boolean storedBatches) {
+    return new ReadLimits(
+        cap(maxRecords, DEFAULT_MAX_RECORDS, config.maxFetchRecords()),
+        cap(maxBytes, DEFAULT_MAX_BYTES, config.maxFetchBytes()),
+        storedBatches);
   }
 
   private static int cap(int requested, int defaultValue, int limit) {

@@ -277,6 +277,11 @@ public final class PartitionReplica extends RaftMember {
     return store.read(offset, endOffset, maxRecords, maxBytes);
   }
 
+  /** The stored batches holding committed records from {@code offset} on (see {@link PartitionStore#readBatches}). */
+  public PartitionStore.StoredBatches readBatches(long offset, int maxRecords, int maxBytes) {
+    return store.readBatches(offset, endOffset, maxRecords, maxBytes);
+  }
+
   /**
    * Runs {@code wakeUp} (on the environment's executor) after the next apply round or leadership
    * change. Callers check the end offset again after registering, so no append is missed, and

@@ -1,7 +1,12 @@
 package io.ordo.raft.storage;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.WireFormat;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
@@ -13,6 +18,7 @@ import io.ordo.proto.raft.v1.SnapshotQueueRecord;
 import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.Record;
+import io.ordo.proto.v1.RecordBatch;
 import io.ordo.raft.queue.RecordKeys;
 import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.IOException;
@@ -306,6 +312,91 @@ public final class PartitionStore {
       }
     }
     return out;
+  }
+
+  /**
+   * The stored batches holding the records from {@code offset} up to (not including) {@code
+   * endOffset}, each as an encoded ordo.v1.RecordBatch: its stored bytes, undecoded, with its base
+   * offset added. Whole batches, so the first may begin before {@code offset}; at least one, and
+   * then none that would pass {@code maxRecords} (counted from {@code offset}) or {@code maxBytes}
+   * (stored bytes).
+   */
+  public StoredBatches readBatches(long offset, long endOffset, int maxRecords, int maxBytes) {
+    List<ByteString> out = new ArrayList<>();
+    long from = offset;
+    long next = offset;
+    if (offset >= endOffset) {
+      return new StoredBatches(out, from, next);
+    }
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
+      options.setIterateUpperBound(upper);
+      try (RocksIterator it = store.db().newIterator(store.records, options)) {
+        seekToBatchHolding(it, offset);
+        long records = 0;
+        long bytes = 0;
+        while (it.isValid()) {
+          long base = KeyCodec.baseOffsetOf(it.key());
+          if (base >= endOffset) {
+            break;
+          }
+          if (out.isEmpty()) {
+            from = Math.max(base, offset);
+          } else if (base != next) {
+            throw new StorageException("partition key " + partitionKey + ": batch at " + base + " where " + next + " was expected");
+          }
+          byte[] stored = it.value();
+          it.next();
+          // A batch ends where the next begins; the last one, after its records (counted, not decoded).
+          long end = Math.min(endOffset, it.isValid() ? KeyCodec.baseOffsetOf(it.key()) : base + storedRecordCount(stored));
+          long count = end - Math.max(base, offset);
+          if (!out.isEmpty() && (records + count > maxRecords || bytes + stored.length > maxBytes)) {
+            break;
+          }
+          out.add(UnsafeByteOperations.unsafeWrap(stored).concat(baseOffsetField(base)));
+          records += count;
+          bytes += stored.length;
+          next = end;
+        }
+      }
+    }
+    return new StoredBatches(out, from, next);
+  }
+
+  /**
+   * What {@link #readBatches} read: encoded ordo.v1.RecordBatch messages holding the records from
+   * {@code fromOffset} (and maybe some before it) up to {@code nextOffset}.
+   */
+  public record StoredBatches(List<ByteString> batches, long fromOffset, long nextOffset) {}
+
+  /** How many records a stored batch holds, read from its field tags without decoding the records. */
+  private int storedRecordCount(byte[] stored) {
+    CodedInputStream in = CodedInputStream.newInstance(stored);
+    int count = 0;
+    try {
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (WireFormat.getTagFieldNumber(tag) == StoredBatch.RECORDS_FIELD_NUMBER) {
+          count++;
+        }
+        in.skipField(tag);
+      }
+    } catch (IOException e) {
+      throw new StorageException("partition key " + partitionKey + ": undecodable stored batch", e);
+    }
+    return count;
+  }
+
+  /** RecordBatch's base_offset field, to follow a stored batch's bytes. */
+  private static ByteString baseOffsetField(long base) {
+    byte[] field = new byte[CodedOutputStream.computeInt64Size(RecordBatch.BASE_OFFSET_FIELD_NUMBER, base)];
+    CodedOutputStream out = CodedOutputStream.newInstance(field);
+    try {
+      out.writeInt64(RecordBatch.BASE_OFFSET_FIELD_NUMBER, base);
+      out.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new IllegalStateException("encoding into an array of its exact size", e);
+    }
+    return UnsafeByteOperations.unsafeWrap(field);
   }
 
   /** Hashes the keys of the stored records from {@code from} to {@code end} into {@code out}; returns how many. */

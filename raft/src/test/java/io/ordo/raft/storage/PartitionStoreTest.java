@@ -19,6 +19,7 @@ import io.ordo.proto.raft.v1.StoredBatch;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.Record;
+import io.ordo.proto.v1.RecordBatch;
 import io.ordo.proto.v1.SettleAction;
 import io.ordo.raft.partition.StoreApplier;
 import io.ordo.raft.queue.QueueLedger;
@@ -144,6 +145,44 @@ class PartitionStoreTest {
     assertThat(store.read(4, ALL, 100, 25)).extracting(ConsumedRecord::getOffset).containsExactly(4L, 5L);
     assertThat(store.read(4, ALL, 100, 30)).extracting(ConsumedRecord::getOffset).containsExactly(4L, 5L, 6L);
     assertThat(store.read(7, ALL, 100, 1)).extracting(ConsumedRecord::getOffset).containsExactly(7L);
+  }
+
+  @Test
+  void storedBatchesAreSentAsRecordBatchesWithTheirBaseOffsets() throws Exception {
+    StoreApplier applier = new StoreApplier(data.partition(1));
+    Record withHeader = recordWithHeader("k1", "v1", "h", "hv");
+    applier.apply(1, command(1_000, append(List.of(record("k0", "v0"), withHeader))));
+    applier.apply(2, command(2_000, append(List.of(record("k2", "v2")))));
+
+    PartitionStore.StoredBatches read = data.partition(1).readBatches(0, 3, 100, 1 << 20);
+
+    assertThat(read.batches()).hasSize(2);
+    assertThat(RecordBatch.parseFrom(read.batches().get(0)))
+        .isEqualTo(RecordBatch.newBuilder().setBaseOffset(0).setTimestampMs(1_000).addRecords(record("k0", "v0")).addRecords(withHeader).build());
+    assertThat(RecordBatch.parseFrom(read.batches().get(1)))
+        .isEqualTo(RecordBatch.newBuilder().setBaseOffset(2).setTimestampMs(2_000).addRecords(record("k2", "v2")).build());
+    assertThat(read.fromOffset()).isZero();
+    assertThat(read.nextOffset()).isEqualTo(3);
+  }
+
+  @Test
+  void storedBatchesAreWholeAndMeetTheLimitsBatchByBatch() throws Exception {
+    StoreApplier applier = new StoreApplier(data.partition(1));
+    applier.apply(1, command(1, append(records("a", 4))));
+    applier.apply(2, command(1, append(records("b", 4))));
+    applier.apply(3, command(1, append(records("c", 4))));
+    PartitionStore store = data.partition(1);
+
+    PartitionStore.StoredBatches inside = store.readBatches(2, 12, 100, 1 << 20);
+    assertThat(inside.batches()).extracting(b -> RecordBatch.parseFrom(b).getBaseOffset()).containsExactly(0L, 4L, 8L);
+    assertThat(inside.fromOffset()).isEqualTo(2);
+    assertThat(inside.nextOffset()).isEqualTo(12);
+    // Two records of the first batch and four of the second pass 5: the second waits.
+    assertThat(store.readBatches(2, 12, 5, 1 << 20).nextOffset()).isEqualTo(4);
+    assertThat(store.readBatches(2, 12, 6, 1 << 20).nextOffset()).isEqualTo(8);
+    assertThat(store.readBatches(2, 12, 1, 1).nextOffset()).as("at least one batch").isEqualTo(4);
+    assertThat(store.readBatches(4, 8, 100, 1 << 20).nextOffset()).as("up to the end offset").isEqualTo(8);
+    assertThat(store.readBatches(12, 12, 100, 1 << 20).batches()).isEmpty();
   }
 
   @Test
