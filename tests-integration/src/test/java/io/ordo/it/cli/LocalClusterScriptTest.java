@@ -80,8 +80,17 @@ class LocalClusterScriptTest {
         HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.body()).as("node 1's metrics").contains("ordo_partition_end_offset{partition=\"0\",topic=\"tour\"}");
 
+    // A second cluster on the same ports must not take the first one's answers for its own.
+    CliResult secondUp = run("", "bin/ordo-cluster", "up", "--data", data.resolve("other").toString());
+    assertThat(secondUp.exitCode()).as(secondUp.toString()).isNotZero();
+    assertThat(secondUp.err()).contains("node 1 cannot start: another process holds its port(s) " + (clientBase + 1));
+
     CliResult killed = run("", "bin/ordo-cluster", "kill-leader", "tour", "0");
     assertThat(killed.exitCode()).as(killed.toString()).isZero();
+    String killedNode = killed.out().replaceAll("(?s).*node (\\d+) leads.*", "$1");
+    CliResult killedAgain = run("", "bin/ordo-cluster", "kill", killedNode);
+    assertThat(killedAgain.exitCode()).as(killedAgain.toString()).isNotZero();
+    assertThat(killedAgain.err()).contains("node " + killedNode + " is not running");
 
     StringBuilder second = new StringBuilder();
     for (int i = 0; i < 100; i++) {
