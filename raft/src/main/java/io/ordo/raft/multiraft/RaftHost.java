@@ -136,6 +136,11 @@ public final class RaftHost implements AutoCloseable {
     return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs());
   }
 
+  /** The election timeout of partitions' groups. */
+  public int partitionElectionTimeoutMs() {
+    return settings.partitionElectionTimeoutMs();
+  }
+
   /**
    * Starts the cluster's metadata group as {@link #startGroup}, with its own election timeout and
    * event-queue threads of its own: leader elections, topic changes and group membership must not

@@ -38,6 +38,9 @@ public final class ReplicaManager implements AutoCloseable {
    */
   private static final int PARALLEL_STARTS = 4;
 
+  /** A new partition's preferred leader campaigns after this, the others after the election timeout. */
+  static final int FIRST_ELECTION_TIMEOUT_MS = 300;
+
   private final int nodeId;
   private final RaftHost host;
   private final DataStore store;
@@ -122,6 +125,9 @@ public final class ReplicaManager implements AutoCloseable {
       PartitionReplica replica = new PartitionReplica(id, store.partition(id.storageKey()), env);
       Node node = host.startGroup(id.groupId(), peers, replica);
       replica.bind(node);
+      if (host.endpoint().toString().equals(preferredLeaders.get(id))) {
+        replica.campaignFirst(FIRST_ELECTION_TIMEOUT_MS, host.partitionElectionTimeoutMs());
+      }
       replicas.put(id, replica);
     } catch (RuntimeException e) {
       LOG.error("cannot start the replica of partition {}", id, e);

@@ -4,6 +4,7 @@ import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.LeaderChangeContext;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +73,8 @@ public final class PartitionReplica extends RaftMember {
   private final ProposalQueue pending;
   private final AtomicBoolean proposing = new AtomicBoolean();
   private final AtomicBoolean expiringLeases = new AtomicBoolean();
+  /** The election timeout to go back to once the group has a leader (see {@link #campaignFirst}); 0: none. */
+  private final AtomicInteger electionTimeoutToRestore = new AtomicInteger();
   private final AppendWaiters appendWaiters;
 
   public PartitionReplica(PartitionId id, PartitionStore store, ReplicaEnvironment env) {
@@ -416,6 +420,38 @@ public final class PartitionReplica extends RaftMember {
   @Override
   protected void onLeadershipChange() {
     wakeWaiters();
+    restoreElectionTimeout();
+  }
+
+  @Override
+  public void onStartFollowing(LeaderChangeContext ctx) {
+    super.onStartFollowing(ctx);
+    restoreElectionTimeout();
+  }
+
+  /**
+   * Has this replica, the preferred leader of a partition whose group is brand new, campaign after
+   * {@code firstMs} instead of the group's election timeout, which the other replicas wait out: a
+   * new partition then has a leader, and takes writes, in about a second, and on the node
+   * placement chose. Once the group has a leader it goes back to {@code normalMs}.
+   */
+  public void campaignFirst(int firstMs, int normalMs) {
+    Node n = node();
+    if (n == null || n.getLastLogIndex() != 0) {
+      return; // not brand new: its group may have a leader already, whom a short timeout would disturb
+    }
+    electionTimeoutToRestore.set(normalMs);
+    n.resetElectionTimeoutMs(firstMs);
+  }
+
+  private void restoreElectionTimeout() {
+    int normalMs = electionTimeoutToRestore.getAndSet(0);
+    Node n = node();
+    if (normalMs > 0 && n != null) {
+      // Not on the apply thread: jraft takes the node's lock, which its own threads may hold while
+      // they wait for room in the apply thread's queue.
+      env.executor().execute(() -> n.resetElectionTimeoutMs(normalMs));
+    }
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.ordo.it.api;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,6 +12,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
@@ -30,12 +30,16 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Malformed and oversized requests get a precise status and an ErrorDetail a program can act on,
  * and leave the node and the partition as they were; a caller short of time still gets an answer.
  */
 class BadRequestsTest {
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of());
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
   private static ManagedChannel channel;
@@ -43,11 +47,9 @@ class BadRequestsTest {
 
   @BeforeAll
   static void start() {
-    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("BadRequestsTest"), 3, Map.of());
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic("strict", 1, 3);
-    partition = awaitLeaders(client, "strict").partitions().get(0);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    partition = CLUSTER.createTopic("strict", 1).partitions().get(0);
     channel =
         ManagedChannelBuilder.forTarget(cluster.clientAddress(partition.leader()))
             .usePlaintext()
@@ -59,12 +61,6 @@ class BadRequestsTest {
   static void stop() {
     if (channel != null) {
       channel.shutdownNow();
-    }
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
     }
   }
 

@@ -1,13 +1,12 @@
 package io.ordo.it.api;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
-import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ordo.client.OrdoClient;
 import io.ordo.client.ProducerRecord;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,38 +18,29 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Each node serves Prometheus metrics: its partitions' offsets and leadership, and its writes' stages. */
 class MetricsTest {
   private static final String TOPIC = "metered";
   private static final int RECORDS_PER_PARTITION = 50;
   private static final Pattern SAMPLE = Pattern.compile("^([a-z_]+)(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of("--leader-balance-interval-secs", "0"));
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() {
-    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("MetricsTest"), 3, Map.of("--leader-balance-interval-secs", "0"));
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic(TOPIC, 2, 3);
-    awaitLeaders(client, TOPIC);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    CLUSTER.createTopic(TOPIC, 2);
     produceAll(client, IntStream.range(0, 2 * RECORDS_PER_PARTITION)
         .mapToObj(i -> ProducerRecord.of(TOPIC, "r" + i).withPartition(i % 2)).toList());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   /** Node {@code node}'s samples: "name{labels}" to value. */

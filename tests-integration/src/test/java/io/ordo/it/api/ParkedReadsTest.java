@@ -1,7 +1,5 @@
 package io.ordo.it.api;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
-import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
@@ -27,28 +26,26 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A partition leader keeps at most {@code --max-parked-reads-per-partition} reads waiting for its
  * next append; past it a fetch answers at once with nothing and a subscription ends OVERLOADED.
  */
 class ParkedReadsTest {
+  // One place, and no leadership moves that would wake (and so free) it during the test.
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of("--max-parked-reads-per-partition", "1", "--leader-balance-interval-secs", "0"));
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
   private static ManagedChannel channel;
 
   @BeforeAll
   static void start() {
-    // One place, and no leadership moves that would wake (and so free) it during the test.
-    cluster =
-        ProcessCluster.start(
-            ProcessCluster.freshDirectory("ParkedReadsTest"),
-            3,
-            Map.of("--max-parked-reads-per-partition", "1", "--leader-balance-interval-secs", "0"));
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic("idle", 1, 3);
-    PartitionInfo partition = awaitLeaders(client, "idle").partitions().get(0);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    PartitionInfo partition = CLUSTER.createTopic("idle", 1).partitions().get(0);
     channel = ManagedChannelBuilder.forTarget(cluster.clientAddress(partition.leader())).usePlaintext().build();
   }
 
@@ -56,12 +53,6 @@ class ParkedReadsTest {
   static void stop() {
     if (channel != null) {
       channel.shutdownNow();
-    }
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
     }
   }
 

@@ -1,7 +1,5 @@
 package io.ordo.it.queues;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
-import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
@@ -17,6 +15,7 @@ import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
 import io.ordo.it.cluster.ClusterChecks;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.QueuePolicy;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.ToLongFunction;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Dead letters exported to the dead-letter topic on a real cluster: one record per dead letter,
@@ -38,29 +37,20 @@ import org.junit.jupiter.api.Test;
 class DeadLetterExportTest {
   private static final String TOPIC = "payments";
   private static final int RECORDS = 400;
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of());
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
 
   @BeforeAll
   static void start() {
-    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("DeadLetterExportTest"), 3, Map.of());
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic(TOPIC, 2, 3);
-    awaitLeaders(client, TOPIC);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    CLUSTER.createTopic(TOPIC, 2);
     produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of(TOPIC, "card-" + i, "payment-" + i)
         .withPartition(i % 2)
         .withHeaders(List.of(new Header("trace", ("t" + i).getBytes(StandardCharsets.UTF_8))))).toList());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   @Test

@@ -1,6 +1,5 @@
 package io.ordo.it.queues;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
@@ -14,6 +13,7 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.SettleOutcome;
@@ -25,9 +25,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.ToLongFunction;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The Java queue consumer on a real cluster: consumers share two partitions' records, a nacked
@@ -38,28 +38,19 @@ import org.junit.jupiter.api.Test;
 class QueueConsumerTest {
   private static final String TOPIC = "tasks";
   private static final int RECORDS = 200;
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of());
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
 
   @BeforeAll
   static void start() {
-    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("QueueConsumerTest"), 3, Map.of());
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic(TOPIC, 2, 3);
-    awaitLeaders(client, TOPIC);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    CLUSTER.createTopic(TOPIC, 2);
     produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of(TOPIC, "task-" + i).withPartition(i % 2)).toList());
     createQueueGroup(client, "workers", TOPIC, QueuePolicy.newBuilder().setMaxDeliveries(3).build());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.grpc.stub.StreamObserver;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.ConsumeCredit;
 import io.ordo.proto.v1.ConsumeOpen;
@@ -46,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * QueueService as a client written from queues.proto sees it, on a real cluster: consumers share
@@ -55,20 +57,20 @@ import org.junit.jupiter.api.Test;
  */
 class QueueServiceTest {
   private static final String TOPIC = "jobs";
+  // The tests talk to a partition's leader node by node id: leader balancing must not move it
+  // mid-test (a raw stream on the old leader then ends NOT_LEADER, as it should).
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of("--leader-balance-interval-secs", "0"));
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
   private static final List<ManagedChannel> channels = new ArrayList<>();
 
   @BeforeAll
   static void start() {
-    // The tests talk to a partition's leader node by node id: leader balancing must not move it
-    // mid-test (a raw stream on the old leader then ends NOT_LEADER, as it should).
-    cluster = ProcessCluster.start(
-        ProcessCluster.freshDirectory("QueueServiceTest"), 3, Map.of("--leader-balance-interval-secs", "0"));
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic(TOPIC, 1, 3);
-    awaitLeaders(client, TOPIC);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    CLUSTER.createTopic(TOPIC, 1);
     try (Producer producer = client.producer()) {
       for (int i = 0; i < 20; i++) {
         producer.send(ProducerRecord.of(TOPIC, "job-" + i).withPartition(0)).join();
@@ -79,12 +81,6 @@ class QueueServiceTest {
   @AfterAll
   static void stop() {
     channels.forEach(ManagedChannel::shutdownNow);
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private static ManagedChannel channel(int node) {
@@ -314,8 +310,7 @@ class QueueServiceTest {
   @Test
   void aCreditRunsOutAfterItsTimeToLive() throws Exception {
     String topic = "lapses"; // its own, so the record it adds is seen by no other test
-    client.admin().createTopic(topic, 1, 3);
-    int leader = awaitLeaders(client, topic).partitions().get(0).leader();
+    int leader = CLUSTER.createTopic(topic, 1).partitions().get(0).leader();
     create(topic, "lapsing", QueuePolicy.getDefaultInstance());
     ConsumeCall stream = new ConsumeCall(leader);
     stream.open(topic, "lapsing");

@@ -1,7 +1,5 @@
 package io.ordo.it.queues;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
-import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static io.ordo.it.cluster.ClusterChecks.createQueueGroup;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +12,7 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.QueuedRecord;
+import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.QueueMode;
 import io.ordo.proto.v1.QueuePolicy;
@@ -35,9 +34,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Queue groups under load on a real cluster: five workers on two partitions process every record
@@ -50,28 +49,19 @@ class QueueWorkloadTest {
   private static final int KEYS = 20;
   private static final String POISON = "job-3";
   private static final int WORKERS = 5;
+  @RegisterExtension
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of());
+
   private static ProcessCluster cluster;
   private static OrdoClient client;
 
   @BeforeAll
   static void start() {
-    cluster = ProcessCluster.start(ProcessCluster.freshDirectory("QueueWorkloadTest"), 3, Map.of());
-    client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build();
-    awaitHealthy(client, 3);
-    client.admin().createTopic(TOPIC, 2, 3);
-    awaitLeaders(client, TOPIC);
+    cluster = CLUSTER.processes();
+    client = CLUSTER.client();
+    CLUSTER.createTopic(TOPIC, 2);
     produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of(TOPIC, "k" + (i % KEYS), "job-" + i)).toList());
     createQueueGroup(client, "probe", TOPIC, QueuePolicy.getDefaultInstance());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   /** What the workers saw: per record ("partition@offset"), how its settlements went. */
