@@ -2,10 +2,7 @@ package io.ordo.node;
 
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.util.Endpoint;
-import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -28,7 +25,6 @@ import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
-import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.protocol.Limits;
 import io.ordo.raft.log.RaftLogStore;
 import io.ordo.raft.metadata.FeatureLevel;
@@ -44,7 +40,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -88,8 +83,6 @@ public final class OrdoNode implements AutoCloseable {
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
   private final ExecutorService snapshots;
-  /** Runs the client port's calls (but Produce): a cached pool, as gRPC's default executor is. */
-  private final ExecutorService calls;
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
@@ -105,7 +98,6 @@ public final class OrdoNode implements AutoCloseable {
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
     this.snapshots = Executors.newSingleThreadExecutor(daemon("ordo-snapshot"));
-    this.calls = Executors.newCachedThreadPool(daemon("ordo-grpc-call"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
@@ -148,18 +140,6 @@ public final class OrdoNode implements AutoCloseable {
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
-            .directExecutor()
-            .callExecutor(new ServerCallExecutorSupplier() {
-              // Produce stays on the connection's transport thread, where its request arrived: a
-              // client's pipelined requests to a partition then reach the proposal queue in the
-              // order sent (on a pool they could overtake each other, to be refused as
-              // SEQUENCE_GAP and sent again). It only validates and queues a proposal. Every other
-              // call runs on the pool, as it may wait.
-              @Override
-              public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
-                return call.getMethodDescriptor() == ProducerServiceGrpc.getProduceMethod() ? null : calls;
-              }
-            })
             .addService(new ProducerGrpcService(router, config, timer))
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers, timer))
@@ -282,7 +262,6 @@ public final class OrdoNode implements AutoCloseable {
     if (metricsServer != null) {
       metricsServer.close();
     }
-    calls.shutdownNow();
     deadLetters.close();
     replicas.close();
     raft.close();
