@@ -50,8 +50,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
 
   @Option(
       names = "--partition-election-timeout-ms",
-      defaultValue = "5000",
-      description = "Each partition's Raft election timeout: how long a partition waits for a new leader when its leader dies; its leader heartbeats ten times per timeout, a cost per partition (default ${DEFAULT-VALUE}).")
+      defaultValue = "2000",
+      description = "Each partition's Raft election timeout: how long a partition waits for a new leader when its leader dies; its leader heartbeats four times per timeout, a cost per partition (default ${DEFAULT-VALUE}).")
   int partitionElectionTimeoutMs;
 
   @Option(names = "--snapshot-interval-secs", defaultValue = "600", description = "How often each Raft group snapshots (default ${DEFAULT-VALUE}).")

@@ -8,7 +8,7 @@ import java.util.List;
  *
  * @param electionTimeoutMs the metadata group's Raft election timeout
  * @param partitionElectionTimeoutMs each partition's: how long a partition goes without a leader
- *     when its leader dies; its leader heartbeats ten times per timeout
+ *     when its leader dies; its leader heartbeats four times per timeout
  * @param maxRecordBytes largest record (key + value + headers) a producer may send
  * @param maxBatchBytes largest produce request, all records together
  * @param maxEntryBytes most records' bytes the leader packs into one Raft entry

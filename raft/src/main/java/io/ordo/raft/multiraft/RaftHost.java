@@ -54,6 +54,15 @@ public final class RaftHost implements AutoCloseable {
    * threads that never time out, 26 per group at its default of 80.
    */
   private static final int RPC_CALLBACK_THREADS_PER_GROUP = 2;
+  /**
+   * Heartbeats a partition's leader sends each follower per election timeout: every 500 ms at the
+   * 2 s default, the most a thousand partitions' heartbeats can cost on a small node. A follower
+   * notices a dead leader between one and two timeouts after its last heartbeat (jraft checks on a
+   * randomised timer), so the timeout, not the heartbeat rate, decides a failover's length.
+   */
+  private static final int PARTITION_HEARTBEATS_PER_TIMEOUT = 4;
+  /** The metadata group's: one group, so jraft's default rate costs nothing. */
+  private static final int METADATA_HEARTBEATS_PER_TIMEOUT = 10;
 
   private static final ThreadPoolExecutor CLOSURES =
       fixedPool("ordo-raft-closure", CLOSURE_THREADS, CLOSURE_BACKLOG, new ThreadPoolExecutor.CallerRunsPolicy());
@@ -133,7 +142,7 @@ public final class RaftHost implements AutoCloseable {
    * host:port), resuming from its log and snapshots if it ran here before.
    */
   public Node startGroup(String groupId, List<String> peers, StateMachine fsm) {
-    return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs());
+    return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs(), PARTITION_HEARTBEATS_PER_TIMEOUT);
   }
 
   /** The election timeout of partitions' groups. */
@@ -147,10 +156,10 @@ public final class RaftHost implements AutoCloseable {
    * wait behind partitions' writes on the threads partitions share.
    */
   public Node startMetadataGroup(String groupId, List<String> peers, StateMachine fsm) {
-    return SharedDisruptors.withDedicatedThreads(() -> start(groupId, peers, fsm, settings.electionTimeoutMs()));
+    return SharedDisruptors.withDedicatedThreads(() -> start(groupId, peers, fsm, settings.electionTimeoutMs(), METADATA_HEARTBEATS_PER_TIMEOUT));
   }
 
-  private Node start(String groupId, List<String> peers, StateMachine fsm, int electionTimeoutMs) {
+  private Node start(String groupId, List<String> peers, StateMachine fsm, int electionTimeoutMs, int heartbeatsPerTimeout) {
     Path dir = raftDir.resolve(groupId);
     try {
       Files.createDirectories(dir.resolve("snapshot"));
@@ -179,6 +188,7 @@ public final class RaftHost implements AutoCloseable {
     raft.setMaxBodySize(4 * 1024 * 1024);
     raft.setMaxByteCountPerRpc(1024 * 1024);
     raft.setDisruptorBufferSize(1024);
+    raft.setElectionHeartbeatFactor(heartbeatsPerTimeout);
     options.setRaftOptions(raft);
     try {
       ThreadPoolsFactory.registerThreadPool(groupId, CLOSURES);
