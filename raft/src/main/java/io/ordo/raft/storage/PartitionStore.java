@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
@@ -304,14 +305,10 @@ public final class PartitionStore {
     if (offset >= endOffset) {
       return out;
     }
-    try (ReadOptions options = new ReadOptions();
-        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
-      options.setIterateUpperBound(upper);
-      try (RocksIterator it = store.db().newIterator(store.records, options)) {
-        readInto(it, offset, endOffset, maxRecords, maxBytes, out);
-      }
-    }
-    return out;
+    return scanBatches(KeyCodec.partitionEnd(partitionKey), it -> {
+      readInto(it, offset, endOffset, maxRecords, maxBytes, out);
+      return out;
+    });
   }
 
   /**
@@ -322,43 +319,41 @@ public final class PartitionStore {
    * (stored bytes).
    */
   public StoredBatches readBatches(long offset, long endOffset, int maxRecords, int maxBytes) {
+    if (offset >= endOffset) {
+      return new StoredBatches(List.of(), offset, offset);
+    }
+    return scanBatches(KeyCodec.partitionEnd(partitionKey), it -> batchesFrom(it, offset, endOffset, maxRecords, maxBytes));
+  }
+
+  private StoredBatches batchesFrom(RocksIterator it, long offset, long endOffset, int maxRecords, int maxBytes) {
     List<ByteString> out = new ArrayList<>();
     long from = offset;
     long next = offset;
-    if (offset >= endOffset) {
-      return new StoredBatches(out, from, next);
-    }
-    try (ReadOptions options = new ReadOptions();
-        Slice upper = new Slice(KeyCodec.partitionEnd(partitionKey))) {
-      options.setIterateUpperBound(upper);
-      try (RocksIterator it = store.db().newIterator(store.records, options)) {
-        seekToBatchHolding(it, offset);
-        long records = 0;
-        long bytes = 0;
-        while (it.isValid()) {
-          long base = KeyCodec.baseOffsetOf(it.key());
-          if (base >= endOffset) {
-            break;
-          }
-          if (out.isEmpty()) {
-            from = Math.max(base, offset);
-          } else if (base != next) {
-            throw new StorageException("partition key " + partitionKey + ": batch at " + base + " where " + next + " was expected");
-          }
-          byte[] stored = it.value();
-          it.next();
-          // A batch ends where the next begins; the last one, after its records (counted, not decoded).
-          long end = Math.min(endOffset, it.isValid() ? KeyCodec.baseOffsetOf(it.key()) : base + storedRecordCount(stored));
-          long count = end - Math.max(base, offset);
-          if (!out.isEmpty() && (records + count > maxRecords || bytes + stored.length > maxBytes)) {
-            break;
-          }
-          out.add(UnsafeByteOperations.unsafeWrap(stored).concat(baseOffsetField(base)));
-          records += count;
-          bytes += stored.length;
-          next = end;
-        }
+    seekToBatchHolding(it, offset);
+    long records = 0;
+    long bytes = 0;
+    while (it.isValid()) {
+      long base = KeyCodec.baseOffsetOf(it.key());
+      if (base >= endOffset) {
+        break;
       }
+      if (out.isEmpty()) {
+        from = Math.max(base, offset);
+      } else if (base != next) {
+        throw new StorageException("partition key " + partitionKey + ": batch at " + base + " where " + next + " was expected");
+      }
+      byte[] stored = it.value();
+      it.next();
+      // A batch ends where the next begins; the last one, after its records (counted, not decoded).
+      long end = Math.min(endOffset, it.isValid() ? KeyCodec.baseOffsetOf(it.key()) : base + storedRecordCount(stored));
+      long count = end - Math.max(base, offset);
+      if (!out.isEmpty() && (records + count > maxRecords || bytes + stored.length > maxBytes)) {
+        break;
+      }
+      out.add(UnsafeByteOperations.unsafeWrap(stored).concat(baseOffsetField(base)));
+      records += count;
+      bytes += stored.length;
+      next = end;
     }
     return new StoredBatches(out, from, next);
   }
@@ -401,22 +396,29 @@ public final class PartitionStore {
 
   /** Hashes the keys of the stored records from {@code from} to {@code end} into {@code out}; returns how many. */
   private int storedKeyHashes(long from, long end, long[] out) {
-    int filled = 0;
-    try (ReadOptions options = new ReadOptions();
-        Slice upper = new Slice(KeyCodec.batchKey(partitionKey, end))) {
-      options.setIterateUpperBound(upper);
-      try (RocksIterator it = store.db().newIterator(store.records, options)) {
-        seekToBatchHolding(it, from);
-        for (; it.isValid() && filled < out.length; it.next()) {
-          long base = KeyCodec.baseOffsetOf(it.key());
-          StoredBatch batch = parseBatch(it.value());
-          for (int i = (int) Math.max(0, from - base); i < batch.getRecordsCount() && base + i < end; i++) {
-            out[filled++] = RecordKeys.hash(batch.getRecords(i).getKey());
-          }
+    return scanBatches(KeyCodec.batchKey(partitionKey, end), it -> {
+      int filled = 0;
+      seekToBatchHolding(it, from);
+      for (; it.isValid() && filled < out.length; it.next()) {
+        long base = KeyCodec.baseOffsetOf(it.key());
+        StoredBatch batch = parseBatch(it.value());
+        for (int i = (int) Math.max(0, from - base); i < batch.getRecordsCount() && base + i < end; i++) {
+          out[filled++] = RecordKeys.hash(batch.getRecords(i).getKey());
         }
       }
+      return filled;
+    });
+  }
+
+  /** Runs {@code reader} over the stored batches, keyed below {@code upperKey}. */
+  private <T> T scanBatches(byte[] upperKey, Function<RocksIterator, T> reader) {
+    try (ReadOptions options = new ReadOptions();
+        Slice upper = new Slice(upperKey)) {
+      options.setIterateUpperBound(upper);
+      try (RocksIterator it = store.db().newIterator(store.records, options)) {
+        return reader.apply(it);
+      }
     }
-    return filled;
   }
 
   /** Positions {@code it} at the batch holding {@code offset} (it starts at or before it), or the first after. */

@@ -52,6 +52,7 @@ final class Report {
     field(s, "nodes", scenario.nodes());
     field(s, "faults", quote(scenario.faults().toString()));
     field(s, "idempotent", scenario.idempotent());
+    field(s, "nodeOptions", quote(scenario.nodeOptions().toString()));
     field(s, "seed", seed);
     field(s, "durationSeconds", durationSeconds);
     field(s, "valid", run.valid());
