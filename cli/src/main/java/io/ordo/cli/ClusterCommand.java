@@ -3,6 +3,8 @@ package io.ordo.cli;
 import io.ordo.client.ClusterInfo;
 import io.ordo.client.NodeInfo;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.PartitionHealth;
+import io.ordo.client.PartitionInfo;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,8 +24,9 @@ final class ClusterCommand {
       mixinStandardHelpOptions = true,
       description = {
         "List the nodes: id, client address, Raft address and whether the answering node heard"
-            + " from it just now; and which node leads the metadata group ('none' while an"
-            + " election runs)."
+            + " from it just now; which node leads the metadata group ('none' while an"
+            + " election runs); and how many partitions there are, naming those without a leader"
+            + " and those under-replicated (their leader heard from fewer than all replicas)."
       })
   static final class Status implements Callable<Integer> {
     @Mixin GlobalOptions global;
@@ -31,8 +34,10 @@ final class ClusterCommand {
     @Override
     public Integer call() {
       ClusterInfo cluster;
+      PartitionHealth health;
       try (OrdoClient client = global.connect()) {
         cluster = client.admin().describeCluster();
+        health = client.admin().partitionHealth();
       }
       PrintStream out = global.out();
       if (global.json()) {
@@ -50,6 +55,16 @@ final class ClusterCommand {
               .field("alive", node.alive())
               .endObject();
         }
+        json.endArray().field("partitions", health.partitions()).name("unhealthyPartitions").beginArray();
+        for (PartitionHealth.UnhealthyPartition u : health.unhealthy()) {
+          json.beginObject()
+              .field("topic", u.topic())
+              .field("partition", u.partition().partition())
+              .field("status", TopicCommand.status(u.partition()))
+              .field("leader", u.partition().leader());
+          TopicCommand.replicasJson(json, u.partition());
+          json.endObject();
+        }
         out.println(json.endArray().endObject());
         return 0;
       }
@@ -66,6 +81,19 @@ final class ClusterCommand {
       out.println(
           "metadata leader: "
               + (cluster.metadataLeader() == 0 ? "none" : "node " + cluster.metadataLeader()));
+      out.println(
+          "partitions: " + health.partitions() + ", leaderless: " + health.leaderless()
+              + ", under-replicated: " + health.underReplicated());
+      if (!health.unhealthy().isEmpty()) {
+        Table unhealthy = new Table("TOPIC", "PARTITION", "STATUS", "LEADER", "REPLICAS", "IN-SYNC");
+        for (PartitionHealth.UnhealthyPartition u : health.unhealthy()) {
+          PartitionInfo p = u.partition();
+          unhealthy.row(
+              u.topic(), p.partition(), TopicCommand.status(p), TopicCommand.leader(p),
+              TopicCommand.ids(p.replicas()), TopicCommand.ids(p.inSyncReplicas()));
+        }
+        unhealthy.print(out);
+      }
       return 0;
     }
   }

@@ -103,9 +103,10 @@ final class TopicCommand {
       name = "describe",
       mixinStandardHelpOptions = true,
       description = {
-        "Describe topic NAME: per partition its leader, replicas, in-sync replicas and"
+        "Describe topic NAME: per partition its status, leader, replicas, in-sync replicas and"
             + " readable offset range [start, end).",
-        "A leader of 'none' means an election is under way or no quorum is alive."
+        "Status 'leaderless' (leader 'none') means an election is under way or no quorum is alive;"
+            + " 'under-replicated', that the leader heard from fewer than all replicas."
       })
   static final class Describe implements Callable<Integer> {
     @Mixin GlobalOptions global;
@@ -156,11 +157,12 @@ final class TopicCommand {
     out.println(
         "topic " + topic.name() + "  id " + topic.topicId() + "  replication-factor "
             + topic.replicationFactor() + "  partitions " + topic.partitions().size());
-    Table table = new Table("PARTITION", "LEADER", "REPLICAS", "IN-SYNC", "START", "END");
+    Table table = new Table("PARTITION", "STATUS", "LEADER", "REPLICAS", "IN-SYNC", "START", "END");
     for (PartitionInfo p : topic.partitions()) {
       table.row(
           p.partition(),
-          p.leader() == 0 ? "none" : p.leader(),
+          status(p),
+          leader(p),
           ids(p.replicas()),
           ids(p.inSyncReplicas()),
           p.startOffset(),
@@ -180,20 +182,33 @@ final class TopicCommand {
             .name("partitions")
             .beginArray();
     for (PartitionInfo p : topic.partitions()) {
-      json.beginObject().field("partition", p.partition()).field("leader", p.leader());
-      json.name("replicas").beginArray();
-      p.replicas().forEach(json::value);
-      json.endArray().name("inSyncReplicas").beginArray();
-      p.inSyncReplicas().forEach(json::value);
-      json.endArray()
-          .field("startOffset", p.startOffset())
+      json.beginObject().field("partition", p.partition()).field("status", status(p)).field("leader", p.leader());
+      replicasJson(json, p);
+      json.field("startOffset", p.startOffset())
           .field("endOffset", p.endOffset())
           .endObject();
     }
     return json.endArray().endObject().toString();
   }
 
-  private static String ids(List<Integer> ids) {
+  /** The partition's replicas and in-sync replicas as JSON arrays of node ids. */
+  static void replicasJson(JsonWriter json, PartitionInfo p) {
+    json.name("replicas").beginArray();
+    p.replicas().forEach(json::value);
+    json.endArray().name("inSyncReplicas").beginArray();
+    p.inSyncReplicas().forEach(json::value);
+    json.endArray();
+  }
+
+  static String status(PartitionInfo p) {
+    return p.leaderless() ? "leaderless" : p.underReplicated() ? "under-replicated" : "ok";
+  }
+
+  static String leader(PartitionInfo p) {
+    return p.leaderless() ? "none" : String.valueOf(p.leader());
+  }
+
+  static String ids(List<Integer> ids) {
     return ids.isEmpty() ? "-" : ids.stream().map(String::valueOf).collect(Collectors.joining(","));
   }
 }

@@ -45,7 +45,7 @@ class CommandsTest {
     assertThat(described.exitCode()).isZero();
     assertThat(described.out())
         .startsWith("{\"name\":\"orders\",\"topicId\":1,\"replicationFactor\":3,\"partitions\":[")
-        .contains("{\"partition\":1,\"leader\":2,\"replicas\":[2,3,1]");
+        .contains("{\"partition\":1,\"status\":\"ok\",\"leader\":2,\"replicas\":[2,3,1]");
 
     assertThat(ordo("topic", "list").outLines())
         .containsExactly("NAME    PARTITIONS  REPLICATION-FACTOR", "orders  2           3");
@@ -146,14 +146,32 @@ class CommandsTest {
   void clusterStatusListsNodesAndTheMetadataLeader() {
     CliRun run = ordo("cluster", "status");
     assertThat(run.exitCode()).isZero();
-    assertThat(run.outLines()).hasSize(5);
+    assertThat(run.outLines()).hasSize(6);
     assertThat(run.outLines().get(0)).startsWith("NODE  CLIENT-ADDRESS");
     assertThat(run.outLines().get(1)).startsWith("1 ").endsWith("metadata-leader");
     assertThat(run.outLines().get(4)).isEqualTo("metadata leader: node 1");
+    assertThat(run.outLines().get(5)).isEqualTo("partitions: 0, leaderless: 0, under-replicated: 0");
 
     CliRun json = ordo("cluster", "status", "--output", "json");
     assertThat(json.out())
-        .startsWith("{\"metadataLeader\":1,\"nodes\":[{\"nodeId\":1,\"clientAddress\":\"127.0.0.1:");
+        .startsWith("{\"metadataLeader\":1,\"nodes\":[{\"nodeId\":1,\"clientAddress\":\"127.0.0.1:")
+        .endsWith("\"partitions\":0,\"unhealthyPartitions\":[]}\n");
+  }
+
+  @Test
+  void clusterStatusListsLeaderlessPartitions() {
+    cluster.createTopic("orders", 3);
+    cluster.setLeader("orders", 1, 0);
+    CliRun run = ordo("cluster", "status");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.outLines()).contains("partitions: 3, leaderless: 1, under-replicated: 0");
+    assertThat(run.outLines().get(run.outLines().size() - 2)).startsWith("TOPIC").contains("STATUS");
+    assertThat(run.outLines().get(run.outLines().size() - 1).split(" +"))
+        .containsExactly("orders", "1", "leaderless", "none", "2,3,1", "2,3,1");
+
+    CliRun json = ordo("cluster", "status", "--output", "json");
+    assertThat(json.out()).contains(
+        "\"partitions\":3,\"unhealthyPartitions\":[{\"topic\":\"orders\",\"partition\":1,\"status\":\"leaderless\",\"leader\":0,");
   }
 
   @Test

@@ -39,6 +39,12 @@ public interface Admin {
   /** The cluster's nodes and its metadata leader. */
   ClusterInfo describeCluster();
 
+  /**
+   * How many partitions the cluster has and which are leaderless or under-replicated, as the
+   * nodes' replicas report now (the answering node asks every node about all its replicas).
+   */
+  PartitionHealth partitionHealth();
+
   /** Every stream group, by name. */
   List<GroupSummary> listGroups();
 

@@ -18,4 +18,17 @@ public record PartitionInfo(
     List<Integer> replicas,
     List<Integer> inSyncReplicas,
     long startOffset,
-    long endOffset) {}
+    long endOffset) {
+  /** No leader is known: an election is under way, or fewer than a majority of replicas are alive. */
+  public boolean leaderless() {
+    return leader == 0;
+  }
+
+  /**
+   * Led, but the leader heard from fewer than all replicas recently: writes go on, and one more
+   * replica lost may stop them.
+   */
+  public boolean underReplicated() {
+    return leader != 0 && inSyncReplicas.size() < replicas.size();
+  }
+}

@@ -11,6 +11,7 @@ import io.ordo.client.GroupInfo;
 import io.ordo.client.GroupSummary;
 import io.ordo.client.NodeInfo;
 import io.ordo.client.OrdoException;
+import io.ordo.client.PartitionHealth;
 import io.ordo.client.PartitionInfo;
 import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.TopicInfo;
@@ -122,6 +123,20 @@ public final class GrpcAdmin implements Admin {
                         n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive()))
             .toList(),
         cluster.getMetadataLeader());
+  }
+
+  @Override
+  public PartitionHealth partitionHealth() {
+    ClusterDescription cluster =
+        call(
+            "describe partition health",
+            stub -> stub.describeCluster(DescribeClusterRequest.newBuilder().setIncludePartitionHealth(true).build()));
+    io.ordo.proto.v1.PartitionHealth health = cluster.getPartitionHealth();
+    return new PartitionHealth(
+        health.getPartitions(),
+        health.getUnhealthyList().stream()
+            .map(u -> new PartitionHealth.UnhealthyPartition(u.getTopic(), toPartitionInfo(u.getPartition())))
+            .toList());
   }
 
   @Override

@@ -26,12 +26,14 @@ import io.ordo.proto.v1.ListTopicsResponse;
 import io.ordo.proto.v1.NodeDescription;
 import io.ordo.proto.v1.PartitionAppend;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.PartitionHealth;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProduceResponse;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.proto.v1.SubscribeRequest;
 import io.ordo.proto.v1.TopicDescription;
+import io.ordo.proto.v1.UnhealthyPartition;
 import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.KeyPartitioner;
 import io.ordo.protocol.OrdoStatus;
@@ -41,6 +43,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -416,6 +419,20 @@ public final class FakeCluster implements AutoCloseable {
                   .setClientAddress(node.address())
                   .setRaftAddress("127.0.0.1:" + (20000 + node.id))
                   .setAlive(!node.server.isShutdown()));
+        }
+        if (request.getIncludePartitionHealth()) {
+          // Every replica of the model is in sync: a partition is unhealthy only while leaderless.
+          PartitionHealth.Builder health = cluster.getPartitionHealthBuilder();
+          synchronized (FakeCluster.this) {
+            for (String name : new TreeSet<>(topics.keySet())) {
+              for (PartitionDescription p : describe(name).getPartitionsList()) {
+                health.setPartitions(health.getPartitions() + 1);
+                if (p.getLeader() == 0) {
+                  health.addUnhealthy(UnhealthyPartition.newBuilder().setTopic(name).setPartition(p));
+                }
+              }
+            }
+          }
         }
         out.onNext(cluster.build());
         out.onCompleted();

@@ -172,7 +172,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void describeCluster(DescribeClusterRequest request, StreamObserver<ClusterDescription> response) {
-    inspector.describeCluster().whenComplete(reply(response));
+    inspector.describeCluster(request.getIncludePartitionHealth()).whenComplete(reply(response));
   }
 
   private static void validate(CreateTopicRequest request) {

@@ -40,6 +40,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge startOffsets;
   private final MultiGauge endOffsets;
   private final MultiGauge leading;
+  private final MultiGauge underReplicated;
   private final WriteStages writeStages;
 
   public NodeMetrics() {
@@ -54,6 +55,9 @@ public final class NodeMetrics implements AutoCloseable {
         .description("The offset the partition's next record gets, as this replica has applied it").register(registry);
     leading = MultiGauge.builder("ordo.partition.leader")
         .description("1 where this node leads the partition, 0 where it follows").register(registry);
+    underReplicated = MultiGauge.builder("ordo.partition.under.replicated")
+        .description("1 where this node leads the partition and heard from fewer than all its replicas recently")
+        .register(registry);
     Timer queued = stageTimer("queued", "accepted until handed to Raft (waiting behind the entry in flight, packing)");
     Timer replicated = stageTimer("replicated", "handed to Raft until applied here: log fsyncs, replication, commit");
     Timer applied = stageTimer("applied", "the state machine and the store write of its round, until answered");
@@ -103,26 +107,32 @@ public final class NodeMetrics implements AutoCloseable {
 
   private void refreshPartitions() {
     Supplier<Collection<PartitionReplica>> replicas = this.replicas;
-    Map<Long, String> topicNames = new HashMap<>();
+    Map<Long, TopicRecord> topics = new HashMap<>();
     for (TopicRecord topic : metadata == null ? List.<TopicRecord>of() : metadata.get().topics().values()) {
-      topicNames.put(topic.getTopicId(), topic.getName());
+      topics.put(topic.getTopicId(), topic);
     }
     List<MultiGauge.Row<?>> starts = new ArrayList<>();
     List<MultiGauge.Row<?>> ends = new ArrayList<>();
     List<MultiGauge.Row<?>> leaders = new ArrayList<>();
+    List<MultiGauge.Row<?>> under = new ArrayList<>();
     for (PartitionReplica replica : replicas.get()) {
-      String topic = topicNames.get(replica.id().topicId());
-      if (topic == null) {
+      TopicRecord topic = topics.get(replica.id().topicId());
+      int partition = replica.id().partition();
+      if (topic == null || partition >= topic.getPartitionsCount()) {
         continue; // deleted, and about to be stopped here
       }
-      Tags tags = Tags.of("topic", topic, "partition", Integer.toString(replica.id().partition()));
+      Tags tags = Tags.of("topic", topic.getName(), "partition", Integer.toString(partition));
       starts.add(MultiGauge.Row.of(tags, replica.startOffset()));
       ends.add(MultiGauge.Row.of(tags, replica.endOffset()));
-      leaders.add(MultiGauge.Row.of(tags, replica.isLeader() ? 1 : 0));
+      boolean leader = replica.isLeader();
+      leaders.add(MultiGauge.Row.of(tags, leader ? 1 : 0));
+      int replicaCount = topic.getPartitions(partition).getReplicasCount();
+      under.add(MultiGauge.Row.of(tags, leader && replica.alivePeerRaftAddresses().size() < replicaCount ? 1 : 0));
     }
     startOffsets.register(starts, true);
     endOffsets.register(ends, true);
     leading.register(leaders, true);
+    underReplicated.register(under, true);
   }
 
   @Override

@@ -9,8 +9,10 @@ import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeDescription;
 import io.ordo.proto.v1.NodeServiceGrpc;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.PartitionHealth;
 import io.ordo.proto.v1.ReplicaStatus;
 import io.ordo.proto.v1.TopicDescription;
+import io.ordo.proto.v1.UnhealthyPartition;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.partition.PartitionReplica;
@@ -19,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -126,8 +129,9 @@ public final class ClusterInspector {
     Map<Integer, List<Reported>> byPartition = new HashMap<>();
     answers.forEach(
         (nodeId, answer) ->
-            answer.getReplicasList().forEach(
-                s -> byPartition.computeIfAbsent(s.getPartition(), p -> new ArrayList<>()).add(new Reported(nodeId, s))));
+            answer.getReplicasList().stream()
+                .filter(s -> s.getTopicId() == topic.getTopicId())
+                .forEach(s -> byPartition.computeIfAbsent(s.getPartition(), p -> new ArrayList<>()).add(new Reported(nodeId, s))));
     TopicDescription.Builder out =
         TopicDescription.newBuilder()
             .setName(topic.getName())
@@ -165,12 +169,39 @@ public final class ClusterInspector {
 
   private record Reported(int nodeId, ReplicaStatus status) {}
 
-  /** The registered nodes, alive if they answered a probe, and the metadata leader. */
-  public CompletableFuture<ClusterDescription> describeCluster() {
-    return probeAll(-1).thenApply(this::describeCluster);
+  /**
+   * The registered nodes, alive if they answered a probe, and the metadata leader; with {@code
+   * partitionHealth}, also every topic's partitions counted and the leaderless and
+   * under-replicated ones described (the probes then carry every replica's state).
+   */
+  public CompletableFuture<ClusterDescription> describeCluster(boolean partitionHealth) {
+    return probeAll(partitionHealth ? 0 : -1).thenApply(answers -> {
+      ClusterDescription.Builder out = describeCluster(answers);
+      if (partitionHealth) {
+        out.setPartitionHealth(partitionHealth(answers));
+      }
+      return out.build();
+    });
   }
 
-  private ClusterDescription describeCluster(Map<Integer, LocalReplicasResponse> answers) {
+  private PartitionHealth partitionHealth(Map<Integer, LocalReplicasResponse> answers) {
+    PartitionHealth.Builder health = PartitionHealth.newBuilder();
+    List<UnhealthyPartition> underReplicated = new ArrayList<>();
+    for (TopicRecord topic : new TreeMap<>(router.view().topics()).values()) {
+      for (PartitionDescription p : describe(topic, answers).getPartitionsList()) {
+        health.setPartitions(health.getPartitions() + 1);
+        UnhealthyPartition unhealthy = UnhealthyPartition.newBuilder().setTopic(topic.getName()).setPartition(p).build();
+        if (p.getLeader() == 0) {
+          health.addUnhealthy(unhealthy);
+        } else if (p.getInSyncReplicasCount() < p.getReplicasCount()) {
+          underReplicated.add(unhealthy);
+        }
+      }
+    }
+    return health.addAllUnhealthy(underReplicated).build();
+  }
+
+  private ClusterDescription.Builder describeCluster(Map<Integer, LocalReplicasResponse> answers) {
     ClusterDescription.Builder out = ClusterDescription.newBuilder();
     MetadataView view = router.view();
     for (NodeInfo node : view.state().getNodesList()) {
@@ -183,6 +214,6 @@ public final class ClusterInspector {
     }
     view.nodeByRaftAddress(router.metadata().leaderRaftAddress())
         .ifPresent(n -> out.setMetadataLeader(n.getNodeId()));
-    return out.build();
+    return out;
   }
 }

@@ -4,13 +4,8 @@ import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ordo.cli.OrdoCli;
 import io.ordo.client.OrdoClient;
 import io.ordo.it.cluster.ProcessCluster;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,18 +35,7 @@ class OrdoCommandsTest {
   }
 
   private static CliResult ordo(String stdin, String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.add("--bootstrap");
-    all.add(cluster.bootstrap());
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit =
-        OrdoCli.run(
-            all.toArray(String[]::new),
-            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new CliResult(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CliResult.run(cluster.bootstrap(), stdin, args);
   }
 
   @Test
