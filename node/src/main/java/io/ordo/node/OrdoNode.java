@@ -33,6 +33,7 @@ import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.multiraft.RaftHost;
 import io.ordo.raft.multiraft.RaftSettings;
 import io.ordo.raft.multiraft.ReplicaManager;
+import io.ordo.raft.partition.PendingBytes;
 import io.ordo.raft.partition.ReplicaEnvironment;
 import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.DataStore;
@@ -118,6 +119,7 @@ public final class OrdoNode implements AutoCloseable {
             snapshots,
             config.maxEntryBytes(),
             config.maxPendingBytesPerPartition(),
+            new PendingBytes(config.maxPendingBytesPerNode()),
             config.maxParkedReadsPerPartition(),
             metrics.writeStages());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);

@@ -72,6 +72,9 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-pending-bytes-per-partition", defaultValue = "67108864", description = "Bytes a partition leader queues for commit before refusing more (default ${DEFAULT-VALUE}).")
   long maxPendingBytes;
 
+  @Option(names = "--max-pending-bytes", description = "Bytes all partitions this node leads queue for commit together before refusing more (default: a quarter of the JVM's maximum heap).")
+  Long maxPendingBytesPerNode;
+
   @Option(names = "--max-fetch-records", defaultValue = "10000", description = "Cap on records per fetch (default ${DEFAULT-VALUE}).")
   int maxFetchRecords;
 
@@ -105,6 +108,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxBatchBytes,
         maxEntryBytes,
         maxPendingBytes,
+        maxPendingBytesPerNode != null ? maxPendingBytesPerNode : Runtime.getRuntime().maxMemory() / 4,
         maxFetchRecords,
         maxFetchBytes,
         maxFetchWaitMs,

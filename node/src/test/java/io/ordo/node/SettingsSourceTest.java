@@ -48,6 +48,14 @@ class SettingsSourceTest {
   }
 
   @Test
+  void theBytesANodeHoldsForCommitDefaultToAQuarterOfItsHeap() {
+    assertThat(parse(Map.of(), new Properties(), REQUIRED_FLAGS).maxPendingBytesPerNode())
+        .isEqualTo(Runtime.getRuntime().maxMemory() / 4);
+    assertThat(parse(Map.of("ORDO_MAX_PENDING_BYTES", "1000"), new Properties(), REQUIRED_FLAGS).maxPendingBytesPerNode())
+        .isEqualTo(1000);
+  }
+
+  @Test
   void flagBeatsEnvironmentAndFileForARequiredOption() {
     Properties file = properties("node-id", "2");
     Map<String, String> env = Map.of("ORDO_NODE_ID", "2");

@@ -14,6 +14,7 @@ import java.util.List;
  * @param maxEntryBytes most records' bytes the leader packs into one Raft entry
  * @param maxPendingBytesPerPartition bytes a partition leader holds waiting for commit before it
  *     refuses more as OVERLOADED
+ * @param maxPendingBytesPerNode the same for all the partitions the node leads, together
  * @param maxFetchRecords cap on records per fetch response
  * @param maxFetchBytes cap on bytes per fetch response
  * @param maxFetchWaitMs cap on a long-poll's wait
@@ -36,6 +37,7 @@ public record NodeConfig(
     int maxBatchBytes,
     int maxEntryBytes,
     long maxPendingBytesPerPartition,
+    long maxPendingBytesPerNode,
     int maxFetchRecords,
     int maxFetchBytes,
     int maxFetchWaitMs,
@@ -53,6 +55,9 @@ public record NodeConfig(
     }
     if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {
       throw new IllegalArgumentException("max batch bytes must be at least max record bytes");
+    }
+    if (maxPendingBytesPerPartition < 1 || maxPendingBytesPerNode < 1) {
+      throw new IllegalArgumentException("max pending bytes, per partition and per node, must be at least 1");
     }
     if (maxParkedReadsPerPartition < 1) {
       throw new IllegalArgumentException("max parked reads per partition must be at least 1");

@@ -82,7 +82,7 @@ public final class PartitionReplica extends RaftMember {
     this.store = store;
     this.env = env;
     this.applier = new PartitionApplier(store);
-    this.pending = new ProposalQueue(env.maxPendingBytes());
+    this.pending = new ProposalQueue(env.maxPendingBytes(), env.nodePendingBytes());
     this.appendWaiters = new AppendWaiters(env.maxParkedReads(), env.executor());
     publish(applier.state());
   }
@@ -113,13 +113,19 @@ public final class PartitionReplica extends RaftMember {
       callback.onFailed(notLeader());
       return;
     }
-    if (!pending.offer(new ProposalQueue.Pending(op, bytes, term, callback, System.nanoTime()))) {
-      callback.onFailed(
-          new ReplicaError(
-              ErrorCode.OVERLOADED,
-              "partition " + id + " has " + env.maxPendingBytes() + " bytes waiting for commit; retry later",
-              null));
-      return;
+    switch (pending.offer(new ProposalQueue.Pending(op, bytes, term, callback, System.nanoTime()))) {
+      case QUEUED -> {}
+      case PARTITION_FULL -> {
+        callback.onFailed(new ReplicaError(ErrorCode.OVERLOADED,
+            "partition " + id + " has " + env.maxPendingBytes() + " bytes waiting for commit; retry later", null));
+        return;
+      }
+      case NODE_FULL -> {
+        callback.onFailed(new ReplicaError(ErrorCode.OVERLOADED,
+            "the partitions this node leads have " + env.nodePendingBytes().max()
+                + " bytes waiting for commit together; retry later", null));
+        return;
+      }
     }
     if (proposing.compareAndSet(false, true)) {
       env.executor().execute(this::proposePending);

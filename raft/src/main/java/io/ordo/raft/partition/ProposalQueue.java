@@ -9,7 +9,8 @@ import java.util.function.BiConsumer;
 
 /**
  * The ops a leader accepted and has not proposed yet, taken in arrival order, many to a Raft
- * entry. Bounded by bytes: an op past {@code maxBytes} is not queued.
+ * entry. Bounded by bytes, held until the proposed ops are answered: an op past {@code maxBytes},
+ * or past what the node's partitions may hold together, is not queued.
  *
  * <p>An op is proposed only in the term it was accepted in, and only while its caller still waits
  * for the answer. Proposed later, it could be committed after its caller had an answer (a
@@ -34,22 +35,35 @@ final class ProposalQueue {
    */
   record Pending(PartitionOp op, int bytes, long term, OpCallback callback, long acceptedNanos) {}
 
+  /** Whether {@link #offer} queued an op, or which bound it would have passed. */
+  enum Admission {
+    QUEUED,
+    PARTITION_FULL,
+    NODE_FULL
+  }
+
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong bytes = new AtomicLong();
   private final long maxBytes;
+  private final PendingBytes node;
 
-  ProposalQueue(long maxBytes) {
+  ProposalQueue(long maxBytes, PendingBytes node) {
     this.maxBytes = maxBytes;
+    this.node = node;
   }
 
-  /** Queues {@code pending}; false, and nothing queued, if that would pass {@code maxBytes}. */
-  boolean offer(Pending pending) {
+  /** Queues {@code pending} unless that would pass {@code maxBytes} or the node's bound. */
+  Admission offer(Pending pending) {
     if (bytes.addAndGet(pending.bytes()) > maxBytes) {
       bytes.addAndGet(-pending.bytes());
-      return false;
+      return Admission.PARTITION_FULL;
+    }
+    if (!node.tryAcquire(pending.bytes())) {
+      bytes.addAndGet(-pending.bytes());
+      return Admission.NODE_FULL;
     }
     queue.add(pending);
-    return true;
+    return Admission.QUEUED;
   }
 
   /**
@@ -79,6 +93,7 @@ final class ProposalQueue {
   /** Frees the bytes of proposed ops once they are answered. */
   void release(long proposedBytes) {
     bytes.addAndGet(-proposedBytes);
+    node.release(proposedBytes);
   }
 
   boolean isEmpty() {

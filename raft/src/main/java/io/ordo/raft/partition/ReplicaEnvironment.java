@@ -13,6 +13,7 @@ import java.util.function.LongSupplier;
  *     goes alone)
  * @param maxPendingBytes bytes waiting for commit on the leader, at most; above it appends are
  *     refused as OVERLOADED
+ * @param nodePendingBytes the same for all partitions the node leads together, shared by them
  * @param maxParkedReads reads (long-polls, caught-up subscriptions) waiting for a partition's next
  *     append, at most; past it a read is not parked (see {@link PartitionReplica#onNextAppend})
  * @param stages told how long each write led here spent in each stage
@@ -23,5 +24,6 @@ public record ReplicaEnvironment(
     Executor snapshotExecutor,
     int maxEntryBytes,
     long maxPendingBytes,
+    PendingBytes nodePendingBytes,
     int maxParkedReads,
     WriteStages stages) {}
