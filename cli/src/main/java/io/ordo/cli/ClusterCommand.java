@@ -55,13 +55,13 @@ final class ClusterCommand {
               .field("alive", node.alive())
               .endObject();
         }
-        json.endArray().field("partitions", health.partitions()).name("unhealthyPartitions").beginArray();
+        json.endArray().field("partitionCount", health.partitions()).name("unhealthyPartitions").beginArray();
         for (PartitionHealth.UnhealthyPartition u : health.unhealthy()) {
           json.beginObject()
               .field("topic", u.topic())
               .field("partition", u.partition().partition())
-              .field("status", TopicCommand.status(u.partition()))
-              .field("leader", u.partition().leader());
+              .field("leader", u.partition().leader())
+              .field("status", TopicCommand.status(u.partition()));
           TopicCommand.replicasJson(json, u.partition());
           json.endObject();
         }

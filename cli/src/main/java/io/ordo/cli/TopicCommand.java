@@ -182,7 +182,7 @@ final class TopicCommand {
             .name("partitions")
             .beginArray();
     for (PartitionInfo p : topic.partitions()) {
-      json.beginObject().field("partition", p.partition()).field("status", status(p)).field("leader", p.leader());
+      json.beginObject().field("partition", p.partition()).field("leader", p.leader()).field("status", status(p));
       replicasJson(json, p);
       json.field("startOffset", p.startOffset())
           .field("endOffset", p.endOffset())

@@ -45,7 +45,7 @@ class CommandsTest {
     assertThat(described.exitCode()).isZero();
     assertThat(described.out())
         .startsWith("{\"name\":\"orders\",\"topicId\":1,\"replicationFactor\":3,\"partitions\":[")
-        .contains("{\"partition\":1,\"status\":\"ok\",\"leader\":2,\"replicas\":[2,3,1]");
+        .contains("{\"partition\":1,\"leader\":2,\"status\":\"ok\",\"replicas\":[2,3,1]");
 
     assertThat(ordo("topic", "list").outLines())
         .containsExactly("NAME    PARTITIONS  REPLICATION-FACTOR", "orders  2           3");
@@ -155,7 +155,7 @@ class CommandsTest {
     CliRun json = ordo("cluster", "status", "--output", "json");
     assertThat(json.out())
         .startsWith("{\"metadataLeader\":1,\"nodes\":[{\"nodeId\":1,\"clientAddress\":\"127.0.0.1:")
-        .endsWith("\"partitions\":0,\"unhealthyPartitions\":[]}\n");
+        .endsWith("\"partitionCount\":0,\"unhealthyPartitions\":[]}\n");
   }
 
   @Test
@@ -171,7 +171,7 @@ class CommandsTest {
 
     CliRun json = ordo("cluster", "status", "--output", "json");
     assertThat(json.out()).contains(
-        "\"partitions\":3,\"unhealthyPartitions\":[{\"topic\":\"orders\",\"partition\":1,\"status\":\"leaderless\",\"leader\":0,");
+        "\"partitionCount\":3,\"unhealthyPartitions\":[{\"topic\":\"orders\",\"partition\":1,\"leader\":0,\"status\":\"leaderless\",");
   }
 
   @Test

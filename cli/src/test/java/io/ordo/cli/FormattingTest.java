@@ -84,7 +84,7 @@ class FormattingTest {
     assertThat(TopicCommand.topicJson(topic))
         .isEqualTo(
             "{\"name\":\"orders\",\"topicId\":7,\"replicationFactor\":3,\"partitions\":["
-                + "{\"partition\":0,\"status\":\"under-replicated\",\"leader\":1,\"replicas\":[1,2,3],\"inSyncReplicas\":[1,2],"
+                + "{\"partition\":0,\"leader\":1,\"status\":\"under-replicated\",\"replicas\":[1,2,3],\"inSyncReplicas\":[1,2],"
                 + "\"startOffset\":0,\"endOffset\":42}]}");
   }
 }

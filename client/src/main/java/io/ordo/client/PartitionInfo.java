@@ -8,7 +8,8 @@ import java.util.List;
  * @param partition the partition number
  * @param leader the node id of the leader, 0 while none is known
  * @param replicas the node ids of the replicas, the preferred leader first
- * @param inSyncReplicas the replicas the leader heard from recently, the leader included
+ * @param inSyncReplicas the replicas that answered the leader within its lease (0.9 of the
+ *     election timeout), the leader included: alive and reachable, not necessarily caught up
  * @param startOffset the first readable offset
  * @param endOffset the offset the next record will get
  */

@@ -72,7 +72,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-pending-bytes-per-partition", defaultValue = "67108864", description = "Bytes a partition leader queues for commit before refusing more (default ${DEFAULT-VALUE}).")
   long maxPendingBytes;
 
-  @Option(names = "--max-pending-bytes", description = "Bytes all partitions this node leads queue for commit together before refusing more (default: a quarter of the JVM's maximum heap).")
+  @Option(names = "--max-pending-bytes", description = "Bytes all partitions this node leads queue for commit together before refusing more (default: a quarter of the JVM's maximum heap, and at least --max-batch-bytes).")
   Long maxPendingBytesPerNode;
 
   @Option(names = "--max-fetch-records", defaultValue = "10000", description = "Cap on records per fetch (default ${DEFAULT-VALUE}).")
@@ -108,7 +108,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxBatchBytes,
         maxEntryBytes,
         maxPendingBytes,
-        maxPendingBytesPerNode != null ? maxPendingBytesPerNode : Runtime.getRuntime().maxMemory() / 4,
+        maxPendingBytesPerNode != null ? maxPendingBytesPerNode : Math.max(Runtime.getRuntime().maxMemory() / 4, maxBatchBytes),
         maxFetchRecords,
         maxFetchBytes,
         maxFetchWaitMs,

@@ -50,9 +50,11 @@ class SettingsSourceTest {
   @Test
   void theBytesANodeHoldsForCommitDefaultToAQuarterOfItsHeap() {
     assertThat(parse(Map.of(), new Properties(), REQUIRED_FLAGS).maxPendingBytesPerNode())
-        .isEqualTo(Runtime.getRuntime().maxMemory() / 4);
-    assertThat(parse(Map.of("ORDO_MAX_PENDING_BYTES", "1000"), new Properties(), REQUIRED_FLAGS).maxPendingBytesPerNode())
-        .isEqualTo(1000);
+        .isEqualTo(Math.max(Runtime.getRuntime().maxMemory() / 4, NodeConfig.DEFAULT_MAX_BATCH_BYTES));
+    assertThat(parse(Map.of("ORDO_MAX_PENDING_BYTES", "20000000"), new Properties(), REQUIRED_FLAGS).maxPendingBytesPerNode())
+        .isEqualTo(20_000_000);
+    assertThatThrownBy(() -> parse(Map.of("ORDO_MAX_PENDING_BYTES", "1000"), new Properties(), REQUIRED_FLAGS))
+        .hasMessageContaining("max pending bytes (1000) must be at least max batch bytes");
   }
 
   @Test

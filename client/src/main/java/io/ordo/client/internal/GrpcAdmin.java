@@ -131,6 +131,10 @@ public final class GrpcAdmin implements Admin {
         call(
             "describe partition health",
             stub -> stub.describeCluster(DescribeClusterRequest.newBuilder().setIncludePartitionHealth(true).build()));
+    if (!cluster.hasPartitionHealth()) {
+      throw new OrdoException(ErrorCode.FEATURE_NOT_ENABLED, Status.Code.FAILED_PRECONDITION,
+          "the node did not report partition health: it runs a version older than this client", null);
+    }
     io.ordo.proto.v1.PartitionHealth health = cluster.getPartitionHealth();
     return new PartitionHealth(
         health.getPartitions(),

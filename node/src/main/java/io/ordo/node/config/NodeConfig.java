@@ -56,8 +56,14 @@ public record NodeConfig(
     if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {
       throw new IllegalArgumentException("max batch bytes must be at least max record bytes");
     }
-    if (maxPendingBytesPerPartition < 1 || maxPendingBytesPerNode < 1) {
-      throw new IllegalArgumentException("max pending bytes, per partition and per node, must be at least 1");
+    if (maxPendingBytesPerPartition < 1) {
+      throw new IllegalArgumentException("max pending bytes per partition must be at least 1");
+    }
+    if (maxPendingBytesPerNode < maxBatchBytes) {
+      // A partition takes a request larger than its own bound when it holds nothing else; the
+      // node's bound must hold the largest request, or that request could never be taken.
+      throw new IllegalArgumentException("max pending bytes (" + maxPendingBytesPerNode
+          + ") must be at least max batch bytes (" + maxBatchBytes + ")");
     }
     if (maxParkedReadsPerPartition < 1) {
       throw new IllegalArgumentException("max parked reads per partition must be at least 1");

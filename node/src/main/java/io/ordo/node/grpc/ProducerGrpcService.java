@@ -133,8 +133,20 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     return size;
   }
 
+  /**
+   * One partition's failure in a request that spans several: the others' records may be written
+   * already, so the request as a whole may or may not have taken effect.
+   */
+  private static ReplicaError othersMayBeWritten(ReplicaError error) {
+    return error.code() == ErrorCode.OUTCOME_UNKNOWN
+        ? error
+        : new ReplicaError(ErrorCode.OUTCOME_UNKNOWN,
+            error.message() + "; the request's records for its other partitions may have been written", null);
+  }
+
   /** Answers once every partition's append is done, or at the first failure. */
   private final class Completion {
+    private final int partitions;
     private final AtomicInteger remaining;
     private final AtomicBoolean answered = new AtomicBoolean();
     private final List<PartitionAppend> appends = new ArrayList<>();
@@ -143,6 +155,7 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     private final Context call;
 
     Completion(int partitions, StreamObserver<ProduceResponse> response, Context call) {
+      this.partitions = partitions;
       this.remaining = new AtomicInteger(partitions);
       this.response = response;
       this.call = call;
@@ -183,7 +196,7 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
         @Override
         public void onFailed(ReplicaError error) {
           if (answered.compareAndSet(false, true)) {
-            response.onError(router.toStatus(error));
+            response.onError(router.toStatus(partitions > 1 ? othersMayBeWritten(error) : error));
           }
         }
 

@@ -63,7 +63,7 @@ class NodeConfigTest {
         maxBatchBytes,
         4096,
         1 << 20,
-        1 << 24,
+        1L << 40,
         100,
         1 << 20,
         1000,

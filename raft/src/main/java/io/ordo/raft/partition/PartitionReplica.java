@@ -156,17 +156,21 @@ public final class PartitionReplica extends RaftMember {
   }
 
   private void proposePending() {
-    do {
-      long term = leaderTerm();
-      List<ProposalQueue.Pending> entry = pending.nextEntry(term, env.maxEntryBytes(), this::refuse);
-      if (!entry.isEmpty()) {
-        propose(entry, term);
+    try {
+      do {
+        long term = leaderTerm();
+        List<ProposalQueue.Pending> entry = pending.nextEntry(term, env.maxEntryBytes(), this::refuse);
+        if (!entry.isEmpty()) {
+          propose(entry, term);
+        }
+      } while (!pending.isEmpty());
+    } finally {
+      // Ops left queued hold bytes of the node's shared bound: whatever happened, go on draining.
+      proposing.set(false);
+      // An op queued after the loop's last check but before the flag cleared would wait forever.
+      if (!pending.isEmpty() && proposing.compareAndSet(false, true)) {
+        env.executor().execute(this::proposePending);
       }
-    } while (!pending.isEmpty());
-    proposing.set(false);
-    // An op queued after the loop's last check but before the flag cleared would wait forever.
-    if (!pending.isEmpty() && proposing.compareAndSet(false, true)) {
-      env.executor().execute(this::proposePending);
     }
   }
 
@@ -197,8 +201,12 @@ public final class PartitionReplica extends RaftMember {
       closure.run(new Status(RaftError.EPERM, "not the leader"));
       return;
     }
-    // expectedTerm: jraft refuses an entry of a term this node no longer leads, never appends it.
-    n.apply(new Task(ByteBuffer.wrap(command.build().toByteArray()), closure, term));
+    try {
+      // expectedTerm: jraft refuses an entry of a term this node no longer leads, never appends it.
+      n.apply(new Task(ByteBuffer.wrap(command.build().toByteArray()), closure, term));
+    } catch (IllegalStateException shuttingDown) {
+      // jraft ran the closure (refused, bytes released) before throwing.
+    }
   }
 
   /** Why this replica cannot serve as leader: NOT_LEADER naming the leader, or LEADER_NOT_AVAILABLE while there is none. */
@@ -427,6 +435,10 @@ public final class PartitionReplica extends RaftMember {
   protected void onLeadershipChange() {
     wakeWaiters();
     restoreElectionTimeout();
+    // Ops still queued from the lost term are refused as not applied, their bytes freed.
+    if (!pending.isEmpty() && proposing.compareAndSet(false, true)) {
+      env.executor().execute(this::proposePending);
+    }
   }
 
   @Override

@@ -18,8 +18,14 @@ public final class PendingBytes {
     this.max = max;
   }
 
+  /** The bound, in bytes. */
   public long max() {
     return max;
+  }
+
+  /** Bytes held now. */
+  public long held() {
+    return held.get();
   }
 
   /** Takes {@code bytes}; false, and nothing taken, if that would pass {@link #max()}. */
@@ -32,6 +38,8 @@ public final class PendingBytes {
   }
 
   void release(long bytes) {
-    held.addAndGet(-bytes);
+    if (held.addAndGet(-bytes) < 0) {
+      throw new IllegalStateException("released more pending bytes than were taken: " + bytes);
+    }
   }
 }

@@ -52,9 +52,13 @@ final class ProposalQueue {
     this.node = node;
   }
 
-  /** Queues {@code pending} unless that would pass {@code maxBytes} or the node's bound. */
+  /**
+   * Queues {@code pending} unless that would pass {@code maxBytes} or the node's bound. An op
+   * larger than {@code maxBytes} is queued when it would be alone, or it could never be.
+   */
   Admission offer(Pending pending) {
-    if (bytes.addAndGet(pending.bytes()) > maxBytes) {
+    long held = bytes.addAndGet(pending.bytes());
+    if (held > maxBytes && held != pending.bytes()) {
       bytes.addAndGet(-pending.bytes());
       return Admission.PARTITION_FULL;
     }

@@ -41,22 +41,28 @@ public final class RocksDatabase implements AutoCloseable {
   }
 
   /** The file a line of /proc/self/maps maps ("address perms offset dev inode path"), or null. */
-  static Path mappedFile(String mapsLine) {
+  private static Path mappedFile(String mapsLine) {
     int slash = mapsLine.indexOf('/');
     return slash < 0 || mapsLine.endsWith(" (deleted)") ? null : Path.of(mapsLine.substring(slash));
   }
 
-  /** A copy RocksDB extracted: librocksdbjni*.so in the temp directory or ROCKSDB_SHAREDLIB_DIR. */
-  static boolean isExtractedLibrary(Path file) {
+  /** A copy RocksDB extracted: librocksdbjni*.so in the temp directory. */
+  private static boolean isExtractedLibrary(Path file) {
     if (file == null || file.getParent() == null) {
       return false;
     }
     String name = file.getFileName().toString();
-    String sharedLibDir = System.getenv("ROCKSDB_SHAREDLIB_DIR");
-    Path dir = file.getParent();
-    return name.startsWith("librocksdbjni") && name.endsWith(".so")
-        && (dir.equals(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath())
-            || (sharedLibDir != null && dir.equals(Path.of(sharedLibDir).toAbsolutePath())));
+    return name.startsWith("librocksdbjni") && name.endsWith(".so") && file.getParent().equals(tempDirectory());
+  }
+
+  /** The temp directory as /proc/self/maps names its files: symbolic links resolved. */
+  private static Path tempDirectory() {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+    try {
+      return tmp.toRealPath();
+    } catch (IOException e) {
+      return tmp;
+    }
   }
 
   private final DBOptions dbOptions;

@@ -99,6 +99,18 @@ class ProposalQueueTest {
     a.release(60);
     assertThat(b.offer(append(50, 1, waiting))).as("a's answered bytes are the node's again").isEqualTo(QUEUED);
     assertThat(next(b, 2, 100)).as("refused: accepted in term 1").isEmpty();
-    assertThat(a.offer(append(10, 1, waiting))).as("b's refused ops freed the node's bytes").isEqualTo(QUEUED);
+    assertThat(a.offer(append(20, 1, waiting))).as("b's refused ops freed the node's bytes").isEqualTo(QUEUED);
+  }
+
+  @Test
+  void anOpLargerThanThePartitionsBoundIsTakenAlone() {
+    ProposalQueue queue = new ProposalQueue(100, new PendingBytes(1_000));
+    AtomicBoolean waiting = new AtomicBoolean();
+    assertThat(queue.offer(append(10, 1, waiting))).isEqualTo(QUEUED);
+    assertThat(queue.offer(append(300, 1, waiting))).as("not alone").isEqualTo(PARTITION_FULL);
+    next(queue, 1, 100);
+    queue.release(10);
+    assertThat(queue.offer(append(300, 1, waiting))).as("alone").isEqualTo(QUEUED);
+    assertThat(queue.offer(append(1, 1, waiting))).isEqualTo(PARTITION_FULL);
   }
 }

@@ -459,7 +459,7 @@ public final class DockerCluster implements FaultableCluster {
     env.put("ORDO_INITIAL_CLUSTER", initialCluster());
     env.put("ORDO_DATA_DIR", DATA_DIR);
     env.put("JAVA_OPTS", JAVA_OPTS);
-    env.put("ORDO_RAFT_LOG_LEVEL", "INFO"); // a fault run's elections, in the node's log
+    env.put("ORDO_RAFT_LOG_LEVEL", "INFO"); // elections and step-downs in the node's log, to explain a run
     List<String> command = new ArrayList<>(List.of(
         "sh", "-c", "exec " + ENTRYPOINT + " \"$@\" >>" + LOG_DIR + "/node-" + node + ".log 2>&1", "ordo-node"));
     extraOptions.forEach((flag, value) -> command.addAll(List.of(flag, value)));
