@@ -112,6 +112,8 @@ public final class OrdoNode implements AutoCloseable {
                 config.snapshotIntervalSecs(),
                 config.snapshotLogIndexMargin()));
     this.metrics = new NodeMetrics();
+    PendingBytes pendingBytes = new PendingBytes(config.maxPendingBytesPerNode());
+    metrics.watchPendingBytes(pendingBytes);
     ReplicaEnvironment env =
         new ReplicaEnvironment(
             System::currentTimeMillis,
@@ -119,7 +121,7 @@ public final class OrdoNode implements AutoCloseable {
             snapshots,
             config.maxEntryBytes(),
             config.maxPendingBytesPerPartition(),
-            new PendingBytes(config.maxPendingBytesPerNode()),
+            pendingBytes,
             config.maxParkedReadsPerPartition(),
             metrics.writeStages());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);

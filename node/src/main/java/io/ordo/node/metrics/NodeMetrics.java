@@ -1,5 +1,6 @@
 package io.ordo.node.metrics;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -13,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.partition.PartitionReplica;
+import io.ordo.raft.partition.PendingBytes;
 import io.ordo.raft.partition.WriteStages;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,6 +94,16 @@ public final class NodeMetrics implements AutoCloseable {
   public void watchPartitions(Supplier<Collection<PartitionReplica>> replicas, Supplier<MetadataView> metadata) {
     this.metadata = metadata;
     this.replicas = replicas;
+  }
+
+  /** Reports the bytes the partitions this node leads hold waiting for commit, and their bound. */
+  public void watchPendingBytes(PendingBytes pending) {
+    Gauge.builder("ordo.pending.bytes", pending, PendingBytes::held)
+        .description("Bytes the partitions this node leads hold waiting for commit, together; past the max, writes are refused OVERLOADED")
+        .register(registry);
+    Gauge.builder("ordo.pending.bytes.max", pending, PendingBytes::max)
+        .description("The bound on ordo_pending_bytes (--max-pending-bytes)")
+        .register(registry);
   }
 
   /** Where the node's replicas report their writes' stages. */

@@ -2,6 +2,7 @@ package io.ordo.node.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ordo.raft.partition.PendingBytes;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -50,6 +51,15 @@ class MetricsServerTest {
         .contains("ordo_write_stage_seconds_bucket{stage=\"replicated\",le=")
         .contains("ordo_write_seconds_sum 0.023")
         .contains("jvm_memory_used_bytes");
+  }
+
+  @Test
+  void servesTheBytesWaitingForCommitAgainstTheirBound() throws Exception {
+    metrics.watchPendingBytes(new PendingBytes(4_096));
+
+    assertThat(send("GET", "/metrics").body())
+        .containsPattern("(?m)^ordo_pending_bytes 0\\.0$")
+        .containsPattern("(?m)^ordo_pending_bytes_max 4096\\.0$");
   }
 
   @Test
