@@ -2,10 +2,12 @@ package io.ordo.node;
 
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.util.Endpoint;
+import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.ordo.client.OrdoClient;
 import io.ordo.node.config.ClusterMember;
@@ -144,7 +146,7 @@ public final class OrdoNode implements AutoCloseable {
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
-            .addService(new ProducerGrpcService(router, config, timer))
+            .addService(new ProducerGrpcService(router, peers, config, timer))
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers, timer))
             .addService(new NodeGrpcService(inspector))
@@ -152,7 +154,14 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new QueueGrpcService(router, peers, work, timer))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(reflectionV1Alpha())
             .build();
+  }
+
+  /** Server reflection's first version, which older tools still ask for (as grpcurl did until 1.9). */
+  @SuppressWarnings("deprecation")
+  private static BindableService reflectionV1Alpha() {
+    return ProtoReflectionService.newInstance();
   }
 
   /** Starts a node: Raft endpoint, metadata replica, then the client port. */

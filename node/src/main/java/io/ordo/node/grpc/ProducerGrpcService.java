@@ -1,13 +1,21 @@
 package io.ordo.node.grpc;
 
+import io.grpc.CallOptions;
 import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.config.NodeConfig;
+import io.ordo.node.routing.CallerDeadline;
+import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.Header;
 import io.ordo.proto.v1.PartitionAppend;
 import io.ordo.proto.v1.ProduceRequest;
@@ -25,17 +33,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** ProducerService: validates a batch, routes each partition's records to its local leader. */
+/**
+ * ProducerService: validates a batch and routes each partition's records to its leader: proposed
+ * here when this node leads the partition, otherwise forwarded (only for records the node assigned
+ * to partitions by key; a request that names its partition is refused with NOT_LEADER instead).
+ */
 public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServiceImplBase {
+  /**
+   * How long a node waits for the records it forwards to another node (shortened to the caller's
+   * deadline): as long as the Java client's delivery timeout.
+   */
+  private static final long FORWARD_TIMEOUT_MS = 15_000;
+
   private final Router router;
+  private final PeerChannels peers;
   private final NodeConfig config;
   private final PipelinedProduces pipelined;
 
-  public ProducerGrpcService(Router router, NodeConfig config, ScheduledExecutorService timer) {
+  public ProducerGrpcService(Router router, PeerChannels peers, NodeConfig config, ScheduledExecutorService timer) {
     this.router = router;
+    this.peers = peers;
     this.config = config;
     this.pipelined = new PipelinedProduces(timer);
   }
@@ -47,30 +68,101 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
 
   private void produce(TopicRecord topic, ProduceRequest request, StreamObserver<ProduceResponse> response) {
     Map<Integer, List<Record>> byPartition = partitionRecords(topic, request);
-    Map<Integer, PartitionReplica> leaders = new TreeMap<>();
+    // Every partition's destination first: a request that cannot reach one writes nothing.
+    Map<Integer, Object> targets = new TreeMap<>();
     for (int partition : byPartition.keySet()) {
-      leaders.put(partition, router.leader(topic, partition));
+      targets.put(partition, request.hasPartition() ? router.leader(topic, partition) : target(topic, partition));
     }
     Completion completion = new Completion(byPartition.size(), response, Context.current());
     byPartition.forEach((partition, records) -> {
-      PartitionReplica leader = leaders.get(partition);
-      PartitionOp append =
-          PartitionOp.newBuilder()
-              .setAppend(
-                  AppendRecords.newBuilder()
-                      .addAllRecords(records)
-                      .setProducerId(request.getProducerId())
-                      .setFirstSequence(request.getFirstSequence())
-                      .setFollowsPrevious(request.getFollowsPrevious()))
-              .build();
-      Runnable propose = () -> leader.propose(append, sizeOf(records), completion.forPartition(leader, partition));
-      if (request.getProducerId() == 0) {
-        propose.run();
+      if (targets.get(partition) instanceof PartitionReplica leader) {
+        propose(leader, partition, request, records, completion);
       } else {
-        pipelined.submit(
-            leader.id(), request.getProducerId(), request.getFirstSequence(), records.size(), request.getFollowsPrevious(), propose);
+        forward((String) targets.get(partition), topic.getName(), partition, records, completion, 1);
       }
     });
+  }
+
+  private void propose(
+      PartitionReplica leader, int partition, ProduceRequest request, List<Record> records, Completion completion) {
+    PartitionOp append =
+        PartitionOp.newBuilder()
+            .setAppend(
+                AppendRecords.newBuilder()
+                    .addAllRecords(records)
+                    .setProducerId(request.getProducerId())
+                    .setFirstSequence(request.getFirstSequence())
+                    .setFollowsPrevious(request.getFollowsPrevious()))
+            .build();
+    Runnable propose = () -> leader.propose(append, sizeOf(records), completion.forReplica(leader, partition));
+    if (request.getProducerId() == 0) {
+      propose.run();
+    } else {
+      pipelined.submit(
+          leader.id(), request.getProducerId(), request.getFirstSequence(), records.size(), request.getFollowsPrevious(), propose);
+    }
+  }
+
+  /**
+   * Where the records of a partition the node chose go: this node's leader replica, or the client
+   * address of the node to forward them to (the leader, or without a local replica one of the
+   * partition's replicas, which redirects). A client that names no partition (one written from the
+   * .proto alone, that hashes no keys) may send to any node.
+   */
+  private Object target(TopicRecord topic, int partition) {
+    try {
+      return router.leader(topic, partition);
+    } catch (StatusRuntimeException notHere) {
+      ErrorDetail detail = OrdoStatus.detailOf(notHere).orElse(ErrorDetail.getDefaultInstance());
+      if (detail.getCode() != ErrorCode.NOT_LEADER) {
+        throw notHere;
+      }
+      if (!detail.getLeaderAddress().isEmpty()) {
+        return detail.getLeaderAddress();
+      }
+      return topic.getPartitionsList().stream()
+          .filter(p -> p.getPartition() == partition)
+          .flatMap(p -> p.getReplicasList().stream())
+          .filter(node -> node != router.nodeId())
+          .findFirst()
+          .flatMap(node -> router.view().node(node))
+          .map(NodeInfo::getClientAddress)
+          .orElseThrow(() -> notHere);
+    }
+  }
+
+  /**
+   * Sends one partition's records on to the node at {@code address}, following up to {@code
+   * redirects} NOT_LEADER answers to the leader they name. The forwarded request names its
+   * partition, so the next node never forwards it again.
+   */
+  private void forward(String address, String topic, int partition, List<Record> records, Completion completion, int redirects) {
+    ProduceRequest one = ProduceRequest.newBuilder().setTopic(topic).setPartition(partition).addAllRecords(records).build();
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(CallerDeadline.cap(FORWARD_TIMEOUT_MS), TimeUnit.MILLISECONDS);
+    ClientCalls.asyncUnaryCall(
+        peers.to(address).newCall(ProducerServiceGrpc.getProduceMethod(), options),
+        one,
+        new StreamObserver<>() {
+          @Override
+          public void onNext(ProduceResponse answer) {
+            PartitionAppend append = answer.getAppends(0);
+            completion.appended(partition, append.getBaseOffset(), append.getRecordCount(), append.getTimestampMs());
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            ErrorDetail detail = OrdoStatus.detailOf(error).orElse(ErrorDetail.getDefaultInstance());
+            if (redirects > 0 && detail.getCode() == ErrorCode.NOT_LEADER && !detail.getLeaderAddress().isEmpty()) {
+              forward(detail.getLeaderAddress(), topic, partition, records, completion, redirects - 1);
+            } else {
+              completion.failed(
+                  error instanceof StatusRuntimeException status ? status : Status.fromThrowable(error).asRuntimeException());
+            }
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
   }
 
   private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
@@ -133,17 +225,6 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
     return size;
   }
 
-  /**
-   * One partition's failure in a request that spans several: the others' records may be written
-   * already, so the request as a whole may or may not have taken effect.
-   */
-  private static ReplicaError othersMayBeWritten(ReplicaError error) {
-    return error.code() == ErrorCode.OUTCOME_UNKNOWN
-        ? error
-        : new ReplicaError(ErrorCode.OUTCOME_UNKNOWN,
-            error.message() + "; the request's records for its other partitions may have been written", null);
-  }
-
   /** Answers once every partition's append is done, or at the first failure. */
   private final class Completion {
     private final int partitions;
@@ -161,43 +242,20 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       this.call = call;
     }
 
-    OpCallback forPartition(PartitionReplica replica, int partition) {
+    OpCallback forReplica(PartitionReplica replica, int partition) {
       return new OpCallback() {
         @Override
         public void onApplied(OpResult result, long timestampMs) {
           if (result instanceof OpResult.Appended appended) {
-            onAppended(appended.baseOffset(), appended.recordCount(), timestampMs);
+            appended(partition, appended.baseOffset(), appended.recordCount(), timestampMs);
           } else if (result instanceof OpResult.Refused refused) {
             onFailed(new ReplicaError(refused.code(), "partition " + replica.id() + ": " + refused.message(), null));
           }
         }
 
-        private void onAppended(long baseOffset, int count, long timestampMs) {
-          synchronized (appends) {
-            appends.add(
-                PartitionAppend.newBuilder()
-                    .setPartition(partition)
-                    .setBaseOffset(baseOffset)
-                    .setRecordCount(count)
-                    .setTimestampMs(timestampMs)
-                    .build());
-          }
-          if (remaining.decrementAndGet() == 0 && answered.compareAndSet(false, true)) {
-            ProduceResponse.Builder out = ProduceResponse.newBuilder();
-            synchronized (appends) {
-              appends.sort((a, b) -> Integer.compare(a.getPartition(), b.getPartition()));
-              out.addAllAppends(appends);
-            }
-            response.onNext(out.build());
-            response.onCompleted();
-          }
-        }
-
         @Override
         public void onFailed(ReplicaError error) {
-          if (answered.compareAndSet(false, true)) {
-            response.onError(router.toStatus(partitions > 1 ? othersMayBeWritten(error) : error));
-          }
+          failed(router.toStatus(error));
         }
 
         @Override
@@ -205,6 +263,47 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
           return call.isCancelled();
         }
       };
+    }
+
+    void appended(int partition, long baseOffset, int count, long timestampMs) {
+      synchronized (appends) {
+        appends.add(
+            PartitionAppend.newBuilder()
+                .setPartition(partition)
+                .setBaseOffset(baseOffset)
+                .setRecordCount(count)
+                .setTimestampMs(timestampMs)
+                .build());
+      }
+      if (remaining.decrementAndGet() == 0 && answered.compareAndSet(false, true)) {
+        ProduceResponse.Builder out = ProduceResponse.newBuilder();
+        synchronized (appends) {
+          appends.sort((a, b) -> Integer.compare(a.getPartition(), b.getPartition()));
+          out.addAllAppends(appends);
+        }
+        response.onNext(out.build());
+        response.onCompleted();
+      }
+    }
+
+    void failed(StatusRuntimeException error) {
+      if (answered.compareAndSet(false, true)) {
+        response.onError(partitions > 1 ? othersMayBeWritten(error) : error);
+      }
+    }
+
+    /**
+     * One partition's failure in a request that spans several: the others' records may be written
+     * already, so the request as a whole may or may not have taken effect.
+     */
+    private StatusRuntimeException othersMayBeWritten(StatusRuntimeException error) {
+      ErrorDetail detail = OrdoStatus.detailOf(error).orElse(ErrorDetail.getDefaultInstance());
+      if (detail.getCode() == ErrorCode.OUTCOME_UNKNOWN) {
+        return error;
+      }
+      return OrdoStatus.exception(
+          ErrorCode.OUTCOME_UNKNOWN,
+          error.getStatus().getDescription() + "; the request's records for its other partitions may have been written");
     }
   }
 }
