@@ -92,8 +92,10 @@ def varint(data, i):
             return value, i
 
 
-def retrying(what, call):
-    """call() until it answers, sleeping after the errors that wrote nothing, up to DEADLINE_S."""
+def retrying(what, call, cluster=None):
+    """call() until it answers, sleeping after the errors that wrote nothing, up to DEADLINE_S. With
+    a cluster, a NOT_LEADER or LEADER_NOT_AVAILABLE makes it look the leaders up again first (call
+    must then find its leader anew each time)."""
     deadline = time.monotonic() + DEADLINE_S
     while True:
         try:
@@ -103,6 +105,8 @@ def retrying(what, call):
             if code not in RETRYABLE or time.monotonic() > deadline:
                 fail("%s: %s %s (%s)" % (what, e.code().name, errors_pb2.ErrorCode.Name(code), e.details()))
             time.sleep(0.2)
+            if cluster is not None and code != errors_pb2.OVERLOADED:
+                cluster.find_leaders()
 
 
 class Cluster:
@@ -133,6 +137,15 @@ class Cluster:
     def leader_channel(self, partition):
         return self.channel(self.leaders[partition])
 
+    def consumer(self, partition):
+        return consumer_pb2_grpc.ConsumerServiceStub(self.leader_channel(partition))
+
+    def groups(self, partition):
+        return groups_pb2_grpc.GroupServiceStub(self.leader_channel(partition))
+
+    def queues(self, partition):
+        return queues_pb2_grpc.QueueServiceStub(self.leader_channel(partition))
+
     def channel(self, address):
         if address not in self.channels:
             self.channels[address] = grpc.insecure_channel(address)
@@ -141,11 +154,10 @@ class Cluster:
 
 def fetch_all(cluster, partition, offset):
     """The partition's records from offset to its end, from its leader."""
-    consumer = consumer_pb2_grpc.ConsumerServiceStub(cluster.leader_channel(partition))
     records = []
     while True:
-        answer = retrying("Fetch", lambda: consumer.Fetch(consumer_pb2.FetchRequest(
-            topic=TOPIC, partition=partition, offset=offset, max_records=100), timeout=CALL_TIMEOUT_S))
+        answer = retrying("Fetch", lambda: cluster.consumer(partition).Fetch(consumer_pb2.FetchRequest(
+            topic=TOPIC, partition=partition, offset=offset, max_records=100), timeout=CALL_TIMEOUT_S), cluster)
         records.extend(answer.records)
         offset = answer.next_offset
         if offset >= answer.end_offset:
@@ -168,20 +180,24 @@ def produce_through_every_node(cluster):
 
 
 def read_back(cluster, sent):
-    """Every record once, and each key in exactly one partition."""
-    seen, partition_of_key = {}, {}
+    """Every record once, each key in exactly one partition, its records in the order sent."""
+    seen, partition_of_key, values_of_key = {}, {}, {}
     for partition in range(PARTITIONS):
         records, _ = fetch_all(cluster, partition, 0)
         for r in records:
             check(r.value not in seen, "record %r read twice" % r.value)
             seen[r.value] = r.key
             check(partition_of_key.setdefault(r.key, partition) == partition, "key %r in two partitions" % r.key)
+            values_of_key.setdefault(r.key, []).append(r.value)
     check(seen == sent, "read %d records, %d were produced" % (len(seen), len(sent)))
+    for key, values in values_of_key.items():
+        check(values == sorted(values), "key %r's records out of the order sent: %s" % (key, values))
     print("tour: fetched all %d from the leaders of %d partitions" % (len(seen), PARTITIONS), flush=True)
 
 
 def follow_not_leader(cluster):
     """A follower refuses a fetch with NOT_LEADER and names the leader in the error's detail."""
+    cluster.find_leaders()
     follower = next(a for a in cluster.addresses if a != cluster.leaders[0])
     try:
         consumer_pb2_grpc.ConsumerServiceStub(cluster.channels[follower]).Fetch(
@@ -198,7 +214,7 @@ def follow_not_leader(cluster):
 
 def subscribe(cluster, partition, expected):
     """A subscription from offset 0 streams the partition's records as they are (and will be) written."""
-    stream = consumer_pb2_grpc.ConsumerServiceStub(cluster.leader_channel(partition)).Subscribe(
+    stream = cluster.consumer(partition).Subscribe(
         consumer_pb2.SubscribeRequest(topic=TOPIC, partition=partition, offset=0), timeout=CALL_TIMEOUT_S)
     got = []
     for answer in stream:
@@ -219,17 +235,16 @@ def read_as_group_member(cluster, total):
     check(sorted(assigned) == list(range(PARTITIONS)), "the only member was assigned %s" % assigned)
     read = 0
     for partition in assigned:
-        group_calls = groups_pb2_grpc.GroupServiceStub(cluster.leader_channel(partition))
-        claim = retrying("ClaimPartition", lambda: group_calls.ClaimPartition(groups_pb2.ClaimPartitionRequest(
+        claim = retrying("ClaimPartition", lambda: cluster.groups(partition).ClaimPartition(groups_pb2.ClaimPartitionRequest(
             group="py-readers", topic=TOPIC, partition=partition, member_id=joined.member_id,
-            generation=joined.generation), timeout=CALL_TIMEOUT_S))
+            generation=joined.generation), timeout=CALL_TIMEOUT_S), cluster)
         records, next_offset = fetch_all(cluster, partition, claim.committed_offset)
         read += len(records)
-        retrying("CommitOffset", lambda: group_calls.CommitOffset(groups_pb2.CommitOffsetRequest(
+        retrying("CommitOffset", lambda: cluster.groups(partition).CommitOffset(groups_pb2.CommitOffsetRequest(
             group="py-readers", topic=TOPIC, partition=partition, member_id=joined.member_id,
-            generation=joined.generation, offset=next_offset), timeout=CALL_TIMEOUT_S))
-        committed = group_calls.FetchOffset(groups_pb2.FetchOffsetRequest(
-            group="py-readers", topic=TOPIC, partition=partition), timeout=CALL_TIMEOUT_S)
+            generation=joined.generation, offset=next_offset), timeout=CALL_TIMEOUT_S), cluster)
+        committed = retrying("FetchOffset", lambda: cluster.groups(partition).FetchOffset(groups_pb2.FetchOffsetRequest(
+            group="py-readers", topic=TOPIC, partition=partition), timeout=CALL_TIMEOUT_S), cluster)
         check(committed.committed_offset == next_offset, "committed %d, fetched back %d" % (next_offset, committed.committed_offset))
     groups.LeaveGroup(groups_pb2.LeaveGroupRequest(group="py-readers", member_id=joined.member_id), timeout=CALL_TIMEOUT_S)
     check(read == total, "the group member read %d of %d records" % (read, total))
@@ -246,10 +261,9 @@ def consume_as_queue(cluster, total):
     while len(acked) < total:
         check(time.monotonic() < deadline, "acked %d of %d records in %d s" % (len(acked), total, DEADLINE_S))
         for partition in range(PARTITIONS):
-            queue = queues_pb2_grpc.QueueServiceStub(cluster.leader_channel(partition))
-            leased = retrying("Receive", lambda: queue.Receive(queues_pb2.ReceiveRequest(
+            leased = retrying("Receive", lambda: cluster.queues(partition).Receive(queues_pb2.ReceiveRequest(
                 group="py-queue", topic=TOPIC, partition=partition, consumer="py-1", max_records=100),
-                timeout=CALL_TIMEOUT_S)).records
+                timeout=CALL_TIMEOUT_S), cluster).records
             settlements = []
             for lease in leased:
                 offset = lease.record.offset
@@ -264,9 +278,9 @@ def consume_as_queue(cluster, total):
                     acked.add((partition, offset))
                 settlements.append(queues_pb2.RecordSettlement(offset=offset, deliveries=lease.deliveries, action=action))
             if settlements:
-                outcomes = retrying("Settle", lambda: queue.Settle(queues_pb2.SettleRequest(
+                outcomes = retrying("Settle", lambda: cluster.queues(partition).Settle(queues_pb2.SettleRequest(
                     group="py-queue", topic=TOPIC, partition=partition, consumer="py-1", settlements=settlements),
-                    timeout=CALL_TIMEOUT_S)).outcomes
+                    timeout=CALL_TIMEOUT_S), cluster).outcomes
                 check(all(o == queues_pb2.SETTLED for o in outcomes), "settle outcomes %s" % outcomes)
     check(nacked in acked, "the nacked record %s was never redelivered" % (nacked,))
     print("tour: a queue consumer acked all %d records, one after a nack and redelivery" % total, flush=True)

@@ -85,6 +85,9 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
 
   private void propose(
       PartitionReplica leader, int partition, ProduceRequest request, List<Record> records, Completion completion) {
+    if (completion.answered()) {
+      return; // as in forward
+    }
     PartitionOp append =
         PartitionOp.newBuilder()
             .setAppend(
@@ -137,6 +140,9 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
    * partition, so the next node never forwards it again.
    */
   private void forward(String address, String topic, int partition, List<Record> records, Completion completion, int redirects) {
+    if (completion.answered()) {
+      return; // another partition failed: the client has its answer, and writing more only adds duplicates on retry
+    }
     ProduceRequest one = ProduceRequest.newBuilder().setTopic(topic).setPartition(partition).addAllRecords(records).build();
     CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(CallerDeadline.cap(FORWARD_TIMEOUT_MS), TimeUnit.MILLISECONDS);
     ClientCalls.asyncUnaryCall(
@@ -145,6 +151,12 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
         new StreamObserver<>() {
           @Override
           public void onNext(ProduceResponse answer) {
+            if (answer.getAppendsCount() != 1
+                || answer.getAppends(0).getPartition() != partition
+                || answer.getAppends(0).getRecordCount() != records.size()) {
+              completion.failed(outcomeUnknown(address, "an answer that does not match the request: " + answer));
+              return;
+            }
             PartitionAppend append = answer.getAppends(0);
             completion.appended(partition, append.getBaseOffset(), append.getRecordCount(), append.getTimestampMs());
           }
@@ -153,16 +165,28 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
           public void onError(Throwable error) {
             ErrorDetail detail = OrdoStatus.detailOf(error).orElse(ErrorDetail.getDefaultInstance());
             if (redirects > 0 && detail.getCode() == ErrorCode.NOT_LEADER && !detail.getLeaderAddress().isEmpty()) {
-              forward(detail.getLeaderAddress(), topic, partition, records, completion, redirects - 1);
+              try {
+                forward(detail.getLeaderAddress(), topic, partition, records, completion, redirects - 1);
+              } catch (RuntimeException e) {
+                completion.failed(outcomeUnknown(detail.getLeaderAddress(), e.toString()));
+              }
+            } else if (detail.getCode() == ErrorCode.ERROR_CODE_UNSPECIFIED) {
+              // Not the other node's answer but the call's failure (deadline, connection): it may have written.
+              completion.failed(outcomeUnknown(address, Status.fromThrowable(error).toString()));
             } else {
-              completion.failed(
-                  error instanceof StatusRuntimeException status ? status : Status.fromThrowable(error).asRuntimeException());
+              completion.failed(Status.fromThrowable(error).asRuntimeException(Status.trailersFromThrowable(error)));
             }
           }
 
           @Override
           public void onCompleted() {}
         });
+  }
+
+  private static StatusRuntimeException outcomeUnknown(String address, String what) {
+    return OrdoStatus.exception(
+        ErrorCode.OUTCOME_UNKNOWN,
+        "records forwarded to the partition's leader at " + address + " may or may not have been written: " + what);
   }
 
   private Map<Integer, List<Record>> partitionRecords(TopicRecord topic, ProduceRequest request) {
@@ -284,6 +308,10 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
         response.onNext(out.build());
         response.onCompleted();
       }
+    }
+
+    boolean answered() {
+      return answered.get();
     }
 
     void failed(StatusRuntimeException error) {
