@@ -38,6 +38,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 
 /**
@@ -107,27 +108,60 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             .build();
     Context call = Context.current();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CallerDeadline.cap(LEADERS_WAIT_MS));
-    metadataLeader.propose(command, response, created ->
-        timer.execute(call.wrap(() -> awaitLeaders(created.topic(), deadline, response))));
+    metadataLeader.propose(command, response, created -> {
+      LeadersWait wait = new LeadersWait(created.topic(), response);
+      timer.schedule(call.wrap(wait::answerAsItIs), Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      timer.execute(call.wrap(wait::look));
+    });
   }
 
   /**
-   * Answers the topic's description once every partition has a leader, or as it is at {@code
-   * deadlineNanos}: the topic exists either way, so the wait must leave the caller time to hear
-   * that before its own deadline. Runs in the call's context.
+   * CreateTopic's wait: answers the topic's description once every partition has a leader, or at
+   * the deadline as it was last seen, even while a look at the nodes is under way (at a thousand
+   * partitions one takes a while): the topic exists either way, and the caller must hear so before
+   * its own deadline.
    */
-  private void awaitLeaders(TopicRecord topic, long deadlineNanos, StreamObserver<TopicDescription> response) {
-    Context call = Context.current();
-    inspector.describe(topic).whenComplete((description, error) -> {
-      if (error != null) {
-        reply(response).accept(null, error);
-      } else if (description.getPartitionsList().stream().allMatch(p -> p.getLeader() != 0)
-          || System.nanoTime() > deadlineNanos) {
-        reply(response).accept(description, null);
-      } else {
-        timer.schedule(call.wrap(() -> awaitLeaders(topic, deadlineNanos, response)), LEADERS_RECHECK_MS, TimeUnit.MILLISECONDS);
+  private final class LeadersWait {
+    private final TopicRecord topic;
+    private final StreamObserver<TopicDescription> response;
+    private final AtomicBoolean answered = new AtomicBoolean();
+    private volatile TopicDescription latest;
+
+    LeadersWait(TopicRecord topic, StreamObserver<TopicDescription> response) {
+      this.topic = topic;
+      this.response = response;
+      this.latest = ClusterInspector.withoutReports(topic);
+    }
+
+    /** Runs in the call's context. */
+    void look() {
+      if (answered.get()) {
+        return;
       }
-    });
+      Context call = Context.current();
+      inspector.describe(topic).whenComplete((description, error) -> {
+        if (error != null) {
+          answer(null, error);
+          return;
+        }
+        latest = description;
+        if (description.getPartitionsList().stream().allMatch(p -> p.getLeader() != 0)) {
+          answer(description, null);
+        } else {
+          timer.schedule(call.wrap(this::look), LEADERS_RECHECK_MS, TimeUnit.MILLISECONDS);
+        }
+      });
+    }
+
+    void answerAsItIs() {
+      answer(latest, null);
+    }
+
+    private void answer(TopicDescription description, Throwable error) {
+      if (answered.compareAndSet(false, true)) {
+        reply(response).accept(description, error);
+      }
+    }
   }
 
   @Override

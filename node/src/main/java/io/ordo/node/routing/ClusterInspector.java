@@ -125,6 +125,11 @@ public final class ClusterInspector {
     return probeAll(topic.getTopicId()).thenApply(answers -> describe(topic, answers));
   }
 
+  /** The topic as placed, with no partition's leader or offsets known. */
+  public static TopicDescription withoutReports(TopicRecord topic) {
+    return describe(topic, Map.of());
+  }
+
   private static TopicDescription describe(TopicRecord topic, Map<Integer, LocalReplicasResponse> answers) {
     Map<Integer, List<Reported>> byPartition = new HashMap<>();
     answers.forEach(
