@@ -7,6 +7,7 @@ import com.alipay.sofa.jraft.option.RpcOptions;
 import com.alipay.sofa.jraft.rpc.InvokeCallback;
 import com.alipay.sofa.jraft.rpc.InvokeContext;
 import com.alipay.sofa.jraft.rpc.RpcClient;
+import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.impl.BoltRaftRpcFactory;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
 import com.alipay.sofa.jraft.error.RemotingException;
@@ -44,6 +45,7 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private final Set<ReplicatorGroup> connectListeners = ConcurrentHashMap.newKeySet();
   private BoltRpcClient shared;
   private ThreadPoolExecutor callbacks;
+  private HeartbeatCoalescer heartbeats;
 
   @Override
   public RpcClient createRpcClient(ConfigHelper<RpcClient> helper) {
@@ -95,20 +97,28 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
                 },
                 new ThreadPoolExecutor.CallerRunsPolicy());
         callbacks.allowCoreThreadTimeOut(true);
+        heartbeats = new HeartbeatCoalescer(client);
         shared = client;
       }
       return shared;
     }
   }
 
-  /** One group's client: the shared one, which the group may start and stop without touching it. */
+  /**
+   * One group's client: the shared one, which the group may start and stop without touching it.
+   * A group started on threads of its own (the cluster's metadata) sends its heartbeats at once,
+   * as jraft does; the others' wait to leave in batches.
+   */
   private final class GroupView implements RpcClient {
+    private final boolean coalesceHeartbeats = !SharedDisruptors.startingDedicated();
     private volatile BoltRpcClient client;
+    private volatile HeartbeatCoalescer batches;
     private volatile ReplicatorGroup listener;
 
     @Override
     public boolean init(RpcOptions options) {
       client = shared(options);
+      batches = heartbeats;
       return true;
     }
 
@@ -150,7 +160,11 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
     public void invokeAsync(
         Endpoint endpoint, Object request, InvokeContext ctx, InvokeCallback callback, long timeoutMs)
         throws InterruptedException, RemotingException {
-      client.invokeAsync(endpoint, request, ctx, onSharedPool(callback), timeoutMs);
+      if (coalesceHeartbeats && HeartbeatCoalescer.isHeartbeat(request)) {
+        batches.send(endpoint, (AppendEntriesRequest) request, onSharedPool(callback), timeoutMs);
+      } else {
+        client.invokeAsync(endpoint, request, ctx, onSharedPool(callback), timeoutMs);
+      }
     }
 
     /**

@@ -54,6 +54,11 @@ public final class SharedDisruptors {
     }
   }
 
+  /** Whether the caller is inside {@link #withDedicatedThreads}: starting a group that must not wait behind partitions. */
+  static boolean startingDedicated() {
+    return DEDICATED.get();
+  }
+
   /**
    * A queue for jraft (called by its DisruptorBuilder): on a shared thread of its kind, or with
    * threads of its own for a kind not listed (a queue a later jraft adds) or inside {@link
