@@ -13,15 +13,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code ordo topic create|list|describe|delete}. */
+/** {@code ordo topic create|list|describe|alter|delete}. */
 @Command(
     name = "topic",
     mixinStandardHelpOptions = true,
-    description = "Create, list, describe and delete topics.",
+    description = "Create, list, describe, alter and delete topics.",
     subcommands = {
       TopicCommand.Create.class,
       TopicCommand.ListTopics.class,
       TopicCommand.Describe.class,
+      TopicCommand.Alter.class,
       TopicCommand.Delete.class
     })
 final class TopicCommand {
@@ -118,6 +119,33 @@ final class TopicCommand {
     public Integer call() {
       try (OrdoClient client = global.connect()) {
         printTopic(client.admin().describeTopic(name), global);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "alter",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Grow topic NAME to --partitions partitions and print its description.",
+        "Keyed records then hash over the new partition count: a key's later records may go to"
+            + " another partition than its earlier ones (as in Kafka), so order per key holds only"
+            + " within each side of the change. Partitions are never removed."
+      })
+  static final class Alter implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--partitions", paramLabel = "N", required = true, description = "The new partition count.")
+    int partitions;
+
+    @Override
+    public Integer call() {
+      try (OrdoClient client = global.connect()) {
+        printTopic(client.admin().addPartitions(name, partitions), global);
       }
       return 0;
     }

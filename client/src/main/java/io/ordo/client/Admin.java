@@ -20,6 +20,18 @@ public interface Admin {
   TopicInfo createTopic(String name, int partitions, int replicationFactor);
 
   /**
+   * Grows a topic to {@code partitions} partitions and returns its description. Keyed records then
+   * hash over the new count, so a key's later records may go to another partition than its earlier
+   * ones, as in Kafka; producers see the new partitions within {@code metadataMaxAge} (the builder's).
+   *
+   * @throws OrdoException with {@code INVALID_PARTITION_COUNT} (not more than now, or too many),
+   *     {@code INVALID_REPLICATION_FACTOR} (fewer live nodes than the topic's replicas) or {@code
+   *     FEATURE_NOT_ENABLED} (a node runs an older version)
+   * @throws UnknownTopicException if there is no such topic
+   */
+  TopicInfo addPartitions(String name, int partitions);
+
+  /**
    * Deletes a topic and its records.
    *
    * @throws UnknownTopicException if there is no such topic

@@ -35,6 +35,8 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class OrdoClient implements AutoCloseable {
   private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  /** As Kafka's metadata.max.age.ms, shorter: a topic's new partitions reach producers within it. */
+  private static final Duration DEFAULT_METADATA_MAX_AGE = Duration.ofMinutes(1);
   private static final Duration BACKOFF_MIN = Duration.ofMillis(50);
   private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
 
@@ -51,7 +53,7 @@ public final class OrdoClient implements AutoCloseable {
 
   private OrdoClient(Builder builder) {
     this.requestTimeoutNanos = builder.requestTimeout.toNanos();
-    this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos);
+    this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos, builder.metadataMaxAge.toNanos());
     this.retry =
         new RetryPolicy(BACKOFF_MIN, BACKOFF_MAX, builder.requestTimeout);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("ordo-client-scheduler"));
@@ -174,6 +176,7 @@ public final class OrdoClient implements AutoCloseable {
   public static final class Builder {
     private List<String> bootstrap;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private Duration metadataMaxAge = DEFAULT_METADATA_MAX_AGE;
 
     private Builder() {}
 
@@ -211,6 +214,18 @@ public final class OrdoClient implements AutoCloseable {
         throw new IllegalArgumentException("requestTimeout must be positive: " + timeout);
       }
       this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How old a topic's partitions and leaders may be before the client looks again while using it
+     * (1 minute unless set): partitions added to a topic reach this client's producers within it.
+     */
+    public Builder metadataMaxAge(Duration age) {
+      if (Objects.requireNonNull(age, "age").isNegative() || age.isZero()) {
+        throw new IllegalArgumentException("metadataMaxAge must be positive: " + age);
+      }
+      this.metadataMaxAge = age;
       return this;
     }
 

@@ -140,6 +140,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
     if (System.getProperty("log4j2.configurationFile") == null) {
       System.setProperty("log4j2.configurationFile", "ordo-node-log4j2.xml");
     }
+    String logFormat = System.getenv().getOrDefault("ORDO_LOG_FORMAT", "text");
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      System.err.println("ordo-node: ORDO_LOG_FORMAT is '" + logFormat + "'; use text or json");
+      System.exit(2);
+    }
+    System.setProperty("ordo.log.format", logFormat);
     // Our shutdown hook logs the graceful stop; log4j's own hook would race it and drop the lines.
     System.setProperty("log4j.shutdownHookEnabled", "false");
     var env = System.getenv();

@@ -18,6 +18,7 @@ import io.ordo.client.TopicInfo;
 import io.ordo.client.TopicPartition;
 import io.ordo.client.TopicSummary;
 import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.AlterTopicRequest;
 import io.ordo.proto.v1.ClusterDescription;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.CreateTopicRequest;
@@ -83,6 +84,12 @@ public final class GrpcAdmin implements Admin {
             .setReplicationFactor(replicationFactor)
             .build();
     return toTopicInfo(call("create topic '" + name + "'", stub -> stub.createTopic(request)));
+  }
+
+  @Override
+  public TopicInfo addPartitions(String name, int partitions) {
+    AlterTopicRequest request = AlterTopicRequest.newBuilder().setName(name).setPartitions(partitions).build();
+    return toTopicInfo(call("grow topic '" + name + "' to " + partitions + " partitions", stub -> stub.alterTopic(request)));
   }
 
   @Override

@@ -36,26 +36,33 @@ public final class MetadataCache {
   private final List<String> bootstrap;
   private final ChannelPool channels;
   private final long requestTimeoutNanos;
+  private final long maxAgeNanos;
   private final ConcurrentHashMap<String, TopicMetadata> topics = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, CompletableFuture<TopicMetadata>> refreshing =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, String> nodeAddresses = new ConcurrentHashMap<>();
 
-  /** A cache that starts from the {@code bootstrap} addresses. */
-  public MetadataCache(List<String> bootstrap, ChannelPool channels, long requestTimeoutNanos) {
+  /**
+   * A cache that starts from the {@code bootstrap} addresses and looks again at a topic it uses
+   * once its entry is {@code maxAgeNanos} old (partitions may have been added).
+   */
+  public MetadataCache(List<String> bootstrap, ChannelPool channels, long requestTimeoutNanos, long maxAgeNanos) {
     this.bootstrap = List.copyOf(bootstrap);
     this.channels = channels;
     this.requestTimeoutNanos = requestTimeoutNanos;
+    this.maxAgeNanos = maxAgeNanos;
   }
 
   /** A topic's partition count and partition leaders at the time of a refresh. Immutable. */
   public static final class TopicMetadata {
     private final String topic;
     private final String[] leaderAddresses;
+    private final long refreshedAtNanos;
 
-    TopicMetadata(String topic, String[] leaderAddresses) {
+    TopicMetadata(String topic, String[] leaderAddresses, long refreshedAtNanos) {
       this.topic = topic;
       this.leaderAddresses = leaderAddresses;
+      this.refreshedAtNanos = refreshedAtNanos;
     }
 
     /** The number of partitions. */
@@ -102,18 +109,25 @@ public final class MetadataCache {
     TopicMetadata withLeader(int partition, String address) {
       String[] leaders = leaderAddresses.clone();
       leaders[partition] = address;
-      return new TopicMetadata(topic, leaders);
+      return new TopicMetadata(topic, leaders, refreshedAtNanos);
     }
   }
 
-  /** The cached metadata of {@code topic}, or null if there is none. */
+  /**
+   * The cached metadata of {@code topic}, or null if there is none; one older than the cache's
+   * max age is looked up again meanwhile.
+   */
   public TopicMetadata cached(String topic) {
-    return topics.get(topic);
+    TopicMetadata cached = topics.get(topic);
+    if (cached != null && System.nanoTime() - cached.refreshedAtNanos > maxAgeNanos) {
+      refresh(topic); // in the background: the entry serves until the new one is in (a failed look changes nothing)
+    }
+    return cached;
   }
 
   /** The metadata of {@code topic}: the cached entry, or a refresh. */
   public CompletableFuture<TopicMetadata> topic(String topic) {
-    TopicMetadata cached = topics.get(topic);
+    TopicMetadata cached = cached(topic);
     return cached != null ? CompletableFuture.completedFuture(cached) : refresh(topic);
   }
 
@@ -265,6 +279,6 @@ public final class MetadataCache {
       }
       leaders[p] = partition.getLeader() == 0 ? null : nodeAddresses.get(partition.getLeader());
     }
-    return new TopicMetadata(topic.getName(), leaders);
+    return new TopicMetadata(topic.getName(), leaders, System.nanoTime());
   }
 }

@@ -10,12 +10,15 @@ import io.ordo.node.routing.CallerDeadline;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.DeleteTopic;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.AlterTopicRequest;
 import io.ordo.proto.v1.ClusterDescription;
 import io.ordo.proto.v1.CreateTopicRequest;
 import io.ordo.proto.v1.DeleteTopicRequest;
@@ -30,6 +33,7 @@ import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.Placement;
 import java.util.List;
 import java.util.Optional;
@@ -106,13 +110,53 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
                         Placement.assign(
                             live, router.view().topics().values(), request.getPartitions(), request.getReplicationFactor())))
             .build();
+    proposeAndAwaitLeaders(command, response);
+  }
+
+  /** Proposes a command that creates or grows a topic, then answers with it once its partitions have leaders. */
+  private void proposeAndAwaitLeaders(MetadataCommand command, StreamObserver<TopicDescription> response) {
     Context call = Context.current();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CallerDeadline.cap(LEADERS_WAIT_MS));
-    metadataLeader.propose(command, response, created -> {
-      LeadersWait wait = new LeadersWait(created.topic(), response);
+    metadataLeader.propose(command, response, done -> {
+      LeadersWait wait = new LeadersWait(done.topic(), response);
       timer.schedule(call.wrap(wait::answerAsItIs), Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       timer.execute(call.wrap(wait::look));
     });
+  }
+
+  @Override
+  public void alterTopic(AlterTopicRequest request, StreamObserver<TopicDescription> response) {
+    if (!request.hasPartitions()) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "the request changes nothing: set partitions"));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(AdminServiceGrpc.getAlterTopicMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    router.withTopic(request.getName(), topic -> {
+      GroupRequests.requireFeature(router.view(), FeatureLevel.ADD_PARTITIONS, "partitions added to a topic");
+      int current = topic.getPartitionsCount();
+      if (request.getPartitions() <= current || request.getPartitions() > Limits.MAX_PARTITIONS) {
+        throw OrdoStatus.exception(
+            ErrorCode.INVALID_PARTITION_COUNT,
+            "topic '" + topic.getName() + "' has " + current + " partitions; it can grow to " + (current + 1) + ".."
+                + Limits.MAX_PARTITIONS + " (partitions are never removed), not " + request.getPartitions());
+      }
+      List<Integer> live = liveNodeIds();
+      if (topic.getReplicationFactor() > live.size()) {
+        throw OrdoStatus.exception(
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            "topic '" + topic.getName() + "' has replication factor " + topic.getReplicationFactor() + " but only "
+                + live.size() + " nodes are live " + live + "; bring nodes back first");
+      }
+      AddPartitions.Builder add = AddPartitions.newBuilder().setTopic(topic.getName());
+      for (PartitionPlacement p :
+          Placement.assign(live, router.view().topics().values(), request.getPartitions() - current, topic.getReplicationFactor())) {
+        add.addPartitions(p.toBuilder().setPartition(current + p.getPartition()));
+      }
+      proposeAndAwaitLeaders(MetadataCommand.newBuilder().setAddPartitions(add).build(), response);
+    }, response::onError);
   }
 
   /**

@@ -16,8 +16,10 @@ public final class FeatureLevel {
   public static final int QUEUE_GROUPS = 2;
   /** Dead letters exported to a topic: the partition op MarkDeadLettersExported. */
   public static final int DEAD_LETTER_EXPORT = 3;
+  /** Topics grown after creation: the metadata command AddPartitions. */
+  public static final int ADD_PARTITIONS = 4;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = DEAD_LETTER_EXPORT;
+  public static final int SUPPORTED = ADD_PARTITIONS;
 
   private FeatureLevel() {}
 }

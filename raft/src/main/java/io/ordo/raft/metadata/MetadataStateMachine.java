@@ -1,5 +1,6 @@
 package io.ordo.raft.metadata;
 
+import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.GroupRecord;
@@ -15,6 +16,7 @@ import io.ordo.protocol.Limits;
 import io.ordo.protocol.Names;
 import io.ordo.raft.queue.QueueGroups;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -70,6 +72,8 @@ public final class MetadataStateMachine {
         return MetadataResult.ok(null);
       case CREATE_TOPIC:
         return createTopic(command.getCreateTopic(), command.getTimestampMs());
+      case ADD_PARTITIONS:
+        return addPartitions(command.getAddPartitions());
       case DELETE_TOPIC:
         String name = command.getDeleteTopic().getName();
         if (topics.remove(name) == null) {
@@ -162,16 +166,9 @@ public final class MetadataStateMachine {
           ErrorCode.INVALID_REPLICATION_FACTOR,
           "replication factor must be 1 to " + Limits.MAX_REPLICATION_FACTOR + ", not " + create.getReplicationFactor());
     }
-    for (int i = 0; i < create.getPartitionsCount(); i++) {
-      PartitionPlacement p = create.getPartitions(i);
-      Set<Integer> distinct = new HashSet<>(p.getReplicasList());
-      if (p.getPartition() != i
-          || p.getReplicasCount() != create.getReplicationFactor()
-          || distinct.size() != p.getReplicasCount()
-          || !nodes.keySet().containsAll(distinct)) {
-        return MetadataResult.refused(
-            ErrorCode.INVALID_REPLICATION_FACTOR, "placement of partition " + i + " is not valid: " + p.getReplicasList());
-      }
+    MetadataResult badPlacement = badPlacement(create.getPartitionsList(), 0, create.getReplicationFactor());
+    if (badPlacement != null) {
+      return badPlacement;
     }
     TopicRecord topic =
         TopicRecord.newBuilder()
@@ -183,6 +180,53 @@ public final class MetadataStateMachine {
             .build();
     topics.put(topic.getName(), topic);
     return MetadataResult.ok(topic);
+  }
+
+  private MetadataResult addPartitions(AddPartitions add) {
+    TopicRecord topic = topics.get(add.getTopic());
+    if (topic == null) {
+      return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "topic '" + add.getTopic() + "' does not exist");
+    }
+    int total = topic.getPartitionsCount() + add.getPartitionsCount();
+    if (add.getPartitionsCount() == 0 || total > Limits.MAX_PARTITIONS) {
+      return MetadataResult.refused(
+          ErrorCode.INVALID_PARTITION_COUNT,
+          "topic '" + topic.getName() + "' has " + topic.getPartitionsCount() + " partitions; it may grow to at most "
+              + Limits.MAX_PARTITIONS);
+    }
+    if (add.getPartitions(0).getPartition() != topic.getPartitionsCount()) {
+      return MetadataResult.refused(
+          ErrorCode.INVALID_PARTITION_COUNT,
+          "topic '" + topic.getName() + "' has " + topic.getPartitionsCount() + " partitions now, not the "
+              + add.getPartitions(0).getPartition() + " this change was made for (another changed it meanwhile): retry");
+    }
+    MetadataResult badPlacement = badPlacement(add.getPartitionsList(), topic.getPartitionsCount(), topic.getReplicationFactor());
+    if (badPlacement != null) {
+      return badPlacement;
+    }
+    TopicRecord grown = topic.toBuilder().addAllPartitions(add.getPartitionsList()).build();
+    topics.put(grown.getName(), grown);
+    return MetadataResult.ok(grown);
+  }
+
+  /**
+   * Why {@code placements} are not partitions {@code first}, {@code first + 1}, ... each on {@code
+   * replicationFactor} distinct registered nodes; null if they are.
+   */
+  private MetadataResult badPlacement(List<PartitionPlacement> placements, int first, int replicationFactor) {
+    for (int i = 0; i < placements.size(); i++) {
+      PartitionPlacement p = placements.get(i);
+      Set<Integer> distinct = new HashSet<>(p.getReplicasList());
+      if (p.getPartition() != first + i
+          || p.getReplicasCount() != replicationFactor
+          || distinct.size() != p.getReplicasCount()
+          || !nodes.keySet().containsAll(distinct)) {
+        return MetadataResult.refused(
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            "placement of partition " + (first + i) + " is not valid: " + p.getReplicasList());
+      }
+    }
+    return null;
   }
 
   public MetadataState state() {

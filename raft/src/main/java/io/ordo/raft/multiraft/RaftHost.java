@@ -73,6 +73,10 @@ public final class RaftHost implements AutoCloseable {
     if (System.getProperty("sofa.middleware.log.disable") == null) {
       System.setProperty("sofa.middleware.log.disable", "true");
     }
+    // ... and says so on stderr at its WARN level, a line no log collector could parse.
+    if (System.getProperty("sofa.middleware.log.internal.level") == null) {
+      System.setProperty("sofa.middleware.log.internal.level", "ERROR");
+    }
     // jraft's generated protobuf code predates protobuf 22 and works on 3.25 with a warning per
     // message type; the advisory behind it concerns untrusted input, and Raft peers are trusted.
     if (System.getProperty("com.google.protobuf.use_unsafe_pre22_gencode") == null) {

@@ -3,6 +3,7 @@ package io.ordo.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.DeleteGroup;
@@ -102,6 +103,32 @@ class MetadataStateMachineTest {
         apply(MetadataCommand.newBuilder().setCreateTopic(CreateTopic.newBuilder().setName("t").setReplicationFactor(1)).build());
 
     assertRefused(result, ErrorCode.INVALID_PARTITION_COUNT, "partition");
+  }
+
+  @Test
+  void aTopicGrowsByPartitionsNumberedOnFromItsLast() {
+    long id = apply(create("orders", 2, 2)).topic().getTopicId();
+
+    MetadataResult grown = apply(addPartitions("orders", placement(2, 3, 1), placement(3, 1, 2)));
+
+    assertThat(grown.isOk()).isTrue();
+    TopicRecord orders = new MetadataView(machine.state()).topic("orders").orElseThrow();
+    assertThat(orders.getTopicId()).isEqualTo(id);
+    assertThat(orders.getPartitionsList()).extracting(PartitionPlacement::getPartition).containsExactly(0, 1, 2, 3);
+    assertThat(orders.getPartitions(3).getReplicasList()).containsExactly(1, 2);
+  }
+
+  @Test
+  void partitionsThatDoNotFollowOnOrAreMisplacedAreRefused() {
+    apply(create("orders", 2, 2));
+
+    assertRefused(apply(addPartitions("orders", placement(3, 1, 2))), ErrorCode.INVALID_PARTITION_COUNT, "has 2 partitions now");
+    assertRefused(apply(addPartitions("orders", placement(2, 1, 2), placement(4, 2, 3))), ErrorCode.INVALID_REPLICATION_FACTOR, "partition 3");
+    assertRefused(apply(addPartitions("orders", placement(2, 1))), ErrorCode.INVALID_REPLICATION_FACTOR, "placement");
+    assertRefused(apply(addPartitions("orders", placement(2, 1, 4))), ErrorCode.INVALID_REPLICATION_FACTOR, "placement");
+    assertRefused(apply(addPartitions("orders")), ErrorCode.INVALID_PARTITION_COUNT, "has 2 partitions");
+    assertRefused(apply(addPartitions("nope", placement(0, 1, 2))), ErrorCode.UNKNOWN_TOPIC, "nope");
+    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitionsCount()).isEqualTo(2);
   }
 
   @Test
@@ -258,6 +285,12 @@ class MetadataStateMachineTest {
     assertThat(machine.state().getNodesList()).isEmpty();
     assertThat(machine.state().getNextTopicId()).isEqualTo(1);
     assertThat(machine.isApplied(100)).isTrue();
+  }
+
+  private static MetadataCommand addPartitions(String topic, PartitionPlacement... placements) {
+    return MetadataCommand.newBuilder()
+        .setAddPartitions(AddPartitions.newBuilder().setTopic(topic).addAllPartitions(Arrays.asList(placements)))
+        .build();
   }
 
   private MetadataResult apply(MetadataCommand command) {

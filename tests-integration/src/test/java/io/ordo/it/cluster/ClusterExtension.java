@@ -20,18 +20,25 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
   private static final int NODES = 3;
 
   private final Map<String, String> nodeOptions;
+  private final Map<String, String> environment;
   private ProcessCluster processes;
   private OrdoClient client;
 
   /** {@code nodeOptions} are ordo-node flags for every node. */
   public ClusterExtension(Map<String, String> nodeOptions) {
+    this(nodeOptions, Map.of());
+  }
+
+  /** ... and {@code environment}, variables added to every node's environment. */
+  public ClusterExtension(Map<String, String> nodeOptions, Map<String, String> environment) {
     this.nodeOptions = nodeOptions;
+    this.environment = environment;
   }
 
   @Override
   public void beforeAll(ExtensionContext context) {
     processes = ProcessCluster.start(
-        ProcessCluster.freshDirectory(context.getRequiredTestClass().getSimpleName()), NODES, nodeOptions);
+        ProcessCluster.freshDirectory(context.getRequiredTestClass().getSimpleName()), NODES, nodeOptions, environment);
     client = OrdoClient.builder().bootstrap(processes.bootstrap()).build();
     awaitHealthy(client, NODES);
   }

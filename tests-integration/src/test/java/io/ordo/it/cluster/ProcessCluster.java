@@ -23,15 +23,17 @@ public final class ProcessCluster implements AutoCloseable {
   private final Path dir;
   private final int size;
   private final Map<String, String> extraOptions;
+  private final Map<String, String> environment;
   private final int[] clientPorts;
   private final int[] raftPorts;
   private final int[] metricsPorts;
   private final Process[] processes;
 
-  private ProcessCluster(Path dir, int size, Map<String, String> extraOptions) {
+  private ProcessCluster(Path dir, int size, Map<String, String> extraOptions, Map<String, String> environment) {
     this.dir = dir;
     this.size = size;
     this.extraOptions = extraOptions;
+    this.environment = environment;
     this.clientPorts = new int[size + 1];
     this.raftPorts = new int[size + 1];
     this.metricsPorts = new int[size + 1];
@@ -45,7 +47,12 @@ public final class ProcessCluster implements AutoCloseable {
 
   /** Starts {@code size} nodes with ids 1..size; {@code extraOptions} are ordo-node flags. */
   public static ProcessCluster start(Path dir, int size, Map<String, String> extraOptions) {
-    ProcessCluster cluster = new ProcessCluster(dir, size, extraOptions);
+    return start(dir, size, extraOptions, Map.of());
+  }
+
+  /** As {@link #start(Path, int, Map)}, the nodes' environment with {@code environment} added. */
+  public static ProcessCluster start(Path dir, int size, Map<String, String> extraOptions, Map<String, String> environment) {
+    ProcessCluster cluster = new ProcessCluster(dir, size, extraOptions, environment);
     for (int i = 1; i <= size; i++) {
       cluster.start(i);
     }
@@ -119,11 +126,12 @@ public final class ProcessCluster implements AutoCloseable {
     extraOptions.forEach((k, v) -> command.addAll(List.of(k, v)));
     try {
       Files.createDirectories(dir);
-      processes[node] =
+      ProcessBuilder builder =
           new ProcessBuilder(command)
               .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(node).toFile()))
-              .start();
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(node).toFile()));
+      builder.environment().putAll(environment);
+      processes[node] = builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start node " + node, e);
     }
