@@ -24,7 +24,10 @@ public interface Admin {
    * hash over the new count, so a key's later records may go to another partition than its earlier
    * ones, as in Kafka; producers see the new partitions within {@code metadataMaxAge} (the builder's).
    *
-   * @throws OrdoException with {@code INVALID_PARTITION_COUNT} (not more than now, or too many),
+   * <p>A topic that has {@code partitions} already is returned as it is, so a change retried after
+   * its answer was lost is no error.
+   *
+   * @throws OrdoException with {@code INVALID_PARTITION_COUNT} (fewer than now, or too many),
    *     {@code INVALID_REPLICATION_FACTOR} (fewer live nodes than the topic's replicas) or {@code
    *     FEATURE_NOT_ENABLED} (a node runs an older version)
    * @throws UnknownTopicException if there is no such topic

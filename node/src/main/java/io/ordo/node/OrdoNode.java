@@ -35,6 +35,7 @@ import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.multiraft.RaftHost;
 import io.ordo.raft.multiraft.RaftSettings;
 import io.ordo.raft.multiraft.ReplicaManager;
+import io.ordo.raft.partition.ParkedReads;
 import io.ordo.raft.partition.PendingBytes;
 import io.ordo.raft.partition.ReplicaEnvironment;
 import io.ordo.raft.replica.ReplicaError;
@@ -116,6 +117,8 @@ public final class OrdoNode implements AutoCloseable {
     this.metrics = new NodeMetrics();
     PendingBytes pendingBytes = new PendingBytes(config.maxPendingBytesPerNode());
     metrics.watchPendingBytes(pendingBytes);
+    ParkedReads parkedReads = new ParkedReads(config.maxParkedReadsPerNode());
+    metrics.watchParkedReads(parkedReads);
     ReplicaEnvironment env =
         new ReplicaEnvironment(
             System::currentTimeMillis,
@@ -125,6 +128,7 @@ public final class OrdoNode implements AutoCloseable {
             config.maxPendingBytesPerPartition(),
             pendingBytes,
             config.maxParkedReadsPerPartition(),
+            parkedReads,
             metrics.writeStages());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
     List<NodeInfo> initial =

@@ -87,6 +87,9 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-parked-reads-per-partition", defaultValue = "1000", description = "Long-polls and caught-up subscriptions a partition leader keeps waiting for new records; past it a fetch answers at once with what there is and a subscription ends OVERLOADED (default ${DEFAULT-VALUE}).")
   int maxParkedReadsPerPartition;
 
+  @Option(names = "--max-parked-reads", defaultValue = "10000", description = "The same for all of the node's partitions together (default ${DEFAULT-VALUE}).")
+  int maxParkedReadsPerNode;
+
   @Option(names = "--leader-balance-interval-secs", defaultValue = "30", description = "How often leadership moves back to each partition's preferred replica; 0 turns it off (default ${DEFAULT-VALUE}).")
   int leaderBalanceIntervalSecs;
 
@@ -113,6 +116,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxFetchBytes,
         maxFetchWaitMs,
         maxParkedReadsPerPartition,
+        maxParkedReadsPerNode,
         leaderBalanceIntervalSecs,
         metricsAddress == null ? null : HostPort.parse(metricsAddress));
   }

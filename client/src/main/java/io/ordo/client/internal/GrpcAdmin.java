@@ -89,7 +89,18 @@ public final class GrpcAdmin implements Admin {
   @Override
   public TopicInfo addPartitions(String name, int partitions) {
     AlterTopicRequest request = AlterTopicRequest.newBuilder().setName(name).setPartitions(partitions).build();
-    return toTopicInfo(call("grow topic '" + name + "' to " + partitions + " partitions", stub -> stub.alterTopic(request)));
+    try {
+      return toTopicInfo(call("grow topic '" + name + "' to " + partitions + " partitions", stub -> stub.alterTopic(request)));
+    } catch (OrdoException e) {
+      // A retry of a change that was made, its answer lost, is refused: the topic has the count already.
+      if (e.errorCode() == ErrorCode.INVALID_PARTITION_COUNT) {
+        TopicInfo now = describeTopic(name);
+        if (now.partitions().size() == partitions) {
+          return now;
+        }
+      }
+      throw e;
+    }
   }
 
   @Override

@@ -41,6 +41,8 @@ public final class MetadataCache {
   private final ConcurrentHashMap<String, CompletableFuture<TopicMetadata>> refreshing =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, String> nodeAddresses = new ConcurrentHashMap<>();
+  /** When each topic's stale entry was last looked up again: at most once per max age, failed or not. */
+  private final ConcurrentHashMap<String, Long> staleLookups = new ConcurrentHashMap<>();
 
   /**
    * A cache that starts from the {@code bootstrap} addresses and looks again at a topic it uses
@@ -119,8 +121,14 @@ public final class MetadataCache {
    */
   public TopicMetadata cached(String topic) {
     TopicMetadata cached = topics.get(topic);
-    if (cached != null && System.nanoTime() - cached.refreshedAtNanos > maxAgeNanos) {
-      refresh(topic); // in the background: the entry serves until the new one is in (a failed look changes nothing)
+    long now = System.nanoTime();
+    if (cached != null && now - cached.refreshedAtNanos > maxAgeNanos) {
+      Long last = staleLookups.get(topic);
+      boolean due = last == null ? staleLookups.putIfAbsent(topic, now) == null
+          : now - last > maxAgeNanos && staleLookups.replace(topic, last, now);
+      if (due) {
+        refresh(topic); // in the background: the entry serves until the new one is in (a failed look changes nothing)
+      }
     }
     return cached;
   }

@@ -20,6 +20,7 @@ import java.util.List;
  * @param maxFetchWaitMs cap on a long-poll's wait
  * @param maxParkedReadsPerPartition long-polls and caught-up subscriptions one partition leader keeps
  *     waiting for its next append; past it a fetch answers at once and a subscription ends OVERLOADED
+ * @param maxParkedReadsPerNode the same for all the node's partitions together
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
  * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
  */
@@ -42,6 +43,7 @@ public record NodeConfig(
     int maxFetchBytes,
     int maxFetchWaitMs,
     int maxParkedReadsPerPartition,
+    int maxParkedReadsPerNode,
     int leaderBalanceIntervalSecs,
     HostPort metricsAddress) {
 
@@ -65,8 +67,8 @@ public record NodeConfig(
       throw new IllegalArgumentException("max pending bytes (" + maxPendingBytesPerNode
           + ") must be at least max batch bytes (" + maxBatchBytes + ")");
     }
-    if (maxParkedReadsPerPartition < 1) {
-      throw new IllegalArgumentException("max parked reads per partition must be at least 1");
+    if (maxParkedReadsPerPartition < 1 || maxParkedReadsPerNode < 1) {
+      throw new IllegalArgumentException("max parked reads, per partition and per node, must be at least 1");
     }
   }
 }

@@ -41,6 +41,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -119,7 +120,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CallerDeadline.cap(LEADERS_WAIT_MS));
     metadataLeader.propose(command, response, done -> {
       LeadersWait wait = new LeadersWait(done.topic(), response);
-      timer.schedule(call.wrap(wait::answerAsItIs), Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      wait.deadline = timer.schedule(call.wrap(wait::answerAsItIs), Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       timer.execute(call.wrap(wait::look));
     });
   }
@@ -140,8 +141,11 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       if (request.getPartitions() <= current || request.getPartitions() > Limits.MAX_PARTITIONS) {
         throw OrdoStatus.exception(
             ErrorCode.INVALID_PARTITION_COUNT,
-            "topic '" + topic.getName() + "' has " + current + " partitions; it can grow to " + (current + 1) + ".."
-                + Limits.MAX_PARTITIONS + " (partitions are never removed), not " + request.getPartitions());
+            "topic '" + topic.getName() + "' has " + current + " partitions; "
+                + (current >= Limits.MAX_PARTITIONS
+                    ? "that is the most a topic may have"
+                    : "it can grow to " + (current + 1) + ".." + Limits.MAX_PARTITIONS + " (partitions are never removed), not "
+                        + request.getPartitions()));
       }
       List<Integer> live = liveNodeIds();
       if (topic.getReplicationFactor() > live.size()) {
@@ -150,7 +154,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             "topic '" + topic.getName() + "' has replication factor " + topic.getReplicationFactor() + " but only "
                 + live.size() + " nodes are live " + live + "; bring nodes back first");
       }
-      AddPartitions.Builder add = AddPartitions.newBuilder().setTopic(topic.getName());
+      AddPartitions.Builder add = AddPartitions.newBuilder().setTopic(topic.getName()).setTopicId(topic.getTopicId());
       for (PartitionPlacement p :
           Placement.assign(live, router.view().topics().values(), request.getPartitions() - current, topic.getReplicationFactor())) {
         add.addPartitions(p.toBuilder().setPartition(current + p.getPartition()));
@@ -170,6 +174,8 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     private final StreamObserver<TopicDescription> response;
     private final AtomicBoolean answered = new AtomicBoolean();
     private volatile TopicDescription latest;
+    /** The answer at the deadline, cancelled by an earlier one. */
+    private volatile ScheduledFuture<?> deadline;
 
     LeadersWait(TopicRecord topic, StreamObserver<TopicDescription> response) {
       this.topic = topic;
@@ -203,6 +209,10 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
     private void answer(TopicDescription description, Throwable error) {
       if (answered.compareAndSet(false, true)) {
+        ScheduledFuture<?> pending = deadline;
+        if (pending != null) {
+          pending.cancel(false);
+        }
         reply(response).accept(description, error);
       }
     }

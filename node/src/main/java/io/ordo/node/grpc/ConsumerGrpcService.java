@@ -103,7 +103,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
     private void park() {
       AppendWaiters.Waiter parked = replica.onNextAppend(this::wake);
       if (parked == null) {
-        // The partition has as many reads parked as it may. max_wait_ms is an upper bound, so an
+        // The partition (or node) has as many reads parked as it may. max_wait_ms is an upper bound, so an
         // early answer with what there is (nothing) is within the fetch contract and costs the
         // client one more round trip; an error would instead surface from Consumer.fetch once the
         // client's retries ran out.
@@ -277,8 +277,7 @@ public final class ConsumerGrpcService extends ConsumerServiceGrpc.ConsumerServi
         fail(
             OrdoStatus.exception(
                 ErrorCode.OVERLOADED,
-                "partition " + replica.id() + " has " + config.maxParkedReadsPerPartition()
-                    + " reads waiting for records already; resubscribe from offset " + offset + " later"));
+                replica.parkRefusal() + "; resubscribe from offset " + offset + " later"));
         return false;
       }
       waiter = parked;

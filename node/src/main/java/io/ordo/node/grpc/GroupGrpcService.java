@@ -16,6 +16,7 @@ import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.ResetGroupOffset;
+import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ClaimPartitionRequest;
 import io.ordo.proto.v1.CommitOffsetRequest;
 import io.ordo.proto.v1.DeleteGroupRequest;
@@ -281,14 +282,16 @@ public final class GroupGrpcService extends GroupServiceGrpc.GroupServiceImplBas
   public void claimPartition(ClaimPartitionRequest request, StreamObserver<GroupOffsetResponse> response) {
     proposeOffsetOp(request.getGroup(), request.getTopic(), request.getPartition(), response, () -> {
       requireMember(request.getMemberId(), request.getGeneration());
+      GroupStart asked = request.getStartFrom() == StartFrom.START_FROM_LATEST
+          ? GroupStart.GROUP_START_LATEST : GroupStart.GROUP_START_EARLIEST;
+      long topicId = router.view().topic(request.getTopic()).map(TopicRecord::getTopicId).orElse(0L);
       return PartitionOp.newBuilder()
           .setClaimPartition(
               ClaimPartition.newBuilder()
                   .setGroup(request.getGroup())
                   .setMemberId(request.getMemberId())
                   .setGeneration(request.getGeneration())
-                  .setStart(request.getStartFrom() == StartFrom.START_FROM_LATEST
-                      ? GroupStart.GROUP_START_LATEST : GroupStart.GROUP_START_EARLIEST))
+                  .setStart(GroupRequests.startIn(router.view(), request.getGroup(), asked, topicId, request.getPartition())))
           .build();
     });
   }

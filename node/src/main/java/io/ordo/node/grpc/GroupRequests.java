@@ -1,11 +1,13 @@
 package io.ordo.node.grpc;
 
+import io.ordo.proto.raft.v1.GroupRecord;
+import io.ordo.proto.raft.v1.GroupStart;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.MetadataView;
 
-/** Checks every group call (stream or queue) makes before it does anything. */
+/** Checks every group call (stream or queue) makes before it does anything, and where a group starts reading. */
 final class GroupRequests {
   private GroupRequests() {}
 
@@ -25,5 +27,22 @@ final class GroupRequests {
     if (problem != null) {
       throw OrdoStatus.exception(ErrorCode.INVALID_GROUP_NAME, problem);
     }
+  }
+
+  /**
+   * Where a group that starts at the latest records starts in a partition it meets for the first
+   * time: at the partition's first record when the partition was added to its topic after the
+   * group came to be (all of it is newer than the group: starting at its end would skip what
+   * producers wrote before the group got there), else as asked.
+   */
+  static GroupStart startIn(MetadataView view, String group, GroupStart start, long topicId, int partition) {
+    if (start != GroupStart.GROUP_START_LATEST) {
+      return start;
+    }
+    long groupCreatedAtMs = view.group(group).map(GroupRecord::getCreatedAtMs).orElse(Long.MAX_VALUE);
+    boolean addedAfterTheGroup = view.topics().values().stream()
+        .filter(t -> t.getTopicId() == topicId && partition < t.getPartitionsCount())
+        .anyMatch(t -> t.getPartitions(partition).getAddedAtMs() > groupCreatedAtMs);
+    return addedAfterTheGroup ? GroupStart.GROUP_START_EARLIEST : start;
   }
 }

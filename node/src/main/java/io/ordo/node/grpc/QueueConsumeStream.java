@@ -284,8 +284,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
     if (waiter == null) {
       waiter = replica.onNextAppend(this::woken);
       if (waiter == null) {
-        fail(OrdoStatus.exception(ErrorCode.OVERLOADED, "partition " + replica.id()
-            + " has as many reads and consume streams waiting as it may; open the stream again later"));
+        fail(OrdoStatus.exception(ErrorCode.OVERLOADED, replica.parkRefusal() + "; open the stream again later"));
         return;
       }
     }

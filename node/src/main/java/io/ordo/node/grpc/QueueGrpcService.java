@@ -272,7 +272,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
             .build();
     propose(replica, acquire, response, leased -> {
       if (leased instanceof OpResult.Refused refused && refused.code() == ErrorCode.UNKNOWN_GROUP) {
-        propose(replica, configure(group), response, configured -> {
+        propose(replica, configure(group, replica), response, configured -> {
           if (configured instanceof OpResult.Refused) {
             then.accept(configured);
           } else {
@@ -295,13 +295,15 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
     return summary != null && summary.nothingToLease(replica.endOffset(), now) && replica.nextLeaseEndMs() > now;
   }
 
-  private static PartitionOp configure(GroupRecord group) {
+  private PartitionOp configure(GroupRecord group, PartitionReplica replica) {
+    GroupStart start = GroupRequests.startIn(
+        router.view(), group.getName(), group.getQueue().getStart(), replica.id().topicId(), replica.id().partition());
     return PartitionOp.newBuilder()
         .setConfigureQueue(
             ConfigureQueue.newBuilder()
                 .setGroup(group.getName())
                 .setPolicy(group.getQueue().getPolicy())
-                .setStart(group.getQueue().getStart())
+                .setStart(start)
                 .setDeadLetterProducerId(ProducerIds.newId()))
         .build();
   }

@@ -11,8 +11,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.raft.metadata.MetadataView;
+import io.ordo.raft.partition.ParkedReads;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.partition.PendingBytes;
 import io.ordo.raft.partition.WriteStages;
@@ -43,6 +45,11 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge endOffsets;
   private final MultiGauge leading;
   private final MultiGauge underReplicated;
+  private final MultiGauge groupLag;
+  private final MultiGauge queueUndelivered;
+  private final MultiGauge queueInFlight;
+  private final MultiGauge queueWaiting;
+  private final MultiGauge queueDead;
   private final WriteStages writeStages;
 
   public NodeMetrics() {
@@ -51,15 +58,25 @@ public final class NodeMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     gc.bindTo(registry);
-    startOffsets = MultiGauge.builder("ordo.partition.start.offset")
-        .description("The partition's first offset still held on this replica").register(registry);
-    endOffsets = MultiGauge.builder("ordo.partition.end.offset")
-        .description("The offset the partition's next record gets, as this replica has applied it").register(registry);
-    leading = MultiGauge.builder("ordo.partition.leader")
-        .description("1 where this node leads the partition, 0 where it follows").register(registry);
-    underReplicated = MultiGauge.builder("ordo.partition.under.replicated")
-        .description("1 where this node leads the partition and heard from fewer than all its replicas recently")
-        .register(registry);
+    startOffsets = multiGauge("ordo.partition.start.offset",
+        "The partition's first offset still held on this replica");
+    endOffsets = multiGauge("ordo.partition.end.offset",
+        "The offset the partition's next record gets, as this replica has applied it");
+    leading = multiGauge("ordo.partition.leader",
+        "1 where this node leads the partition, 0 where it follows");
+    underReplicated = multiGauge("ordo.partition.under.replicated",
+        "1 where this node leads the partition and heard from fewer than all its replicas recently");
+    groupLag = multiGauge("ordo.group.lag",
+        "Records a stream group has yet to read in a partition this node leads: end offset minus committed"
+        + " offset (partitions where the group committed)");
+    queueUndelivered = multiGauge("ordo.queue.undelivered",
+        "Records of a partition this node leads that a queue group has not yet delivered to anyone");
+    queueInFlight = multiGauge("ordo.queue.in.flight",
+        "Records a queue group has leased to consumers and not yet settled, in a partition this node leads");
+    queueWaiting = multiGauge("ordo.queue.waiting",
+        "Records a queue group holds back for a retry after a nack or an expired lease, in a partition this node leads");
+    queueDead = multiGauge("ordo.queue.dead",
+        "A queue group's dead letters in a partition this node leads (listable and redrivable)");
     Timer queued = stageTimer("queued", "accepted until handed to Raft (waiting behind the entry in flight, packing)");
     Timer replicated = stageTimer("replicated", "handed to Raft until applied here: log fsyncs, replication, commit");
     Timer applied = stageTimer("applied", "the state machine and the store write of its round, until answered");
@@ -75,6 +92,10 @@ public final class NodeMetrics implements AutoCloseable {
       applied.record(appliedNanos, TimeUnit.NANOSECONDS);
       total.record(queuedNanos + replicatedNanos + appliedNanos, TimeUnit.NANOSECONDS);
     };
+  }
+
+  private MultiGauge multiGauge(String name, String description) {
+    return MultiGauge.builder(name).description(description).register(registry);
   }
 
   private Timer stageTimer(String stage, String description) {
@@ -103,6 +124,16 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
     Gauge.builder("ordo.pending.bytes.max", pending, PendingBytes::max)
         .description("The bound on ordo_pending_bytes (--max-pending-bytes)")
+        .register(registry);
+  }
+
+  /** Reports the reads the node's partitions keep parked, together, and their bound. */
+  public void watchParkedReads(ParkedReads parked) {
+    Gauge.builder("ordo.parked.reads", parked, ParkedReads::held)
+        .description("Long-polls, caught-up subscriptions and consume streams waiting for records on this node's partitions")
+        .register(registry);
+    Gauge.builder("ordo.parked.reads.max", parked, ParkedReads::max)
+        .description("The bound on ordo_parked_reads (--max-parked-reads)")
         .register(registry);
   }
 
@@ -145,6 +176,51 @@ public final class NodeMetrics implements AutoCloseable {
     endOffsets.register(ends, true);
     leading.register(leaders, true);
     underReplicated.register(under, true);
+    refreshGroups(replicas.get(), topics);
+  }
+
+  /** Group lag and queue depths, reported by the leader of each partition (so sums across nodes count each once). */
+  private void refreshGroups(Collection<PartitionReplica> replicas, Map<Long, TopicRecord> topics) {
+    Map<String, List<String>> streamGroupsByTopic = new HashMap<>();
+    for (GroupRecord group : metadata == null ? List.<GroupRecord>of() : metadata.get().groups()) {
+      if (!group.hasQueue()) {
+        group.getTopicsList().forEach(t -> streamGroupsByTopic.computeIfAbsent(t, k -> new ArrayList<>()).add(group.getName()));
+      }
+    }
+    List<MultiGauge.Row<?>> lag = new ArrayList<>();
+    List<MultiGauge.Row<?>> undelivered = new ArrayList<>();
+    List<MultiGauge.Row<?>> inFlight = new ArrayList<>();
+    List<MultiGauge.Row<?>> waiting = new ArrayList<>();
+    List<MultiGauge.Row<?>> dead = new ArrayList<>();
+    for (PartitionReplica replica : replicas) {
+      TopicRecord topic = topics.get(replica.id().topicId());
+      if (topic == null || !replica.isLeader()) {
+        continue;
+      }
+      String partition = Integer.toString(replica.id().partition());
+      long end = replica.endOffset();
+      for (String group : streamGroupsByTopic.getOrDefault(topic.getName(), List.of())) {
+        try {
+          replica.groupOffset(group).ifPresent(committed -> lag.add(MultiGauge.Row.of(
+              Tags.of("group", group, "topic", topic.getName(), "partition", partition),
+              Math.max(0, end - committed.getCommittedOffset()))));
+        } catch (RuntimeException e) {
+          // a replica being stopped: its other metrics still go out, and the next scrape has it or not
+        }
+      }
+      replica.queueSummaries().forEach((group, summary) -> {
+        Tags tags = Tags.of("group", group, "topic", topic.getName(), "partition", partition);
+        undelivered.add(MultiGauge.Row.of(tags, Math.max(0, end - summary.progress().getCursor())));
+        inFlight.add(MultiGauge.Row.of(tags, summary.leased()));
+        waiting.add(MultiGauge.Row.of(tags, summary.waiting()));
+        dead.add(MultiGauge.Row.of(tags, summary.dead()));
+      });
+    }
+    groupLag.register(lag, true);
+    queueUndelivered.register(undelivered, true);
+    queueInFlight.register(inFlight, true);
+    queueWaiting.register(waiting, true);
+    queueDead.register(dead, true);
   }
 
   @Override

@@ -68,6 +68,7 @@ class NodeConfigTest {
         1 << 20,
         1000,
         maxParkedReadsPerPartition,
+        10_000,
         30,
         null);
   }

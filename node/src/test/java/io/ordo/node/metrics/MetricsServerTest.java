@@ -2,6 +2,8 @@ package io.ordo.node.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ordo.raft.partition.AppendWaiters;
+import io.ordo.raft.partition.ParkedReads;
 import io.ordo.raft.partition.PendingBytes;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -60,6 +62,18 @@ class MetricsServerTest {
     assertThat(send("GET", "/metrics").body())
         .containsPattern("(?m)^ordo_pending_bytes 0\\.0$")
         .containsPattern("(?m)^ordo_pending_bytes_max 4096\\.0$");
+  }
+
+  @Test
+  void servesTheParkedReadsAgainstTheirBound() throws Exception {
+    ParkedReads parked = new ParkedReads(3);
+    AppendWaiters partition = new AppendWaiters(10, parked, Runnable::run);
+    partition.park(() -> {});
+    metrics.watchParkedReads(parked);
+
+    assertThat(send("GET", "/metrics").body())
+        .containsPattern("(?m)^ordo_parked_reads 1\\.0$")
+        .containsPattern("(?m)^ordo_parked_reads_max 3\\.0$");
   }
 
   @Test

@@ -73,7 +73,7 @@ public final class MetadataStateMachine {
       case CREATE_TOPIC:
         return createTopic(command.getCreateTopic(), command.getTimestampMs());
       case ADD_PARTITIONS:
-        return addPartitions(command.getAddPartitions());
+        return addPartitions(command.getAddPartitions(), command.getTimestampMs());
       case DELETE_TOPIC:
         String name = command.getDeleteTopic().getName();
         if (topics.remove(name) == null) {
@@ -182,10 +182,11 @@ public final class MetadataStateMachine {
     return MetadataResult.ok(topic);
   }
 
-  private MetadataResult addPartitions(AddPartitions add) {
+  private MetadataResult addPartitions(AddPartitions add, long timestampMs) {
     TopicRecord topic = topics.get(add.getTopic());
-    if (topic == null) {
-      return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "topic '" + add.getTopic() + "' does not exist");
+    if (topic == null || topic.getTopicId() != add.getTopicId()) {
+      return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "topic '" + add.getTopic() + "' does not exist"
+          + (topic == null ? "" : " any more (it was deleted and created again)"));
     }
     int total = topic.getPartitionsCount() + add.getPartitionsCount();
     if (add.getPartitionsCount() == 0 || total > Limits.MAX_PARTITIONS) {
@@ -198,15 +199,17 @@ public final class MetadataStateMachine {
       return MetadataResult.refused(
           ErrorCode.INVALID_PARTITION_COUNT,
           "topic '" + topic.getName() + "' has " + topic.getPartitionsCount() + " partitions now, not the "
-              + add.getPartitions(0).getPartition() + " this change was made for (another changed it meanwhile): retry");
+              + add.getPartitions(0).getPartition() + " this change was made for (another changed it meanwhile):"
+              + " describe the topic and retry");
     }
     MetadataResult badPlacement = badPlacement(add.getPartitionsList(), topic.getPartitionsCount(), topic.getReplicationFactor());
     if (badPlacement != null) {
       return badPlacement;
     }
-    TopicRecord grown = topic.toBuilder().addAllPartitions(add.getPartitionsList()).build();
-    topics.put(grown.getName(), grown);
-    return MetadataResult.ok(grown);
+    TopicRecord.Builder grown = topic.toBuilder();
+    add.getPartitionsList().forEach(p -> grown.addPartitions(p.toBuilder().setAddedAtMs(timestampMs)));
+    topics.put(topic.getName(), grown.build());
+    return MetadataResult.ok(grown.build());
   }
 
   /**

@@ -4,6 +4,7 @@ import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.TopicRecord;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -54,6 +55,10 @@ public final class MetadataView {
 
   public Optional<GroupRecord> group(String name) {
     return Optional.ofNullable(groupsByName.get(name));
+  }
+
+  public Collection<GroupRecord> groups() {
+    return Collections.unmodifiableCollection(groupsByName.values());
   }
 
   /** Whether the cluster's finalized feature level has {@code level} (see {@link FeatureLevel}). */

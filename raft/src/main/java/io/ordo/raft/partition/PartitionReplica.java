@@ -83,7 +83,7 @@ public final class PartitionReplica extends RaftMember {
     this.env = env;
     this.applier = new PartitionApplier(store);
     this.pending = new ProposalQueue(env.maxPendingBytes(), env.nodePendingBytes());
-    this.appendWaiters = new AppendWaiters(env.maxParkedReads(), env.executor());
+    this.appendWaiters = new AppendWaiters(env.maxParkedReads(), env.nodeParkedReads(), env.executor());
     publish(applier.state());
   }
 
@@ -306,10 +306,18 @@ public final class PartitionReplica extends RaftMember {
    * cancel the returned handle when they are answered another way.
    *
    * @return the parked read's handle, or null when this partition already has the environment's
-   *     {@link ReplicaEnvironment#maxParkedReads() maximum} parked
+   *     {@link ReplicaEnvironment#maxParkedReads() maximum} parked, or the node its {@link
+   *     ReplicaEnvironment#nodeParkedReads() bound} (then {@link #parkRefusal} says which)
    */
   public AppendWaiters.Waiter onNextAppend(Runnable wakeUp) {
     return appendWaiters.park(wakeUp);
+  }
+
+  /** Why {@link #onNextAppend} refused, for a person. */
+  public String parkRefusal() {
+    return appendWaiters.full()
+        ? "partition " + id + " has " + appendWaiters.capacity() + " reads waiting for records already"
+        : "the node has " + env.nodeParkedReads().max() + " reads waiting for records across its partitions already";
   }
 
   private void wakeWaiters() {

@@ -16,6 +16,7 @@ import java.util.function.LongSupplier;
  * @param nodePendingBytes the same for all partitions the node leads together, shared by them
  * @param maxParkedReads reads (long-polls, caught-up subscriptions) waiting for a partition's next
  *     append, at most; past it a read is not parked (see {@link PartitionReplica#onNextAppend})
+ * @param nodeParkedReads the same for all the node's partitions together, shared by them
  * @param stages told how long each write led here spent in each stage
  */
 public record ReplicaEnvironment(
@@ -26,4 +27,5 @@ public record ReplicaEnvironment(
     long maxPendingBytes,
     PendingBytes nodePendingBytes,
     int maxParkedReads,
+    ParkedReads nodeParkedReads,
     WriteStages stages) {}

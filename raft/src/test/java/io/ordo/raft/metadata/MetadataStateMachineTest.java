@@ -132,6 +132,16 @@ class MetadataStateMachineTest {
   }
 
   @Test
+  void aTopicCreatedAgainIsNotGrownByAChangeMadeForTheOldOne() {
+    apply(create("orders", 2, 2));
+    MetadataCommand forTheOld = addPartitions("orders", placement(2, 1, 2));
+    apply(delete("orders"));
+    apply(create("orders", 2, 2));
+
+    assertRefused(apply(forTheOld), ErrorCode.UNKNOWN_TOPIC, "created again");
+  }
+
+  @Test
   void placementOnAnUnknownNodeIsRefused() {
     assertRefused(apply(createOn("t", 2, 1, 4)), ErrorCode.INVALID_REPLICATION_FACTOR, "placement");
   }
@@ -287,9 +297,11 @@ class MetadataStateMachineTest {
     assertThat(machine.isApplied(100)).isTrue();
   }
 
-  private static MetadataCommand addPartitions(String topic, PartitionPlacement... placements) {
+  /** Partitions for the topic named {@code topic} as it is now (the first topic created has id 1). */
+  private MetadataCommand addPartitions(String topic, PartitionPlacement... placements) {
+    long id = new MetadataView(machine.state()).topic(topic).map(TopicRecord::getTopicId).orElse(0L);
     return MetadataCommand.newBuilder()
-        .setAddPartitions(AddPartitions.newBuilder().setTopic(topic).addAllPartitions(Arrays.asList(placements)))
+        .setAddPartitions(AddPartitions.newBuilder().setTopic(topic).setTopicId(id).addAllPartitions(Arrays.asList(placements)))
         .build();
   }
 

@@ -15,9 +15,14 @@ class AppendWaitersTest {
   /** Wake-ups the registry handed to its executor, in order; run by the test when it wants. */
   private final List<Runnable> handedOff = new ArrayList<>();
   private final List<String> ran = new ArrayList<>();
+  private final ParkedReads node = new ParkedReads(1_000);
 
   private AppendWaiters waiters(int capacity) {
-    return new AppendWaiters(capacity, handedOff::add);
+    return waiters(capacity, node);
+  }
+
+  private AppendWaiters waiters(int capacity, ParkedReads node) {
+    return new AppendWaiters(capacity, node, handedOff::add);
   }
 
   private Runnable read(String name) {
@@ -90,6 +95,28 @@ class AppendWaitersTest {
     assertThat(waiters.park(read("f"))).as("woken reads free theirs").isNotNull();
     runHandedOff();
     assertThat(ran).containsExactlyInAnyOrder("b", "d");
+  }
+
+  @Test
+  void theNodesBoundHoldsAcrossPartitionsAndWokenOrCancelledReadsGiveTheirPlacesBack() {
+    ParkedReads node = new ParkedReads(3);
+    AppendWaiters first = waiters(10, node);
+    AppendWaiters second = waiters(10, node);
+    AppendWaiters.Waiter a = first.park(read("a"));
+    AppendWaiters.Waiter b = first.park(read("b"));
+    second.park(read("c"));
+
+    assertThat(second.park(read("d"))).as("the node's bound, though the partition has room").isNull();
+    assertThat(second.full()).isFalse();
+    assertThat(node.held()).isEqualTo(3);
+
+    a.cancel();
+    assertThat(node.held()).isEqualTo(2);
+    assertThat(second.park(read("e"))).isNotNull();
+    first.wakeAll();
+    assertThat(node.held()).as("the woken read's place is free").isEqualTo(2);
+    assertThat(b.cancel()).isFalse();
+    assertThat(node.held()).as("cancelling a woken read gives nothing back").isEqualTo(2);
   }
 
   @Test

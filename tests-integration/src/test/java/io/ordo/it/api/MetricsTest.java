@@ -4,17 +4,33 @@ import static io.ordo.it.cluster.ClusterChecks.produceAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.ClaimPartitionRequest;
+import io.ordo.proto.v1.CommitOffsetRequest;
+import io.ordo.proto.v1.GroupServiceGrpc;
+import io.ordo.proto.v1.HeartbeatRequest;
+import io.ordo.proto.v1.HeartbeatResponse;
+import io.ordo.proto.v1.LeasedRecord;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.ReceiveRequest;
+import io.ordo.proto.v1.RecordSettlement;
+import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -22,7 +38,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Each node serves Prometheus metrics: its partitions' offsets and leadership, and its writes' stages. */
+/**
+ * Each node serves Prometheus metrics: its partitions' offsets and leadership, its writes' stages,
+ * and the lag and depths of the groups reading the partitions it leads.
+ */
 class MetricsTest {
   private static final String TOPIC = "metered";
   private static final int RECORDS_PER_PARTITION = 50;
@@ -59,6 +78,60 @@ class MetricsTest {
 
   private static String partition(String metric, int partition) {
     return metric + "{partition=\"" + partition + "\",topic=\"" + TOPIC + "\"}";
+  }
+
+  /** A stream group's lag and a queue group's depths, each reported once, by the partition's leader. */
+  @Test
+  void leadersReportGroupLagAndQueueDepths() throws Exception {
+    ManagedChannel p0 = leaderChannel(0);
+    ManagedChannel p1 = leaderChannel(1);
+    try {
+      GroupServiceGrpc.GroupServiceBlockingStub groups = GroupServiceGrpc.newBlockingStub(p0).withDeadlineAfter(30, TimeUnit.SECONDS);
+      HeartbeatResponse member = groups.heartbeat(HeartbeatRequest.newBuilder().setGroup("lagging").addTopics(TOPIC).build());
+      groups.claimPartition(ClaimPartitionRequest.newBuilder().setGroup("lagging").setTopic(TOPIC).setPartition(0)
+          .setMemberId(member.getMemberId()).setGeneration(member.getGeneration()).build());
+      groups.commitOffset(CommitOffsetRequest.newBuilder().setGroup("lagging").setTopic(TOPIC).setPartition(0)
+          .setMemberId(member.getMemberId()).setGeneration(member.getGeneration()).setOffset(10).build());
+
+      // Leases long enough that none ends before the test looks.
+      client.admin().createQueueGroup("q", TOPIC, QueuePolicy.newBuilder().setLeaseMs(600_000).build());
+      QueueServiceGrpc.QueueServiceBlockingStub queue = QueueServiceGrpc.newBlockingStub(p1).withDeadlineAfter(30, TimeUnit.SECONDS);
+      List<LeasedRecord> leased = queue.receive(ReceiveRequest.newBuilder().setGroup("q").setTopic(TOPIC).setPartition(1)
+          .setConsumer("c").setMaxRecords(5).build()).getRecordsList();
+      assertThat(leased).hasSize(5);
+      queue.settle(SettleRequest.newBuilder().setGroup("q").setTopic(TOPIC).setPartition(1).setConsumer("c")
+          .addSettlements(RecordSettlement.newBuilder().setOffset(leased.get(0).getRecord().getOffset())
+              .setDeliveries(leased.get(0).getDeliveries()).setAction(SettleAction.SETTLE_NACK).setDelayMs(600_000))
+          .build());
+    } finally {
+      p0.shutdownNow();
+      p1.shutdownNow();
+    }
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(sumOverNodes(group("ordo_group_lag", "lagging", 0))).isEqualTo(RECORDS_PER_PARTITION - 10);
+      assertThat(sumOverNodes(group("ordo_queue_in_flight", "q", 1))).isEqualTo(4);
+      assertThat(sumOverNodes(group("ordo_queue_waiting", "q", 1))).isEqualTo(1);
+      assertThat(sumOverNodes(group("ordo_queue_undelivered", "q", 1))).isEqualTo(RECORDS_PER_PARTITION - 5);
+      assertThat(sumOverNodes(group("ordo_queue_dead", "q", 1))).isZero();
+    });
+  }
+
+  private double sumOverNodes(String sample) throws Exception {
+    double sum = 0;
+    for (int node = 1; node <= 3; node++) {
+      sum += scrape(node).getOrDefault(sample, 0.0);
+    }
+    return sum;
+  }
+
+  private static String group(String metric, String group, int partition) {
+    return metric + "{group=\"" + group + "\",partition=\"" + partition + "\",topic=\"" + TOPIC + "\"}";
+  }
+
+  private static ManagedChannel leaderChannel(int partition) {
+    int leader = client.admin().describeTopic(TOPIC).partitions().get(partition).leader();
+    return ManagedChannelBuilder.forTarget(cluster.clientAddress(leader)).usePlaintext().build();
   }
 
   @Test

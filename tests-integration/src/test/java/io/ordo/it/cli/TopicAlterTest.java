@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
@@ -12,10 +14,17 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
 import io.ordo.client.UnknownTopicException;
+import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.ClusterExtension;
+import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.LeasedRecord;
+import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.ReceiveRequest;
+import io.ordo.proto.v1.StartFrom;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -42,10 +51,11 @@ class TopicAlterTest {
         assertThat(send(producer, k).partition()).isLessThan(2);
       }
 
-      TopicInfo grown = client.admin().addPartitions("growing", 4);
+      assertThat(client.admin().addPartitions("growing", 4).partitions()).hasSize(4);
 
+      TopicInfo grown = ClusterChecks.awaitLeaders(client, "growing");
       assertThat(grown.partitions()).extracting(PartitionInfo::partition).containsExactly(0, 1, 2, 3);
-      assertThat(grown.partitions()).allMatch(p -> p.leader() != 0 && p.replicas().size() == 3);
+      assertThat(grown.partitions()).allMatch(p -> p.replicas().size() == 3);
       assertThat(grown.partitions().get(0).endOffset() + grown.partitions().get(1).endOffset()).isEqualTo(20);
       // Within the producer's metadata age, keys start to hash over four partitions.
       await("a keyed record in a new partition")
@@ -59,11 +69,45 @@ class TopicAlterTest {
             return false;
           });
 
-      OrdoException same = catchThrowableOfType(OrdoException.class, () -> client.admin().addPartitions("growing", 4));
-      assertThat(same.errorCode()).isEqualTo(ErrorCode.INVALID_PARTITION_COUNT);
-      assertThat(same.getMessage()).contains("has 4 partitions").contains("never removed");
+      assertThat(client.admin().addPartitions("growing", 4).partitions()).as("a repeated change is no error").hasSize(4);
+      OrdoException fewer = catchThrowableOfType(OrdoException.class, () -> client.admin().addPartitions("growing", 3));
+      assertThat(fewer.errorCode()).isEqualTo(ErrorCode.INVALID_PARTITION_COUNT);
+      assertThat(fewer.getMessage()).contains("has 4 partitions").contains("never removed");
       assertThat(catchThrowableOfType(UnknownTopicException.class, () -> client.admin().addPartitions("nope", 2)))
           .isNotNull();
+    }
+  }
+
+  /**
+   * A queue group that starts at the latest records reads a partition added after it from the
+   * partition's first record: all of it is newer than the group.
+   */
+  @Test
+  void aLatestStartingQueueGroupReadsAPartitionAddedAfterItFromItsFirstRecord() throws Exception {
+    CLUSTER.createTopic("late", 1);
+    OrdoClient client = CLUSTER.client();
+    ManagedChannel any = ManagedChannelBuilder.forTarget(CLUSTER.processes().clientAddress(1)).usePlaintext().build();
+    try {
+      QueueServiceGrpc.newBlockingStub(any).withDeadlineAfter(30, TimeUnit.SECONDS).createQueueGroup(
+          CreateQueueGroupRequest.newBuilder().setGroup("late-q").setTopic("late").setStart(StartFrom.START_FROM_LATEST).build());
+      client.admin().addPartitions("late", 2);
+      int leader = ClusterChecks.awaitLeaders(client, "late").partitions().get(1).leader();
+      try (Producer producer = client.producer()) {
+        producer.send(ProducerRecord.of("late", "first in the new partition").withPartition(1)).get(30, TimeUnit.SECONDS);
+      }
+
+      ManagedChannel partitionLeader = ManagedChannelBuilder.forTarget(CLUSTER.processes().clientAddress(leader)).usePlaintext().build();
+      try {
+        List<LeasedRecord> leased = QueueServiceGrpc.newBlockingStub(partitionLeader).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .receive(ReceiveRequest.newBuilder().setGroup("late-q").setTopic("late").setPartition(1).setConsumer("c")
+                .setMaxRecords(10).build())
+            .getRecordsList();
+        assertThat(leased).extracting(r -> r.getRecord().getValue().toStringUtf8()).containsExactly("first in the new partition");
+      } finally {
+        partitionLeader.shutdownNow();
+      }
+    } finally {
+      any.shutdownNow();
     }
   }
 
