@@ -13,15 +13,19 @@ import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesResponse;
 import com.alipay.sofa.jraft.util.RpcFactoryHelper;
 import com.google.protobuf.Message;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Answers a {@link HeartbeatBatch}: each heartbeat goes to its group's node as jraft's own
- * AppendEntries handler would pass it, and the answers go back together, in order. A node answers
- * a heartbeat at once, without the closure (which would answer alone); the closure here drops
- * anything sent through it.
+ * Answers a {@link HeartbeatBatch}: each heartbeat goes to its group's node on the follower thread
+ * a lone heartbeat of that group and leader would run on ({@link RaftRequestProcessors}), as
+ * jraft's own AppendEntries handler would pass it, and the answers go back together, in order,
+ * once all are in. On the shared request pool instead, a batch waited behind an election storm's
+ * votes until all its heartbeats timed out together, and the followers then started elections of
+ * their own. A node answers a heartbeat at once, without the closure (which would answer alone);
+ * the closure here drops anything sent through it.
  */
 final class HeartbeatBatchProcessor implements RpcProcessor<HeartbeatBatch.Request> {
   private static final RpcRequestClosure UNUSED = new RpcRequestClosure(new RpcContext() {
@@ -39,20 +43,38 @@ final class HeartbeatBatchProcessor implements RpcProcessor<HeartbeatBatch.Reque
     }
   });
 
-  private final Executor executor;
-
-  HeartbeatBatchProcessor(Executor executor) {
-    this.executor = executor;
+  HeartbeatBatchProcessor() {
     HeartbeatBatch.registerCodec();
   }
 
   @Override
   public void handleRequest(RpcContext context, HeartbeatBatch.Request batch) {
-    List<Message> answers = new ArrayList<>(batch.heartbeats().size());
-    for (AppendEntriesRequest heartbeat : batch.heartbeats()) {
-      answers.add(answer(heartbeat));
+    List<AppendEntriesRequest> heartbeats = batch.heartbeats();
+    if (heartbeats.isEmpty()) {
+      context.sendResponse(new HeartbeatBatch.Replies(List.of()));
+      return;
     }
-    context.sendResponse(new HeartbeatBatch.Replies(answers));
+    Message[] answers = new Message[heartbeats.size()];
+    AtomicInteger left = new AtomicInteger(heartbeats.size());
+    for (int i = 0; i < answers.length; i++) {
+      int at = i;
+      AppendEntriesRequest heartbeat = heartbeats.get(at);
+      Runnable handle = () -> {
+        answers[at] = answer(heartbeat);
+        if (left.decrementAndGet() == 0) {
+          context.sendResponse(new HeartbeatBatch.Replies(Arrays.asList(answers)));
+        }
+      };
+      try {
+        RaftRequestProcessors.followerThread(heartbeat.getGroupId(), heartbeat.getPeerId(), heartbeat.getServerId())
+            .execute(handle);
+      } catch (RejectedExecutionException full) {
+        answers[at] = error(RaftError.EBUSY, "the follower threads are full; heartbeat of " + heartbeat.getGroupId() + " dropped");
+        if (left.decrementAndGet() == 0) {
+          context.sendResponse(new HeartbeatBatch.Replies(Arrays.asList(answers)));
+        }
+      }
+    }
   }
 
   private static Message answer(AppendEntriesRequest heartbeat) {
@@ -75,10 +97,5 @@ final class HeartbeatBatchProcessor implements RpcProcessor<HeartbeatBatch.Reque
   @Override
   public String interest() {
     return HeartbeatBatch.Request.class.getName();
-  }
-
-  @Override
-  public Executor executor() {
-    return executor;
   }
 }

@@ -57,7 +57,7 @@ public final class RaftRequestProcessors {
     AppendEntriesRequestProcessor appends = new StripedAppendEntries(raftExecutor);
     server.registerConnectionClosedEventListener(appends);
     server.registerProcessor(appends);
-    server.registerProcessor(new HeartbeatBatchProcessor(raftExecutor));
+    server.registerProcessor(new HeartbeatBatchProcessor());
     server.registerProcessor(new GetFileRequestProcessor(raftExecutor));
     server.registerProcessor(new InstallSnapshotRequestProcessor(raftExecutor));
     server.registerProcessor(new RequestVoteRequestProcessor(raftExecutor));

@@ -44,7 +44,7 @@ class HeartbeatCoalescerTest {
 
   @Test
   void eachHeartbeatOfABatchGetsItsOwnGroupsAnswer() throws Exception {
-    Endpoint peer = server(s -> s.registerProcessor(new HeartbeatBatchProcessor(pool)));
+    Endpoint peer = server(s -> s.registerProcessor(new HeartbeatBatchProcessor()));
     List<CompletableFuture<Object>> answers = sendHeartbeats(peer, 5);
     for (int g = 0; g < 5; g++) {
       // No such group on the peer: jraft's own answer for that, naming the group it was meant for.
