@@ -45,6 +45,8 @@ final class ClusterCommand {
             new JsonWriter()
                 .beginObject()
                 .field("metadataLeader", cluster.metadataLeader())
+                .field("featureLevel", cluster.featureLevel())
+                .field("featureLevelRising", cluster.featureLevelRising())
                 .name("nodes")
                 .beginArray();
         for (NodeInfo node : cluster.nodes()) {
@@ -53,6 +55,7 @@ final class ClusterCommand {
               .field("clientAddress", node.clientAddress())
               .field("raftAddress", node.raftAddress())
               .field("alive", node.alive())
+              .field("supportedFeatureLevel", node.supportedFeatureLevel())
               .endObject();
         }
         json.endArray().field("partitionCount", health.partitions()).name("unhealthyPartitions").beginArray();
@@ -81,6 +84,9 @@ final class ClusterCommand {
       out.println(
           "metadata leader: "
               + (cluster.metadataLeader() == 0 ? "none" : "node " + cluster.metadataLeader()));
+      out.println(
+          "feature level: " + cluster.featureLevel()
+              + (cluster.featureLevelRising() ? " (every node supports more: rising within seconds)" : ""));
       out.println(
           "partitions: " + health.partitions() + ", leaderless: " + health.leaderless()
               + ", under-replicated: " + health.underReplicated());

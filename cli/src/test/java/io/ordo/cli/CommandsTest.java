@@ -146,15 +146,16 @@ class CommandsTest {
   void clusterStatusListsNodesAndTheMetadataLeader() {
     CliRun run = ordo("cluster", "status");
     assertThat(run.exitCode()).isZero();
-    assertThat(run.outLines()).hasSize(6);
+    assertThat(run.outLines()).hasSize(7);
     assertThat(run.outLines().get(0)).startsWith("NODE  CLIENT-ADDRESS");
     assertThat(run.outLines().get(1)).startsWith("1 ").endsWith("metadata-leader");
     assertThat(run.outLines().get(4)).isEqualTo("metadata leader: node 1");
-    assertThat(run.outLines().get(5)).isEqualTo("partitions: 0, leaderless: 0, under-replicated: 0");
+    assertThat(run.outLines().get(5)).isEqualTo("feature level: 5");
+    assertThat(run.outLines().get(6)).isEqualTo("partitions: 0, leaderless: 0, under-replicated: 0");
 
     CliRun json = ordo("cluster", "status", "--output", "json");
     assertThat(json.out())
-        .startsWith("{\"metadataLeader\":1,\"nodes\":[{\"nodeId\":1,\"clientAddress\":\"127.0.0.1:")
+        .startsWith("{\"metadataLeader\":1,\"featureLevel\":5,\"featureLevelRising\":false,\"nodes\":[{\"nodeId\":1,\"clientAddress\":\"127.0.0.1:")
         .endsWith("\"partitionCount\":0,\"unhealthyPartitions\":[]}\n");
   }
 

@@ -7,5 +7,7 @@ package io.ordo.client;
  * @param clientAddress where clients reach it, host:port
  * @param raftAddress where its peers reach it for replication, host:port
  * @param alive whether the node that answered heard from it just now
+ * @param supportedFeatureLevel the highest feature level the node's version supports, 0 when it did
+ *     not answer
  */
-public record NodeInfo(int nodeId, String clientAddress, String raftAddress, boolean alive) {}
+public record NodeInfo(int nodeId, String clientAddress, String raftAddress, boolean alive, int supportedFeatureLevel) {}

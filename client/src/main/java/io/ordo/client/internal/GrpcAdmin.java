@@ -138,9 +138,11 @@ public final class GrpcAdmin implements Admin {
             .map(
                 n ->
                     new NodeInfo(
-                        n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive()))
+                        n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive(),
+                        n.getSupportedFeatureLevel()))
             .toList(),
-        cluster.getMetadataLeader());
+        cluster.getMetadataLeader(),
+        cluster.getFeatureLevel());
   }
 
   @Override

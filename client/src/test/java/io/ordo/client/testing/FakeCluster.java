@@ -62,6 +62,9 @@ import java.util.stream.Collectors;
  * failures, hold produce answers back and break subscribe streams, then check what the client did.
  */
 public final class FakeCluster implements AutoCloseable {
+  /** Finalized and supported by every node of the model alike. */
+  private static final int FEATURE_LEVEL = 5;
+
   /** The RPCs a failure can be injected into. */
   public enum Rpc {
     PRODUCE,
@@ -411,14 +414,15 @@ public final class FakeCluster implements AutoCloseable {
           out.onError(failure);
           return;
         }
-        ClusterDescription.Builder cluster = ClusterDescription.newBuilder().setMetadataLeader(1);
+        ClusterDescription.Builder cluster = ClusterDescription.newBuilder().setMetadataLeader(1).setFeatureLevel(FEATURE_LEVEL);
         for (FakeNode node : nodes) {
           cluster.addNodes(
               NodeDescription.newBuilder()
                   .setNodeId(node.id)
                   .setClientAddress(node.address())
                   .setRaftAddress("127.0.0.1:" + (20000 + node.id))
-                  .setAlive(!node.server.isShutdown()));
+                  .setAlive(!node.server.isShutdown())
+                  .setSupportedFeatureLevel(node.server.isShutdown() ? 0 : FEATURE_LEVEL));
         }
         if (request.getIncludePartitionHealth()) {
           // Every replica of the model is in sync: a partition is unhealthy only while leaderless.

@@ -215,8 +215,11 @@ public final class ClusterInspector {
               .setNodeId(node.getNodeId())
               .setClientAddress(node.getClientAddress())
               .setRaftAddress(node.getRaftAddress())
-              .setAlive(answers.containsKey(node.getNodeId())));
+              .setAlive(answers.containsKey(node.getNodeId()))
+              .setSupportedFeatureLevel(
+                  answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0));
     }
+    out.setFeatureLevel(view.state().getFinalizedFeatureLevel());
     view.nodeByRaftAddress(router.metadata().leaderRaftAddress())
         .ifPresent(n -> out.setMetadataLeader(n.getNodeId()));
     return out;

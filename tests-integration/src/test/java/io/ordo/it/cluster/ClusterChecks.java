@@ -25,7 +25,10 @@ import java.util.concurrent.CompletableFuture;
 public final class ClusterChecks {
   private ClusterChecks() {}
 
-  /** Waits until every node answers and the metadata group has a leader. */
+  /**
+   * Waits until every node answers, the metadata group has a leader and the cluster's feature
+   * level has risen to what every node supports (a fresh cluster refuses newer features until then).
+   */
   public static void awaitHealthy(OrdoClient client, int nodes) {
     await("cluster healthy")
         .atMost(Duration.ofSeconds(60))
@@ -35,7 +38,8 @@ public final class ClusterChecks {
           ClusterInfo info = client.admin().describeCluster();
           return info.metadataLeader() != 0
               && info.nodes().size() == nodes
-              && info.nodes().stream().allMatch(n -> n.alive());
+              && info.nodes().stream().allMatch(n -> n.alive())
+              && !info.featureLevelRising();
         });
   }
 
