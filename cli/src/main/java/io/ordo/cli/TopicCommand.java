@@ -5,27 +5,37 @@ import io.ordo.client.PartitionInfo;
 import io.ordo.client.TopicInfo;
 import io.ordo.client.TopicSummary;
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code ordo topic create|list|describe|alter|delete}. */
+/** {@code ordo topic create|list|describe|alter|reassign|delete}. */
 @Command(
     name = "topic",
     mixinStandardHelpOptions = true,
-    description = "Create, list, describe, alter and delete topics.",
+    description = "Create, list, describe, alter, reassign and delete topics.",
     subcommands = {
       TopicCommand.Create.class,
       TopicCommand.ListTopics.class,
       TopicCommand.Describe.class,
       TopicCommand.Alter.class,
+      TopicCommand.Reassign.class,
       TopicCommand.Delete.class
     })
 final class TopicCommand {
+  /** How often 'reassign --wait' looks again. */
+  private static final long WAIT_POLL_MS = 1_000;
+
   private TopicCommand() {}
 
   @Command(
@@ -152,6 +162,96 @@ final class TopicCommand {
   }
 
   @Command(
+      name = "reassign",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Move partitions of topic NAME to other nodes, or change how many replicas they have.",
+        "Each partition's Raft group adds its new replicas, lets them copy the partition from its"
+            + " leader, then changes its members in one step: the partition stays writable and never"
+            + " has fewer replicas in sync than before. Its old replicas are then deleted.",
+        "Prints the topic with the moves recorded (REPLICAS shows old->new while one is under way);"
+            + " with --wait, waits until every move is done. Naming a partition's current replicas"
+            + " undoes its move."
+      })
+  static final class Reassign implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(
+        names = "--replicas",
+        paramLabel = "P=IDS",
+        required = true,
+        description = "Partition P's new replicas: node ids, comma-separated, the preferred leader first."
+            + " Repeat for more partitions, e.g. --replicas 0=2,3 --replicas 1=3,1.")
+    Map<Integer, String> replicas;
+
+    @Option(names = "--wait", description = "Wait until every move is done, printing each as it ends.")
+    boolean await;
+
+    @Option(
+        names = "--wait-timeout-secs",
+        paramLabel = "SECS",
+        defaultValue = "600",
+        description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
+    long waitTimeoutSecs;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      Map<Integer, List<Integer>> targets = new TreeMap<>();
+      replicas.forEach((partition, ids) -> targets.put(partition, nodeIds(partition, ids)));
+      try (OrdoClient client = global.connect()) {
+        TopicInfo topic = client.admin().reassignPartitions(name, targets);
+        if (!await) {
+          printTopic(topic, global);
+          return 0;
+        }
+        return awaitMoves(client, topic, targets.keySet());
+      }
+    }
+
+    private List<Integer> nodeIds(int partition, String ids) {
+      try {
+        return Arrays.stream(ids.split(",")).map(String::trim).map(Integer::valueOf).toList();
+      } catch (NumberFormatException e) {
+        throw global.usageError(
+            "--replicas " + partition + "=" + ids + ": expected node ids separated by commas, e.g. " + partition + "=2,3");
+      }
+    }
+
+    /** Polls the topic until none of {@code partitions} moves, printing each as its move ends. */
+    private int awaitMoves(OrdoClient client, TopicInfo topic, Set<Integer> partitions) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitTimeoutSecs);
+      Set<Integer> moving = new TreeSet<>(partitions);
+      while (true) {
+        for (PartitionInfo p : topic.partitions()) {
+          if (moving.contains(p.partition()) && !p.reassigning()) {
+            moving.remove(p.partition());
+            if (!global.json()) {
+              global.out().println("partition " + p.partition() + ": replicas " + ids(p.replicas()));
+            }
+          }
+        }
+        if (moving.isEmpty()) {
+          if (global.json()) {
+            printTopic(topic, global);
+          }
+          return 0;
+        }
+        if (System.nanoTime() > deadline) {
+          global.err().println(
+              "partitions " + moving + " still moving after " + waitTimeoutSecs + " s; 'ordo topic describe " + name
+                  + "' shows them (a move waits while a new replica is down or catching up)");
+          return 1;
+        }
+        Thread.sleep(WAIT_POLL_MS);
+        topic = client.admin().describeTopic(name);
+      }
+    }
+  }
+
+  @Command(
       name = "delete",
       mixinStandardHelpOptions = true,
       description = "Delete topic NAME and all its records. This cannot be undone.")
@@ -191,7 +291,7 @@ final class TopicCommand {
           p.partition(),
           status(p),
           leader(p),
-          ids(p.replicas()),
+          p.reassigning() ? ids(p.replicas()) + "->" + ids(p.targetReplicas()) : ids(p.replicas()),
           ids(p.inSyncReplicas()),
           p.startOffset(),
           p.endOffset());
@@ -225,6 +325,8 @@ final class TopicCommand {
     p.replicas().forEach(json::value);
     json.endArray().name("inSyncReplicas").beginArray();
     p.inSyncReplicas().forEach(json::value);
+    json.endArray().name("targetReplicas").beginArray();
+    p.targetReplicas().forEach(json::value);
     json.endArray();
   }
 

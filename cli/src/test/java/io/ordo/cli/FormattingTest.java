@@ -80,11 +80,11 @@ class FormattingTest {
             "orders",
             7,
             3,
-            List.of(new PartitionInfo(0, 1, List.of(1, 2, 3), List.of(1, 2), 0, 42)));
+            List.of(new PartitionInfo(0, 1, List.of(1, 2, 3), List.of(1, 2), 0, 42, List.of())));
     assertThat(TopicCommand.topicJson(topic))
         .isEqualTo(
             "{\"name\":\"orders\",\"topicId\":7,\"replicationFactor\":3,\"partitions\":["
-                + "{\"partition\":0,\"leader\":1,\"status\":\"under-replicated\",\"replicas\":[1,2,3],\"inSyncReplicas\":[1,2],"
+                + "{\"partition\":0,\"leader\":1,\"status\":\"under-replicated\",\"replicas\":[1,2,3],\"inSyncReplicas\":[1,2],\"targetReplicas\":[],"
                 + "\"startOffset\":0,\"endOffset\":42}]}");
   }
 }

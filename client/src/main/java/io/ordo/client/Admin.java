@@ -2,6 +2,7 @@ package io.ordo.client;
 
 import io.ordo.proto.v1.QueuePolicy;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Manages topics and describes the cluster. Any node answers admin calls; the client tries the
@@ -33,6 +34,22 @@ public interface Admin {
    * @throws UnknownTopicException if there is no such topic
    */
   TopicInfo addPartitions(String name, int partitions);
+
+  /**
+   * Moves partitions of a topic to other nodes, or changes how many replicas they have: {@code
+   * replicas} maps a partition to its new replicas' node ids, the preferred leader first. Each
+   * partition's Raft group adds the new replicas, lets them copy the partition from the leader, then
+   * changes its members in one step, so the partition stays writable throughout; the old replicas
+   * are then deleted. Returns once the move is recorded: {@link PartitionInfo#targetReplicas()}
+   * shows it under way until it is done. Naming a partition's current replicas undoes a move under
+   * way. The topic's replication factor stays the one for partitions added later.
+   *
+   * @throws OrdoException with {@code INVALID_REPLICATION_FACTOR} (a node unknown, named twice or
+   *     not live, or more replicas than allowed), {@code INVALID_REQUEST} (no such partition) or
+   *     {@code FEATURE_NOT_ENABLED} (a node runs an older version)
+   * @throws UnknownTopicException if there is no such topic
+   */
+  TopicInfo reassignPartitions(String topic, Map<Integer, List<Integer>> replicas);
 
   /**
    * Deletes a topic and its records.

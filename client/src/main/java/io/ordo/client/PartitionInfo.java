@@ -12,6 +12,8 @@ import java.util.List;
  *     election timeout), the leader included: alive and reachable, not necessarily caught up
  * @param startOffset the first readable offset
  * @param endOffset the offset the next record will get
+ * @param targetReplicas while the partition moves to other nodes ({@link Admin#reassignPartitions}),
+ *     the replicas it moves to; empty otherwise
  */
 public record PartitionInfo(
     int partition,
@@ -19,7 +21,13 @@ public record PartitionInfo(
     List<Integer> replicas,
     List<Integer> inSyncReplicas,
     long startOffset,
-    long endOffset) {
+    long endOffset,
+    List<Integer> targetReplicas) {
+  /** Whether the partition is moving to {@link #targetReplicas}. */
+  public boolean reassigning() {
+    return !targetReplicas.isEmpty();
+  }
+
   /** No leader is known: an election is under way, or fewer than a majority of replicas are alive. */
   public boolean leaderless() {
     return leader == 0;

@@ -21,6 +21,7 @@ import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
 import io.ordo.node.metrics.MetricsServer;
 import io.ordo.node.metrics.NodeMetrics;
+import io.ordo.node.reassign.ReassignmentDriver;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -70,6 +71,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long LEASE_EXPIRY_INTERVAL_MS = 250;
   /** How often the group coordinator drops members whose session ended. */
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
+  /** How often the metadata leader looks for partitions to move to their target replicas. */
+  private static final long REASSIGNMENT_INTERVAL_MS = 1_000;
   /** How often partition leaders look for dead letters to export. */
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
   /** The dead-letter exporter's client: its appends and topic creations are retried this long. */
@@ -82,6 +85,7 @@ public final class OrdoNode implements AutoCloseable {
   private final ReplicaManager replicas;
   private final MetadataReplica metadata;
   private final ClusterInspector inspector;
+  private final ReassignmentDriver reassignments;
   private final GroupGrpcService groups;
   private final DeadLetterExporter deadLetters;
   private final PeerChannels peers = new PeerChannels();
@@ -143,6 +147,7 @@ public final class OrdoNode implements AutoCloseable {
     metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers);
+    this.reassignments = new ReassignmentDriver(router, inspector, peers);
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
     String everyNode = config.initialCluster().stream().map(m -> m.clientAddress().toString()).collect(Collectors.joining(","));
     this.deadLetters = new DeadLetterExporter(
@@ -153,7 +158,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new ProducerGrpcService(router, peers, config, timer))
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers, timer))
-            .addService(new NodeGrpcService(inspector))
+            .addService(new NodeGrpcService(inspector, reassignments))
             .addService(groups)
             .addService(new QueueGrpcService(router, peers, work, timer))
             .addService(health.getHealthService())
@@ -193,6 +198,8 @@ public final class OrdoNode implements AutoCloseable {
           DEAD_LETTER_EXPORT_INTERVAL_MS,
           DEAD_LETTER_EXPORT_INTERVAL_MS,
           TimeUnit.MILLISECONDS);
+      node.timer.scheduleWithFixedDelay(
+          node.reassignments::tick, REASSIGNMENT_INTERVAL_MS, REASSIGNMENT_INTERVAL_MS, TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
           node::finalizeFeatures,
           FEATURE_CHECK_INTERVAL_MS,

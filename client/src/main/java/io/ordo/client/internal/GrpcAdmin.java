@@ -40,6 +40,8 @@ import io.ordo.proto.v1.ListGroupsRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.PartitionReplicas;
+import io.ordo.proto.v1.ReassignPartitionsRequest;
 import io.ordo.proto.v1.QueueGroupDescription;
 import io.ordo.proto.v1.QueuePartitionRequest;
 import io.ordo.proto.v1.QueuePartitionStatus;
@@ -52,6 +54,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -101,6 +104,14 @@ public final class GrpcAdmin implements Admin {
       }
       throw e;
     }
+  }
+
+  @Override
+  public TopicInfo reassignPartitions(String topic, Map<Integer, List<Integer>> replicas) {
+    ReassignPartitionsRequest.Builder request = ReassignPartitionsRequest.newBuilder().setTopic(topic);
+    new TreeMap<>(replicas).forEach((partition, nodes) ->
+        request.addPartitions(PartitionReplicas.newBuilder().setPartition(partition).addAllReplicas(nodes)));
+    return toTopicInfo(call("reassign partitions of topic '" + topic + "'", stub -> stub.reassignPartitions(request.build())));
   }
 
   @Override
@@ -415,6 +426,7 @@ public final class GrpcAdmin implements Admin {
         List.copyOf(p.getReplicasList()),
         List.copyOf(p.getInSyncReplicasList()),
         p.getStartOffset(),
-        p.getEndOffset());
+        p.getEndOffset(),
+        List.copyOf(p.getTargetReplicasList()));
   }
 }

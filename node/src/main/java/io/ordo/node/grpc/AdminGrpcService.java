@@ -16,6 +16,7 @@ import io.ordo.proto.raft.v1.DeleteTopic;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.AlterTopicRequest;
@@ -28,6 +29,8 @@ import io.ordo.proto.v1.DescribeTopicRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.ListTopicsResponse;
+import io.ordo.proto.v1.PartitionReplicas;
+import io.ordo.proto.v1.ReassignPartitionsRequest;
 import io.ordo.proto.v1.TopicDescription;
 import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.Limits;
@@ -160,6 +163,40 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
         add.addPartitions(p.toBuilder().setPartition(current + p.getPartition()));
       }
       proposeAndAwaitLeaders(MetadataCommand.newBuilder().setAddPartitions(add).build(), response);
+    }, response::onError);
+  }
+
+  @Override
+  public void reassignPartitions(ReassignPartitionsRequest request, StreamObserver<TopicDescription> response) {
+    if (request.getPartitionsCount() == 0) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "the request moves nothing: name partitions and their replicas"));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(AdminServiceGrpc.getReassignPartitionsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    router.withTopic(request.getTopic(), topic -> {
+      GroupRequests.requireFeature(router.view(), FeatureLevel.REASSIGN_PARTITIONS, "partition reassignment");
+      List<Integer> live = liveNodeIds();
+      ReassignPartitions.Builder reassign = ReassignPartitions.newBuilder().setTopicId(topic.getTopicId());
+      for (PartitionReplicas target : request.getPartitionsList()) {
+        List<Integer> down = target.getReplicasList().stream()
+            .filter(n -> !live.contains(n) && router.view().node(n).isPresent())
+            .toList();
+        if (!down.isEmpty()) {
+          // A replica on a node that is down could never catch up: the move would not finish.
+          throw OrdoStatus.exception(
+              ErrorCode.INVALID_REPLICATION_FACTOR,
+              "partition " + target.getPartition() + " cannot move to nodes " + down + ": they are not live (live: " + live + ")");
+        }
+        reassign.addPartitions(
+            PartitionPlacement.newBuilder().setPartition(target.getPartition()).addAllTargetReplicas(target.getReplicasList()));
+      }
+      metadataLeader.propose(
+          MetadataCommand.newBuilder().setReassignPartitions(reassign).build(),
+          response,
+          done -> inspector.describe(done.topic()).whenComplete(reply(response)));
     }, response::onError);
   }
 

@@ -146,7 +146,8 @@ public final class ClusterInspector {
       PartitionDescription.Builder p =
           PartitionDescription.newBuilder()
               .setPartition(placement.getPartition())
-              .addAllReplicas(placement.getReplicasList());
+              .addAllReplicas(placement.getReplicasList())
+              .addAllTargetReplicas(placement.getTargetReplicasList());
       Reported leaderReport = null;
       long end = 0;
       long start = 0;

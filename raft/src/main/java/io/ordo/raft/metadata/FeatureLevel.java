@@ -18,8 +18,10 @@ public final class FeatureLevel {
   public static final int DEAD_LETTER_EXPORT = 3;
   /** Topics grown after creation: the metadata command AddPartitions. */
   public static final int ADD_PARTITIONS = 4;
+  /** Replicas moved between nodes: the metadata commands ReassignPartitions and CompleteReassignment. */
+  public static final int REASSIGN_PARTITIONS = 5;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = ADD_PARTITIONS;
+  public static final int SUPPORTED = REASSIGN_PARTITIONS;
 
   private FeatureLevel() {}
 }

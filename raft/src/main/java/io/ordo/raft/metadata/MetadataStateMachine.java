@@ -1,6 +1,7 @@
 package io.ordo.raft.metadata;
 
 import io.ordo.proto.raft.v1.AddPartitions;
+import io.ordo.proto.raft.v1.CompleteReassignment;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.GroupRecord;
@@ -9,6 +10,7 @@ import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.QueueDefinition;
+import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
@@ -74,6 +76,10 @@ public final class MetadataStateMachine {
         return createTopic(command.getCreateTopic(), command.getTimestampMs());
       case ADD_PARTITIONS:
         return addPartitions(command.getAddPartitions(), command.getTimestampMs());
+      case REASSIGN_PARTITIONS:
+        return reassignPartitions(command.getReassignPartitions());
+      case COMPLETE_REASSIGNMENT:
+        return completeReassignment(command.getCompleteReassignment());
       case DELETE_TOPIC:
         String name = command.getDeleteTopic().getName();
         if (topics.remove(name) == null) {
@@ -210,6 +216,68 @@ public final class MetadataStateMachine {
     add.getPartitionsList().forEach(p -> grown.addPartitions(p.toBuilder().setAddedAtMs(timestampMs)));
     topics.put(topic.getName(), grown.build());
     return MetadataResult.ok(grown.build());
+  }
+
+  private MetadataResult reassignPartitions(ReassignPartitions reassign) {
+    TopicRecord topic = topicById(reassign.getTopicId());
+    if (topic == null) {
+      return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "the topic does not exist any more");
+    }
+    TopicRecord.Builder moved = topic.toBuilder();
+    Set<Integer> seen = new HashSet<>();
+    for (PartitionPlacement target : reassign.getPartitionsList()) {
+      int partition = target.getPartition();
+      if (partition < 0 || partition >= topic.getPartitionsCount() || !seen.add(partition)) {
+        return MetadataResult.refused(
+            ErrorCode.INVALID_REQUEST,
+            "partition " + partition + " of topic '" + topic.getName() + "' does not exist or is named twice");
+      }
+      String problem = replicasProblem(target.getTargetReplicasList());
+      if (problem != null) {
+        return MetadataResult.refused(
+            ErrorCode.INVALID_REPLICATION_FACTOR, "replicas " + target.getTargetReplicasList() + " of partition " + partition + ": " + problem);
+      }
+      moved.getPartitionsBuilder(partition).clearTargetReplicas().addAllTargetReplicas(target.getTargetReplicasList());
+    }
+    topics.put(topic.getName(), moved.build());
+    return MetadataResult.ok(moved.build());
+  }
+
+  private MetadataResult completeReassignment(CompleteReassignment complete) {
+    TopicRecord topic = topicById(complete.getTopicId());
+    if (topic == null
+        || complete.getPartition() < 0
+        || complete.getPartition() >= topic.getPartitionsCount()
+        || !topic.getPartitions(complete.getPartition()).getTargetReplicasList().equals(complete.getReplicasList())) {
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, "the partition is not moving to " + complete.getReplicasList());
+    }
+    TopicRecord.Builder moved = topic.toBuilder();
+    moved.getPartitionsBuilder(complete.getPartition())
+        .clearReplicas()
+        .addAllReplicas(complete.getReplicasList())
+        .clearTargetReplicas();
+    topics.put(topic.getName(), moved.build());
+    return MetadataResult.ok(moved.build());
+  }
+
+  private TopicRecord topicById(long topicId) {
+    return topics.values().stream().filter(t -> t.getTopicId() == topicId).findFirst().orElse(null);
+  }
+
+  /** Why {@code replicas} cannot be a partition's replicas (distinct registered nodes, 1 to the maximum); null if they can. */
+  private String replicasProblem(List<Integer> replicas) {
+    if (replicas.isEmpty() || replicas.size() > Limits.MAX_REPLICATION_FACTOR) {
+      return "a partition has 1 to " + Limits.MAX_REPLICATION_FACTOR + " replicas";
+    }
+    if (new HashSet<>(replicas).size() != replicas.size()) {
+      return "a node is named twice";
+    }
+    for (int node : replicas) {
+      if (!nodes.containsKey(node)) {
+        return "node " + node + " is not registered (nodes " + nodes.keySet() + ")";
+      }
+    }
+    return null;
   }
 
   /**

@@ -26,8 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps this node's partition replicas in line with the metadata: starts the replicas placed here,
- * and stops and deletes those of deleted topics. Works on one thread of its own, always towards
+ * Keeps this node's partition replicas in line with the metadata: starts the replicas placed here
+ * or being moved here, and stops and deletes those of deleted topics and those moved away. Works on one thread of its own, always towards
  * the newest view it was given, starting replicas a few at a time.
  */
 public final class ReplicaManager implements AutoCloseable {
@@ -85,16 +85,17 @@ public final class ReplicaManager implements AutoCloseable {
     Map<PartitionId, List<String>> wanted = new HashMap<>();
     for (TopicRecord topic : view.topics().values()) {
       for (PartitionPlacement placement : topic.getPartitionsList()) {
+        PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
         if (placement.getReplicasList().contains(nodeId)) {
-          List<String> peers = new ArrayList<>();
-          for (int replicaNode : placement.getReplicasList()) {
-            view.node(replicaNode).map(NodeInfo::getRaftAddress).ifPresent(peers::add);
-          }
-          PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
+          List<String> peers = raftAddresses(view, placement.getReplicasList());
           wanted.put(id, peers);
           if (!peers.isEmpty()) {
             preferredLeaders.put(id, peers.get(0));
           }
+        } else if (placement.getTargetReplicasList().contains(nodeId)) {
+          // Joins as the group changes its members: started without any, it never campaigns and
+          // learns its group's members from the leader once added.
+          wanted.put(id, List.of());
         }
       }
     }
@@ -118,6 +119,15 @@ public final class ReplicaManager implements AutoCloseable {
         destroy(id);
       }
     }
+  }
+
+  /** The Raft endpoints of {@code nodeIds} that the view knows, in order. */
+  public static List<String> raftAddresses(MetadataView view, List<Integer> nodeIds) {
+    List<String> peers = new ArrayList<>();
+    for (int replicaNode : nodeIds) {
+      view.node(replicaNode).map(NodeInfo::getRaftAddress).ifPresent(peers::add);
+    }
+    return peers;
   }
 
   private void start(PartitionId id, List<String> peers) {

@@ -4,8 +4,10 @@ import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.closure.ReadIndexClosure;
+import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.core.StateMachineAdapter;
 import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.error.RaftException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -85,6 +87,24 @@ public abstract class RaftMember extends StateMachineAdapter {
       }
     });
     return current;
+  }
+
+  /**
+   * Has this replica's group change its members to exactly {@code peers} (Raft endpoints), if this
+   * replica leads it: jraft first lets members new to the group catch up from this leader, then
+   * changes the membership in one joint-consensus step. Completes once the change is committed
+   * (at once if the group already has those members) or has failed; with EPERM on a replica that
+   * does not lead. Completes on a jraft thread.
+   */
+  public CompletableFuture<Status> changeMembers(List<String> peers) {
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    Node n = node;
+    if (n == null || !n.isLeader()) {
+      done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
+      return done;
+    }
+    n.changePeers(new Configuration(peers.stream().map(PeerId::parsePeer).toList()), done::complete);
+    return done;
   }
 
   /** Asks this replica, if it leads, to hand leadership to {@code peer}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ordo.proto.raft.v1.AddPartitions;
+import io.ordo.proto.raft.v1.CompleteReassignment;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.DeleteGroup;
@@ -13,6 +14,7 @@ import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.raft.v1.TopicRecord;
@@ -139,6 +141,70 @@ class MetadataStateMachineTest {
     apply(create("orders", 2, 2));
 
     assertRefused(apply(forTheOld), ErrorCode.UNKNOWN_TOPIC, "created again");
+  }
+
+  @Test
+  void aReassignmentSetsTargetsAndItsCompletionMakesThemTheReplicas() {
+    long id = apply(create("orders", 2, 2)).topic().getTopicId();
+
+    MetadataResult started = apply(reassign(id, target(0, 2, 3), target(1, 1, 2, 3)));
+
+    assertThat(started.isOk()).isTrue();
+    assertThat(started.topic().getPartitions(0).getReplicasList()).as("replicas stay until done").containsExactly(1, 2);
+    assertThat(started.topic().getPartitions(0).getTargetReplicasList()).containsExactly(2, 3);
+    assertThat(started.topic().getPartitions(1).getTargetReplicasList()).containsExactly(1, 2, 3);
+
+    assertRefused(apply(complete(id, 0, 3, 2)), ErrorCode.INVALID_REQUEST, "not moving to [3, 2]");
+    assertThat(apply(complete(id, 0, 2, 3)).isOk()).isTrue();
+
+    TopicRecord orders = new MetadataView(machine.state()).topic("orders").orElseThrow();
+    assertThat(orders.getPartitions(0).getReplicasList()).containsExactly(2, 3);
+    assertThat(orders.getPartitions(0).getTargetReplicasList()).isEmpty();
+    assertThat(orders.getPartitions(1).getReplicasList()).as("still moving").containsExactly(2, 3);
+    assertRefused(apply(complete(id, 0, 2, 3)), ErrorCode.INVALID_REQUEST, "not moving");
+  }
+
+  @Test
+  void aNewerReassignmentReplacesTheTargetAndTheOlderCompletionIsIgnored() {
+    long id = apply(create("orders", 1, 2)).topic().getTopicId();
+    apply(reassign(id, target(0, 2, 3)));
+
+    apply(reassign(id, target(0, 3, 1)));
+
+    assertRefused(apply(complete(id, 0, 2, 3)), ErrorCode.INVALID_REQUEST, "not moving to [2, 3]");
+    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitions(0).getReplicasList())
+        .containsExactly(1, 2);
+  }
+
+  @Test
+  void reassignmentsToUnknownNodesDuplicatesOrMissingPartitionsAreRefusedWhole() {
+    long id = apply(create("orders", 2, 2)).topic().getTopicId();
+
+    assertRefused(apply(reassign(id, target(0, 2, 3), target(1, 4))), ErrorCode.INVALID_REPLICATION_FACTOR, "node 4 is not registered");
+    assertRefused(apply(reassign(id, target(0, 2, 2))), ErrorCode.INVALID_REPLICATION_FACTOR, "named twice");
+    assertRefused(apply(reassign(id, target(0))), ErrorCode.INVALID_REPLICATION_FACTOR, "1 to");
+    assertRefused(apply(reassign(id, target(2, 1, 2))), ErrorCode.INVALID_REQUEST, "partition 2");
+    assertRefused(apply(reassign(id, target(0, 1), target(0, 2))), ErrorCode.INVALID_REQUEST, "named twice");
+    assertRefused(apply(reassign(id + 1, target(0, 1))), ErrorCode.UNKNOWN_TOPIC, "does not exist");
+    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitionsList())
+        .allMatch(p -> p.getTargetReplicasCount() == 0);
+  }
+
+  private static MetadataCommand reassign(long topicId, PartitionPlacement... targets) {
+    return MetadataCommand.newBuilder()
+        .setReassignPartitions(ReassignPartitions.newBuilder().setTopicId(topicId).addAllPartitions(Arrays.asList(targets)))
+        .build();
+  }
+
+  private static PartitionPlacement target(int partition, Integer... replicas) {
+    return PartitionPlacement.newBuilder().setPartition(partition).addAllTargetReplicas(Arrays.asList(replicas)).build();
+  }
+
+  private static MetadataCommand complete(long topicId, int partition, Integer... replicas) {
+    return MetadataCommand.newBuilder()
+        .setCompleteReassignment(
+            CompleteReassignment.newBuilder().setTopicId(topicId).setPartition(partition).addAllReplicas(Arrays.asList(replicas)))
+        .build();
   }
 
   @Test

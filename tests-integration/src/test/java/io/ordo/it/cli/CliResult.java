@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** What a command printed and how it exited. */
-record CliResult(int exitCode, String out, String err) {
+public record CliResult(int exitCode, String out, String err) {
   /** Runs {@code ordo ARGS --bootstrap BOOTSTRAP} in this JVM with {@code stdin} as its input. */
-  static CliResult run(String bootstrap, String stdin, String... args) {
+  public static CliResult run(String bootstrap, String stdin, String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.add("--bootstrap");
     all.add(bootstrap);

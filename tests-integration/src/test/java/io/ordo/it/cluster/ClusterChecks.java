@@ -12,7 +12,12 @@ import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.LocalReplicasRequest;
+import io.ordo.proto.v1.LocalReplicasResponse;
+import io.ordo.proto.v1.NodeServiceGrpc;
 import io.ordo.proto.v1.QueuePolicy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /** Conditions tests wait for, each with a deadline, and reading a partition end to end. */
 public final class ClusterChecks {
@@ -97,5 +103,17 @@ public final class ClusterChecks {
       offset = result.nextOffset();
     }
     return out;
+  }
+
+  /** What the node at {@code clientAddress} reports of its own partition replicas (NodeService). */
+  public static LocalReplicasResponse localReplicas(String clientAddress) {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(clientAddress).usePlaintext().build();
+    try {
+      return NodeServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .localReplicas(LocalReplicasRequest.getDefaultInstance());
+    } finally {
+      channel.shutdownNow();
+    }
   }
 }

@@ -2,12 +2,11 @@ package io.ordo.it.log;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.localReplicas;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.Producer;
@@ -15,9 +14,7 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
 import io.ordo.it.cluster.ProcessCluster;
-import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
-import io.ordo.proto.v1.NodeServiceGrpc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,17 +157,6 @@ class ReplicatedLogTest {
       cluster.kill(1);
       awaitLeaders(client, "events");
       assertEveryAcknowledgedRecordReadOnceInOrder(client, acked);
-    }
-  }
-
-  private static LocalReplicasResponse localReplicas(String address) {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(address).usePlaintext().build();
-    try {
-      return NodeServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(5, TimeUnit.SECONDS)
-          .localReplicas(LocalReplicasRequest.getDefaultInstance());
-    } finally {
-      channel.shutdownNow();
     }
   }
 
