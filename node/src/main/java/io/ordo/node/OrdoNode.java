@@ -21,13 +21,16 @@ import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
 import io.ordo.node.metrics.MetricsServer;
 import io.ordo.node.metrics.NodeMetrics;
-import io.ordo.node.reassign.ReassignmentDriver;
+import io.ordo.node.membership.ClusterJoiner;
+import io.ordo.node.membership.NodeJoins;
+import io.ordo.node.membership.ReassignmentDriver;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.v1.JoinClusterRequest;
 import io.ordo.protocol.Limits;
 import io.ordo.raft.log.RaftLogStore;
 import io.ordo.raft.metadata.FeatureLevel;
@@ -52,6 +55,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +75,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long LEASE_EXPIRY_INTERVAL_MS = 250;
   /** How often the group coordinator drops members whose session ended. */
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
+  /** How often a node started with --join asks to be taken in, until it is. */
+  private static final long JOIN_INTERVAL_MS = 1_000;
   /** How often the metadata leader looks for partitions to move to their target replicas. */
   private static final long REASSIGNMENT_INTERVAL_MS = 1_000;
   /** How often partition leaders look for dead letters to export. */
@@ -86,6 +92,9 @@ public final class OrdoNode implements AutoCloseable {
   private final MetadataReplica metadata;
   private final ClusterInspector inspector;
   private final ReassignmentDriver reassignments;
+  private final NodeJoins joins;
+  /** Takes this node into a running cluster; null on a node of the initial cluster. */
+  private final ClusterJoiner joiner;
   private final GroupGrpcService groups;
   private final DeadLetterExporter deadLetters;
   private final PeerChannels peers = new PeerChannels();
@@ -148,8 +157,18 @@ public final class OrdoNode implements AutoCloseable {
     Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers);
     this.reassignments = new ReassignmentDriver(router, inspector, peers);
+    this.joins = new NodeJoins(router);
+    this.joiner = config.join().isEmpty()
+        ? null
+        : new ClusterJoiner(router, peers, config.join(), JoinClusterRequest.newBuilder()
+            .setNodeId(config.nodeId())
+            .setClientAddress(config.clientAddress().toString())
+            .setRaftAddress(config.raftAddress().toString())
+            .build());
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
-    String everyNode = config.initialCluster().stream().map(m -> m.clientAddress().toString()).collect(Collectors.joining(","));
+    String everyNode = Stream.concat(config.initialCluster().stream().map(ClusterMember::clientAddress), config.join().stream())
+        .map(Object::toString)
+        .collect(Collectors.joining(","));
     this.deadLetters = new DeadLetterExporter(
         router, config.maxRecordBytes(), () -> OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT).build());
     this.server =
@@ -158,7 +177,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new ProducerGrpcService(router, peers, config, timer))
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers, timer))
-            .addService(new NodeGrpcService(inspector, reassignments))
+            .addService(new NodeGrpcService(router, peers, inspector, reassignments, joins))
             .addService(groups)
             .addService(new QueueGrpcService(router, peers, work, timer))
             .addService(health.getHealthService())
@@ -200,6 +219,9 @@ public final class OrdoNode implements AutoCloseable {
           TimeUnit.MILLISECONDS);
       node.timer.scheduleWithFixedDelay(
           node.reassignments::tick, REASSIGNMENT_INTERVAL_MS, REASSIGNMENT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+      if (node.joiner != null) {
+        node.timer.scheduleWithFixedDelay(node.joiner::tick, 0, JOIN_INTERVAL_MS, TimeUnit.MILLISECONDS);
+      }
       node.timer.scheduleWithFixedDelay(
           node::finalizeFeatures,
           FEATURE_CHECK_INTERVAL_MS,

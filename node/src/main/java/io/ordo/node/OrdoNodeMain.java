@@ -5,6 +5,8 @@ import io.ordo.node.config.HostPort;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.config.SettingsSource;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -41,9 +43,17 @@ public final class OrdoNodeMain implements Callable<Integer> {
 
   @Option(
       names = "--initial-cluster",
-      required = true,
-      description = "Every node of the initial cluster: ID=RAFT_HOST:PORT/CLIENT_HOST:PORT[,...].")
+      description = "Every node of the initial cluster: ID=RAFT_HOST:PORT/CLIENT_HOST:PORT[,...]. A node of the"
+          + " cluster's first start gives this, and keeps giving it at every start.")
   String initialCluster;
+
+  @Option(
+      names = "--join",
+      paramLabel = "HOST:PORT[,...]",
+      description = "Client addresses of running nodes: this node joins their cluster (it is registered and gets"
+          + " the cluster's metadata; 'ordo topic reassign' then moves partitions to it). Instead of"
+          + " --initial-cluster, at every start.")
+  String join;
 
   @Option(names = "--election-timeout-ms", defaultValue = "2000", description = "The metadata group's Raft election timeout (default ${DEFAULT-VALUE}).")
   int electionTimeoutMs;
@@ -102,7 +112,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
         dataDir,
         HostPort.parse(clientAddress),
         HostPort.parse(raftAddress),
-        ClusterMember.parseList(initialCluster),
+        initialCluster == null ? List.of() : ClusterMember.parseList(initialCluster),
+        join == null ? List.of() : Arrays.stream(join.split(",")).map(String::trim).map(HostPort::parse).toList(),
         electionTimeoutMs,
         partitionElectionTimeoutMs,
         snapshotIntervalSecs,

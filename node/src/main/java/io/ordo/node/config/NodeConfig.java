@@ -6,6 +6,10 @@ import java.util.List;
 /**
  * Everything a node is configured with.
  *
+ * @param initialCluster every node of the cluster's first start, this one among them; empty for a
+ *     node that joins a running cluster
+ * @param join client addresses of running nodes, for a node that joins their cluster; empty for a
+ *     node of the initial cluster
  * @param electionTimeoutMs the metadata group's Raft election timeout
  * @param partitionElectionTimeoutMs each partition's: how long a partition goes without a leader
  *     when its leader dies; its leader heartbeats four times per timeout
@@ -30,6 +34,7 @@ public record NodeConfig(
     HostPort clientAddress,
     HostPort raftAddress,
     List<ClusterMember> initialCluster,
+    List<HostPort> join,
     int electionTimeoutMs,
     int partitionElectionTimeoutMs,
     int snapshotIntervalSecs,
@@ -52,7 +57,13 @@ public record NodeConfig(
 
   public NodeConfig {
     initialCluster = List.copyOf(initialCluster);
-    if (initialCluster.stream().noneMatch(m -> m.nodeId() == nodeId)) {
+    join = List.copyOf(join);
+    if (initialCluster.isEmpty() == join.isEmpty()) {
+      throw new IllegalArgumentException(
+          "give either the initial cluster (a node of the cluster's first start) or nodes to join (a node added later), not "
+              + (join.isEmpty() ? "neither" : "both"));
+    }
+    if (!initialCluster.isEmpty() && initialCluster.stream().noneMatch(m -> m.nodeId() == nodeId)) {
       throw new IllegalArgumentException("node " + nodeId + " is not in the initial cluster " + initialCluster);
     }
     if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {

@@ -1,33 +1,66 @@
 package io.ordo.node.grpc;
 
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.ordo.node.reassign.ReassignmentDriver;
+import io.ordo.node.membership.NodeJoins;
+import io.ordo.node.membership.ReassignmentDriver;
 import io.ordo.node.routing.ClusterInspector;
+import io.ordo.node.routing.PeerChannels;
+import io.ordo.node.routing.Router;
 import io.ordo.proto.v1.ChangeReplicasRequest;
 import io.ordo.proto.v1.ChangeReplicasResponse;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.JoinClusterRequest;
+import io.ordo.proto.v1.JoinClusterResponse;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.protocol.OrdoStatus;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /** NodeService: node-to-node status probes and membership changes. */
 public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
+  private static final long FORWARD_DEADLINE_MS = 10_000;
+
+  private final MetadataLeader metadataLeader;
   private final ClusterInspector inspector;
   private final ReassignmentDriver reassignments;
+  private final NodeJoins joins;
 
-  public NodeGrpcService(ClusterInspector inspector, ReassignmentDriver reassignments) {
+  public NodeGrpcService(
+      Router router, PeerChannels peers, ClusterInspector inspector, ReassignmentDriver reassignments, NodeJoins joins) {
+    this.metadataLeader = new MetadataLeader(router, peers);
     this.inspector = inspector;
     this.reassignments = reassignments;
+    this.joins = joins;
+  }
+
+  @Override
+  public void joinCluster(JoinClusterRequest request, StreamObserver<JoinClusterResponse> response) {
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(NodeServiceGrpc.getJoinClusterMethod(), request, response, FORWARD_DEADLINE_MS, "the metadata leader");
+      return;
+    }
+    answer(joins.join(request), JoinClusterResponse.getDefaultInstance(), response);
   }
 
   @Override
   public void changeReplicas(ChangeReplicasRequest request, StreamObserver<ChangeReplicasResponse> response) {
-    reassignments.changeHere(request).whenComplete((done, error) -> {
+    answer(reassignments.changeHere(request), ChangeReplicasResponse.getDefaultInstance(), response);
+  }
+
+  /** Answers {@code value} once {@code done} completes, or its failure. */
+  private static <T> void answer(CompletableFuture<Void> done, T value, StreamObserver<T> response) {
+    done.whenComplete((ok, error) -> {
       if (error == null) {
-        response.onNext(ChangeReplicasResponse.getDefaultInstance());
+        response.onNext(value);
         response.onCompleted();
       } else {
-        response.onError(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        response.onError(cause instanceof StatusRuntimeException
+            ? cause
+            : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "internal error: " + cause));
       }
     });
   }

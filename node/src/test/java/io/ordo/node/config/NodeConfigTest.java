@@ -19,6 +19,18 @@ class NodeConfigTest {
   }
 
   @Test
+  void aNodeEitherStartsTheClusterOrJoinsIt() {
+    assertThatThrownBy(() -> config(3, List.of(), List.of(), 1024, 4096, 1000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not neither");
+    assertThatThrownBy(() -> config(1, CLUSTER, List.of(HostPort.parse("a:9101")), 1024, 4096, 1000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not both");
+    assertThat(config(3, List.of(), List.of(HostPort.parse("a:9101")), 1024, 4096, 1000).join())
+        .containsExactly(HostPort.parse("a:9101"));
+  }
+
+  @Test
   void maxBatchBytesBelowMaxRecordBytesIsRefused() {
     assertThatThrownBy(() -> config(1, CLUSTER, 4096, 1024))
         .isInstanceOf(IllegalArgumentException.class)
@@ -49,12 +61,23 @@ class NodeConfigTest {
 
   private static NodeConfig config(
       int nodeId, List<ClusterMember> cluster, int maxRecordBytes, int maxBatchBytes, int maxParkedReadsPerPartition) {
+    return config(nodeId, cluster, List.of(), maxRecordBytes, maxBatchBytes, maxParkedReadsPerPartition);
+  }
+
+  private static NodeConfig config(
+      int nodeId,
+      List<ClusterMember> cluster,
+      List<HostPort> join,
+      int maxRecordBytes,
+      int maxBatchBytes,
+      int maxParkedReadsPerPartition) {
     return new NodeConfig(
         nodeId,
         Path.of("data"),
         HostPort.parse("a:9101"),
         HostPort.parse("a:9201"),
         cluster,
+        join,
         2000,
         5000,
         600,

@@ -53,12 +53,18 @@ public abstract class RaftMember extends StateMachineAdapter {
     return leader == null || leader.isEmpty() ? null : leader.getEndpoint().toString();
   }
 
-  /** The Raft endpoints of the peers the leader heard from within an election timeout; empty on a follower. */
+  /**
+   * The Raft endpoints of the members and learners the leader heard from within an election
+   * timeout; empty on a follower.
+   */
   public List<String> alivePeerRaftAddresses() {
     Node n = node;
     List<String> out = new ArrayList<>();
     if (n != null && n.isLeader()) {
       for (PeerId p : n.listAlivePeers()) {
+        out.add(p.getEndpoint().toString());
+      }
+      for (PeerId p : n.listAliveLearners()) {
         out.add(p.getEndpoint().toString());
       }
     }
@@ -104,6 +110,27 @@ public abstract class RaftMember extends StateMachineAdapter {
       return done;
     }
     n.changePeers(new Configuration(peers.stream().map(PeerId::parsePeer).toList()), done::complete);
+    return done;
+  }
+
+  /**
+   * Has this replica's group, if this replica leads it, replicate its log to {@code raftAddress} as
+   * a learner: a non-voting member that never campaigns nor counts toward a quorum. Completes at
+   * once if it is a member or learner already; with EPERM on a replica that does not lead.
+   */
+  public CompletableFuture<Status> addLearner(String raftAddress) {
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    Node n = node;
+    if (n == null || !n.isLeader()) {
+      done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
+      return done;
+    }
+    PeerId learner = PeerId.parsePeer(raftAddress);
+    if (n.listPeers().contains(learner) || n.listLearners().contains(learner)) {
+      done.complete(Status.OK());
+      return done;
+    }
+    n.addLearners(List.of(learner), done::complete);
     return done;
   }
 

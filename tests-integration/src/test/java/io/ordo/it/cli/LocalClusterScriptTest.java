@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's tour through the real scripts: bin/ordo-cluster starts three node processes,
- * bin/ordo uses them, a node is SIGKILLed, and nothing acknowledged is lost.
+ * bin/ordo uses them, a node is SIGKILLed, and nothing acknowledged is lost; a fourth node joins
+ * and a partition moves to it.
  */
 class LocalClusterScriptTest {
   private static final Path HOME = Path.of(System.getProperty("ordo.home", "..")).toAbsolutePath().normalize();
@@ -36,7 +37,7 @@ class LocalClusterScriptTest {
   void down() throws Exception {
     run("", "bin/ordo-cluster", "down");
     // Whatever `down` could not stop, stop by PID.
-    for (int node = 1; node <= 3; node++) {
+    for (int node = 1; node <= 4; node++) {
       Path pid = data.resolve("node-" + node + ".pid");
       if (Files.exists(pid)) {
         ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).ifPresent(ProcessHandle::destroyForcibly);
@@ -112,6 +113,14 @@ class LocalClusterScriptTest {
     assertThat(restarted.exitCode()).as(restarted.toString()).isZero();
     CliResult status = run("", "bin/ordo-cluster", "status");
     assertThat(status.out()).contains("node 1: running", "node 2: running", "node 3: running");
+
+    CliResult added = run("", "bin/ordo-cluster", "add-node");
+    assertThat(added.exitCode()).as(added.toString()).isZero();
+    assertThat(added.out()).contains("node 4 joined the cluster");
+    CliResult moved = run("", "bin/ordo", "topic", "reassign", "tour", "--replicas", "0=4,1,2", "--wait");
+    assertThat(moved.exitCode()).as(moved.toString()).isZero();
+    assertThat(moved.out()).contains("partition 0: replicas 4,1,2");
+    assertThat(run("", "bin/ordo-cluster", "status").out()).contains("node 4: running");
   }
 
   private CliResult run(String stdin, String... command) throws IOException, InterruptedException {

@@ -19,6 +19,7 @@ import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
 import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.ReplicaStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,5 +116,13 @@ public final class ClusterChecks {
     } finally {
       channel.shutdownNow();
     }
+  }
+
+  /** Node {@code node}'s own report on its replica of partition 0 of {@code topic}, if it has one. */
+  public static Optional<ReplicaStatus> replicaOf(OrdoClient client, ProcessCluster cluster, int node, String topic) {
+    long topicId = client.admin().describeTopic(topic).topicId();
+    return localReplicas(cluster.clientAddress(node)).getReplicasList().stream()
+        .filter(r -> r.getTopicId() == topicId && r.getPartition() == 0)
+        .findFirst();
   }
 }

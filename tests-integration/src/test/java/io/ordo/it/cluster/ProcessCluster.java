@@ -20,8 +20,13 @@ import java.util.stream.Stream;
  * Loopback cannot be partitioned: network faults need {@code DockerCluster}.
  */
 public final class ProcessCluster implements AutoCloseable {
+  /** Nodes a test may add to the initial ones with {@link #join()}. */
+  private static final int MAX_JOINED_NODES = 2;
+
   private final Path dir;
-  private final int size;
+  private final int initialSize;
+  /** The initial nodes and those that joined since. */
+  private int size;
   private final Map<String, String> extraOptions;
   private final Map<String, String> environment;
   private final int[] clientPorts;
@@ -31,18 +36,34 @@ public final class ProcessCluster implements AutoCloseable {
 
   private ProcessCluster(Path dir, int size, Map<String, String> extraOptions, Map<String, String> environment) {
     this.dir = dir;
+    this.initialSize = size;
     this.size = size;
     this.extraOptions = extraOptions;
     this.environment = environment;
-    this.clientPorts = new int[size + 1];
-    this.raftPorts = new int[size + 1];
-    this.metricsPorts = new int[size + 1];
-    this.processes = new Process[size + 1];
+    this.clientPorts = new int[size + 1 + MAX_JOINED_NODES];
+    this.raftPorts = new int[size + 1 + MAX_JOINED_NODES];
+    this.metricsPorts = new int[size + 1 + MAX_JOINED_NODES];
+    this.processes = new Process[size + 1 + MAX_JOINED_NODES];
     for (int i = 1; i <= size; i++) {
-      clientPorts[i] = freePort();
-      raftPorts[i] = freePort();
-      metricsPorts[i] = freePort();
+      allocatePorts(i);
     }
+  }
+
+  private void allocatePorts(int node) {
+    clientPorts[node] = freePort();
+    raftPorts[node] = freePort();
+    metricsPorts[node] = freePort();
+  }
+
+  /** Starts one more node, id {@code size() + 1}, that joins the running cluster (--join); returns its id. */
+  public synchronized int join() {
+    if (size == initialSize + MAX_JOINED_NODES) {
+      throw new IllegalStateException("at most " + MAX_JOINED_NODES + " nodes join a test's cluster");
+    }
+    int node = ++size;
+    allocatePorts(node);
+    start(node);
+    return node;
   }
 
   /** Starts {@code size} nodes with ids 1..size; {@code extraOptions} are ordo-node flags. */
@@ -70,14 +91,15 @@ public final class ProcessCluster implements AutoCloseable {
     }
   }
 
-  public int size() {
+  /** The initial nodes and those that joined since. */
+  public synchronized int size() {
     return size;
   }
 
-  /** host:port of every node's client endpoint, comma separated. */
+  /** host:port of every initial node's client endpoint, comma separated. */
   public String bootstrap() {
     List<String> out = new ArrayList<>();
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= initialSize; i++) {
       out.add(clientAddress(i));
     }
     return String.join(",", out);
@@ -122,7 +144,11 @@ public final class ProcessCluster implements AutoCloseable {
     command.addAll(List.of("--client-addr", clientAddress(node)));
     command.addAll(List.of("--raft-addr", "127.0.0.1:" + raftPorts[node]));
     command.addAll(List.of("--metrics-addr", metricsAddress(node)));
-    command.addAll(List.of("--initial-cluster", initialCluster()));
+    if (node <= initialSize) {
+      command.addAll(List.of("--initial-cluster", initialCluster()));
+    } else {
+      command.addAll(List.of("--join", bootstrap()));
+    }
     extraOptions.forEach((k, v) -> command.addAll(List.of(k, v)));
     try {
       Files.createDirectories(dir);
@@ -193,7 +219,7 @@ public final class ProcessCluster implements AutoCloseable {
 
   private String initialCluster() {
     List<String> out = new ArrayList<>();
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= initialSize; i++) {
       out.add(i + "=127.0.0.1:" + raftPorts[i] + "/" + clientAddress(i));
     }
     return out.stream().collect(Collectors.joining(","));

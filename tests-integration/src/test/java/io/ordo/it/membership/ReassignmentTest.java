@@ -1,8 +1,8 @@
 package io.ordo.it.membership;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
-import static io.ordo.it.cluster.ClusterChecks.localReplicas;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
+import static io.ordo.it.cluster.ClusterChecks.replicaOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,12 +14,10 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.ClusterExtension;
-import io.ordo.proto.v1.ReplicaStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -81,8 +79,8 @@ class ReassignmentTest {
 
     long end = client.admin().describeTopic("moving").partitions().get(0).endOffset();
     await("the new replica caught up and the old one is deleted").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      assertThat(replicaOf(arriving, "moving")).hasValueSatisfying(r -> assertThat(r.getEndOffset()).isEqualTo(end));
-      assertThat(replicaOf(leaving, "moving")).isEmpty();
+      assertThat(replicaOf(CLUSTER.client(), CLUSTER.processes(), arriving, "moving")).hasValueSatisfying(r -> assertThat(r.getEndOffset()).isEqualTo(end));
+      assertThat(replicaOf(CLUSTER.client(), CLUSTER.processes(), leaving, "moving")).isEmpty();
     });
   }
 
@@ -122,13 +120,6 @@ class ReassignmentTest {
   private static boolean moved(OrdoClient client, List<Integer> target) {
     PartitionInfo now = client.admin().describeTopic("moving").partitions().get(0);
     return !now.reassigning() && now.replicas().equals(target) && now.leader() != 0;
-  }
-
-  private static Optional<ReplicaStatus> replicaOf(int node, String topic) {
-    long topicId = CLUSTER.client().admin().describeTopic(topic).topicId();
-    return localReplicas(CLUSTER.processes().clientAddress(node)).getReplicasList().stream()
-        .filter(r -> r.getTopicId() == topicId)
-        .findFirst();
   }
 
   private static void send(Producer producer, String value, List<CompletableFuture<RecordMetadata>> sends, List<String> values) {

@@ -1,4 +1,4 @@
-package io.ordo.node.reassign;
+package io.ordo.node.membership;
 
 import io.grpc.StatusRuntimeException;
 import io.ordo.node.routing.ClusterInspector;
