@@ -6,18 +6,83 @@ import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionHealth;
 import io.ordo.client.PartitionInfo;
 import java.io.PrintStream;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-/** {@code ordo cluster status}. */
+/** {@code ordo cluster status|remove-node}. */
 @Command(
     name = "cluster",
     mixinStandardHelpOptions = true,
-    description = "Inspect the cluster.",
-    subcommands = ClusterCommand.Status.class)
+    description = "Inspect the cluster; take nodes out of it.",
+    subcommands = {ClusterCommand.Status.class, ClusterCommand.RemoveNode.class})
 final class ClusterCommand {
   private ClusterCommand() {}
+
+  @Command(
+      name = "remove-node",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Take node ID out of the cluster: it gets no new replicas, its partitions move to the other"
+            + " live nodes (each partition's Raft group adds a new replica, lets it catch up, then"
+            + " drops the leaving one, so writes go on), its vote in the metadata group passes to a"
+            + " node that joined later, then it is deregistered and its process may be stopped.",
+        "Refused when a partition has a replica on every other live node, or when no live node can"
+            + " take its metadata vote: add a node first. With --wait, waits until it is gone,"
+            + " printing the partitions still to move."
+      })
+  static final class RemoveNode implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+
+    @Parameters(paramLabel = "ID")
+    int nodeId;
+
+    @Mixin WaitOptions waiting;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      try (OrdoClient client = global.connect()) {
+        int moving = client.admin().removeNode(nodeId);
+        PrintStream out = global.out();
+        if (!global.json()) {
+          out.println("node " + nodeId + " is leaving; " + moving + " partition(s) move off it");
+        }
+        if (!waiting.await) {
+          if (global.json()) {
+            out.println(new JsonWriter().beginObject().field("nodeId", nodeId).field("partitionsToMove", moving).endObject());
+          }
+          return 0;
+        }
+        long deadline = waiting.deadlineNanos();
+        int lastReported = moving;
+        while (true) {
+          Optional<NodeInfo> node = client.admin().describeCluster().nodes().stream().filter(n -> n.nodeId() == nodeId).findFirst();
+          if (node.isEmpty()) {
+            if (global.json()) {
+              out.println(new JsonWriter().beginObject().field("nodeId", nodeId).field("removed", true).endObject());
+            } else {
+              out.println("node " + nodeId + " has left the cluster; its process may be stopped");
+            }
+            return 0;
+          }
+          if (node.get().replicas() != lastReported && !global.json()) {
+            lastReported = node.get().replicas();
+            out.println("node " + nodeId + ": " + lastReported + " partition(s) still to move");
+          }
+          if (System.nanoTime() > deadline) {
+            global.err().println("node " + nodeId + " still has " + node.get().replicas() + " partition(s) after "
+                + waiting.timeoutSecs + " s; 'ordo cluster status' shows it decommissioning (a move waits while a new replica"
+                + " is down or catching up)");
+            return 1;
+          }
+          Thread.sleep(WaitOptions.POLL_MS);
+        }
+      }
+    }
+  }
 
   @Command(
       name = "status",
@@ -56,6 +121,8 @@ final class ClusterCommand {
               .field("raftAddress", node.raftAddress())
               .field("alive", node.alive())
               .field("supportedFeatureLevel", node.supportedFeatureLevel())
+              .field("decommissioning", node.decommissioning())
+              .field("replicas", node.replicas())
               .endObject();
         }
         json.endArray().field("partitionCount", health.partitions()).name("unhealthyPartitions").beginArray();
@@ -78,7 +145,7 @@ final class ClusterCommand {
             node.clientAddress(),
             node.raftAddress(),
             node.alive() ? "yes" : "no",
-            node.nodeId() == cluster.metadataLeader() ? "metadata-leader" : "-");
+            role(node, cluster));
       }
       table.print(out);
       out.println(
@@ -102,5 +169,12 @@ final class ClusterCommand {
       }
       return 0;
     }
+  }
+
+  private static String role(NodeInfo node, ClusterInfo cluster) {
+    String leader = node.nodeId() == cluster.metadataLeader() ? "metadata-leader" : "";
+    String leaving = node.decommissioning() ? "decommissioning" : "";
+    String role = leader + (leader.isEmpty() || leaving.isEmpty() ? "" : ",") + leaving;
+    return role.isEmpty() ? "-" : role;
   }
 }

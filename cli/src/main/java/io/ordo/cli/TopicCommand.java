@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,9 +32,6 @@ import picocli.CommandLine.Parameters;
       TopicCommand.Delete.class
     })
 final class TopicCommand {
-  /** How often 'reassign --wait' looks again. */
-  private static final long WAIT_POLL_MS = 1_000;
-
   private TopicCommand() {}
 
   @Command(
@@ -187,15 +183,7 @@ final class TopicCommand {
             + " Repeat for more partitions, e.g. --replicas 0=2,3 --replicas 1=3,1.")
     Map<Integer, String> replicas;
 
-    @Option(names = "--wait", description = "Wait until every move is done, printing each as it ends.")
-    boolean await;
-
-    @Option(
-        names = "--wait-timeout-secs",
-        paramLabel = "SECS",
-        defaultValue = "600",
-        description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
-    long waitTimeoutSecs;
+    @Mixin WaitOptions waiting;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -203,7 +191,7 @@ final class TopicCommand {
       replicas.forEach((partition, ids) -> targets.put(partition, nodeIds(partition, ids)));
       try (OrdoClient client = global.connect()) {
         TopicInfo topic = client.admin().reassignPartitions(name, targets);
-        if (!await) {
+        if (!waiting.await) {
           printTopic(topic, global);
           return 0;
         }
@@ -222,7 +210,7 @@ final class TopicCommand {
 
     /** Polls the topic until none of {@code partitions} moves, printing each as its move ends. */
     private int awaitMoves(OrdoClient client, TopicInfo topic, Set<Integer> partitions) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitTimeoutSecs);
+      long deadline = waiting.deadlineNanos();
       Set<Integer> moving = new TreeSet<>(partitions);
       while (true) {
         for (PartitionInfo p : topic.partitions()) {
@@ -241,11 +229,11 @@ final class TopicCommand {
         }
         if (System.nanoTime() > deadline) {
           global.err().println(
-              "partitions " + moving + " still moving after " + waitTimeoutSecs + " s; 'ordo topic describe " + name
+              "partitions " + moving + " still moving after " + waiting.timeoutSecs + " s; 'ordo topic describe " + name
                   + "' shows them (a move waits while a new replica is down or catching up)");
           return 1;
         }
-        Thread.sleep(WAIT_POLL_MS);
+        Thread.sleep(WaitOptions.POLL_MS);
         topic = client.admin().describeTopic(name);
       }
     }

@@ -52,6 +52,19 @@ public interface Admin {
   TopicInfo reassignPartitions(String topic, Map<Integer, List<Integer>> replicas);
 
   /**
+   * Takes node {@code nodeId} out of the cluster and returns how many partitions move off it: it
+   * gets no new replicas, its partitions move to the other live nodes (as {@link
+   * #reassignPartitions} moves them), its vote in the metadata group passes to a node that joined
+   * later, then it is deregistered. {@link #describeCluster} shows it {@link
+   * NodeInfo#decommissioning()} until it is gone; then its process may be stopped.
+   *
+   * @throws OrdoException with {@code INVALID_REPLICATION_FACTOR} when a partition has a replica on
+   *     every other live node or no live node can take its place in the metadata group (add a node
+   *     first), {@code INVALID_REQUEST} for an unknown node, or {@code FEATURE_NOT_ENABLED}
+   */
+  int removeNode(int nodeId);
+
+  /**
    * Deletes a topic and its records.
    *
    * @throws UnknownTopicException if there is no such topic

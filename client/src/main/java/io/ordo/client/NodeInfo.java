@@ -9,5 +9,14 @@ package io.ordo.client;
  * @param alive whether the node that answered heard from it just now
  * @param supportedFeatureLevel the highest feature level the node's version supports, 0 when it did
  *     not answer
+ * @param decommissioning whether the node is leaving the cluster ({@link Admin#removeNode})
+ * @param replicas partitions placed on the node or moving to it
  */
-public record NodeInfo(int nodeId, String clientAddress, String raftAddress, boolean alive, int supportedFeatureLevel) {}
+public record NodeInfo(
+    int nodeId,
+    String clientAddress,
+    String raftAddress,
+    boolean alive,
+    int supportedFeatureLevel,
+    boolean decommissioning,
+    int replicas) {}

@@ -19,11 +19,11 @@ import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
+import io.ordo.node.membership.ClusterJoiner;
+import io.ordo.node.membership.MembershipDriver;
+import io.ordo.node.membership.NodeJoins;
 import io.ordo.node.metrics.MetricsServer;
 import io.ordo.node.metrics.NodeMetrics;
-import io.ordo.node.membership.ClusterJoiner;
-import io.ordo.node.membership.NodeJoins;
-import io.ordo.node.membership.ReassignmentDriver;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -77,8 +77,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
   /** How often a node started with --join asks to be taken in, until it is. */
   private static final long JOIN_INTERVAL_MS = 1_000;
-  /** How often the metadata leader looks for partitions to move to their target replicas. */
-  private static final long REASSIGNMENT_INTERVAL_MS = 1_000;
+  /** How often the metadata leader moves partitions to their targets and nodes that leave out of the cluster. */
+  private static final long MEMBERSHIP_INTERVAL_MS = 1_000;
   /** How often partition leaders look for dead letters to export. */
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
   /** The dead-letter exporter's client: its appends and topic creations are retried this long. */
@@ -91,7 +91,7 @@ public final class OrdoNode implements AutoCloseable {
   private final ReplicaManager replicas;
   private final MetadataReplica metadata;
   private final ClusterInspector inspector;
-  private final ReassignmentDriver reassignments;
+  private final MembershipDriver membership;
   private final NodeJoins joins;
   /** Takes this node into a running cluster; null on a node of the initial cluster. */
   private final ClusterJoiner joiner;
@@ -156,7 +156,7 @@ public final class OrdoNode implements AutoCloseable {
     metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers);
-    this.reassignments = new ReassignmentDriver(router, inspector, peers);
+    this.membership = new MembershipDriver(router, inspector, peers);
     this.joins = new NodeJoins(router);
     this.joiner = config.join().isEmpty()
         ? null
@@ -177,7 +177,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new ProducerGrpcService(router, peers, config, timer))
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers, timer))
-            .addService(new NodeGrpcService(router, peers, inspector, reassignments, joins))
+            .addService(new NodeGrpcService(router, peers, inspector, membership, joins))
             .addService(groups)
             .addService(new QueueGrpcService(router, peers, work, timer))
             .addService(health.getHealthService())
@@ -208,31 +208,16 @@ public final class OrdoNode implements AutoCloseable {
             new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics);
       }
       node.health.setStatus("", ServingStatus.SERVING);
-      node.timer.scheduleWithFixedDelay(
-          node.groups::expireMembers, MEMBER_EXPIRY_INTERVAL_MS, MEMBER_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
-      node.timer.scheduleWithFixedDelay(
-          node.replicas::expireDueLeases, LEASE_EXPIRY_INTERVAL_MS, LEASE_EXPIRY_INTERVAL_MS, TimeUnit.MILLISECONDS);
-      node.timer.scheduleWithFixedDelay(
-          node.deadLetters::exportDue,
-          DEAD_LETTER_EXPORT_INTERVAL_MS,
-          DEAD_LETTER_EXPORT_INTERVAL_MS,
-          TimeUnit.MILLISECONDS);
-      node.timer.scheduleWithFixedDelay(
-          node.reassignments::tick, REASSIGNMENT_INTERVAL_MS, REASSIGNMENT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+      node.every(MEMBER_EXPIRY_INTERVAL_MS, "expiring group members", node.groups::expireMembers);
+      node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);
+      node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
+      node.every(MEMBERSHIP_INTERVAL_MS, "changing the cluster's membership", node.membership::tick);
       if (node.joiner != null) {
-        node.timer.scheduleWithFixedDelay(node.joiner::tick, 0, JOIN_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        node.every(JOIN_INTERVAL_MS, "joining the cluster", node.joiner::tick);
       }
-      node.timer.scheduleWithFixedDelay(
-          node::finalizeFeatures,
-          FEATURE_CHECK_INTERVAL_MS,
-          FEATURE_CHECK_INTERVAL_MS,
-          TimeUnit.MILLISECONDS);
+      node.every(FEATURE_CHECK_INTERVAL_MS, "finalizing the feature level", node::finalizeFeatures);
       if (config.leaderBalanceIntervalSecs() > 0) {
-        node.timer.scheduleWithFixedDelay(
-            node.replicas::balanceLeaders,
-            config.leaderBalanceIntervalSecs(),
-            config.leaderBalanceIntervalSecs(),
-            TimeUnit.SECONDS);
+        node.every(TimeUnit.SECONDS.toMillis(config.leaderBalanceIntervalSecs()), "balancing leaders", node.replicas::balanceLeaders);
       }
     } catch (IOException | RuntimeException e) {
       node.close();
@@ -241,6 +226,20 @@ public final class OrdoNode implements AutoCloseable {
     LOG.info("node {} serving clients on {} and Raft on {}{}", config.nodeId(), config.clientAddress(), config.raftAddress(),
         config.metricsAddress() == null ? "" : ", metrics on http://" + config.metricsAddress() + "/metrics");
     return node;
+  }
+
+  /**
+   * Runs {@code task} on the timer every {@code intervalMs}. A failure is logged and the task runs
+   * again next time: an executor would silently stop a periodic task that threw once.
+   */
+  private void every(long intervalMs, String what, Runnable task) {
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        LOG.error("{} failed; trying again in {} ms", what, intervalMs, e);
+      }
+    }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
   }
 
   public NodeConfig config() {

@@ -42,6 +42,7 @@ import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
 import io.ordo.proto.v1.PartitionReplicas;
 import io.ordo.proto.v1.ReassignPartitionsRequest;
+import io.ordo.proto.v1.RemoveNodeRequest;
 import io.ordo.proto.v1.QueueGroupDescription;
 import io.ordo.proto.v1.QueuePartitionRequest;
 import io.ordo.proto.v1.QueuePartitionStatus;
@@ -115,6 +116,12 @@ public final class GrpcAdmin implements Admin {
   }
 
   @Override
+  public int removeNode(int nodeId) {
+    return call("remove node " + nodeId, stub -> stub.removeNode(RemoveNodeRequest.newBuilder().setNodeId(nodeId).build()))
+        .getPartitionsToMove();
+  }
+
+  @Override
   public void deleteTopic(String name) {
     call(
         "delete topic '" + name + "'",
@@ -150,7 +157,7 @@ public final class GrpcAdmin implements Admin {
                 n ->
                     new NodeInfo(
                         n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive(),
-                        n.getSupportedFeatureLevel()))
+                        n.getSupportedFeatureLevel(), n.getDecommissioning(), n.getReplicas()))
             .toList(),
         cluster.getMetadataLeader(),
         cluster.getFeatureLevel());

@@ -6,12 +6,14 @@ import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import io.ordo.node.membership.MembershipDriver;
 import io.ordo.node.routing.CallerDeadline;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.CreateTopic;
+import io.ordo.proto.raft.v1.DecommissionNode;
 import io.ordo.proto.raft.v1.DeleteTopic;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
@@ -31,17 +33,19 @@ import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.ListTopicsResponse;
 import io.ordo.proto.v1.PartitionReplicas;
 import io.ordo.proto.v1.ReassignPartitionsRequest;
+import io.ordo.proto.v1.RemoveNodeRequest;
+import io.ordo.proto.v1.RemoveNodeResponse;
 import io.ordo.proto.v1.TopicDescription;
 import io.ordo.proto.v1.TopicSummary;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.metadata.Evacuation;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.Placement;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -96,7 +100,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       metadataLeader.forward(AdminServiceGrpc.getCreateTopicMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
       return;
     }
-    List<Integer> live = liveNodeIds();
+    List<Integer> live = router.liveNodeIds();
     if (request.getReplicationFactor() > live.size()) {
       response.onError(OrdoStatus.exception(
           ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -150,7 +154,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
                     : "it can grow to " + (current + 1) + ".." + Limits.MAX_PARTITIONS + " (partitions are never removed), not "
                         + request.getPartitions()));
       }
-      List<Integer> live = liveNodeIds();
+      List<Integer> live = router.liveNodeIds();
       if (topic.getReplicationFactor() > live.size()) {
         throw OrdoStatus.exception(
             ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -177,8 +181,8 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       return;
     }
     router.withTopic(request.getTopic(), topic -> {
-      GroupRequests.requireFeature(router.view(), FeatureLevel.REASSIGN_PARTITIONS, "partition reassignment");
-      List<Integer> live = liveNodeIds();
+      GroupRequests.requireFeature(router.view(), FeatureLevel.MEMBERSHIP, "partition reassignment");
+      List<Integer> live = router.liveNodeIds();
       ReassignPartitions.Builder reassign = ReassignPartitions.newBuilder().setTopicId(topic.getTopicId());
       for (PartitionReplicas target : request.getPartitionsList()) {
         List<Integer> down = target.getReplicasList().stream()
@@ -198,6 +202,45 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
           response,
           done -> inspector.describe(done.topic()).whenComplete(reply(response)));
     }, response::onError);
+  }
+
+  @Override
+  public void removeNode(RemoveNodeRequest request, StreamObserver<RemoveNodeResponse> response) {
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(AdminServiceGrpc.getRemoveNodeMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    try {
+      GroupRequests.requireFeature(router.view(), FeatureLevel.MEMBERSHIP, "removing nodes");
+      int leaving = request.getNodeId();
+      NodeInfo node = router.view().node(leaving).orElseThrow(() -> OrdoStatus.exception(
+          ErrorCode.INVALID_REQUEST, "node " + leaving + " is not registered (nodes " + registeredIds() + ")"));
+      List<Integer> staying = router.liveNodeIds().stream().filter(id -> id != leaving).toList();
+      Evacuation.Plan plan = Evacuation.plan(router.view().topics().values(), leaving, staying);
+      if (!plan.stuck().isEmpty()) {
+        throw OrdoStatus.exception(
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            "node " + leaving + " cannot leave: partitions " + plan.stuck() + " have a replica on every other live node "
+                + staying + "; add a node first, or reassign them to fewer replicas");
+      }
+      if (router.metadata().memberRaftAddresses().contains(node.getRaftAddress())
+          && MembershipDriver.successorInMetadataGroup(router, leaving).isEmpty()) {
+        throw OrdoStatus.exception(
+            ErrorCode.INVALID_REPLICATION_FACTOR,
+            "node " + leaving + " votes in the metadata group and no node that joined later can take its place;"
+                + " add a node first ('bin/ordo-cluster add-node', or a node started with --join)");
+      }
+      metadataLeader.propose(
+          MetadataCommand.newBuilder().setDecommissionNode(DecommissionNode.newBuilder().setNodeId(leaving)).build(),
+          response,
+          done -> reply(response).accept(RemoveNodeResponse.newBuilder().setPartitionsToMove(plan.partitions()).build(), null));
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+    }
+  }
+
+  private List<Integer> registeredIds() {
+    return router.view().state().getNodesList().stream().map(NodeInfo::getNodeId).toList();
   }
 
   /**
@@ -319,14 +362,6 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   }
 
   /** Node ids the metadata leader heard from within an election timeout, itself included. */
-  private List<Integer> liveNodeIds() {
-    TreeSet<Integer> ids = new TreeSet<>();
-    for (String address : router.metadata().alivePeerRaftAddresses()) {
-      router.view().nodeByRaftAddress(address).ifPresent(n -> ids.add(n.getNodeId()));
-    }
-    ids.add(router.nodeId());
-    return List.copyOf(ids);
-  }
 
   /**
    * A read answered by the metadata leader, so it reflects every acknowledged change; answered by

@@ -2,8 +2,8 @@ package io.ordo.node.grpc;
 
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.ordo.node.membership.MembershipDriver;
 import io.ordo.node.membership.NodeJoins;
-import io.ordo.node.membership.ReassignmentDriver;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -25,14 +25,14 @@ public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
 
   private final MetadataLeader metadataLeader;
   private final ClusterInspector inspector;
-  private final ReassignmentDriver reassignments;
+  private final MembershipDriver membership;
   private final NodeJoins joins;
 
   public NodeGrpcService(
-      Router router, PeerChannels peers, ClusterInspector inspector, ReassignmentDriver reassignments, NodeJoins joins) {
+      Router router, PeerChannels peers, ClusterInspector inspector, MembershipDriver membership, NodeJoins joins) {
     this.metadataLeader = new MetadataLeader(router, peers);
     this.inspector = inspector;
-    this.reassignments = reassignments;
+    this.membership = membership;
     this.joins = joins;
   }
 
@@ -47,7 +47,7 @@ public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
 
   @Override
   public void changeReplicas(ChangeReplicasRequest request, StreamObserver<ChangeReplicasResponse> response) {
-    answer(reassignments.changeHere(request), ChangeReplicasResponse.getDefaultInstance(), response);
+    answer(membership.changeHere(request), ChangeReplicasResponse.getDefaultInstance(), response);
   }
 
   /** Answers {@code value} once {@code done} completes, or its failure. */

@@ -175,6 +175,19 @@ public final class ClusterInspector {
 
   private record Reported(int nodeId, ReplicaStatus status) {}
 
+  /** Partitions placed on node {@code nodeId} or moving to it. */
+  public static int replicasOn(MetadataView view, int nodeId) {
+    int count = 0;
+    for (TopicRecord topic : view.topics().values()) {
+      for (PartitionPlacement p : topic.getPartitionsList()) {
+        if (p.getReplicasList().contains(nodeId) || p.getTargetReplicasList().contains(nodeId)) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
   /**
    * The registered nodes, alive if they answered a probe, and the metadata leader; with {@code
    * partitionHealth}, also every topic's partitions counted and the leaderless and
@@ -218,7 +231,9 @@ public final class ClusterInspector {
               .setRaftAddress(node.getRaftAddress())
               .setAlive(answers.containsKey(node.getNodeId()))
               .setSupportedFeatureLevel(
-                  answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0));
+                  answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0)
+              .setDecommissioning(node.getDecommissioning())
+              .setReplicas(replicasOn(view, node.getNodeId())));
     }
     out.setFeatureLevel(view.state().getFinalizedFeatureLevel());
     view.nodeByRaftAddress(router.metadata().leaderRaftAddress())

@@ -13,7 +13,9 @@ import io.ordo.raft.multiraft.ReplicaManager;
 import io.ordo.raft.partition.PartitionId;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.ReplicaError;
+import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -152,6 +154,20 @@ public final class Router {
       }
     }
     return OrdoStatus.exception(detail.build(), message);
+  }
+
+  /**
+   * On the metadata leader: the nodes it heard from just now (voters and learners of the metadata
+   * group), this one included, that are not leaving the cluster; sorted by id.
+   */
+  public List<Integer> liveNodeIds() {
+    TreeSet<Integer> ids = new TreeSet<>();
+    for (String address : metadata.alivePeerRaftAddresses()) {
+      view().nodeByRaftAddress(address).ifPresent(n -> ids.add(n.getNodeId()));
+    }
+    ids.add(nodeId);
+    ids.removeIf(id -> view().node(id).map(NodeInfo::getDecommissioning).orElse(true));
+    return List.copyOf(ids);
   }
 
   /** The metadata leader's node, if known and not this node. */

@@ -18,10 +18,13 @@ public final class FeatureLevel {
   public static final int DEAD_LETTER_EXPORT = 3;
   /** Topics grown after creation: the metadata command AddPartitions. */
   public static final int ADD_PARTITIONS = 4;
-  /** Replicas moved between nodes: the metadata commands ReassignPartitions and CompleteReassignment. */
-  public static final int REASSIGN_PARTITIONS = 5;
+  /**
+   * Replicas moved between nodes and nodes removed: the metadata commands ReassignPartitions,
+   * CompleteReassignment, DecommissionNode and DeregisterNode.
+   */
+  public static final int MEMBERSHIP = 5;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = REASSIGN_PARTITIONS;
+  public static final int SUPPORTED = MEMBERSHIP;
 
   private FeatureLevel() {}
 }

@@ -161,9 +161,15 @@ public final class MetadataReplica extends RaftMember {
   @Override
   public void onLeaderStart(long term) {
     super.onLeaderStart(term);
+    // The initial nodes are registered at the cluster's first start, and again when their addresses
+    // changed; an initial node absent later was removed and stays so.
+    boolean firstStart = view.state().getNodesCount() == 0;
     List<NodeInfo> missing = new ArrayList<>();
     for (NodeInfo n : initialNodes) {
-      if (!n.equals(view.node(n.getNodeId()).orElse(null))) {
+      boolean moved = view.node(n.getNodeId())
+          .map(r -> !r.getRaftAddress().equals(n.getRaftAddress()) || !r.getClientAddress().equals(n.getClientAddress()))
+          .orElse(false);
+      if (firstStart || moved) {
         missing.add(n);
       }
     }

@@ -69,9 +69,15 @@ public final class MetadataStateMachine {
     switch (command.getOpCase()) {
       case REGISTER_NODES:
         for (NodeInfo n : command.getRegisterNodes().getNodesList()) {
-          nodes.put(n.getNodeId(), n);
+          NodeInfo registered = nodes.get(n.getNodeId());
+          // New addresses do not undo a node's leaving.
+          nodes.put(n.getNodeId(), n.toBuilder().setDecommissioning(registered != null && registered.getDecommissioning()).build());
         }
         return MetadataResult.ok(null);
+      case DECOMMISSION_NODE:
+        return decommission(command.getDecommissionNode().getNodeId());
+      case DEREGISTER_NODE:
+        return deregister(command.getDeregisterNode().getNodeId());
       case CREATE_TOPIC:
         return createTopic(command.getCreateTopic(), command.getTimestampMs());
       case ADD_PARTITIONS:
@@ -258,6 +264,31 @@ public final class MetadataStateMachine {
         .clearTargetReplicas();
     topics.put(topic.getName(), moved.build());
     return MetadataResult.ok(moved.build());
+  }
+
+  private MetadataResult decommission(int nodeId) {
+    NodeInfo node = nodes.get(nodeId);
+    if (node == null) {
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, "node " + nodeId + " is not registered (nodes " + nodes.keySet() + ")");
+    }
+    nodes.put(nodeId, node.toBuilder().setDecommissioning(true).build());
+    return MetadataResult.ok(null);
+  }
+
+  private MetadataResult deregister(int nodeId) {
+    for (TopicRecord topic : topics.values()) {
+      for (PartitionPlacement p : topic.getPartitionsList()) {
+        if (p.getReplicasList().contains(nodeId) || p.getTargetReplicasList().contains(nodeId)) {
+          return MetadataResult.refused(
+              ErrorCode.INVALID_REQUEST,
+              "node " + nodeId + " still has a replica of " + topic.getName() + "/" + p.getPartition());
+        }
+      }
+    }
+    if (nodes.remove(nodeId) == null) {
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, "node " + nodeId + " is not registered");
+    }
+    return MetadataResult.ok(null);
   }
 
   private TopicRecord topicById(long topicId) {

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,13 +104,51 @@ public abstract class RaftMember extends StateMachineAdapter {
    * does not lead. Completes on a jraft thread.
    */
   public CompletableFuture<Status> changeMembers(List<String> peers) {
+    return changeMembers(peers, List.of());
+  }
+
+  /** As {@link #changeMembers(List)}, with {@code learners} the group's learners afterwards. */
+  public CompletableFuture<Status> changeMembers(List<String> peers, List<String> learners) {
     CompletableFuture<Status> done = new CompletableFuture<>();
     Node n = node;
     if (n == null || !n.isLeader()) {
       done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
       return done;
     }
-    n.changePeers(new Configuration(peers.stream().map(PeerId::parsePeer).toList()), done::complete);
+    n.changePeers(
+        new Configuration(peers.stream().map(PeerId::parsePeer).toList(), learners.stream().map(PeerId::parsePeer).toList()),
+        done::complete);
+    return done;
+  }
+
+  /** The Raft endpoints of the group's voting members; empty unless this replica leads. */
+  public List<String> memberRaftAddresses() {
+    return endpoints(Node::listPeers);
+  }
+
+  /** The Raft endpoints of the group's learners; empty unless this replica leads. */
+  public List<String> learnerRaftAddresses() {
+    return endpoints(Node::listLearners);
+  }
+
+  private List<String> endpoints(Function<Node, List<PeerId>> list) {
+    Node n = node;
+    try {
+      return n == null || !n.isLeader() ? List.of() : list.apply(n).stream().map(p -> p.getEndpoint().toString()).toList();
+    } catch (IllegalStateException deposedMeanwhile) {
+      return List.of();
+    }
+  }
+
+  /** Has this replica's group, if this replica leads it, stop replicating to learner {@code raftAddress}. */
+  public CompletableFuture<Status> removeLearner(String raftAddress) {
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    Node n = node;
+    if (n == null || !n.isLeader()) {
+      done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
+      return done;
+    }
+    n.removeLearners(List.of(PeerId.parsePeer(raftAddress)), done::complete);
     return done;
   }
 

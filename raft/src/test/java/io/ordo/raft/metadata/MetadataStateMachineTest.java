@@ -7,8 +7,10 @@ import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.CompleteReassignment;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
+import io.ordo.proto.raft.v1.DecommissionNode;
 import io.ordo.proto.raft.v1.DeleteGroup;
 import io.ordo.proto.raft.v1.DeleteTopic;
+import io.ordo.proto.raft.v1.DeregisterNode;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.MetadataState;
@@ -188,6 +190,28 @@ class MetadataStateMachineTest {
     assertRefused(apply(reassign(id + 1, target(0, 1))), ErrorCode.UNKNOWN_TOPIC, "does not exist");
     assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitionsList())
         .allMatch(p -> p.getTargetReplicasCount() == 0);
+  }
+
+  @Test
+  void aDecommissionedNodeStaysSoWhenReRegisteredAndIsDeregisteredOnlyOnceNothingIsPlacedOnIt() {
+    long id = apply(create("orders", 1, 2)).topic().getTopicId();
+
+    assertThat(apply(MetadataCommand.newBuilder().setDecommissionNode(DecommissionNode.newBuilder().setNodeId(2)).build()).isOk()).isTrue();
+    apply(register(2));
+
+    assertThat(new MetadataView(machine.state()).node(2).orElseThrow().getDecommissioning()).isTrue();
+    assertRefused(apply(deregister(2)), ErrorCode.INVALID_REQUEST, "still has a replica of orders/0");
+    apply(reassign(id, target(0, 1, 3)));
+    assertRefused(apply(deregister(3)), ErrorCode.INVALID_REQUEST, "still has a replica of orders/0");
+    apply(complete(id, 0, 1, 3));
+    assertThat(apply(deregister(2)).isOk()).isTrue();
+    assertThat(machine.state().getNodesList()).extracting(NodeInfo::getNodeId).containsExactly(1, 3);
+    assertRefused(apply(MetadataCommand.newBuilder().setDecommissionNode(DecommissionNode.newBuilder().setNodeId(2)).build()),
+        ErrorCode.INVALID_REQUEST, "node 2 is not registered");
+  }
+
+  private static MetadataCommand deregister(int nodeId) {
+    return MetadataCommand.newBuilder().setDeregisterNode(DeregisterNode.newBuilder().setNodeId(nodeId)).build();
   }
 
   private static MetadataCommand reassign(long topicId, PartitionPlacement... targets) {

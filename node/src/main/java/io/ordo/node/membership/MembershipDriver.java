@@ -1,0 +1,327 @@
+package io.ordo.node.membership;
+
+import com.alipay.sofa.jraft.Status;
+import io.grpc.StatusRuntimeException;
+import io.ordo.node.routing.ClusterInspector;
+import io.ordo.node.routing.PeerChannels;
+import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.CompleteReassignment;
+import io.ordo.proto.raft.v1.DeregisterNode;
+import io.ordo.proto.raft.v1.MetadataCommand;
+import io.ordo.proto.raft.v1.NodeInfo;
+import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.ReassignPartitions;
+import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.v1.ChangeReplicasRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.TopicDescription;
+import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.metadata.Evacuation;
+import io.ordo.raft.metadata.MetadataReplica;
+import io.ordo.raft.metadata.MetadataResult;
+import io.ordo.raft.metadata.MetadataView;
+import io.ordo.raft.multiraft.ReplicaManager;
+import io.ordo.raft.partition.PartitionId;
+import io.ordo.raft.partition.PartitionReplica;
+import io.ordo.raft.replica.ReplicaError;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster membership changes, on the metadata leader, as Kafka's controller makes them.
+ *
+ * <p>Moves partitions to their target replicas: asks a partition's leader to change its Raft
+ * group's members to them (NodeService/ChangeReplicas; jraft lets new members catch up first, then
+ * changes in one joint-consensus step), and once that is committed records the move with
+ * CompleteReassignment. A move that fails (the leader changed, a new replica did not catch up in
+ * time) is tried again on a later tick; asking a group for the members it has is answered at once,
+ * so a leader that changed the members but died before saying so costs nothing.
+ *
+ * <p>Takes leaving (decommissioning) nodes out: hands a leaving node's vote in the metadata group
+ * to a live node that joined later (the leaving one stays a learner until it is gone), moves its
+ * partitions to the other live nodes (Evacuation), then deregisters it and stops replicating the
+ * metadata to it. Each step is decided again from the metadata on every tick, so a new metadata
+ * leader carries on where the last one stopped.
+ */
+public final class MembershipDriver {
+  private static final Logger LOG = LoggerFactory.getLogger(MembershipDriver.class);
+  /** Partitions moving at once: each new replica copies its partition from the leader. */
+  static final int MAX_CONCURRENT_MOVES = 8;
+  /**
+   * How long one change may take: jraft waits while a new replica still catches up, which for a
+   * large partition is minutes; a change cut off here is simply asked for again.
+   */
+  private static final long CHANGE_DEADLINE_MS = 600_000;
+
+  private final Router router;
+  private final ClusterInspector inspector;
+  private final PeerChannels peers;
+  private final Set<PartitionId> moving = ConcurrentHashMap.newKeySet();
+  /** Set while a change to the metadata group's members or a metadata command for a leaving node is under way. */
+  private final AtomicBoolean evacuating = new AtomicBoolean();
+
+  public MembershipDriver(Router router, ClusterInspector inspector, PeerChannels peers) {
+    this.router = router;
+    this.inspector = inspector;
+    this.peers = peers;
+  }
+
+  /** Takes the next steps, if this node leads the metadata group; returns at once. */
+  public void tick() {
+    if (!router.metadata().isLeader()) {
+      return;
+    }
+    takeLeavingNodesOut();
+    startMoves();
+  }
+
+  /**
+   * The node without a vote in the metadata group (one that joined later) and not leaving, to take
+   * a leaving voter's place there, the lowest id first; empty if there is none. (Not "live" by the
+   * metadata leader's reckoning: that counts only members and learners, and the successor is
+   * neither for a moment while it changes from one to the other.)
+   */
+  public static Optional<NodeInfo> successorInMetadataGroup(Router router, int leaving) {
+    List<String> voters = router.metadata().memberRaftAddresses();
+    return router.view().state().getNodesList().stream()
+        .filter(n -> n.getNodeId() != leaving && !n.getDecommissioning() && !voters.contains(n.getRaftAddress()))
+        .min(Comparator.comparingInt(NodeInfo::getNodeId));
+  }
+
+  private void takeLeavingNodesOut() {
+    if (!evacuating.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<Void> step = CompletableFuture.completedFuture(null);
+    try {
+      MetadataView view = router.view();
+      List<String> voters = router.metadata().memberRaftAddresses();
+      List<String> learners = router.metadata().learnerRaftAddresses();
+      for (NodeInfo node : view.state().getNodesList()) {
+        if (node.getDecommissioning()) {
+          step = takeOut(view, node, voters, learners);
+          break; // one node at a time
+        }
+      }
+      if (step.isDone()) {
+        for (String learner : learners) {
+          if (view.nodeByRaftAddress(learner).isEmpty()) {
+            step = status(router.metadata().removeLearner(learner), "no longer replicating the metadata to " + learner);
+            break;
+          }
+        }
+      }
+    } finally {
+      step.whenComplete((done, failure) -> {
+        evacuating.set(false);
+        if (failure != null) {
+          LOG.info("taking a node out of the cluster: {}; trying again", rootMessage(failure));
+        }
+      });
+    }
+  }
+
+  /** The next step of node {@code leaving} out of the cluster. */
+  private CompletableFuture<Void> takeOut(MetadataView view, NodeInfo leaving, List<String> voters, List<String> learners) {
+    if (voters.contains(leaving.getRaftAddress())) {
+      Optional<NodeInfo> successor = successorInMetadataGroup(router, leaving.getNodeId());
+      if (successor.isEmpty()) {
+        return CompletableFuture.failedFuture(new IllegalStateException(
+            "node " + leaving.getNodeId() + " votes in the metadata group and no node that joined later can take its place"));
+      }
+      String promoted = successor.get().getRaftAddress();
+      // jraft refuses a change that makes a learner a voter, or a voter a learner: the successor
+      // stops being a learner first, and the leaving node becomes one after, each on its own tick.
+      if (learners.contains(promoted)) {
+        return status(router.metadata().removeLearner(promoted),
+            "node " + successor.get().getNodeId() + " is to vote in the metadata group in place of leaving node " + leaving.getNodeId());
+      }
+      List<String> newVoters = new ArrayList<>(voters);
+      newVoters.set(newVoters.indexOf(leaving.getRaftAddress()), promoted);
+      return status(router.metadata().changeMembers(newVoters, learners),
+          "node " + successor.get().getNodeId() + " votes in the metadata group in place of leaving node " + leaving.getNodeId());
+    }
+    if (!learners.contains(leaving.getRaftAddress())) {
+      // Until it is gone it learns of the moves, and deletes the replicas moved off it.
+      return status(router.metadata().addLearner(leaving.getRaftAddress()),
+          "leaving node " + leaving.getNodeId() + " gets the metadata as a learner until it is gone");
+    }
+    if (ClusterInspector.replicasOn(view, leaving.getNodeId()) == 0) {
+      return propose(
+          MetadataCommand.newBuilder().setDeregisterNode(DeregisterNode.newBuilder().setNodeId(leaving.getNodeId())).build(),
+          "node " + leaving.getNodeId() + " has left the cluster");
+    }
+    List<Integer> staying = router.liveNodeIds().stream().filter(id -> id != leaving.getNodeId()).toList();
+    Evacuation.Plan plan = Evacuation.plan(view.topics().values(), leaving.getNodeId(), staying);
+    CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+    for (var topic : plan.targets().entrySet()) {
+      all = all.thenCompose(done -> propose(
+          MetadataCommand.newBuilder()
+              .setReassignPartitions(ReassignPartitions.newBuilder().setTopicId(topic.getKey()).addAllPartitions(topic.getValue()))
+              .build(),
+          topic.getValue().size() + " partition(s) of topic id " + topic.getKey() + " move off leaving node " + leaving.getNodeId()));
+    }
+    if (!plan.stuck().isEmpty()) {
+      LOG.warn("leaving node {} keeps {} until another node can take them", leaving.getNodeId(), plan.stuck());
+    }
+    return all;
+  }
+
+  private static CompletableFuture<Void> status(CompletableFuture<Status> change, String done) {
+    return change.thenAccept(status -> {
+      if (!status.isOk()) {
+        throw new IllegalStateException(status.toString());
+      }
+      LOG.info(done);
+    });
+  }
+
+  private CompletableFuture<Void> propose(MetadataCommand command, String done) {
+    CompletableFuture<Void> applied = new CompletableFuture<>();
+    router.metadata().propose(command, new MetadataReplica.Callback() {
+      @Override
+      public void onApplied(MetadataResult result) {
+        if (result.isOk()) {
+          LOG.info(done);
+          applied.complete(null);
+        } else {
+          applied.completeExceptionally(new IllegalStateException(result.message()));
+        }
+      }
+
+      @Override
+      public void onFailed(ReplicaError error) {
+        applied.completeExceptionally(new IllegalStateException(error.message()));
+      }
+    });
+    return applied;
+  }
+
+  /** Starts moves towards targets. */
+  private void startMoves() {
+    for (TopicRecord topic : router.view().topics().values()) {
+      List<PartitionPlacement> due = topic.getPartitionsList().stream()
+          .filter(p -> p.getTargetReplicasCount() > 0)
+          .filter(p -> !moving.contains(new PartitionId(topic.getTopicId(), p.getPartition())))
+          .toList();
+      if (due.isEmpty()) {
+        continue;
+      }
+      List<PartitionPlacement> started = due.stream()
+          .filter(p -> moving.size() < MAX_CONCURRENT_MOVES && moving.add(new PartitionId(topic.getTopicId(), p.getPartition())))
+          .toList();
+      if (started.isEmpty()) {
+        return;
+      }
+      inspector.describe(topic).whenComplete((description, error) -> {
+        for (PartitionPlacement placement : started) {
+          PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
+          CompletableFuture<Void> move = error != null
+              ? CompletableFuture.failedFuture(error)
+              : move(topic, placement, description);
+          move.whenComplete((done, failure) -> {
+            moving.remove(id);
+            if (failure != null) {
+              LOG.info("moving {}/{} to {} not done yet: {}", topic.getName(), placement.getPartition(),
+                  placement.getTargetReplicasList(), rootMessage(failure));
+            }
+          });
+        }
+      });
+    }
+  }
+
+  private CompletableFuture<Void> move(TopicRecord topic, PartitionPlacement placement, TopicDescription description) {
+    PartitionDescription reported = description.getPartitions(placement.getPartition());
+    if (reported.getLeader() == 0) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the partition has no leader right now"));
+    }
+    ChangeReplicasRequest request = ChangeReplicasRequest.newBuilder()
+        .setTopicId(topic.getTopicId())
+        .setPartition(placement.getPartition())
+        .addAllReplicas(placement.getTargetReplicasList())
+        .build();
+    return changeAt(reported.getLeader(), request).thenCompose(changed -> complete(request));
+  }
+
+  private CompletableFuture<Void> changeAt(int leader, ChangeReplicasRequest request) {
+    if (leader == router.nodeId()) {
+      return changeHere(request);
+    }
+    Optional<NodeInfo> node = router.view().node(leader);
+    if (node.isEmpty()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("node " + leader + " is not registered"));
+    }
+    var call = NodeServiceGrpc.newFutureStub(peers.to(node.get().getClientAddress()))
+        .withDeadlineAfter(CHANGE_DEADLINE_MS, TimeUnit.MILLISECONDS)
+        .changeReplicas(request);
+    CompletableFuture<Void> answered = new CompletableFuture<>();
+    call.addListener(() -> {
+      try {
+        call.get();
+        answered.complete(null);
+      } catch (Exception e) {
+        answered.completeExceptionally(e);
+      }
+    }, Runnable::run);
+    return answered;
+  }
+
+  private CompletableFuture<Void> complete(ChangeReplicasRequest changed) {
+    return propose(
+        MetadataCommand.newBuilder()
+            .setCompleteReassignment(CompleteReassignment.newBuilder()
+                .setTopicId(changed.getTopicId())
+                .setPartition(changed.getPartition())
+                .addAllReplicas(changed.getReplicasList()))
+            .build(),
+        "moved partition " + changed.getPartition() + " of topic id " + changed.getTopicId() + " to replicas " + changed.getReplicasList());
+  }
+
+  /**
+   * Has this node's replica of the partition, which must lead it, change its group's members to
+   * the request's replicas; completes once committed, or with the error as a gRPC status.
+   */
+  public CompletableFuture<Void> changeHere(ChangeReplicasRequest request) {
+    try {
+      TopicRecord topic = router.view().topics().values().stream()
+          .filter(t -> t.getTopicId() == request.getTopicId())
+          .findFirst()
+          .orElseThrow(() -> OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic id " + request.getTopicId() + " does not exist"));
+      PartitionReplica replica = router.leader(topic, request.getPartition());
+      List<String> members = ReplicaManager.raftAddresses(router.view(), request.getReplicasList());
+      if (members.size() != request.getReplicasCount()) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "replicas " + request.getReplicasList() + " name unregistered nodes");
+      }
+      return replica.changeMembers(members).thenAccept(status -> {
+        if (!status.isOk()) {
+          throw OrdoStatus.exception(
+              ErrorCode.INTERNAL_ERROR,
+              "changing the members of " + topic.getName() + "/" + request.getPartition() + " to " + request.getReplicasList()
+                  + " failed: " + status);
+        }
+      });
+    } catch (StatusRuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static String rootMessage(Throwable failure) {
+    Throwable cause = failure;
+    while (cause.getCause() != null && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    return cause.getMessage();
+  }
+}

@@ -1,0 +1,72 @@
+package io.ordo.raft.metadata;
+
+import io.ordo.proto.raft.v1.PartitionPlacement;
+import io.ordo.proto.raft.v1.TopicRecord;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a leaving node's replicas go. Each partition placed on it (or moving to it) gets the same
+ * replicas with the leaving node replaced, in its place in the order (a preferred leader by its
+ * replacement), by the candidate holding the fewest replicas that the partition lacks. A
+ * partition already moving off the node is left alone.
+ */
+public final class Evacuation {
+  /**
+   * @param targets per topic id, the partitions' new target replicas
+   * @param stuck "topic/partition" of partitions that have a replica on every candidate already
+   */
+  public record Plan(Map<Long, List<PartitionPlacement>> targets, List<String> stuck) {
+    public int partitions() {
+      return targets.values().stream().mapToInt(List::size).sum();
+    }
+  }
+
+  private Evacuation() {}
+
+  public static Plan plan(Collection<TopicRecord> topics, int leaving, List<Integer> candidates) {
+    Map<Integer, Integer> load = new HashMap<>();
+    candidates.forEach(n -> load.put(n, 0));
+    for (TopicRecord topic : topics) {
+      for (PartitionPlacement p : topic.getPartitionsList()) {
+        current(p).forEach(n -> load.computeIfPresent(n, (k, v) -> v + 1));
+      }
+    }
+    Map<Long, List<PartitionPlacement>> targets = new LinkedHashMap<>();
+    List<String> stuck = new ArrayList<>();
+    for (TopicRecord topic : topics) {
+      for (PartitionPlacement p : topic.getPartitionsList()) {
+        List<Integer> replicas = current(p);
+        int at = replicas.indexOf(leaving);
+        if (at < 0) {
+          continue;
+        }
+        Integer replacement = null;
+        for (int candidate : candidates) {
+          if (!replicas.contains(candidate) && (replacement == null || load.get(candidate) < load.get(replacement))) {
+            replacement = candidate;
+          }
+        }
+        if (replacement == null) {
+          stuck.add(topic.getName() + "/" + p.getPartition());
+          continue;
+        }
+        load.merge(replacement, 1, Integer::sum);
+        List<Integer> target = new ArrayList<>(replicas);
+        target.set(at, replacement);
+        targets.computeIfAbsent(topic.getTopicId(), id -> new ArrayList<>())
+            .add(PartitionPlacement.newBuilder().setPartition(p.getPartition()).addAllTargetReplicas(target).build());
+      }
+    }
+    return new Plan(targets, stuck);
+  }
+
+  /** The replicas a partition has or is moving to. */
+  private static List<Integer> current(PartitionPlacement p) {
+    return p.getTargetReplicasCount() > 0 ? p.getTargetReplicasList() : p.getReplicasList();
+  }
+}
