@@ -59,21 +59,21 @@ final class HeartbeatBatchProcessor implements RpcProcessor<HeartbeatBatch.Reque
     for (int i = 0; i < answers.length; i++) {
       int at = i;
       AppendEntriesRequest heartbeat = heartbeats.get(at);
-      Runnable handle = () -> {
-        answers[at] = answer(heartbeat);
-        if (left.decrementAndGet() == 0) {
-          context.sendResponse(new HeartbeatBatch.Replies(Arrays.asList(answers)));
-        }
-      };
       try {
         RaftRequestProcessors.followerThread(heartbeat.getGroupId(), heartbeat.getPeerId(), heartbeat.getServerId())
-            .execute(handle);
+            .execute(() -> settle(answers, at, answer(heartbeat), left, context));
       } catch (RejectedExecutionException full) {
-        answers[at] = error(RaftError.EBUSY, "the follower threads are full; heartbeat of " + heartbeat.getGroupId() + " dropped");
-        if (left.decrementAndGet() == 0) {
-          context.sendResponse(new HeartbeatBatch.Replies(Arrays.asList(answers)));
-        }
+        settle(answers, at, error(RaftError.EBUSY, "the follower threads are full; heartbeat of " + heartbeat.getGroupId() + " dropped"),
+            left, context);
       }
+    }
+  }
+
+  /** Records heartbeat {@code at}'s answer; the last one answered sends them all. */
+  private static void settle(Message[] answers, int at, Message answer, AtomicInteger left, RpcContext context) {
+    answers[at] = answer;
+    if (left.decrementAndGet() == 0) {
+      context.sendResponse(new HeartbeatBatch.Replies(Arrays.asList(answers)));
     }
   }
 

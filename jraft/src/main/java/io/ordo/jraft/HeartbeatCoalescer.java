@@ -45,11 +45,7 @@ final class HeartbeatCoalescer {
 
   HeartbeatCoalescer(RpcClient client) {
     this.client = client;
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "ordo-raft-heartbeats");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("ordo-raft-heartbeats"));
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
     HeartbeatBatch.registerCodec();

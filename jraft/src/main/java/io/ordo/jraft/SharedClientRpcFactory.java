@@ -19,7 +19,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +81,6 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
                     }
                   }
                 });
-        AtomicInteger count = new AtomicInteger();
         callbacks =
             new ThreadPoolExecutor(
                 CALLBACK_THREADS,
@@ -90,11 +88,7 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
                 60,
                 TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(CALLBACK_BACKLOG),
-                r -> {
-                  Thread t = new Thread(r, "ordo-raft-rpc-callback-" + count.incrementAndGet());
-                  t.setDaemon(true);
-                  return t;
-                },
+                DaemonThreads.numbered("ordo-raft-rpc-callback"),
                 new ThreadPoolExecutor.CallerRunsPolicy());
         callbacks.allowCoreThreadTimeOut(true);
         heartbeats = new HeartbeatCoalescer(client);

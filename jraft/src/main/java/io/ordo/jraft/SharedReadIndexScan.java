@@ -31,12 +31,7 @@ public final class SharedReadIndexScan {
 
   private static final Map<Node, Adopted> ADOPTED = new ConcurrentHashMap<>();
   private static final ScheduledExecutorService SCAN =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "ordo-raft-read-index-scan");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ordo-raft-read-index-scan"));
 
   static {
     SCAN.scheduleAtFixedRate(SharedReadIndexScan::scan, PERIOD_MS, PERIOD_MS, TimeUnit.MILLISECONDS);

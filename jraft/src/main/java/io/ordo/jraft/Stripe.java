@@ -23,8 +23,7 @@ final class Stripe implements Executor {
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(backlog),
             r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
+              Thread t = DaemonThreads.named(name).newThread(r);
               owner = t;
               return t;
             });

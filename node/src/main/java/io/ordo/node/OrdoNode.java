@@ -10,6 +10,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.ordo.client.OrdoClient;
+import io.ordo.jraft.DaemonThreads;
 import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.deadletters.DeadLetterExporter;
@@ -52,7 +53,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -109,12 +109,12 @@ public final class OrdoNode implements AutoCloseable {
 
   private OrdoNode(NodeConfig config) throws IOException {
     this.config = config;
-    this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemon("ordo-work"));
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("ordo-timer"));
+    this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), DaemonThreads.named("ordo-work"));
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("ordo-timer"));
     // Long-polls cancel their timer when answered early; without this the cancelled tasks stay queued until due.
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
-    this.snapshots = Executors.newSingleThreadExecutor(daemon("ordo-snapshot"));
+    this.snapshots = Executors.newSingleThreadExecutor(DaemonThreads.named("ordo-snapshot"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
@@ -333,11 +333,4 @@ public final class OrdoNode implements AutoCloseable {
     }
   }
 
-  private static ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
 }

@@ -5,6 +5,7 @@ import io.ordo.client.Header;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
 import io.ordo.client.ProducerRecord;
+import io.ordo.jraft.DaemonThreads;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.MarkDeadLettersExported;
 import io.ordo.proto.raft.v1.PartitionOp;
@@ -70,11 +71,8 @@ public final class DeadLetterExporter implements AutoCloseable {
   private final Supplier<OrdoClient> clients;
   private OrdoClient client;
   private final ThreadPoolExecutor thread =
-      new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED_EXPORTS), r -> {
-        Thread t = new Thread(r, "ordo-dead-letter-export");
-        t.setDaemon(true);
-        return t;
-      });
+      new ThreadPoolExecutor(
+          1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED_EXPORTS), DaemonThreads.named("ordo-dead-letter-export"));
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> lastLogged = new ConcurrentHashMap<>();
 

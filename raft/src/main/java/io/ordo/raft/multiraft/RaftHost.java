@@ -11,6 +11,7 @@ import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.alipay.sofa.jraft.util.ThreadPoolsFactory;
+import io.ordo.jraft.DaemonThreads;
 import io.ordo.jraft.RaftRequestProcessors;
 import io.ordo.jraft.SharedDisruptors;
 import io.ordo.jraft.SharedReadIndexScan;
@@ -27,7 +28,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionHandler;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -112,7 +112,6 @@ public final class RaftHost implements AutoCloseable {
 
   private static ThreadPoolExecutor fixedPool(
       String name, int threads, int backlog, RejectedExecutionHandler whenFull) {
-    AtomicInteger count = new AtomicInteger();
     ThreadPoolExecutor pool =
         new ThreadPoolExecutor(
             threads,
@@ -120,11 +119,7 @@ public final class RaftHost implements AutoCloseable {
             60,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(backlog),
-            r -> {
-              Thread t = new Thread(r, name + "-" + count.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            },
+            DaemonThreads.numbered(name),
             whenFull);
     pool.allowCoreThreadTimeOut(true);
     return pool;

@@ -7,6 +7,7 @@ import static io.ordo.it.nemesis.Fault.KILL_METADATA_LEADER;
 import static io.ordo.it.nemesis.Fault.KILL_PARTITION_LEADER;
 import static io.ordo.it.nemesis.Fault.KILL_RANDOM;
 import static io.ordo.it.nemesis.Fault.LOSSY_LINK;
+import static io.ordo.it.nemesis.Fault.MOVE_PARTITION;
 import static io.ordo.it.nemesis.Fault.PARTITION_HALVES;
 import static io.ordo.it.nemesis.Fault.PAUSE_LEADER;
 import static io.ordo.it.nemesis.Fault.PAUSE_RANDOM;
@@ -57,7 +58,9 @@ class FaultInjectionTest {
             new Scenario("clock-skew", 3, List.of(SKEW_CLOCK, KILL_PARTITION_LEADER), true),
             new Scenario("mixed", 3, ALL, true),
             new Scenario("mixed-not-idempotent", 3, List.of(KILL_RANDOM, PARTITION_HALVES, PAUSE_RANDOM), false),
-            new Scenario("mixed-5-nodes", 5, ALL, true))
+            new Scenario("mixed-5-nodes", 5, ALL, true),
+            // Partitions move between nodes (Raft membership change), their leaders killed mid-move.
+            new Scenario("moves-5-nodes", 5, List.of(MOVE_PARTITION, MOVE_PARTITION, ISOLATE_LEADER), true))
         .filter(s -> only.isEmpty() || List.of(only.split(",")).contains(s.name()));
   }
 

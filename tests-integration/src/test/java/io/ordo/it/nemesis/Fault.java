@@ -32,5 +32,12 @@ public enum Fault {
    * Restart a random node with its wall clock 10-30 s ahead of or behind the others'
    * (libfaketime); heal: restart it with the true clock.
    */
-  SKEW_CLOCK
+  SKEW_CLOCK,
+  /**
+   * Move a random partition of the workload's topic (ordo topic reassign): one of its replicas is
+   * swapped for a node without one, or, when every node has one, its replicas are reordered (its
+   * preferred leader changes); then, within a second, SIGKILL the partition's leader while its
+   * group changes members; heal: start it (the move goes on by itself).
+   */
+  MOVE_PARTITION
 }

@@ -10,12 +10,17 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /** Applies one fault at a time to a cluster, choosing its victims with a seeded random. */
 public final class Nemesis {
   private static final int[] SLOW_RATES_KBIT = {32, 128, 512};
+
+  /** A move's partition leader is killed up to this long after the move is asked for. */
+  private static final int MOVE_KILL_DELAY_MS = 1_000;
 
   private final FaultableCluster cluster;
   private final OrdoClient client;
@@ -41,6 +46,8 @@ public final class Nemesis {
         return kill(fault, partitionLeader());
       case KILL_METADATA_LEADER:
         return kill(fault, metadataLeader());
+      case MOVE_PARTITION:
+        return move(fault);
       case PAUSE_RANDOM:
         return pause(fault, randomNode());
       case PAUSE_LEADER:
@@ -98,6 +105,38 @@ public final class Nemesis {
     record(fault + " node " + node);
     cluster.kill(node);
     return () -> start(node);
+  }
+
+  /** Starts a move of a random partition, then kills its leader while the group changes members. */
+  private Runnable move(Fault fault) {
+    PartitionInfo p;
+    try {
+      List<PartitionInfo> partitions = client.admin().describeTopic(topic).partitions();
+      p = partitions.get(random.nextInt(partitions.size()));
+      List<Integer> target = new ArrayList<>(p.reassigning() ? p.targetReplicas() : p.replicas());
+      List<Integer> outside = new ArrayList<>();
+      for (int i = 1; i <= cluster.size(); i++) {
+        if (!target.contains(i)) {
+          outside.add(i);
+        }
+      }
+      if (outside.isEmpty()) {
+        Collections.shuffle(target, random);
+      } else {
+        target.set(random.nextInt(target.size()), outside.get(random.nextInt(outside.size())));
+      }
+      record(fault + " " + topic + "/" + p.partition() + " " + p.replicas() + " -> " + target);
+      client.admin().reassignPartitions(topic, Map.of(p.partition(), target));
+    } catch (RuntimeException e) {
+      record(fault + " not made: " + e.getMessage());
+      return () -> recordHeal("none");
+    }
+    try {
+      TimeUnit.MILLISECONDS.sleep(random.nextInt(MOVE_KILL_DELAY_MS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return kill(fault, p.leader() > 0 ? p.leader() : randomNode());
   }
 
   private Runnable pause(Fault fault, int node) {
