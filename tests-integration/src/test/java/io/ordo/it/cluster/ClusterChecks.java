@@ -23,6 +23,7 @@ import io.ordo.proto.v1.ReplicaStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +69,21 @@ public final class ClusterChecks {
       records.forEach(r -> sent.add(producer.send(r)));
       sent.forEach(CompletableFuture::join);
     }
+  }
+
+  /**
+   * Waits until no partition of {@code topic} is moving and each has a leader that hears from
+   * every one of its replicas: the state a healed cluster must return to.
+   */
+  public static TopicInfo awaitFullyReplicated(OrdoClient client, String topic, Duration atMost) {
+    return await("every replica of " + topic + " in sync, no move under way")
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptions()
+        .until(
+            () -> client.admin().describeTopic(topic),
+            t -> t.partitions().stream().allMatch(p -> !p.leaderless() && !p.reassigning()
+                && new HashSet<>(p.inSyncReplicas()).equals(new HashSet<>(p.replicas()))));
   }
 
   /** Waits until every partition of {@code topic} has a leader; returns the description. */

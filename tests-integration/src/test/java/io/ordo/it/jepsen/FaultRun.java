@@ -1,5 +1,6 @@
 package io.ordo.it.jepsen;
 
+import static io.ordo.it.cluster.ClusterChecks.awaitFullyReplicated;
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.header;
@@ -44,6 +45,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class FaultRun {
   static final String TOPIC = "jepsen";
+  private static final Duration FULLY_REPLICATED_WAIT = Duration.ofSeconds(90);
   private static final int PARTITIONS = 4;
   private static final int WRITERS = 3;
   private static final int RATE_PER_WRITER = 100;
@@ -98,6 +100,8 @@ final class FaultRun {
         }
         awaitHealthy(admin, cluster.size());
         awaitLeaders(admin, TOPIC);
+        // Healed, every partition gets all its replicas back (and finishes any move).
+        awaitFullyReplicated(admin, TOPIC, FULLY_REPLICATED_WAIT);
         observed = readers.seen();
         drained = queue.drain(admin, QUEUE_DRAIN);
         queue.close();
