@@ -166,8 +166,8 @@ final class TopicCommand {
             + " leader, then changes its members in one step: the partition stays writable and never"
             + " has fewer replicas in sync than before. Its old replicas are then deleted.",
         "Prints the topic with the moves recorded (REPLICAS shows old->new while one is under way);"
-            + " with --wait, waits until every move is done. Naming a partition's current replicas"
-            + " undoes its move."
+            + " with --wait, waits until every move is done. A partition that is moving is refused"
+            + " until its move is done."
       })
   static final class Reassign implements Callable<Integer> {
     @Mixin GlobalOptions global;

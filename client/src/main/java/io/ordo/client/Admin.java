@@ -41,8 +41,9 @@ public interface Admin {
    * partition's Raft group adds the new replicas, lets them copy the partition from the leader, then
    * changes its members in one step, so the partition stays writable throughout; the old replicas
    * are then deleted. Returns once the move is recorded: {@link PartitionInfo#targetReplicas()}
-   * shows it under way until it is done. Naming a partition's current replicas undoes a move under
-   * way. The topic's replication factor stays the one for partitions added later.
+   * shows it under way until it is done. A partition moves once at a time: one that is moving is
+   * refused until its move is done. The topic's replication factor stays the one for partitions
+   * added later.
    *
    * @throws OrdoException with {@code INVALID_REPLICATION_FACTOR} (a node unknown, named twice or
    *     not live, or more replicas than allowed), {@code INVALID_REQUEST} (no such partition) or

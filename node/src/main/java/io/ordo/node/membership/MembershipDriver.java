@@ -1,6 +1,7 @@
 package io.ordo.node.membership;
 
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.error.RaftError;
 import io.grpc.StatusRuntimeException;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
@@ -307,7 +308,8 @@ public final class MembershipDriver {
       return replica.changeMembers(members).thenAccept(status -> {
         if (!status.isOk()) {
           throw OrdoStatus.exception(
-              ErrorCode.INTERNAL_ERROR,
+              // EPERM: this replica no longer leads; otherwise busy with another change, or new members fell behind.
+              status.getRaftError() == RaftError.EPERM ? ErrorCode.NOT_LEADER : ErrorCode.INTERNAL_ERROR,
               "changing the members of " + topic.getName() + "/" + request.getPartition() + " to " + request.getReplicasList()
                   + " failed: " + status);
         }

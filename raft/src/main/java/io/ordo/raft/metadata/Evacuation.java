@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where a leaving node's replicas go. Each partition placed on it (or moving to it) gets the same
- * replicas with the leaving node replaced, in its place in the order (a preferred leader by its
- * replacement), by the candidate holding the fewest replicas that the partition lacks. A
- * partition already moving off the node is left alone.
+ * Where a leaving node's replicas go. Each partition placed on it gets the same replicas with the
+ * leaving node replaced, in its place in the order (a preferred leader by its replacement), by the
+ * candidate holding the fewest replicas that the partition lacks. A partition that is moving is
+ * left alone until its move is done (a partition takes one move at a time).
  */
 public final class Evacuation {
   /**
@@ -40,7 +40,10 @@ public final class Evacuation {
     List<String> stuck = new ArrayList<>();
     for (TopicRecord topic : topics) {
       for (PartitionPlacement p : topic.getPartitionsList()) {
-        List<Integer> replicas = current(p);
+        if (p.getTargetReplicasCount() > 0) {
+          continue; // moving: planned again once that move is done
+        }
+        List<Integer> replicas = p.getReplicasList();
         int at = replicas.indexOf(leaving);
         if (at < 0) {
           continue;

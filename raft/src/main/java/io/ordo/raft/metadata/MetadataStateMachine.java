@@ -69,6 +69,14 @@ public final class MetadataStateMachine {
     switch (command.getOpCase()) {
       case REGISTER_NODES:
         for (NodeInfo n : command.getRegisterNodes().getNodesList()) {
+          for (NodeInfo other : nodes.values()) {
+            if (other.getNodeId() != n.getNodeId() && other.getRaftAddress().equals(n.getRaftAddress())) {
+              return MetadataResult.refused(
+                  ErrorCode.INVALID_REQUEST, "Raft address " + n.getRaftAddress() + " belongs to node " + other.getNodeId());
+            }
+          }
+        }
+        for (NodeInfo n : command.getRegisterNodes().getNodesList()) {
           NodeInfo registered = nodes.get(n.getNodeId());
           // New addresses do not undo a node's leaving.
           nodes.put(n.getNodeId(), n.toBuilder().setDecommissioning(registered != null && registered.getDecommissioning()).build());
@@ -238,6 +246,14 @@ public final class MetadataStateMachine {
             ErrorCode.INVALID_REQUEST,
             "partition " + partition + " of topic '" + topic.getName() + "' does not exist or is named twice");
       }
+      PartitionPlacement current = topic.getPartitions(partition);
+      if (current.getTargetReplicasCount() > 0) {
+        // A new target now could drop a node the group has already taken in as a voter.
+        return MetadataResult.refused(
+            ErrorCode.INVALID_REQUEST,
+            "partition " + partition + " of topic '" + topic.getName() + "' is moving to " + current.getTargetReplicasList()
+                + " already; move it again once that move is done");
+      }
       String problem = replicasProblem(target.getTargetReplicasList());
       if (problem != null) {
         return MetadataResult.refused(
@@ -261,7 +277,8 @@ public final class MetadataStateMachine {
     moved.getPartitionsBuilder(complete.getPartition())
         .clearReplicas()
         .addAllReplicas(complete.getReplicasList())
-        .clearTargetReplicas();
+        .clearTargetReplicas()
+        .setMoved(true);
     topics.put(topic.getName(), moved.build());
     return MetadataResult.ok(moved.build());
   }

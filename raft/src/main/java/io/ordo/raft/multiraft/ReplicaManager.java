@@ -88,7 +88,8 @@ public final class ReplicaManager implements AutoCloseable {
         PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
         if (placement.getReplicasList().contains(nodeId)) {
           List<String> peers = raftAddresses(view, placement.getReplicasList());
-          wanted.put(id, peers);
+          // Only a new partition's replicas start as its first members; see PartitionPlacement.moved.
+          wanted.put(id, placement.getMoved() ? List.of() : peers);
           if (!peers.isEmpty()) {
             preferredLeaders.put(id, peers.get(0));
           }

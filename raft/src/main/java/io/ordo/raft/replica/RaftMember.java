@@ -165,7 +165,12 @@ public abstract class RaftMember extends StateMachineAdapter {
       return done;
     }
     PeerId learner = PeerId.parsePeer(raftAddress);
-    if (n.listPeers().contains(learner) || n.listLearners().contains(learner)) {
+    List<String> members = memberRaftAddresses();
+    if (members.isEmpty()) {
+      done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
+      return done;
+    }
+    if (members.contains(raftAddress) || learnerRaftAddresses().contains(raftAddress)) {
       done.complete(Status.OK());
       return done;
     }

@@ -167,15 +167,29 @@ class MetadataStateMachineTest {
   }
 
   @Test
-  void aNewerReassignmentReplacesTheTargetAndTheOlderCompletionIsIgnored() {
+  void aMovingPartitionIsNotMovedAgainUntilItsMoveIsDoneAndThenStaysMarkedMoved() {
     long id = apply(create("orders", 1, 2)).topic().getTopicId();
     apply(reassign(id, target(0, 2, 3)));
 
-    apply(reassign(id, target(0, 3, 1)));
+    assertRefused(apply(reassign(id, target(0, 3, 1))), ErrorCode.INVALID_REQUEST, "is moving to [2, 3] already");
+    assertRefused(apply(reassign(id, target(0, 1, 2))), ErrorCode.INVALID_REQUEST, "is moving to [2, 3] already");
+    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitions(0).getMoved()).isFalse();
+    apply(complete(id, 0, 2, 3));
 
-    assertRefused(apply(complete(id, 0, 2, 3)), ErrorCode.INVALID_REQUEST, "not moving to [2, 3]");
-    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitions(0).getReplicasList())
-        .containsExactly(1, 2);
+    PartitionPlacement moved = new MetadataView(machine.state()).topic("orders").orElseThrow().getPartitions(0);
+    assertThat(moved.getReplicasList()).containsExactly(2, 3);
+    assertThat(moved.getMoved()).isTrue();
+    assertThat(apply(reassign(id, target(0, 3, 1))).isOk()).isTrue();
+  }
+
+  @Test
+  void aNodeCannotTakeARaftAddressAnotherNodeHas() {
+    MetadataResult clash = apply(MetadataCommand.newBuilder()
+        .setRegisterNodes(RegisterNodes.newBuilder().addNodes(node(4).toBuilder().setRaftAddress(node(2).getRaftAddress())))
+        .build());
+
+    assertRefused(clash, ErrorCode.INVALID_REQUEST, "belongs to node 2");
+    assertThat(machine.state().getNodesList()).extracting(NodeInfo::getNodeId).containsExactly(1, 2, 3);
   }
 
   @Test
