@@ -402,7 +402,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   }
 
   /** Completes {@code response} with a value, or with an error as a status. */
-  private static <T> BiConsumer<T, Throwable> reply(StreamObserver<T> response) {
+  static <T> BiConsumer<T, Throwable> reply(StreamObserver<T> response) {
     return (value, error) -> {
       if (error == null) {
         response.onNext(value);

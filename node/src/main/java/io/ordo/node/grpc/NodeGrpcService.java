@@ -1,6 +1,5 @@
 package io.ordo.node.grpc;
 
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.membership.MembershipDriver;
 import io.ordo.node.membership.NodeJoins;
@@ -9,15 +8,12 @@ import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
 import io.ordo.proto.v1.ChangeReplicasRequest;
 import io.ordo.proto.v1.ChangeReplicasResponse;
-import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.JoinClusterRequest;
 import io.ordo.proto.v1.JoinClusterResponse;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
-import io.ordo.protocol.OrdoStatus;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /** NodeService: node-to-node status probes and membership changes. */
 public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
@@ -52,17 +48,7 @@ public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
 
   /** Answers {@code value} once {@code done} completes, or its failure. */
   private static <T> void answer(CompletableFuture<Void> done, T value, StreamObserver<T> response) {
-    done.whenComplete((ok, error) -> {
-      if (error == null) {
-        response.onNext(value);
-        response.onCompleted();
-      } else {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        response.onError(cause instanceof StatusRuntimeException
-            ? cause
-            : OrdoStatus.exception(ErrorCode.INTERNAL_ERROR, "internal error: " + cause));
-      }
-    });
+    done.thenApply(ok -> value).whenComplete(AdminGrpcService.reply(response));
   }
 
   @Override
