@@ -20,9 +20,10 @@ import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
-import io.ordo.node.membership.ClusterJoiner;
 import io.ordo.node.membership.MembershipDriver;
+import io.ordo.node.membership.NewStorage;
 import io.ordo.node.membership.NodeJoins;
+import io.ordo.node.membership.StorageIdentity;
 import io.ordo.node.metrics.MetricsServer;
 import io.ordo.node.metrics.NodeMetrics;
 import io.ordo.node.routing.ClusterInspector;
@@ -31,7 +32,6 @@ import io.ordo.node.routing.Router;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
-import io.ordo.proto.v1.JoinClusterRequest;
 import io.ordo.protocol.Limits;
 import io.ordo.raft.log.RaftLogStore;
 import io.ordo.raft.metadata.FeatureLevel;
@@ -75,8 +75,6 @@ public final class OrdoNode implements AutoCloseable {
   private static final long LEASE_EXPIRY_INTERVAL_MS = 250;
   /** How often the group coordinator drops members whose session ended. */
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
-  /** How often a node started with --join asks to be taken in, until it is. */
-  private static final long JOIN_INTERVAL_MS = 1_000;
   /** How often the metadata leader moves partitions to their targets and nodes that leave out of the cluster. */
   private static final long MEMBERSHIP_INTERVAL_MS = 1_000;
   /** How often partition leaders look for dead letters to export. */
@@ -93,8 +91,7 @@ public final class OrdoNode implements AutoCloseable {
   private final ClusterInspector inspector;
   private final MembershipDriver membership;
   private final NodeJoins joins;
-  /** Takes this node into a running cluster; null on a node of the initial cluster. */
-  private final ClusterJoiner joiner;
+  private final StorageIdentity identity;
   private final GroupGrpcService groups;
   private final DeadLetterExporter deadLetters;
   private final PeerChannels peers = new PeerChannels();
@@ -109,6 +106,8 @@ public final class OrdoNode implements AutoCloseable {
 
   private OrdoNode(NodeConfig config) throws IOException {
     this.config = config;
+    // First: a directory found empty here is new, whatever the stores below create in it.
+    this.identity = StorageIdentity.open(config.dataDir(), config.nodeId());
     this.work = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), DaemonThreads.named("ordo-work"));
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("ordo-timer"));
     // Long-polls cancel their timer when answered early; without this the cancelled tasks stay queued until due.
@@ -152,19 +151,15 @@ public final class OrdoNode implements AutoCloseable {
                 .setClientAddress(m.clientAddress().toString())
                 .build())
             .toList();
-    this.metadata = new MetadataReplica(initial, System::currentTimeMillis, replicas::onMetadata);
+    this.metadata = new MetadataReplica(initial, System::currentTimeMillis, view -> {
+      replicas.onMetadata(view);
+      identity.learnClusterId(view.state().getClusterId());
+    });
     metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
-    this.inspector = new ClusterInspector(router, peers);
+    this.inspector = new ClusterInspector(router, peers, identity);
     this.membership = new MembershipDriver(router, inspector, peers);
     this.joins = new NodeJoins(router);
-    this.joiner = config.join().isEmpty()
-        ? null
-        : new ClusterJoiner(router, peers, config.join(), JoinClusterRequest.newBuilder()
-            .setNodeId(config.nodeId())
-            .setClientAddress(config.clientAddress().toString())
-            .setRaftAddress(config.raftAddress().toString())
-            .build());
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
     String everyNode = Stream.concat(config.initialCluster().stream().map(ClusterMember::clientAddress), config.join().stream())
         .map(Object::toString)
@@ -192,17 +187,27 @@ public final class OrdoNode implements AutoCloseable {
     return ProtoReflectionService.newInstance();
   }
 
-  /** Starts a node: Raft endpoint, metadata replica, then the client port. */
+  /**
+   * Starts a node: the client port (peers ask a node with a new data directory how theirs is) and
+   * the Raft endpoint, the incarnation it runs as (decided with its peers if its data directory is
+   * new, see {@link NewStorage}), then its metadata replica.
+   */
   public static OrdoNode start(NodeConfig config) throws IOException {
     OrdoNode node = new OrdoNode(config);
     try {
-      node.raft.start();
-      node.metadata.bind(
-          node.raft.startMetadataGroup(
-              METADATA_GROUP,
-              config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList(),
-              node.metadata));
+      node.health.setStatus("", ServingStatus.NOT_SERVING);
       node.server.start();
+      node.raft.start();
+      if (!node.identity.started()) {
+        node.identity.start(new NewStorage(config, node.identity, node.peers).decideIncarnation());
+      }
+      int incarnation = node.identity.incarnation();
+      node.raft.runAs(incarnation);
+      // Only incarnation 0 of an initial node forms the metadata group; any other is taken in by its leader.
+      List<String> metadataPeers = incarnation == 0 && config.join().isEmpty()
+          ? config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList()
+          : List.of();
+      node.metadata.bind(node.raft.startMetadataGroup(METADATA_GROUP, metadataPeers, node.metadata));
       if (config.metricsAddress() != null) {
         node.metricsServer = MetricsServer.start(
             new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics);
@@ -212,9 +217,6 @@ public final class OrdoNode implements AutoCloseable {
       node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);
       node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
       node.every(MEMBERSHIP_INTERVAL_MS, "changing the cluster's membership", node.membership::tick);
-      if (node.joiner != null) {
-        node.every(JOIN_INTERVAL_MS, "joining the cluster", node.joiner::tick);
-      }
       node.every(FEATURE_CHECK_INTERVAL_MS, "finalizing the feature level", node::finalizeFeatures);
       if (config.leaderBalanceIntervalSecs() > 0) {
         node.every(TimeUnit.SECONDS.toMillis(config.leaderBalanceIntervalSecs()), "balancing leaders", node.replicas::balanceLeaders);
@@ -222,6 +224,10 @@ public final class OrdoNode implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;
+    } catch (InterruptedException e) {
+      node.close();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while deciding how to start on a new data directory", e);
     }
     LOG.info("node {} serving clients on {} and Raft on {}{}", config.nodeId(), config.clientAddress(), config.raftAddress(),
         config.metricsAddress() == null ? "" : ", metrics on http://" + config.metricsAddress() + "/metrics");

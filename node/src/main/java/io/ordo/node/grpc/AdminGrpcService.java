@@ -42,6 +42,7 @@ import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.Evacuation;
 import io.ordo.raft.metadata.FeatureLevel;
+import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.metadata.Placement;
 import java.util.List;
 import java.util.Optional;
@@ -223,7 +224,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
             "node " + leaving + " cannot leave: partitions " + plan.stuck() + " have a replica on every other live node "
                 + staying + "; add a node first, or reassign them to fewer replicas");
       }
-      if (router.metadata().memberRaftAddresses().contains(node.getRaftAddress())
+      if (router.metadata().memberPeerIds().contains(MetadataView.raftPeer(node))
           && MembershipDriver.successorInMetadataGroup(router, leaving).isEmpty()) {
         throw OrdoStatus.exception(
             ErrorCode.INVALID_REPLICATION_FACTOR,

@@ -8,11 +8,11 @@ import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.MetadataView;
 
 /** Checks every group call (stream or queue) makes before it does anything, and where a group starts reading. */
-final class GroupRequests {
+public final class GroupRequests {
   private GroupRequests() {}
 
   /** FEATURE_NOT_ENABLED until the cluster has finalized {@code level}; {@code what} names the feature. */
-  static void requireFeature(MetadataView view, int level, String what) {
+  public static void requireFeature(MetadataView view, int level, String what) {
     if (!view.hasFeature(level)) {
       throw OrdoStatus.exception(
           ErrorCode.FEATURE_NOT_ENABLED,

@@ -13,7 +13,6 @@ import io.ordo.proto.v1.JoinClusterResponse;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
-import java.util.concurrent.CompletableFuture;
 
 /** NodeService: node-to-node status probes and membership changes. */
 public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
@@ -38,17 +37,14 @@ public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
       metadataLeader.forward(NodeServiceGrpc.getJoinClusterMethod(), request, response, FORWARD_DEADLINE_MS, "the metadata leader");
       return;
     }
-    answer(joins.join(request), JoinClusterResponse.getDefaultInstance(), response);
+    joins.join(request)
+        .thenApply(incarnation -> JoinClusterResponse.newBuilder().setIncarnation(incarnation).build())
+        .whenComplete(AdminGrpcService.reply(response));
   }
 
   @Override
   public void changeReplicas(ChangeReplicasRequest request, StreamObserver<ChangeReplicasResponse> response) {
-    answer(membership.changeHere(request), ChangeReplicasResponse.getDefaultInstance(), response);
-  }
-
-  /** Answers {@code value} once {@code done} completes, or its failure. */
-  private static <T> void answer(CompletableFuture<Void> done, T value, StreamObserver<T> response) {
-    done.thenApply(ok -> value).whenComplete(AdminGrpcService.reply(response));
+    membership.changeHere(request).thenApply(ok -> ChangeReplicasResponse.getDefaultInstance()).whenComplete(AdminGrpcService.reply(response));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.ordo.node.membership;
 
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.error.RaftError;
 import io.grpc.StatusRuntimeException;
 import io.ordo.node.routing.ClusterInspector;
@@ -12,6 +13,7 @@ import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.ReassignPartitions;
+import io.ordo.proto.raft.v1.SetClusterId;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ChangeReplicasRequest;
 import io.ordo.proto.v1.ErrorCode;
@@ -20,6 +22,7 @@ import io.ordo.proto.v1.PartitionDescription;
 import io.ordo.proto.v1.TopicDescription;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.Evacuation;
+import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataReplica;
 import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.MetadataView;
@@ -32,6 +35,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +75,8 @@ public final class MembershipDriver {
   private final Set<PartitionId> moving = ConcurrentHashMap.newKeySet();
   /** Set while a change to the metadata group's members or a metadata command for a leaving node is under way. */
   private final AtomicBoolean evacuating = new AtomicBoolean();
+  /** Set while the cluster's id is being proposed. */
+  private final AtomicBoolean naming = new AtomicBoolean();
 
   public MembershipDriver(Router router, ClusterInspector inspector, PeerChannels peers) {
     this.router = router;
@@ -83,8 +89,20 @@ public final class MembershipDriver {
     if (!router.metadata().isLeader()) {
       return;
     }
+    nameCluster();
     takeLeavingNodesOut();
     startMoves();
+  }
+
+  /** Gives the cluster its id, once: nodes keep it in their data directories (StorageIdentity). */
+  private void nameCluster() {
+    MetadataView view = router.view();
+    if (!view.state().getClusterId().isEmpty() || !view.hasFeature(FeatureLevel.STORAGE_IDENTITY) || !naming.compareAndSet(false, true)) {
+      return;
+    }
+    String id = UUID.randomUUID().toString();
+    propose(MetadataCommand.newBuilder().setSetClusterId(SetClusterId.newBuilder().setClusterId(id)).build(), "the cluster's id is " + id)
+        .whenComplete((done, failure) -> naming.set(false));
   }
 
   /**
@@ -94,9 +112,9 @@ public final class MembershipDriver {
    * neither for a moment while it changes from one to the other.)
    */
   public static Optional<NodeInfo> successorInMetadataGroup(Router router, int leaving) {
-    List<String> voters = router.metadata().memberRaftAddresses();
+    List<String> voters = router.metadata().memberPeerIds();
     return router.view().state().getNodesList().stream()
-        .filter(n -> n.getNodeId() != leaving && !n.getDecommissioning() && !voters.contains(n.getRaftAddress()))
+        .filter(n -> n.getNodeId() != leaving && !n.getDecommissioning() && !voters.contains(MetadataView.raftPeer(n)))
         .min(Comparator.comparingInt(NodeInfo::getNodeId));
   }
 
@@ -107,8 +125,8 @@ public final class MembershipDriver {
     CompletableFuture<Void> step = CompletableFuture.completedFuture(null);
     try {
       MetadataView view = router.view();
-      List<String> voters = router.metadata().memberRaftAddresses();
-      List<String> learners = router.metadata().learnerRaftAddresses();
+      List<String> voters = router.metadata().memberPeerIds();
+      List<String> learners = router.metadata().learnerPeerIds();
       for (NodeInfo node : view.state().getNodesList()) {
         if (node.getDecommissioning()) {
           step = takeOut(view, node, voters, learners);
@@ -116,12 +134,7 @@ public final class MembershipDriver {
         }
       }
       if (step.isDone()) {
-        for (String learner : learners) {
-          if (view.nodeByRaftAddress(learner).isEmpty()) {
-            step = status(router.metadata().removeLearner(learner), "no longer replicating the metadata to " + learner);
-            break;
-          }
-        }
+        step = renewIncarnations(view, voters, learners);
       }
     } finally {
       step.whenComplete((done, failure) -> {
@@ -135,13 +148,14 @@ public final class MembershipDriver {
 
   /** The next step of node {@code leaving} out of the cluster. */
   private CompletableFuture<Void> takeOut(MetadataView view, NodeInfo leaving, List<String> voters, List<String> learners) {
-    if (voters.contains(leaving.getRaftAddress())) {
+    String leavingPeer = MetadataView.raftPeer(leaving);
+    if (voters.contains(leavingPeer)) {
       Optional<NodeInfo> successor = successorInMetadataGroup(router, leaving.getNodeId());
       if (successor.isEmpty()) {
         return CompletableFuture.failedFuture(new IllegalStateException(
             "node " + leaving.getNodeId() + " votes in the metadata group and no node that joined later can take its place"));
       }
-      String promoted = successor.get().getRaftAddress();
+      String promoted = MetadataView.raftPeer(successor.get());
       // jraft refuses a change that makes a learner a voter, or a voter a learner: the successor
       // stops being a learner first, and the leaving node becomes one after, each on its own tick.
       if (learners.contains(promoted)) {
@@ -149,13 +163,13 @@ public final class MembershipDriver {
             "node " + successor.get().getNodeId() + " is to vote in the metadata group in place of leaving node " + leaving.getNodeId());
       }
       List<String> newVoters = new ArrayList<>(voters);
-      newVoters.set(newVoters.indexOf(leaving.getRaftAddress()), promoted);
+      newVoters.set(newVoters.indexOf(leavingPeer), promoted);
       return status(router.metadata().changeMembers(newVoters, learners),
           "node " + successor.get().getNodeId() + " votes in the metadata group in place of leaving node " + leaving.getNodeId());
     }
-    if (!learners.contains(leaving.getRaftAddress())) {
+    if (!learners.contains(leavingPeer)) {
       // Until it is gone it learns of the moves, and deletes the replicas moved off it.
-      return status(router.metadata().addLearner(leaving.getRaftAddress()),
+      return status(router.metadata().addLearner(leavingPeer),
           "leaving node " + leaving.getNodeId() + " gets the metadata as a learner until it is gone");
     }
     if (ClusterInspector.replicasOn(view, leaving.getNodeId()) == 0) {
@@ -177,6 +191,35 @@ public final class MembershipDriver {
       LOG.warn("leaving node {} keeps {} until another node can take them", leaving.getNodeId(), plan.stuck());
     }
     return all;
+  }
+
+  /**
+   * The next step towards a metadata group whose voters and learners are every node's current
+   * incarnation: a node that came back with a new data directory has its vote moved to its new
+   * incarnation (which, if a learner, stops being one first: jraft will not make a learner a voter
+   * in one change), and learners of earlier incarnations or of deregistered nodes are dropped.
+   */
+  private CompletableFuture<Void> renewIncarnations(MetadataView view, List<String> voters, List<String> learners) {
+    for (String voter : voters) {
+      Optional<NodeInfo> node = view.nodeByRaftAddress(PeerId.parsePeer(voter).getEndpoint().toString());
+      if (node.isEmpty() || MetadataView.raftPeer(node.get()).equals(voter)) {
+        continue;
+      }
+      String renewed = MetadataView.raftPeer(node.get());
+      if (learners.contains(renewed)) {
+        return status(router.metadata().removeLearner(renewed), "node " + node.get().getNodeId() + " is to vote in the metadata group as " + renewed);
+      }
+      List<String> newVoters = new ArrayList<>(voters);
+      newVoters.set(newVoters.indexOf(voter), renewed);
+      return status(router.metadata().changeMembers(newVoters, learners),
+          "node " + node.get().getNodeId() + " votes in the metadata group as " + renewed + ", its new data directory, instead of " + voter);
+    }
+    for (String learner : learners) {
+      if (view.nodeByRaftPeer(learner).isEmpty()) {
+        return status(router.metadata().removeLearner(learner), "no longer replicating the metadata to " + learner);
+      }
+    }
+    return CompletableFuture.completedFuture(null);
   }
 
   private static CompletableFuture<Void> status(CompletableFuture<Status> change, String done) {
@@ -248,10 +291,15 @@ public final class MembershipDriver {
     if (reported.getLeader() == 0) {
       return CompletableFuture.failedFuture(new IllegalStateException("the partition has no leader right now"));
     }
+    List<String> peers = ReplicaManager.raftPeers(router.view(), placement.getTargetReplicasList());
+    if (peers.size() != placement.getTargetReplicasCount()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("a target replica's node is not registered"));
+    }
     ChangeReplicasRequest request = ChangeReplicasRequest.newBuilder()
         .setTopicId(topic.getTopicId())
         .setPartition(placement.getPartition())
         .addAllReplicas(placement.getTargetReplicasList())
+        .addAllRaftPeers(peers)
         .build();
     return changeAt(reported.getLeader(), request).thenCompose(changed -> complete(request));
   }
@@ -301,7 +349,10 @@ public final class MembershipDriver {
           .findFirst()
           .orElseThrow(() -> OrdoStatus.exception(ErrorCode.UNKNOWN_TOPIC, "topic id " + request.getTopicId() + " does not exist"));
       PartitionReplica replica = router.leader(topic, request.getPartition());
-      List<String> members = ReplicaManager.raftAddresses(router.view(), request.getReplicasList());
+      // The metadata leader's peer ids: this node's copy of the metadata may not have a node's new incarnation yet.
+      List<String> members = request.getRaftPeersCount() > 0
+          ? request.getRaftPeersList()
+          : ReplicaManager.raftPeers(router.view(), request.getReplicasList());
       if (members.size() != request.getReplicasCount()) {
         throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "replicas " + request.getReplicasList() + " name unregistered nodes");
       }

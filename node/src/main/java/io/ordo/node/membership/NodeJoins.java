@@ -2,12 +2,17 @@ package io.ordo.node.membership;
 
 import io.grpc.StatusRuntimeException;
 import io.ordo.node.routing.Router;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.PeerId;
+import io.ordo.node.grpc.GroupRequests;
+import io.ordo.proto.raft.v1.AssignStorage;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.JoinClusterRequest;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataReplica;
 import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.MetadataView;
@@ -18,10 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes in a node that joins the cluster, on the metadata leader: registers it in the metadata,
- * then has the metadata group replicate its log to it as a learner, so the node knows the cluster
- * without a vote in it (the metadata group's voters stay the initial nodes). Partitions come to
- * the node only when moved there.
+ * Takes in a node that starts on a new data directory, on the metadata leader: registers a node
+ * new to the cluster, or gives a registered one a new incarnation (AssignStorage: its groups then
+ * take the new incarnation in by membership change), then has the metadata group replicate its log
+ * to it as a learner, unless it votes there (the metadata leader then swaps its vote to the new
+ * incarnation). Partitions come to a new node only when moved there.
  */
 public final class NodeJoins {
   private static final Logger LOG = LoggerFactory.getLogger(NodeJoins.class);
@@ -32,8 +38,11 @@ public final class NodeJoins {
     this.router = router;
   }
 
-  /** Completes once the node is registered and a learner, or with the reason as a gRPC status. */
-  public CompletableFuture<Void> join(JoinClusterRequest request) {
+  /**
+   * Completes with the node's incarnation once it is registered with the request's storage and a
+   * learner (or voter) of the metadata group, or with the reason as a gRPC status.
+   */
+  public CompletableFuture<Integer> join(JoinClusterRequest request) {
     NodeInfo joining = NodeInfo.newBuilder()
         .setNodeId(request.getNodeId())
         .setClientAddress(request.getClientAddress())
@@ -52,37 +61,69 @@ public final class NodeJoins {
     if (sameAddress.isPresent() && sameAddress.get().getNodeId() != joining.getNodeId()) {
       return refused("Raft address " + joining.getRaftAddress() + " belongs to node " + sameAddress.get().getNodeId());
     }
-    CompletableFuture<Void> registered = joining.equals(sameId.orElse(null)) ? CompletableFuture.completedFuture(null) : register(joining);
+    try {
+      GroupRequests.requireFeature(view, FeatureLevel.STORAGE_IDENTITY, "nodes joining with a data directory identity");
+    } catch (StatusRuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (request.getStorageId().isEmpty()) {
+      return refused("a joining node names its data directory's storage id (is it a version older than the cluster's?)");
+    }
+    boolean addressesKnown = sameId.isPresent() && sameId.get().getClientAddress().equals(joining.getClientAddress());
+    CompletableFuture<Void> registered = addressesKnown
+        ? CompletableFuture.completedFuture(null)
+        : propose(MetadataCommand.newBuilder().setRegisterNodes(RegisterNodes.newBuilder()
+                .addNodes(sameId.isPresent() ? joining : joining.toBuilder().setStorageId(request.getStorageId()).build())).build(),
+            "node " + joining.getNodeId() + " registered: client " + joining.getClientAddress() + ", Raft " + joining.getRaftAddress());
     return registered
-        .thenCompose(done -> router.metadata().addLearner(joining.getRaftAddress()))
-        .thenAccept(status -> {
-          if (!status.isOk()) {
-            throw OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE, "adding node " + joining.getNodeId()
-                + " to the metadata group failed (" + status + "); it asks again");
-          }
+        .thenCompose(done -> propose(
+            MetadataCommand.newBuilder().setAssignStorage(AssignStorage.newBuilder()
+                .setNodeId(joining.getNodeId())
+                .setStorageId(request.getStorageId())).build(),
+            null))
+        .thenCompose(done -> {
+          NodeInfo node = router.view().node(joining.getNodeId()).orElseThrow(
+              () -> OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE, "node " + joining.getNodeId() + " was deregistered meanwhile"));
+          boolean votes = router.metadata().memberPeerIds().stream()
+              .anyMatch(peer -> PeerId.parsePeer(peer).getEndpoint().toString().equals(node.getRaftAddress()));
+          CompletableFuture<Status> learner = votes
+              ? CompletableFuture.completedFuture(Status.OK())
+              : router.metadata().addLearner(MetadataView.raftPeer(node));
+          return learner.thenApply(status -> {
+            if (!status.isOk()) {
+              throw OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE, "adding node " + joining.getNodeId()
+                  + " to the metadata group failed (" + status + "); it asks again");
+            }
+            return node.getIncarnation();
+          });
         });
   }
 
-  private CompletableFuture<Void> register(NodeInfo joining) {
-    CompletableFuture<Void> registered = new CompletableFuture<>();
-    router.metadata().propose(
-        MetadataCommand.newBuilder().setRegisterNodes(RegisterNodes.newBuilder().addNodes(joining)).build(),
-        new MetadataReplica.Callback() {
-          @Override
-          public void onApplied(MetadataResult result) {
-            LOG.info("node {} joined: client {}, Raft {}", joining.getNodeId(), joining.getClientAddress(), joining.getRaftAddress());
-            registered.complete(null);
-          }
+  /** Completes once {@code command} is applied (logging {@code done}, if any), or with its refusal or failure. */
+  private CompletableFuture<Void> propose(MetadataCommand command, String done) {
+    CompletableFuture<Void> applied = new CompletableFuture<>();
+    router.metadata().propose(command, new MetadataReplica.Callback() {
+      @Override
+      public void onApplied(MetadataResult result) {
+        if (!result.isOk()) {
+          applied.completeExceptionally(OrdoStatus.exception(result.error(), result.message()));
+          return;
+        }
+        if (done != null) {
+          LOG.info(done);
+        }
+        applied.complete(null);
+      }
 
-          @Override
-          public void onFailed(ReplicaError error) {
-            registered.completeExceptionally(router.toStatus(error));
-          }
-        });
-    return registered;
+      @Override
+      public void onFailed(ReplicaError error) {
+        applied.completeExceptionally(router.toStatus(error));
+      }
+    });
+    return applied;
   }
 
-  private static CompletableFuture<Void> refused(String message) {
+  private static <T> CompletableFuture<T> refused(String message) {
     StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.INVALID_REQUEST, message);
     return CompletableFuture.failedFuture(refusal);
   }

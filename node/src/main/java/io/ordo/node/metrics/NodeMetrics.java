@@ -170,7 +170,7 @@ public final class NodeMetrics implements AutoCloseable {
       boolean leader = replica.isLeader();
       leaders.add(MultiGauge.Row.of(tags, leader ? 1 : 0));
       int replicaCount = topic.getPartitions(partition).getReplicasCount();
-      under.add(MultiGauge.Row.of(tags, leader && replica.alivePeerRaftAddresses().size() < replicaCount ? 1 : 0));
+      under.add(MultiGauge.Row.of(tags, leader && replica.alivePeerIds().size() < replicaCount ? 1 : 0));
     }
     startOffsets.register(starts, true);
     endOffsets.register(ends, true);

@@ -5,7 +5,9 @@ import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ClusterDescription;
 import io.ordo.proto.v1.LocalReplicasRequest;
+import io.ordo.node.membership.StorageIdentity;
 import io.ordo.proto.v1.LocalReplicasResponse;
+import io.ordo.proto.v1.StorageState;
 import io.ordo.proto.v1.NodeDescription;
 import io.ordo.proto.v1.NodeServiceGrpc;
 import io.ordo.proto.v1.PartitionDescription;
@@ -35,16 +37,22 @@ public final class ClusterInspector {
 
   private final Router router;
   private final PeerChannels peers;
+  private final StorageIdentity identity;
 
-  public ClusterInspector(Router router, PeerChannels peers) {
+  public ClusterInspector(Router router, PeerChannels peers, StorageIdentity identity) {
     this.router = router;
     this.peers = peers;
+    this.identity = identity;
   }
 
   /** What this node's replicas know, for {@code topicId} (0: all, negative: none). */
   public LocalReplicasResponse localReplicas(long topicId) {
     LocalReplicasResponse.Builder out =
-        LocalReplicasResponse.newBuilder().setNodeId(router.nodeId()).setSupportedFeatureLevel(FeatureLevel.SUPPORTED);
+        LocalReplicasResponse.newBuilder()
+            .setNodeId(router.nodeId())
+            .setSupportedFeatureLevel(FeatureLevel.SUPPORTED)
+            .setClusterId(identity.clusterId())
+            .setStorageState(storageState());
     if (topicId < 0) {
       return out.build();
     }
@@ -62,12 +70,20 @@ public final class ClusterInspector {
               .setStartOffset(r.startOffset())
               .setEndOffset(r.endOffset());
       view.nodeByRaftAddress(r.leaderRaftAddress()).ifPresent(n -> status.setLeaderNodeId(n.getNodeId()));
-      for (String peer : r.alivePeerRaftAddresses()) {
-        view.nodeByRaftAddress(peer).ifPresent(n -> status.addAlivePeers(n.getNodeId()));
+      for (String peer : r.alivePeerIds()) {
+        view.nodeByRaftPeer(peer).ifPresent(n -> status.addAlivePeers(n.getNodeId()));
       }
       out.addReplicas(status);
     }
     return out.build();
+  }
+
+  private StorageState storageState() {
+    if (!identity.started()) {
+      return StorageState.STORAGE_EMPTY;
+    }
+    boolean ran = !identity.clusterId().isEmpty() || router.view().state().getNodesCount() > 0;
+    return ran ? StorageState.STORAGE_IN_CLUSTER : StorageState.STORAGE_FORMING;
   }
 
   /**

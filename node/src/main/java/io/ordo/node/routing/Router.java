@@ -162,8 +162,8 @@ public final class Router {
    */
   public List<Integer> liveNodeIds() {
     TreeSet<Integer> ids = new TreeSet<>();
-    for (String address : metadata.alivePeerRaftAddresses()) {
-      view().nodeByRaftAddress(address).ifPresent(n -> ids.add(n.getNodeId()));
+    for (String peer : metadata.alivePeerIds()) {
+      view().nodeByRaftPeer(peer).ifPresent(n -> ids.add(n.getNodeId()));
     }
     ids.add(nodeId);
     ids.removeIf(id -> view().node(id).map(NodeInfo::getDecommissioning).orElse(true));

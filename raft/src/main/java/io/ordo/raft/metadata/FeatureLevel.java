@@ -23,8 +23,13 @@ public final class FeatureLevel {
    * CompleteReassignment, DecommissionNode and DeregisterNode.
    */
   public static final int MEMBERSHIP = 5;
+  /**
+   * Data directories with an identity, and nodes that come back with a new one rejoining each
+   * group as a new incarnation: the metadata commands AssignStorage and SetClusterId.
+   */
+  public static final int STORAGE_IDENTITY = 6;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = MEMBERSHIP;
+  public static final int SUPPORTED = STORAGE_IDENTITY;
 
   private FeatureLevel() {}
 }

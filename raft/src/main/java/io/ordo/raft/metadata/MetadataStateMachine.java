@@ -1,6 +1,7 @@
 package io.ordo.raft.metadata;
 
 import io.ordo.proto.raft.v1.AddPartitions;
+import io.ordo.proto.raft.v1.AssignStorage;
 import io.ordo.proto.raft.v1.CompleteReassignment;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
@@ -37,6 +38,7 @@ public final class MetadataStateMachine {
   private long appliedIndex;
   private long nextTopicId;
   private int finalizedFeatureLevel;
+  private String clusterId;
   private final Map<Integer, NodeInfo> nodes = new TreeMap<>();
   private final Map<String, TopicRecord> topics = new TreeMap<>();
   private final Map<String, GroupRecord> groups = new TreeMap<>();
@@ -49,6 +51,7 @@ public final class MetadataStateMachine {
     appliedIndex = state.getAppliedIndex();
     nextTopicId = Math.max(1, state.getNextTopicId());
     finalizedFeatureLevel = state.getFinalizedFeatureLevel();
+    clusterId = state.getClusterId();
     nodes.clear();
     topics.clear();
     groups.clear();
@@ -78,14 +81,27 @@ public final class MetadataStateMachine {
         }
         for (NodeInfo n : command.getRegisterNodes().getNodesList()) {
           NodeInfo registered = nodes.get(n.getNodeId());
-          // New addresses do not undo a node's leaving.
-          nodes.put(n.getNodeId(), n.toBuilder().setDecommissioning(registered != null && registered.getDecommissioning()).build());
+          NodeInfo.Builder node = n.toBuilder();
+          if (registered != null) {
+            // New addresses neither undo a node's leaving nor bring back a storage it lost.
+            node.setDecommissioning(registered.getDecommissioning())
+                .setIncarnation(registered.getIncarnation())
+                .setStorageId(registered.getStorageId());
+          }
+          nodes.put(n.getNodeId(), node.build());
         }
         return MetadataResult.ok(null);
       case DECOMMISSION_NODE:
         return decommission(command.getDecommissionNode().getNodeId());
       case DEREGISTER_NODE:
         return deregister(command.getDeregisterNode().getNodeId());
+      case ASSIGN_STORAGE:
+        return assignStorage(command.getAssignStorage());
+      case SET_CLUSTER_ID:
+        if (clusterId.isEmpty()) {
+          clusterId = command.getSetClusterId().getClusterId();
+        }
+        return MetadataResult.ok(null);
       case CREATE_TOPIC:
         return createTopic(command.getCreateTopic(), command.getTimestampMs());
       case ADD_PARTITIONS:
@@ -292,6 +308,37 @@ public final class MetadataStateMachine {
     return MetadataResult.ok(null);
   }
 
+  /**
+   * Gives node {@code assign.node_id} a new incarnation for a new data directory, unless it has
+   * that one already; every partition placed on it that is not moving gets its replicas as its
+   * target, so the metadata leader has each group take in the new incarnation in the old one's
+   * place (a moving partition's move does that anyway: the leader names current incarnations).
+   */
+  private MetadataResult assignStorage(AssignStorage assign) {
+    NodeInfo node = nodes.get(assign.getNodeId());
+    if (node == null) {
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, "node " + assign.getNodeId() + " is not registered");
+    }
+    if (assign.getStorageId().isEmpty()) {
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, "a storage id is not empty");
+    }
+    if (node.getStorageId().equals(assign.getStorageId())) {
+      return MetadataResult.ok(null);
+    }
+    NodeInfo renewed = node.toBuilder().setIncarnation(node.getIncarnation() + 1).setStorageId(assign.getStorageId()).build();
+    nodes.put(node.getNodeId(), renewed);
+    for (TopicRecord topic : List.copyOf(topics.values())) {
+      TopicRecord.Builder rejoining = topic.toBuilder();
+      for (PartitionPlacement.Builder p : rejoining.getPartitionsBuilderList()) {
+        if (p.getReplicasList().contains(node.getNodeId()) && p.getTargetReplicasCount() == 0) {
+          p.addAllTargetReplicas(p.getReplicasList());
+        }
+      }
+      topics.put(topic.getName(), rejoining.build());
+    }
+    return MetadataResult.ok(null);
+  }
+
   private MetadataResult deregister(int nodeId) {
     for (TopicRecord topic : topics.values()) {
       for (PartitionPlacement p : topic.getPartitionsList()) {
@@ -356,6 +403,7 @@ public final class MetadataStateMachine {
         .addAllTopics(topics.values())
         .setFinalizedFeatureLevel(finalizedFeatureLevel)
         .addAllGroups(groups.values())
+        .setClusterId(clusterId)
         .build();
   }
 }

@@ -1,5 +1,6 @@
 package io.ordo.raft.metadata;
 
+import com.alipay.sofa.jraft.entity.PeerId;
 import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
@@ -38,6 +39,19 @@ public final class MetadataView {
 
   public Optional<NodeInfo> node(int nodeId) {
     return Optional.ofNullable(nodesById.get(nodeId));
+  }
+
+  /**
+   * The node's Raft peer id, as its replicas run and as groups name it: its Raft endpoint, and
+   * {@code :incarnation} once it came back with a new data directory (jraft's PeerId index).
+   */
+  public static String raftPeer(NodeInfo node) {
+    return node.getIncarnation() == 0 ? node.getRaftAddress() : node.getRaftAddress() + ":" + node.getIncarnation();
+  }
+
+  /** The node whose current Raft peer id is {@code raftPeer}; empty for another incarnation's. */
+  public Optional<NodeInfo> nodeByRaftPeer(String raftPeer) {
+    return nodeByRaftAddress(PeerId.parsePeer(raftPeer).getEndpoint().toString()).filter(n -> raftPeer(n).equals(raftPeer));
   }
 
   /** The node whose Raft endpoint is {@code raftAddress} (host:port). */

@@ -93,6 +93,8 @@ public final class RaftHost implements AutoCloseable {
   private final ThreadPoolExecutor adminRequests;
   private final Map<String, RaftGroupService> groups = new ConcurrentHashMap<>();
   private volatile boolean listening;
+  /** This node's Raft peer id in every group, from {@link #start}. */
+  private volatile PeerId selfPeer;
 
   /**
    * @param raftDir each group's Raft meta (term, vote) and snapshots, in a directory per group
@@ -125,6 +127,11 @@ public final class RaftHost implements AutoCloseable {
     return pool;
   }
 
+  /**
+   * Listens; until groups start, a request for one is answered as by a dead peer. A leader that
+   * adds this node to its group before then connects, and so keeps trying (jraft gives up on a
+   * new member it cannot connect to).
+   */
   public void start() {
     if (!rpcServer.init(null)) {
       throw new IllegalStateException("cannot listen for Raft on " + endpoint + " (is the port taken?)");
@@ -132,13 +139,23 @@ public final class RaftHost implements AutoCloseable {
     listening = true;
   }
 
-  public Endpoint endpoint() {
-    return endpoint;
+  /**
+   * Runs every group started from now on as {@code incarnation} of this node: its peer id in each
+   * group is the endpoint with that index, so requests meant for an earlier incarnation (a data
+   * directory this node lost) find no replica here and are answered as by a dead peer.
+   */
+  public void runAs(int incarnation) {
+    selfPeer = new PeerId(endpoint, incarnation);
+  }
+
+  /** This node's peer id in its groups (host:port[:incarnation]); null before {@link #runAs}. */
+  public PeerId selfPeer() {
+    return selfPeer;
   }
 
   /**
-   * Starts group {@code groupId} with this node as a member of {@code peers} (Raft endpoints,
-   * host:port), resuming from its log and snapshots if it ran here before.
+   * Starts group {@code groupId} with this node as a member of {@code peers} (Raft peer ids,
+   * host:port[:incarnation]; none for a replica that waits to be taken in), resuming from its log and snapshots if it ran here before.
    */
   public Node startGroup(String groupId, List<String> peers, StateMachine fsm) {
     return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs(), PARTITION_HEARTBEATS_PER_TIMEOUT);
@@ -195,7 +212,7 @@ public final class RaftHost implements AutoCloseable {
       // jraft keeps a group's pool for the JVM's life: a group restarted here has CLOSURES already.
     }
     RaftGroupService service =
-        new RaftGroupService(groupId, new PeerId(endpoint, 0), options, rpcServer, true);
+        new RaftGroupService(groupId, selfPeer, options, rpcServer, true);
     Node node = service.start(false);
     if (node == null) {
       throw new IllegalStateException("raft group " + groupId + " did not start");

@@ -2,7 +2,6 @@ package io.ordo.raft.multiraft;
 
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.entity.PeerId;
-import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.raft.metadata.MetadataView;
@@ -87,9 +86,12 @@ public final class ReplicaManager implements AutoCloseable {
       for (PartitionPlacement placement : topic.getPartitionsList()) {
         PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
         if (placement.getReplicasList().contains(nodeId)) {
-          List<String> peers = raftAddresses(view, placement.getReplicasList());
-          // Only a new partition's replicas start as its first members; see PartitionPlacement.moved.
-          wanted.put(id, placement.getMoved() ? List.of() : peers);
+          List<String> peers = raftPeers(view, placement.getReplicasList());
+          // Only a new partition's replicas start as its first members (see PartitionPlacement.moved);
+          // one started without its log while the group changes (this node's new data directory
+          // rejoins it, see AssignStorage) waits for the leader to take it in.
+          boolean joinsRunningGroup = placement.getMoved() || placement.getTargetReplicasCount() > 0;
+          wanted.put(id, joinsRunningGroup ? List.of() : peers);
           if (!peers.isEmpty()) {
             preferredLeaders.put(id, peers.get(0));
           }
@@ -122,11 +124,11 @@ public final class ReplicaManager implements AutoCloseable {
     }
   }
 
-  /** The Raft endpoints of {@code nodeIds} that the view knows, in order. */
-  public static List<String> raftAddresses(MetadataView view, List<Integer> nodeIds) {
+  /** The Raft peer ids ({@link MetadataView#raftPeer}) of {@code nodeIds} that the view knows, in order. */
+  public static List<String> raftPeers(MetadataView view, List<Integer> nodeIds) {
     List<String> peers = new ArrayList<>();
     for (int replicaNode : nodeIds) {
-      view.node(replicaNode).map(NodeInfo::getRaftAddress).ifPresent(peers::add);
+      view.node(replicaNode).map(MetadataView::raftPeer).ifPresent(peers::add);
     }
     return peers;
   }
@@ -136,7 +138,7 @@ public final class ReplicaManager implements AutoCloseable {
       PartitionReplica replica = new PartitionReplica(id, store.partition(id.storageKey()), env);
       Node node = host.startGroup(id.groupId(), peers, replica);
       replica.bind(node);
-      if (host.endpoint().toString().equals(preferredLeaders.get(id))) {
+      if (host.selfPeer().toString().equals(preferredLeaders.get(id))) {
         replica.campaignFirst(FIRST_ELECTION_TIMEOUT_MS, host.partitionElectionTimeoutMs());
       }
       replicas.put(id, replica);
@@ -159,14 +161,14 @@ public final class ReplicaManager implements AutoCloseable {
    * so this undoes the pile-up of leaders on the survivors after a node restarts.
    */
   public void balanceLeaders() {
-    String self = host.endpoint().toString();
+    String self = host.selfPeer().toString();
     replicas.forEach(
         (id, replica) -> {
           String preferred = preferredLeaders.get(id);
           if (preferred != null
               && !preferred.equals(self)
               && replica.isLeader()
-              && replica.alivePeerRaftAddresses().contains(preferred)) {
+              && replica.alivePeerIds().contains(preferred)) {
             replica.transferLeadership(PeerId.parsePeer(preferred));
           }
         });

@@ -55,18 +55,18 @@ public abstract class RaftMember extends StateMachineAdapter {
   }
 
   /**
-   * The Raft endpoints of the members and learners the leader heard from within an election
-   * timeout; empty on a follower.
+   * The Raft peer ids (host:port[:incarnation]) of the members and learners the leader heard from
+   * within an election timeout; empty on a follower.
    */
-  public List<String> alivePeerRaftAddresses() {
+  public List<String> alivePeerIds() {
     Node n = node;
     List<String> out = new ArrayList<>();
     if (n != null && n.isLeader()) {
       for (PeerId p : n.listAlivePeers()) {
-        out.add(p.getEndpoint().toString());
+        out.add(p.toString());
       }
       for (PeerId p : n.listAliveLearners()) {
-        out.add(p.getEndpoint().toString());
+        out.add(p.toString());
       }
     }
     return out;
@@ -97,7 +97,7 @@ public abstract class RaftMember extends StateMachineAdapter {
   }
 
   /**
-   * Has this replica's group change its members to exactly {@code peers} (Raft endpoints), if this
+   * Has this replica's group change its members to exactly {@code peers} (Raft peer ids), if this
    * replica leads it: jraft first lets members new to the group catch up from this leader, then
    * changes the membership in one joint-consensus step. Completes once the change is committed
    * (at once if the group already has those members) or has failed; with EPERM on a replica that
@@ -121,56 +121,56 @@ public abstract class RaftMember extends StateMachineAdapter {
     return done;
   }
 
-  /** The Raft endpoints of the group's voting members; empty unless this replica leads. */
-  public List<String> memberRaftAddresses() {
+  /** The Raft peer ids of the group's voting members; empty unless this replica leads. */
+  public List<String> memberPeerIds() {
     return endpoints(Node::listPeers);
   }
 
-  /** The Raft endpoints of the group's learners; empty unless this replica leads. */
-  public List<String> learnerRaftAddresses() {
+  /** The Raft peer ids of the group's learners; empty unless this replica leads. */
+  public List<String> learnerPeerIds() {
     return endpoints(Node::listLearners);
   }
 
   private List<String> endpoints(Function<Node, List<PeerId>> list) {
     Node n = node;
     try {
-      return n == null || !n.isLeader() ? List.of() : list.apply(n).stream().map(p -> p.getEndpoint().toString()).toList();
+      return n == null || !n.isLeader() ? List.of() : list.apply(n).stream().map(PeerId::toString).toList();
     } catch (IllegalStateException deposedMeanwhile) {
       return List.of();
     }
   }
 
-  /** Has this replica's group, if this replica leads it, stop replicating to learner {@code raftAddress}. */
-  public CompletableFuture<Status> removeLearner(String raftAddress) {
+  /** Has this replica's group, if this replica leads it, stop replicating to learner {@code raftPeer}. */
+  public CompletableFuture<Status> removeLearner(String raftPeer) {
     CompletableFuture<Status> done = new CompletableFuture<>();
     Node n = node;
     if (n == null || !n.isLeader()) {
       done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
       return done;
     }
-    n.removeLearners(List.of(PeerId.parsePeer(raftAddress)), done::complete);
+    n.removeLearners(List.of(PeerId.parsePeer(raftPeer)), done::complete);
     return done;
   }
 
   /**
-   * Has this replica's group, if this replica leads it, replicate its log to {@code raftAddress} as
+   * Has this replica's group, if this replica leads it, replicate its log to {@code raftPeer} as
    * a learner: a non-voting member that never campaigns nor counts toward a quorum. Completes at
    * once if it is a member or learner already; with EPERM on a replica that does not lead.
    */
-  public CompletableFuture<Status> addLearner(String raftAddress) {
+  public CompletableFuture<Status> addLearner(String raftPeer) {
     CompletableFuture<Status> done = new CompletableFuture<>();
     Node n = node;
     if (n == null || !n.isLeader()) {
       done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
       return done;
     }
-    PeerId learner = PeerId.parsePeer(raftAddress);
-    List<String> members = memberRaftAddresses();
+    PeerId learner = PeerId.parsePeer(raftPeer);
+    List<String> members = memberPeerIds();
     if (members.isEmpty()) {
       done.complete(new Status(RaftError.EPERM, "this replica does not lead its group"));
       return done;
     }
-    if (members.contains(raftAddress) || learnerRaftAddresses().contains(raftAddress)) {
+    if (members.contains(raftPeer) || learnerPeerIds().contains(raftPeer)) {
       done.complete(Status.OK());
       return done;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ordo.proto.raft.v1.AddPartitions;
+import io.ordo.proto.raft.v1.AssignStorage;
 import io.ordo.proto.raft.v1.CompleteReassignment;
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
@@ -19,6 +20,7 @@ import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
+import io.ordo.proto.raft.v1.SetClusterId;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
@@ -222,6 +224,48 @@ class MetadataStateMachineTest {
     assertThat(machine.state().getNodesList()).extracting(NodeInfo::getNodeId).containsExactly(1, 3);
     assertRefused(apply(MetadataCommand.newBuilder().setDecommissionNode(DecommissionNode.newBuilder().setNodeId(2)).build()),
         ErrorCode.INVALID_REQUEST, "node 2 is not registered");
+  }
+
+  @Test
+  void aNewStorageGivesANodeANewIncarnationKeptWhenReRegisteredAndItsPartitionsRejoinAsMoves() {
+    long orders = apply(create("orders", 2, 3)).topic().getTopicId();
+    long single = apply(createOn("single", 1, 1, 3)).topic().getTopicId();
+    apply(reassign(orders, target(1, 1, 3, 2)));
+
+    assertThat(apply(assignStorage(2, "disk-b")).isOk()).isTrue();
+    assertThat(apply(assignStorage(2, "disk-b")).isOk()).isTrue(); // asked again: the same incarnation
+    apply(register(2));
+
+    MetadataView view = new MetadataView(machine.state());
+    NodeInfo node2 = view.node(2).orElseThrow();
+    assertThat(node2.getIncarnation()).isEqualTo(1);
+    assertThat(node2.getStorageId()).isEqualTo("disk-b");
+    assertThat(MetadataView.raftPeer(node2)).isEqualTo(node2.getRaftAddress() + ":1");
+    assertThat(view.nodeByRaftPeer(node2.getRaftAddress() + ":1")).contains(node2);
+    assertThat(view.nodeByRaftPeer(node2.getRaftAddress())).as("the lost incarnation").isEmpty();
+    TopicRecord topic = view.topic("orders").orElseThrow();
+    assertThat(topic.getPartitions(0).getTargetReplicasList()).as("a partition on node 2 rejoins it").isEqualTo(topic.getPartitions(0).getReplicasList());
+    assertThat(topic.getPartitions(1).getTargetReplicasList()).as("a move under way stays as asked").containsExactly(1, 3, 2);
+    assertThat(view.topic("single").orElseThrow().getPartitions(0).getTargetReplicasCount()).as("not on node 2").isZero();
+
+    assertThat(apply(assignStorage(2, "disk-c")).isOk()).isTrue();
+    assertThat(new MetadataView(machine.state()).node(2).orElseThrow().getIncarnation()).isEqualTo(2);
+    assertRefused(apply(assignStorage(7, "disk-x")), ErrorCode.INVALID_REQUEST, "node 7 is not registered");
+    assertRefused(apply(assignStorage(2, "")), ErrorCode.INVALID_REQUEST, "storage id");
+    assertThat(single).isPositive();
+  }
+
+  @Test
+  void theClusterIsNamedOnce() {
+    apply(MetadataCommand.newBuilder().setSetClusterId(SetClusterId.newBuilder().setClusterId("first")).build());
+    apply(MetadataCommand.newBuilder().setSetClusterId(SetClusterId.newBuilder().setClusterId("second")).build());
+
+    assertThat(machine.state().getClusterId()).isEqualTo("first");
+    assertThat(new MetadataStateMachine(machine.state()).state().getClusterId()).isEqualTo("first");
+  }
+
+  private static MetadataCommand assignStorage(int nodeId, String storageId) {
+    return MetadataCommand.newBuilder().setAssignStorage(AssignStorage.newBuilder().setNodeId(nodeId).setStorageId(storageId)).build();
   }
 
   private static MetadataCommand deregister(int nodeId) {

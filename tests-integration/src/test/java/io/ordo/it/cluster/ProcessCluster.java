@@ -185,7 +185,7 @@ public final class ProcessCluster implements AutoCloseable {
     processes[node] = null;
   }
 
-  /** Deletes a stopped node's data: it comes back as an empty replica of everything placed on it. */
+  /** Deletes a stopped node's data: it comes back as a new incarnation, rejoining each group it is placed in. */
   public void wipe(int node) {
     if (isRunning(node)) {
       throw new IllegalStateException("stop node " + node + " before wiping it");
