@@ -123,6 +123,7 @@ final class ClusterCommand {
               .field("supportedFeatureLevel", node.supportedFeatureLevel())
               .field("decommissioning", node.decommissioning())
               .field("replicas", node.replicas())
+              .field("incarnation", node.incarnation())
               .endObject();
         }
         json.endArray().field("partitionCount", health.partitions()).name("unhealthyPartitions").beginArray();
@@ -138,12 +139,13 @@ final class ClusterCommand {
         out.println(json.endArray().endObject());
         return 0;
       }
-      Table table = new Table("NODE", "CLIENT-ADDRESS", "RAFT-ADDRESS", "ALIVE", "ROLE");
+      Table table = new Table("NODE", "CLIENT-ADDRESS", "RAFT-ADDRESS", "INCARNATION", "ALIVE", "ROLE");
       for (NodeInfo node : cluster.nodes()) {
         table.row(
             node.nodeId(),
             node.clientAddress(),
             node.raftAddress(),
+            node.incarnation(),
             node.alive() ? "yes" : "no",
             role(node, cluster));
       }

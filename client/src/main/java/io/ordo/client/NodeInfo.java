@@ -11,6 +11,8 @@ package io.ordo.client;
  *     not answer
  * @param decommissioning whether the node is leaving the cluster ({@link Admin#removeNode})
  * @param replicas partitions placed on the node or moving to it
+ * @param incarnation how many times the node came back with a new, empty data directory (0 for its
+ *     first): it then rejoins each of its partitions' groups, counting once caught up
  */
 public record NodeInfo(
     int nodeId,
@@ -19,4 +21,5 @@ public record NodeInfo(
     boolean alive,
     int supportedFeatureLevel,
     boolean decommissioning,
-    int replicas) {}
+    int replicas,
+    int incarnation) {}

@@ -3,6 +3,7 @@ package io.ordo.jraft;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.NodeManager;
 import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.rpc.ProtobufMsgFactory;
 import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequestHeader;
 import com.alipay.sofa.jraft.rpc.RpcServer;
@@ -54,6 +55,10 @@ public final class RaftRequestProcessors {
    * @param adminExecutor runs membership and leadership requests (jraft's CLI service) and pings
    */
   public static void register(RpcServer server, Executor raftExecutor, Executor adminExecutor) {
+    // Registers jraft's protobuf serializers with Bolt, which otherwise decodes a request with
+    // Hessian into garbage: jraft does this when its first group starts, and a node may listen
+    // before it has any group (while it decides how to start on a new data directory).
+    ProtobufMsgFactory.load();
     AppendEntriesRequestProcessor appends = new StripedAppendEntries(raftExecutor);
     server.registerConnectionClosedEventListener(appends);
     server.registerProcessor(appends);

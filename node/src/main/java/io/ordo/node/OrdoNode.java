@@ -20,6 +20,7 @@ import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
+import io.ordo.node.grpc.StartingGate;
 import io.ordo.node.membership.MembershipDriver;
 import io.ordo.node.membership.NewStorage;
 import io.ordo.node.membership.NodeJoins;
@@ -178,6 +179,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(reflectionV1Alpha())
+            .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0))
             .build();
   }
 

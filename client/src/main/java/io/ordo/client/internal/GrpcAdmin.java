@@ -157,7 +157,7 @@ public final class GrpcAdmin implements Admin {
                 n ->
                     new NodeInfo(
                         n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive(),
-                        n.getSupportedFeatureLevel(), n.getDecommissioning(), n.getReplicas()))
+                        n.getSupportedFeatureLevel(), n.getDecommissioning(), n.getReplicas(), n.getIncarnation()))
             .toList(),
         cluster.getMetadataLeader(),
         cluster.getFeatureLevel());

@@ -23,13 +23,10 @@ import io.ordo.proto.v1.TopicDescription;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.Evacuation;
 import io.ordo.raft.metadata.FeatureLevel;
-import io.ordo.raft.metadata.MetadataReplica;
-import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.multiraft.ReplicaManager;
 import io.ordo.raft.partition.PartitionId;
 import io.ordo.raft.partition.PartitionReplica;
-import io.ordo.raft.replica.ReplicaError;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -232,24 +229,7 @@ public final class MembershipDriver {
   }
 
   private CompletableFuture<Void> propose(MetadataCommand command, String done) {
-    CompletableFuture<Void> applied = new CompletableFuture<>();
-    router.metadata().propose(command, new MetadataReplica.Callback() {
-      @Override
-      public void onApplied(MetadataResult result) {
-        if (result.isOk()) {
-          LOG.info(done);
-          applied.complete(null);
-        } else {
-          applied.completeExceptionally(new IllegalStateException(result.message()));
-        }
-      }
-
-      @Override
-      public void onFailed(ReplicaError error) {
-        applied.completeExceptionally(new IllegalStateException(error.message()));
-      }
-    });
-    return applied;
+    return router.proposeMetadata(command).thenAccept(applied -> LOG.info(done));
   }
 
   /** Starts moves towards targets. */

@@ -13,10 +13,7 @@ import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.JoinClusterRequest;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.FeatureLevel;
-import io.ordo.raft.metadata.MetadataReplica;
-import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.MetadataView;
-import io.ordo.raft.replica.ReplicaError;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -99,28 +96,12 @@ public final class NodeJoins {
         });
   }
 
-  /** Completes once {@code command} is applied (logging {@code done}, if any), or with its refusal or failure. */
   private CompletableFuture<Void> propose(MetadataCommand command, String done) {
-    CompletableFuture<Void> applied = new CompletableFuture<>();
-    router.metadata().propose(command, new MetadataReplica.Callback() {
-      @Override
-      public void onApplied(MetadataResult result) {
-        if (!result.isOk()) {
-          applied.completeExceptionally(OrdoStatus.exception(result.error(), result.message()));
-          return;
-        }
-        if (done != null) {
-          LOG.info(done);
-        }
-        applied.complete(null);
-      }
-
-      @Override
-      public void onFailed(ReplicaError error) {
-        applied.completeExceptionally(router.toStatus(error));
+    return router.proposeMetadata(command).thenAccept(applied -> {
+      if (done != null) {
+        LOG.info(done);
       }
     });
-    return applied;
   }
 
   private static <T> CompletableFuture<T> refused(String message) {

@@ -245,6 +245,7 @@ public final class ClusterInspector {
               .setNodeId(node.getNodeId())
               .setClientAddress(node.getClientAddress())
               .setRaftAddress(node.getRaftAddress())
+              .setIncarnation(node.getIncarnation())
               .setAlive(answers.containsKey(node.getNodeId()))
               .setSupportedFeatureLevel(
                   answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0)

@@ -2,12 +2,14 @@ package io.ordo.node.routing;
 
 import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
+import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.MetadataReplica;
+import io.ordo.raft.metadata.MetadataResult;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.multiraft.ReplicaManager;
 import io.ordo.raft.partition.PartitionId;
@@ -16,6 +18,7 @@ import io.ordo.raft.replica.ReplicaError;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -140,6 +143,30 @@ public final class Router {
               replica.leaderRaftAddress()));
     }
     return replica;
+  }
+
+  /**
+   * Proposes {@code command} to the metadata group, if this node leads it; completes with the
+   * result once applied, or with the refusal or failure as a gRPC status.
+   */
+  public CompletableFuture<MetadataResult> proposeMetadata(MetadataCommand command) {
+    CompletableFuture<MetadataResult> applied = new CompletableFuture<>();
+    metadata.propose(command, new MetadataReplica.Callback() {
+      @Override
+      public void onApplied(MetadataResult result) {
+        if (result.isOk()) {
+          applied.complete(result);
+        } else {
+          applied.completeExceptionally(OrdoStatus.exception(result.error(), result.message()));
+        }
+      }
+
+      @Override
+      public void onFailed(ReplicaError error) {
+        applied.completeExceptionally(toStatus(error));
+      }
+    });
+    return applied;
   }
 
   /** The error as a gRPC status, the leader's Raft address turned into its id and client address. */

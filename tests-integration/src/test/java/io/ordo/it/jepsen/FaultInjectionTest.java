@@ -15,6 +15,7 @@ import static io.ordo.it.nemesis.Fault.SKEW_CLOCK;
 import static io.ordo.it.nemesis.Fault.SLOW_LEADER;
 import static io.ordo.it.nemesis.Fault.SLOW_NODE;
 import static io.ordo.it.nemesis.Fault.WIPE_AND_RESTART;
+import static io.ordo.it.nemesis.Fault.WIPE_FOLLOWER_THEN_KILL_LEADER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ordo.it.cluster.DockerCluster;
@@ -57,10 +58,10 @@ class FaultInjectionTest {
             // must resend from the refused one and keep every key's order.
             new Scenario("slow-links", 3, List.of(SLOW_LEADER, SLOW_NODE, LOSSY_LINK), true, SMALL_PENDING_CAP),
             new Scenario("clock-skew", 3, List.of(SKEW_CLOCK, KILL_PARTITION_LEADER), true),
-            // A node loses its disk, then a partition leader dies: the wiped node must not count as
-            // the replica it was (it rejoins each group as a new incarnation), or the survivors
-            // could elect a leader without records a majority had acknowledged.
-            new Scenario("disk-loss", 3, List.of(WIPE_AND_RESTART, KILL_PARTITION_LEADER), true),
+            // Nodes lose their disks, and a partition's leader dies right after its follower did:
+            // the wiped node must not count as the replica it was (it rejoins each group as a new
+            // incarnation), or the survivors could elect a leader without acknowledged records.
+            new Scenario("disk-loss", 3, List.of(WIPE_FOLLOWER_THEN_KILL_LEADER, WIPE_AND_RESTART), true),
             new Scenario("mixed", 3, ALL, true),
             new Scenario("mixed-not-idempotent", 3, List.of(KILL_RANDOM, PARTITION_HALVES, PAUSE_RANDOM), false),
             new Scenario("mixed-5-nodes", 5, ALL, true),

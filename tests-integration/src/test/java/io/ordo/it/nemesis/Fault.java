@@ -26,8 +26,22 @@ public enum Fault {
   SLOW_NODE,
   /** Throttle the links of the leader of a random partition. */
   SLOW_LEADER,
-  /** SIGKILL a random node and delete its data; heal: start it empty. */
+  /**
+   * SIGKILL a random node and delete its data; heal: start it empty (it rejoins as a new
+   * incarnation). Only while every partition has all its replicas in sync: a second disk lost
+   * before the first one's node caught up loses what only those two held, which no replication
+   * survives; the fault is skipped then.
+   */
   WIPE_AND_RESTART,
+  /**
+   * The issue's "wipe a follower, then kill the leader": a random partition's other followers are
+   * cut off for 2 s (so only its leader and one follower hold the writes of those seconds), that
+   * follower is SIGKILLed, wiped and started empty, the leader SIGKILLed, and the network healed.
+   * The two survivors are a majority of nodes, but one of them holds nothing it acknowledged:
+   * counting it would elect a leader without those writes. Heal: start the leader. As
+   * WIPE_AND_RESTART, only while every partition is whole.
+   */
+  WIPE_FOLLOWER_THEN_KILL_LEADER,
   /**
    * Restart a random node with its wall clock 10-30 s ahead of or behind the others'
    * (libfaketime); heal: restart it with the true clock.

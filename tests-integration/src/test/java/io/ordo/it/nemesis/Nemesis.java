@@ -21,6 +21,10 @@ public final class Nemesis {
 
   /** A move's partition leader is killed up to this long after the move is asked for. */
   private static final int MOVE_KILL_DELAY_MS = 1_000;
+  /** How long the other followers are cut off before a follower is wiped and its leader killed. */
+  private static final Duration LAG_BEFORE_WIPE = Duration.ofSeconds(2);
+  /** How long a disk's wipe waits for every partition to be whole again before it is skipped. */
+  private static final Duration WHOLE_WAIT = Duration.ofSeconds(30);
 
   private final FaultableCluster cluster;
   private final OrdoClient client;
@@ -79,12 +83,18 @@ public final class Nemesis {
       case SLOW_LEADER:
         return slow(fault, partitionLeader());
       case WIPE_AND_RESTART: {
+        if (!everyPartitionWhole()) {
+          record(fault + " skipped: a partition lacks a replica");
+          return () -> recordHeal("none");
+        }
         int node = randomNode();
         record(fault + " node " + node);
         cluster.kill(node);
         cluster.wipe(node);
         return () -> start(node);
       }
+      case WIPE_FOLLOWER_THEN_KILL_LEADER:
+        return wipeFollowerThenKillLeader(fault);
       case SKEW_CLOCK: {
         int node = randomNode();
         Duration offset = Duration.ofSeconds((random.nextBoolean() ? 1 : -1) * (10 + random.nextInt(21)));
@@ -101,10 +111,79 @@ public final class Nemesis {
     }
   }
 
-  private Runnable kill(Fault fault, int node) {
+  private static void pauseFor(Duration duration) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Waits up to {@link #WHOLE_WAIT} until every partition of the cluster has a leader and all its
+   * replicas in sync (a node restarted by the last heal catching up); false if it did not happen.
+   */
+  private boolean everyPartitionWhole() {
+    long deadline = System.nanoTime() + WHOLE_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (client.admin().partitionHealth().unhealthy().isEmpty()) {
+          return true;
+        }
+      } catch (RuntimeException noAnswer) {
+        // asked again
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+    private Runnable kill(Fault fault, int node) {
     record(fault + " node " + node);
     cluster.kill(node);
     return () -> start(node);
+  }
+
+  private Runnable wipeFollowerThenKillLeader(Fault fault) {
+    if (!everyPartitionWhole()) {
+      record(fault + " skipped: a partition lacks a replica");
+      return () -> recordHeal("none");
+    }
+    PartitionInfo p;
+    try {
+      List<PartitionInfo> partitions = client.admin().describeTopic(topic).partitions();
+      p = partitions.get(random.nextInt(partitions.size()));
+    } catch (RuntimeException e) {
+      record(fault + " skipped: " + e.getMessage());
+      return () -> recordHeal("none");
+    }
+    List<Integer> followers = new ArrayList<>(p.replicas().stream().filter(r -> r != p.leader()).toList());
+    Collections.shuffle(followers, random);
+    int follower = followers.get(0);
+    List<Integer> lagging = followers.subList(1, followers.size());
+    record(fault + " " + topic + "/" + p.partition() + " follower " + follower + ", leader " + p.leader() + ", lagging " + lagging);
+    // The other followers fall behind first, so that the leader and the wiped follower alone hold
+    // the last writes (with every follower in sync, only the last few milliseconds' are at stake).
+    if (!lagging.isEmpty()) {
+      Set<Integer> rest = new HashSet<>();
+      for (int i = 1; i <= cluster.size(); i++) {
+        rest.add(i);
+      }
+      rest.removeAll(lagging);
+      cluster.partition(new HashSet<>(lagging), rest);
+      pauseFor(LAG_BEFORE_WIPE);
+    }
+    cluster.kill(follower);
+    cluster.wipe(follower);
+    cluster.start(follower); // boots after the leader is gone
+    cluster.kill(p.leader());
+    cluster.heal();
+    return () -> start(p.leader());
   }
 
   /** Starts a move of a random partition, then kills its leader while the group changes members. */
