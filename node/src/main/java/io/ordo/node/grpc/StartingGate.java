@@ -4,18 +4,20 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthGrpc;
+import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.protocol.OrdoStatus;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
- * Refuses clients' calls, UNAVAILABLE (the Java client then asks another node), until the node
- * has a copy of the cluster's metadata: a node deciding how to start on a new data directory, or
- * one that has just joined, would otherwise answer from an empty one, as if the cluster had no
- * topics. Peers' calls (NodeService: a starting node is asked how its storage is), health checks
- * and reflection pass at once.
+ * Refuses clients' calls with LEADER_NOT_AVAILABLE (UNAVAILABLE: the Java client asks another
+ * node) until the node has a copy of the cluster's metadata: a node deciding how to start on a
+ * new data directory, one that has just joined, or one restarted alone would otherwise answer
+ * from an empty copy, as if the cluster had no topics. Peers' calls (NodeService: a starting node
+ * is asked how its storage is), health checks and reflection pass at once.
  */
 public final class StartingGate implements ServerInterceptor {
   private static final Set<String> ALWAYS_OPEN = Set.of(
@@ -42,10 +44,10 @@ public final class StartingGate implements ServerInterceptor {
     if (open || ALWAYS_OPEN.contains(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
-    call.close(
-        Status.UNAVAILABLE.withDescription(
-            "node " + nodeId + " is starting and has no copy of the cluster's metadata yet; ask another node, or this one shortly"),
-        new Metadata());
+    StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE,
+        "node " + nodeId + " is starting and has no copy of the cluster's metadata yet (it cannot reach the metadata"
+            + " group's leader, or is still joining); ask another node, or this one shortly");
+    call.close(refusal.getStatus(), refusal.getTrailers());
     return new ServerCall.Listener<>() {};
   }
 }

@@ -13,9 +13,12 @@ import io.grpc.stub.StreamObserver;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ClusterDescription;
 import io.ordo.proto.v1.DescribeClusterRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.protocol.OrdoStatus;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,6 +66,7 @@ class StartingGateTest {
         () -> AdminServiceGrpc.newBlockingStub(channel).describeCluster(DescribeClusterRequest.getDefaultInstance()));
     assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(refused.getStatus().getDescription()).contains("node 7 is starting");
+    assertThat(OrdoStatus.detailOf(refused).map(ErrorDetail::getCode)).contains(ErrorCode.LEADER_NOT_AVAILABLE);
     assertThat(NodeServiceGrpc.newBlockingStub(channel).localReplicas(LocalReplicasRequest.getDefaultInstance()).getNodeId()).isEqualTo(7);
 
     hasMetadata.set(true);
