@@ -167,9 +167,11 @@ public final class QueueWorkers implements AutoCloseable {
    */
   public boolean drain(OrdoClient admin, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    QueueGroupInfo last = null;
     while (System.nanoTime() < deadline) {
       try {
-        if (finished(admin.admin().describeQueueGroup(GROUP))) {
+        last = admin.admin().describeQueueGroup(GROUP);
+        if (finished(last)) {
           return true;
         }
       } catch (OrdoException e) {
@@ -177,6 +179,8 @@ public final class QueueWorkers implements AutoCloseable {
       }
       TimeUnit.MILLISECONDS.sleep(500);
     }
+    // What was left, per partition (leased, waiting for a retry, blocked behind a key, never delivered), to tell a stall from slowness.
+    System.out.println("queue group " + GROUP + " not drained; last described as " + last);
     return false;
   }
 
