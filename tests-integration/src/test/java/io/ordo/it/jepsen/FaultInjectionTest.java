@@ -51,7 +51,8 @@ class FaultInjectionTest {
   /** Scenarios run only when named in ordo.jepsen.only (see ALL). */
   private static final Set<String> ON_DEMAND = Set.of("disk-loss");
   private static final double MIN_AVAILABILITY = 0.9;
-  private static final Set<String> OVERLAPPING_FAULTS = Set.of("mixed", "mixed-not-idempotent", "mixed-5-nodes", "disk-loss");
+  private static final Set<String> OVERLAPPING_FAULTS =
+      Set.of("mixed", "mixed-not-idempotent", "mixed-5-nodes", "moves-5-nodes", "disk-loss");
   /** Bytes a partition leader holds for commit before refusing writes: a few dozen of the writers' records. */
   private static final Map<String, String> SMALL_PENDING_CAP = Map.of("--max-pending-bytes-per-partition", "4096");
 
@@ -101,7 +102,10 @@ class FaultInjectionTest {
     // score 0.99-1.000, also beside a CPU hog; 5 s partition election timeouts scored 0.85-0.96.
     // Not in the mixed scenarios: a node still restarting when the next fault cuts off another
     // leaves partitions without a quorum for a while (mixed-5-nodes scored 0.88 in a healthy CI);
-    // nor in disk-loss, where a partition whose leader dies before the wiped node caught up must wait.
+    // nor in disk-loss, where a partition whose leader dies before the wiped node caught up must wait;
+    // nor in moves-5-nodes, where a move's leader is killed while a node killed by the last move
+    // is still starting (11 s on a loaded CI machine): seed 7904151777870 scored 0.881-0.897 on
+    // this version and on the one before it.
     if (!OVERLAPPING_FAULTS.contains(scenario.name())) {
       assertThat(result.log().availability()).as("share of writes acknowledged").isGreaterThanOrEqualTo(MIN_AVAILABILITY);
     }
