@@ -1,7 +1,6 @@
 package io.ordo.node.membership;
 
 import com.alipay.sofa.jraft.Status;
-import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.error.RaftError;
 import io.grpc.StatusRuntimeException;
 import io.ordo.node.routing.ClusterInspector;
@@ -198,7 +197,7 @@ public final class MembershipDriver {
    */
   private CompletableFuture<Void> renewIncarnations(MetadataView view, List<String> voters, List<String> learners) {
     for (String voter : voters) {
-      Optional<NodeInfo> node = view.nodeByRaftAddress(PeerId.parsePeer(voter).getEndpoint().toString());
+      Optional<NodeInfo> node = view.nodeAtRaftPeer(voter);
       if (node.isEmpty() || MetadataView.raftPeer(node.get()).equals(voter)) {
         continue;
       }

@@ -3,7 +3,6 @@ package io.ordo.node.membership;
 import io.grpc.StatusRuntimeException;
 import io.ordo.node.routing.Router;
 import com.alipay.sofa.jraft.Status;
-import com.alipay.sofa.jraft.entity.PeerId;
 import io.ordo.node.grpc.GroupRequests;
 import io.ordo.proto.raft.v1.AssignStorage;
 import io.ordo.proto.raft.v1.MetadataCommand;
@@ -79,10 +78,11 @@ public final class NodeJoins {
                 .setStorageId(request.getStorageId())).build(),
             null))
         .thenCompose(done -> {
-          NodeInfo node = router.view().node(joining.getNodeId()).orElseThrow(
+          MetadataView current = router.view();
+          NodeInfo node = current.node(joining.getNodeId()).orElseThrow(
               () -> OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE, "node " + joining.getNodeId() + " was deregistered meanwhile"));
           boolean votes = router.metadata().memberPeerIds().stream()
-              .anyMatch(peer -> PeerId.parsePeer(peer).getEndpoint().toString().equals(node.getRaftAddress()));
+              .anyMatch(peer -> current.nodeAtRaftPeer(peer).filter(n -> n.getNodeId() == node.getNodeId()).isPresent());
           CompletableFuture<Status> learner = votes
               ? CompletableFuture.completedFuture(Status.OK())
               : router.metadata().addLearner(MetadataView.raftPeer(node));

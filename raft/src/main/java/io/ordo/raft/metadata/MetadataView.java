@@ -51,7 +51,12 @@ public final class MetadataView {
 
   /** The node whose current Raft peer id is {@code raftPeer}; empty for another incarnation's. */
   public Optional<NodeInfo> nodeByRaftPeer(String raftPeer) {
-    return nodeByRaftAddress(PeerId.parsePeer(raftPeer).getEndpoint().toString()).filter(n -> raftPeer(n).equals(raftPeer));
+    return nodeAtRaftPeer(raftPeer).filter(n -> raftPeer(n).equals(raftPeer));
+  }
+
+  /** The node at {@code raftPeer}'s Raft endpoint, whichever incarnation of it the peer id names. */
+  public Optional<NodeInfo> nodeAtRaftPeer(String raftPeer) {
+    return nodeByRaftAddress(PeerId.parsePeer(raftPeer).getEndpoint().toString());
   }
 
   /** The node whose Raft endpoint is {@code raftAddress} (host:port). */
