@@ -44,9 +44,10 @@ final class QueueStream {
   private final Map<Long, CompletableFuture<List<SettleOutcome>>> settling = new ConcurrentHashMap<>();
   /**
    * How long a credit stays good at the leader: a consumer that stops receiving (a stuck worker)
-   * stops taking records soon after. A receive that waits renews it.
+   * stops taking records soon after, before the leases of those it took end (a second at least,
+   * as a rule), so it does not take them again. A receive that waits renews it.
    */
-  static final Duration CREDIT_TTL = Duration.ofSeconds(5);
+  static final Duration CREDIT_TTL = Duration.ofSeconds(1);
 
   /** Records the leader may still deliver. */
   private final AtomicInteger credit = new AtomicInteger();

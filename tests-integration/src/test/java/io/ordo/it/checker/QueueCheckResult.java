@@ -29,7 +29,7 @@ public record QueueCheckResult(
     StringBuilder s = new StringBuilder();
     s.append("queue: ").append(records).append(" records, ").append(receipts).append(" deliveries, ")
         .append(acks).append(" acks, ").append(nacks).append(" nacks, ").append(rejects).append(" rejects, ").append(dead).append(" dead-lettered")
-        .append(drained ? "" : "; NOT DRAINED: the group had unfinished records when the drain's time ran out");
+        .append(drained ? "" : "; NOT DRAINED: the group stopped finishing records (or ran out of time) with some unfinished");
     CheckResult.section(s, "phantom deliveries", phantoms);
     CheckResult.section(s, "deliveries leased twice", doubleLeases);
     CheckResult.section(s, "records finished twice", doubleAcks);

@@ -56,8 +56,10 @@ final class FaultRun {
   private static final int FIRST_GROUP_MEMBER = 200;
   private static final int QUEUE_WORKERS = 3;
   private static final int FIRST_QUEUE_WORKER = 300;
-  /** How long the queue's workers get after the heal to finish every record. */
-  private static final Duration QUEUE_DRAIN = Duration.ofSeconds(90);
+  /** After the heal, the queue's workers must finish a record at least this often until none is left... */
+  private static final Duration QUEUE_DRAIN_STALL = Duration.ofSeconds(30);
+  /** ...and all of them within this. */
+  private static final Duration QUEUE_DRAIN_LIMIT = Duration.ofSeconds(240);
 
   private FaultRun() {}
 
@@ -103,7 +105,7 @@ final class FaultRun {
         // Healed, every partition gets all its replicas back (and finishes any move).
         awaitFullyReplicated(admin, TOPIC, FULLY_REPLICATED_WAIT);
         observed = readers.seen();
-        drained = queue.drain(admin, QUEUE_DRAIN);
+        drained = queue.drain(admin, QUEUE_DRAIN_STALL, QUEUE_DRAIN_LIMIT);
         queue.close();
         queueEvents = queue.events();
       }
@@ -115,7 +117,7 @@ final class FaultRun {
           queueEvents, finalRead(cluster, QueueWorkers.TOPIC, QueueWorkers.PARTITIONS), deadLetters(admin),
           exportedDeadLetters(admin), QueueWorkers::keyOf, drained);
       RunResult result = new RunResult(log, queues);
-      Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops(), finalA);
+      Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops(), queueEvents, finalA);
       return result;
     }
   }

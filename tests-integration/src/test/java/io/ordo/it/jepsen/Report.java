@@ -4,6 +4,7 @@ import io.ordo.it.checker.CheckResult;
 import io.ordo.it.checker.GroupCheckResult;
 import io.ordo.it.history.Op;
 import io.ordo.it.history.PartitionRead;
+import io.ordo.it.history.QueueEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,12 +33,14 @@ final class Report {
       long durationSeconds,
       RunResult run,
       List<Op> history,
+      List<QueueEvent> queueEvents,
       Map<Integer, List<PartitionRead>> finalLog) {
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("result.json"), json(scenario, seed, durationSeconds, run, history));
       Files.writeString(dir.resolve("report.html"), html(scenario, seed, run, history));
       Files.write(dir.resolve("history.txt"), history.stream().map(Report::line).toList());
+      Files.write(dir.resolve("queue-history.txt"), queueEvents.stream().map(Report::line).toList());
       Files.write(dir.resolve("final-log.txt"), finalLog.values().stream().flatMap(List::stream)
           .map(r -> r.partition() + "/" + r.offset() + " " + r.value()).toList());
     } catch (IOException e) {
@@ -102,6 +105,12 @@ final class Report {
   }
 
   /** {@code seconds process type f value partition/offset [error]}; reads list what they returned. */
+  private static String line(QueueEvent e) {
+    return String.format(Locale.ROOT, "%.6f %.6f %d %s %d/%d %s deliveries=%d %s",
+        e.timeNanos() / 1e9, e.endNanos() / 1e9, e.process(), e.kind(), e.partition(), e.offset(), e.value(),
+        e.deliveries(), e.kind() == QueueEvent.Kind.RECEIVED ? "" : String.valueOf(e.outcome()));
+  }
+
   private static String line(Op op) {
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.6f %d %s %s %s %d/%d",
         op.timeNanos() / 1e9, op.process(), op.type(), op.f(), op.value(), op.partition(), op.offset()));

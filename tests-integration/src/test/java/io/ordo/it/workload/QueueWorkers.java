@@ -162,31 +162,48 @@ public final class QueueWorkers implements AutoCloseable {
 
   /**
    * Lets the workers run until the group has finished every record of the topic (acked or
-   * dead-lettered, nothing leased, waiting or unread) and exported every dead letter, or {@code
-   * timeout} passes; true if finished.
+   * dead-lettered, nothing leased, waiting or unread) and exported every dead letter; true if
+   * finished. False if the group finished nothing for {@code stall} (a record no worker can get:
+   * what this looks for), or after {@code limit} however it goes. A key-ordered backlog drains at
+   * one record per key per round trip, and a worker's crash holds its keys a lease time, so
+   * progress, not a fixed time, tells a stall from slowness.
    */
-  public boolean drain(OrdoClient admin, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  public boolean drain(OrdoClient admin, Duration stall, Duration limit) throws InterruptedException {
+    long start = System.nanoTime();
+    long progressAt = start;
+    long fewest = Long.MAX_VALUE;
     QueueGroupInfo last = null;
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() - start < limit.toNanos() && System.nanoTime() - progressAt < stall.toNanos()) {
       try {
         last = admin.admin().describeQueueGroup(GROUP);
-        if (finished(last)) {
+        long unfinished = unfinished(last);
+        if (unfinished == 0) {
           return true;
+        }
+        if (unfinished > 0 && unfinished < fewest) {
+          fewest = unfinished;
+          progressAt = System.nanoTime();
         }
       } catch (OrdoException e) {
         // A leader not back yet: ask again.
       }
       TimeUnit.MILLISECONDS.sleep(500);
     }
-    // What was left, per partition (leased, waiting for a retry, blocked behind a key, never delivered), to tell a stall from slowness.
-    System.out.println("queue group " + GROUP + " not drained; last described as " + last);
+    // What was left, per partition (leased, waiting for a retry, blocked behind a key, never delivered).
+    System.out.printf("queue group %s not drained after %d s (the last %d s without progress); last described as %s%n",
+        GROUP, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start),
+        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - progressAt), last);
     return false;
   }
 
-  private static boolean finished(QueueGroupInfo info) {
+  /** Records not finished yet; -1 while a partition's leader does not know. */
+  private static long unfinished(QueueGroupInfo info) {
+    if (!info.partitions().stream().allMatch(QueueGroupInfo.Partition::known)) {
+      return -1;
+    }
     return info.partitions().stream()
-        .allMatch(p -> p.known() && p.inFlight() + p.waiting() + p.blocked() + p.backlog() + p.unexported() == 0);
+        .mapToLong(p -> p.inFlight() + p.waiting() + p.blocked() + p.backlog() + p.unexported())
+        .sum();
   }
 
   public List<QueueEvent> events() {
