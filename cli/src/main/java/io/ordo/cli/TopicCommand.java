@@ -5,7 +5,9 @@ import io.ordo.client.PartitionInfo;
 import io.ordo.client.TopicInfo;
 import io.ordo.client.TopicSummary;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +43,11 @@ final class TopicCommand {
         "Create topic NAME with the given number of partitions, each replicated on"
             + " --replication-factor nodes, and print its description.",
         "Fails if the topic exists, or the cluster has fewer live nodes than the replication"
-            + " factor."
+            + " factor.",
+        "Settings (--config, by Kafka's names): retention.ms deletes records appended longer ago"
+            + " than that; retention.bytes deletes a partition's oldest records while it stores more;"
+            + " -1 lifts either bound. Unset, they take the nodes' --retention-ms/--retention-bytes"
+            + " (forever by default). Records a queue group has not finished are never deleted."
       })
   static final class Create implements Callable<Integer> {
     @Mixin GlobalOptions global;
@@ -63,10 +69,13 @@ final class TopicCommand {
         description = "Replicas of each partition (default: ${DEFAULT-VALUE}).")
     int replicationFactor;
 
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A setting, such as retention.ms=86400000; repeat for more.")
+    Map<String, String> config = new LinkedHashMap<>();
+
     @Override
     public Integer call() {
       try (OrdoClient client = global.connect()) {
-        TopicInfo topic = client.admin().createTopic(name, partitions, replicationFactor);
+        TopicInfo topic = client.admin().createTopic(name, partitions, replicationFactor, config);
         printTopic(topic, global);
       }
       return 0;
@@ -134,8 +143,10 @@ final class TopicCommand {
       name = "alter",
       mixinStandardHelpOptions = true,
       description = {
-        "Grow topic NAME to --partitions partitions and print its description.",
-        "Keyed records then hash over the new partition count: a key's later records may go to"
+        "Change topic NAME's settings (--config, --reset-config) or grow it to --partitions"
+            + " partitions, and print its description.",
+        "Settings are those of 'topic create'; retention applies within seconds.",
+        "Keyed records hash over the new partition count: a key's later records may go to"
             + " another partition than its earlier ones (as in Kafka), so order per key holds only"
             + " within each side of the change. Partitions are never removed."
       })
@@ -145,13 +156,29 @@ final class TopicCommand {
     @Parameters(paramLabel = "NAME")
     String name;
 
-    @Option(names = "--partitions", paramLabel = "N", required = true, description = "The new partition count.")
-    int partitions;
+    @Option(names = "--partitions", paramLabel = "N", description = "The new partition count.")
+    Integer partitions;
+
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A setting to set; repeat for more.")
+    Map<String, String> config = new LinkedHashMap<>();
+
+    @Option(names = "--reset-config", paramLabel = "KEY", description = "A setting to return to the nodes' default; repeat for more.")
+    List<String> reset = new ArrayList<>();
 
     @Override
     public Integer call() {
+      if (partitions == null && config.isEmpty() && reset.isEmpty()) {
+        throw global.usageError("nothing to change: give --partitions, --config or --reset-config");
+      }
       try (OrdoClient client = global.connect()) {
-        printTopic(client.admin().addPartitions(name, partitions), global);
+        TopicInfo topic = null;
+        if (!config.isEmpty() || !reset.isEmpty()) {
+          topic = client.admin().alterTopicConfig(name, config, reset);
+        }
+        if (partitions != null) {
+          topic = client.admin().addPartitions(name, partitions);
+        }
+        printTopic(topic, global);
       }
       return 0;
     }
@@ -273,6 +300,9 @@ final class TopicCommand {
     out.println(
         "topic " + topic.name() + "  id " + topic.topicId() + "  replication-factor "
             + topic.replicationFactor() + "  partitions " + topic.partitions().size());
+    out.println("config " + (topic.config().isEmpty()
+        ? "(the nodes' defaults)"
+        : new TreeMap<>(topic.config()).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))));
     Table table = new Table("PARTITION", "STATUS", "LEADER", "REPLICAS", "IN-SYNC", "START", "END");
     for (PartitionInfo p : topic.partitions()) {
       table.row(
@@ -304,7 +334,9 @@ final class TopicCommand {
           .field("endOffset", p.endOffset())
           .endObject();
     }
-    return json.endArray().endObject().toString();
+    json.endArray().name("config").beginObject();
+    new TreeMap<>(topic.config()).forEach(json::field);
+    return json.endObject().endObject().toString();
   }
 
   /** The partition's replicas and in-sync replicas as JSON arrays of node ids. */

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -80,11 +81,12 @@ class FormattingTest {
             "orders",
             7,
             3,
-            List.of(new PartitionInfo(0, 1, List.of(1, 2, 3), List.of(1, 2), 0, 42, List.of())));
+            List.of(new PartitionInfo(0, 1, List.of(1, 2, 3), List.of(1, 2), 0, 42, List.of())),
+            Map.of("retention.ms", "60000"));
     assertThat(TopicCommand.topicJson(topic))
         .isEqualTo(
             "{\"name\":\"orders\",\"topicId\":7,\"replicationFactor\":3,\"partitions\":["
                 + "{\"partition\":0,\"leader\":1,\"status\":\"under-replicated\",\"replicas\":[1,2,3],\"inSyncReplicas\":[1,2],\"targetReplicas\":[],"
-                + "\"startOffset\":0,\"endOffset\":42}]}");
+                + "\"startOffset\":0,\"endOffset\":42}],\"config\":{\"retention.ms\":\"60000\"}}");
   }
 }

@@ -21,6 +21,24 @@ public interface Admin {
   TopicInfo createTopic(String name, int partitions, int replicationFactor);
 
   /**
+   * Creates a topic with settings ({@code retention.ms}, {@code retention.bytes}: see
+   * ordo.v1.CreateTopicRequest) and returns its description.
+   *
+   * @throws OrdoException as {@link #createTopic(String, int, int)}, or with {@code INVALID_CONFIG}
+   *     for an unknown setting or a bad value, or {@code FEATURE_NOT_ENABLED} (a node runs an older version)
+   */
+  TopicInfo createTopic(String name, int partitions, int replicationFactor, Map<String, String> config);
+
+  /**
+   * Changes a topic's settings: sets those in {@code set}, returns those named in {@code reset} to
+   * the nodes' default, and returns the topic's description. Retention applies within seconds.
+   *
+   * @throws OrdoException with {@code INVALID_CONFIG} or {@code FEATURE_NOT_ENABLED}
+   * @throws UnknownTopicException if there is no such topic
+   */
+  TopicInfo alterTopicConfig(String name, Map<String, String> set, List<String> reset);
+
+  /**
    * Grows a topic to {@code partitions} partitions and returns its description. Keyed records then
    * hash over the new count, so a key's later records may go to another partition than its earlier
    * ones, as in Kafka; producers see the new partitions within {@code metadataMaxAge} (the builder's).

@@ -27,6 +27,7 @@ import io.ordo.node.membership.NodeJoins;
 import io.ordo.node.membership.StorageIdentity;
 import io.ordo.node.metrics.MetricsServer;
 import io.ordo.node.metrics.NodeMetrics;
+import io.ordo.node.retention.RetentionEnforcer;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
@@ -80,6 +81,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long MEMBERSHIP_INTERVAL_MS = 1_000;
   /** How often partition leaders look for dead letters to export. */
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
+  /** How often the partitions a node leads look for records their retention lets go. */
+  private static final long RETENTION_INTERVAL_MS = 5_000;
   /** The dead-letter exporter's client: its appends and topic creations are retried this long. */
   private static final Duration EXPORT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -95,6 +98,7 @@ public final class OrdoNode implements AutoCloseable {
   private final StorageIdentity identity;
   private final GroupGrpcService groups;
   private final DeadLetterExporter deadLetters;
+  private final RetentionEnforcer retention;
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
   private final ExecutorService snapshots;
@@ -167,6 +171,7 @@ public final class OrdoNode implements AutoCloseable {
         .collect(Collectors.joining(","));
     this.deadLetters = new DeadLetterExporter(
         router, config.maxRecordBytes(), () -> OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT).build());
+    this.retention = new RetentionEnforcer(router, config.retentionMs(), config.retentionBytes());
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
@@ -218,6 +223,7 @@ public final class OrdoNode implements AutoCloseable {
       node.every(MEMBER_EXPIRY_INTERVAL_MS, "expiring group members", node.groups::expireMembers);
       node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);
       node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
+      node.every(RETENTION_INTERVAL_MS, "applying retention", node.retention::applyDue);
       node.every(MEMBERSHIP_INTERVAL_MS, "changing the cluster's membership", node.membership::tick);
       node.every(FEATURE_CHECK_INTERVAL_MS, "finalizing the feature level", node::finalizeFeatures);
       if (config.leaderBalanceIntervalSecs() > 0) {

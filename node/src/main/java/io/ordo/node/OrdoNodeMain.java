@@ -103,6 +103,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--leader-balance-interval-secs", defaultValue = "30", description = "How often leadership moves back to each partition's preferred replica; 0 turns it off (default ${DEFAULT-VALUE}).")
   int leaderBalanceIntervalSecs;
 
+  @Option(names = "--retention-ms", defaultValue = "-1", description = "retention.ms of topics that do not set it: records appended longer ago are deleted; -1 keeps them forever (default ${DEFAULT-VALUE}).")
+  long retentionMs;
+
+  @Option(names = "--retention-bytes", defaultValue = "-1", description = "retention.bytes of topics that do not set it: a partition's oldest records are deleted while it stores more; -1 for no bound (default ${DEFAULT-VALUE}).")
+  long retentionBytes;
+
   @Option(names = "--metrics-addr", description = "host:port to serve Prometheus metrics on, at /metrics (default: none).")
   String metricsAddress;
 
@@ -129,6 +135,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxParkedReadsPerPartition,
         maxParkedReadsPerNode,
         leaderBalanceIntervalSecs,
+        retentionMs,
+        retentionBytes,
         metricsAddress == null ? null : HostPort.parse(metricsAddress));
   }
 

@@ -40,6 +40,7 @@ public final class OrdoStatus {
       case BATCH_TOO_LARGE:
       case INVALID_REQUEST:
       case INVALID_GROUP_NAME:
+      case INVALID_CONFIG:
         return Status.Code.INVALID_ARGUMENT;
       case OFFSET_OUT_OF_RANGE:
         return Status.Code.OUT_OF_RANGE;

@@ -81,13 +81,26 @@ public final class GrpcAdmin implements Admin {
 
   @Override
   public TopicInfo createTopic(String name, int partitions, int replicationFactor) {
+    return createTopic(name, partitions, replicationFactor, Map.of());
+  }
+
+  @Override
+  public TopicInfo createTopic(String name, int partitions, int replicationFactor, Map<String, String> config) {
     CreateTopicRequest request =
         CreateTopicRequest.newBuilder()
             .setName(name)
             .setPartitions(partitions)
             .setReplicationFactor(replicationFactor)
+            .putAllConfig(config)
             .build();
     return toTopicInfo(call("create topic '" + name + "'", stub -> stub.createTopic(request)));
+  }
+
+  @Override
+  public TopicInfo alterTopicConfig(String name, Map<String, String> set, List<String> reset) {
+    AlterTopicRequest request = AlterTopicRequest.newBuilder().setName(name).putAllConfig(set).addAllResetConfig(reset).build();
+    // Setting the same values again is harmless, so a retry after a lost answer is safe.
+    return toTopicInfo(call("change the settings of topic '" + name + "'", stub -> stub.alterTopic(request)));
   }
 
   @Override
@@ -423,7 +436,8 @@ public final class GrpcAdmin implements Admin {
         topic.getName(),
         topic.getTopicId(),
         topic.getReplicationFactor(),
-        topic.getPartitionsList().stream().map(GrpcAdmin::toPartitionInfo).toList());
+        topic.getPartitionsList().stream().map(GrpcAdmin::toPartitionInfo).toList(),
+        topic.getConfigMap());
   }
 
   private static PartitionInfo toPartitionInfo(PartitionDescription p) {

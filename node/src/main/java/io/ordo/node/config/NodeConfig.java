@@ -26,6 +26,8 @@ import java.util.List;
  *     waiting for its next append; past it a fetch answers at once and a subscription ends OVERLOADED
  * @param maxParkedReadsPerNode the same for all the node's partitions together
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
+ * @param retentionMs retention.ms of topics that do not set it: -1 keeps records forever
+ * @param retentionBytes retention.bytes of topics that do not set it: -1 for no bound
  * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
  */
 public record NodeConfig(
@@ -50,6 +52,8 @@ public record NodeConfig(
     int maxParkedReadsPerPartition,
     int maxParkedReadsPerNode,
     int leaderBalanceIntervalSecs,
+    long retentionMs,
+    long retentionBytes,
     HostPort metricsAddress) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
@@ -80,6 +84,9 @@ public record NodeConfig(
     }
     if (maxParkedReadsPerPartition < 1 || maxParkedReadsPerNode < 1) {
       throw new IllegalArgumentException("max parked reads, per partition and per node, must be at least 1");
+    }
+    if ((retentionMs < 1 && retentionMs != -1) || (retentionBytes < 1 && retentionBytes != -1)) {
+      throw new IllegalArgumentException("retention ms and bytes must be positive, or -1 for no bound");
     }
   }
 }

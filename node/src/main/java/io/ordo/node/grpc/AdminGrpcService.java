@@ -19,6 +19,8 @@ import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.ReassignPartitions;
+import io.ordo.proto.raft.v1.SetTopicConfig;
+import io.ordo.proto.raft.v1.TopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.AlterTopicRequest;
@@ -44,7 +46,9 @@ import io.ordo.raft.metadata.Evacuation;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.metadata.Placement;
+import io.ordo.raft.metadata.TopicConfigs;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
@@ -109,12 +113,21 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
               + " live nodes " + live + "; use at most " + live.size()));
       return;
     }
+    if (request.getConfigCount() > 0) {
+      try {
+        GroupRequests.requireFeature(router.view(), FeatureLevel.RETENTION, "topic settings");
+      } catch (StatusRuntimeException e) {
+        response.onError(e);
+        return;
+      }
+    }
     MetadataCommand command =
         MetadataCommand.newBuilder()
             .setCreateTopic(
                 CreateTopic.newBuilder()
                     .setName(request.getName())
                     .setReplicationFactor(request.getReplicationFactor())
+                    .setConfig(topicConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of()))
                     .addAllPartitions(
                         Placement.assign(
                             live, router.view().topics().values(), request.getPartitions(), request.getReplicationFactor())))
@@ -135,12 +148,26 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void alterTopic(AlterTopicRequest request, StreamObserver<TopicDescription> response) {
-    if (!request.hasPartitions()) {
-      response.onError(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "the request changes nothing: set partitions"));
+    boolean settings = request.getConfigCount() > 0 || request.getResetConfigCount() > 0;
+    if (request.hasPartitions() == settings) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, settings
+          ? "the request changes both the partitions and the settings: change one, then the other"
+          : "the request changes nothing: set partitions, or settings (config, reset_config)"));
       return;
     }
     if (!metadataLeader.isHere()) {
       metadataLeader.forward(AdminServiceGrpc.getAlterTopicMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    if (settings) {
+      router.withTopic(request.getName(), topic -> {
+        GroupRequests.requireFeature(router.view(), FeatureLevel.RETENTION, "topic settings");
+        SetTopicConfig set = SetTopicConfig.newBuilder()
+            .setTopicId(topic.getTopicId())
+            .setConfig(topicConfig(topic.getConfig(), request.getConfigMap(), request.getResetConfigList()))
+            .build();
+        proposeAndAwaitLeaders(MetadataCommand.newBuilder().setSetTopicConfig(set).build(), response);
+      }, response::onError);
       return;
     }
     router.withTopic(request.getName(), topic -> {
@@ -344,6 +371,15 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     inspector.describeCluster(request.getIncludePartitionHealth()).whenComplete(reply(response));
   }
 
+  /** {@code current} with the request's changes; INVALID_CONFIG for a bad one. */
+  private static TopicConfig topicConfig(TopicConfig current, Map<String, String> set, List<String> reset) {
+    try {
+      return TopicConfigs.apply(current, set, reset);
+    } catch (TopicConfigs.InvalidConfigException e) {
+      throw OrdoStatus.exception(ErrorCode.INVALID_CONFIG, e.getMessage());
+    }
+  }
+
   private static void validate(CreateTopicRequest request) {
     String problem = Names.topicProblem(request.getName());
     if (problem != null) {
@@ -360,9 +396,8 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
           "replication factor must be between 1 and " + Limits.MAX_REPLICATION_FACTOR + ", not "
               + request.getReplicationFactor());
     }
+    topicConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of());
   }
-
-  /** Node ids the metadata leader heard from within an election timeout, itself included. */
 
   /**
    * A read answered by the metadata leader, so it reflects every acknowledged change; answered by

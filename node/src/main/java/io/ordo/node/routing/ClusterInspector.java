@@ -15,6 +15,7 @@ import io.ordo.proto.v1.PartitionHealth;
 import io.ordo.proto.v1.ReplicaStatus;
 import io.ordo.proto.v1.TopicDescription;
 import io.ordo.proto.v1.UnhealthyPartition;
+import io.ordo.raft.metadata.TopicConfigs;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.partition.PartitionReplica;
@@ -157,7 +158,8 @@ public final class ClusterInspector {
         TopicDescription.newBuilder()
             .setName(topic.getName())
             .setTopicId(topic.getTopicId())
-            .setReplicationFactor(topic.getReplicationFactor());
+            .setReplicationFactor(topic.getReplicationFactor())
+            .putAllConfig(TopicConfigs.describe(topic.getConfig()));
     for (PartitionPlacement placement : topic.getPartitionsList()) {
       PartitionDescription.Builder p =
           PartitionDescription.newBuilder()

@@ -93,6 +93,8 @@ class NodeConfigTest {
         maxParkedReadsPerPartition,
         10_000,
         30,
+        -1,
+        -1,
         null);
   }
 }

@@ -28,8 +28,10 @@ public final class FeatureLevel {
    * group as a new incarnation: the metadata commands AssignStorage and SetClusterId.
    */
   public static final int STORAGE_IDENTITY = 6;
+  /** Topic settings and retention: the metadata command SetTopicConfig and the partition op TrimLog. */
+  public static final int RETENTION = 7;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = STORAGE_IDENTITY;
+  public static final int SUPPORTED = RETENTION;
 
   private FeatureLevel() {}
 }

@@ -13,6 +13,7 @@ import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.QueueDefinition;
 import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
+import io.ordo.proto.raft.v1.SetTopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.protocol.Limits;
@@ -106,6 +107,8 @@ public final class MetadataStateMachine {
         return createTopic(command.getCreateTopic(), command.getTimestampMs());
       case ADD_PARTITIONS:
         return addPartitions(command.getAddPartitions(), command.getTimestampMs());
+      case SET_TOPIC_CONFIG:
+        return setTopicConfig(command.getSetTopicConfig());
       case REASSIGN_PARTITIONS:
         return reassignPartitions(command.getReassignPartitions());
       case COMPLETE_REASSIGNMENT:
@@ -202,6 +205,10 @@ public final class MetadataStateMachine {
           ErrorCode.INVALID_REPLICATION_FACTOR,
           "replication factor must be 1 to " + Limits.MAX_REPLICATION_FACTOR + ", not " + create.getReplicationFactor());
     }
+    String badConfig = TopicConfigs.problem(create.getConfig());
+    if (badConfig != null) {
+      return MetadataResult.refused(ErrorCode.INVALID_CONFIG, badConfig);
+    }
     MetadataResult badPlacement = badPlacement(create.getPartitionsList(), 0, create.getReplicationFactor());
     if (badPlacement != null) {
       return badPlacement;
@@ -213,6 +220,7 @@ public final class MetadataStateMachine {
             .setReplicationFactor(create.getReplicationFactor())
             .addAllPartitions(create.getPartitionsList())
             .setCreatedAtMs(timestampMs)
+            .setConfig(create.getConfig())
             .build();
     topics.put(topic.getName(), topic);
     return MetadataResult.ok(topic);
@@ -246,6 +254,20 @@ public final class MetadataStateMachine {
     add.getPartitionsList().forEach(p -> grown.addPartitions(p.toBuilder().setAddedAtMs(timestampMs)));
     topics.put(topic.getName(), grown.build());
     return MetadataResult.ok(grown.build());
+  }
+
+  private MetadataResult setTopicConfig(SetTopicConfig set) {
+    TopicRecord topic = topicById(set.getTopicId());
+    if (topic == null) {
+      return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "the topic does not exist any more");
+    }
+    String problem = TopicConfigs.problem(set.getConfig());
+    if (problem != null) {
+      return MetadataResult.refused(ErrorCode.INVALID_CONFIG, problem);
+    }
+    TopicRecord changed = topic.toBuilder().setConfig(set.getConfig()).build();
+    topics.put(topic.getName(), changed);
+    return MetadataResult.ok(changed);
   }
 
   private MetadataResult reassignPartitions(ReassignPartitions reassign) {

@@ -15,6 +15,7 @@ import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.QueueRecordState;
+import io.ordo.proto.raft.v1.TrimLog;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.queue.QueueGroups;
@@ -22,6 +23,7 @@ import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.RaftMember;
 import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.PartitionStore;
+import io.ordo.raft.storage.StorageException;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -56,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class PartitionReplica extends RaftMember {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionReplica.class);
   static final String SNAPSHOT_FILE = "partition.snap";
+  /** Batches one trim deletes, at most, so one apply stays bounded; the next trim goes on from there. */
+  public static final int MAX_TRIM_BATCHES = 10_000;
 
   private final PartitionId id;
   private final PartitionStore store;
@@ -73,6 +77,9 @@ public final class PartitionReplica extends RaftMember {
   private final ProposalQueue pending;
   private final AtomicBoolean proposing = new AtomicBoolean();
   private final AtomicBoolean expiringLeases = new AtomicBoolean();
+  private final AtomicBoolean trimming = new AtomicBoolean();
+  /** The stored bytes of the applied log, published with its start and end. */
+  private volatile long storedBytes;
   /** The election timeout to go back to once the group has a leader (see {@link #campaignFirst}); 0: none. */
   private final AtomicInteger electionTimeoutToRestore = new AtomicInteger();
   private final AppendWaiters appendWaiters;
@@ -142,17 +149,55 @@ public final class PartitionReplica extends RaftMember {
       return;
     }
     PartitionOp expire = PartitionOp.newBuilder().setExpireLeases(ExpireLeases.getDefaultInstance()).build();
-    propose(expire, 0, new OpCallback() {
+    propose(expire, 0, clearing(expiringLeases));
+  }
+
+  /**
+   * If this replica leads, proposes deleting the oldest batches that retention lets go (one trim
+   * at a time, of at most {@link #MAX_TRIM_BATCHES}): those the leader appended more than {@code
+   * retentionMs} ago by its clock, and the oldest while the partition stores more than {@code
+   * retentionBytes} (-1: no bound, for either). Never a record a queue group has not finished.
+   */
+  public void applyRetention(long retentionMs, long retentionBytes) {
+    if (!isLeader() || (retentionMs < 0 && retentionBytes < 0) || !trimming.compareAndSet(false, true)) {
+      return;
+    }
+    long start = startOffset;
+    long keepFrom = queueSummaries.values().stream().mapToLong(s -> s.progress().getFloor()).min().orElse(Long.MAX_VALUE);
+    PartitionStore.Trim trim;
+    try {
+      trim = store.planTrim(
+          start,
+          keepFrom,
+          retentionMs < 0 ? Long.MIN_VALUE : env.clock().getAsLong() - retentionMs,
+          retentionBytes < 0 ? 0 : storedBytes - retentionBytes,
+          MAX_TRIM_BATCHES);
+    } catch (StorageException e) {
+      trimming.set(false);
+      LOG.warn("partition {}: cannot read its oldest batches for retention: {}", id, e.getMessage());
+      return;
+    }
+    if (trim.startOffset() == start) {
+      trimming.set(false);
+      return;
+    }
+    TrimLog op = TrimLog.newBuilder().setFromOffset(start).setStartOffset(trim.startOffset()).setBytes(trim.bytes()).build();
+    propose(PartitionOp.newBuilder().setTrimLog(op).build(), 0, clearing(trimming));
+  }
+
+  /** A callback that clears {@code inFlight} however the proposal ends: one proposal of its kind at a time. */
+  private static OpCallback clearing(AtomicBoolean inFlight) {
+    return new OpCallback() {
       @Override
       public void onApplied(OpResult result, long timestampMs) {
-        expiringLeases.set(false);
+        inFlight.set(false);
       }
 
       @Override
       public void onFailed(ReplicaError error) {
-        expiringLeases.set(false);
+        inFlight.set(false);
       }
-    });
+    };
   }
 
   private void proposePending() {
@@ -361,6 +406,7 @@ public final class PartitionReplica extends RaftMember {
 
   private void publish(PartitionState state) {
     startOffset = state.getStartOffset();
+    storedBytes = state.getStoredBytes();
     endOffset = state.getNextOffset();
     PartitionStateMachine machine = applier.machine();
     if (machine.queueChanges() != publishedQueueChanges) {

@@ -8,6 +8,7 @@ import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.proto.raft.v1.TrimLog;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.consumer.GroupOffsets;
 import io.ordo.raft.queue.QueueGroups;
@@ -108,6 +109,7 @@ public final class PartitionStateMachine {
             case EXPIRE_LEASES -> queues.expire(timestamp, writes);
             case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
             case MARK_DEAD_LETTERS_EXPORTED -> queues.markExported(op.getMarkDeadLettersExported(), writes);
+            case TRIM_LOG -> trim(op.getTrimLog(), writes);
             // An op from a newer version: its effect is unknown here, so applying past it would
             // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
             default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
@@ -147,11 +149,39 @@ public final class PartitionStateMachine {
       writes.putProducer(producers.get(append.getProducerId()));
     }
     if (count > 0) {
-      writes.putBatch(
-          next, StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build());
-      state = state.toBuilder().setNextOffset(next + count).build();
+      StoredBatch batch = StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build();
+      writes.putBatch(next, batch);
+      state = state.toBuilder()
+          .setNextOffset(next + count)
+          .setStoredBytes(state.getStoredBytes() + batch.getSerializedSize())
+          .build();
     }
     return new OpResult.Appended(next, count);
+  }
+
+  /**
+   * Deletes the oldest batches, unless the log no longer starts where the proposer saw it start, or
+   * a queue group has not finished a record they hold.
+   */
+  private OpResult trim(TrimLog trim, PartitionWrites writes) {
+    long from = state.getStartOffset();
+    long to = trim.getStartOffset();
+    if (trim.getFromOffset() != from) {
+      return new OpResult.Refused(
+          ErrorCode.INVALID_REQUEST, "the log starts at " + from + " now, not at the " + trim.getFromOffset() + " the trim was for");
+    }
+    if (to <= from || to > state.getNextOffset() || to > queues.lowestUnfinished()) {
+      return new OpResult.Refused(
+          ErrorCode.INVALID_REQUEST,
+          "cannot start the log at " + to + ": it holds " + from + ".." + state.getNextOffset()
+              + " and a queue group still needs offset " + queues.lowestUnfinished() + " on");
+    }
+    writes.deleteBatches(from, to);
+    state = state.toBuilder()
+        .setStartOffset(to)
+        .setStoredBytes(Math.max(0, state.getStoredBytes() - trim.getBytes()))
+        .build();
+    return new OpResult.Trimmed(to);
   }
 
   /**

@@ -187,6 +187,18 @@ public final class QueueGroups {
     return progress.getDeadLetterProducerId() != 0 && !progress.getPolicy().getDeadLetterTopic().isEmpty();
   }
 
+  /**
+   * The lowest offset any group has not finished (leased, waiting, blocked, dead-lettered, or
+   * never delivered): the log must keep it. {@link Long#MAX_VALUE} if there is no group.
+   */
+  public long lowestUnfinished() {
+    long lowest = Long.MAX_VALUE;
+    for (QueueLedger ledger : ledgers.values()) {
+      lowest = Math.min(lowest, ledger.progress().getFloor());
+    }
+    return lowest;
+  }
+
   /** When the earliest lease of any group ends, in log time; {@link Long#MAX_VALUE} if none is leased. */
   public long nextLeaseEndMs() {
     long next = Long.MAX_VALUE;

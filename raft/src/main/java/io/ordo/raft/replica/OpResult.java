@@ -16,6 +16,9 @@ public interface OpResult {
   /** A stream group's committed offset after the op; -1 once the group's offset was deleted. */
   record GroupPosition(long committedOffset) implements OpResult {}
 
+  /** The log starts at {@code startOffset} now. */
+  record Trimmed(long startOffset) implements OpResult {}
+
   /** The op changed nothing, for the reason given. */
   record Refused(ErrorCode code, String message) implements OpResult {}
 }

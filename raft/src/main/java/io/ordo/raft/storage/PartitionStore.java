@@ -203,6 +203,17 @@ public final class PartitionStore {
     }
 
     @Override
+    public void deleteBatches(long fromOffset, long toOffset) {
+      staged.headMap(toOffset).clear();
+      try {
+        batch.deleteRange(
+            store.records, KeyCodec.batchKey(partitionKey, fromOffset), KeyCodec.batchKey(partitionKey, toOffset));
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage deleting batches", e);
+      }
+    }
+
+    @Override
     public void putProducer(ProducerState producer) {
       try {
         batch.put(
@@ -365,6 +376,51 @@ public final class PartitionStore {
   public record StoredBatches(List<ByteString> batches, long fromOffset, long nextOffset) {}
 
   /** How many records a stored batch holds, read from its field tags without decoding the records. */
+  /** Where the log may start once its oldest batches are deleted, and the stored bytes they hold. */
+  public record Trim(long startOffset, long bytes) {}
+
+  /**
+   * How far the log, which starts at {@code startOffset} (a batch's base offset), may be trimmed:
+   * whole batches from the oldest on, while each was appended before {@code appendedBeforeMs} or the
+   * bytes taken so far are under {@code excessBytes}; none that holds {@code keepFrom} or later;
+   * at most {@code maxBatches}, so one trim stays bounded. Trims nothing if the oldest may not go.
+   */
+  public Trim planTrim(long startOffset, long keepFrom, long appendedBeforeMs, long excessBytes, int maxBatches) {
+    return scanBatches(KeyCodec.partitionEnd(partitionKey), it -> {
+      long start = startOffset;
+      long bytes = 0;
+      it.seek(KeyCodec.batchKey(partitionKey, startOffset));
+      for (int batches = 0; batches < maxBatches && it.isValid(); batches++) {
+        byte[] stored = it.value();
+        long base = KeyCodec.baseOffsetOf(it.key());
+        it.next();
+        long end = it.isValid() ? KeyCodec.baseOffsetOf(it.key()) : base + storedRecordCount(stored);
+        if (end > keepFrom || (storedTimestamp(stored) >= appendedBeforeMs && bytes >= excessBytes)) {
+          break;
+        }
+        bytes += stored.length;
+        start = end;
+      }
+      return new Trim(start, bytes);
+    });
+  }
+
+  /** A stored batch's log time: its first field, read without decoding the records. */
+  private long storedTimestamp(byte[] stored) {
+    CodedInputStream in = CodedInputStream.newInstance(stored);
+    try {
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (WireFormat.getTagFieldNumber(tag) == StoredBatch.TIMESTAMP_MS_FIELD_NUMBER) {
+          return in.readInt64();
+        }
+        in.skipField(tag);
+      }
+      return 0;
+    } catch (IOException e) {
+      throw new StorageException("partition key " + partitionKey + ": undecodable stored batch", e);
+    }
+  }
+
   private int storedRecordCount(byte[] stored) {
     CodedInputStream in = CodedInputStream.newInstance(stored);
     int count = 0;

@@ -15,6 +15,9 @@ import io.ordo.raft.queue.RecordKeys;
 public interface PartitionWrites extends QueueWrites, RecordKeys {
   void putBatch(long baseOffset, StoredBatch batch);
 
+  /** Deletes the batches whose base offsets are {@code fromOffset} up to (not including) {@code toOffset}. */
+  void deleteBatches(long fromOffset, long toOffset);
+
   void putState(PartitionState state);
 
   void putProducer(ProducerState producer);

@@ -21,6 +21,8 @@ import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.raft.v1.SetClusterId;
+import io.ordo.proto.raft.v1.SetTopicConfig;
+import io.ordo.proto.raft.v1.TopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
@@ -443,6 +445,43 @@ class MetadataStateMachineTest {
     assertThat(machine.state().getNodesList()).isEmpty();
     assertThat(machine.state().getNextTopicId()).isEqualTo(1);
     assertThat(machine.isApplied(100)).isTrue();
+  }
+
+  @Test
+  void aTopicKeepsTheSettingsItWasCreatedWithUntilTheyAreReplaced() {
+    apply(register(1, 2, 3));
+    TopicConfig week = TopicConfig.newBuilder().setRetentionMs(604_800_000).build();
+    MetadataCommand create = create("orders", 1, 3);
+    apply(create.toBuilder().setCreateTopic(create.getCreateTopic().toBuilder().setConfig(week)).build());
+    long id = new MetadataView(machine.state()).topic("orders").orElseThrow().getTopicId();
+
+    MetadataResult changed = apply(setConfig(id, TopicConfig.newBuilder().setRetentionBytes(1 << 30).build()));
+
+    assertThat(changed.isOk()).isTrue();
+    TopicConfig now = new MetadataView(machine.state()).topic("orders").orElseThrow().getConfig();
+    assertThat(now.hasRetentionMs()).isFalse();
+    assertThat(now.getRetentionBytes()).isEqualTo(1 << 30);
+  }
+
+  @Test
+  void settingsOutOfRangeAreRefusedAndChangeNothing() {
+    apply(register(1, 2, 3));
+    MetadataCommand create = create("orders", 1, 3);
+    TopicConfig zero = TopicConfig.newBuilder().setRetentionMs(0).build();
+
+    assertRefused(
+        apply(create.toBuilder().setCreateTopic(create.getCreateTopic().toBuilder().setConfig(zero)).build()),
+        ErrorCode.INVALID_CONFIG, "retention.ms must be positive");
+    apply(create);
+    long id = new MetadataView(machine.state()).topic("orders").orElseThrow().getTopicId();
+    assertRefused(
+        apply(setConfig(id, TopicConfig.newBuilder().setRetentionBytes(-2).build())), ErrorCode.INVALID_CONFIG, "retention.bytes");
+    assertRefused(apply(setConfig(id + 1, TopicConfig.getDefaultInstance())), ErrorCode.UNKNOWN_TOPIC, "does not exist");
+    assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getConfig()).isEqualTo(TopicConfig.getDefaultInstance());
+  }
+
+  private static MetadataCommand setConfig(long topicId, TopicConfig config) {
+    return MetadataCommand.newBuilder().setSetTopicConfig(SetTopicConfig.newBuilder().setTopicId(topicId).setConfig(config)).build();
   }
 
   /** Partitions for the topic named {@code topic} as it is now (the first topic created has id 1). */

@@ -30,6 +30,11 @@ final class RecordingWrites implements PartitionWrites {
   }
 
   @Override
+  public void deleteBatches(long fromOffset, long toOffset) {
+    batches.subMap(fromOffset, toOffset).clear();
+  }
+
+  @Override
   public long[] keyHashes(long fromOffset, int count) {
     long[] out = new long[count];
     for (int i = 0; i < count; i++) {

@@ -7,10 +7,13 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.OffsetOutOfRangeException;
 import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
+import io.ordo.client.QueueConsumer;
+import io.ordo.client.QueuedRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
 import io.ordo.client.UnknownTopicException;
@@ -19,11 +22,13 @@ import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.LeasedRecord;
+import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ReceiveRequest;
 import io.ordo.proto.v1.StartFrom;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +36,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A topic grows: its new partitions get replicas and leaders, its records stay where they were,
- * keyed records reach the new partitions once producers' metadata is refreshed, and `ordo topic
- * alter` does the same from the command line.
+ * A topic changes. It grows: its new partitions get replicas and leaders, its records stay where
+ * they were, keyed records reach the new partitions once producers' metadata is refreshed. Its
+ * settings change, and retention deletes its oldest records, never those a queue group has not
+ * finished. `ordo topic alter` does both from the command line.
  */
 class TopicAlterTest {
   @RegisterExtension
@@ -122,6 +128,99 @@ class TopicAlterTest {
     assertThat(alter.out()).contains("topic by-hand").contains("partitions 3");
     assertThat(shrink.exitCode()).as(shrink.toString()).isNotZero();
     assertThat(shrink.err()).contains("has 3 partitions").contains("never removed");
+  }
+
+  @Test
+  void retentionBytesDeletesTheOldestRecordsAndAReadBelowTheStartIsOutOfRange() throws Exception {
+    OrdoClient client = CLUSTER.client();
+    createTopic(client, "bounded", Map.of("retention.bytes", "2000"));
+    try (Producer producer = client.producer()) {
+      for (int i = 0; i < 60; i++) {
+        // One at a time: each is a batch of its own, the unit retention deletes.
+        producer.send(ProducerRecord.of("bounded", "v".repeat(100) + i)).get(30, TimeUnit.SECONDS);
+      }
+    }
+
+    PartitionInfo trimmed = await("the oldest records deleted")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.admin().describeTopic("bounded").partitions().get(0), p -> p.startOffset() > 0);
+
+    // 2000 bytes hold about 15 of these records; the start moved to keep at most that.
+    assertThat(trimmed.endOffset()).isEqualTo(60);
+    assertThat(trimmed.startOffset()).isBetween(40L, 55L);
+    OffsetOutOfRangeException below = catchThrowableOfType(
+        OffsetOutOfRangeException.class, () -> client.consumer().fetch("bounded", 0, 0, 10, 0, Duration.ZERO));
+    assertThat(below.startOffset()).isGreaterThanOrEqualTo(trimmed.startOffset());
+    assertThat(below.endOffset()).isEqualTo(60);
+    assertThat(client.consumer().fetch("bounded", 0, below.startOffset(), 100, 0, Duration.ZERO).records())
+        .last().extracting(r -> r.offset()).isEqualTo(59L);
+  }
+
+  @Test
+  void retentionKeepsTheRecordsAQueueGroupHasNotFinished() throws Exception {
+    OrdoClient client = CLUSTER.client();
+    createTopic(client, "pinned", Map.of("retention.ms", "1"));
+    ClusterChecks.createQueueGroup(client, "pinned-q", "pinned", QueuePolicy.getDefaultInstance());
+    try (Producer producer = client.producer()) {
+      for (int i = 0; i < 20; i++) {
+        producer.send(ProducerRecord.of("pinned", "r" + i)).get(30, TimeUnit.SECONDS);
+      }
+    }
+    // No consumer yet: the group has no place in the partition, whose records it may all still need.
+    await("records kept for a group without consumers")
+        .during(Duration.ofSeconds(6))
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> client.admin().describeTopic("pinned").partitions().get(0).startOffset() == 0);
+    try (QueueConsumer consumer = client.queueConsumer("pinned-q", "pinned")) {
+      List<QueuedRecord> first = new ArrayList<>();
+      while (first.size() < 8) {
+        first.addAll(consumer.receive(8 - first.size(), Duration.ofSeconds(5)));
+      }
+      assertThat(first).extracting(r -> r.record().offset()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
+      // Finish the first five: every record is past its retention, but the sixth on are the group's still.
+      consumer.ackAll(first.subList(0, 5));
+
+      await("records the group finished deleted")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> client.admin().describeTopic("pinned").partitions().get(0).startOffset() == 5);
+      await("the records it has not finished kept")
+          .during(Duration.ofSeconds(7))
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> client.admin().describeTopic("pinned").partitions().get(0).startOffset() == 5);
+    }
+  }
+
+  @Test
+  void ordoTopicAlterChangesATopicsSettings() {
+    CLUSTER.createTopic("tuned", 1);
+    String bootstrap = CLUSTER.processes().bootstrap();
+
+    CliResult set = await("topic settings enabled")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> CliResult.run(bootstrap, "", "topic", "alter", "tuned", "--config", "retention.ms=3600000"),
+            r -> !r.err().contains("not enabled yet"));
+    CliResult described = CliResult.run(bootstrap, "", "topic", "describe", "tuned", "--output", "json");
+    CliResult reset = CliResult.run(bootstrap, "", "topic", "alter", "tuned", "--reset-config", "retention.ms");
+    CliResult unknown = CliResult.run(bootstrap, "", "topic", "alter", "tuned", "--config", "cleanup.policy=delete");
+    CliResult nothing = CliResult.run(bootstrap, "", "topic", "alter", "tuned");
+
+    assertThat(set.exitCode()).as(set.toString()).isZero();
+    assertThat(set.out()).contains("config retention.ms=3600000");
+    assertThat(described.out()).contains("\"config\":{\"retention.ms\":\"3600000\"}");
+    assertThat(reset.out()).contains("config (the nodes' defaults)");
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.err()).contains("unknown topic setting 'cleanup.policy'");
+    assertThat(nothing.exitCode()).isEqualTo(2);
+    assertThat(nothing.err()).contains("nothing to change");
+  }
+
+  /** Creates a topic with settings, once the cluster has them (its feature level is final a few seconds after it starts). */
+  private static void createTopic(OrdoClient client, String name, Map<String, String> config) {
+    await("topic settings enabled")
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptionsMatching(e -> e instanceof OrdoException o && o.errorCode() == ErrorCode.FEATURE_NOT_ENABLED)
+        .until(() -> client.admin().createTopic(name, 1, 3, config) != null);
+    ClusterChecks.awaitLeaders(client, name);
   }
 
   private static RecordMetadata send(Producer producer, int key) throws Exception {
