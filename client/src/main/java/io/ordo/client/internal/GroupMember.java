@@ -5,6 +5,7 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.FetchResult;
 import io.ordo.client.GroupConfig;
 import io.ordo.client.GroupConsumer;
+import io.ordo.client.OffsetOutOfRangeException;
 import io.ordo.client.OrdoException;
 import io.ordo.client.TopicPartition;
 import io.ordo.proto.v1.ClaimPartitionRequest;
@@ -274,6 +275,12 @@ public final class GroupMember implements GroupConsumer {
         state.position = result.nextOffset();
       } catch (RuntimeException e) {
         OrdoException error = Errors.toOrdo(e.getCause() == null ? e : e.getCause());
+        if (error instanceof OffsetOutOfRangeException range && owned.get(tp).position < range.startOffset()) {
+          // Retention deleted what the group had not read yet: go on from the oldest record left (Kafka's
+          // auto.offset.reset=earliest).
+          owned.get(tp).position = range.startOffset();
+          return;
+        }
         metadata.onError(tp.topic(), tp.partition(), error); // the next poll asks the new leader
       }
     });

@@ -7,6 +7,9 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.ordo.client.OrdoClient;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.GroupConfig;
+import io.ordo.client.GroupConsumer;
 import io.ordo.client.OffsetOutOfRangeException;
 import io.ordo.client.OrdoException;
 import io.ordo.client.PartitionInfo;
@@ -16,6 +19,7 @@ import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueuedRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
+import io.ordo.client.TopicPartition;
 import io.ordo.client.UnknownTopicException;
 import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.ClusterExtension;
@@ -187,6 +191,42 @@ class TopicAlterTest {
           .during(Duration.ofSeconds(7))
           .atMost(Duration.ofSeconds(15))
           .until(() -> client.admin().describeTopic("pinned").partitions().get(0).startOffset() == 5);
+    }
+  }
+
+  @Test
+  void aStreamGroupWhoseRecordsRetentionDeletedGoesOnFromTheOldestLeft() throws Exception {
+    OrdoClient client = CLUSTER.client();
+    createTopic(client, "expiring", Map.of());
+    try (Producer producer = client.producer()) {
+      for (int i = 0; i < 10; i++) {
+        producer.send(ProducerRecord.of("expiring", "e" + i)).get(30, TimeUnit.SECONDS);
+      }
+    }
+    try (GroupConsumer member = client.groupConsumer(GroupConfig.of("behind", "expiring"))) {
+      List<ConsumerRecord> read = new ArrayList<>();
+      while (read.size() < 3) {
+        read.addAll(member.poll(Duration.ofSeconds(5)));
+      }
+      member.commit(Map.of(new TopicPartition("expiring", 0), 3L));
+    }
+    // Everything goes once retention is a millisecond: the group's offset 3 with it.
+    client.admin().alterTopicConfig("expiring", Map.of("retention.ms", "1"), List.of());
+    await("every record deleted")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.admin().describeTopic("expiring").partitions().get(0).startOffset() == 10);
+    client.admin().alterTopicConfig("expiring", Map.of(), List.of("retention.ms"));
+    try (Producer producer = client.producer()) {
+      producer.send(ProducerRecord.of("expiring", "after")).get(30, TimeUnit.SECONDS);
+    }
+
+    try (GroupConsumer member = client.groupConsumer(GroupConfig.of("behind", "expiring"))) {
+      List<ConsumerRecord> read = new ArrayList<>();
+      await("the group reads on").atMost(Duration.ofSeconds(30)).until(() -> {
+        read.addAll(member.poll(Duration.ofSeconds(1)));
+        return !read.isEmpty();
+      });
+      assertThat(read).extracting(ConsumerRecord::offset).containsExactly(10L);
     }
   }
 
