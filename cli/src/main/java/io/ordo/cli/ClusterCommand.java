@@ -124,6 +124,7 @@ final class ClusterCommand {
               .field("decommissioning", node.decommissioning())
               .field("replicas", node.replicas())
               .field("incarnation", node.incarnation())
+              .field("rack", node.rack())
               .endObject();
         }
         json.endArray().field("partitionCount", health.partitions()).name("unhealthyPartitions").beginArray();
@@ -139,13 +140,14 @@ final class ClusterCommand {
         out.println(json.endArray().endObject());
         return 0;
       }
-      Table table = new Table("NODE", "CLIENT-ADDRESS", "RAFT-ADDRESS", "INCARNATION", "ALIVE", "ROLE");
+      Table table = new Table("NODE", "CLIENT-ADDRESS", "RAFT-ADDRESS", "INCARNATION", "RACK", "ALIVE", "ROLE");
       for (NodeInfo node : cluster.nodes()) {
         table.row(
             node.nodeId(),
             node.clientAddress(),
             node.raftAddress(),
             node.incarnation(),
+            node.rack().isEmpty() ? "-" : node.rack(),
             node.alive() ? "yes" : "no",
             role(node, cluster));
       }

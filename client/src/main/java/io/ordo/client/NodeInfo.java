@@ -13,6 +13,8 @@ package io.ordo.client;
  * @param replicas partitions placed on the node or moving to it
  * @param incarnation how many times the node came back with a new, empty data directory (0 for its
  *     first): it then rejoins each of its partitions' groups, counting once caught up
+ * @param rack where the node runs (ordo-node --rack), empty if not given: a partition's replicas
+ *     go to distinct racks where there are enough
  */
 public record NodeInfo(
     int nodeId,
@@ -22,4 +24,5 @@ public record NodeInfo(
     int supportedFeatureLevel,
     boolean decommissioning,
     int replicas,
-    int incarnation) {}
+    int incarnation,
+    String rack) {}

@@ -79,6 +79,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long MEMBER_EXPIRY_INTERVAL_MS = 250;
   /** How often the metadata leader moves partitions to their targets and nodes that leave out of the cluster. */
   private static final long MEMBERSHIP_INTERVAL_MS = 1_000;
+  /** How often the metadata leader asks the nodes which rack they run on. */
+  private static final long RACK_CHECK_INTERVAL_MS = 10_000;
   /** How often partition leaders look for dead letters to export. */
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
   /** How often the partitions a node leads look for records their retention lets go. */
@@ -162,7 +164,7 @@ public final class OrdoNode implements AutoCloseable {
     });
     metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
-    this.inspector = new ClusterInspector(router, peers, identity);
+    this.inspector = new ClusterInspector(router, peers, identity, config.rack());
     this.membership = new MembershipDriver(router, inspector, peers);
     this.joins = new NodeJoins(router);
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
@@ -225,6 +227,7 @@ public final class OrdoNode implements AutoCloseable {
       node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
       node.every(RETENTION_INTERVAL_MS, "applying retention", node.retention::applyDue);
       node.every(MEMBERSHIP_INTERVAL_MS, "changing the cluster's membership", node.membership::tick);
+      node.every(RACK_CHECK_INTERVAL_MS, "learning the nodes' racks", node.membership::learnRacks);
       node.every(FEATURE_CHECK_INTERVAL_MS, "finalizing the feature level", node::finalizeFeatures);
       if (config.leaderBalanceIntervalSecs() > 0) {
         node.every(TimeUnit.SECONDS.toMillis(config.leaderBalanceIntervalSecs()), "balancing leaders", node.replicas::balanceLeaders);

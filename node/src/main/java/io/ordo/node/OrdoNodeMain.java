@@ -109,6 +109,9 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--retention-bytes", defaultValue = "-1", description = "retention.bytes of topics that do not set it: a partition's oldest records are deleted while it stores more; -1 for no bound (default ${DEFAULT-VALUE}).")
   long retentionBytes;
 
+  @Option(names = "--rack", defaultValue = "", description = "Where this node runs (a rack, zone or host): a partition's replicas go to distinct racks where there are enough (default: none).")
+  String rack;
+
   @Option(names = "--metrics-addr", description = "host:port to serve Prometheus metrics on, at /metrics (default: none).")
   String metricsAddress;
 
@@ -137,6 +140,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         leaderBalanceIntervalSecs,
         retentionMs,
         retentionBytes,
+        rack,
         metricsAddress == null ? null : HostPort.parse(metricsAddress));
   }
 

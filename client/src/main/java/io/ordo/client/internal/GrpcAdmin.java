@@ -170,7 +170,8 @@ public final class GrpcAdmin implements Admin {
                 n ->
                     new NodeInfo(
                         n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive(),
-                        n.getSupportedFeatureLevel(), n.getDecommissioning(), n.getReplicas(), n.getIncarnation()))
+                        n.getSupportedFeatureLevel(), n.getDecommissioning(), n.getReplicas(), n.getIncarnation(),
+                        n.getRack()))
             .toList(),
         cluster.getMetadataLeader(),
         cluster.getFeatureLevel());

@@ -28,6 +28,7 @@ import java.util.List;
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
  * @param retentionMs retention.ms of topics that do not set it: -1 keeps records forever
  * @param retentionBytes retention.bytes of topics that do not set it: -1 for no bound
+ * @param rack where the node runs (a rack, zone or host), for rack-aware placement; empty if not given
  * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
  */
 public record NodeConfig(
@@ -54,6 +55,7 @@ public record NodeConfig(
     int leaderBalanceIntervalSecs,
     long retentionMs,
     long retentionBytes,
+    String rack,
     HostPort metricsAddress) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;

@@ -130,7 +130,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
                     .setConfig(topicConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of()))
                     .addAllPartitions(
                         Placement.assign(
-                            live, router.view().topics().values(), request.getPartitions(), request.getReplicationFactor())))
+                            live, router.view().racks(), router.view().topics().values(), request.getPartitions(), request.getReplicationFactor())))
             .build();
     proposeAndAwaitLeaders(command, response);
   }
@@ -191,7 +191,9 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       }
       AddPartitions.Builder add = AddPartitions.newBuilder().setTopic(topic.getName()).setTopicId(topic.getTopicId());
       for (PartitionPlacement p :
-          Placement.assign(live, router.view().topics().values(), request.getPartitions() - current, topic.getReplicationFactor())) {
+          Placement.assign(
+              live, router.view().racks(), router.view().topics().values(), request.getPartitions() - current,
+              topic.getReplicationFactor())) {
         add.addPartitions(p.toBuilder().setPartition(current + p.getPartition()));
       }
       proposeAndAwaitLeaders(MetadataCommand.newBuilder().setAddPartitions(add).build(), response);
@@ -244,7 +246,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       NodeInfo node = router.view().node(leaving).orElseThrow(() -> OrdoStatus.exception(
           ErrorCode.INVALID_REQUEST, "node " + leaving + " is not registered (nodes " + registeredIds() + ")"));
       List<Integer> staying = router.liveNodeIds().stream().filter(id -> id != leaving).toList();
-      Evacuation.Plan plan = Evacuation.plan(router.view().topics().values(), leaving, staying);
+      Evacuation.Plan plan = Evacuation.plan(router.view().topics().values(), leaving, staying, router.view().racks());
       if (!plan.stuck().isEmpty()) {
         throw OrdoStatus.exception(
             ErrorCode.INVALID_REPLICATION_FACTOR,

@@ -13,6 +13,7 @@ import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.SetClusterId;
+import io.ordo.proto.raft.v1.SetNodeRacks;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ChangeReplicasRequest;
 import io.ordo.proto.v1.ErrorCode;
@@ -29,6 +30,7 @@ import io.ordo.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -73,6 +75,8 @@ public final class MembershipDriver {
   private final AtomicBoolean evacuating = new AtomicBoolean();
   /** Set while the cluster's id is being proposed. */
   private final AtomicBoolean naming = new AtomicBoolean();
+  /** Whether a look at the nodes' racks is under way: one at a time. */
+  private final AtomicBoolean learningRacks = new AtomicBoolean();
 
   public MembershipDriver(Router router, ClusterInspector inspector, PeerChannels peers) {
     this.router = router;
@@ -174,7 +178,7 @@ public final class MembershipDriver {
           "node " + leaving.getNodeId() + " has left the cluster");
     }
     List<Integer> staying = router.liveNodeIds().stream().filter(id -> id != leaving.getNodeId()).toList();
-    Evacuation.Plan plan = Evacuation.plan(view.topics().values(), leaving.getNodeId(), staying);
+    Evacuation.Plan plan = Evacuation.plan(view.topics().values(), leaving.getNodeId(), staying, view.racks());
     CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
     for (var topic : plan.targets().entrySet()) {
       all = all.thenCompose(done -> propose(
@@ -225,6 +229,30 @@ public final class MembershipDriver {
       }
       LOG.info(done);
     });
+  }
+
+  /**
+   * On the metadata leader: records the racks the nodes report (ordo-node --rack) where the
+   * metadata has another, so placement can spread replicas over racks.
+   */
+  public void learnRacks() {
+    if (!router.metadata().isLeader() || !router.view().hasFeature(FeatureLevel.RACKS) || !learningRacks.compareAndSet(false, true)) {
+      return;
+    }
+    inspector.reportedRacks()
+        .thenCompose(reported -> {
+          Map<Integer, String> known = router.view().racks();
+          SetNodeRacks.Builder changed = SetNodeRacks.newBuilder();
+          reported.forEach((node, rack) -> {
+            if (!rack.equals(known.getOrDefault(node, ""))) {
+              changed.putRacks(node, rack);
+            }
+          });
+          return changed.getRacksCount() == 0
+              ? CompletableFuture.completedFuture(null)
+              : propose(MetadataCommand.newBuilder().setSetNodeRacks(changed).build(), "nodes' racks are " + changed.getRacksMap());
+        })
+        .whenComplete((done, failure) -> learningRacks.set(false));
   }
 
   private CompletableFuture<Void> propose(MetadataCommand command, String done) {

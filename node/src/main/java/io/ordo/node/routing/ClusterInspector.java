@@ -39,11 +39,14 @@ public final class ClusterInspector {
   private final Router router;
   private final PeerChannels peers;
   private final StorageIdentity identity;
+  private final String rack;
 
-  public ClusterInspector(Router router, PeerChannels peers, StorageIdentity identity) {
+  /** @param rack where this node runs (ordo-node --rack); empty if not given */
+  public ClusterInspector(Router router, PeerChannels peers, StorageIdentity identity, String rack) {
     this.router = router;
     this.peers = peers;
     this.identity = identity;
+    this.rack = rack;
   }
 
   /** What this node's replicas know, for {@code topicId} (0: all, negative: none). */
@@ -53,7 +56,8 @@ public final class ClusterInspector {
             .setNodeId(router.nodeId())
             .setSupportedFeatureLevel(FeatureLevel.SUPPORTED)
             .setClusterId(identity.clusterId())
-            .setStorageState(storageState());
+            .setStorageState(storageState())
+            .setRack(rack);
     if (topicId < 0) {
       return out.build();
     }
@@ -135,6 +139,15 @@ public final class ClusterInspector {
     return probeAll(-1).thenApply(answers -> answers.size() < router.view().state().getNodesCount()
         ? OptionalInt.empty()
         : answers.values().stream().mapToInt(LocalReplicasResponse::getSupportedFeatureLevel).min());
+  }
+
+  /** The rack each node that answered runs on, by node id (empty for none). */
+  public CompletableFuture<Map<Integer, String>> reportedRacks() {
+    return probeAll(-1).thenApply(answers -> {
+      Map<Integer, String> racks = new HashMap<>();
+      answers.forEach((node, answer) -> racks.put(node, answer.getRack()));
+      return racks;
+    });
   }
 
   /** The topic with, per partition, its leader and offsets as the nodes that answered report them. */
@@ -248,6 +261,7 @@ public final class ClusterInspector {
               .setClientAddress(node.getClientAddress())
               .setRaftAddress(node.getRaftAddress())
               .setIncarnation(node.getIncarnation())
+              .setRack(node.getRack())
               .setAlive(answers.containsKey(node.getNodeId()))
               .setSupportedFeatureLevel(
                   answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0)

@@ -5,14 +5,17 @@ import io.ordo.proto.raft.v1.TopicRecord;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Where a leaving node's replicas go. Each partition placed on it gets the same replicas with the
  * leaving node replaced, in its place in the order (a preferred leader by its replacement), by the
- * candidate holding the fewest replicas that the partition lacks. A partition that is moving is
+ * candidate holding the fewest replicas that the partition lacks, one on a rack the partition's
+ * other replicas are not on first (see {@link Placement}). A partition that is moving is
  * left alone until its move is done (a partition takes one move at a time).
  */
 public final class Evacuation {
@@ -29,6 +32,11 @@ public final class Evacuation {
   private Evacuation() {}
 
   public static Plan plan(Collection<TopicRecord> topics, int leaving, List<Integer> candidates) {
+    return plan(topics, leaving, candidates, Map.of());
+  }
+
+  /** @param racks node id to rack; a node absent has none */
+  public static Plan plan(Collection<TopicRecord> topics, int leaving, List<Integer> candidates, Map<Integer, String> racks) {
     Map<Integer, Integer> load = new HashMap<>();
     candidates.forEach(n -> load.put(n, 0));
     for (TopicRecord topic : topics) {
@@ -48,10 +56,20 @@ public final class Evacuation {
         if (at < 0) {
           continue;
         }
+        Set<String> racksKept = new HashSet<>();
+        replicas.stream().filter(n -> n != leaving).forEach(n -> racksKept.add(Placement.rackOf(racks, n)));
         Integer replacement = null;
+        boolean replacementOnNewRack = false;
         for (int candidate : candidates) {
-          if (!replicas.contains(candidate) && (replacement == null || load.get(candidate) < load.get(replacement))) {
+          if (replicas.contains(candidate)) {
+            continue;
+          }
+          boolean onNewRack = !racksKept.contains(Placement.rackOf(racks, candidate));
+          if (replacement == null
+              || (onNewRack && !replacementOnNewRack)
+              || (onNewRack == replacementOnNewRack && load.get(candidate) < load.get(replacement))) {
             replacement = candidate;
+            replacementOnNewRack = onNewRack;
           }
         }
         if (replacement == null) {

@@ -30,8 +30,10 @@ public final class FeatureLevel {
   public static final int STORAGE_IDENTITY = 6;
   /** Topic settings and retention: the metadata command SetTopicConfig and the partition op TrimLog. */
   public static final int RETENTION = 7;
+  /** Nodes' racks, for rack-aware placement: the metadata command SetNodeRacks. */
+  public static final int RACKS = 8;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = RETENTION;
+  public static final int SUPPORTED = RACKS;
 
   private FeatureLevel() {}
 }

@@ -109,6 +109,9 @@ public final class MetadataStateMachine {
         return addPartitions(command.getAddPartitions(), command.getTimestampMs());
       case SET_TOPIC_CONFIG:
         return setTopicConfig(command.getSetTopicConfig());
+      case SET_NODE_RACKS:
+        command.getSetNodeRacks().getRacksMap().forEach((id, rack) -> nodes.computeIfPresent(id, (k, n) -> n.toBuilder().setRack(rack).build()));
+        return MetadataResult.ok(null);
       case REASSIGN_PARTITIONS:
         return reassignPartitions(command.getReassignPartitions());
       case COMPLETE_REASSIGNMENT:

@@ -68,6 +68,17 @@ public final class MetadataView {
     return Optional.ofNullable(topicsByName.get(name));
   }
 
+  /** Each registered node's rack, by node id; nodes without one are absent. */
+  public Map<Integer, String> racks() {
+    Map<Integer, String> racks = new HashMap<>();
+    for (NodeInfo node : state.getNodesList()) {
+      if (!node.getRack().isEmpty()) {
+        racks.put(node.getNodeId(), node.getRack());
+      }
+    }
+    return racks;
+  }
+
   public Map<String, TopicRecord> topics() {
     return Collections.unmodifiableMap(topicsByName);
   }

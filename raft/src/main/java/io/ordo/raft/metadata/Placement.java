@@ -5,8 +5,10 @@ import io.ordo.proto.raft.v1.TopicRecord;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Chooses the replicas of a new topic's partitions. Partition p's preferred leader (first replica)
@@ -15,12 +17,26 @@ import java.util.Map;
  * partitions each will lead (ties broken in ring order after the leader), so every node holds the
  * same number of replicas (within one). The start is the node that is preferred leader least often among existing topics,
  * which keeps leaders balanced across topics too.
+ *
+ * <p>Rack-aware: a follower goes first to a node on a rack the partition has no replica on yet,
+ * the least loaded of those; only when every rack has one does load alone decide. Nodes without a
+ * rack share the rack "" (so without racks, placement is by load alone).
  */
 public final class Placement {
   private Placement() {}
 
   public static List<PartitionPlacement> assign(
       List<Integer> sortedNodeIds, Collection<TopicRecord> existing, int partitions, int replicationFactor) {
+    return assign(sortedNodeIds, Map.of(), existing, partitions, replicationFactor);
+  }
+
+  /** @param racks node id to rack; a node absent has none */
+  public static List<PartitionPlacement> assign(
+      List<Integer> sortedNodeIds,
+      Map<Integer, String> racks,
+      Collection<TopicRecord> existing,
+      int partitions,
+      int replicationFactor) {
     int n = sortedNodeIds.size();
     if (replicationFactor > n) {
       throw new IllegalArgumentException("replication factor " + replicationFactor + " above " + n + " nodes");
@@ -52,20 +68,35 @@ public final class Placement {
       placement.addReplicas(sortedNodeIds.get(leader));
       boolean[] taken = new boolean[n];
       taken[leader] = true;
+      Set<String> racksUsed = new HashSet<>();
+      racksUsed.add(rackOf(racks, sortedNodeIds.get(leader)));
       for (int r = 1; r < replicationFactor; r++) {
         int best = -1;
+        boolean bestOnNewRack = false;
         for (int step = 1; step < n; step++) {
           int candidate = (leader + step) % n;
-          if (!taken[candidate] && (best < 0 || replicaCount[candidate] < replicaCount[best])) {
+          if (taken[candidate]) {
+            continue;
+          }
+          boolean onNewRack = !racksUsed.contains(rackOf(racks, sortedNodeIds.get(candidate)));
+          if (best < 0
+              || (onNewRack && !bestOnNewRack)
+              || (onNewRack == bestOnNewRack && replicaCount[candidate] < replicaCount[best])) {
             best = candidate;
+            bestOnNewRack = onNewRack;
           }
         }
         taken[best] = true;
+        racksUsed.add(rackOf(racks, sortedNodeIds.get(best)));
         replicaCount[best]++;
         placement.addReplicas(sortedNodeIds.get(best));
       }
       out.add(placement.build());
     }
     return out;
+  }
+
+  static String rackOf(Map<Integer, String> racks, int nodeId) {
+    return racks.getOrDefault(nodeId, "");
   }
 }

@@ -6,6 +6,7 @@ import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EvacuationTest {
@@ -34,6 +35,20 @@ class EvacuationTest {
     assertThat(plan.stuck()).containsExactly("orders/0");
     assertThat(plan.targets()).isEmpty();
     assertThat(plan.partitions()).isZero();
+  }
+
+  @Test
+  void aLeavingNodesReplicaGoesToARackThePartitionIsNotOnBeforeALessLoadedNode() {
+    // Node 1 (rack a) leaves; partition 0 keeps node 2 (rack b). Node 3 (rack b) holds nothing,
+    // node 4 (rack a) holds a replica already: node 4 takes node 1's place, keeping racks a and b.
+    TopicRecord orders = topic(1, "orders", placement(0, 1, 2), placement(1, 4, 5));
+    Map<Integer, String> racks = Map.of(1, "a", 2, "b", 3, "b", 4, "a", 5, "c");
+
+    Evacuation.Plan plan = Evacuation.plan(List.of(orders), 1, List.of(2, 3, 4, 5), racks);
+
+    assertThat(plan.targets().get(1L)).extracting(PartitionPlacement::getTargetReplicasList).containsExactly(List.of(4, 2));
+    assertThat(Evacuation.plan(List.of(orders), 1, List.of(2, 3, 4, 5)).targets().get(1L))
+        .extracting(PartitionPlacement::getTargetReplicasList).containsExactly(List.of(3, 2));
   }
 
   private static TopicRecord topic(long id, String name, PartitionPlacement... partitions) {

@@ -21,6 +21,7 @@ import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.raft.v1.SetClusterId;
+import io.ordo.proto.raft.v1.SetNodeRacks;
 import io.ordo.proto.raft.v1.SetTopicConfig;
 import io.ordo.proto.raft.v1.TopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
@@ -28,6 +29,7 @@ import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -478,6 +480,16 @@ class MetadataStateMachineTest {
         apply(setConfig(id, TopicConfig.newBuilder().setRetentionBytes(-2).build())), ErrorCode.INVALID_CONFIG, "retention.bytes");
     assertRefused(apply(setConfig(id + 1, TopicConfig.getDefaultInstance())), ErrorCode.UNKNOWN_TOPIC, "does not exist");
     assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getConfig()).isEqualTo(TopicConfig.getDefaultInstance());
+  }
+
+  @Test
+  void nodesRacksAreRecordedForRegisteredNodesOnly() {
+    apply(register(1, 2));
+
+    apply(MetadataCommand.newBuilder().setSetNodeRacks(SetNodeRacks.newBuilder().putRacks(1, "eu-1a").putRacks(9, "eu-1b")).build());
+
+    assertThat(new MetadataView(machine.state()).racks()).containsExactly(Map.entry(1, "eu-1a"));
+    assertThat(new MetadataView(machine.state()).node(9)).isEmpty();
   }
 
   private static MetadataCommand setConfig(long topicId, TopicConfig config) {

@@ -110,6 +110,38 @@ class PlacementTest {
     assertThat(placement).extracting(p -> p.getReplicas(0)).containsOnly(2, 7, 11);
   }
 
+  @ParameterizedTest(name = "{0} nodes, {1} partitions, RF {2}")
+  @MethodSource("clusters")
+  void replicasOfAPartitionAreOnDistinctRacksWhileThereAreRacksToSpare(int nodes, int partitions, int rf) {
+    // Racks a, b, a, b, ...: two racks, each with about half the nodes.
+    Map<Integer, String> racks = new TreeMap<>();
+    nodeIds(nodes).forEach(id -> racks.put(id, id % 2 == 1 ? "a" : "b"));
+
+    List<PartitionPlacement> placement = Placement.assign(nodeIds(nodes), racks, List.of(), partitions, rf);
+
+    assertThat(placement).allSatisfy(p -> {
+      assertThat(new HashSet<>(p.getReplicasList())).hasSize(rf);
+      assertThat(p.getReplicasList().stream().map(racks::get).distinct().count()).isEqualTo(Math.min(rf, 2));
+    });
+  }
+
+  @Test
+  void aRackOfItsOwnGetsAReplicaOfEveryPartitionEvenWhenItsNodeIsLoaded() {
+    // Nodes 1-4 on rack "a", node 5 alone on "b": every partition has a replica on node 5.
+    Map<Integer, String> racks = Map.of(1, "a", 2, "a", 3, "a", 4, "a", 5, "b");
+
+    List<PartitionPlacement> placement = Placement.assign(nodeIds(5), racks, List.of(), 10, 2);
+
+    assertThat(placement).allSatisfy(p -> assertThat(p.getReplicasList()).contains(5));
+  }
+
+  @Test
+  void withoutRacksPlacementIsByLoadAlone() {
+    assertThat(Placement.assign(nodeIds(5), Map.of(), List.of(), 7, 3)).isEqualTo(Placement.assign(nodeIds(5), List.of(), 7, 3));
+    assertThat(Placement.assign(nodeIds(5), Map.of(1, "a", 2, "a", 3, "a", 4, "a", 5, "a"), List.of(), 7, 3))
+        .isEqualTo(Placement.assign(nodeIds(5), List.of(), 7, 3));
+  }
+
   @Test
   void replicationFactorAboveTheNodeCountThrows() {
     assertThatThrownBy(() -> Placement.assign(nodeIds(3), List.of(), 2, 4))

@@ -66,6 +66,9 @@ public final class ProcessCluster implements AutoCloseable {
     return node;
   }
 
+  /** In an option's value, stands for the node's id: {@code --rack r{id}} gives each node a rack of its own. */
+  public static final String NODE_ID = "{id}";
+
   /** Starts {@code size} nodes with ids 1..size; {@code extraOptions} are ordo-node flags. */
   public static ProcessCluster start(Path dir, int size, Map<String, String> extraOptions) {
     return start(dir, size, extraOptions, Map.of());
@@ -149,7 +152,7 @@ public final class ProcessCluster implements AutoCloseable {
     } else {
       command.addAll(List.of("--join", bootstrap()));
     }
-    extraOptions.forEach((k, v) -> command.addAll(List.of(k, v)));
+    extraOptions.forEach((k, v) -> command.addAll(List.of(k, v.replace(NODE_ID, String.valueOf(node)))));
     try {
       Files.createDirectories(dir);
       ProcessBuilder builder =

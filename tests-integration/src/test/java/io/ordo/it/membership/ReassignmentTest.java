@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ordo.client.ConsumerRecord;
+import io.ordo.client.NodeInfo;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
 import io.ordo.client.Producer;
@@ -14,6 +15,7 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
 import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.ClusterExtension;
+import io.ordo.it.cluster.ProcessCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +30,21 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Partitions move between nodes by Raft membership change: the new replicas copy the partition,
  * the old ones are deleted, and writes go on throughout, also when the leader itself moves away.
+ * The nodes run on racks of their own, which the cluster learns for placement.
  */
 class ReassignmentTest {
   @RegisterExtension
-  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of());
+  static final ClusterExtension CLUSTER = new ClusterExtension(Map.of("--rack", "rack-" + ProcessCluster.NODE_ID));
+
+  @Test
+  void theClusterKnowsTheRackEachNodeRunsOn() {
+    await("every node's rack known")
+        .atMost(Duration.ofSeconds(45))
+        .until(() -> CLUSTER.client().admin().describeCluster().nodes().stream().map(NodeInfo::rack).toList(),
+            racks -> racks.equals(List.of("rack-1", "rack-2", "rack-3")));
+    CliResult status = CliResult.run(CLUSTER.processes().bootstrap(), "", "cluster", "status");
+    assertThat(status.out()).contains("RACK").contains("rack-2");
+  }
 
   @Test
   void aPartitionMovesOffItsLeaderToTheNodeItLackedWhileWritesGoOn() throws Exception {
