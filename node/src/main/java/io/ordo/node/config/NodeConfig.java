@@ -1,5 +1,7 @@
 package io.ordo.node.config;
 
+import io.ordo.proto.raft.v1.TopicConfig;
+import io.ordo.raft.metadata.TopicConfigs;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -87,8 +89,9 @@ public record NodeConfig(
     if (maxParkedReadsPerPartition < 1 || maxParkedReadsPerNode < 1) {
       throw new IllegalArgumentException("max parked reads, per partition and per node, must be at least 1");
     }
-    if ((retentionMs < 1 && retentionMs != -1) || (retentionBytes < 1 && retentionBytes != -1)) {
-      throw new IllegalArgumentException("retention ms and bytes must be positive, or -1 for no bound");
+    String defaults = TopicConfigs.problem(TopicConfig.newBuilder().setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).build());
+    if (defaults != null) {
+      throw new IllegalArgumentException("the nodes' default " + defaults);
     }
   }
 }

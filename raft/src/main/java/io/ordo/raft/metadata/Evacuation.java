@@ -65,9 +65,7 @@ public final class Evacuation {
             continue;
           }
           boolean onNewRack = !racksKept.contains(Placement.rackOf(racks, candidate));
-          if (replacement == null
-              || (onNewRack && !replacementOnNewRack)
-              || (onNewRack == replacementOnNewRack && load.get(candidate) < load.get(replacement))) {
+          if (replacement == null || Placement.beats(onNewRack, load.get(candidate), replacementOnNewRack, load.get(replacement))) {
             replacement = candidate;
             replacementOnNewRack = onNewRack;
           }

@@ -79,9 +79,7 @@ public final class Placement {
             continue;
           }
           boolean onNewRack = !racksUsed.contains(rackOf(racks, sortedNodeIds.get(candidate)));
-          if (best < 0
-              || (onNewRack && !bestOnNewRack)
-              || (onNewRack == bestOnNewRack && replicaCount[candidate] < replicaCount[best])) {
+          if (best < 0 || beats(onNewRack, replicaCount[candidate], bestOnNewRack, replicaCount[best])) {
             best = candidate;
             bestOnNewRack = onNewRack;
           }
@@ -94,6 +92,11 @@ public final class Placement {
       out.add(placement.build());
     }
     return out;
+  }
+
+  /** Whether a candidate beats the best so far: a rack the partition lacks first, then fewer replicas. */
+  static boolean beats(boolean onNewRack, int load, boolean bestOnNewRack, int bestLoad) {
+    return onNewRack != bestOnNewRack ? onNewRack : load < bestLoad;
   }
 
   static String rackOf(Map<Integer, String> racks, int nodeId) {

@@ -40,14 +40,19 @@ public final class TopicConfigs {
       }
     }
     for (Map.Entry<String, String> setting : new TreeMap<>(set).entrySet()) {
-      long value = bound(setting.getKey(), setting.getValue());
-      switch (setting.getKey()) {
-        case RETENTION_MS -> config.setRetentionMs(value);
-        case RETENTION_BYTES -> config.setRetentionBytes(value);
-        default -> throw unknown(setting.getKey());
+      String name = setting.getKey();
+      switch (name) {
+        case RETENTION_MS -> config.setRetentionMs(number(name, setting.getValue()));
+        case RETENTION_BYTES -> config.setRetentionBytes(number(name, setting.getValue()));
+        default -> throw unknown(name);
       }
     }
-    return config.build();
+    TopicConfig applied = config.build();
+    String problem = problem(applied);
+    if (problem != null) {
+      throw new InvalidConfigException(problem);
+    }
+    return applied;
   }
 
   /** Why {@code config} cannot be a topic's settings; null if it can. */
@@ -73,20 +78,12 @@ public final class TopicConfigs {
     return out;
   }
 
-  private static long bound(String name, String value) {
-    if (!name.equals(RETENTION_MS) && !name.equals(RETENTION_BYTES)) {
-      throw unknown(name);
-    }
-    long parsed;
+  private static long number(String name, String value) {
     try {
-      parsed = Long.parseLong(value.trim());
+      return Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
       throw new InvalidConfigException(name + " must be a whole number, not '" + value + "'");
     }
-    if (!allowedBound(parsed)) {
-      throw new InvalidConfigException(name + " must be positive, or " + UNBOUNDED + " for no bound, not " + parsed);
-    }
-    return parsed;
   }
 
   private static boolean allowedBound(long value) {

@@ -69,9 +69,13 @@ public final class PartitionReplica extends RaftMember {
   /** Start and end of the applied log, published after each apply round's write. */
   private volatile long startOffset;
   private volatile long endOffset;
-  /** The queue groups' summaries and their earliest lease end, published when they change. */
+  /**
+   * The queue groups' summaries, their earliest lease end and the lowest offset any has not
+   * finished (which retention keeps), published when they change.
+   */
   private volatile Map<String, QueueGroups.Summary> queueSummaries = Map.of();
   private volatile long nextLeaseEndMs = Long.MAX_VALUE;
+  private volatile long lowestUnfinished = Long.MAX_VALUE;
   private long publishedQueueChanges = -1;
 
   private final ProposalQueue pending;
@@ -163,12 +167,11 @@ public final class PartitionReplica extends RaftMember {
       return;
     }
     long start = startOffset;
-    long keepFrom = queueSummaries.values().stream().mapToLong(s -> s.progress().getFloor()).min().orElse(Long.MAX_VALUE);
     PartitionStore.Trim trim;
     try {
       trim = store.planTrim(
           start,
-          keepFrom,
+          lowestUnfinished,
           retentionMs < 0 ? Long.MIN_VALUE : env.clock().getAsLong() - retentionMs,
           retentionBytes < 0 ? 0 : storedBytes - retentionBytes,
           MAX_TRIM_BATCHES);
@@ -413,6 +416,7 @@ public final class PartitionReplica extends RaftMember {
       publishedQueueChanges = machine.queueChanges();
       queueSummaries = machine.queues().summaries();
       nextLeaseEndMs = machine.queues().nextLeaseEndMs();
+      lowestUnfinished = machine.queues().lowestUnfinished();
     }
   }
 
