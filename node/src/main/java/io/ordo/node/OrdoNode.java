@@ -165,7 +165,7 @@ public final class OrdoNode implements AutoCloseable {
     metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
     this.inspector = new ClusterInspector(router, peers, identity, config.rack());
-    this.membership = new MembershipDriver(router, inspector, peers);
+    this.membership = new MembershipDriver(router, inspector, peers, config.rebalanceThreshold());
     this.joins = new NodeJoins(router);
     this.groups = new GroupGrpcService(router, peers, System::currentTimeMillis);
     String everyNode = Stream.concat(config.initialCluster().stream().map(ClusterMember::clientAddress), config.join().stream())

@@ -30,6 +30,8 @@ import java.util.List;
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
  * @param retentionMs retention.ms of topics that do not set it: -1 keeps records forever
  * @param retentionBytes retention.bytes of topics that do not set it: -1 for no bound
+ * @param rebalanceThreshold how far apart the nodes' replica counts may be before the metadata
+ *     leader moves replicas to even them out (after a node joined); 0: never
  * @param rack where the node runs (a rack, zone or host), for rack-aware placement; empty if not given
  * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
  */
@@ -57,6 +59,7 @@ public record NodeConfig(
     int leaderBalanceIntervalSecs,
     long retentionMs,
     long retentionBytes,
+    int rebalanceThreshold,
     String rack,
     HostPort metricsAddress) {
 
@@ -88,6 +91,9 @@ public record NodeConfig(
     }
     if (maxParkedReadsPerPartition < 1 || maxParkedReadsPerNode < 1) {
       throw new IllegalArgumentException("max parked reads, per partition and per node, must be at least 1");
+    }
+    if (rebalanceThreshold < 0) {
+      throw new IllegalArgumentException("the rebalance threshold must be 0 (off) or more");
     }
     String defaults = TopicConfigs.problem(TopicConfig.newBuilder().setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).build());
     if (defaults != null) {

@@ -24,6 +24,7 @@ import io.ordo.protocol.OrdoStatus;
 import io.ordo.raft.metadata.Evacuation;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataView;
+import io.ordo.raft.metadata.Rebalance;
 import io.ordo.raft.multiraft.ReplicaManager;
 import io.ordo.raft.partition.PartitionId;
 import io.ordo.raft.partition.PartitionReplica;
@@ -56,6 +57,9 @@ import org.slf4j.LoggerFactory;
  * partitions to the other live nodes (Evacuation), then deregisters it and stops replicating the
  * metadata to it. Each step is decided again from the metadata on every tick, so a new metadata
  * leader carries on where the last one stopped.
+ *
+ * <p>Evens out the nodes' replica counts (after a node joined) one move at a time, while every
+ * registered node is live, none is leaving and nothing else moves ({@link Rebalance}).
  */
 public final class MembershipDriver {
   private static final Logger LOG = LoggerFactory.getLogger(MembershipDriver.class);
@@ -77,11 +81,16 @@ public final class MembershipDriver {
   private final AtomicBoolean naming = new AtomicBoolean();
   /** Whether a look at the nodes' racks is under way: one at a time. */
   private final AtomicBoolean learningRacks = new AtomicBoolean();
+  /** Set while a rebalancing move is being proposed. */
+  private final AtomicBoolean rebalancing = new AtomicBoolean();
+  private final int rebalanceThreshold;
 
-  public MembershipDriver(Router router, ClusterInspector inspector, PeerChannels peers) {
+  /** @param rebalanceThreshold see {@link Rebalance#next}; 0: never rebalance */
+  public MembershipDriver(Router router, ClusterInspector inspector, PeerChannels peers, int rebalanceThreshold) {
     this.router = router;
     this.inspector = inspector;
     this.peers = peers;
+    this.rebalanceThreshold = rebalanceThreshold;
   }
 
   /** Takes the next steps, if this node leads the metadata group; returns at once. */
@@ -92,6 +101,31 @@ public final class MembershipDriver {
     nameCluster();
     takeLeavingNodesOut();
     startMoves();
+    rebalance();
+  }
+
+  /** Proposes the next move that evens out the nodes' replica counts, if one is due. */
+  private void rebalance() {
+    MetadataView view = router.view();
+    List<Integer> live = router.liveNodeIds();
+    // A node that is down or leaving would skew the counts, and a move onto a dead node cannot finish.
+    if (rebalanceThreshold < 1 || !moving.isEmpty() || live.size() != view.state().getNodesCount()
+        || !rebalancing.compareAndSet(false, true)) {
+      return;
+    }
+    Optional<Rebalance.Move> move = Rebalance.next(view.topics().values(), live, view.racks(), rebalanceThreshold);
+    if (move.isEmpty()) {
+      rebalancing.set(false);
+      return;
+    }
+    Rebalance.Move m = move.get();
+    propose(
+        MetadataCommand.newBuilder()
+            .setReassignPartitions(ReassignPartitions.newBuilder().setTopicId(m.topicId()).addPartitions(m.target()))
+            .build(),
+        "rebalancing: partition " + m.target().getPartition() + " of topic id " + m.topicId() + " moves a replica from node "
+            + m.from() + " to node " + m.to() + " (replicas " + m.target().getTargetReplicasList() + ")")
+        .whenComplete((done, failure) -> rebalancing.set(false));
   }
 
   /** Gives the cluster its id, once: nodes keep it in their data directories (StorageIdentity). */

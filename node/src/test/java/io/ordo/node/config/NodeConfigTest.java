@@ -95,6 +95,7 @@ class NodeConfigTest {
         30,
         -1,
         -1,
+        2,
         "",
         null);
   }

@@ -136,9 +136,14 @@ public final class ClusterChecks {
 
   /** Node {@code node}'s own report on its replica of partition 0 of {@code topic}, if it has one. */
   public static Optional<ReplicaStatus> replicaOf(OrdoClient client, ProcessCluster cluster, int node, String topic) {
+    return replicaOf(client, cluster, node, topic, 0);
+  }
+
+  /** Node {@code node}'s replica of {@code topic}/{@code partition}, if it has one. */
+  public static Optional<ReplicaStatus> replicaOf(OrdoClient client, ProcessCluster cluster, int node, String topic, int partition) {
     long topicId = client.admin().describeTopic(topic).topicId();
     return localReplicas(cluster.clientAddress(node)).getReplicasList().stream()
-        .filter(r -> r.getTopicId() == topicId && r.getPartition() == 0)
+        .filter(r -> r.getTopicId() == topicId && r.getPartition() == partition)
         .findFirst();
   }
 }

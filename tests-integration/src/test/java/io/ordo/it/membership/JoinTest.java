@@ -20,7 +20,6 @@ import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.JoinClusterRequest;
 import io.ordo.proto.v1.NodeServiceGrpc;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -30,42 +29,51 @@ import org.junit.jupiter.api.TestInfo;
 
 /**
  * A node started with --join becomes a member of a running cluster: registered, given the
- * metadata, a home for partitions moved to it and for new topics' replicas, and after a restart
- * still a member without asking again.
+ * metadata, its share of the existing partitions' replicas (automatic rebalancing) and of new
+ * topics', and after a restart still a member without asking again.
  */
 class JoinTest {
-  private static final int RECORDS = 500;
+  private static final int PARTITIONS = 4;
+  private static final int RECORDS = 500 * PARTITIONS;
 
   @Test
-  void aJoinedNodeTakesAPartitionMovedToItAndKeepsItAcrossARestart(TestInfo info) throws Exception {
+  void aJoinedNodeTakesItsShareOfReplicasOnItsOwnAndKeepsThemAcrossARestart(TestInfo info) throws Exception {
     try (ProcessCluster cluster = ProcessCluster.start(ProcessCluster.freshDirectory(info.getTestMethod().orElseThrow().getName()), 3, Map.of());
         OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
       awaitHealthy(client, 3);
-      client.admin().createTopic("orders", 2, 3);
+      client.admin().createTopic("orders", PARTITIONS, 3);
       awaitLeaders(client, "orders");
-      produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of("orders", "r-" + i).withPartition(0)).toList());
+      produceAll(client, IntStream.range(0, RECORDS).mapToObj(i -> ProducerRecord.of("orders", "r-" + i).withPartition(i % PARTITIONS)).toList());
 
+      // 12 replicas on nodes 1-3 (4 each), none on the new node: above the default threshold of 2,
+      // so replicas move to it one at a time until it holds 2 (loads 3, 3, 4, 2).
       int joined = cluster.join();
       awaitHealthy(client, 4);
-
-      PartitionInfo before = client.admin().describeTopic("orders").partitions().get(0);
-      List<Integer> target = new ArrayList<>(before.replicas().subList(1, 3));
-      target.add(joined);
-      client.admin().reassignPartitions("orders", Map.of(0, target));
-      await("partition 0 moved to node " + joined).atMost(Duration.ofSeconds(60)).until(() -> {
-        PartitionInfo p = client.admin().describeTopic("orders").partitions().get(0);
-        return !p.reassigning() && p.replicas().equals(target) && p.inSyncReplicas().size() == 3;
+      await("node " + joined + " given its share of replicas").atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+        List<PartitionInfo> partitions = client.admin().describeTopic("orders").partitions();
+        assertThat(partitions).allSatisfy(p -> {
+          assertThat(p.reassigning()).isFalse();
+          assertThat(p.inSyncReplicas()).hasSize(3);
+        });
+        assertThat(partitions).filteredOn(p -> p.replicas().contains(joined)).hasSize(2);
       });
-      assertThat(replicaOf(client, cluster, joined, "orders")).hasValueSatisfying(r -> assertThat(r.getEndOffset()).isEqualTo(RECORDS));
+      List<Integer> moved = client.admin().describeTopic("orders").partitions().stream()
+          .filter(p -> p.replicas().contains(joined)).map(PartitionInfo::partition).toList();
 
       cluster.stop(joined);
       cluster.start(joined);
       awaitHealthy(client, 4);
       await("node " + joined + " in sync again").atMost(Duration.ofSeconds(60)).until(
-          () -> client.admin().describeTopic("orders").partitions().get(0).inSyncReplicas().contains(joined));
-      List<ConsumerRecord> read = readAll(client, "orders", 0);
-      assertThat(read).extracting(ConsumerRecord::valueAsString)
-          .containsExactlyElementsOf(IntStream.range(0, RECORDS).mapToObj(i -> "r-" + i).toList());
+          () -> client.admin().describeTopic("orders").partitions().stream()
+              .filter(p -> moved.contains(p.partition())).allMatch(p -> p.inSyncReplicas().contains(joined)));
+      for (int partition : moved) {
+        assertThat(replicaOf(client, cluster, joined, "orders", partition))
+            .hasValueSatisfying(r -> assertThat(r.getEndOffset()).isEqualTo(RECORDS / PARTITIONS));
+        assertThat(readAll(client, "orders", partition)).extracting(ConsumerRecord::valueAsString).containsExactlyElementsOf(
+            IntStream.range(0, RECORDS).filter(i -> i % PARTITIONS == partition).mapToObj(i -> "r-" + i).toList());
+      }
+      assertThat(client.admin().describeTopic("orders").partitions()).as("nothing moves within the threshold")
+          .filteredOn(p -> p.replicas().contains(joined)).extracting(PartitionInfo::partition).containsExactlyElementsOf(moved);
 
       // New topics are placed on every live node, the joined one included.
       client.admin().createTopic("wide", 4, 3);
