@@ -170,6 +170,7 @@ final class ClusterCommand {
               TopicCommand.ids(p.replicas()), TopicCommand.ids(p.inSyncReplicas()));
         }
         unhealthy.print(out);
+        health.unhealthy().forEach(u -> TopicCommand.printFailedReplicas(out, u.topic(), u.partition()));
       }
       return 0;
     }

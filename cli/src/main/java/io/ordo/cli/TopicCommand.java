@@ -315,6 +315,17 @@ final class TopicCommand {
           p.endOffset());
     }
     table.print(out);
+    topic.partitions().forEach(p -> printFailedReplicas(out, topic.name(), p));
+  }
+
+  /**
+   * One line per failed replica of the partition: what an operator must mend before restarting its
+   * node (the replica is out of its group until then).
+   */
+  static void printFailedReplicas(PrintStream out, String topic, PartitionInfo p) {
+    p.failedReplicas().forEach((node, error) ->
+        out.println(topic + "/" + p.partition() + ": the replica on node " + node + " failed (" + error
+            + "); mend the cause and restart the node"));
   }
 
   /** The JSON form of a topic's description; node ids are numbers. */
@@ -347,6 +358,8 @@ final class TopicCommand {
     p.inSyncReplicas().forEach(json::value);
     json.endArray().name("targetReplicas").beginArray();
     p.targetReplicas().forEach(json::value);
+    json.endArray().name("failedReplicas").beginArray();
+    p.failedReplicas().forEach((node, error) -> json.beginObject().field("node", node).field("error", error).endObject());
     json.endArray();
   }
 

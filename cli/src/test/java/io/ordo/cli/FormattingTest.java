@@ -81,12 +81,13 @@ class FormattingTest {
             "orders",
             7,
             3,
-            List.of(new PartitionInfo(0, 1, List.of(1, 2, 3), List.of(1, 2), 0, 42, List.of())),
+            List.of(new PartitionInfo(0, 1, List.of(1, 2, 3), List.of(1, 2), 0, 42, List.of(), Map.of(3, "apply failed: disk full"))),
             Map.of("retention.ms", "60000"));
     assertThat(TopicCommand.topicJson(topic))
         .isEqualTo(
             "{\"name\":\"orders\",\"topicId\":7,\"replicationFactor\":3,\"partitions\":["
                 + "{\"partition\":0,\"leader\":1,\"status\":\"under-replicated\",\"replicas\":[1,2,3],\"inSyncReplicas\":[1,2],\"targetReplicas\":[],"
+                + "\"failedReplicas\":[{\"node\":3,\"error\":\"apply failed: disk full\"}],"
                 + "\"startOffset\":0,\"endOffset\":42}],\"config\":{\"retention.ms\":\"60000\"}}");
   }
 }

@@ -1,6 +1,7 @@
 package io.ordo.client;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One partition of a topic.
@@ -14,6 +15,9 @@ import java.util.List;
  * @param endOffset the offset the next record will get
  * @param targetReplicas while the partition moves to other nodes ({@link Admin#reassignPartitions}),
  *     the replicas it moves to; empty otherwise
+ * @param failedReplicas replicas that stopped because they could not apply an entry or store their
+ *     log (a full or failing disk, a bug), by node id, with what each reported; they are out of the
+ *     partition's Raft group until their node restarts with the cause mended
  */
 public record PartitionInfo(
     int partition,
@@ -22,7 +26,8 @@ public record PartitionInfo(
     List<Integer> inSyncReplicas,
     long startOffset,
     long endOffset,
-    List<Integer> targetReplicas) {
+    List<Integer> targetReplicas,
+    Map<Integer, String> failedReplicas) {
   /** Whether the partition is moving to {@link #targetReplicas}. */
   public boolean reassigning() {
     return !targetReplicas.isEmpty();
@@ -34,10 +39,10 @@ public record PartitionInfo(
   }
 
   /**
-   * Led, but the leader heard from fewer than all replicas recently: writes go on, and one more
-   * replica lost may stop them.
+   * Led, but the leader heard from fewer than all replicas recently, or a replica failed: writes go
+   * on, and one more replica lost may stop them.
    */
   public boolean underReplicated() {
-    return leader != 0 && inSyncReplicas.size() < replicas.size();
+    return leader != 0 && (inSyncReplicas.size() < replicas.size() || !failedReplicas.isEmpty());
   }
 }

@@ -85,6 +85,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
   /** How often the partitions a node leads look for records their retention lets go. */
   private static final long RETENTION_INTERVAL_MS = 5_000;
+  /** How often the node looks whether one of its replicas stopped, for its health status. */
+  private static final long HEALTH_CHECK_INTERVAL_MS = 1_000;
   /** The dead-letter exporter's client: its appends and topic creations are retried this long. */
   private static final Duration EXPORT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -229,6 +231,7 @@ public final class OrdoNode implements AutoCloseable {
       node.every(MEMBERSHIP_INTERVAL_MS, "changing the cluster's membership", node.membership::tick);
       node.every(RACK_CHECK_INTERVAL_MS, "learning the nodes' racks", node.membership::learnRacks);
       node.every(FEATURE_CHECK_INTERVAL_MS, "finalizing the feature level", node::finalizeFeatures);
+      node.every(HEALTH_CHECK_INTERVAL_MS, "checking the replicas' health", node::reportHealth);
       if (config.leaderBalanceIntervalSecs() > 0) {
         node.every(TimeUnit.SECONDS.toMillis(config.leaderBalanceIntervalSecs()), "balancing leaders", node.replicas::balanceLeaders);
       }
@@ -243,6 +246,17 @@ public final class OrdoNode implements AutoCloseable {
     LOG.info("node {} serving clients on {} and Raft on {}{}", config.nodeId(), config.clientAddress(), config.raftAddress(),
         config.metricsAddress() == null ? "" : ", metrics on http://" + config.metricsAddress() + "/metrics");
     return node;
+  }
+
+  /**
+   * NOT_SERVING once a replica here stopped (it could not apply an entry or store its log): the
+   * node needs the cause mended and a restart, which replays the log into the replica. Kafka's
+   * broker halts when its last log directory fails; here an orchestrator's liveness probe restarts
+   * the node, and an operator sees it in `ordo cluster status` and the metrics.
+   */
+  private void reportHealth() {
+    boolean failed = metadata.failure().isPresent() || replicas.replicas().stream().anyMatch(r -> r.failure().isPresent());
+    health.setStatus("", failed ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
   }
 
   /**

@@ -52,6 +52,7 @@ import io.ordo.proto.v1.ResetOffsetRequest;
 import io.ordo.proto.v1.StartFrom;
 import io.ordo.proto.v1.TopicDescription;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -449,6 +450,13 @@ public final class GrpcAdmin implements Admin {
         List.copyOf(p.getInSyncReplicasList()),
         p.getStartOffset(),
         p.getEndOffset(),
-        List.copyOf(p.getTargetReplicasList()));
+        List.copyOf(p.getTargetReplicasList()),
+        failedReplicas(p));
+  }
+
+  private static Map<Integer, String> failedReplicas(PartitionDescription p) {
+    Map<Integer, String> failed = new TreeMap<>();
+    p.getFailedReplicasList().forEach(f -> failed.put(f.getNodeId(), f.getError()));
+    return Collections.unmodifiableMap(failed);
   }
 }

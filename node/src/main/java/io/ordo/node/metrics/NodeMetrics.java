@@ -45,6 +45,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge endOffsets;
   private final MultiGauge leading;
   private final MultiGauge underReplicated;
+  private final MultiGauge failed;
   private final MultiGauge groupLag;
   private final MultiGauge queueUndelivered;
   private final MultiGauge queueInFlight;
@@ -66,6 +67,9 @@ public final class NodeMetrics implements AutoCloseable {
         "1 where this node leads the partition, 0 where it follows");
     underReplicated = multiGauge("ordo.partition.under.replicated",
         "1 where this node leads the partition and heard from fewer than all its replicas recently");
+    failed = multiGauge("ordo.partition.replica.failed",
+        "1 where this node's replica stopped because it could not apply an entry or store its log (a full or failing"
+        + " disk, a bug): it is out of its group until the node restarts");
     groupLag = multiGauge("ordo.group.lag",
         "Records a stream group has yet to read in a partition this node leads: end offset minus committed"
         + " offset (partitions where the group committed)");
@@ -158,6 +162,7 @@ public final class NodeMetrics implements AutoCloseable {
     List<MultiGauge.Row<?>> ends = new ArrayList<>();
     List<MultiGauge.Row<?>> leaders = new ArrayList<>();
     List<MultiGauge.Row<?>> under = new ArrayList<>();
+    List<MultiGauge.Row<?>> stopped = new ArrayList<>();
     for (PartitionReplica replica : replicas.get()) {
       TopicRecord topic = topics.get(replica.id().topicId());
       int partition = replica.id().partition();
@@ -171,11 +176,13 @@ public final class NodeMetrics implements AutoCloseable {
       leaders.add(MultiGauge.Row.of(tags, leader ? 1 : 0));
       int replicaCount = topic.getPartitions(partition).getReplicasCount();
       under.add(MultiGauge.Row.of(tags, leader && replica.alivePeerIds().size() < replicaCount ? 1 : 0));
+      stopped.add(MultiGauge.Row.of(tags, replica.failure().isPresent() ? 1 : 0));
     }
     startOffsets.register(starts, true);
     endOffsets.register(ends, true);
     leading.register(leaders, true);
     underReplicated.register(under, true);
+    failed.register(stopped, true);
     refreshGroups(replicas.get(), topics);
   }
 

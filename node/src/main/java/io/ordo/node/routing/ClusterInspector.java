@@ -4,6 +4,7 @@ import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.v1.ClusterDescription;
+import io.ordo.proto.v1.FailedReplica;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.node.membership.StorageIdentity;
 import io.ordo.proto.v1.LocalReplicasResponse;
@@ -74,6 +75,7 @@ public final class ClusterInspector {
               .setTerm(Math.max(0, r.leaderTerm()))
               .setStartOffset(r.startOffset())
               .setEndOffset(r.endOffset());
+      r.failure().ifPresent(status::setFailure);
       view.nodeByRaftAddress(r.leaderRaftAddress()).ifPresent(n -> status.setLeaderNodeId(n.getNodeId()));
       for (String peer : r.alivePeerIds()) {
         view.nodeByRaftPeer(peer).ifPresent(n -> status.addAlivePeers(n.getNodeId()));
@@ -183,6 +185,10 @@ public final class ClusterInspector {
       long end = 0;
       long start = 0;
       for (Reported r : byPartition.getOrDefault(placement.getPartition(), List.of())) {
+        if (!r.status.getFailure().isEmpty()) {
+          p.addFailedReplicas(FailedReplica.newBuilder().setNodeId(r.nodeId).setError(r.status.getFailure()));
+          continue; // what it reports stopped with it
+        }
         end = Math.max(end, r.status.getEndOffset());
         start = Math.max(start, r.status.getStartOffset());
         if (r.status.getLeader() && (leaderReport == null || r.status.getTerm() > leaderReport.status.getTerm())) {
@@ -243,7 +249,7 @@ public final class ClusterInspector {
         UnhealthyPartition unhealthy = UnhealthyPartition.newBuilder().setTopic(topic.getName()).setPartition(p).build();
         if (p.getLeader() == 0) {
           health.addUnhealthy(unhealthy);
-        } else if (p.getInSyncReplicasCount() < p.getReplicasCount()) {
+        } else if (p.getInSyncReplicasCount() < p.getReplicasCount() || p.getFailedReplicasCount() > 0) {
           underReplicated.add(unhealthy);
         }
       }

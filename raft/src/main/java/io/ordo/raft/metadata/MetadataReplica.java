@@ -120,8 +120,7 @@ public final class MetadataReplica extends RaftMember {
         iter.next();
       }
     } catch (InvalidProtocolBufferException | RuntimeException e) {
-      LOG.error("metadata: apply failed; stopping the replica", e);
-      iter.setErrorAndRollback(1, new Status(RaftError.ESTATEMACHINE, "apply failed: %s", e.getMessage()));
+      stopApplying(iter, 1, e);
       return;
     }
     publish();

@@ -398,8 +398,7 @@ public final class PartitionReplica extends RaftMember {
       // The round's writes were discarded, so the whole round is rolled back, not just this
       // entry; jraft then fails every closure from the round's first entry on (the replica
       // stops, and the entries may still be committed elsewhere: their outcome is unknown).
-      LOG.error("partition {}: apply failed; stopping the replica", id, e);
-      iter.setErrorAndRollback(consumed, new Status(RaftError.ESTATEMACHINE, "apply failed: %s", e.getMessage()));
+      stopApplying(iter, consumed, e);
       return;
     }
     publish(applier.state());

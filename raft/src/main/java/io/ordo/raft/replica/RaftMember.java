@@ -12,6 +12,7 @@ import com.alipay.sofa.jraft.error.RaftException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -27,6 +28,8 @@ public abstract class RaftMember extends StateMachineAdapter {
 
   private volatile Node node;
   private volatile long leaderTerm = -1;
+  /** Why jraft stopped this replica (see {@link #failure()}); null while it runs. */
+  private volatile String failure;
 
   /** Called once the replica's jraft node exists. */
   public void bind(Node node) {
@@ -40,6 +43,15 @@ public abstract class RaftMember extends StateMachineAdapter {
   /** The term this replica leads, or -1 when it does not. */
   public long leaderTerm() {
     return leaderTerm;
+  }
+
+  /**
+   * Why this replica stopped, if it did: it could not apply an entry (a storage error, a bug) or
+   * store its Raft log. jraft then keeps it out of its group (it neither votes nor replicates)
+   * until the node restarts and replays the log; the others go on without it.
+   */
+  public Optional<String> failure() {
+    return Optional.ofNullable(failure);
   }
 
   public boolean isLeader() {
@@ -215,9 +227,31 @@ public abstract class RaftMember extends StateMachineAdapter {
     onLeadershipChange();
   }
 
+  /**
+   * Stops this replica because applying the last {@code rollback} entries of {@code iter} failed:
+   * jraft takes them back (the state machine must have written none of them), fails their waiting
+   * clients with the error, and stops the replica (see {@link #failure()}).
+   */
+  protected void stopApplying(Iterator iter, int rollback, Exception cause) {
+    String why = "apply failed: " + cause.getMessage();
+    LOG.error("{}: {}; stopping the replica", this, why, cause);
+    failure = why;
+    iter.setErrorAndRollback(rollback, new Status(RaftError.ESTATEMACHINE, why));
+  }
+
   @Override
   public void onError(RaftException e) {
     LOG.error("{}: replica stopped by error {}", this, e.getStatus(), e);
+    if (failure != null) {
+      return; // said by stopApplying, more precisely than jraft's wrapping of it
+    }
+    failure = switch (e.getType()) {
+      case ERROR_TYPE_STATE_MACHINE -> "applying an entry failed: ";
+      case ERROR_TYPE_LOG -> "storing the Raft log failed: ";
+      case ERROR_TYPE_SNAPSHOT -> "taking or installing a snapshot failed: ";
+      case ERROR_TYPE_STABLE, ERROR_TYPE_META -> "storing the Raft term or vote failed: ";
+      default -> e.getType() + ": ";
+    } + e.getStatus().getErrorMsg();
     leaderTerm = -1;
     onLeadershipChange();
   }

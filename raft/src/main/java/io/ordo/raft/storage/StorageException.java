@@ -4,8 +4,9 @@ package io.ordo.raft.storage;
 public final class StorageException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The message ends with the cause's (RocksDB's, e.g. "No space left on device"), for a person. */
   public StorageException(String message, Throwable cause) {
-    super(message, cause);
+    super(cause.getMessage() == null ? message : message + ": " + cause.getMessage(), cause);
   }
 
   public StorageException(String message) {

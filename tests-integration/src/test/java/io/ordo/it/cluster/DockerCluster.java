@@ -70,6 +70,10 @@ import org.testcontainers.utility.DockerImageName;
  *       loopback, this JVM's included.
  *   <li>{@link #slow}: tc token buckets on the egress between a node and its peers, both ways;
  *       this JVM's traffic is not slowed.
+ *   <li>{@link #fillStore}: in a cluster started with a bounded store (each node's data store, the
+ *       RocksDB the replicas apply to, on a tmpfs of its own), a file takes every free byte of a
+ *       node's store, so its writes fail as on a full disk; {@link #freeStore} deletes it. The
+ *       Raft log and metadata stay on the container's disk.
  * </ul>
  *
  * <p>The image {@value #IMAGE} is built from {@code deploy/docker/Dockerfile} and the jars in
@@ -94,6 +98,9 @@ public final class DockerCluster implements FaultableCluster {
 
   private static final Logger log = LoggerFactory.getLogger(DockerCluster.class);
   private static final String DATA_DIR = "/var/lib/ordo";
+  /** Where a node keeps its data store (OrdoNode: the data directory's "store"). */
+  private static final String STORE_DIR = DATA_DIR + "/store";
+  private static final String STORE_FILLER = STORE_DIR + "/filler";
   private static final String LOG_DIR = "/var/log/ordo";
   private static final String ENTRYPOINT = "/opt/ordo/bin/ordo-node-entrypoint";
   /** Debian's libfaketime in the base image (deploy/docker/build-base-image.sh). */
@@ -116,6 +123,8 @@ public final class DockerCluster implements FaultableCluster {
   private final Path logDirectory;
   private final int size;
   private final Map<String, String> extraOptions;
+  /** Size of each node's data store tmpfs; 0: the store is on the container's disk. */
+  private final long storeBytes;
   private final DockerClient docker;
   private final Network network;
   private final List<GenericContainer<?>> containers = new ArrayList<>();
@@ -130,11 +139,12 @@ public final class DockerCluster implements FaultableCluster {
   private final Set<Integer> paused = new TreeSet<>();
   private boolean closed;
 
-  private DockerCluster(String name, int size, Map<String, String> extraOptions) {
+  private DockerCluster(String name, int size, Map<String, String> extraOptions, long storeBytes) {
     this.name = name;
     this.logDirectory = ProcessCluster.freshDirectory(name);
     this.size = size;
     this.extraOptions = Map.copyOf(extraOptions);
+    this.storeBytes = storeBytes;
     this.docker = DockerClientFactory.instance().client();
     Map<String, String> labels = harnessLabels();
     this.network = Network.builder().createNetworkCmdModifier(cmd -> cmd.withLabels(labels)).build();
@@ -154,13 +164,22 @@ public final class DockerCluster implements FaultableCluster {
    * cannot run it; see {@link #requireDocker}.
    */
   public static DockerCluster start(String name, int size, Map<String, String> extraOptions) {
+    return start(name, size, extraOptions, 0);
+  }
+
+  /**
+   * As {@link #start(String, int, Map)}, each node's data store on a tmpfs of {@code storeBytes}
+   * (0: on the container's disk), which {@link #fillStore} can fill. {@link #wipe} is not for such a
+   * cluster: the store's mount point cannot be deleted.
+   */
+  public static DockerCluster start(String name, int size, Map<String, String> extraOptions, long storeBytes) {
     if (size < 1) {
       throw new IllegalArgumentException("size must be positive: " + size);
     }
     requireDocker();
     ensureImage();
     removeLeftovers();
-    DockerCluster cluster = new DockerCluster(name, size, extraOptions);
+    DockerCluster cluster = new DockerCluster(name, size, extraOptions, storeBytes);
     OPEN.add(cluster);
     try {
       cluster.startContainers();
@@ -358,6 +377,9 @@ public final class DockerCluster implements FaultableCluster {
                 Objects.requireNonNull(cmd.getHostConfig())
                     .withCapAdd(Capability.NET_ADMIN)
                     .withBinds(new Bind(logDirectory.toString(), new Volume(LOG_DIR)));
+                if (storeBytes > 0) {
+                  cmd.getHostConfig().withTmpFs(Map.of(STORE_DIR, "rw,size=" + storeBytes));
+                }
               })
               .waitingFor(new Started());
       containers.add(c);
@@ -685,6 +707,29 @@ public final class DockerCluster implements FaultableCluster {
   }
 
   private record Throttle(int kbitPerSecond, long maxDelayMillis) {}
+
+  /** Takes every free byte of node {@code node}'s store (see {@link #start(String, int, Map, long)}). */
+  public synchronized void fillStore(int node) {
+    checkBoundedStore();
+    // dd stops at "No space left on device", which is the point.
+    ExecResult r = exec(node, "sh", "-c", "dd if=/dev/zero of=" + STORE_FILLER + " bs=1M 2>/dev/null; df -k " + STORE_DIR);
+    log.info("cluster {}: filled node {}'s store: {}", name, node, r.output());
+  }
+
+  /** Gives back what {@link #fillStore} took. */
+  public synchronized void freeStore(int node) {
+    checkBoundedStore();
+    ExecResult r = exec(node, "rm", "-f", STORE_FILLER);
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException("cannot free node " + node + "'s store: " + r);
+    }
+  }
+
+  private void checkBoundedStore() {
+    if (storeBytes == 0) {
+      throw new IllegalStateException("cluster " + name + " was started without a bounded store");
+    }
+  }
 
   @Override
   public synchronized void wipe(int node) {

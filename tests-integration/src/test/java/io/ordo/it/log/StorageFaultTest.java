@@ -1,0 +1,173 @@
+package io.ordo.it.log;
+
+import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
+import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.localReplicas;
+import static io.ordo.it.cluster.ClusterChecks.readAll;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.ordo.client.ConsumerRecord;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.PartitionInfo;
+import io.ordo.client.Producer;
+import io.ordo.client.ProducerRecord;
+import io.ordo.it.cli.CliResult;
+import io.ordo.it.cluster.DockerCluster;
+import io.ordo.proto.v1.ReplicaStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A replica that cannot apply (its node's data store is full: a tmpfs that a file fills) stops
+ * without hurting its group: the round it failed in is rolled back, the other replicas go on with
+ * the partition (a new leader, writes acknowledged, nothing lost or doubled), and the stopped
+ * replica says why in `topic describe`, `cluster status`, its node's metrics and health. Once the
+ * space is back and its node restarted, it replays its log and ends with what the others hold.
+ */
+class StorageFaultTest {
+  /**
+   * Each node's store: below RocksDB's WAL preallocation block (1.1 write buffers, ~70 MB), so a
+   * full store fails the next write at once instead of after a preallocated block fills.
+   */
+  private static final long STORE_BYTES = 48L << 20;
+  private static final int METRICS_PORT = 9300;
+  private static final int VALUE_BYTES = 2048;
+  /** Paced, so the healthy nodes' stores hold the run's records with room to spare. */
+  private static final Duration WRITE_INTERVAL = Duration.ofMillis(5);
+
+  @Test
+  void aReplicaThatCannotApplyStopsSaysWhyAndCatchesUpAfterARestart() throws Exception {
+    try (DockerCluster cluster = DockerCluster.start(
+            "storage-fault", 3, Map.of("--metrics-addr", "0.0.0.0:" + METRICS_PORT), STORE_BYTES);
+        OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
+      awaitHealthy(client, 3);
+      client.admin().createTopic("orders", 1, 3);
+      // The leader's store fills: its clients wait on its apply, and must not wait in vain.
+      int failing = awaitLeaders(client, "orders").partitions().get(0).leader();
+
+      Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+      AtomicInteger sent = new AtomicInteger();
+      AtomicBoolean producing = new AtomicBoolean(true);
+      Thread writer = new Thread(() -> {
+        try (Producer producer = client.producer()) {
+          while (producing.get()) {
+            String id = "r-" + sent.getAndIncrement();
+            producer.send(ProducerRecord.of("orders", value(id)).withPartition(0)).thenRun(() -> acknowledged.add(id));
+            pause(WRITE_INTERVAL);
+          }
+        }
+      }, "writer");
+      writer.start();
+      await("records acknowledged before the fault").atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= 200);
+
+      cluster.fillStore(failing);
+      PartitionInfo failed = await("node " + failing + "'s replica reported failed")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> client.admin().describeTopic("orders").partitions().get(0), p -> p.failedReplicas().containsKey(failing));
+      assertThat(failed.failedReplicas().get(failing)).contains("apply failed", "No space left on device");
+
+      PartitionInfo goingOn = await("a new leader").atMost(Duration.ofSeconds(60))
+          .until(() -> client.admin().describeTopic("orders").partitions().get(0), p -> p.leader() != 0 && p.leader() != failing);
+      assertThat(goingOn.underReplicated()).isTrue();
+      int before = acknowledged.size();
+      await("writes go on without the failed replica").atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= before + 200);
+
+      CliResult described = CliResult.run(cluster.bootstrap(), "", "topic", "describe", "orders");
+      assertThat(described.out()).contains("orders/0: the replica on node " + failing + " failed (apply failed", "restart the node");
+      CliResult status = CliResult.run(cluster.bootstrap(), "", "cluster", "status");
+      assertThat(status.out()).contains("under-replicated: 1", "the replica on node " + failing + " failed");
+      assertThat(metrics(cluster, failing)).contains("ordo_partition_replica_failed{partition=\"0\",topic=\"orders\"} 1.0");
+      assertThat(health(cluster, failing)).isEqualTo(ServingStatus.NOT_SERVING);
+
+      producing.set(false);
+      writer.join(TimeUnit.MINUTES.toMillis(2));
+      assertThat(writer.isAlive()).as("the writer flushed its last records").isFalse();
+
+      cluster.freeStore(failing);
+      cluster.kill(failing);
+      cluster.start(failing);
+      await("node " + failing + "'s replica back in its group").atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        PartitionInfo p = client.admin().describeTopic("orders").partitions().get(0);
+        assertThat(p.failedReplicas()).isEmpty();
+        assertThat(p.inSyncReplicas()).hasSize(3);
+      });
+      assertThat(health(cluster, failing)).isEqualTo(ServingStatus.SERVING);
+
+      // Every acknowledged record once, and nothing that was never sent.
+      List<String> read = readAll(client, "orders", 0).stream().map(StorageFaultTest::id).toList();
+      assertThat(read).doesNotHaveDuplicates().containsAll(acknowledged);
+      assertThat(read).allSatisfy(id -> assertThat(Integer.parseInt(id.substring(2))).isLessThan(sent.get()));
+      // The replica that failed applied the same log to the same end as the others.
+      long end = client.admin().describeTopic("orders").partitions().get(0).endOffset();
+      assertThat(end).isEqualTo(read.size());
+      await("every replica at the end offset").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        for (int node = 1; node <= 3; node++) {
+          assertThat(localReplicas(cluster.clientAddress(node)).getReplicasList())
+              .as("node %d", node)
+              .singleElement()
+              .extracting(ReplicaStatus::getEndOffset, ReplicaStatus::getFailure)
+              .containsExactly(end, "");
+        }
+      });
+    }
+  }
+
+  /** A value that starts with the record's id, padded with bytes that do not compress. */
+  private static byte[] value(String id) {
+    byte[] value = new byte[VALUE_BYTES];
+    new Random(id.hashCode()).nextBytes(value);
+    byte[] prefix = (id + "|").getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(prefix, 0, value, 0, prefix.length);
+    return value;
+  }
+
+  private static void pause(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String id(ConsumerRecord record) {
+    String text = new String(Arrays.copyOf(record.value(), 16), StandardCharsets.ISO_8859_1);
+    return text.substring(0, text.indexOf('|'));
+  }
+
+  private static String metrics(DockerCluster cluster, int node) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(HttpRequest.newBuilder(URI.create("http://" + cluster.ip(node) + ":" + METRICS_PORT + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  private static ServingStatus health(DockerCluster cluster, int node) {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(cluster.clientAddress(node)).usePlaintext().build();
+    try {
+      return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}
