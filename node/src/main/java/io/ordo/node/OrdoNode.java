@@ -14,6 +14,7 @@ import io.ordo.jraft.DaemonThreads;
 import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.deadletters.DeadLetterExporter;
+import io.ordo.node.grpc.CallLimiter;
 import io.ordo.node.grpc.AdminGrpcService;
 import io.ordo.node.grpc.ConsumerGrpcService;
 import io.ordo.node.grpc.GroupGrpcService;
@@ -105,6 +106,8 @@ public final class OrdoNode implements AutoCloseable {
   private final RetentionEnforcer retention;
   private final PeerChannels peers = new PeerChannels();
   private final ExecutorService work;
+  /** Runs the client port's call handlers: a fixed pool, where gRPC's default grows a thread per waiting task. */
+  private final ExecutorService grpcHandlers;
   private final ExecutorService snapshots;
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -123,6 +126,7 @@ public final class OrdoNode implements AutoCloseable {
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
     this.snapshots = Executors.newSingleThreadExecutor(DaemonThreads.named("ordo-snapshot"));
+    this.grpcHandlers = Executors.newFixedThreadPool(config.grpcThreads(), DaemonThreads.named("ordo-grpc"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
@@ -176,8 +180,11 @@ public final class OrdoNode implements AutoCloseable {
     this.deadLetters = new DeadLetterExporter(
         router, config.maxRecordBytes(), () -> OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT).build());
     this.retention = new RetentionEnforcer(router, config.retentionMs(), config.retentionBytes());
+    CallLimiter calls = new CallLimiter(config.nodeId(), config.maxConcurrentCalls());
+    metrics.watchCalls(calls::active, calls.max());
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
+            .executor(grpcHandlers)
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
             .addService(new ProducerGrpcService(router, peers, config, timer))
             .addService(new ConsumerGrpcService(router, config, work, timer))
@@ -189,6 +196,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(reflectionV1Alpha())
             .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0))
+            .intercept(calls) // the last added runs first: a refused call costs nothing more
             .build();
   }
 
@@ -342,6 +350,7 @@ public final class OrdoNode implements AutoCloseable {
     replicas.close();
     raft.close();
     peers.close();
+    grpcHandlers.shutdownNow();
     work.shutdownNow();
     snapshots.shutdownNow();
     timer.shutdownNow();

@@ -100,6 +100,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-parked-reads", defaultValue = "10000", description = "The same for all of the node's partitions together (default ${DEFAULT-VALUE}).")
   int maxParkedReadsPerNode;
 
+  @Option(names = "--grpc-threads", defaultValue = "16", description = "Threads that run the client port's call handlers (default ${DEFAULT-VALUE}).")
+  int grpcThreads;
+
+  @Option(names = "--max-concurrent-calls", defaultValue = "20000", description = "Calls the client port serves at once, streams included; past it a call is refused OVERLOADED and the client retries with back-off (default ${DEFAULT-VALUE}).")
+  int maxConcurrentCalls;
+
   @Option(names = "--leader-balance-interval-secs", defaultValue = "30", description = "How often leadership moves back to each partition's preferred replica; 0 turns it off (default ${DEFAULT-VALUE}).")
   int leaderBalanceIntervalSecs;
 
@@ -140,6 +146,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
         maxFetchWaitMs,
         maxParkedReadsPerPartition,
         maxParkedReadsPerNode,
+        grpcThreads,
+        maxConcurrentCalls,
         leaderBalanceIntervalSecs,
         retentionMs,
         retentionBytes,

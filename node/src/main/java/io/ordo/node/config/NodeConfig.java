@@ -27,6 +27,10 @@ import java.util.List;
  * @param maxParkedReadsPerPartition long-polls and caught-up subscriptions one partition leader keeps
  *     waiting for its next append; past it a fetch answers at once and a subscription ends OVERLOADED
  * @param maxParkedReadsPerNode the same for all the node's partitions together
+ * @param grpcThreads threads that run the client port's call handlers (they never block: they
+ *     hand work to Raft and answer from callbacks)
+ * @param maxConcurrentCalls calls the client port serves at once, streams included; past it a call
+ *     is refused OVERLOADED
  * @param leaderBalanceIntervalSecs how often leadership moves back to preferred leaders; 0: never
  * @param retentionMs retention.ms of topics that do not set it: -1 keeps records forever
  * @param retentionBytes retention.bytes of topics that do not set it: -1 for no bound
@@ -56,6 +60,8 @@ public record NodeConfig(
     int maxFetchWaitMs,
     int maxParkedReadsPerPartition,
     int maxParkedReadsPerNode,
+    int grpcThreads,
+    int maxConcurrentCalls,
     int leaderBalanceIntervalSecs,
     long retentionMs,
     long retentionBytes,
@@ -91,6 +97,9 @@ public record NodeConfig(
     }
     if (maxParkedReadsPerPartition < 1 || maxParkedReadsPerNode < 1) {
       throw new IllegalArgumentException("max parked reads, per partition and per node, must be at least 1");
+    }
+    if (grpcThreads < 1 || maxConcurrentCalls < 1) {
+      throw new IllegalArgumentException("gRPC threads and max concurrent calls must be at least 1");
     }
     if (rebalanceThreshold < 0) {
       throw new IllegalArgumentException("the rebalance threshold must be 0 (off) or more");

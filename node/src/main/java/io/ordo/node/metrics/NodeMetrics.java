@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -119,6 +120,16 @@ public final class NodeMetrics implements AutoCloseable {
   public void watchPartitions(Supplier<Collection<PartitionReplica>> replicas, Supplier<MetadataView> metadata) {
     this.metadata = metadata;
     this.replicas = replicas;
+  }
+
+  /** Reports the calls the client port serves at once, and their bound. */
+  public void watchCalls(IntSupplier active, int max) {
+    Gauge.builder("ordo.grpc.calls", active::getAsInt)
+        .description("Calls the client port serves now, streams included; past the max, calls are refused OVERLOADED")
+        .register(registry);
+    Gauge.builder("ordo.grpc.calls.max", () -> max)
+        .description("The bound on ordo_grpc_calls (--max-concurrent-calls)")
+        .register(registry);
   }
 
   /** Reports the bytes the partitions this node leads hold waiting for commit, and their bound. */

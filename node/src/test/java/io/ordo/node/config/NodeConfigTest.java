@@ -92,6 +92,8 @@ class NodeConfigTest {
         1000,
         maxParkedReadsPerPartition,
         10_000,
+        16,
+        20_000,
         30,
         -1,
         -1,

@@ -14,6 +14,9 @@ import io.ordo.client.RecordMetadata;
 import io.ordo.client.TopicInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.LocalReplicasRequest;
 import io.ordo.proto.v1.LocalReplicasResponse;
@@ -120,6 +123,17 @@ public final class ClusterChecks {
       offset = result.nextOffset();
     }
     return out;
+  }
+
+  /** The node's gRPC health status (service ""). */
+  public static ServingStatus health(String clientAddress) {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(clientAddress).usePlaintext().build();
+    try {
+      return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   /** What the node at {@code clientAddress} reports of its own partition replicas (NodeService). */

@@ -2,16 +2,13 @@ package io.ordo.it.log;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.health;
 import static io.ordo.it.cluster.ClusterChecks.localReplicas;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
@@ -97,7 +94,7 @@ class StorageFaultTest {
       CliResult status = CliResult.run(cluster.bootstrap(), "", "cluster", "status");
       assertThat(status.out()).contains("under-replicated: 1", "the replica on node " + failing + " failed");
       assertThat(metrics(cluster, failing)).contains("ordo_partition_replica_failed{partition=\"0\",topic=\"orders\"} 1.0");
-      assertThat(health(cluster, failing)).isEqualTo(ServingStatus.NOT_SERVING);
+      assertThat(health(cluster.clientAddress(failing))).isEqualTo(ServingStatus.NOT_SERVING);
 
       producing.set(false);
       writer.join(TimeUnit.MINUTES.toMillis(2));
@@ -111,7 +108,7 @@ class StorageFaultTest {
         assertThat(p.failedReplicas()).isEmpty();
         assertThat(p.inSyncReplicas()).hasSize(3);
       });
-      assertThat(health(cluster, failing)).isEqualTo(ServingStatus.SERVING);
+      assertThat(health(cluster.clientAddress(failing))).isEqualTo(ServingStatus.SERVING);
 
       // Every acknowledged record once, and nothing that was never sent.
       List<String> read = readAll(client, "orders", 0).stream().map(StorageFaultTest::id).toList();
@@ -159,15 +156,5 @@ class StorageFaultTest {
         .send(HttpRequest.newBuilder(URI.create("http://" + cluster.ip(node) + ":" + METRICS_PORT + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
-  }
-
-  private static ServingStatus health(DockerCluster cluster, int node) {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(cluster.clientAddress(node)).usePlaintext().build();
-    try {
-      return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
-    } finally {
-      channel.shutdownNow();
-    }
   }
 }
