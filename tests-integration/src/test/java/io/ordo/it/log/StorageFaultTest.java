@@ -12,10 +12,10 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
-import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.DockerCluster;
+import io.ordo.it.workload.PacedWriter;
 import io.ordo.proto.v1.ReplicaStatus;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,10 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,19 +58,8 @@ class StorageFaultTest {
       // The leader's store fills: its clients wait on its apply, and must not wait in vain.
       int failing = awaitLeaders(client, "orders").partitions().get(0).leader();
 
-      Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-      AtomicInteger sent = new AtomicInteger();
-      AtomicBoolean producing = new AtomicBoolean(true);
-      Thread writer = new Thread(() -> {
-        try (Producer producer = client.producer()) {
-          while (producing.get()) {
-            String id = "r-" + sent.getAndIncrement();
-            producer.send(ProducerRecord.of("orders", value(id)).withPartition(0)).thenRun(() -> acknowledged.add(id));
-            pause(WRITE_INTERVAL);
-          }
-        }
-      }, "writer");
-      writer.start();
+      PacedWriter writer = PacedWriter.start(client, WRITE_INTERVAL, id -> ProducerRecord.of("orders", value(id)).withPartition(0));
+      Set<String> acknowledged = writer.acknowledged();
       await("records acknowledged before the fault").atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= 200);
 
       cluster.fillStore(failing);
@@ -96,9 +81,7 @@ class StorageFaultTest {
       assertThat(metrics(cluster, failing)).contains("ordo_partition_replica_failed{partition=\"0\",topic=\"orders\"} 1.0");
       assertThat(health(cluster.clientAddress(failing))).isEqualTo(ServingStatus.NOT_SERVING);
 
-      producing.set(false);
-      writer.join(TimeUnit.MINUTES.toMillis(2));
-      assertThat(writer.isAlive()).as("the writer flushed its last records").isFalse();
+      assertThat(writer.stop(Duration.ofMinutes(2))).as("the writer flushed its last records").isTrue();
 
       cluster.freeStore(failing);
       cluster.kill(failing);
@@ -112,8 +95,7 @@ class StorageFaultTest {
 
       // Every acknowledged record once, and nothing that was never sent.
       List<String> read = readAll(client, "orders", 0).stream().map(StorageFaultTest::id).toList();
-      assertThat(read).doesNotHaveDuplicates().containsAll(acknowledged);
-      assertThat(read).allSatisfy(id -> assertThat(Integer.parseInt(id.substring(2))).isLessThan(sent.get()));
+      assertThat(read).doesNotHaveDuplicates().containsAll(acknowledged).allMatch(writer::sent);
       // The replica that failed applied the same log to the same end as the others.
       long end = client.admin().describeTopic("orders").partitions().get(0).endOffset();
       assertThat(end).isEqualTo(read.size());
@@ -138,13 +120,6 @@ class StorageFaultTest {
     return value;
   }
 
-  private static void pause(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
   private static String id(ConsumerRecord record) {
     String text = new String(Arrays.copyOf(record.value(), 16), StandardCharsets.ISO_8859_1);

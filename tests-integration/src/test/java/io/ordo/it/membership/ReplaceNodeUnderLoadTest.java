@@ -10,19 +10,14 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.NodeInfo;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
-import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.it.workload.PacedWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
@@ -44,19 +39,7 @@ class ReplaceNodeUnderLoadTest {
       client.admin().createTopic("orders", PARTITIONS, 3);
       awaitLeaders(client, "orders");
 
-      Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-      AtomicInteger sent = new AtomicInteger();
-      AtomicBoolean writing = new AtomicBoolean(true);
-      Thread writer = new Thread(() -> {
-        try (Producer producer = client.producer()) {
-          while (writing.get()) {
-            String id = "r-" + sent.getAndIncrement();
-            producer.send(ProducerRecord.of("orders", id, id)).thenRun(() -> acknowledged.add(id));
-            sleep(WRITE_INTERVAL);
-          }
-        }
-      }, "writer");
-      writer.start();
+      PacedWriter writer = PacedWriter.start(client, WRITE_INTERVAL, id -> ProducerRecord.of("orders", id, id));
 
       int joined = cluster.join();
       awaitHealthy(client, 4);
@@ -65,7 +48,7 @@ class ReplaceNodeUnderLoadTest {
         assertThat(partitions).allSatisfy(p -> assertThat(p.reassigning()).isFalse());
         assertThat(partitions).filteredOn(p -> p.replicas().contains(joined)).hasSize(2);
       });
-      int beforeRemoval = acknowledged.size();
+      int beforeRemoval = writer.acknowledged().size();
 
       CliResult removal = CliResult.run(cluster.bootstrap(), "", "cluster", "remove-node", "1", "--wait", "--wait-timeout-secs", "180");
       assertThat(removal.exitCode()).as(removal.toString()).isZero();
@@ -80,27 +63,15 @@ class ReplaceNodeUnderLoadTest {
               assertThat(p.inSyncReplicas()).hasSize(3);
             }));
         assertThat(survivors.admin().describeCluster().nodes()).extracting(NodeInfo::nodeId).containsExactly(2, 3, joined);
-        await("writes went on after node 1 left").atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() > beforeRemoval + 100);
-
-        writing.set(false);
-        writer.join(TimeUnit.MINUTES.toMillis(3));
-        assertThat(writer.isAlive()).as("the writer flushed its last records").isFalse();
+        await("writes went on after node 1 left").atMost(Duration.ofSeconds(60)).until(() -> writer.acknowledged().size() > beforeRemoval + 100);
+        assertThat(writer.stop(Duration.ofMinutes(3))).as("the writer flushed its last records").isTrue();
 
         List<String> read = new ArrayList<>();
         for (int p = 0; p < PARTITIONS; p++) {
           readAll(survivors, "orders", p).stream().map(ConsumerRecord::valueAsString).forEach(read::add);
         }
-        assertThat(read).doesNotHaveDuplicates().containsAll(acknowledged);
-        assertThat(read).allSatisfy(id -> assertThat(Integer.parseInt(id.substring(2))).isLessThan(sent.get()));
+        assertThat(read).doesNotHaveDuplicates().containsAll(writer.acknowledged()).allMatch(writer::sent);
       }
-    }
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }
