@@ -182,6 +182,8 @@ public final class OrdoNode implements AutoCloseable {
     this.retention = new RetentionEnforcer(router, config.retentionMs(), config.retentionBytes());
     CallLimiter calls = new CallLimiter(config.nodeId(), config.maxConcurrentCalls());
     metrics.watchCalls(calls::active, calls.max());
+    metrics.watchStore("data", store::property);
+    metrics.watchStore("raft-log", raftLog::property);
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
             .executor(grpcHandlers)
@@ -197,6 +199,7 @@ public final class OrdoNode implements AutoCloseable {
             .addService(reflectionV1Alpha())
             .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0))
             .intercept(calls) // the last added runs first: a refused call costs nothing more
+            .intercept(metrics.grpcCalls()) // and is counted
             .build();
   }
 

@@ -1,9 +1,11 @@
 package io.ordo.node.metrics;
 
+import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.ToLongFunction;
 import java.util.function.Supplier;
 
 /**
@@ -120,6 +123,38 @@ public final class NodeMetrics implements AutoCloseable {
   public void watchPartitions(Supplier<Collection<PartitionReplica>> replicas, Supplier<MetadataView> metadata) {
     this.metadata = metadata;
     this.replicas = replicas;
+  }
+
+  /** RocksDB properties a node reports per store, by metric name: sizes on disk and in memory, and trouble. */
+  private static final Map<String, String> STORE_PROPERTIES = Map.of(
+      "ordo.store.sst.bytes", "rocksdb.total-sst-files-size",
+      "ordo.store.live.data.bytes", "rocksdb.estimate-live-data-size",
+      "ordo.store.memtable.bytes", "rocksdb.cur-size-all-mem-tables",
+      "ordo.store.pending.compaction.bytes", "rocksdb.estimate-pending-compaction-bytes",
+      "ordo.store.background.errors", "rocksdb.background-errors");
+
+  /**
+   * Reports a RocksDB store's sizes and background errors (a full disk shows there first), tagged
+   * {@code store}; read when scraped.
+   */
+  public void watchStore(String store, ToLongFunction<String> property) {
+    STORE_PROPERTIES.forEach((metric, rocksProperty) ->
+        Gauge.builder(metric, () -> property.applyAsLong(rocksProperty))
+            .description("RocksDB's " + rocksProperty + " of the node's " + store + " store")
+            .tag("store", store)
+            .register(registry));
+  }
+
+  /**
+   * Counts the client port's calls and times them, per service, method and status code
+   * (grpc_server_processing_duration_seconds, a histogram; grpc_server_requests_received and
+   * grpc_server_responses_sent): request rates, error rates and latency of every RPC.
+   */
+  public ServerInterceptor grpcCalls() {
+    return new MetricCollectingServerInterceptor(registry, counter -> counter, timer -> timer
+        .publishPercentileHistogram()
+        .minimumExpectedValue(SHORTEST_WRITE)
+        .maximumExpectedValue(LONGEST_WRITE));
   }
 
   /** Reports the calls the client port serves at once, and their bound. */

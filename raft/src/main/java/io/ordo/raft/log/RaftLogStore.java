@@ -71,4 +71,9 @@ public final class RaftLogStore implements AutoCloseable {
     database.close();
     syncWrite.close();
   }
+
+  /** See {@link RocksDatabase#property}: for the node's metrics. */
+  public long property(String name) {
+    return database.property(name);
+  }
 }

@@ -106,6 +106,18 @@ public final class RocksDatabase implements AutoCloseable {
     return db;
   }
 
+  /**
+   * A RocksDB integer property ("rocksdb.total-sst-files-size", ...) summed over the column
+   * families; -1 if RocksDB cannot tell. Not to be called once the database is closed.
+   */
+  public long property(String name) {
+    try {
+      return db.getAggregatedLongProperty(name);
+    } catch (RocksDBException e) {
+      return -1;
+    }
+  }
+
   /** The handle of {@code families[index]} as given to {@link #open}. */
   public ColumnFamilyHandle family(int index) {
     return handles.get(index + 1);

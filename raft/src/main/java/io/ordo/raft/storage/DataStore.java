@@ -87,4 +87,9 @@ public final class DataStore implements AutoCloseable {
     database.close();
     writeOptions.close();
   }
+
+  /** See {@link RocksDatabase#property}: for the node's metrics. */
+  public long property(String name) {
+    return database.property(name);
+  }
 }

@@ -161,5 +161,20 @@ class MetricsTest {
       writesLed += writes;
     }
     assertThat(writesLed).as("writes answered by the leaders (each produce request is one)").isPositive();
+
+    double produceCalls = 0;
+    for (int node = 1; node <= 3; node++) {
+      Map<String, Double> samples = scrape(node);
+      produceCalls += samples.entrySet().stream()
+          .filter(e -> e.getKey().startsWith("grpc_server_processing_duration_seconds_count{") && e.getKey().contains("method=\"Produce\""))
+          .mapToDouble(Map.Entry::getValue).sum();
+      for (String store : new String[] {"data", "raft-log"}) {
+        assertThat(samples).as("node %d's %s store", node, store)
+            .containsKey("ordo_store_sst_bytes{store=\"" + store + "\"}")
+            .containsKey("ordo_store_memtable_bytes{store=\"" + store + "\"}")
+            .containsEntry("ordo_store_background_errors{store=\"" + store + "\"}", 0.0);
+      }
+    }
+    assertThat(produceCalls).as("Produce calls counted by the nodes that answered them").isGreaterThanOrEqualTo(writesLed);
   }
 }
