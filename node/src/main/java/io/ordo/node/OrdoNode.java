@@ -154,7 +154,8 @@ public final class OrdoNode implements AutoCloseable {
             pendingBytes,
             config.maxParkedReadsPerPartition(),
             parkedReads,
-            metrics.writeStages());
+            metrics.writeStages(),
+            metrics.snapshots());
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
     List<NodeInfo> initial =
         config.initialCluster().stream()

@@ -1,6 +1,7 @@
 package io.ordo.node.metrics;
 
 import io.grpc.ServerInterceptor;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -19,6 +20,7 @@ import io.ordo.raft.metadata.MetadataView;
 import io.ordo.raft.partition.ParkedReads;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.partition.PendingBytes;
+import io.ordo.raft.partition.SnapshotEvents;
 import io.ordo.raft.partition.WriteStages;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +58,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge queueWaiting;
   private final MultiGauge queueDead;
   private final WriteStages writeStages;
+  private final SnapshotEvents snapshots;
 
   public NodeMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -99,6 +102,28 @@ public final class NodeMetrics implements AutoCloseable {
       replicated.record(replicatedNanos, TimeUnit.NANOSECONDS);
       applied.record(appliedNanos, TimeUnit.NANOSECONDS);
       total.record(queuedNanos + replicatedNanos + appliedNanos, TimeUnit.NANOSECONDS);
+    };
+    Timer written = Timer.builder("ordo.snapshot.written")
+        .description("Partition snapshots this node wrote (so the Raft log can be cut short), and how long each took")
+        .register(registry);
+    Counter writtenBytes = Counter.builder("ordo.snapshot.written.bytes")
+        .description("Bytes of the partition snapshots this node wrote")
+        .register(registry);
+    Timer installed = Timer.builder("ordo.snapshot.installed")
+        .description("Partition snapshots this node installed: at a restart, or sent by a leader that no longer had the"
+            + " log entries a replica here lacked (catch-up)")
+        .register(registry);
+    snapshots = new SnapshotEvents() {
+      @Override
+      public void written(long bytes, long nanos) {
+        written.record(nanos, TimeUnit.NANOSECONDS);
+        writtenBytes.increment(bytes);
+      }
+
+      @Override
+      public void installed(long nanos) {
+        installed.record(nanos, TimeUnit.NANOSECONDS);
+      }
     };
   }
 
@@ -185,6 +210,11 @@ public final class NodeMetrics implements AutoCloseable {
     Gauge.builder("ordo.parked.reads.max", parked, ParkedReads::max)
         .description("The bound on ordo_parked_reads (--max-parked-reads)")
         .register(registry);
+  }
+
+  /** Where the node's partition replicas report their snapshots. */
+  public SnapshotEvents snapshots() {
+    return snapshots;
   }
 
   /** Where the node's replicas report their writes' stages. */

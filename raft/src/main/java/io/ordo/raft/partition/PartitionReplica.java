@@ -444,12 +444,14 @@ public final class PartitionReplica extends RaftMember {
 
   private void writeSnapshot(SnapshotWriter writer, PartitionStore.Export export, Closure done) {
     Path file = Path.of(writer.getPath(), SNAPSHOT_FILE);
+    long startNanos = System.nanoTime();
     try (export;
         FileOutputStream fos = new FileOutputStream(file.toFile());
         BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
       export.writeTo(out);
       out.flush();
       fos.getFD().sync();
+      env.snapshots().written(fos.getChannel().size(), System.nanoTime() - startNanos);
     } catch (IOException | RuntimeException e) {
       LOG.error("partition {}: writing snapshot {} failed", id, file, e);
       done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
@@ -469,6 +471,7 @@ public final class PartitionReplica extends RaftMember {
       return true;
     }
     Path file = Path.of(reader.getPath(), SNAPSHOT_FILE);
+    long startNanos = System.nanoTime();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       PartitionState installed = store.importFrom(in);
       if (installed.getAppliedIndex() != meta.getLastIncludedIndex()) {
@@ -479,6 +482,7 @@ public final class PartitionReplica extends RaftMember {
       }
       applier.reload();
       publish(installed);
+      env.snapshots().installed(System.nanoTime() - startNanos);
       LOG.info("partition {}: installed snapshot at index {}, offsets {}..{}",
           id, installed.getAppliedIndex(), installed.getStartOffset(), installed.getNextOffset());
       return true;

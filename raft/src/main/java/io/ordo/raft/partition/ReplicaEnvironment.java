@@ -18,6 +18,7 @@ import java.util.function.LongSupplier;
  *     append, at most; past it a read is not parked (see {@link PartitionReplica#onNextAppend})
  * @param nodeParkedReads the same for all the node's partitions together, shared by them
  * @param stages told how long each write led here spent in each stage
+ * @param snapshots told of each snapshot written or installed
  */
 public record ReplicaEnvironment(
     LongSupplier clock,
@@ -28,4 +29,5 @@ public record ReplicaEnvironment(
     PendingBytes nodePendingBytes,
     int maxParkedReads,
     ParkedReads nodeParkedReads,
-    WriteStages stages) {}
+    WriteStages stages,
+    SnapshotEvents snapshots) {}

@@ -2,6 +2,7 @@ package io.ordo.it.api;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.metric;
 import static io.ordo.it.cluster.ClusterChecks.health;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,10 +24,6 @@ import io.ordo.proto.v1.FetchRequest;
 import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.SpecialOffset;
 import io.ordo.protocol.OrdoStatus;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,8 +34,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -55,7 +50,6 @@ class OverloadTest {
   private static final int RECORDS_PER_PRODUCER = 200;
   private static final int RECORD_BYTES = 16 * 1024;
   private static final int LONG_POLLS = 150;
-  private static final Pattern CALLS = Pattern.compile("(?m)^ordo_grpc_calls (\\S+)$");
 
   @Test
   void aLoadPastTheBoundsIsRefusedInPartAndNoNodeFallsOver(TestInfo info) throws Exception {
@@ -89,7 +83,7 @@ class OverloadTest {
           sends.add(producers.get(p).send(ProducerRecord.of("load", ("p" + p + "-" + i).getBytes(StandardCharsets.UTF_8), value(p, i))));
         }
         if (i % 50 == 0) {
-          callsSeen.add(calls(cluster, idleLeader));
+          callsSeen.add(metric(cluster.metricsAddress(idleLeader), "ordo_grpc_calls").orElseThrow());
         }
       }
       producers.forEach(Producer::close);
@@ -145,15 +139,5 @@ class OverloadTest {
     byte[] value = new byte[RECORD_BYTES];
     Arrays.fill(value, (byte) (producer * 31 + i));
     return value;
-  }
-
-  private static double calls(ProcessCluster cluster, int node) throws Exception {
-    String metrics = HttpClient.newHttpClient()
-        .send(HttpRequest.newBuilder(URI.create("http://" + cluster.metricsAddress(node) + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString())
-        .body();
-    Matcher m = CALLS.matcher(metrics);
-    assertThat(m.find()).as("ordo_grpc_calls in node %d's metrics", node).isTrue();
-    return Double.parseDouble(m.group(1));
   }
 }

@@ -23,12 +23,19 @@ import io.ordo.proto.v1.LocalReplicasResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.ReplicaStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -123,6 +130,28 @@ public final class ClusterChecks {
       offset = result.nextOffset();
     }
     return out;
+  }
+
+  /**
+   * The value of {@code series} (a metric name with its labels as Prometheus prints them, e.g.
+   * {@code ordo_grpc_calls}) in what the node serving metrics at {@code metricsAddress} reports now;
+   * empty if it reports no such series.
+   */
+  public static OptionalDouble metric(String metricsAddress, String series) {
+    try {
+      String body = HttpClient.newHttpClient()
+          .send(HttpRequest.newBuilder(URI.create("http://" + metricsAddress + "/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+          .body();
+      return body.lines()
+          .filter(line -> line.startsWith(series + " "))
+          .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+          .findFirst();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The node's gRPC health status (service ""). */

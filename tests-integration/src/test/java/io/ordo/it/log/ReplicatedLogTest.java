@@ -3,6 +3,7 @@ package io.ordo.it.log;
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.localReplicas;
+import static io.ordo.it.cluster.ClusterChecks.metric;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -152,6 +153,10 @@ class ReplicatedLogTest {
             .as("snapshots installed on node %d", wiped)
             .isNotEmpty();
       }
+      assertThat(metric(cluster.metricsAddress(wiped), "ordo_snapshot_installed_seconds_count").orElse(0))
+          .as("snapshots installed, in node %d's metrics", wiped).isPositive();
+      assertThat(metric(cluster.metricsAddress(1), "ordo_snapshot_written_seconds_count").orElse(0))
+          .as("snapshots written, in node 1's metrics").isGreaterThanOrEqualTo(2);
 
       // With node 1 gone, node 3's copy is half of every quorum; the log must still read whole.
       cluster.kill(1);
