@@ -125,6 +125,7 @@ final class ClusterCommand {
               .field("replicas", node.replicas())
               .field("incarnation", node.incarnation())
               .field("rack", node.rack())
+              .field("metadataFailure", node.metadataFailure())
               .endObject();
         }
         json.endArray().field("partitionCount", health.partitions()).name("unhealthyPartitions").beginArray();
@@ -152,6 +153,8 @@ final class ClusterCommand {
             role(node, cluster));
       }
       table.print(out);
+      cluster.nodes().stream().filter(n -> !n.metadataFailure().isEmpty()).forEach(n -> out.println(
+          "node " + n.nodeId() + ": its copy of the metadata failed (" + n.metadataFailure() + "); mend the cause and restart the node"));
       out.println(
           "metadata leader: "
               + (cluster.metadataLeader() == 0 ? "none" : "node " + cluster.metadataLeader()));

@@ -15,6 +15,8 @@ package io.ordo.client;
  *     first): it then rejoins each of its partitions' groups, counting once caught up
  * @param rack where the node runs (ordo-node --rack), empty if not given: a partition's replicas
  *     go to distinct racks where there are enough
+ * @param metadataFailure why the node's copy of the metadata stopped (it could not apply a
+ *     metadata entry or store its log), empty while it runs: mend the cause and restart the node
  */
 public record NodeInfo(
     int nodeId,
@@ -25,4 +27,5 @@ public record NodeInfo(
     boolean decommissioning,
     int replicas,
     int incarnation,
-    String rack) {}
+    String rack,
+    String metadataFailure) {}

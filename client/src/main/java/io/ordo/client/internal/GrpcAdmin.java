@@ -172,7 +172,7 @@ public final class GrpcAdmin implements Admin {
                     new NodeInfo(
                         n.getNodeId(), n.getClientAddress(), n.getRaftAddress(), n.getAlive(),
                         n.getSupportedFeatureLevel(), n.getDecommissioning(), n.getReplicas(), n.getIncarnation(),
-                        n.getRack()))
+                        n.getRack(), n.getMetadataFailure()))
             .toList(),
         cluster.getMetadataLeader(),
         cluster.getFeatureLevel());

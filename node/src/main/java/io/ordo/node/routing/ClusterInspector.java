@@ -59,6 +59,7 @@ public final class ClusterInspector {
             .setClusterId(identity.clusterId())
             .setStorageState(storageState())
             .setRack(rack);
+    router.metadata().failure().ifPresent(out::setMetadataFailure);
     if (topicId < 0) {
       return out.build();
     }
@@ -272,7 +273,8 @@ public final class ClusterInspector {
               .setSupportedFeatureLevel(
                   answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0)
               .setDecommissioning(node.getDecommissioning())
-              .setReplicas(replicasOn(view, node.getNodeId())));
+              .setReplicas(replicasOn(view, node.getNodeId()))
+              .setMetadataFailure(answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getMetadataFailure() : ""));
     }
     out.setFeatureLevel(view.state().getFinalizedFeatureLevel());
     view.nodeByRaftAddress(router.metadata().leaderRaftAddress())

@@ -70,10 +70,10 @@ import org.testcontainers.utility.DockerImageName;
  *       loopback, this JVM's included.
  *   <li>{@link #slow}: tc token buckets on the egress between a node and its peers, both ways;
  *       this JVM's traffic is not slowed.
- *   <li>{@link #fillStore}: in a cluster started with a bounded store (each node's data store, the
- *       RocksDB the replicas apply to, on a tmpfs of its own), a file takes every free byte of a
- *       node's store, so its writes fail as on a full disk; {@link #freeStore} deletes it. The
- *       Raft log and metadata stay on the container's disk.
+ *   <li>{@link #fillStore}: in a cluster started with bounded stores (each node's data store, the
+ *       RocksDB the replicas apply to, and its Raft log store, each on a tmpfs of its own), a file
+ *       takes every free byte of one of a node's stores, so its writes fail as on a full disk;
+ *       {@link #freeStore} deletes it. Raft metadata and snapshots stay on the container's disk.
  * </ul>
  *
  * <p>The image {@value #IMAGE} is built from {@code deploy/docker/Dockerfile} and the jars in
@@ -98,9 +98,27 @@ public final class DockerCluster implements FaultableCluster {
 
   private static final Logger log = LoggerFactory.getLogger(DockerCluster.class);
   private static final String DATA_DIR = "/var/lib/ordo";
-  /** Where a node keeps its data store (OrdoNode: the data directory's "store"). */
-  private static final String STORE_DIR = DATA_DIR + "/store";
-  private static final String STORE_FILLER = STORE_DIR + "/filler";
+  /** A node's RocksDB stores, each a directory of its data directory (see OrdoNode). */
+  public enum Store {
+    /** Where the partition replicas apply their entries. */
+    DATA("store"),
+    /** Where every Raft group of the node keeps its log. */
+    RAFT_LOG("raft-log");
+
+    private final String dir;
+
+    Store(String dir) {
+      this.dir = dir;
+    }
+
+    String dir() {
+      return DATA_DIR + "/" + dir;
+    }
+
+    String filler() {
+      return dir() + "/filler";
+    }
+  }
   private static final String LOG_DIR = "/var/log/ordo";
   private static final String ENTRYPOINT = "/opt/ordo/bin/ordo-node-entrypoint";
   /** Debian's libfaketime in the base image (deploy/docker/build-base-image.sh). */
@@ -123,7 +141,7 @@ public final class DockerCluster implements FaultableCluster {
   private final Path logDirectory;
   private final int size;
   private final Map<String, String> extraOptions;
-  /** Size of each node's data store tmpfs; 0: the store is on the container's disk. */
+  /** Size of each node's store tmpfs (see {@link Store}); 0: the stores are on the container's disk. */
   private final long storeBytes;
   private final DockerClient docker;
   private final Network network;
@@ -168,9 +186,9 @@ public final class DockerCluster implements FaultableCluster {
   }
 
   /**
-   * As {@link #start(String, int, Map)}, each node's data store on a tmpfs of {@code storeBytes}
-   * (0: on the container's disk), which {@link #fillStore} can fill. {@link #wipe} is not for such a
-   * cluster: the store's mount point cannot be deleted.
+   * As {@link #start(String, int, Map)}, each of a node's {@link Store stores} on a tmpfs of {@code
+   * storeBytes} (0: on the container's disk), which {@link #fillStore} can fill. {@link #wipe} is not
+   * for such a cluster: the stores' mount points cannot be deleted.
    */
   public static DockerCluster start(String name, int size, Map<String, String> extraOptions, long storeBytes) {
     if (size < 1) {
@@ -378,7 +396,11 @@ public final class DockerCluster implements FaultableCluster {
                     .withCapAdd(Capability.NET_ADMIN)
                     .withBinds(new Bind(logDirectory.toString(), new Volume(LOG_DIR)));
                 if (storeBytes > 0) {
-                  cmd.getHostConfig().withTmpFs(Map.of(STORE_DIR, "rw,size=" + storeBytes));
+                  Map<String, String> tmpfs = new HashMap<>();
+                  for (Store store : Store.values()) {
+                    tmpfs.put(store.dir(), "rw,size=" + storeBytes);
+                  }
+                  cmd.getHostConfig().withTmpFs(tmpfs);
                 }
               })
               .waitingFor(new Started());
@@ -708,18 +730,18 @@ public final class DockerCluster implements FaultableCluster {
 
   private record Throttle(int kbitPerSecond, long maxDelayMillis) {}
 
-  /** Takes every free byte of node {@code node}'s store (see {@link #start(String, int, Map, long)}). */
-  public synchronized void fillStore(int node) {
+  /** Takes every free byte of node {@code node}'s {@code store} (see {@link #start(String, int, Map, long)}). */
+  public synchronized void fillStore(int node, Store store) {
     checkBoundedStore();
     // dd stops at "No space left on device", which is the point.
-    ExecResult r = exec(node, "sh", "-c", "dd if=/dev/zero of=" + STORE_FILLER + " bs=1M 2>/dev/null; df -k " + STORE_DIR);
-    log.info("cluster {}: filled node {}'s store: {}", name, node, r.output());
+    ExecResult r = exec(node, "sh", "-c", "dd if=/dev/zero of=" + store.filler() + " bs=1M 2>/dev/null; df -k " + store.dir());
+    log.info("cluster {}: filled node {}'s {} store: {}", name, node, store, r.output());
   }
 
   /** Gives back what {@link #fillStore} took. */
-  public synchronized void freeStore(int node) {
+  public synchronized void freeStore(int node, Store store) {
     checkBoundedStore();
-    ExecResult r = exec(node, "rm", "-f", STORE_FILLER);
+    ExecResult r = exec(node, "rm", "-f", store.filler());
     if (r.exitCode() != 0) {
       throw new IllegalStateException("cannot free node " + node + "'s store: " + r);
     }
