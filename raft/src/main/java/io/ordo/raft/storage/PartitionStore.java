@@ -24,6 +24,7 @@ import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,8 @@ import org.rocksdb.WriteBatch;
  * apply rounds.
  */
 public final class PartitionStore {
+  /** Bytes of a stored batch that hold its log time: the first field's tag and varint. */
+  private static final int STORED_HEAD_BYTES = 16;
   /** Batches written per RocksDB write while importing a snapshot. */
   private static final int IMPORT_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -375,7 +378,6 @@ public final class PartitionStore {
    */
   public record StoredBatches(List<ByteString> batches, long fromOffset, long nextOffset) {}
 
-  /** How many records a stored batch holds, read from its field tags without decoding the records. */
   /** Where the log may start once its oldest batches are deleted, and the stored bytes they hold. */
   public record Trim(long startOffset, long bytes) {}
 
@@ -386,41 +388,52 @@ public final class PartitionStore {
    * at most {@code maxBatches}, so one trim stays bounded. Trims nothing if the oldest may not go.
    */
   public Trim planTrim(long startOffset, long keepFrom, long appendedBeforeMs, long excessBytes, int maxBatches) {
+    // Only each batch's head (its log time, the first field) and size are read, not its records:
+    // a plan may pass over thousands of large batches.
+    ByteBuffer head = ByteBuffer.allocateDirect(STORED_HEAD_BYTES);
     return scanBatches(KeyCodec.partitionEnd(partitionKey), it -> {
       long start = startOffset;
       long bytes = 0;
       it.seek(KeyCodec.batchKey(partitionKey, startOffset));
       for (int batches = 0; batches < maxBatches && it.isValid(); batches++) {
-        byte[] stored = it.value();
+        head.clear();
+        int size = it.value(head);
+        long timestamp = headTimestamp(head, Math.min(size, STORED_HEAD_BYTES));
         long base = KeyCodec.baseOffsetOf(it.key());
         it.next();
-        long end = it.isValid() ? KeyCodec.baseOffsetOf(it.key()) : base + storedRecordCount(stored);
-        if (end > keepFrom || (storedTimestamp(stored) >= appendedBeforeMs && bytes >= excessBytes)) {
+        long end;
+        if (it.isValid()) {
+          end = KeyCodec.baseOffsetOf(it.key());
+        } else {
+          it.seekForPrev(KeyCodec.batchKey(partitionKey, base)); // the last batch: its records say where it ends
+          end = base + storedRecordCount(it.value());
+          it.next();
+        }
+        if (end > keepFrom || (timestamp >= appendedBeforeMs && bytes >= excessBytes)) {
           break;
         }
-        bytes += stored.length;
+        bytes += size;
         start = end;
       }
       return new Trim(start, bytes);
     });
   }
 
-  /** A stored batch's log time: its first field, read without decoding the records. */
-  private long storedTimestamp(byte[] stored) {
-    CodedInputStream in = CodedInputStream.newInstance(stored);
+  /** A stored batch's log time from the first {@code length} bytes of {@code head}; 0 if it has none (a batch at time 0). */
+  private long headTimestamp(ByteBuffer head, int length) {
+    byte[] bytes = new byte[length];
+    head.get(0, bytes);
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
     try {
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (WireFormat.getTagFieldNumber(tag) == StoredBatch.TIMESTAMP_MS_FIELD_NUMBER) {
-          return in.readInt64();
-        }
-        in.skipField(tag);
-      }
-      return 0;
+      int tag = in.readTag();
+      // Fields are written in number order: a batch whose time is 0 starts with its records.
+      return WireFormat.getTagFieldNumber(tag) == StoredBatch.TIMESTAMP_MS_FIELD_NUMBER ? in.readInt64() : 0;
     } catch (IOException e) {
       throw new StorageException("partition key " + partitionKey + ": undecodable stored batch", e);
     }
   }
 
+  /** How many records a stored batch holds, read from its field tags without decoding the records. */
   private int storedRecordCount(byte[] stored) {
     CodedInputStream in = CodedInputStream.newInstance(stored);
     int count = 0;
