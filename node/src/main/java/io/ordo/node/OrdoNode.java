@@ -230,7 +230,7 @@ public final class OrdoNode implements AutoCloseable {
       List<String> metadataPeers = incarnation == 0 && config.join().isEmpty()
           ? config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList()
           : List.of();
-      node.metadata.bind(node.raft.startMetadataGroup(METADATA_GROUP, metadataPeers, node.metadata));
+      node.metadata.bind(node.raft.startMetadataGroup(METADATA_GROUP, metadataPeers, node.metadata), node.raft::logWriteFailure);
       if (config.metricsAddress() != null) {
         node.metricsServer = MetricsServer.start(
             new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics);

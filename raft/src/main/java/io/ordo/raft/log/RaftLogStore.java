@@ -6,6 +6,7 @@ import com.alipay.sofa.jraft.storage.LogStorage;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.RocksDB;
@@ -26,6 +27,8 @@ public final class RaftLogStore implements AutoCloseable {
   final ColumnFamilyHandle meta;
   /** Synced: an entry is durable when jraft is told it is appended. */
   final WriteOptions syncWrite;
+  /** RocksDB's word on the last write that failed: jraft's own report of it says only "Fail to append". */
+  private volatile String lastWriteFailure;
 
   private RaftLogStore(RocksDatabase database) {
     this.database = database;
@@ -52,6 +55,15 @@ public final class RaftLogStore implements AutoCloseable {
         return new GroupLogStorage(RaftLogStore.this, uri, raftOptions.isSync());
       }
     };
+  }
+
+  void writeFailed(RocksDBException e) {
+    lastWriteFailure = e.getMessage();
+  }
+
+  /** What RocksDB said of the last write to this store that failed, if one did. */
+  public Optional<String> lastWriteFailure() {
+    return Optional.ofNullable(lastWriteFailure);
   }
 
   /** Deletes every entry and the meta of group {@code groupId}. */

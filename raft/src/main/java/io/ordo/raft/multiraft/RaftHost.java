@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -157,6 +158,11 @@ public final class RaftHost implements AutoCloseable {
    * Starts group {@code groupId} with this node as a member of {@code peers} (Raft peer ids,
    * host:port[:incarnation]; none for a replica that waits to be taken in), resuming from its log and snapshots if it ran here before.
    */
+  /** What RocksDB said of the last write to the groups' log store that failed, if one did. */
+  public Optional<String> logWriteFailure() {
+    return logStore.lastWriteFailure();
+  }
+
   public Node startGroup(String groupId, List<String> peers, StateMachine fsm) {
     return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs(), PARTITION_HEARTBEATS_PER_TIMEOUT);
   }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,8 @@ public abstract class RaftMember extends StateMachineAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(RaftMember.class);
 
   private volatile Node node;
+  /** What the log store last said of a write that failed (see {@link #bind(Node, Supplier)}). */
+  private volatile Supplier<Optional<String>> logWriteFailure = Optional::empty;
   private volatile long leaderTerm = -1;
   /** Why jraft stopped this replica (see {@link #failure()}); null while it runs. */
   private volatile String failure;
@@ -34,6 +37,12 @@ public abstract class RaftMember extends StateMachineAdapter {
   /** Called once the replica's jraft node exists. */
   public void bind(Node node) {
     this.node = node;
+  }
+
+  /** As {@link #bind(Node)}; {@code logWriteFailure} tells why the log store's last failed write failed. */
+  public void bind(Node node, Supplier<Optional<String>> logWriteFailure) {
+    this.logWriteFailure = logWriteFailure;
+    bind(node);
   }
 
   protected Node node() {
@@ -247,7 +256,7 @@ public abstract class RaftMember extends StateMachineAdapter {
     }
     failure = switch (e.getType()) {
       case ERROR_TYPE_STATE_MACHINE -> "applying an entry failed: ";
-      case ERROR_TYPE_LOG -> "storing the Raft log failed: ";
+      case ERROR_TYPE_LOG -> "storing the Raft log failed: " + logWriteFailure.get().map(why -> why + "; ").orElse("");
       case ERROR_TYPE_SNAPSHOT -> "taking or installing a snapshot failed: ";
       case ERROR_TYPE_STABLE, ERROR_TYPE_META -> "storing the Raft term or vote failed: ";
       default -> e.getType() + ": ";

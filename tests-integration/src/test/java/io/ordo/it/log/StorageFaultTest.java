@@ -79,7 +79,7 @@ class StorageFaultTest {
       PacedWriter writer = startWriting(client);
 
       cluster.fillStore(failing, Store.RAFT_LOG);
-      awaitFailedAndWritesGoingOn(client, writer, failing, "storing the Raft log failed");
+      awaitFailedAndWritesGoingOn(client, writer, failing, "storing the Raft log failed", "No space left on device");
       // A metadata entry reaches every node's log, the failing one's included.
       await("a topic created").atMost(Duration.ofSeconds(60)).ignoreExceptions()
           .until(() -> client.admin().createTopic("after", 1, 3) != null);
