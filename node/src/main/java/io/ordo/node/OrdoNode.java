@@ -86,8 +86,10 @@ public final class OrdoNode implements AutoCloseable {
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
   /** How often the partitions a node leads look for records their retention lets go. */
   private static final long RETENTION_INTERVAL_MS = 5_000;
-  /** How often the node looks whether one of its replicas stopped, for its health status. */
+  /** How often the node looks whether one of its replicas stopped, for {@link #REPLICAS_HEALTH}. */
   private static final long HEALTH_CHECK_INTERVAL_MS = 1_000;
+  /** The gRPC health service that says whether every replica of the node runs. */
+  public static final String REPLICAS_HEALTH = "ordo.replicas";
   /** The dead-letter exporter's client: its appends and topic creations are retried this long. */
   private static final Duration EXPORT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -230,12 +232,13 @@ public final class OrdoNode implements AutoCloseable {
       List<String> metadataPeers = incarnation == 0 && config.join().isEmpty()
           ? config.initialCluster().stream().map(ClusterMember::raftAddress).map(Object::toString).toList()
           : List.of();
-      node.metadata.bind(node.raft.startMetadataGroup(METADATA_GROUP, metadataPeers, node.metadata), node.raft::logWriteFailure);
+      node.metadata.bind(node.raft.startMetadataGroup(METADATA_GROUP, metadataPeers, node.metadata), () -> node.raft.logWriteFailure(METADATA_GROUP));
       if (config.metricsAddress() != null) {
         node.metricsServer = MetricsServer.start(
             new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics);
       }
       node.health.setStatus("", ServingStatus.SERVING);
+      node.health.setStatus(REPLICAS_HEALTH, ServingStatus.SERVING);
       node.every(MEMBER_EXPIRY_INTERVAL_MS, "expiring group members", node.groups::expireMembers);
       node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);
       node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
@@ -261,14 +264,15 @@ public final class OrdoNode implements AutoCloseable {
   }
 
   /**
-   * NOT_SERVING once a replica here stopped (it could not apply an entry or store its log): the
-   * node needs the cause mended and a restart, which replays the log into the replica. Kafka's
-   * broker halts when its last log directory fails; here an orchestrator's liveness probe restarts
-   * the node, and an operator sees it in `ordo cluster status` and the metrics.
+   * Health service {@link #REPLICAS_HEALTH} turns NOT_SERVING once a replica here stopped (it
+   * could not apply an entry or store its log): the node needs the cause mended and a restart,
+   * which replays the log into the replica. The node's own status ("") stays SERVING, as its other
+   * replicas do: a liveness probe on it must not restart a node with a full disk in a loop, nor
+   * every node at once when one partition's entry fails to apply everywhere (a bug).
    */
   private void reportHealth() {
     boolean failed = metadata.failure().isPresent() || replicas.replicas().stream().anyMatch(r -> r.failure().isPresent());
-    health.setStatus("", failed ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
+    health.setStatus(REPLICAS_HEALTH, failed ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
   }
 
   /**

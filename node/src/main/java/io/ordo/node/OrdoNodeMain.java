@@ -115,7 +115,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--retention-bytes", defaultValue = "-1", description = "retention.bytes of topics that do not set it: a partition's oldest records are deleted while it stores more; -1 for no bound (default ${DEFAULT-VALUE}).")
   long retentionBytes;
 
-  @Option(names = "--rebalance-threshold", defaultValue = "2", description = "After a node joins, replicas move to it one at a time while the most and least loaded nodes' replica counts differ by more than this; 0 turns it off (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rebalance-threshold", defaultValue = "2", description = "Replicas move one at a time, from the node holding the most to the one holding the fewest, while their counts differ by more than this (after a node joins, or after moves by hand); 0 turns it off (default ${DEFAULT-VALUE}).")
   int rebalanceThreshold;
 
   @Option(names = "--rack", defaultValue = "", description = "Where this node runs (a rack, zone or host): a partition's replicas go to distinct racks where there are enough (default: none).")

@@ -35,7 +35,7 @@ import java.util.List;
  * @param retentionMs retention.ms of topics that do not set it: -1 keeps records forever
  * @param retentionBytes retention.bytes of topics that do not set it: -1 for no bound
  * @param rebalanceThreshold how far apart the nodes' replica counts may be before the metadata
- *     leader moves replicas to even them out (after a node joined); 0: never
+ *     leader moves replicas to even them out (after a node joined, or moves by hand); 0: never
  * @param rack where the node runs (a rack, zone or host), for rack-aware placement; empty if not given
  * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
  */

@@ -47,8 +47,8 @@ public final class CallLimiter implements ServerInterceptor {
     if (ALWAYS_OPEN.contains(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
-    if (active.incrementAndGet() > max) {
-      active.decrementAndGet();
+    // Never past the bound, not even for a moment: the gauge of it must not read above max.
+    if (active.getAndUpdate(n -> n < max ? n + 1 : n) >= max) {
       StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.OVERLOADED,
           "node " + nodeId + " serves " + max + " calls at once already (--max-concurrent-calls); retry with back-off");
       call.close(refusal.getStatus(), refusal.getTrailers());
@@ -63,7 +63,7 @@ public final class CallLimiter implements ServerInterceptor {
     ServerCall.Listener<Q> listener;
     try {
       listener = next.startCall(call, headers);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       release.run();
       throw e;
     }

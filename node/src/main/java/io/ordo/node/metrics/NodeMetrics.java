@@ -165,15 +165,16 @@ public final class NodeMetrics implements AutoCloseable {
   public void watchStore(String store, ToLongFunction<String> property) {
     STORE_PROPERTIES.forEach((metric, rocksProperty) ->
         Gauge.builder(metric, () -> property.applyAsLong(rocksProperty))
-            .description("RocksDB's " + rocksProperty + " of the node's " + store + " store")
+            .description("RocksDB's " + rocksProperty + " of each of the node's stores (tag store: data, raft-log)")
             .tag("store", store)
             .register(registry));
   }
 
   /**
-   * Counts the client port's calls and times them, per service, method and status code
-   * (grpc_server_processing_duration_seconds, a histogram; grpc_server_requests_received and
-   * grpc_server_responses_sent): request rates, error rates and latency of every RPC.
+   * Times the client port's calls per service, method and status code
+   * (grpc_server_processing_duration_seconds, a histogram: call and error rates and latency of every
+   * RPC) and counts their messages per method (grpc_server_requests_received_messages_total,
+   * grpc_server_responses_sent_messages_total).
    */
   public ServerInterceptor grpcCalls() {
     return new MetricCollectingServerInterceptor(registry, counter -> counter, timer -> timer

@@ -161,7 +161,7 @@ final class GroupLogStorage implements LogStorage {
       return entries.size();
     } catch (RocksDBException e) {
       LOG.error("{}: appending {} entries failed", groupId, entries.size(), e);
-      store.writeFailed(e);
+      store.writeFailed(groupId, e);
       return 0;
     } finally {
       lock.readLock().unlock();
@@ -181,7 +181,7 @@ final class GroupLogStorage implements LogStorage {
       return true;
     } catch (RocksDBException e) {
       LOG.error("{}: truncating the log before {} failed", groupId, firstIndexKept, e);
-      store.writeFailed(e);
+      store.writeFailed(groupId, e);
       return false;
     } finally {
       lock.readLock().unlock();
@@ -198,7 +198,7 @@ final class GroupLogStorage implements LogStorage {
       return true;
     } catch (RocksDBException e) {
       LOG.error("{}: truncating the log after {} failed", groupId, lastIndexKept, e);
-      store.writeFailed(e);
+      store.writeFailed(groupId, e);
       return false;
     } finally {
       lock.readLock().unlock();
@@ -227,7 +227,7 @@ final class GroupLogStorage implements LogStorage {
       return true;
     } catch (RocksDBException e) {
       LOG.error("{}: resetting the log to {} failed", groupId, nextLogIndex, e);
-      store.writeFailed(e);
+      store.writeFailed(groupId, e);
       return false;
     } finally {
       lock.writeLock().unlock();

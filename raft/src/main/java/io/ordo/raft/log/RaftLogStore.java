@@ -6,7 +6,9 @@ import com.alipay.sofa.jraft.storage.LogStorage;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.RocksDB;
@@ -27,8 +29,8 @@ public final class RaftLogStore implements AutoCloseable {
   final ColumnFamilyHandle meta;
   /** Synced: an entry is durable when jraft is told it is appended. */
   final WriteOptions syncWrite;
-  /** RocksDB's word on the last write that failed: jraft's own report of it says only "Fail to append". */
-  private volatile String lastWriteFailure;
+  /** RocksDB's word on each group's last write that failed: jraft's own report says only "Fail to append". */
+  private final Map<String, String> writeFailures = new ConcurrentHashMap<>();
 
   private RaftLogStore(RocksDatabase database) {
     this.database = database;
@@ -57,17 +59,18 @@ public final class RaftLogStore implements AutoCloseable {
     };
   }
 
-  void writeFailed(RocksDBException e) {
-    lastWriteFailure = e.getMessage();
+  void writeFailed(String groupId, RocksDBException e) {
+    writeFailures.put(groupId, String.valueOf(e.getMessage()));
   }
 
-  /** What RocksDB said of the last write to this store that failed, if one did. */
-  public Optional<String> lastWriteFailure() {
-    return Optional.ofNullable(lastWriteFailure);
+  /** What RocksDB said of the last write of group {@code groupId}'s log that failed, if one did. */
+  public Optional<String> lastWriteFailure(String groupId) {
+    return Optional.ofNullable(writeFailures.get(groupId));
   }
 
   /** Deletes every entry and the meta of group {@code groupId}. */
   public void deleteGroup(String groupId) {
+    writeFailures.remove(groupId);
     GroupKeys keys = new GroupKeys(groupId);
     try {
       db.deleteRange(entries, syncWrite, keys.first(), keys.end());

@@ -23,7 +23,9 @@ import java.util.Set;
  * the partition is not on yet, in its place in the replica order: moving a preferred leader's place
  * moves the preferred leadership too, which is chosen when the donor is preferred leader of more
  * partitions than the taker (leaders then even out with the replicas). A move never takes a
- * partition off a rack it would then lack.
+ * partition off a rack it would then lack; where nodes have racks, a node without one (a node that
+ * just joined, whose rack the cluster has yet to learn) counts as on no rack at all, so no
+ * partition moves to it in place of a racked replica until its rack is known.
  */
 public final class Rebalance {
   /**
@@ -110,6 +112,9 @@ public final class Rebalance {
   private static int rackCount(List<Integer> replicas, Map<Integer, String> racks) {
     Set<String> distinct = new HashSet<>();
     replicas.forEach(n -> distinct.add(Placement.rackOf(racks, n)));
+    if (!racks.isEmpty()) {
+      distinct.remove(""); // not a rack of its own
+    }
     return distinct.size();
   }
 }

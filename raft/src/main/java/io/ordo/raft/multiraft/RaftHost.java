@@ -158,13 +158,13 @@ public final class RaftHost implements AutoCloseable {
    * Starts group {@code groupId} with this node as a member of {@code peers} (Raft peer ids,
    * host:port[:incarnation]; none for a replica that waits to be taken in), resuming from its log and snapshots if it ran here before.
    */
-  /** What RocksDB said of the last write to the groups' log store that failed, if one did. */
-  public Optional<String> logWriteFailure() {
-    return logStore.lastWriteFailure();
-  }
-
   public Node startGroup(String groupId, List<String> peers, StateMachine fsm) {
     return start(groupId, peers, fsm, settings.partitionElectionTimeoutMs(), PARTITION_HEARTBEATS_PER_TIMEOUT);
+  }
+
+  /** What RocksDB said of the last write of group {@code groupId}'s log that failed, if one did. */
+  public Optional<String> logWriteFailure(String groupId) {
+    return logStore.lastWriteFailure(groupId);
   }
 
   /** The election timeout of partitions' groups. */

@@ -137,7 +137,7 @@ public final class ReplicaManager implements AutoCloseable {
     try {
       PartitionReplica replica = new PartitionReplica(id, store.partition(id.storageKey()), env);
       Node node = host.startGroup(id.groupId(), peers, replica);
-      replica.bind(node, host::logWriteFailure);
+      replica.bind(node, () -> host.logWriteFailure(id.groupId()));
       if (host.selfPeer().toString().equals(preferredLeaders.get(id))) {
         replica.campaignFirst(FIRST_ELECTION_TIMEOUT_MS, host.partitionElectionTimeoutMs());
       }

@@ -74,6 +74,18 @@ class RebalanceTest {
     assertThat(withoutRacks).map(Rebalance.Move::from).contains(3);
   }
 
+  @Test
+  void noReplicaMovesToANodeWhoseRackIsNotKnownYetInPlaceOfARackedOne() {
+    // Nodes 1-3 on racks a, b, c; node 4 has just joined and the cluster has yet to learn its rack.
+    Map<Integer, String> racks = Map.of(1, "a", 2, "b", 3, "c");
+    TopicRecord orders = topic(1, "orders", Placement.assign(List.of(1, 2, 3), racks, List.of(), 6, 3));
+
+    assertThat(Rebalance.next(List.of(orders), FOUR_NODES, racks, 2)).isEmpty();
+    Map<Integer, String> learned = new HashMap<>(racks);
+    learned.put(4, "d");
+    assertThat(Rebalance.next(List.of(orders), FOUR_NODES, learned, 2)).map(Rebalance.Move::to).contains(4);
+  }
+
   private static TopicRecord applied(TopicRecord topic, Rebalance.Move move) {
     TopicRecord.Builder b = topic.toBuilder();
     int p = move.target().getPartition();

@@ -156,10 +156,15 @@ public final class ClusterChecks {
 
   /** The node's gRPC health status (service ""). */
   public static ServingStatus health(String clientAddress) {
+    return health(clientAddress, "");
+  }
+
+  /** The node's gRPC health status of {@code service}. */
+  public static ServingStatus health(String clientAddress, String service) {
     ManagedChannel channel = ManagedChannelBuilder.forTarget(clientAddress).usePlaintext().build();
     try {
       return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+          .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
     } finally {
       channel.shutdownNow();
     }
