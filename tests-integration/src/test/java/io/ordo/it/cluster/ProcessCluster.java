@@ -2,8 +2,6 @@ package io.ordo.it.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,9 +48,9 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   private void allocatePorts(int node) {
-    clientPorts[node] = freePort();
-    raftPorts[node] = freePort();
-    metricsPorts[node] = freePort();
+    clientPorts[node] = LoopbackPorts.free();
+    raftPorts[node] = LoopbackPorts.free();
+    metricsPorts[node] = LoopbackPorts.free();
   }
 
   /** Starts one more node, id {@code size() + 1}, that joins the running cluster (--join); returns its id. */
@@ -228,13 +226,6 @@ public final class ProcessCluster implements AutoCloseable {
     return out.stream().collect(Collectors.joining(","));
   }
 
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   @Override
   public void close() {
