@@ -30,8 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
-import java.util.function.ToLongFunction;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * A node's metrics, in Prometheus' text format: the JVM's, each partition replica's offsets and
@@ -41,6 +41,13 @@ import java.util.function.Supplier;
 public final class NodeMetrics implements AutoCloseable {
   private static final Duration SHORTEST_WRITE = Duration.ofNanos(50_000);
   private static final Duration LONGEST_WRITE = Duration.ofSeconds(30);
+  /** RocksDB properties a node reports per store, by metric name: sizes on disk and in memory, and trouble. */
+  private static final Map<String, String> STORE_PROPERTIES = Map.of(
+      "ordo.store.sst.bytes", "rocksdb.total-sst-files-size",
+      "ordo.store.live.data.bytes", "rocksdb.estimate-live-data-size",
+      "ordo.store.memtable.bytes", "rocksdb.cur-size-all-mem-tables",
+      "ordo.store.pending.compaction.bytes", "rocksdb.estimate-pending-compaction-bytes",
+      "ordo.store.background.errors", "rocksdb.background-errors");
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
@@ -149,14 +156,6 @@ public final class NodeMetrics implements AutoCloseable {
     this.metadata = metadata;
     this.replicas = replicas;
   }
-
-  /** RocksDB properties a node reports per store, by metric name: sizes on disk and in memory, and trouble. */
-  private static final Map<String, String> STORE_PROPERTIES = Map.of(
-      "ordo.store.sst.bytes", "rocksdb.total-sst-files-size",
-      "ordo.store.live.data.bytes", "rocksdb.estimate-live-data-size",
-      "ordo.store.memtable.bytes", "rocksdb.cur-size-all-mem-tables",
-      "ordo.store.pending.compaction.bytes", "rocksdb.estimate-pending-compaction-bytes",
-      "ordo.store.background.errors", "rocksdb.background-errors");
 
   /**
    * Reports a RocksDB store's sizes and background errors (a full disk shows there first), tagged

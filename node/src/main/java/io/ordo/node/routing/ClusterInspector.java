@@ -262,6 +262,8 @@ public final class ClusterInspector {
     ClusterDescription.Builder out = ClusterDescription.newBuilder();
     MetadataView view = router.view();
     for (NodeInfo node : view.state().getNodesList()) {
+      // A node that did not answer reports nothing: the defaults (level 0, no failure).
+      LocalReplicasResponse answer = answers.getOrDefault(node.getNodeId(), LocalReplicasResponse.getDefaultInstance());
       out.addNodes(
           NodeDescription.newBuilder()
               .setNodeId(node.getNodeId())
@@ -270,11 +272,10 @@ public final class ClusterInspector {
               .setIncarnation(node.getIncarnation())
               .setRack(node.getRack())
               .setAlive(answers.containsKey(node.getNodeId()))
-              .setSupportedFeatureLevel(
-                  answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getSupportedFeatureLevel() : 0)
+              .setSupportedFeatureLevel(answer.getSupportedFeatureLevel())
               .setDecommissioning(node.getDecommissioning())
               .setReplicas(replicasOn(view, node.getNodeId()))
-              .setMetadataFailure(answers.containsKey(node.getNodeId()) ? answers.get(node.getNodeId()).getMetadataFailure() : ""));
+              .setMetadataFailure(answer.getMetadataFailure()));
     }
     out.setFeatureLevel(view.state().getFinalizedFeatureLevel());
     view.nodeByRaftAddress(router.metadata().leaderRaftAddress())

@@ -7,14 +7,6 @@ package io.ordo.raft.partition;
  * how often copies are made and how long they take.
  */
 public interface SnapshotEvents {
-  SnapshotEvents NONE = new SnapshotEvents() {
-    @Override
-    public void written(long bytes, long nanos) {}
-
-    @Override
-    public void installed(long nanos) {}
-  };
-
   /** A snapshot of {@code bytes} was written and synced in {@code nanos}. */
   void written(long bytes, long nanos);
 

@@ -7,7 +7,5 @@ package io.ordo.raft.partition;
  * the apply thread), and applying (the state machine and the store write of its round).
  */
 public interface WriteStages {
-  WriteStages NONE = (queuedNanos, replicatedNanos, appliedNanos) -> {};
-
   void record(long queuedNanos, long replicatedNanos, long appliedNanos);
 }

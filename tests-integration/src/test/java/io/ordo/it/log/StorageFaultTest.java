@@ -4,6 +4,7 @@ import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.health;
 import static io.ordo.it.cluster.ClusterChecks.localReplicas;
+import static io.ordo.it.cluster.ClusterChecks.metric;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -20,10 +21,6 @@ import io.ordo.it.cluster.DockerCluster.Store;
 import io.ordo.it.workload.PacedWriter;
 import io.ordo.node.OrdoNode;
 import io.ordo.proto.v1.ReplicaStatus;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -66,7 +63,8 @@ class StorageFaultTest {
       assertThat(described.out()).contains("orders/0: the replica on node " + failing + " failed (apply failed", "restart the node");
       CliResult status = CliResult.run(cluster.bootstrap(), "", "cluster", "status");
       assertThat(status.out()).contains("under-replicated: 1", "the replica on node " + failing + " failed");
-      assertThat(metrics(cluster, failing)).contains("ordo_partition_replica_failed{partition=\"0\",topic=\"orders\"} 1.0");
+      assertThat(metric(cluster.ip(failing) + ":" + METRICS_PORT, "ordo_partition_replica_failed{partition=\"0\",topic=\"orders\"}"))
+          .hasValue(1.0);
       assertReplicasUnhealthy(cluster, failing);
 
       recoverAndCheck(cluster, client, writer, failing, Store.DATA);
@@ -186,12 +184,5 @@ class StorageFaultTest {
   private static String id(ConsumerRecord record) {
     String text = new String(Arrays.copyOf(record.value(), 16), StandardCharsets.ISO_8859_1);
     return text.substring(0, text.indexOf('|'));
-  }
-
-  private static String metrics(DockerCluster cluster, int node) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(HttpRequest.newBuilder(URI.create("http://" + cluster.ip(node) + ":" + METRICS_PORT + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString())
-        .body();
   }
 }
