@@ -57,6 +57,14 @@ final class ProduceCommand implements Callable<Integer> {
       description = "Send every record to partition P.")
   Integer partition;
 
+  @Option(
+      names = "--null-marker",
+      paramLabel = "TEXT",
+      description =
+          "A value equal to TEXT is sent as a tombstone, which deletes its key from a compacted"
+              + " topic (cleanup.policy=compact); as Kafka's console producer's null.marker.")
+  String nullMarker;
+
   @Override
   public Integer call() throws IOException {
     if (keyChoice != null && keyChoice.separator != null && keyChoice.separator.isEmpty()) {
@@ -79,7 +87,9 @@ final class ProduceCommand implements Callable<Integer> {
               "line " + lineNumber + " has no key separator '" + keyChoice.separator + "'";
           break;
         }
-        ProducerRecord record = ProducerRecord.of(topic, keyValue[0], keyValue[1]);
+        ProducerRecord record = keyValue[1].equals(nullMarker) && keyValue[0] != null
+            ? ProducerRecord.tombstone(topic, keyValue[0])
+            : ProducerRecord.of(topic, keyValue[0], keyValue[1]);
         if (partition != null) {
           record = record.withPartition(partition);
         }

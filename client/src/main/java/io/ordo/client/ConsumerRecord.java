@@ -12,7 +12,8 @@ import java.util.List;
  * @param offset the record's offset
  * @param timestampMs the commit time of the record's batch by the partition leader's clock
  * @param key the key, or null when the record has none
- * @param value the value (may be empty)
+ * @param value the value (may be empty), or null for a tombstone: the record deletes its key
+ *     (see {@link ProducerRecord#tombstone})
  * @param headers the headers, in the order they were sent
  */
 public record ConsumerRecord(
@@ -24,9 +25,14 @@ public record ConsumerRecord(
     byte[] value,
     List<Header> headers) {
 
-  /** The value decoded as UTF-8, malformed input replaced. */
+  /** The value decoded as UTF-8, malformed input replaced; null for a tombstone. */
   public String valueAsString() {
-    return new String(value, StandardCharsets.UTF_8);
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
+  }
+
+  /** Whether the record is a tombstone: it deletes its key. */
+  public boolean isTombstone() {
+    return value == null;
   }
 
   /** The key decoded as UTF-8, or null when the record has none. */

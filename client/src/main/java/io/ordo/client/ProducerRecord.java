@@ -17,7 +17,9 @@ import java.util.Objects;
  * @param topic the topic, never null
  * @param partition the partition, or null to let the producer choose
  * @param key the key, or null for none (an empty key also means none)
- * @param value the value, never null (may be empty)
+ * @param value the value (may be empty), or null for a tombstone, which deletes its key: a
+ *     compacted topic keeps only the latest record per key, and removes a tombstone with the
+ *     records before it once the topic's delete.retention.ms has passed (Kafka's null value)
  * @param headers the headers, in order; never null
  */
 public record ProducerRecord(
@@ -26,7 +28,9 @@ public record ProducerRecord(
   /** Checks the non-null parts and that the partition, when given, is not negative. */
   public ProducerRecord {
     Objects.requireNonNull(topic, "topic");
-    Objects.requireNonNull(value, "value");
+    if (value == null && (key == null || key.length == 0)) {
+      throw new IllegalArgumentException("a tombstone (null value) needs a key");
+    }
     headers = List.copyOf(headers);
     if (partition != null && partition < 0) {
       throw new IllegalArgumentException("partition must not be negative: " + partition);
@@ -41,6 +45,16 @@ public record ProducerRecord(
   /** A record with a key, which picks its partition. */
   public static ProducerRecord of(String topic, byte[] key, byte[] value) {
     return new ProducerRecord(topic, null, key, value, List.of());
+  }
+
+  /** A tombstone: deletes {@code key} from a compacted topic. */
+  public static ProducerRecord tombstone(String topic, byte[] key) {
+    return new ProducerRecord(topic, null, key, null, List.of());
+  }
+
+  /** A tombstone for a UTF-8 key. */
+  public static ProducerRecord tombstone(String topic, String key) {
+    return tombstone(topic, key.getBytes(StandardCharsets.UTF_8));
   }
 
   /** A keyless record with a UTF-8 value. */

@@ -111,6 +111,8 @@ public final class OrdoNode implements AutoCloseable {
   /** Runs the client port's call handlers: a fixed pool, where gRPC's default grows a thread per waiting task. */
   private final ExecutorService grpcHandlers;
   private final ExecutorService snapshots;
+  /** Plans compaction passes: one at a time for the node. */
+  private final ExecutorService compaction;
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
@@ -128,6 +130,7 @@ public final class OrdoNode implements AutoCloseable {
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
     this.snapshots = Executors.newSingleThreadExecutor(DaemonThreads.named("ordo-snapshot"));
+    this.compaction = Executors.newSingleThreadExecutor(DaemonThreads.named("ordo-compaction"));
     this.grpcHandlers = Executors.newFixedThreadPool(config.grpcThreads(), DaemonThreads.named("ordo-grpc"));
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
@@ -182,7 +185,7 @@ public final class OrdoNode implements AutoCloseable {
         .collect(Collectors.joining(","));
     this.deadLetters = new DeadLetterExporter(
         router, config.maxRecordBytes(), () -> OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT).build());
-    this.retention = new RetentionEnforcer(router, config.retentionMs(), config.retentionBytes());
+    this.retention = new RetentionEnforcer(router, config.retentionMs(), config.retentionBytes(), compaction);
     CallLimiter calls = new CallLimiter(config.nodeId(), config.maxConcurrentCalls());
     metrics.watchCalls(calls::active, calls.max());
     metrics.watchStore("data", store::property);
@@ -361,10 +364,13 @@ public final class OrdoNode implements AutoCloseable {
     grpcHandlers.shutdownNow();
     work.shutdownNow();
     snapshots.shutdownNow();
+    compaction.shutdownNow();
     timer.shutdownNow();
-    // A snapshot being written still reads the store: closing it under the writer would crash.
+    // A snapshot being written or a compaction pass being planned still reads the store: closing
+    // it under them would crash.
     awaitTermination(work);
     awaitTermination(snapshots);
+    awaitTermination(compaction);
     raftLog.close();
     store.close();
     metrics.close();

@@ -36,9 +36,14 @@ final class Records {
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("undecodable record batch from " + topic + "/" + partition, e);
       }
-      for (int i = (int) Math.max(0, response.getFromOffset() - batch.getBaseOffset()); i < batch.getRecordsCount(); i++) {
-        Record r = batch.getRecords(i);
-        out.add(toConsumerRecord(topic, partition, batch.getBaseOffset() + i, batch.getTimestampMs(), r.getKey(), r.getValue(), r.getHeadersList()));
+      for (int i = 0; i < batch.getRecordsCount(); i++) {
+        // A compacted batch has holes: its records' offsets are listed.
+        long offset = batch.getBaseOffset() + (batch.getOffsetDeltasCount() == 0 ? i : Integer.toUnsignedLong(batch.getOffsetDeltas(i)));
+        if (offset >= response.getFromOffset()) {
+          Record r = batch.getRecords(i);
+          out.add(toConsumerRecord(
+              topic, partition, offset, batch.getTimestampMs(), r.getKey(), r.getValue(), r.getTombstone(), r.getHeadersList()));
+        }
       }
     }
     return out;
@@ -46,7 +51,14 @@ final class Records {
 
   static ConsumerRecord toConsumerRecord(String topic, int partition, ConsumedRecord record) {
     return toConsumerRecord(
-        topic, partition, record.getOffset(), record.getTimestampMs(), record.getKey(), record.getValue(), record.getHeadersList());
+        topic,
+        partition,
+        record.getOffset(),
+        record.getTimestampMs(),
+        record.getKey(),
+        record.getValue(),
+        record.getTombstone(),
+        record.getHeadersList());
   }
 
   private static ConsumerRecord toConsumerRecord(
@@ -56,6 +68,7 @@ final class Records {
       long timestampMs,
       ByteString key,
       ByteString value,
+      boolean tombstone,
       List<io.ordo.proto.v1.Header> wireHeaders) {
     List<Header> headers = List.of();
     if (!wireHeaders.isEmpty()) {
@@ -71,12 +84,14 @@ final class Records {
         timestampMs,
         // The wire has no null: an empty key means the record has none.
         key.isEmpty() ? null : key.toByteArray(),
-        value.toByteArray(),
+        tombstone ? null : value.toByteArray(),
         headers);
   }
 
   static Record toProto(ProducerRecord record) {
-    Record.Builder builder = Record.newBuilder().setValue(ByteString.copyFrom(record.value()));
+    Record.Builder builder = record.value() == null
+        ? Record.newBuilder().setTombstone(true)
+        : Record.newBuilder().setValue(ByteString.copyFrom(record.value()));
     if (record.key() != null) {
       builder.setKey(ByteString.copyFrom(record.key()));
     }

@@ -37,4 +37,26 @@ class RecordsTest {
     assertThat(records.get(1).key()).as("an empty key is none").isNull();
     assertThat(records).allSatisfy(r -> assertThat(r.topic()).isEqualTo("t")).allSatisfy(r -> assertThat(r.partition()).isEqualTo(4));
   }
+
+  @Test
+  void aCompactedBatchsRecordsKeepTheirOffsetsAndTombstonesHaveNoValue() {
+    Record tombstone = Record.newBuilder().setKey(ByteString.copyFromUtf8("k5")).setTombstone(true).build();
+    FetchResponse response = FetchResponse.newBuilder()
+        .addBatches(RecordBatch.newBuilder().setBaseOffset(10).setTimestampMs(1_000)
+            .addRecords(record("k1", "v1")).addOffsetDeltas(1)
+            .addRecords(record("k3", "v3")).addOffsetDeltas(3)
+            .addRecords(tombstone).addOffsetDeltas(5)
+            .build().toByteString())
+        .setFromOffset(12)
+        .setNextOffset(17)
+        .build();
+
+    var records = Records.fromResponse("t", 0, response);
+
+    assertThat(records).extracting(ConsumerRecord::offset).containsExactly(13L, 15L);
+    assertThat(records.get(0).valueAsString()).isEqualTo("v3");
+    assertThat(records.get(1).isTombstone()).isTrue();
+    assertThat(records.get(1).value()).isNull();
+    assertThat(Records.toProto(io.ordo.client.ProducerRecord.tombstone("t", "k5"))).isEqualTo(tombstone);
+  }
 }

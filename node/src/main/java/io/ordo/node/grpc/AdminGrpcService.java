@@ -113,13 +113,15 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
               + " live nodes " + live + "; use at most " + live.size()));
       return;
     }
-    if (request.getConfigCount() > 0) {
-      try {
+    TopicConfig config;
+    try {
+      if (request.getConfigCount() > 0) {
         GroupRequests.requireFeature(router.view(), FeatureLevel.RETENTION, "topic settings");
-      } catch (StatusRuntimeException e) {
-        response.onError(e);
-        return;
       }
+      config = topicConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of());
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
     }
     MetadataCommand command =
         MetadataCommand.newBuilder()
@@ -127,7 +129,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
                 CreateTopic.newBuilder()
                     .setName(request.getName())
                     .setReplicationFactor(request.getReplicationFactor())
-                    .setConfig(topicConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of()))
+                    .setConfig(config)
                     .addAllPartitions(
                         Placement.assign(
                             live, router.view().racks(), router.view().topics().values(), request.getPartitions(), request.getReplicationFactor())))
@@ -373,8 +375,20 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     inspector.describeCluster(request.getIncludePartitionHealth()).whenComplete(reply(response));
   }
 
+  /**
+   * {@code current} with the request's changes; INVALID_CONFIG for a bad one, FEATURE_NOT_ENABLED
+   * for compaction settings before every node supports them.
+   */
+  private TopicConfig topicConfig(TopicConfig current, Map<String, String> set, List<String> reset) {
+    TopicConfig config = parseConfig(current, set, reset);
+    if (TopicConfigs.usesCompaction(config)) {
+      GroupRequests.requireFeature(router.view(), FeatureLevel.COMPACTION, "compacted topics");
+    }
+    return config;
+  }
+
   /** {@code current} with the request's changes; INVALID_CONFIG for a bad one. */
-  private static TopicConfig topicConfig(TopicConfig current, Map<String, String> set, List<String> reset) {
+  private static TopicConfig parseConfig(TopicConfig current, Map<String, String> set, List<String> reset) {
     try {
       return TopicConfigs.apply(current, set, reset);
     } catch (TopicConfigs.InvalidConfigException e) {
@@ -398,7 +412,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
           "replication factor must be between 1 and " + Limits.MAX_REPLICATION_FACTOR + ", not "
               + request.getReplicationFactor());
     }
-    topicConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of());
+    parseConfig(TopicConfig.getDefaultInstance(), request.getConfigMap(), List.of());
   }
 
   /**

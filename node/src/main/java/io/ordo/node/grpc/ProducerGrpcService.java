@@ -24,6 +24,7 @@ import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.KeyPartitioner;
 import io.ordo.protocol.OrdoStatus;
+import io.ordo.raft.metadata.TopicConfigs;
 import io.ordo.raft.partition.OpCallback;
 import io.ordo.raft.partition.PartitionReplica;
 import io.ordo.raft.replica.OpResult;
@@ -202,6 +203,10 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
             "record " + i + " is " + size + " bytes; the limit is " + config.maxRecordBytes() + " bytes (max-record-bytes)");
       }
       total += size;
+      String problem = recordProblem(topic, request.getRecords(i));
+      if (problem != null) {
+        throw OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "record " + i + " " + problem);
+      }
     }
     if (total > config.maxBatchBytes()) {
       throw OrdoStatus.exception(
@@ -231,6 +236,17 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       out.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
     }
     return out;
+  }
+
+  /** Why the record cannot go to the topic; null if it can. */
+  private static String recordProblem(TopicRecord topic, Record record) {
+    if (record.getTombstone() && (record.getKey().isEmpty() || !record.getValue().isEmpty())) {
+      return "is a tombstone: it needs a key and no value";
+    }
+    if (record.getKey().isEmpty() && TopicConfigs.compacted(topic.getConfig())) {
+      return "has no key, and topic '" + topic.getName() + "' is compacted (cleanup.policy): its records need keys";
+    }
+    return null;
   }
 
   private static int sizeOf(Record r) {

@@ -56,6 +56,7 @@ public final class NodeMetrics implements AutoCloseable {
   private volatile Supplier<MetadataView> metadata;
   private final MultiGauge startOffsets;
   private final MultiGauge endOffsets;
+  private final MultiGauge storedBytes;
   private final MultiGauge leading;
   private final MultiGauge underReplicated;
   private final MultiGauge failed;
@@ -77,6 +78,8 @@ public final class NodeMetrics implements AutoCloseable {
         "The partition's first offset still held on this replica");
     endOffsets = multiGauge("ordo.partition.end.offset",
         "The offset the partition's next record gets, as this replica has applied it");
+    storedBytes = multiGauge("ordo.partition.stored.bytes",
+        "Bytes of the partition's records this replica stores (what retention.bytes bounds and compaction shrinks)");
     leading = multiGauge("ordo.partition.leader",
         "1 where this node leads the partition, 0 where it follows");
     underReplicated = multiGauge("ordo.partition.under.replicated",
@@ -236,6 +239,7 @@ public final class NodeMetrics implements AutoCloseable {
     }
     List<MultiGauge.Row<?>> starts = new ArrayList<>();
     List<MultiGauge.Row<?>> ends = new ArrayList<>();
+    List<MultiGauge.Row<?>> stored = new ArrayList<>();
     List<MultiGauge.Row<?>> leaders = new ArrayList<>();
     List<MultiGauge.Row<?>> under = new ArrayList<>();
     List<MultiGauge.Row<?>> stopped = new ArrayList<>();
@@ -248,6 +252,7 @@ public final class NodeMetrics implements AutoCloseable {
       Tags tags = Tags.of("topic", topic.getName(), "partition", Integer.toString(partition));
       starts.add(MultiGauge.Row.of(tags, replica.startOffset()));
       ends.add(MultiGauge.Row.of(tags, replica.endOffset()));
+      stored.add(MultiGauge.Row.of(tags, replica.storedBytes()));
       boolean leader = replica.isLeader();
       leaders.add(MultiGauge.Row.of(tags, leader ? 1 : 0));
       int replicaCount = topic.getPartitions(partition).getReplicasCount();
@@ -256,6 +261,7 @@ public final class NodeMetrics implements AutoCloseable {
     }
     startOffsets.register(starts, true);
     endOffsets.register(ends, true);
+    storedBytes.register(stored, true);
     leading.register(leaders, true);
     underReplicated.register(under, true);
     failed.register(stopped, true);

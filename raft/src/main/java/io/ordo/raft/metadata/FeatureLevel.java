@@ -32,8 +32,13 @@ public final class FeatureLevel {
   public static final int RETENTION = 7;
   /** Nodes' racks, for rack-aware placement: the metadata command SetNodeRacks. */
   public static final int RACKS = 8;
+  /**
+   * Compacted topics: the topic settings cleanup.policy, delete.retention.ms, min.compaction.lag.ms
+   * and min.cleanable.dirty.ratio, tombstones, and the partition op CompactLog.
+   */
+  public static final int COMPACTION = 9;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = RACKS;
+  public static final int SUPPORTED = COMPACTION;
 
   private FeatureLevel() {}
 }

@@ -174,6 +174,11 @@ public final class MetadataStateMachine {
     if (!topics.containsKey(create.getTopic())) {
       return MetadataResult.refused(ErrorCode.UNKNOWN_TOPIC, "topic '" + create.getTopic() + "' does not exist");
     }
+    if (TopicConfigs.compacted(topics.get(create.getTopic()).getConfig())) {
+      // Compaction removes records a new group starting at the log's start would still deliver.
+      return MetadataResult.refused(ErrorCode.INVALID_REQUEST, "topic '" + create.getTopic()
+          + "' is compacted (cleanup.policy): a queue group reads a topic whose records are never removed by compaction");
+    }
     problem = QueueGroups.policyProblem(create.getPolicy());
     if (problem != null) {
       return MetadataResult.refused(ErrorCode.INVALID_REQUEST, problem);
@@ -267,6 +272,14 @@ public final class MetadataStateMachine {
     String problem = TopicConfigs.problem(set.getConfig());
     if (problem != null) {
       return MetadataResult.refused(ErrorCode.INVALID_CONFIG, problem);
+    }
+    if (TopicConfigs.compacted(set.getConfig()) && !TopicConfigs.compacted(topic.getConfig())) {
+      for (GroupRecord group : groups.values()) {
+        if (group.hasQueue() && group.getTopics(0).equals(topic.getName())) {
+          return MetadataResult.refused(ErrorCode.INVALID_CONFIG, "queue group '" + group.getName() + "' reads topic '"
+              + topic.getName() + "': a topic with queue groups cannot be compacted (delete them first)");
+        }
+      }
     }
     TopicRecord changed = topic.toBuilder().setConfig(set.getConfig()).build();
     topics.put(topic.getName(), changed);

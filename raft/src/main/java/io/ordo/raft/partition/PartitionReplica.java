@@ -18,6 +18,8 @@ import io.ordo.proto.raft.v1.QueueRecordState;
 import io.ordo.proto.raft.v1.TrimLog;
 import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.raft.compaction.CompactionPass;
+import io.ordo.raft.compaction.CompactionSettings;
 import io.ordo.raft.queue.QueueGroups;
 import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.RaftMember;
@@ -36,6 +38,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -82,6 +87,11 @@ public final class PartitionReplica extends RaftMember {
   private final AtomicBoolean proposing = new AtomicBoolean();
   private final AtomicBoolean expiringLeases = new AtomicBoolean();
   private final AtomicBoolean trimming = new AtomicBoolean();
+  private final AtomicBoolean compacting = new AtomicBoolean();
+  /** Where the last finished compaction pass ended, published with the start and end. */
+  private volatile long compactedTo;
+  /** When the oldest tombstone the last pass kept may go, by the leader's clock (this leader's passes only). */
+  private volatile long tombstonesDueMs = Long.MAX_VALUE;
   /** The stored bytes of the applied log, published with its start and end. */
   private volatile long storedBytes;
   /** The election timeout to go back to once the group has a leader (see {@link #campaignFirst}); 0: none. */
@@ -108,6 +118,11 @@ public final class PartitionReplica extends RaftMember {
 
   public long endOffset() {
     return endOffset;
+  }
+
+  /** The stored bytes of the applied log's batches. */
+  public long storedBytes() {
+    return storedBytes;
   }
 
   // ---- writes ----
@@ -186,6 +201,85 @@ public final class PartitionReplica extends RaftMember {
     }
     TrimLog op = TrimLog.newBuilder().setFromOffset(start).setStartOffset(trim.startOffset()).setBytes(trim.bytes()).build();
     propose(PartitionOp.newBuilder().setTrimLog(op).build(), 0, clearing(trimming));
+  }
+
+  /**
+   * If this replica leads and enough of its log is cleanable (min.cleanable.dirty.ratio of its
+   * stored bytes appended since the last pass, old enough for min.compaction.lag.ms), plans a
+   * compaction pass on {@code compactor} and proposes it chunk after chunk, each once the one
+   * before it applied. One pass at a time; a refused or failed chunk ends it.
+   */
+  public void compact(CompactionSettings settings, Executor compactor) {
+    if (!isLeader() || !compacting.compareAndSet(false, true)) {
+      return;
+    }
+    runCompaction(compactor, () -> planPass(settings, compactor));
+  }
+
+  private void planPass(CompactionSettings settings, Executor compactor) {
+    long start = startOffset;
+    long limit = Math.min(store.lastBatchBase(), lowestUnfinished);
+    long from = Math.max(start, compactedTo);
+    long now = env.clock().getAsLong();
+    long youngFromMs = now - settings.minCompactionLagMs();
+    // A tombstone an earlier pass kept for its age goes once it is old enough, even if nothing was appended since.
+    boolean tombstonesDue = now >= tombstonesDueMs && limit > start;
+    boolean dirty = limit > from
+        && store.storedBytesBetween(from, limit, youngFromMs) >= settings.minCleanableDirtyRatio() * storedBytes;
+    if (!isLeader() || !(dirty || tombstonesDue)) {
+      compacting.set(false);
+      return;
+    }
+    Optional<CompactionPass> pass = CompactionPass.plan(
+        store, ThreadLocalRandom.current().nextLong(), start, limit, youngFromMs, now - settings.deleteRetentionMs(),
+        CompactionPass.MAX_KEYS);
+    if (pass.isEmpty()) {
+      compacting.set(false);
+      return;
+    }
+    proposeChunk(pass.get(), settings, compactor);
+  }
+
+  private void proposeChunk(CompactionPass pass, CompactionSettings settings, Executor compactor) {
+    PartitionOp chunk = PartitionOp.newBuilder().setCompactLog(pass.nextChunk()).build();
+    propose(chunk, 0, new OpCallback() {
+      @Override
+      public void onApplied(OpResult result, long timestampMs) {
+        if (result instanceof OpResult.Compacted && !pass.done()) {
+          runCompaction(compactor, () -> proposeChunk(pass, settings, compactor));
+        } else {
+          if (result instanceof OpResult.Compacted) {
+            long oldest = pass.oldestKeptTombstoneMs();
+            tombstonesDueMs = oldest == Long.MAX_VALUE ? Long.MAX_VALUE : oldest + settings.deleteRetentionMs();
+          }
+          if (result instanceof OpResult.Refused refused) {
+            LOG.info("partition {}: compaction pass ended early: {}", id, refused.message());
+          }
+          compacting.set(false);
+        }
+      }
+
+      @Override
+      public void onFailed(ReplicaError error) {
+        compacting.set(false);
+      }
+    });
+  }
+
+  /** Runs a step of compaction on {@code compactor}; whatever goes wrong ends the pass, so the next may start. */
+  private void runCompaction(Executor compactor, Runnable step) {
+    try {
+      compactor.execute(() -> {
+        try {
+          step.run();
+        } catch (RuntimeException e) {
+          compacting.set(false);
+          LOG.warn("partition {}: compaction stopped: {}", id, e.toString());
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      compacting.set(false); // the node is closing
+    }
   }
 
   /** A callback that clears {@code inFlight} however the proposal ends: one proposal of its kind at a time. */
@@ -409,6 +503,7 @@ public final class PartitionReplica extends RaftMember {
   private void publish(PartitionState state) {
     startOffset = state.getStartOffset();
     storedBytes = state.getStoredBytes();
+    compactedTo = state.getCompactedTo();
     endOffset = state.getNextOffset();
     PartitionStateMachine machine = applier.machine();
     if (machine.queueChanges() != publishedQueueChanges) {

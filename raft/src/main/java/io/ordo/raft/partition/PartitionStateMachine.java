@@ -1,6 +1,7 @@
 package io.ordo.raft.partition;
 
 import io.ordo.proto.raft.v1.AppendRecords;
+import io.ordo.proto.raft.v1.CompactLog;
 import io.ordo.proto.raft.v1.EarlierAppend;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionCommand;
@@ -14,11 +15,14 @@ import io.ordo.raft.consumer.GroupOffsets;
 import io.ordo.raft.queue.QueueGroups;
 import io.ordo.raft.queue.StoredQueueGroup;
 import io.ordo.raft.replica.OpResult;
+import io.ordo.raft.storage.PartitionStore;
 import io.ordo.raft.storage.PartitionWrites;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
  * The deterministic core of a partition replica. It reads only the command and its own state: no
@@ -110,6 +114,7 @@ public final class PartitionStateMachine {
             case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
             case MARK_DEAD_LETTERS_EXPORTED -> queues.markExported(op.getMarkDeadLettersExported(), writes);
             case TRIM_LOG -> trim(op.getTrimLog(), writes);
+            case COMPACT_LOG -> compact(op.getCompactLog(), writes);
             // An op from a newer version: its effect is unknown here, so applying past it would
             // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
             default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
@@ -182,6 +187,86 @@ public final class PartitionStateMachine {
         .setStoredBytes(Math.max(0, state.getStoredBytes() - trim.getBytes()))
         .build();
     return new OpResult.Trimmed(to);
+  }
+
+  /**
+   * Removes the records a compaction chunk lists from the batches it covers, unless the chunk does
+   * not follow the last applied one of its pass, reaches the last batch, lists offsets outside its
+   * range, or covers records a queue group has not finished. Offsets below the log's start are
+   * skipped: a trim in the same round deleted them.
+   */
+  private OpResult compact(CompactLog compact, PartitionWrites writes) {
+    long from = compact.getFromOffset();
+    long to = compact.getToOffset();
+    if (!compact.getStartsPass()
+        && (compact.getPass() != state.getCompactionPass() || from != state.getCompactionCursor())) {
+      return new OpResult.Refused(ErrorCode.INVALID_REQUEST, "compaction chunk " + from + ".." + to + " of pass "
+          + compact.getPass() + " does not follow the last one applied (pass " + state.getCompactionPass() + " up to "
+          + state.getCompactionCursor() + ")");
+    }
+    long lastBase = writes.lastBatchBase();
+    if (from > to || to > lastBase || to > queues.lowestUnfinished()) {
+      return new OpResult.Refused(ErrorCode.INVALID_REQUEST, "cannot compact " + from + ".." + to
+          + ": the last batch starts at " + lastBase + " and a queue group still needs offset " + queues.lowestUnfinished() + " on");
+    }
+    List<long[]> runs = new ArrayList<>();
+    long runEnd = from;
+    for (int i = 0; i + 1 < compact.getRemovedRunsCount(); i += 2) {
+      long start = runEnd + compact.getRemovedRuns(i);
+      long length = compact.getRemovedRuns(i + 1);
+      if (compact.getRemovedRuns(i) < 0 || length <= 0 || start + length > to) {
+        return new OpResult.Refused(ErrorCode.INVALID_REQUEST, "compaction chunk " + from + ".." + to + " lists offsets outside it");
+      }
+      runs.add(new long[] {start, start + length});
+      runEnd = start + length;
+    }
+    // Only the batches holding removed records are read; none below the start (a batch boundary).
+    NavigableMap<Long, StoredBatch> batches = new TreeMap<>();
+    for (long[] removed : runs) {
+      if (removed[1] > state.getStartOffset()) {
+        writes.batches(Math.max(removed[0], state.getStartOffset()), removed[1]).forEach(batches::putIfAbsent);
+      }
+    }
+    long removedRecords = 0;
+    long removedBytes = 0;
+    int run = 0;
+    for (Map.Entry<Long, StoredBatch> entry : batches.entrySet()) {
+      long base = entry.getKey();
+      StoredBatch batch = entry.getValue();
+      StoredBatch.Builder kept = StoredBatch.newBuilder().setTimestampMs(batch.getTimestampMs());
+      for (int i = 0; i < batch.getRecordsCount(); i++) {
+        long offset = PartitionStore.offsetOf(batch, base, i);
+        while (run < runs.size() && runs.get(run)[1] <= offset) {
+          run++;
+        }
+        if (run < runs.size() && runs.get(run)[0] <= offset) {
+          continue;
+        }
+        kept.addRecords(batch.getRecords(i)).addOffsetDeltas((int) (offset - base));
+      }
+      int removed = batch.getRecordsCount() - kept.getRecordsCount();
+      if (removed == 0) {
+        continue;
+      }
+      removedRecords += removed;
+      if (kept.getRecordsCount() == 0) {
+        writes.deleteBatch(base);
+        removedBytes += batch.getSerializedSize();
+      } else {
+        StoredBatch rewritten = kept.build();
+        writes.putBatch(base, rewritten);
+        removedBytes += batch.getSerializedSize() - rewritten.getSerializedSize();
+      }
+    }
+    PartitionState.Builder updated = state.toBuilder()
+        .setStoredBytes(Math.max(0, state.getStoredBytes() - removedBytes))
+        .setCompactionPass(compact.getPass())
+        .setCompactionCursor(to);
+    if (compact.getEndsPass()) {
+      updated.setCompactedTo(to);
+    }
+    state = updated.build();
+    return new OpResult.Compacted(removedRecords, removedBytes);
   }
 
   /**

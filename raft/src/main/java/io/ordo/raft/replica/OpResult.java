@@ -19,6 +19,9 @@ public interface OpResult {
   /** The log starts at {@code startOffset} now. */
   record Trimmed(long startOffset) implements OpResult {}
 
+  /** Compaction removed {@code records} records, {@code bytes} stored bytes. */
+  record Compacted(long records, long bytes) implements OpResult {}
+
   /** The op changed nothing, for the reason given. */
   record Refused(ErrorCode code, String message) implements OpResult {}
 }

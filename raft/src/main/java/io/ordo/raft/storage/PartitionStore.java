@@ -172,8 +172,14 @@ public final class PartitionStore {
 
   /** Stages writes; {@link #commit()} applies them atomically. */
   public final class Writer implements PartitionWrites, AutoCloseable {
+    /** Marks a batch staged for deletion in {@link #staged}: no stored batch is empty. */
+    private static final StoredBatch DELETED = StoredBatch.getDefaultInstance();
+
     private final WriteBatch batch = new WriteBatch();
-    /** The batches staged, by base offset: the store cannot read them back until the commit. */
+    /**
+     * The batches staged, by base offset, and those deleted one by one ({@link #DELETED}): the
+     * store cannot read them back until the commit.
+     */
     private final NavigableMap<Long, StoredBatch> staged = new TreeMap<>();
 
     @Override
@@ -214,6 +220,61 @@ public final class PartitionStore {
       } catch (RocksDBException e) {
         throw new StorageException("cannot stage deleting batches", e);
       }
+    }
+
+    @Override
+    public void deleteBatch(long baseOffset) {
+      staged.put(baseOffset, DELETED);
+      try {
+        batch.delete(store.records, KeyCodec.batchKey(partitionKey, baseOffset));
+      } catch (RocksDBException e) {
+        throw new StorageException("cannot stage deleting a batch", e);
+      }
+    }
+
+    @Override
+    public NavigableMap<Long, StoredBatch> batches(long fromOffset, long toOffset) {
+      NavigableMap<Long, StoredBatch> out = new TreeMap<>();
+      if (fromOffset >= toOffset) {
+        return out;
+      }
+      // The batch holding fromOffset begins at the later of the stored and the staged floor (a
+      // replica replaying its log may hold this round's batches only staged).
+      long storedFloor = scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
+        it.seekForPrev(KeyCodec.batchKey(partitionKey, fromOffset));
+        return it.isValid() && KeyCodec.partitionKeyOf(it.key()) == partitionKey ? KeyCodec.baseOffsetOf(it.key()) : Long.MIN_VALUE;
+      });
+      Long stagedFloor = staged.floorKey(fromOffset);
+      long floor = Math.max(storedFloor, stagedFloor == null ? Long.MIN_VALUE : stagedFloor);
+      long first = floor == Long.MIN_VALUE ? fromOffset : floor;
+      scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
+        for (it.seek(KeyCodec.batchKey(partitionKey, first)); it.isValid(); it.next()) {
+          out.put(KeyCodec.baseOffsetOf(it.key()), parseBatch(it.value()));
+        }
+        return null;
+      });
+      staged.subMap(first, toOffset).forEach((base, stored) -> {
+        if (stored == DELETED) {
+          out.remove(base);
+        } else {
+          out.put(base, stored);
+        }
+      });
+      return out;
+    }
+
+    @Override
+    public long lastBatchBase() {
+      long last = PartitionStore.this.lastBatchBase();
+      for (Map.Entry<Long, StoredBatch> e : staged.descendingMap().entrySet()) {
+        if (e.getKey() <= last) {
+          break;
+        }
+        if (e.getValue() != DELETED) {
+          return e.getKey();
+        }
+      }
+      return last;
     }
 
     @Override
@@ -353,8 +414,8 @@ public final class PartitionStore {
       }
       if (out.isEmpty()) {
         from = Math.max(base, offset);
-      } else if (base != next) {
-        throw new StorageException("partition key " + partitionKey + ": batch at " + base + " where " + next + " was expected");
+      } else if (base < next) {
+        throw new StorageException("partition key " + partitionKey + ": batch at " + base + " overlaps the one before, which ends at " + next);
       }
       byte[] stored = it.value();
       it.next();
@@ -471,11 +532,65 @@ public final class PartitionStore {
       for (; it.isValid() && filled < out.length; it.next()) {
         long base = KeyCodec.baseOffsetOf(it.key());
         StoredBatch batch = parseBatch(it.value());
-        for (int i = (int) Math.max(0, from - base); i < batch.getRecordsCount() && base + i < end; i++) {
+        for (int i = 0; i < batch.getRecordsCount() && offsetOf(batch, base, i) < end; i++) {
+          long offset = offsetOf(batch, base, i);
+          if (offset < from) {
+            continue;
+          }
+          if (offset != from + filled) {
+            throw new StorageException("partition key " + partitionKey + " has no record at offset " + (from + filled));
+          }
           out[filled++] = RecordKeys.hash(batch.getRecords(i).getKey());
         }
       }
       return filled;
+    });
+  }
+
+  /** The base offset of the partition's last stored batch; -1 if it has none. */
+  public long lastBatchBase() {
+    return scanBatches(KeyCodec.partitionEnd(partitionKey), it -> {
+      it.seekToLast();
+      return it.isValid() && KeyCodec.partitionKeyOf(it.key()) == partitionKey ? KeyCodec.baseOffsetOf(it.key()) : -1L;
+    });
+  }
+
+  /** Receives stored batches in offset order; returns false to stop. */
+  @FunctionalInterface
+  public interface BatchVisitor {
+    boolean visit(long baseOffset, StoredBatch batch, int storedBytes);
+  }
+
+  /** Shows {@code visitor} the stored batches whose base offsets are {@code fromOffset} up to {@code toOffset}, in order. */
+  public void forEachBatch(long fromOffset, long toOffset, BatchVisitor visitor) {
+    scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
+      for (it.seek(KeyCodec.batchKey(partitionKey, fromOffset)); it.isValid(); it.next()) {
+        byte[] stored = it.value();
+        if (!visitor.visit(KeyCodec.baseOffsetOf(it.key()), parseBatch(stored), stored.length)) {
+          break;
+        }
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The stored bytes of the batches whose base offsets are {@code fromOffset} up to {@code
+   * toOffset}, up to the first appended at or after {@code youngFromMs} (only their heads are read).
+   */
+  public long storedBytesBetween(long fromOffset, long toOffset, long youngFromMs) {
+    ByteBuffer head = ByteBuffer.allocateDirect(STORED_HEAD_BYTES);
+    return scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
+      long bytes = 0;
+      for (it.seek(KeyCodec.batchKey(partitionKey, fromOffset)); it.isValid(); it.next()) {
+        head.clear();
+        int size = it.value(head);
+        if (headTimestamp(head, Math.min(size, STORED_HEAD_BYTES)) >= youngFromMs) {
+          break;
+        }
+        bytes += size;
+      }
+      return bytes;
     });
   }
 
@@ -508,14 +623,16 @@ public final class PartitionStore {
       if (base >= endOffset) {
         return;
       }
-      if (expected >= 0 && base != expected) {
+      // A compacted batch ends before the next one begins, or is gone: holes, never overlaps.
+      if (base < expected) {
         throw new StorageException(
-            "partition key " + partitionKey + ": batch at " + base + " where " + expected + " was expected");
+            "partition key " + partitionKey + ": batch at " + base + " overlaps the one before, which ends at " + expected);
       }
       StoredBatch batch = parseBatch(it.value());
       expected = base + batch.getRecordsCount();
       for (int i = 0; i < batch.getRecordsCount(); i++) {
-        long recordOffset = base + i;
+        long recordOffset = offsetOf(batch, base, i);
+        expected = recordOffset + 1;
         if (recordOffset < offset) {
           continue;
         }
@@ -535,9 +652,15 @@ public final class PartitionStore {
                 .setKey(r.getKey())
                 .setValue(r.getValue())
                 .addAllHeaders(r.getHeadersList())
+                .setTombstone(r.getTombstone())
                 .build());
       }
     }
+  }
+
+  /** The offset of a batch's record {@code i}: its base plus its place, or its delta once compacted. */
+  public static long offsetOf(StoredBatch batch, long base, int i) {
+    return base + (batch.getOffsetDeltasCount() == 0 ? i : Integer.toUnsignedLong(batch.getOffsetDeltas(i)));
   }
 
   private StoredBatch parseBatch(byte[] value) {

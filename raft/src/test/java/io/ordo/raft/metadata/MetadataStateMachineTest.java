@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.AssignStorage;
+import io.ordo.proto.raft.v1.CleanupPolicy;
 import io.ordo.proto.raft.v1.CompleteReassignment;
+
 import io.ordo.proto.raft.v1.CreateQueueGroup;
 import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.DecommissionNode;
@@ -480,6 +482,22 @@ class MetadataStateMachineTest {
         apply(setConfig(id, TopicConfig.newBuilder().setRetentionBytes(-2).build())), ErrorCode.INVALID_CONFIG, "retention.bytes");
     assertRefused(apply(setConfig(id + 1, TopicConfig.getDefaultInstance())), ErrorCode.UNKNOWN_TOPIC, "does not exist");
     assertThat(new MetadataView(machine.state()).topic("orders").orElseThrow().getConfig()).isEqualTo(TopicConfig.getDefaultInstance());
+  }
+
+  @Test
+  void aCompactedTopicHasNoQueueGroupsAndATopicWithOneIsNotCompacted() {
+    apply(register(1, 2, 3));
+    TopicConfig compact = TopicConfig.newBuilder().setCleanupPolicy(CleanupPolicy.CLEANUP_POLICY_COMPACT).build();
+    MetadataCommand changelog = create("changelog", 1, 3);
+    apply(changelog.toBuilder().setCreateTopic(changelog.getCreateTopic().toBuilder().setConfig(compact)).build());
+    apply(create("jobs", 1, 3));
+    QueuePolicy policy = QueuePolicy.newBuilder().setMaxDeliveries(5).setLeaseMs(30_000).setMaxLeased(10).setMaxUnfinished(100).build();
+
+    assertRefused(apply(createQueue("q", "changelog", policy)), ErrorCode.INVALID_REQUEST, "is compacted");
+    assertThat(apply(createQueue("q", "jobs", policy)).isOk()).isTrue();
+    long jobs = new MetadataView(machine.state()).topic("jobs").orElseThrow().getTopicId();
+    assertRefused(apply(setConfig(jobs, compact)), ErrorCode.INVALID_CONFIG, "queue group 'q' reads topic 'jobs'");
+    assertThat(apply(setConfig(jobs, TopicConfig.newBuilder().setRetentionMs(1_000).build())).isOk()).isTrue();
   }
 
   @Test

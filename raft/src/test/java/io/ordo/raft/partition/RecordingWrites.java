@@ -35,6 +35,22 @@ final class RecordingWrites implements PartitionWrites {
   }
 
   @Override
+  public void deleteBatch(long baseOffset) {
+    batches.remove(baseOffset);
+  }
+
+  @Override
+  public NavigableMap<Long, StoredBatch> batches(long fromOffset, long toOffset) {
+    Long floor = batches.floorKey(fromOffset);
+    return new TreeMap<>(batches.subMap(floor == null ? fromOffset : floor, toOffset));
+  }
+
+  @Override
+  public long lastBatchBase() {
+    return batches.isEmpty() ? -1 : batches.lastKey();
+  }
+
+  @Override
   public long[] keyHashes(long fromOffset, int count) {
     long[] out = new long[count];
     for (int i = 0; i < count; i++) {
