@@ -70,6 +70,28 @@ class OrdoCommandsTest {
   }
 
   @Test
+  void aCompactedTopicTakesTombstonesAndRefusesKeylessRecords() {
+    // Compacted topics need every node's feature level, finalized within seconds of the cluster's start.
+    CliResult created = await("compacted topic created").atMost(Duration.ofSeconds(30)).until(
+        () -> ordo("", "topic", "create", "profiles", "--partitions", "1", "--replication-factor", "3",
+            "--config", "cleanup.policy=compact"),
+        r -> r.exitCode() == 0 || !r.err().contains("not enabled yet"));
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+    assertThat(ordo("", "topic", "describe", "profiles").out()).contains("cleanup.policy=compact");
+
+    CliResult produced = ordo("alice:v1\nbob:v1\nalice:NULL\n", "produce", "profiles", "--key-separator", ":", "--null-marker", "NULL");
+    CliResult keyless = ordo("no key\n", "produce", "profiles");
+    CliResult consumed = ordo("", "consume", "profiles", "--from-beginning", "--max-messages", "3", "--timeout-ms", "10000",
+        "--print-key", "--output", "json");
+
+    assertThat(produced.exitCode()).as(produced.toString()).isZero();
+    assertThat(keyless.exitCode()).isEqualTo(1);
+    assertThat(keyless.err()).contains("is compacted").contains("need keys");
+    assertThat(consumed.out().lines().toList()).hasSize(3).last().asString()
+        .contains("\"key\":\"alice\"").contains("\"value\":null");
+  }
+
+  @Test
   void consumeFromAnOffsetPrintsOffsets() {
     assertThat(ordo("", "topic", "create", "numbers", "--partitions", "1", "--replication-factor", "3").exitCode()).isZero();
     assertThat(ordo("one\ntwo\nthree\nfour\n", "produce", "numbers").exitCode()).isZero();
