@@ -3,6 +3,7 @@ package io.ordo.cli;
 import io.ordo.client.OrdoClient;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -50,6 +51,27 @@ final class GlobalOptions {
       description = "Give up on a request, retries included, after this long (default: 10000).")
   private long requestTimeoutMs;
 
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      defaultValue = "${env:ORDO_TLS_CA}",
+      description = "Connect with TLS, trusting the authority (PEM) that issued the nodes' certificates (or $ORDO_TLS_CA).")
+  private Path tlsCa;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      defaultValue = "${env:ORDO_TLS_CERT}",
+      description = "With --tls-ca: present this certificate (PEM) for mutual TLS (or $ORDO_TLS_CERT).")
+  private Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      defaultValue = "${env:ORDO_TLS_KEY}",
+      description = "The certificate's private key, PKCS#8 PEM (or $ORDO_TLS_KEY).")
+  private Path tlsKey;
+
   /** A client for the cluster; the caller closes it. */
   OrdoClient connect() {
     if (requestTimeoutMs <= 0) {
@@ -61,6 +83,18 @@ final class GlobalOptions {
       builder.bootstrap(bootstrap);
     } catch (IllegalArgumentException e) {
       throw usageError("--bootstrap: " + e.getMessage());
+    }
+    if ((tlsCert == null) != (tlsKey == null) || (tlsCert != null && tlsCa == null)) {
+      throw usageError("--tls-cert and --tls-key go together, and need --tls-ca");
+    }
+    try {
+      if (tlsCert != null) {
+        builder.tls(tlsCa, tlsCert, tlsKey);
+      } else if (tlsCa != null) {
+        builder.tls(tlsCa);
+      }
+    } catch (IllegalArgumentException e) {
+      throw usageError(e.getMessage());
     }
     return builder.build();
   }

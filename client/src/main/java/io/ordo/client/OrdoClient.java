@@ -1,5 +1,6 @@
 package io.ordo.client;
 
+import io.grpc.InsecureChannelCredentials;
 import io.ordo.client.internal.BatchingProducer;
 import io.ordo.client.internal.ChannelPool;
 import io.ordo.client.internal.GroupMember;
@@ -9,6 +10,8 @@ import io.ordo.client.internal.GrpcConsumer;
 import io.ordo.client.internal.MetadataCache;
 import io.ordo.client.internal.RetryPolicy;
 import io.ordo.client.internal.SequencedAppends;
+import io.ordo.protocol.TlsFiles;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +43,10 @@ public final class OrdoClient implements AutoCloseable {
   private static final Duration BACKOFF_MIN = Duration.ofMillis(50);
   private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
 
-  private final ChannelPool channels = new ChannelPool();
+  /** How often a TLS client reads its PEM files again, so replaced certificates take effect. */
+  private static final long TLS_RELOAD_SECS = 60;
+
+  private final ChannelPool channels;
   private final MetadataCache metadata;
   private final long requestTimeoutNanos;
   private final RetryPolicy retry;
@@ -53,10 +59,13 @@ public final class OrdoClient implements AutoCloseable {
 
   private OrdoClient(Builder builder) {
     this.requestTimeoutNanos = builder.requestTimeout.toNanos();
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("ordo-client-scheduler"));
+    this.channels = new ChannelPool(builder.tls == null
+        ? InsecureChannelCredentials.create()
+        : builder.tls.channelCredentials(scheduler, TLS_RELOAD_SECS));
     this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos, builder.metadataMaxAge.toNanos());
     this.retry =
         new RetryPolicy(BACKOFF_MIN, BACKOFF_MAX, builder.requestTimeout);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("ordo-client-scheduler"));
     this.blocking = Executors.newCachedThreadPool(daemon("ordo-client-blocking"));
     this.admin = new GrpcAdmin(channels, metadata, retry);
     this.sequencedAppends = new SequencedAppends(channels, metadata, retry, requestTimeoutNanos);
@@ -177,8 +186,38 @@ public final class OrdoClient implements AutoCloseable {
     private List<String> bootstrap;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration metadataMaxAge = DEFAULT_METADATA_MAX_AGE;
+    private TlsFiles tls;
 
     private Builder() {}
+
+    /**
+     * Connects with TLS, trusting the authority in {@code caFile} (PEM) to have issued the nodes'
+     * certificates (their names must match the addresses the client dials).
+     *
+     * @throws IllegalArgumentException if the file cannot be read or holds no certificate
+     */
+    public Builder tls(Path caFile) {
+      TlsFiles files = new TlsFiles(Objects.requireNonNull(caFile, "caFile"), null, null);
+      files.check();
+      this.tls = files;
+      return this;
+    }
+
+    /**
+     * Connects with mutual TLS: as {@link #tls(Path)}, presenting the certificate in {@code
+     * certFile} with its key in {@code keyFile} (PKCS#8 PEM); the certificate's subject is who the
+     * client is. The files are read again every minute, so replaced ones take effect.
+     *
+     * @throws IllegalArgumentException for a file that cannot be read, an expired certificate, a
+     *     key that is not the certificate's, or a certificate the authority did not issue
+     */
+    public Builder tls(Path caFile, Path certFile, Path keyFile) {
+      TlsFiles files = new TlsFiles(
+          Objects.requireNonNull(caFile, "caFile"), Objects.requireNonNull(certFile, "certFile"), Objects.requireNonNull(keyFile, "keyFile"));
+      files.check();
+      this.tls = files;
+      return this;
+    }
 
     /**
      * The addresses to start from, {@code host:port} separated by commas. Any live node will do;

@@ -3,6 +3,8 @@ package io.ordo.node;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.util.Endpoint;
 import io.grpc.BindableService;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -36,6 +38,7 @@ import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.protocol.Limits;
+import io.ordo.protocol.TlsFiles;
 import io.ordo.raft.log.RaftLogStore;
 import io.ordo.raft.metadata.FeatureLevel;
 import io.ordo.raft.metadata.MetadataReplica;
@@ -50,6 +53,10 @@ import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.DataStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -106,7 +113,9 @@ public final class OrdoNode implements AutoCloseable {
   private final GroupGrpcService groups;
   private final DeadLetterExporter deadLetters;
   private final RetentionEnforcer retention;
-  private final PeerChannels peers = new PeerChannels();
+  private final PeerChannels peers;
+  /** The Raft port's key store (Bolt reads key stores, not PEM files), deleted at close; null without TLS. */
+  private final Path raftKeyStore;
   private final ExecutorService work;
   /** Runs the client port's call handlers: a fixed pool, where gRPC's default grows a thread per waiting task. */
   private final ExecutorService grpcHandlers;
@@ -132,6 +141,14 @@ public final class OrdoNode implements AutoCloseable {
     this.snapshots = Executors.newSingleThreadExecutor(DaemonThreads.named("ordo-snapshot"));
     this.compaction = Executors.newSingleThreadExecutor(DaemonThreads.named("ordo-compaction"));
     this.grpcHandlers = Executors.newFixedThreadPool(config.grpcThreads(), DaemonThreads.named("ordo-grpc"));
+    TlsFiles tls = config.tls();
+    if (tls == null) {
+      LOG.warn("node {} runs UNSECURED: its client and Raft ports take plaintext from anyone who reaches them (any"
+          + " program may delete topics or send Raft messages); give --tls-cert, --tls-key and --tls-ca", config.nodeId());
+    }
+    this.peers = new PeerChannels(
+        tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials(timer, config.tlsReloadSecs()));
+    this.raftKeyStore = tls == null ? null : secureRaftPort(tls);
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
@@ -183,15 +200,19 @@ public final class OrdoNode implements AutoCloseable {
     String everyNode = Stream.concat(config.initialCluster().stream().map(ClusterMember::clientAddress), config.join().stream())
         .map(Object::toString)
         .collect(Collectors.joining(","));
-    this.deadLetters = new DeadLetterExporter(
-        router, config.maxRecordBytes(), () -> OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT).build());
+    this.deadLetters = new DeadLetterExporter(router, config.maxRecordBytes(), () -> {
+      OrdoClient.Builder client = OrdoClient.builder().bootstrap(everyNode).requestTimeout(EXPORT_REQUEST_TIMEOUT);
+      return (tls == null ? client : client.tls(tls.ca(), tls.cert(), tls.key())).build();
+    });
     this.retention = new RetentionEnforcer(router, config.retentionMs(), config.retentionBytes(), compaction);
     CallLimiter calls = new CallLimiter(config.nodeId(), config.maxConcurrentCalls());
     metrics.watchCalls(calls::active, calls.max());
     metrics.watchStore("data", store::property);
     metrics.watchStore("raft-log", raftLog::property);
     this.server =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()))
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()),
+                tls == null ? InsecureServerCredentials.create() : tls.serverCredentials(timer, config.tlsReloadSecs(), false))
             .executor(grpcHandlers)
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
             .addService(new ProducerGrpcService(router, peers, config, timer))
@@ -207,6 +228,33 @@ public final class OrdoNode implements AutoCloseable {
             .intercept(calls) // the last added runs first: a refused call costs nothing more
             .intercept(metrics.grpcCalls()) // and is counted
             .build();
+  }
+
+  /**
+   * Has the Raft port (SOFABolt) speak mutual TLS, server and client alike: a peer must present a
+   * certificate the authority issued, or its connection is refused before any Raft message. Bolt
+   * reads a PKCS#12 key store named by system properties, so the PEM files are written into one in
+   * a private temporary directory, under a random password that exists only in this process.
+   * Bolt reads it when the Raft port starts: a replaced certificate takes effect there at the next
+   * restart (the client port reloads its files).
+   */
+  private static Path secureRaftPort(TlsFiles tls) throws IOException {
+    Path dir = Files.createTempDirectory("ordo-raft-tls", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path keyStore = dir.resolve("raft.p12");
+    char[] password = new char[32];
+    SecureRandom random = new SecureRandom();
+    for (int i = 0; i < password.length; i++) {
+      password[i] = (char) ('a' + random.nextInt(26));
+    }
+    tls.writeKeyStore(keyStore, password);
+    for (String side : List.of("server", "client")) {
+      System.setProperty("bolt." + side + ".ssl.enable", "true");
+      System.setProperty("bolt." + side + ".ssl.keystore", keyStore.toString());
+      System.setProperty("bolt." + side + ".ssl.keystore.password", new String(password));
+      System.setProperty("bolt." + side + ".ssl.keystore.type", "PKCS12");
+    }
+    System.setProperty("bolt.server.ssl.clientAuth", "true");
+    return keyStore;
   }
 
   /** Server reflection's first version, which older tools still ask for (as grpcurl did until 1.9). */
@@ -374,6 +422,14 @@ public final class OrdoNode implements AutoCloseable {
     raftLog.close();
     store.close();
     metrics.close();
+    if (raftKeyStore != null) {
+      try {
+        Files.deleteIfExists(raftKeyStore);
+        Files.deleteIfExists(raftKeyStore.getParent());
+      } catch (IOException e) {
+        LOG.warn("cannot delete the Raft port's key store {}: {}", raftKeyStore, e.getMessage());
+      }
+    }
     LOG.info("node {} stopped", config.nodeId());
   }
 

@@ -4,6 +4,7 @@ import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.HostPort;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.config.SettingsSource;
+import io.ordo.protocol.TlsFiles;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -124,6 +125,18 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--metrics-addr", description = "host:port to serve Prometheus metrics on, at /metrics (default: none).")
   String metricsAddress;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "This node's certificate chain (PEM, leaf first): TLS on the client and Raft ports and between nodes; give --tls-key and --tls-ca with it (default: none, plaintext).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "The certificate's private key (PKCS#8 PEM), readable by its owner only.")
+  Path tlsKey;
+
+  @Option(names = "--tls-ca", paramLabel = "FILE", description = "The authority (PEM) that issued every node's certificate: a Raft peer must present one it issued, and clients' certificates are checked against it.")
+  Path tlsCa;
+
+  @Option(names = "--tls-reload-secs", defaultValue = "60", description = "How often the TLS files are read again, so a replaced certificate takes effect without a restart (default ${DEFAULT-VALUE}).")
+  int tlsReloadSecs;
+
   NodeConfig toConfig() {
     return new NodeConfig(
         nodeId,
@@ -153,7 +166,22 @@ public final class OrdoNodeMain implements Callable<Integer> {
         retentionBytes,
         rebalanceThreshold,
         rack,
-        metricsAddress == null ? null : HostPort.parse(metricsAddress));
+        metricsAddress == null ? null : HostPort.parse(metricsAddress),
+        tls(),
+        tlsReloadSecs);
+  }
+
+  /** The TLS files given, checked; null if none. */
+  private TlsFiles tls() {
+    if (tlsCert == null && tlsKey == null && tlsCa == null) {
+      return null;
+    }
+    if (tlsCert == null || tlsKey == null || tlsCa == null) {
+      throw new IllegalArgumentException("TLS needs all of --tls-cert, --tls-key and --tls-ca");
+    }
+    TlsFiles files = new TlsFiles(tlsCa, tlsCert, tlsKey);
+    files.check();
+    return files;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.ordo.node.config;
 
 import io.ordo.proto.raft.v1.TopicConfig;
+import io.ordo.protocol.TlsFiles;
 import io.ordo.raft.metadata.TopicConfigs;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,6 +39,10 @@ import java.util.List;
  *     leader moves replicas to even them out (after a node joined, or moves by hand); 0: never
  * @param rack where the node runs (a rack, zone or host), for rack-aware placement; empty if not given
  * @param metricsAddress where to serve Prometheus metrics over HTTP; null: nowhere
+ * @param tls the node's certificate, key and the authority it trusts: TLS on the client port, on
+ *     calls to other nodes and on the Raft port (where peers must present a certificate the
+ *     authority issued); null: everything in plaintext (a loud warning in the log)
+ * @param tlsReloadSecs how often the TLS files are read again, so replaced certificates take effect
  */
 public record NodeConfig(
     int nodeId,
@@ -67,7 +72,9 @@ public record NodeConfig(
     long retentionBytes,
     int rebalanceThreshold,
     String rack,
-    HostPort metricsAddress) {
+    HostPort metricsAddress,
+    TlsFiles tls,
+    int tlsReloadSecs) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final int DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -103,6 +110,12 @@ public record NodeConfig(
     }
     if (rebalanceThreshold < 0) {
       throw new IllegalArgumentException("the rebalance threshold must be 0 (off) or more");
+    }
+    if (tls != null && !tls.hasIdentity()) {
+      throw new IllegalArgumentException("TLS needs the node's certificate and key (--tls-cert, --tls-key) with --tls-ca");
+    }
+    if (tlsReloadSecs < 1) {
+      throw new IllegalArgumentException("--tls-reload-secs must be at least 1");
     }
     String defaults = TopicConfigs.problem(TopicConfig.newBuilder().setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).build());
     if (defaults != null) {

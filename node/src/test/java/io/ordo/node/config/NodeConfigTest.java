@@ -99,6 +99,8 @@ class NodeConfigTest {
         -1,
         2,
         "",
-        null);
+        null,
+        null,
+        60);
   }
 }

@@ -49,25 +49,37 @@ class LocalClusterScriptTest {
   }
 
   @Test
+  void aSecuredClusterServesOnlyClientsThatTrustItsAuthority() throws Exception {
+    usePorts();
+
+    CliResult up = run("", "bin/ordo-cluster", "up", "--secure");
+    assertThat(up.exitCode()).as(up.toString()).isZero();
+    assertThat(up.out()).contains("secured with TLS").contains("ORDO_TLS_CA=" + data.resolve("tls").resolve("ca.pem"));
+    CliResult plaintext = run("", "bin/ordo", "topic", "list", "--request-timeout-ms", "3000");
+    env.put("ORDO_TLS_CA", data.resolve("tls").resolve("ca.pem").toString());
+    CliResult created = run("", "bin/ordo", "topic", "create", "private", "--partitions", "2", "--replication-factor", "3");
+    CliResult produced = run("a:1\nb:2\nc:3\n", "bin/ordo", "produce", "private", "--key-separator", ":");
+    CliResult consumed = run("", "bin/ordo", "consume", "private", "--from-beginning", "--max-messages", "3", "--timeout-ms", "20000");
+    CliResult status = run("", "bin/ordo-cluster", "status");
+
+    assertThat(plaintext.exitCode()).as(plaintext.toString()).isNotZero();
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+    assertThat(produced.exitCode()).as(produced.toString()).isZero();
+    assertThat(consumed.out().lines().toList()).containsExactlyInAnyOrder("1", "2", "3");
+    assertThat(status.out()).contains("node 1: running").contains("metadata leader: node");
+    assertThat(Files.readString(data.resolve("node-1.log"))).doesNotContain("runs UNSECURED");
+  }
+
+  @Test
   void tourWorksAndKillingANodeLosesNothing() throws Exception {
-    int clientBase = freePortBase();
-    int raftBase;
-    do {
-      raftBase = freePortBase();
-    } while (Math.abs(raftBase - clientBase) < 10);
-    int metricsBase;
-    do {
-      metricsBase = freePortBase();
-    } while (Math.abs(metricsBase - clientBase) < 10 || Math.abs(metricsBase - raftBase) < 10);
-    env.put("ORDO_DATA", data.toString());
-    env.put("ORDO_METRICS_PORT_BASE", String.valueOf(metricsBase));
-    env.put("ORDO_CLIENT_PORT_BASE", String.valueOf(clientBase));
-    env.put("ORDO_RAFT_PORT_BASE", String.valueOf(raftBase));
-    env.put("ORDO_BOOTSTRAP", "127.0.0.1:" + (clientBase + 1) + ",127.0.0.1:" + (clientBase + 2) + ",127.0.0.1:" + (clientBase + 3));
+    int[] bases = usePorts();
+    int clientBase = bases[0];
+    int metricsBase = bases[2];
 
     CliResult up = run("", "bin/ordo-cluster", "up");
     assertThat(up.exitCode()).as(up.toString()).isZero();
     assertThat(up.out()).contains("bootstrap: " + env.get("ORDO_BOOTSTRAP"));
+
 
     CliResult created = run("", "bin/ordo", "topic", "create", "tour", "--partitions", "3", "--replication-factor", "3");
     assertThat(created.exitCode()).as(created.toString()).isZero();
@@ -132,6 +144,25 @@ class LocalClusterScriptTest {
     assertThat(run("", "bin/ordo-cluster", "status").out()).contains("node 4: running");
   }
 
+  /** Free port bases for the clients, Raft and metrics, set in the scripts' environment: {client, raft, metrics}. */
+  private int[] usePorts() {
+    int clientBase = freePortBase();
+    int raftBase;
+    do {
+      raftBase = freePortBase();
+    } while (Math.abs(raftBase - clientBase) < 10);
+    int metricsBase;
+    do {
+      metricsBase = freePortBase();
+    } while (Math.abs(metricsBase - clientBase) < 10 || Math.abs(metricsBase - raftBase) < 10);
+    env.put("ORDO_DATA", data.toString());
+    env.put("ORDO_METRICS_PORT_BASE", String.valueOf(metricsBase));
+    env.put("ORDO_CLIENT_PORT_BASE", String.valueOf(clientBase));
+    env.put("ORDO_RAFT_PORT_BASE", String.valueOf(raftBase));
+    env.put("ORDO_BOOTSTRAP", "127.0.0.1:" + (clientBase + 1) + ",127.0.0.1:" + (clientBase + 2) + ",127.0.0.1:" + (clientBase + 3));
+    return new int[] {clientBase, raftBase, metricsBase};
+  }
+
   private CliResult run(String stdin, String... command) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(command));
     cmd.set(0, HOME.resolve(cmd.get(0)).toString());
@@ -151,11 +182,14 @@ class LocalClusterScriptTest {
     return new CliResult(p.exitValue(), Files.readString(out), Files.readString(err));
   }
 
-  /** A base port b with b+1..b+3 free on loopback. */
+  /**
+   * A base port b with b+1..b+4 free on loopback, below the kernel's ephemeral range (from 32768),
+   * so no outgoing connection takes one before a node binds it.
+   */
   private static int freePortBase() {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-      if (free(base + 1) && free(base + 2) && free(base + 3)) {
+      int base = ThreadLocalRandom.current().nextInt(12_000, 32_000);
+      if (free(base + 1) && free(base + 2) && free(base + 3) && free(base + 4)) {
         return base;
       }
     }

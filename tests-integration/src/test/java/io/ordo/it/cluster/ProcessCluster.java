@@ -110,6 +110,11 @@ public final class ProcessCluster implements AutoCloseable {
     return "127.0.0.1:" + clientPorts[node];
   }
 
+  /** host:port of node {@code node}'s Raft (SOFABolt) endpoint. */
+  public String raftAddress(int node) {
+    return "127.0.0.1:" + raftPorts[node];
+  }
+
   /** Where node {@code node} serves Prometheus metrics: http://(this)/metrics. */
   public String metricsAddress(int node) {
     return "127.0.0.1:" + metricsPorts[node];
@@ -221,7 +226,7 @@ public final class ProcessCluster implements AutoCloseable {
   private String initialCluster() {
     List<String> out = new ArrayList<>();
     for (int i = 1; i <= initialSize; i++) {
-      out.add(i + "=127.0.0.1:" + raftPorts[i] + "/" + clientAddress(i));
+      out.add(i + "=" + raftAddress(i) + "/" + clientAddress(i));
     }
     return out.stream().collect(Collectors.joining(","));
   }

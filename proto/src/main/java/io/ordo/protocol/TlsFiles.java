@@ -1,0 +1,230 @@
+package io.ordo.protocol;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.util.AdvancedTlsX509KeyManager;
+import io.grpc.util.AdvancedTlsX509TrustManager;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The PEM files of a TLS identity and the authority it trusts: {@code ca} (one or more
+ * certificates), and optionally {@code cert} (the chain, leaf first) with its {@code key} (PKCS#8,
+ * "BEGIN PRIVATE KEY"). Credentials made from them read the files again every {@code reloadSecs},
+ * so replaced certificates take effect without a restart.
+ */
+public record TlsFiles(Path ca, Path cert, Path key) {
+  private static final Set<PosixFilePermission> OTHERS_READ =
+      Set.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_READ);
+
+  /** Whether the files include an identity (a certificate and its key) to present. */
+  public boolean hasIdentity() {
+    return cert != null;
+  }
+
+  /**
+   * Checks the files as a node or client is about to use them, with a message a person can act
+   * on: each readable and parseable, the key not readable by others, the certificate valid today,
+   * its key the one given, and issued by the trusted authority.
+   *
+   * @throws IllegalArgumentException what is wrong
+   */
+  public void check() {
+    List<X509Certificate> authorities = certificates(ca, "--tls-ca");
+    if (!hasIdentity()) {
+      return;
+    }
+    List<X509Certificate> chain = certificates(cert, "--tls-cert");
+    X509Certificate leaf = chain.get(0);
+    try {
+      leaf.checkValidity(new Date());
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException("certificate " + cert + " (" + leaf.getSubjectX500Principal().getName()
+          + ") is not valid now: valid from " + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant());
+    }
+    try {
+      if (!Files.getPosixFilePermissions(key).stream().noneMatch(OTHERS_READ::contains)) {
+        throw new IllegalArgumentException("private key " + key + " is readable by other users: chmod 600 it");
+      }
+    } catch (UnsupportedOperationException notPosix) {
+      // A file system without POSIX permissions: nothing to check.
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read private key " + key + ": " + e.getMessage());
+    }
+    PrivateKey privateKey = privateKey(key);
+    if (!matches(privateKey, leaf)) {
+      throw new IllegalArgumentException("private key " + key + " is not the key of certificate " + cert);
+    }
+    X509Certificate top = chain.get(chain.size() - 1);
+    boolean issued = authorities.stream().anyMatch(authority -> issuedBy(top, authority));
+    if (!issued) {
+      throw new IllegalArgumentException("certificate " + cert + " is not issued by the authority in " + ca
+          + " (its issuer: " + top.getIssuerX500Principal().getName() + ")");
+    }
+  }
+
+  /** Credentials for a client: it trusts {@link #ca}, and presents the identity if there is one. */
+  public ChannelCredentials channelCredentials(ScheduledExecutorService reloader, long reloadSecs) {
+    TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().trustManager(trustManager(reloader, reloadSecs));
+    if (hasIdentity()) {
+      builder.keyManager(keyManager(reloader, reloadSecs));
+    }
+    return builder.build();
+  }
+
+  /**
+   * Credentials for a server presenting the identity; a client certificate issued by {@link #ca}
+   * is asked for, and required if {@code requireClientCertificate}.
+   */
+  public ServerCredentials serverCredentials(ScheduledExecutorService reloader, long reloadSecs, boolean requireClientCertificate) {
+    return TlsServerCredentials.newBuilder()
+        .keyManager(keyManager(reloader, reloadSecs))
+        .trustManager(trustManager(reloader, reloadSecs))
+        .clientAuth(requireClientCertificate ? TlsServerCredentials.ClientAuth.REQUIRE : TlsServerCredentials.ClientAuth.OPTIONAL)
+        .build();
+  }
+
+  /**
+   * Writes the identity and the authority into a PKCS#12 key store at {@code file} (only its owner
+   * may read it), for TLS stacks that read key stores, not PEM files.
+   */
+  public void writeKeyStore(Path file, char[] password) {
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setKeyEntry("identity", privateKey(key), password, certificates(cert, "--tls-cert").toArray(X509Certificate[]::new));
+      List<X509Certificate> authorities = certificates(ca, "--tls-ca");
+      for (int i = 0; i < authorities.size(); i++) {
+        store.setCertificateEntry("authority-" + i, authorities.get(i));
+      }
+      Files.createDirectories(file.getParent());
+      Files.deleteIfExists(file);
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(
+          Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE)));
+      try (OutputStream out = Files.newOutputStream(file)) {
+        store.store(out, password);
+      }
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot write the key store " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private AdvancedTlsX509KeyManager keyManager(ScheduledExecutorService reloader, long reloadSecs) {
+    AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
+    try {
+      keys.updateIdentityCredentials(cert.toFile(), key.toFile(), reloadSecs, TimeUnit.SECONDS, reloader);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot load certificate " + cert + " with key " + key + ": " + e.getMessage(), e);
+    }
+    return keys;
+  }
+
+  private AdvancedTlsX509TrustManager trustManager(ScheduledExecutorService reloader, long reloadSecs) {
+    try {
+      AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
+          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
+          .build();
+      trust.updateTrustCredentials(ca.toFile(), reloadSecs, TimeUnit.SECONDS, reloader);
+      return trust;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot load the trusted authority " + ca + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<X509Certificate> certificates(Path file, String flag) {
+    try {
+      List<X509Certificate> out = new ArrayList<>();
+      CertificateFactory factory = CertificateFactory.getInstance("X.509");
+      factory.generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file)))
+          .forEach(c -> out.add((X509Certificate) c));
+      if (out.isEmpty()) {
+        throw new IllegalArgumentException(flag + " " + file + " holds no certificate (PEM, BEGIN CERTIFICATE)");
+      }
+      return out;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + flag + " " + file + ": " + e.getMessage(), e);
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException(flag + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
+    }
+  }
+
+  private static PrivateKey privateKey(Path file) {
+    String pem;
+    try {
+      pem = Files.readString(file, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read private key " + file + ": " + e.getMessage(), e);
+    }
+    int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+    int end = pem.indexOf("-----END PRIVATE KEY-----");
+    if (begin < 0 || end < begin) {
+      throw new IllegalArgumentException("private key " + file + " is not PKCS#8 PEM (BEGIN PRIVATE KEY);"
+          + " convert it with: openssl pkcs8 -topk8 -nocrypt -in OLD -out NEW");
+    }
+    byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
+    for (String algorithm : List.of("EC", "RSA", "Ed25519")) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+      } catch (GeneralSecurityException tryTheNext) {
+        // not a key of this algorithm
+      }
+    }
+    throw new IllegalArgumentException("private key " + file + " is neither an EC, RSA nor Ed25519 key");
+  }
+
+  private static boolean matches(PrivateKey privateKey, X509Certificate certificate) {
+    try {
+      Signature signer = Signature.getInstance(signatureAlgorithm(privateKey));
+      byte[] probe = "ordo".getBytes(StandardCharsets.US_ASCII);
+      signer.initSign(privateKey);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      signer.initVerify(certificate.getPublicKey());
+      signer.update(probe);
+      return signer.verify(signature);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  private static String signatureAlgorithm(PrivateKey key) {
+    return switch (key.getAlgorithm()) {
+      case "EC" -> "SHA256withECDSA";
+      case "RSA" -> "SHA256withRSA";
+      default -> key.getAlgorithm();
+    };
+  }
+
+  private static boolean issuedBy(X509Certificate certificate, X509Certificate authority) {
+    try {
+      certificate.verify(authority.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+}
