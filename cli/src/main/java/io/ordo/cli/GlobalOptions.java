@@ -84,6 +84,10 @@ final class GlobalOptions {
     } catch (IllegalArgumentException e) {
       throw usageError("--bootstrap: " + e.getMessage());
     }
+    // An empty ORDO_TLS_* variable means none, as an unset one does.
+    Path tlsCa = given(this.tlsCa);
+    Path tlsCert = given(this.tlsCert);
+    Path tlsKey = given(this.tlsKey);
     if ((tlsCert == null) != (tlsKey == null) || (tlsCert != null && tlsCa == null)) {
       throw usageError("--tls-cert and --tls-key go together, and need --tls-ca");
     }
@@ -97,6 +101,10 @@ final class GlobalOptions {
       throw usageError(e.getMessage());
     }
     return builder.build();
+  }
+
+  private static Path given(Path file) {
+    return file == null || file.toString().isEmpty() ? null : file;
   }
 
   /**

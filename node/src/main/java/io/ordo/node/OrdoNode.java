@@ -126,6 +126,8 @@ public final class OrdoNode implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
   private final NodeMetrics metrics;
+  /** Whether the node serves clients: gRPC health's "" service, and the metrics port's /health. */
+  private volatile boolean serving;
   /** Serves {@link #metrics} when the config names an address; null until started, or if not. */
   private MetricsServer metricsServer;
 
@@ -286,9 +288,11 @@ public final class OrdoNode implements AutoCloseable {
       node.metadata.bind(node.raft.startMetadataGroup(METADATA_GROUP, metadataPeers, node.metadata), () -> node.raft.logWriteFailure(METADATA_GROUP));
       if (config.metricsAddress() != null) {
         node.metricsServer = MetricsServer.start(
-            new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics);
+            new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics,
+            () -> node.serving);
       }
       node.health.setStatus("", ServingStatus.SERVING);
+      node.serving = true;
       node.health.setStatus(REPLICAS_HEALTH, ServingStatus.SERVING);
       node.every(MEMBER_EXPIRY_INTERVAL_MS, "expiring group members", node.groups::expireMembers);
       node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);

@@ -19,9 +19,10 @@ class MetricsServerTest {
   private final NodeMetrics metrics = new NodeMetrics();
   private final MetricsServer server;
   private final HttpClient http = HttpClient.newHttpClient();
+  private volatile boolean serving;
 
   MetricsServerTest() throws Exception {
-    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), metrics);
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), metrics, () -> serving);
   }
 
   @AfterEach
@@ -80,5 +81,14 @@ class MetricsServerTest {
   void answersOtherPathsAndMethodsWithAnError() throws Exception {
     assertThat(send("GET", "/").statusCode()).isEqualTo(404);
     assertThat(send("POST", "/metrics").statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void healthSaysWhetherTheNodeServesClients() throws Exception {
+    assertThat(send("GET", "/health").statusCode()).isEqualTo(503);
+    serving = true;
+    HttpResponse<String> up = send("GET", "/health");
+    assertThat(up.statusCode()).isEqualTo(200);
+    assertThat(up.body()).isEqualTo("SERVING\n");
   }
 }
