@@ -34,6 +34,7 @@ import io.ordo.node.retention.RetentionEnforcer;
 import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
+import io.ordo.node.security.Authentication;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
@@ -211,7 +212,7 @@ public final class OrdoNode implements AutoCloseable {
     metrics.watchCalls(calls::active, calls.max());
     metrics.watchStore("data", store::property);
     metrics.watchStore("raft-log", raftLog::property);
-    this.server =
+    NettyServerBuilder server =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()),
                 tls == null ? InsecureServerCredentials.create() : tls.serverCredentials(timer, config.tlsReloadSecs(), false))
@@ -223,13 +224,16 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new NodeGrpcService(router, peers, inspector, membership, joins))
             .addService(groups)
             .addService(new QueueGrpcService(router, peers, work, timer))
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .addService(reflectionV1Alpha())
-            .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0))
-            .intercept(calls) // the last added runs first: a refused call costs nothing more
-            .intercept(metrics.grpcCalls()) // and is counted
-            .build();
+            .addService(health.getHealthService());
+    if (config.reflection()) {
+      server.addService(ProtoReflectionServiceV1.newInstance()).addService(reflectionV1Alpha());
+    }
+    this.server = server
+        .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0))
+        .intercept(calls) // the last added runs first: a refused call costs nothing more
+        .intercept(new Authentication(config.requireAuthentication())) // an unauthenticated one takes no slot
+        .intercept(metrics.grpcCalls()) // and each is counted
+        .build();
   }
 
   /**

@@ -134,6 +134,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--tls-ca", paramLabel = "FILE", description = "The authority (PEM) that issued every node's certificate: a Raft peer must present one it issued, and clients' certificates are checked against it.")
   Path tlsCa;
 
+  @Option(names = "--require-authentication", arity = "0..1", defaultValue = "false", fallbackValue = "true", description = "Refuse every call but health checks that does not come with a client certificate the authority (--tls-ca) issued: UNAUTHENTICATED, saying so. Needs TLS (default ${DEFAULT-VALUE}).")
+  boolean requireAuthentication;
+
+  @Option(names = "--reflection", defaultValue = "auto", paramLabel = "auto|on|off", description = "Serve gRPC server reflection (v1 and v1alpha) on the client port: auto serves it only without TLS (default ${DEFAULT-VALUE}).")
+  String reflection;
+
   @Option(names = "--tls-reload-secs", defaultValue = "60", description = "How often the TLS files are read again, so a replaced certificate takes effect without a restart (default ${DEFAULT-VALUE}).")
   int tlsReloadSecs;
 
@@ -168,7 +174,14 @@ public final class OrdoNodeMain implements Callable<Integer> {
         rack,
         metricsAddress == null ? null : HostPort.parse(metricsAddress),
         tls(),
-        tlsReloadSecs);
+        tlsReloadSecs,
+        requireAuthentication,
+        switch (reflection) {
+          case "auto" -> tlsCert == null;
+          case "on" -> true;
+          case "off" -> false;
+          default -> throw new IllegalArgumentException("--reflection is auto, on or off, not '" + reflection + "'");
+        });
   }
 
   /** The TLS files given, checked; null if none. */

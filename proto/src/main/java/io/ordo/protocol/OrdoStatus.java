@@ -54,6 +54,8 @@ public final class OrdoStatus {
       case GROUP_NOT_EMPTY:
       case FEATURE_NOT_ENABLED:
         return Status.Code.FAILED_PRECONDITION;
+      case UNAUTHENTICATED:
+        return Status.Code.UNAUTHENTICATED;
       default:
         return Status.Code.INTERNAL;
     }

@@ -43,6 +43,9 @@ import java.util.List;
  *     calls to other nodes and on the Raft port (where peers must present a certificate the
  *     authority issued); null: everything in plaintext (a loud warning in the log)
  * @param tlsReloadSecs how often the TLS files are read again, so replaced certificates take effect
+ * @param requireAuthentication whether every call but health checks must come authenticated (a
+ *     client certificate the authority issued); needs TLS
+ * @param reflection whether the client port serves gRPC server reflection
  */
 public record NodeConfig(
     int nodeId,
@@ -74,7 +77,9 @@ public record NodeConfig(
     String rack,
     HostPort metricsAddress,
     TlsFiles tls,
-    int tlsReloadSecs) {
+    int tlsReloadSecs,
+    boolean requireAuthentication,
+    boolean reflection) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final int DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -113,6 +118,10 @@ public record NodeConfig(
     }
     if (tls != null && !tls.hasIdentity()) {
       throw new IllegalArgumentException("TLS needs the node's certificate and key (--tls-cert, --tls-key) with --tls-ca");
+    }
+    if (requireAuthentication && tls == null) {
+      throw new IllegalArgumentException("--require-authentication needs TLS: clients authenticate with certificates"
+          + " (give --tls-cert, --tls-key and --tls-ca)");
     }
     if (tlsReloadSecs < 1) {
       throw new IllegalArgumentException("--tls-reload-secs must be at least 1");

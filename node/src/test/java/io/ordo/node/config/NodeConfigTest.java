@@ -101,6 +101,8 @@ class NodeConfigTest {
         "",
         null,
         null,
-        60);
+        60,
+        false,
+        true);
   }
 }

@@ -5,6 +5,14 @@ import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.StreamObserver;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.Producer;
@@ -22,6 +30,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -35,7 +44,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A cluster secured with TLS (one authority issued every node's certificate): clients that trust
  * the authority produce and consume, and nodes forward to each other; a plaintext client or one
- * trusting another authority is refused; on the Raft port, a program without a certificate the
+ * trusting another authority is refused; server reflection is off (a secured node serves it only
+ * when asked to); on the Raft port, a program without a certificate the
  * authority issued cannot even finish the handshake, so it can never send a Raft message.
  */
 class TlsTest {
@@ -88,6 +98,38 @@ class TlsTest {
             .tls(other).build()) {
       assertThat(catchThrowable(() -> plaintext.admin().listTopics())).isNotNull();
       assertThat(catchThrowable(() -> stranger.admin().listTopics())).isNotNull();
+    }
+  }
+
+  @Test
+  void serverReflectionIsOffOnASecuredNode() throws Exception {
+    ManagedChannel channel = Grpc.newChannelBuilder(
+        cluster.clientAddress(1), TlsChannelCredentials.newBuilder().trustManager(ca.certificate().toFile()).build()).build();
+    try {
+      CompletableFuture<Status> reflection = new CompletableFuture<>();
+      StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .serverReflectionInfo(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerReflectionResponse value) {
+              reflection.complete(Status.OK);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              reflection.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+              reflection.complete(Status.OK);
+            }
+          });
+      requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+      requests.onCompleted();
+
+      assertThat(reflection.get(15, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+    } finally {
+      channel.shutdownNow();
     }
   }
 
