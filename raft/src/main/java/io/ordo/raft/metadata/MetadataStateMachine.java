@@ -273,6 +273,11 @@ public final class MetadataStateMachine {
     if (problem != null) {
       return MetadataResult.refused(ErrorCode.INVALID_CONFIG, problem);
     }
+    if (TopicConfigs.compacted(topic.getConfig()) && !TopicConfigs.compacted(set.getConfig())) {
+      // Its log keeps the holes compaction made, which a queue group (allowed again) could not read.
+      return MetadataResult.refused(ErrorCode.INVALID_CONFIG, "topic '" + topic.getName()
+          + "' is compacted: its cleanup.policy may become compact,delete, never delete alone");
+    }
     if (TopicConfigs.compacted(set.getConfig()) && !TopicConfigs.compacted(topic.getConfig())) {
       for (GroupRecord group : groups.values()) {
         if (group.hasQueue() && group.getTopics(0).equals(topic.getName())) {

@@ -90,6 +90,9 @@ public final class PartitionReplica extends RaftMember {
   private final AtomicBoolean compacting = new AtomicBoolean();
   /** Where the last finished compaction pass ended, published with the start and end. */
   private volatile long compactedTo;
+  /** The compaction pass under way and its cursor, as the last apply round left them. */
+  private volatile long compactionPass;
+  private volatile long compactionCursor;
   /** When the oldest tombstone the last pass kept may go, by the leader's clock (this leader's passes only). */
   private volatile long tombstonesDueMs = Long.MAX_VALUE;
   /** The stored bytes of the applied log, published with its start and end. */
@@ -182,6 +185,9 @@ public final class PartitionReplica extends RaftMember {
       return;
     }
     long start = startOffset;
+    // Read before the plan: a compaction chunk applied after these are read refuses the trim.
+    long pass = compactionPass;
+    long cursor = compactionCursor;
     PartitionStore.Trim trim;
     try {
       trim = store.planTrim(
@@ -199,7 +205,13 @@ public final class PartitionReplica extends RaftMember {
       trimming.set(false);
       return;
     }
-    TrimLog op = TrimLog.newBuilder().setFromOffset(start).setStartOffset(trim.startOffset()).setBytes(trim.bytes()).build();
+    TrimLog op = TrimLog.newBuilder()
+        .setFromOffset(start)
+        .setStartOffset(trim.startOffset())
+        .setBytes(trim.bytes())
+        .setCompactionPass(pass)
+        .setCompactionCursor(cursor)
+        .build();
     propose(PartitionOp.newBuilder().setTrimLog(op).build(), 0, clearing(trimming));
   }
 
@@ -504,6 +516,8 @@ public final class PartitionReplica extends RaftMember {
     startOffset = state.getStartOffset();
     storedBytes = state.getStoredBytes();
     compactedTo = state.getCompactedTo();
+    compactionPass = state.getCompactionPass();
+    compactionCursor = state.getCompactionCursor();
     endOffset = state.getNextOffset();
     PartitionStateMachine machine = applier.machine();
     if (machine.queueChanges() != publishedQueueChanges) {

@@ -165,8 +165,9 @@ public final class PartitionStateMachine {
   }
 
   /**
-   * Deletes the oldest batches, unless the log no longer starts where the proposer saw it start, or
-   * a queue group has not finished a record they hold.
+   * Deletes the oldest batches, unless the log no longer starts where the proposer saw it start, a
+   * compaction chunk changed batches since the proposer counted their bytes, or a queue group has
+   * not finished a record they hold.
    */
   private OpResult trim(TrimLog trim, PartitionWrites writes) {
     long from = state.getStartOffset();
@@ -174,6 +175,10 @@ public final class PartitionStateMachine {
     if (trim.getFromOffset() != from) {
       return new OpResult.Refused(
           ErrorCode.INVALID_REQUEST, "the log starts at " + from + " now, not at the " + trim.getFromOffset() + " the trim was for");
+    }
+    if (trim.getCompactionPass() != state.getCompactionPass() || trim.getCompactionCursor() != state.getCompactionCursor()) {
+      return new OpResult.Refused(
+          ErrorCode.INVALID_REQUEST, "compaction changed the batches since the trim counted their bytes");
     }
     if (to <= from || to > state.getNextOffset() || to > queues.lowestUnfinished()) {
       return new OpResult.Refused(
@@ -220,13 +225,15 @@ public final class PartitionStateMachine {
       runs.add(new long[] {start, start + length});
       runEnd = start + length;
     }
-    // Only the batches holding removed records are read; none below the start (a batch boundary).
+    // Only the batches holding removed records are read; none below the start (a batch boundary,
+    // though the batch that began there may be gone: then the one before it holds no offset here).
     NavigableMap<Long, StoredBatch> batches = new TreeMap<>();
     for (long[] removed : runs) {
       if (removed[1] > state.getStartOffset()) {
         writes.batches(Math.max(removed[0], state.getStartOffset()), removed[1]).forEach(batches::putIfAbsent);
       }
     }
+    batches.headMap(state.getStartOffset()).clear();
     long removedRecords = 0;
     long removedBytes = 0;
     int run = 0;

@@ -181,6 +181,11 @@ public final class PartitionStore {
      * store cannot read them back until the commit.
      */
     private final NavigableMap<Long, StoredBatch> staged = new TreeMap<>();
+    /**
+     * Batches based below this were deleted by {@link #deleteBatches} this round: the store still
+     * shows them until the commit.
+     */
+    private long trimmedBelow = Long.MIN_VALUE;
 
     @Override
     public long[] keyHashes(long fromOffset, int count) {
@@ -214,6 +219,7 @@ public final class PartitionStore {
     @Override
     public void deleteBatches(long fromOffset, long toOffset) {
       staged.headMap(toOffset).clear();
+      trimmedBelow = Math.max(trimmedBelow, toOffset);
       try {
         batch.deleteRange(
             store.records, KeyCodec.batchKey(partitionKey, fromOffset), KeyCodec.batchKey(partitionKey, toOffset));
@@ -244,11 +250,14 @@ public final class PartitionStore {
         it.seekForPrev(KeyCodec.batchKey(partitionKey, fromOffset));
         return it.isValid() && KeyCodec.partitionKeyOf(it.key()) == partitionKey ? KeyCodec.baseOffsetOf(it.key()) : Long.MIN_VALUE;
       });
+      if (storedFloor < trimmedBelow) {
+        storedFloor = Long.MIN_VALUE; // deleted this round
+      }
       Long stagedFloor = staged.floorKey(fromOffset);
       long floor = Math.max(storedFloor, stagedFloor == null ? Long.MIN_VALUE : stagedFloor);
       long first = floor == Long.MIN_VALUE ? fromOffset : floor;
       scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
-        for (it.seek(KeyCodec.batchKey(partitionKey, first)); it.isValid(); it.next()) {
+        for (it.seek(KeyCodec.batchKey(partitionKey, Math.max(first, trimmedBelow))); it.isValid(); it.next()) {
           out.put(KeyCodec.baseOffsetOf(it.key()), parseBatch(it.value()));
         }
         return null;
@@ -265,7 +274,8 @@ public final class PartitionStore {
 
     @Override
     public long lastBatchBase() {
-      long last = PartitionStore.this.lastBatchBase();
+      long stored = PartitionStore.this.lastBatchBase();
+      long last = stored < trimmedBelow ? -1 : stored; // a trim this round deleted every stored batch
       for (Map.Entry<Long, StoredBatch> e : staged.descendingMap().entrySet()) {
         if (e.getKey() <= last) {
           break;
@@ -360,6 +370,7 @@ public final class PartitionStore {
         store.db().write(store.writeOptions(), batch);
         batch.clear();
         staged.clear();
+        trimmedBelow = Long.MIN_VALUE;
       } catch (RocksDBException e) {
         throw new StorageException("write to the data store failed", e);
       }

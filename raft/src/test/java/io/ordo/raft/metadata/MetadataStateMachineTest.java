@@ -498,6 +498,10 @@ class MetadataStateMachineTest {
     long jobs = new MetadataView(machine.state()).topic("jobs").orElseThrow().getTopicId();
     assertRefused(apply(setConfig(jobs, compact)), ErrorCode.INVALID_CONFIG, "queue group 'q' reads topic 'jobs'");
     assertThat(apply(setConfig(jobs, TopicConfig.newBuilder().setRetentionMs(1_000).build())).isOk()).isTrue();
+    long changelogId = new MetadataView(machine.state()).topic("changelog").orElseThrow().getTopicId();
+    assertRefused(apply(setConfig(changelogId, TopicConfig.getDefaultInstance())), ErrorCode.INVALID_CONFIG, "never delete alone");
+    assertThat(apply(setConfig(changelogId, TopicConfig.newBuilder()
+        .setCleanupPolicy(CleanupPolicy.CLEANUP_POLICY_COMPACT_DELETE).build())).isOk()).isTrue();
   }
 
   @Test

@@ -261,6 +261,48 @@ class CompactLogTest {
   }
 
   @Test
+  void aTrimOfTheWholeLogAndACompactionAppliedInOneRoundDoAsInTwo() throws IOException {
+    apply(1_000, append(List.of(record("a", "a1"), record("b", "b1"))));
+    apply(2_000, append(List.of(record("a", "a2"))));
+    apply(3_000, append(List.of(record("a", "a3"))));
+    CompactLog chunk = plan(NOW).orElseThrow().nextChunk();
+    PartitionStore.Trim everything = store.planTrim(0, Long.MAX_VALUE, Long.MAX_VALUE, 0, 100);
+    PartitionCommand trim = command(NOW, PartitionOp.newBuilder()
+        .setTrimLog(TrimLog.newBuilder().setFromOffset(0).setStartOffset(everything.startOffset()).setBytes(everything.bytes()))
+        .build());
+    PartitionCommand compaction = command(NOW, compact(chunk));
+
+    try (DataStore other = DataStore.open(dir.resolve("other"))) {
+      StoreApplier separately = new StoreApplier(other.partition(1));
+      separately.applyRound(1, applied.toArray(PartitionCommand[]::new));
+      long next = applied.size() + 1;
+      separately.apply(next, trim);
+      separately.apply(next + 1, compaction);
+      replica.applyRound(next, trim, compaction);
+
+      assertThat(replica.machine().state()).isEqualTo(separately.machine().state());
+      assertThat(replica.machine().state().getCompactionPass()).as("the compaction found no batch to compact").isZero();
+    }
+  }
+
+  @Test
+  void aTrimCountedBeforeACompactionChunkIsRefusedSoTheStoredBytesStayTrue() {
+    updates();
+    PartitionStore.Trim counted = store.planTrim(0, Long.MAX_VALUE, Long.MAX_VALUE, 0, 2);
+    PartitionOp trim = PartitionOp.newBuilder()
+        .setTrimLog(TrimLog.newBuilder().setFromOffset(0).setStartOffset(counted.startOffset()).setBytes(counted.bytes()))
+        .build();
+    compactAll(NOW);
+
+    assertThat(apply(NOW, trim)).isInstanceOf(OpResult.Refused.class);
+    long stored = 0;
+    for (RecordBatch batch : batches()) {
+      stored += batch.toBuilder().clearBaseOffset().build().getSerializedSize();
+    }
+    assertThat(replica.machine().state().getStoredBytes()).isEqualTo(stored);
+  }
+
+  @Test
   void aSnapshotCarriesTheHolesAndAReplicaRestartedOnItReadsTheSame() throws IOException {
     updates();
     compactAll(NOW);
