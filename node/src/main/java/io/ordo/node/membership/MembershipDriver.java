@@ -70,6 +70,12 @@ public final class MembershipDriver {
    * large partition is minutes; a change cut off here is simply asked for again.
    */
   private static final long CHANGE_DEADLINE_MS = 600_000;
+  /**
+   * How long one step of taking a node out may take (a change of the metadata group's members, or
+   * a metadata command): the metadata is small, so a step not done by then was lost (an answer
+   * that never came) and is simply tried again, instead of holding every later step back.
+   */
+  private static final long LEAVING_STEP_DEADLINE_MS = 60_000;
 
   private final Router router;
   private final ClusterInspector inspector;
@@ -171,7 +177,7 @@ public final class MembershipDriver {
         step = renewIncarnations(view, voters, learners);
       }
     } finally {
-      step.whenComplete((done, failure) -> {
+      step.orTimeout(LEAVING_STEP_DEADLINE_MS, TimeUnit.MILLISECONDS).whenComplete((done, failure) -> {
         evacuating.set(false);
         if (failure != null) {
           LOG.info("taking a node out of the cluster: {}; trying again", rootMessage(failure));
