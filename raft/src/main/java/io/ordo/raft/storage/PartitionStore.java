@@ -244,23 +244,21 @@ public final class PartitionStore {
       if (fromOffset >= toOffset) {
         return out;
       }
-      // The batch holding fromOffset begins at the later of the stored and the staged floor (a
-      // replica replaying its log may hold this round's batches only staged).
-      long storedFloor = scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
+      long first = scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
+        // The batch holding fromOffset begins at the later of the stored and the staged floor (a
+        // replica replaying its log may hold this round's batches only staged).
         it.seekForPrev(KeyCodec.batchKey(partitionKey, fromOffset));
-        return it.isValid() && KeyCodec.partitionKeyOf(it.key()) == partitionKey ? KeyCodec.baseOffsetOf(it.key()) : Long.MIN_VALUE;
-      });
-      if (storedFloor < trimmedBelow) {
-        storedFloor = Long.MIN_VALUE; // deleted this round
-      }
-      Long stagedFloor = staged.floorKey(fromOffset);
-      long floor = Math.max(storedFloor, stagedFloor == null ? Long.MIN_VALUE : stagedFloor);
-      long first = floor == Long.MIN_VALUE ? fromOffset : floor;
-      scanBatches(KeyCodec.batchKey(partitionKey, toOffset), it -> {
-        for (it.seek(KeyCodec.batchKey(partitionKey, Math.max(first, trimmedBelow))); it.isValid(); it.next()) {
+        long storedFloor = it.isValid() && KeyCodec.partitionKeyOf(it.key()) == partitionKey
+            && KeyCodec.baseOffsetOf(it.key()) >= trimmedBelow // else deleted this round
+            ? KeyCodec.baseOffsetOf(it.key())
+            : Long.MIN_VALUE;
+        Long stagedFloor = staged.floorKey(fromOffset);
+        long floor = Math.max(storedFloor, stagedFloor == null ? Long.MIN_VALUE : stagedFloor);
+        long from = floor == Long.MIN_VALUE ? fromOffset : floor;
+        for (it.seek(KeyCodec.batchKey(partitionKey, Math.max(from, trimmedBelow))); it.isValid(); it.next()) {
           out.put(KeyCodec.baseOffsetOf(it.key()), parseBatch(it.value()));
         }
-        return null;
+        return from;
       });
       staged.subMap(first, toOffset).forEach((base, stored) -> {
         if (stored == DELETED) {
@@ -640,7 +638,6 @@ public final class PartitionStore {
             "partition key " + partitionKey + ": batch at " + base + " overlaps the one before, which ends at " + expected);
       }
       StoredBatch batch = parseBatch(it.value());
-      expected = base + batch.getRecordsCount();
       for (int i = 0; i < batch.getRecordsCount(); i++) {
         long recordOffset = offsetOf(batch, base, i);
         expected = recordOffset + 1;
