@@ -1,9 +1,16 @@
 package io.ordo.cli;
 
 import io.ordo.client.OrdoClient;
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -72,6 +79,20 @@ final class GlobalOptions {
       description = "The certificate's private key, PKCS#8 PEM (or $ORDO_TLS_KEY).")
   private Path tlsKey;
 
+  @Option(
+      names = "--user",
+      paramLabel = "NAME",
+      defaultValue = "${env:ORDO_USER}",
+      description = "Authenticate as this user (`ordo user create`), with --password-file; needs --tls-ca (or $ORDO_USER).")
+  private String user;
+
+  @Option(
+      names = "--password-file",
+      paramLabel = "FILE",
+      defaultValue = "${env:ORDO_PASSWORD_FILE}",
+      description = "The user's password: the first line of FILE, or of standard input for '-' (or $ORDO_PASSWORD_FILE).")
+  private Path passwordFile;
+
   /** A client for the cluster; the caller closes it. */
   OrdoClient connect() {
     if (requestTimeoutMs <= 0) {
@@ -100,7 +121,48 @@ final class GlobalOptions {
     } catch (IllegalArgumentException e) {
       throw usageError(e.getMessage());
     }
+    String user = this.user == null || this.user.isEmpty() ? null : this.user;
+    Path passwordFile = given(this.passwordFile);
+    if ((user == null) != (passwordFile == null) || (user != null && tlsCa == null)) {
+      throw usageError("--user and --password-file go together, and need --tls-ca: a password is never sent in the clear");
+    }
+    if (user != null) {
+      char[] password = readPassword(passwordFile, "--password-file");
+      try {
+        builder.credentials(user, password);
+      } catch (IllegalArgumentException e) {
+        throw usageError("--user: " + e.getMessage());
+      } finally {
+        Arrays.fill(password, '\0');
+      }
+    }
     return builder.build();
+  }
+
+  /**
+   * The first line of {@code file}, or of standard input for {@code -}, without its line end; a
+   * usage error naming {@code option} if it cannot be read or is empty.
+   */
+  char[] readPassword(Path file, String option) {
+    boolean stdin = file.toString().equals("-");
+    String line;
+    try {
+      if (stdin) {
+        line = new BufferedReader(new InputStreamReader(in(), StandardCharsets.UTF_8)).readLine();
+      } else {
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          line = reader.readLine();
+        }
+      }
+    } catch (NoSuchFileException e) {
+      throw usageError(option + ": no file " + file);
+    } catch (IOException e) {
+      throw usageError(option + ": cannot read " + file + ": " + e.getMessage());
+    }
+    if (line == null || line.isEmpty()) {
+      throw usageError(option + ": " + (stdin ? "standard input" : file) + " holds no password on its first line");
+    }
+    return line.toCharArray();
   }
 
   private static Path given(Path file) {
@@ -117,6 +179,11 @@ final class GlobalOptions {
 
   boolean json() {
     return output == Format.json;
+  }
+
+  /** Says that {@code kind} {@code name} is deleted: a line, or {@code {"deleted": name}}. */
+  void printDeleted(String kind, String name) {
+    out().println(json() ? new JsonWriter().beginObject().field("deleted", name).endObject().toString() : "deleted " + kind + " " + name);
   }
 
   InputStream in() {

@@ -158,11 +158,7 @@ final class GroupCommand {
       try (OrdoClient client = global.connect()) {
         client.admin().deleteGroup(group);
       }
-      if (global.json()) {
-        global.out().println(new JsonWriter().beginObject().field("deleted", group).endObject());
-      } else {
-        global.out().println("deleted group " + group);
-      }
+      global.printDeleted("group", group);
       return 0;
     }
   }

@@ -35,6 +35,7 @@ import picocli.CommandLine.Command;
       QueueCommand.class,
       DlqCommand.class,
       ClusterCommand.class,
+      UserCommand.class,
       BenchCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -281,11 +281,7 @@ final class TopicCommand {
       try (OrdoClient client = global.connect()) {
         client.admin().deleteTopic(name);
       }
-      if (global.json()) {
-        global.out().println(new JsonWriter().beginObject().field("deleted", name).endObject());
-      } else {
-        global.out().println("deleted topic " + name);
-      }
+      global.printDeleted("topic", name);
       return 0;
     }
   }

@@ -94,6 +94,26 @@ public interface Admin {
   List<TopicSummary> listTopics();
 
   /**
+   * Creates a user who authenticates with {@code password}, or sets a new password for one. The
+   * password never leaves this process: the cluster gets a salted SCRAM-SHA-256 credential
+   * derived from it here.
+   *
+   * @throws OrdoException with {@code INVALID_USER} for a name other than letters, digits, '.',
+   *     '_', '-' and '@', or {@code FEATURE_NOT_ENABLED}
+   */
+  void upsertUser(String name, char[] password);
+
+  /**
+   * Deletes a user; calls with its password fail from then on.
+   *
+   * @throws OrdoException with {@code UNKNOWN_USER} if there is no such user
+   */
+  void deleteUser(String name);
+
+  /** Every user who authenticates with a password, by name. */
+  List<UserInfo> listUsers();
+
+  /**
    * A topic with its partitions' leaders, replicas and offsets.
    *
    * @throws UnknownTopicException if there is no such topic

@@ -1,5 +1,7 @@
 package io.ordo.client;
 
+import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.ordo.client.internal.BatchingProducer;
 import io.ordo.client.internal.ChannelPool;
@@ -8,6 +10,7 @@ import io.ordo.client.internal.QueueMember;
 import io.ordo.client.internal.GrpcAdmin;
 import io.ordo.client.internal.GrpcConsumer;
 import io.ordo.client.internal.MetadataCache;
+import io.ordo.client.internal.PasswordCredentials;
 import io.ordo.client.internal.RetryPolicy;
 import io.ordo.client.internal.SequencedAppends;
 import io.ordo.protocol.TlsFiles;
@@ -60,9 +63,12 @@ public final class OrdoClient implements AutoCloseable {
   private OrdoClient(Builder builder) {
     this.requestTimeoutNanos = builder.requestTimeout.toNanos();
     this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("ordo-client-scheduler"));
-    this.channels = new ChannelPool(builder.tls == null
+    ChannelCredentials transport = builder.tls == null
         ? InsecureChannelCredentials.create()
-        : builder.tls.channelCredentials(scheduler, TLS_RELOAD_SECS));
+        : builder.tls.channelCredentials(scheduler, TLS_RELOAD_SECS);
+    this.channels = new ChannelPool(builder.password == null
+        ? transport
+        : CompositeChannelCredentials.create(transport, builder.password));
     this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos, builder.metadataMaxAge.toNanos());
     this.retry =
         new RetryPolicy(BACKOFF_MIN, BACKOFF_MAX, builder.requestTimeout);
@@ -187,8 +193,26 @@ public final class OrdoClient implements AutoCloseable {
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration metadataMaxAge = DEFAULT_METADATA_MAX_AGE;
     private TlsFiles tls;
+    private PasswordCredentials password;
 
     private Builder() {}
+
+    /**
+     * Authenticates as {@code user} with {@code password} on every call (the cluster's users:
+     * {@link Admin#upsertUser}). Needs {@link #tls}: a password is never sent over a connection
+     * anyone between could read. The array may be cleared once this returns.
+     *
+     * @throws IllegalArgumentException for an empty name or one with ':'
+     */
+    public Builder credentials(String user, char[] password) {
+      Objects.requireNonNull(user, "user");
+      Objects.requireNonNull(password, "password");
+      if (user.isEmpty() || user.indexOf(':') >= 0) {
+        throw new IllegalArgumentException("user name '" + user + "' is empty or has ':'");
+      }
+      this.password = new PasswordCredentials(user, password);
+      return this;
+    }
 
     /**
      * Connects with TLS, trusting the authority in {@code caFile} (PEM) to have issued the nodes'
@@ -271,11 +295,14 @@ public final class OrdoClient implements AutoCloseable {
     /**
      * The client. No connection is made until the first call.
      *
-     * @throws IllegalStateException if no bootstrap address was given
+     * @throws IllegalStateException if no bootstrap address was given, or credentials without TLS
      */
     public OrdoClient build() {
       if (bootstrap == null) {
         throw new IllegalStateException("bootstrap addresses are required");
+      }
+      if (password != null && tls == null) {
+        throw new IllegalStateException("credentials need TLS (tls(caFile)): a password is never sent in the clear");
       }
       return new OrdoClient(this);
     }

@@ -23,6 +23,7 @@ import io.ordo.node.grpc.GroupGrpcService;
 import io.ordo.node.grpc.NodeGrpcService;
 import io.ordo.node.grpc.ProducerGrpcService;
 import io.ordo.node.grpc.QueueGrpcService;
+import io.ordo.node.grpc.SecurityGrpcService;
 import io.ordo.node.grpc.StartingGate;
 import io.ordo.node.membership.MembershipDriver;
 import io.ordo.node.membership.NewStorage;
@@ -224,14 +225,15 @@ public final class OrdoNode implements AutoCloseable {
             .addService(new NodeGrpcService(router, peers, inspector, membership, joins))
             .addService(groups)
             .addService(new QueueGrpcService(router, peers, work, timer))
+            .addService(new SecurityGrpcService(router, peers))
             .addService(health.getHealthService());
     if (config.reflection()) {
       server.addService(ProtoReflectionServiceV1.newInstance()).addService(reflectionV1Alpha());
     }
     this.server = server
-        .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0))
         .intercept(calls) // the last added runs first: a refused call costs nothing more
-        .intercept(new Authentication(config.requireAuthentication())) // an unauthenticated one takes no slot
+        .intercept(new Authentication(config.requireAuthentication(), user -> metadata.view().user(user))) // an unauthenticated one takes no slot
+        .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0)) // a node without metadata knows no users
         .intercept(metrics.grpcCalls()) // and each is counted
         .build();
   }

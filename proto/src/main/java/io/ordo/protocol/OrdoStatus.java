@@ -29,6 +29,7 @@ public final class OrdoStatus {
       case UNKNOWN_PARTITION:
       case UNKNOWN_GROUP:
       case UNKNOWN_MEMBER:
+      case UNKNOWN_USER:
         return Status.Code.NOT_FOUND;
       case TOPIC_ALREADY_EXISTS:
       case GROUP_ALREADY_EXISTS:
@@ -41,6 +42,7 @@ public final class OrdoStatus {
       case INVALID_REQUEST:
       case INVALID_GROUP_NAME:
       case INVALID_CONFIG:
+      case INVALID_USER:
         return Status.Code.INVALID_ARGUMENT;
       case OFFSET_OUT_OF_RANGE:
         return Status.Code.OUT_OF_RANGE;

@@ -28,4 +28,12 @@ class NamesTest {
     assertThat(Names.groupProblem("")).isEqualTo("group name is empty");
     assertThat(Names.groupProblem("a b")).startsWith("group name 'a b'");
   }
+
+  @Test
+  void userNamesMayHaveAnAtButNothingAHeaderOrASubjectUses() {
+    assertThat(Names.userProblem("bob@example.com")).isNull();
+    assertThat(Names.userProblem("bob:admin")).contains("only letters, digits, '.', '_', '-' and '@'");
+    assertThat(Names.userProblem("CN=bob,O=x")).startsWith("user name 'CN=bob,O=x'");
+    assertThat(Names.topicProblem("a@b")).contains("only letters");
+  }
 }

@@ -17,6 +17,7 @@ import io.ordo.client.QueueGroupInfo;
 import io.ordo.client.TopicInfo;
 import io.ordo.client.TopicPartition;
 import io.ordo.client.TopicSummary;
+import io.ordo.client.UserInfo;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.AlterTopicRequest;
 import io.ordo.proto.v1.ClusterDescription;
@@ -25,6 +26,7 @@ import io.ordo.proto.v1.CreateTopicRequest;
 import io.ordo.proto.v1.DeadLetter;
 import io.ordo.proto.v1.DeleteGroupRequest;
 import io.ordo.proto.v1.DeleteTopicRequest;
+import io.ordo.proto.v1.DeleteUserRequest;
 import io.ordo.proto.v1.DescribeClusterRequest;
 import io.ordo.proto.v1.DescribeGroupRequest;
 import io.ordo.proto.v1.DescribeQueueGroupRequest;
@@ -38,6 +40,7 @@ import io.ordo.proto.v1.ListDeadLettersRequest;
 import io.ordo.proto.v1.ListDeadLettersResponse;
 import io.ordo.proto.v1.ListGroupsRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
+import io.ordo.proto.v1.ListUsersRequest;
 import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
 import io.ordo.proto.v1.PartitionReplicas;
@@ -49,8 +52,12 @@ import io.ordo.proto.v1.QueuePartitionStatus;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ResetOffsetRequest;
+import io.ordo.proto.v1.SecurityServiceGrpc;
 import io.ordo.proto.v1.StartFrom;
 import io.ordo.proto.v1.TopicDescription;
+import io.ordo.proto.v1.UpsertUserRequest;
+import io.ordo.protocol.Scram;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -148,6 +155,29 @@ public final class GrpcAdmin implements Admin {
         .getTopicsList()
         .stream()
         .map(t -> new TopicSummary(t.getName(), t.getPartitions(), t.getReplicationFactor()))
+        .toList();
+  }
+
+  @Override
+  public void upsertUser(String name, char[] password) {
+    UpsertUserRequest request = UpsertUserRequest.newBuilder()
+        .setName(name)
+        .setCredential(Scram.credential(password, Scram.DEFAULT_ITERATIONS))
+        .build();
+    callSecurity("set the password of user '" + name + "'", stub -> stub.upsertUser(request));
+  }
+
+  @Override
+  public void deleteUser(String name) {
+    callSecurity("delete user '" + name + "'", stub -> stub.deleteUser(DeleteUserRequest.newBuilder().setName(name).build()));
+  }
+
+  @Override
+  public List<UserInfo> listUsers() {
+    return callSecurity("list users", stub -> stub.listUsers(ListUsersRequest.getDefaultInstance()))
+        .getUsersList()
+        .stream()
+        .map(u -> new UserInfo(u.getName(), u.getMechanism(), u.getIterations(), Instant.ofEpochMilli(u.getUpdatedAtMs())))
         .toList();
   }
 
@@ -393,6 +423,11 @@ public final class GrpcAdmin implements Admin {
   private <T> T callAnyNode(String what, Function<GroupServiceGrpc.GroupServiceBlockingStub, T> rpc) {
     return callAnyNode(what, (channel, remaining) ->
         rpc.apply(GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)));
+  }
+
+  private <T> T callSecurity(String what, Function<SecurityServiceGrpc.SecurityServiceBlockingStub, T> rpc) {
+    return callAnyNode(what, (channel, remaining) ->
+        rpc.apply(SecurityServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)));
   }
 
   private <T> T call(String what, Function<AdminServiceGrpc.AdminServiceBlockingStub, T> rpc) {

@@ -38,6 +38,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -179,7 +180,11 @@ public final class MembershipDriver {
     } finally {
       step.orTimeout(LEAVING_STEP_DEADLINE_MS, TimeUnit.MILLISECONDS).whenComplete((done, failure) -> {
         evacuating.set(false);
-        if (failure != null) {
+        if (failure instanceof TimeoutException) {
+          // A membership change jraft never finished: what its node says will show why.
+          LOG.warn("taking a node out of the cluster: a step took over {} ms; trying again. The metadata group's node:\n{}",
+              LEAVING_STEP_DEADLINE_MS, router.metadata().describe());
+        } else if (failure != null) {
           LOG.info("taking a node out of the cluster: {}; trying again", rootMessage(failure));
         }
       });

@@ -9,49 +9,129 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthGrpc;
+import io.ordo.proto.raft.v1.UserRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.protocol.OrdoStatus;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Optional;
+import java.util.function.Function;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
  * Gives each call on the client port its principal, as Kafka names them: {@code User:} and the
- * subject of the client certificate the TLS handshake verified against the cluster's authority
- * (mutual TLS), or {@link #ANONYMOUS}. When authentication is required, a call without one is
- * refused UNAUTHENTICATED, saying what to present, before it reaches any service; health checks
- * always pass (probes carry no certificate).
+ * name of a user whose password came with the call (the {@code authorization: Basic} header, over
+ * TLS only), else {@code User:} and the subject of the client certificate the TLS handshake
+ * verified against the cluster's authority (mutual TLS), else {@link #ANONYMOUS}. A password that
+ * does not match, or one sent without TLS, is refused UNAUTHENTICATED; so is a call without a
+ * principal when authentication is required. Refused calls never reach a service; health checks
+ * always pass (probes carry no credentials).
  */
 public final class Authentication implements ServerInterceptor {
   /** The principal of the call being served. */
   public static final Context.Key<String> PRINCIPAL = Context.key("ordo-principal");
   public static final String ANONYMOUS = "User:ANONYMOUS";
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final String BASIC = "basic ";
 
   private final boolean required;
+  private final PasswordCheck passwords;
 
-  public Authentication(boolean required) {
+  /** @param users the user of a name, as the metadata knows it now */
+  public Authentication(boolean required, Function<String, Optional<UserRecord>> users) {
     this.required = required;
+    this.passwords = new PasswordCheck(users);
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    Optional<String> principal = principalOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-    if (principal.isEmpty() && required && !call.getMethodDescriptor().getServiceName().equals(HealthGrpc.SERVICE_NAME)) {
-      StatusRuntimeException refused = OrdoStatus.exception(
-          ErrorCode.UNAUTHENTICATED,
-          "this cluster requires authentication: connect with TLS presenting a client certificate its authority"
-              + " issued (ordo --tls-ca CA --tls-cert CERT --tls-key KEY; OrdoClient.Builder.tls(ca, cert, key))");
-      call.close(refused.getStatus(), refused.getTrailers());
-      return new ServerCall.Listener<>() {};
+    if (call.getMethodDescriptor().getServiceName().equals(HealthGrpc.SERVICE_NAME)) {
+      return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, ANONYMOUS), call, headers, next);
+    }
+    SSLSession tls = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    String authorization = headers.get(AUTHORIZATION);
+    Optional<String> principal;
+    if (authorization != null) {
+      if (tls == null) {
+        return refuse(call, "a password is accepted only over TLS, where no one between can read it: connect with TLS"
+            + " (ordo --tls-ca CA; OrdoClient.Builder.tls(ca)) or without credentials");
+      }
+      principal = userOf(authorization);
+      if (principal.isEmpty()) {
+        return refuse(call, "unknown user or wrong password (ordo --user NAME --password-file FILE;"
+            + " OrdoClient.Builder.credentials(name, password)); 'ordo user list' shows the users");
+      }
+    } else {
+      principal = certificateSubjectOf(tls);
+    }
+    if (principal.isEmpty() && required) {
+      return refuse(call, "this cluster requires authentication: connect with TLS presenting a client certificate its authority"
+          + " issued (ordo --tls-ca CA --tls-cert CERT --tls-key KEY; OrdoClient.Builder.tls(ca, cert, key)), or as a user"
+          + " with a password (ordo --tls-ca CA --user NAME --password-file FILE; OrdoClient.Builder.credentials(name, password))");
     }
     Context context = Context.current().withValue(PRINCIPAL, principal.orElse(ANONYMOUS));
     return Contexts.interceptCall(context, call, headers, next);
   }
 
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String message) {
+    StatusRuntimeException refused = OrdoStatus.exception(ErrorCode.UNAUTHENTICATED, message);
+    call.close(refused.getStatus(), refused.getTrailers());
+    return new ServerCall.Listener<>() {};
+  }
+
+  /** {@code User:} and the name in a {@code Basic} header whose password is the user's, if it is. */
+  private Optional<String> userOf(String authorization) {
+    if (!authorization.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
+      return Optional.empty();
+    }
+    char[] nameAndPassword;
+    try {
+      byte[] decoded = Base64.getDecoder().decode(authorization.substring(BASIC.length()).trim());
+      CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(decoded));
+      Arrays.fill(decoded, (byte) 0);
+      nameAndPassword = new char[chars.remaining()];
+      chars.get(nameAndPassword);
+    } catch (IllegalArgumentException | CharacterCodingException notBase64OrUtf8) {
+      return Optional.empty();
+    }
+    try {
+      int colon = indexOf(nameAndPassword, ':');
+      if (colon <= 0) {
+        return Optional.empty();
+      }
+      String name = new String(nameAndPassword, 0, colon);
+      char[] password = Arrays.copyOfRange(nameAndPassword, colon + 1, nameAndPassword.length);
+      try {
+        return passwords.accepts(name, password) ? Optional.of("User:" + name) : Optional.empty();
+      } finally {
+        Arrays.fill(password, '\0');
+      }
+    } finally {
+      Arrays.fill(nameAndPassword, '\0');
+    }
+  }
+
+  private static int indexOf(char[] chars, char c) {
+    for (int i = 0; i < chars.length; i++) {
+      if (chars[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** {@code User:} and the subject of the verified client certificate, if the call came with one. */
-  static Optional<String> principalOf(SSLSession session) {
+  static Optional<String> certificateSubjectOf(SSLSession session) {
     if (session == null) {
       return Optional.empty();
     }

@@ -37,8 +37,10 @@ public final class FeatureLevel {
    * and min.cleanable.dirty.ratio, tombstones, and the partition op CompactLog.
    */
   public static final int COMPACTION = 9;
+  /** Users with passwords: the metadata commands UpsertUser and DeleteUser. */
+  public static final int USERS = 10;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = COMPACTION;
+  public static final int SUPPORTED = USERS;
 
   private FeatureLevel() {}
 }

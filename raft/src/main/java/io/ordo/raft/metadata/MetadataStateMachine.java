@@ -15,9 +15,12 @@ import io.ordo.proto.raft.v1.ReassignPartitions;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.SetTopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.raft.v1.UpsertUser;
+import io.ordo.proto.raft.v1.UserRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.Names;
+import io.ordo.protocol.Scram;
 import io.ordo.raft.queue.QueueGroups;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +38,8 @@ import java.util.TreeSet;
 public final class MetadataStateMachine {
   /** Groups (stream and queue) the cluster keeps, at most. */
   public static final int MAX_GROUPS = 100_000;
+  /** Users the cluster keeps, at most: every node holds them all in memory. */
+  public static final int MAX_USERS = 100_000;
 
   private long appliedIndex;
   private long nextTopicId;
@@ -43,6 +48,7 @@ public final class MetadataStateMachine {
   private final Map<Integer, NodeInfo> nodes = new TreeMap<>();
   private final Map<String, TopicRecord> topics = new TreeMap<>();
   private final Map<String, GroupRecord> groups = new TreeMap<>();
+  private final Map<String, UserRecord> users = new TreeMap<>();
 
   public MetadataStateMachine(MetadataState initial) {
     reset(initial);
@@ -56,9 +62,11 @@ public final class MetadataStateMachine {
     nodes.clear();
     topics.clear();
     groups.clear();
+    users.clear();
     state.getNodesList().forEach(n -> nodes.put(n.getNodeId(), n));
     state.getTopicsList().forEach(t -> topics.put(t.getName(), t));
     state.getGroupsList().forEach(g -> groups.put(g.getName(), g));
+    state.getUsersList().forEach(u -> users.put(u.getName(), u));
   }
 
   public boolean isApplied(long index) {
@@ -135,9 +143,36 @@ public final class MetadataStateMachine {
           return MetadataResult.refused(ErrorCode.UNKNOWN_GROUP, "group '" + group + "' does not exist");
         }
         return MetadataResult.ok(null);
+      case UPSERT_USER:
+        return upsertUser(command.getUpsertUser(), command.getTimestampMs());
+      case DELETE_USER:
+        String user = command.getDeleteUser().getName();
+        if (users.remove(user) == null) {
+          return MetadataResult.refused(ErrorCode.UNKNOWN_USER, "user '" + user + "' does not exist");
+        }
+        return MetadataResult.ok(null);
       default:
         throw new IllegalStateException("unknown metadata command " + command.getOpCase() + " at index " + index);
     }
+  }
+
+  private MetadataResult upsertUser(UpsertUser upsert, long timestampMs) {
+    String problem = Names.userProblem(upsert.getName());
+    if (problem == null) {
+      problem = Scram.problemWith(upsert.getCredential());
+    }
+    if (problem != null) {
+      return MetadataResult.refused(ErrorCode.INVALID_USER, problem);
+    }
+    if (!users.containsKey(upsert.getName()) && users.size() >= MAX_USERS) {
+      return MetadataResult.refused(ErrorCode.LIMIT_REACHED, "the cluster keeps " + MAX_USERS + " users at most");
+    }
+    users.put(upsert.getName(), UserRecord.newBuilder()
+        .setName(upsert.getName())
+        .setCredential(upsert.getCredential())
+        .setUpdatedAtMs(timestampMs)
+        .build());
+    return MetadataResult.ok(null);
   }
 
   private MetadataResult registerGroup(RegisterGroup register, long timestampMs) {
@@ -447,6 +482,7 @@ public final class MetadataStateMachine {
         .setFinalizedFeatureLevel(finalizedFeatureLevel)
         .addAllGroups(groups.values())
         .setClusterId(clusterId)
+        .addAllUsers(users.values())
         .build();
   }
 }

@@ -5,6 +5,7 @@ import io.ordo.proto.raft.v1.GroupRecord;
 import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.raft.v1.UserRecord;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -18,6 +19,7 @@ public final class MetadataView {
   private final Map<String, NodeInfo> nodesByRaftAddress = new HashMap<>();
   private final Map<String, TopicRecord> topicsByName = new HashMap<>();
   private final Map<String, GroupRecord> groupsByName = new HashMap<>();
+  private final Map<String, UserRecord> usersByName = new HashMap<>();
 
   public MetadataView(MetadataState state) {
     this.state = state;
@@ -30,6 +32,9 @@ public final class MetadataView {
     }
     for (GroupRecord g : state.getGroupsList()) {
       groupsByName.put(g.getName(), g);
+    }
+    for (UserRecord u : state.getUsersList()) {
+      usersByName.put(u.getName(), u);
     }
   }
 
@@ -89,6 +94,10 @@ public final class MetadataView {
 
   public Collection<GroupRecord> groups() {
     return Collections.unmodifiableCollection(groupsByName.values());
+  }
+
+  public Optional<UserRecord> user(String name) {
+    return Optional.ofNullable(usersByName.get(name));
   }
 
   /** Whether the cluster's finalized feature level has {@code level} (see {@link FeatureLevel}). */

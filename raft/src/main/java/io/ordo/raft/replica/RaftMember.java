@@ -9,6 +9,9 @@ import com.alipay.sofa.jraft.core.StateMachineAdapter;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.error.RaftException;
+import com.alipay.sofa.jraft.util.Describer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -197,6 +200,22 @@ public abstract class RaftMember extends StateMachineAdapter {
     }
     n.addLearners(List.of(learner), done::complete);
     return done;
+  }
+
+  /**
+   * jraft's account of this replica's node: its state, configuration, timers and, on a leader,
+   * each replicator (next index, catch-up waits). For a log line when a change waits too long.
+   */
+  public String describe() {
+    Node n = node;
+    if (n == null) {
+      return "no Raft node";
+    }
+    StringWriter text = new StringWriter();
+    try (PrintWriter out = new PrintWriter(text)) {
+      n.describe(new Describer.DefaultPrinter(out));
+    }
+    return text.toString();
   }
 
   /** Asks this replica, if it leads, to hand leadership to {@code peer}. */

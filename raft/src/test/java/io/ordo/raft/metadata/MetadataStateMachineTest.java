@@ -13,6 +13,7 @@ import io.ordo.proto.raft.v1.CreateTopic;
 import io.ordo.proto.raft.v1.DecommissionNode;
 import io.ordo.proto.raft.v1.DeleteGroup;
 import io.ordo.proto.raft.v1.DeleteTopic;
+import io.ordo.proto.raft.v1.DeleteUser;
 import io.ordo.proto.raft.v1.DeregisterNode;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
@@ -27,8 +28,12 @@ import io.ordo.proto.raft.v1.SetNodeRacks;
 import io.ordo.proto.raft.v1.SetTopicConfig;
 import io.ordo.proto.raft.v1.TopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
+import io.ordo.proto.raft.v1.UpsertUser;
+import io.ordo.proto.raft.v1.UserRecord;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.ScramCredential;
+import io.ordo.protocol.Scram;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -512,6 +517,42 @@ class MetadataStateMachineTest {
 
     assertThat(new MetadataView(machine.state()).racks()).containsExactly(Map.entry(1, "eu-1a"));
     assertThat(new MetadataView(machine.state()).node(9)).isEmpty();
+  }
+
+  @Test
+  void usersAreCreatedReplacedAndDeletedWithTheirCredentialsOnly() {
+    ScramCredential first = Scram.credential("first".toCharArray(), Scram.DEFAULT_ITERATIONS);
+    ScramCredential second = Scram.credential("second".toCharArray(), Scram.DEFAULT_ITERATIONS);
+
+    assertThat(apply(upsertUserAt(1_000, "alice", first)).isOk()).isTrue();
+    assertThat(apply(upsertUserAt(2_000, "alice", second)).isOk()).isTrue();
+
+    UserRecord alice = new MetadataView(new MetadataStateMachine(machine.state()).state()).user("alice").orElseThrow();
+    assertThat(alice.getCredential()).isEqualTo(second);
+    assertThat(alice.getUpdatedAtMs()).isEqualTo(2_000);
+    assertThat(apply(MetadataCommand.newBuilder().setDeleteUser(DeleteUser.newBuilder().setName("alice")).build()).isOk()).isTrue();
+    assertThat(new MetadataView(machine.state()).user("alice")).isEmpty();
+    assertRefused(apply(MetadataCommand.newBuilder().setDeleteUser(DeleteUser.newBuilder().setName("alice")).build()),
+        ErrorCode.UNKNOWN_USER, "'alice' does not exist");
+  }
+
+  @Test
+  void badUserNamesAndCredentialsAreRefused() {
+    ScramCredential good = Scram.credential("pw".toCharArray(), Scram.DEFAULT_ITERATIONS);
+
+    assertRefused(apply(upsertUserAt(1, "a:b", good)), ErrorCode.INVALID_USER, "may contain only");
+    assertRefused(apply(upsertUserAt(1, "CN=admin", good)), ErrorCode.INVALID_USER, "may contain only");
+    assertRefused(apply(upsertUserAt(1, "bob", good.toBuilder().setIterations(100).build())), ErrorCode.INVALID_USER, "iterations");
+    assertRefused(apply(upsertUserAt(1, "bob", good.toBuilder().clearSalt().build())), ErrorCode.INVALID_USER, "salt");
+    assertRefused(apply(upsertUserAt(1, "bob", good.toBuilder().clearStoredKey().build())), ErrorCode.INVALID_USER, "keys");
+    assertThat(machine.state().getUsersList()).isEmpty();
+  }
+
+  private static MetadataCommand upsertUserAt(long timestampMs, String name, ScramCredential credential) {
+    return MetadataCommand.newBuilder()
+        .setTimestampMs(timestampMs)
+        .setUpsertUser(UpsertUser.newBuilder().setName(name).setCredential(credential))
+        .build();
   }
 
   private static MetadataCommand setConfig(long topicId, TopicConfig config) {

@@ -4,6 +4,7 @@ import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ChannelCredentials;
@@ -17,6 +18,8 @@ import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
+import io.ordo.client.UserInfo;
+import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.proto.v1.ErrorCode;
@@ -25,6 +28,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +38,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A cluster that requires authentication (--require-authentication): a client presenting a
  * certificate the authority issued works, and the nodes (presenting theirs) work together; a
- * client with TLS but no certificate gets UNAUTHENTICATED saying what to present; health checks
+ * client with TLS but no certificate gets UNAUTHENTICATED saying what to present; users
+ * authenticate with their current password only (through the client and the CLI); health checks
  * need no certificate.
  */
 class AuthenticationTest {
@@ -81,6 +86,77 @@ class AuthenticationTest {
       assertThat(ClusterChecks.readAll(client, "authenticated", 0).size() + ClusterChecks.readAll(client, "authenticated", 1).size())
           .isEqualTo(1);
     }
+  }
+
+  @Test
+  void usersAuthenticateWithTheirCurrentPasswordOnly() throws Exception {
+    TestCertificates.Identity admin = TestCertificates.issue(ca, certs, "admin");
+    try (OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap())
+        .tls(ca.certificate(), admin.certificate(), admin.key()).build()) {
+      awaitHealthy(client, 3);
+      client.admin().upsertUser("bob@example.com", "first secret".toCharArray());
+      assertThat(client.admin().listUsers()).extracting(UserInfo::name, UserInfo::mechanism)
+          .containsExactly(tuple("bob@example.com", "SCRAM-SHA-256"));
+
+      try (OrdoClient bob = asUser("bob@example.com", "first secret");
+          OrdoClient impostor = asUser("bob@example.com", "first secreT")) {
+        // Every node learns of the user as it applies the metadata: any node may answer.
+        await("bob accepted").atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> bob.admin().listTopics() != null);
+        assertUnauthenticated(impostor, "unknown user or wrong password");
+
+        client.admin().upsertUser("bob@example.com", "second secret".toCharArray());
+        await("bob's old password refused").atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertUnauthenticated(bob, "wrong password"));
+      }
+      try (OrdoClient bob = asUser("bob@example.com", "second secret")) {
+        await("bob's new password accepted").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+            .until(() -> bob.admin().listTopics() != null);
+        client.admin().deleteUser("bob@example.com");
+        await("deleted bob refused").atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertUnauthenticated(bob, "unknown user"));
+      }
+      assertThat(client.admin().listUsers()).isEmpty();
+    }
+  }
+
+  @Test
+  void theCliCreatesUsersAndAuthenticatesAsOne() throws Exception {
+    TestCertificates.Identity admin = TestCertificates.issue(ca, certs, "cli-admin");
+    String[] asAdmin = {"--tls-ca", ca.certificate().toString(), "--tls-cert", admin.certificate().toString(),
+        "--tls-key", admin.key().toString()};
+    CliResult created = CliResult.run(cluster.bootstrap(), "carols secret\n",
+        concat(new String[] {"user", "create", "carol", "--new-password-file", "-"}, asAdmin));
+    assertThat(created.exitCode()).as(created.toString()).isZero();
+    assertThat(created.out()).contains("user carol authenticates with the new password");
+
+    Path password = Files.writeString(certs.resolve("carol.password"), "carols secret\n");
+    await("carol accepted").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      CliResult listed = CliResult.run(cluster.bootstrap(), "", "user", "list", "--output", "json",
+          "--tls-ca", ca.certificate().toString(), "--user", "carol", "--password-file", password.toString());
+      assertThat(listed.exitCode()).as(listed.toString()).isZero();
+      assertThat(listed.out()).contains("\"name\":\"carol\"").contains("SCRAM-SHA-256").doesNotContain("carols secret");
+    });
+    CliResult withoutTls = CliResult.run(cluster.bootstrap(), "", "topic", "list", "--user", "carol", "--password-file", password.toString());
+    assertThat(withoutTls.exitCode()).isEqualTo(2);
+    assertThat(withoutTls.err()).contains("need --tls-ca");
+  }
+
+  private static OrdoClient asUser(String user, String password) {
+    return OrdoClient.builder().bootstrap(cluster.bootstrap()).requestTimeout(Duration.ofSeconds(5))
+        .tls(ca.certificate()).credentials(user, password.toCharArray()).build();
+  }
+
+  private static void assertUnauthenticated(OrdoClient client, String messagePart) {
+    OrdoException refused = catchThrowableOfType(OrdoException.class, () -> client.admin().listTopics());
+    assertThat(refused).isNotNull();
+    assertThat(refused.errorCode()).isEqualTo(ErrorCode.UNAUTHENTICATED);
+    assertThat(refused.getMessage()).contains(messagePart);
+  }
+
+  private static String[] concat(String[] first, String[] second) {
+    String[] all = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, all, first.length, second.length);
+    return all;
   }
 
   @Test

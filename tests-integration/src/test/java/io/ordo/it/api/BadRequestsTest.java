@@ -8,8 +8,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.PartitionInfo;
 import io.ordo.it.cluster.ClusterExtension;
@@ -20,11 +22,14 @@ import io.ordo.proto.v1.CreateTopicRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.FetchRequest;
+import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.OrdoStatus;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -87,6 +92,20 @@ class BadRequestsTest {
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(codeOf(e)).isEqualTo(ErrorCode.RECORD_TOO_LARGE);
     assertThat(e.getStatus().getDescription()).contains("1048576").contains("max-record-bytes");
+  }
+
+  @Test
+  void aPasswordSentWithoutTlsIsRefusedAndNeverChecked() {
+    Metadata basic = new Metadata();
+    basic.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+        "Basic " + Base64.getEncoder().encodeToString("bob:secret".getBytes(StandardCharsets.UTF_8)));
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () ->
+        AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(basic))
+            .listTopics(ListTopicsRequest.getDefaultInstance()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(codeOf(e)).isEqualTo(ErrorCode.UNAUTHENTICATED);
+    assertThat(e.getStatus().getDescription()).contains("only over TLS");
   }
 
   @Test

@@ -1,0 +1,111 @@
+package io.ordo.node.grpc;
+
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.ordo.node.routing.PeerChannels;
+import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.DeleteUser;
+import io.ordo.proto.raft.v1.MetadataCommand;
+import io.ordo.proto.raft.v1.UpsertUser;
+import io.ordo.proto.raft.v1.UserRecord;
+import io.ordo.proto.v1.DeleteUserRequest;
+import io.ordo.proto.v1.DeleteUserResponse;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ListUsersRequest;
+import io.ordo.proto.v1.ListUsersResponse;
+import io.ordo.proto.v1.SecurityServiceGrpc;
+import io.ordo.proto.v1.UpsertUserRequest;
+import io.ordo.proto.v1.UpsertUserResponse;
+import io.ordo.proto.v1.UserDescription;
+import io.ordo.protocol.Names;
+import io.ordo.protocol.OrdoStatus;
+import io.ordo.protocol.Scram;
+import io.ordo.raft.metadata.FeatureLevel;
+import java.util.Comparator;
+
+/** SecurityService: users, proposed at the metadata leader (or passed on to it) like every metadata change. */
+public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServiceImplBase {
+  private static final long FORWARD_DEADLINE_MS = 30_000;
+  private static final String METADATA_LEADER = "the metadata leader";
+
+  private final Router router;
+  private final MetadataLeader metadataLeader;
+
+  public SecurityGrpcService(Router router, PeerChannels peers) {
+    this.router = router;
+    this.metadataLeader = new MetadataLeader(router, peers);
+  }
+
+  @Override
+  public void upsertUser(UpsertUserRequest request, StreamObserver<UpsertUserResponse> response) {
+    String problem = Names.userProblem(request.getName());
+    if (problem == null) {
+      problem = Scram.problemWith(request.getCredential());
+    }
+    if (problem != null) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_USER, problem));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(SecurityServiceGrpc.getUpsertUserMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    if (!usersEnabled(response)) {
+      return;
+    }
+    metadataLeader.propose(
+        MetadataCommand.newBuilder()
+            .setUpsertUser(UpsertUser.newBuilder().setName(request.getName()).setCredential(request.getCredential()))
+            .build(),
+        response,
+        done -> AdminGrpcService.reply(response).accept(UpsertUserResponse.getDefaultInstance(), null));
+  }
+
+  @Override
+  public void deleteUser(DeleteUserRequest request, StreamObserver<DeleteUserResponse> response) {
+    String problem = Names.userProblem(request.getName());
+    if (problem != null) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_USER, problem));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(SecurityServiceGrpc.getDeleteUserMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    if (!usersEnabled(response)) {
+      return;
+    }
+    metadataLeader.propose(
+        MetadataCommand.newBuilder().setDeleteUser(DeleteUser.newBuilder().setName(request.getName())).build(),
+        response,
+        done -> AdminGrpcService.reply(response).accept(DeleteUserResponse.getDefaultInstance(), null));
+  }
+
+  private boolean usersEnabled(StreamObserver<?> response) {
+    try {
+      GroupRequests.requireFeature(router.view(), FeatureLevel.USERS, "users with passwords");
+      return true;
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return false;
+    }
+  }
+
+  /** Answered by the metadata leader when one is known, so a user just created is listed. */
+  @Override
+  public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
+    if (!metadataLeader.isHere() && router.remoteMetadataLeader().isPresent()) {
+      metadataLeader.forward(SecurityServiceGrpc.getListUsersMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    ListUsersResponse.Builder out = ListUsersResponse.newBuilder();
+    router.view().state().getUsersList().stream()
+        .sorted(Comparator.comparing(UserRecord::getName))
+        .forEach(user -> out.addUsers(UserDescription.newBuilder()
+            .setName(user.getName())
+            .setMechanism(Scram.MECHANISM)
+            .setIterations(user.getCredential().getIterations())
+            .setUpdatedAtMs(user.getUpdatedAtMs())));
+    AdminGrpcService.reply(response).accept(out.build(), null);
+  }
+}
