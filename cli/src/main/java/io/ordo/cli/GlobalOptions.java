@@ -139,6 +139,11 @@ final class GlobalOptions {
     return builder.build();
   }
 
+  boolean readsPasswordFromStdin() {
+    Path file = given(passwordFile);
+    return file != null && file.toString().equals("-");
+  }
+
   /**
    * The first line of {@code file}, or of standard input for {@code -}, without its line end; a
    * usage error naming {@code option} if it cannot be read or is empty.

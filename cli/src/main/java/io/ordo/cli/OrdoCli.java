@@ -36,6 +36,7 @@ import picocli.CommandLine.Command;
       DlqCommand.class,
       ClusterCommand.class,
       UserCommand.class,
+      AclCommand.class,
       BenchCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

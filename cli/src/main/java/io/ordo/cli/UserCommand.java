@@ -43,6 +43,9 @@ final class UserCommand {
 
     @Override
     public Integer call() {
+      if (passwordFile.toString().equals("-") && global.readsPasswordFromStdin()) {
+        throw global.usageError("--new-password-file - and --password-file - would both read standard input; give one a file");
+      }
       char[] password = global.readPassword(passwordFile, "--new-password-file");
       try (OrdoClient client = global.connect()) {
         client.admin().upsertUser(name, password);

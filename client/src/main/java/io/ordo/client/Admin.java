@@ -100,6 +100,7 @@ public interface Admin {
    *
    * @throws OrdoException with {@code INVALID_USER} for a name other than letters, digits, '.',
    *     '_', '-' and '@', or {@code FEATURE_NOT_ENABLED}
+   * @throws IllegalArgumentException for an empty password
    */
   void upsertUser(String name, char[] password);
 
@@ -112,6 +113,22 @@ public interface Admin {
 
   /** Every user who authenticates with a password, by name. */
   List<UserInfo> listUsers();
+
+  /**
+   * Adds ACLs (those that exist already are left as they are). Nodes started with {@code
+   * --authorization} allow a call only when an ACL allows its principal the operation on the
+   * resource and none denies it.
+   *
+   * @throws OrdoException with {@code INVALID_ACL} for a missing or contradictory field (no ACL is
+   *     added then), {@code LIMIT_REACHED} past 10,000 ACLs, or {@code NOT_AUTHORIZED}
+   */
+  void addAcls(List<AclBinding> acls);
+
+  /** Removes the ACLs equal to those given; returns how many there were. */
+  int removeAcls(List<AclBinding> acls);
+
+  /** Every ACL, or those of {@code principal} and of the resource given (null: any). */
+  List<AclBinding> listAcls(String principal, AclBinding.Resource resource, String resourceName);
 
   /**
    * A topic with its partitions' leaders, replicas and offsets.

@@ -202,13 +202,16 @@ public final class OrdoClient implements AutoCloseable {
      * {@link Admin#upsertUser}). Needs {@link #tls}: a password is never sent over a connection
      * anyone between could read. The array may be cleared once this returns.
      *
-     * @throws IllegalArgumentException for an empty name or one with ':'
+     * @throws IllegalArgumentException for an empty name or one with ':', or an empty password
      */
     public Builder credentials(String user, char[] password) {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(password, "password");
       if (user.isEmpty() || user.indexOf(':') >= 0) {
         throw new IllegalArgumentException("user name '" + user + "' is empty or has ':'");
+      }
+      if (password.length == 0) {
+        throw new IllegalArgumentException("the password is empty");
       }
       this.password = new PasswordCredentials(user, password);
       return this;

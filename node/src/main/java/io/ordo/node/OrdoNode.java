@@ -36,6 +36,7 @@ import io.ordo.node.routing.ClusterInspector;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
 import io.ordo.node.security.Authentication;
+import io.ordo.node.security.Authorization;
 import io.ordo.proto.raft.v1.FinalizeFeatures;
 import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.NodeInfo;
@@ -60,7 +61,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -230,8 +233,14 @@ public final class OrdoNode implements AutoCloseable {
     if (config.reflection()) {
       server.addService(ProtoReflectionServiceV1.newInstance()).addService(reflectionV1Alpha());
     }
+    server.intercept(calls); // the last added runs first: a refused call costs nothing more
+    if (config.authorization()) {
+      // A node passes on calls it was asked (to leaders) with its own certificate: it may do anything.
+      Set<String> superUsers = new HashSet<>(config.superUsers());
+      superUsers.add("User:" + tls.subject());
+      server.intercept(new Authorization(superUsers, () -> metadata.view().acls())); // one the ACLs refuse takes no slot
+    }
     this.server = server
-        .intercept(calls) // the last added runs first: a refused call costs nothing more
         .intercept(new Authentication(config.requireAuthentication(), user -> metadata.view().user(user))) // an unauthenticated one takes no slot
         .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0)) // a node without metadata knows no users
         .intercept(metrics.grpcCalls()) // and each is counted

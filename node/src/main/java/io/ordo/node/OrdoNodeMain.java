@@ -137,6 +137,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--require-authentication", arity = "0..1", defaultValue = "false", fallbackValue = "true", description = "Refuse every call but health checks that does not come with a client certificate the authority (--tls-ca) issued: UNAUTHENTICATED, saying so. Needs TLS (default ${DEFAULT-VALUE}).")
   boolean requireAuthentication;
 
+  @Option(names = "--authorization", arity = "0..1", defaultValue = "false", fallbackValue = "true", description = "Allow each call only as the ACLs say (ordo acl add): PERMISSION_DENIED naming the operation and resource otherwise. Needs --require-authentication (default ${DEFAULT-VALUE}).")
+  boolean authorization;
+
+  @Option(names = "--super-users", paramLabel = "PRINCIPAL[;...]", description = "Principals allowed everything whatever the ACLs say, separated by ';' (User:NAME for a user, User:SUBJECT for a certificate, e.g. 'User:CN=admin,O=ops'). The node's own certificate subject is one, so nodes can call each other.")
+  String superUsers;
+
   @Option(names = "--reflection", defaultValue = "auto", paramLabel = "auto|on|off", description = "Serve gRPC server reflection (v1 and v1alpha) on the client port: auto serves it only without TLS (default ${DEFAULT-VALUE}).")
   String reflection;
 
@@ -176,6 +182,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
         tls(),
         tlsReloadSecs,
         requireAuthentication,
+        authorization,
+        superUsers == null ? List.of() : Arrays.stream(superUsers.split(";")).map(String::trim).filter(u -> !u.isEmpty()).toList(),
         switch (reflection) {
           case "auto" -> tlsCert == null;
           case "on" -> true;

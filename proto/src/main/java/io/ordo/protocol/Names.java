@@ -28,6 +28,9 @@ public final class Names {
 
   /** Why {@code name} is not a valid user name, in words a person can act on, or null if it is valid. */
   public static String userProblem(String name) {
+    if ("ANONYMOUS".equalsIgnoreCase(name)) {
+      return "user name '" + name + "' is reserved: User:ANONYMOUS is the principal of a call that brings no credentials";
+    }
     return problemWith("user", name, VALID_USER, "letters, digits, '.', '_', '-' and '@'");
   }
 

@@ -43,6 +43,7 @@ public final class OrdoStatus {
       case INVALID_GROUP_NAME:
       case INVALID_CONFIG:
       case INVALID_USER:
+      case INVALID_ACL:
         return Status.Code.INVALID_ARGUMENT;
       case OFFSET_OUT_OF_RANGE:
         return Status.Code.OUT_OF_RANGE;
@@ -58,6 +59,8 @@ public final class OrdoStatus {
         return Status.Code.FAILED_PRECONDITION;
       case UNAUTHENTICATED:
         return Status.Code.UNAUTHENTICATED;
+      case NOT_AUTHORIZED:
+        return Status.Code.PERMISSION_DENIED;
       default:
         return Status.Code.INTERNAL;
     }

@@ -87,6 +87,11 @@ public record TlsFiles(Path ca, Path cert, Path key) {
     }
   }
 
+  /** The subject of the identity's certificate (RFC 2253), as a principal names it. */
+  public String subject() {
+    return certificates(cert, "--tls-cert").get(0).getSubjectX500Principal().getName();
+  }
+
   /** Credentials for a client: it trusts {@link #ca}, and presents the identity if there is one. */
   public ChannelCredentials channelCredentials(ScheduledExecutorService reloader, long reloadSecs) {
     TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().trustManager(trustManager(reloader, reloadSecs));

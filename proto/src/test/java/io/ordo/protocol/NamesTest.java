@@ -35,5 +35,6 @@ class NamesTest {
     assertThat(Names.userProblem("bob:admin")).contains("only letters, digits, '.', '_', '-' and '@'");
     assertThat(Names.userProblem("CN=bob,O=x")).startsWith("user name 'CN=bob,O=x'");
     assertThat(Names.topicProblem("a@b")).contains("only letters");
+    assertThat(Names.userProblem("anonymous")).contains("reserved");
   }
 }

@@ -69,6 +69,8 @@ public final class Errors {
       case INVALID_REQUEST:
       case OUT_OF_ORDER_SEQUENCE:
       case SEQUENCE_GAP:
+      case UNAUTHENTICATED:
+      case NOT_AUTHORIZED:
         return true;
       default:
         return false;

@@ -3,6 +3,7 @@ package io.ordo.client.internal;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.ordo.client.AclBinding;
 import io.ordo.client.Admin;
 import io.ordo.client.ClusterInfo;
 import io.ordo.client.ConsumerRecord;
@@ -18,6 +19,10 @@ import io.ordo.client.TopicInfo;
 import io.ordo.client.TopicPartition;
 import io.ordo.client.TopicSummary;
 import io.ordo.client.UserInfo;
+import io.ordo.proto.v1.Acl;
+import io.ordo.proto.v1.AclOperation;
+import io.ordo.proto.v1.AclPermission;
+import io.ordo.proto.v1.AddAclsRequest;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.AlterTopicRequest;
 import io.ordo.proto.v1.ClusterDescription;
@@ -39,10 +44,12 @@ import io.ordo.proto.v1.GroupServiceGrpc;
 import io.ordo.proto.v1.ListDeadLettersRequest;
 import io.ordo.proto.v1.ListDeadLettersResponse;
 import io.ordo.proto.v1.ListGroupsRequest;
+import io.ordo.proto.v1.ListAclsRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
 import io.ordo.proto.v1.ListUsersRequest;
 import io.ordo.proto.v1.MemberDescription;
 import io.ordo.proto.v1.PartitionDescription;
+import io.ordo.proto.v1.PatternType;
 import io.ordo.proto.v1.PartitionReplicas;
 import io.ordo.proto.v1.ReassignPartitionsRequest;
 import io.ordo.proto.v1.RemoveNodeRequest;
@@ -51,7 +58,9 @@ import io.ordo.proto.v1.QueuePartitionRequest;
 import io.ordo.proto.v1.QueuePartitionStatus;
 import io.ordo.proto.v1.QueuePolicy;
 import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.RemoveAclsRequest;
 import io.ordo.proto.v1.ResetOffsetRequest;
+import io.ordo.proto.v1.ResourceType;
 import io.ordo.proto.v1.SecurityServiceGrpc;
 import io.ordo.proto.v1.StartFrom;
 import io.ordo.proto.v1.TopicDescription;
@@ -160,6 +169,9 @@ public final class GrpcAdmin implements Admin {
 
   @Override
   public void upsertUser(String name, char[] password) {
+    if (password.length == 0) {
+      throw new IllegalArgumentException("a user's password may not be empty");
+    }
     UpsertUserRequest request = UpsertUserRequest.newBuilder()
         .setName(name)
         .setCredential(Scram.credential(password, Scram.DEFAULT_ITERATIONS))
@@ -179,6 +191,48 @@ public final class GrpcAdmin implements Admin {
         .stream()
         .map(u -> new UserInfo(u.getName(), u.getMechanism(), u.getIterations(), Instant.ofEpochMilli(u.getUpdatedAtMs())))
         .toList();
+  }
+
+  @Override
+  public void addAcls(List<AclBinding> acls) {
+    callSecurity("add ACLs", stub -> stub.addAcls(AddAclsRequest.newBuilder().addAllAcls(acls.stream().map(GrpcAdmin::toProto).toList()).build()));
+  }
+
+  @Override
+  public int removeAcls(List<AclBinding> acls) {
+    return callSecurity("remove ACLs",
+        stub -> stub.removeAcls(RemoveAclsRequest.newBuilder().addAllAcls(acls.stream().map(GrpcAdmin::toProto).toList()).build()))
+        .getRemoved();
+  }
+
+  @Override
+  public List<AclBinding> listAcls(String principal, AclBinding.Resource resource, String resourceName) {
+    ListAclsRequest.Builder request = ListAclsRequest.newBuilder();
+    if (principal != null) {
+      request.setPrincipal(principal);
+    }
+    if (resource != null) {
+      request.setResourceType(ResourceType.valueOf(resource.name()));
+    }
+    if (resourceName != null) {
+      request.setResourceName(resourceName);
+    }
+    return callSecurity("list ACLs", stub -> stub.listAcls(request.build())).getAclsList().stream()
+        .map(acl -> new AclBinding(acl.getPrincipal(), AclBinding.Resource.valueOf(acl.getResourceType().name()), acl.getResourceName(),
+            acl.getPatternType() == PatternType.PREFIXED, AclBinding.Operation.valueOf(acl.getOperation().name()),
+            acl.getPermission() == AclPermission.ALLOW))
+        .toList();
+  }
+
+  private static Acl toProto(AclBinding acl) {
+    return Acl.newBuilder()
+        .setPrincipal(acl.principal())
+        .setResourceType(ResourceType.valueOf(acl.resource().name()))
+        .setResourceName(acl.resourceName())
+        .setPatternType(acl.prefixed() ? PatternType.PREFIXED : PatternType.LITERAL)
+        .setOperation(AclOperation.valueOf(acl.operation().name()))
+        .setPermission(acl.allow() ? AclPermission.ALLOW : AclPermission.DENY)
+        .build();
   }
 
   @Override

@@ -45,6 +45,8 @@ import java.util.List;
  * @param tlsReloadSecs how often the TLS files are read again, so replaced certificates take effect
  * @param requireAuthentication whether every call but health checks must come authenticated (a
  *     client certificate the authority issued); needs TLS
+ * @param authorization whether calls are checked against the ACLs; needs requireAuthentication
+ * @param superUsers principals allowed everything whatever the ACLs say ({@code User:...})
  * @param reflection whether the client port serves gRPC server reflection
  */
 public record NodeConfig(
@@ -79,6 +81,8 @@ public record NodeConfig(
     TlsFiles tls,
     int tlsReloadSecs,
     boolean requireAuthentication,
+    boolean authorization,
+    List<String> superUsers,
     boolean reflection) {
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
@@ -87,6 +91,7 @@ public record NodeConfig(
   public NodeConfig {
     initialCluster = List.copyOf(initialCluster);
     join = List.copyOf(join);
+    superUsers = List.copyOf(superUsers);
     if (initialCluster.isEmpty() == join.isEmpty()) {
       throw new IllegalArgumentException(
           "give either the initial cluster (a node of the cluster's first start) or nodes to join (a node added later), not "
@@ -122,6 +127,14 @@ public record NodeConfig(
     if (requireAuthentication && tls == null) {
       throw new IllegalArgumentException("--require-authentication needs TLS: clients authenticate with certificates"
           + " (give --tls-cert, --tls-key and --tls-ca)");
+    }
+    if (authorization && !requireAuthentication) {
+      throw new IllegalArgumentException("--authorization needs --require-authentication: ACLs name authenticated principals");
+    }
+    for (String user : superUsers) {
+      if (!user.startsWith("User:") || user.length() == "User:".length()) {
+        throw new IllegalArgumentException("--super-users: '" + user + "' is not a principal (User:NAME or User:SUBJECT)");
+      }
     }
     if (tlsReloadSecs < 1) {
       throw new IllegalArgumentException("--tls-reload-secs must be at least 1");

@@ -4,29 +4,42 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.routing.PeerChannels;
 import io.ordo.node.routing.Router;
+import io.ordo.proto.raft.v1.AddAcls;
 import io.ordo.proto.raft.v1.DeleteUser;
 import io.ordo.proto.raft.v1.MetadataCommand;
+import io.ordo.proto.raft.v1.RemoveAcls;
 import io.ordo.proto.raft.v1.UpsertUser;
 import io.ordo.proto.raft.v1.UserRecord;
+import io.ordo.proto.v1.AddAclsRequest;
+import io.ordo.proto.v1.AddAclsResponse;
 import io.ordo.proto.v1.DeleteUserRequest;
 import io.ordo.proto.v1.DeleteUserResponse;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ListAclsRequest;
+import io.ordo.proto.v1.ListAclsResponse;
 import io.ordo.proto.v1.ListUsersRequest;
 import io.ordo.proto.v1.ListUsersResponse;
+import io.ordo.proto.v1.RemoveAclsRequest;
+import io.ordo.proto.v1.RemoveAclsResponse;
+import io.ordo.proto.v1.ResourceType;
 import io.ordo.proto.v1.SecurityServiceGrpc;
 import io.ordo.proto.v1.UpsertUserRequest;
 import io.ordo.proto.v1.UpsertUserResponse;
 import io.ordo.proto.v1.UserDescription;
+import io.ordo.protocol.AclRules;
 import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.Scram;
 import io.ordo.raft.metadata.FeatureLevel;
 import java.util.Comparator;
+import java.util.Objects;
 
-/** SecurityService: users, proposed at the metadata leader (or passed on to it) like every metadata change. */
+/** SecurityService: users and ACLs, proposed at the metadata leader (or passed on to it) like every metadata change. */
 public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServiceImplBase {
   private static final long FORWARD_DEADLINE_MS = 30_000;
   private static final String METADATA_LEADER = "the metadata leader";
+  /** ACLs one AddAcls or RemoveAcls call carries, at most: one metadata entry holds them all. */
+  private static final int MAX_ACLS_PER_CALL = 1_000;
 
   private final Router router;
   private final MetadataLeader metadataLeader;
@@ -50,7 +63,7 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       metadataLeader.forward(SecurityServiceGrpc.getUpsertUserMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
       return;
     }
-    if (!usersEnabled(response)) {
+    if (!securityEnabled(response)) {
       return;
     }
     metadataLeader.propose(
@@ -72,7 +85,7 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       metadataLeader.forward(SecurityServiceGrpc.getDeleteUserMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
       return;
     }
-    if (!usersEnabled(response)) {
+    if (!securityEnabled(response)) {
       return;
     }
     metadataLeader.propose(
@@ -81,9 +94,66 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
         done -> AdminGrpcService.reply(response).accept(DeleteUserResponse.getDefaultInstance(), null));
   }
 
-  private boolean usersEnabled(StreamObserver<?> response) {
+  @Override
+  public void addAcls(AddAclsRequest request, StreamObserver<AddAclsResponse> response) {
+    String problem = request.getAclsCount() == 0 || request.getAclsCount() > MAX_ACLS_PER_CALL
+        ? "give 1 to " + MAX_ACLS_PER_CALL + " ACLs, not " + request.getAclsCount()
+        : request.getAclsList().stream().map(AclRules::problemWith).filter(Objects::nonNull).findFirst().orElse(null);
+    if (problem != null) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_ACL, problem));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(SecurityServiceGrpc.getAddAclsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    if (!securityEnabled(response)) {
+      return;
+    }
+    metadataLeader.propose(
+        MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAllAcls(request.getAclsList())).build(),
+        response,
+        done -> AdminGrpcService.reply(response).accept(AddAclsResponse.getDefaultInstance(), null));
+  }
+
+  @Override
+  public void removeAcls(RemoveAclsRequest request, StreamObserver<RemoveAclsResponse> response) {
+    if (request.getAclsCount() == 0 || request.getAclsCount() > MAX_ACLS_PER_CALL) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_ACL, "give 1 to " + MAX_ACLS_PER_CALL + " ACLs, not " + request.getAclsCount()));
+      return;
+    }
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(SecurityServiceGrpc.getRemoveAclsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    if (!securityEnabled(response)) {
+      return;
+    }
+    metadataLeader.propose(
+        MetadataCommand.newBuilder().setRemoveAcls(RemoveAcls.newBuilder().addAllAcls(request.getAclsList())).build(),
+        response,
+        done -> AdminGrpcService.reply(response).accept(RemoveAclsResponse.newBuilder().setRemoved(done.changed()).build(), null));
+  }
+
+  /** Answered by the metadata leader when one is known, so an ACL just added is listed. */
+  @Override
+  public void listAcls(ListAclsRequest request, StreamObserver<ListAclsResponse> response) {
+    if (!metadataLeader.isHere() && router.remoteMetadataLeader().isPresent()) {
+      metadataLeader.forward(SecurityServiceGrpc.getListAclsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    ListAclsResponse.Builder out = ListAclsResponse.newBuilder();
+    router.view().acls().stream()
+        .filter(acl -> request.getPrincipal().isEmpty() || acl.getPrincipal().equals(request.getPrincipal()))
+        .filter(acl -> request.getResourceType() == ResourceType.RESOURCE_TYPE_UNSPECIFIED || acl.getResourceType() == request.getResourceType())
+        .filter(acl -> request.getResourceName().isEmpty() || acl.getResourceName().equals(request.getResourceName()))
+        .forEach(out::addAcls);
+    AdminGrpcService.reply(response).accept(out.build(), null);
+  }
+
+  private boolean securityEnabled(StreamObserver<?> response) {
     try {
-      GroupRequests.requireFeature(router.view(), FeatureLevel.USERS, "users with passwords");
+      GroupRequests.requireFeature(router.view(), FeatureLevel.SECURITY, "users with passwords and ACLs");
       return true;
     } catch (StatusRuntimeException e) {
       response.onError(e);

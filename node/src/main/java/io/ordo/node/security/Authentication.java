@@ -31,8 +31,9 @@ import javax.net.ssl.SSLSession;
  * name of a user whose password came with the call (the {@code authorization: Basic} header, over
  * TLS only), else {@code User:} and the subject of the client certificate the TLS handshake
  * verified against the cluster's authority (mutual TLS), else {@link #ANONYMOUS}. A password that
- * does not match, or one sent without TLS, is refused UNAUTHENTICATED; so is a call without a
- * principal when authentication is required. Refused calls never reach a service; health checks
+ * does not match, or one sent without TLS, is refused UNAUTHENTICATED (OVERLOADED while the node
+ * checks as many passwords as it may at once); so is a call without a principal when
+ * authentication is required. Refused calls never reach a service; health checks
  * always pass (probes carry no credentials).
  */
 public final class Authentication implements ServerInterceptor {
@@ -61,19 +62,34 @@ public final class Authentication implements ServerInterceptor {
     Optional<String> principal;
     if (authorization != null) {
       if (tls == null) {
-        return refuse(call, "a password is accepted only over TLS, where no one between can read it: connect with TLS"
-            + " (ordo --tls-ca CA; OrdoClient.Builder.tls(ca)) or without credentials");
+        return refuse(call, ErrorCode.UNAUTHENTICATED, "a password is accepted only over TLS, where no one between can read it:"
+            + " connect with TLS (ordo --tls-ca CA; OrdoClient.Builder.tls(ca)) or without credentials");
       }
-      principal = userOf(authorization);
-      if (principal.isEmpty()) {
-        return refuse(call, "unknown user or wrong password (ordo --user NAME --password-file FILE;"
+      Optional<NameAndPassword> given = basic(authorization);
+      if (given.isEmpty()) {
+        return refuse(call, ErrorCode.UNAUTHENTICATED, "the authorization header must be 'Basic ' and base64 of NAME:PASSWORD"
+            + " (UTF-8, a non-empty password)");
+      }
+      PasswordCheck.Outcome outcome;
+      try {
+        outcome = passwords.check(given.get().name(), given.get().password());
+      } finally {
+        Arrays.fill(given.get().password(), '\0');
+      }
+      if (outcome == PasswordCheck.Outcome.BUSY) {
+        return refuse(call, ErrorCode.OVERLOADED, "the node is checking " + PasswordCheck.CONCURRENT_CHECKS
+            + " passwords already; retry shortly (a client that authenticated once is not checked again)");
+      }
+      if (outcome == PasswordCheck.Outcome.REFUSED) {
+        return refuse(call, ErrorCode.UNAUTHENTICATED, "unknown user or wrong password (ordo --user NAME --password-file FILE;"
             + " OrdoClient.Builder.credentials(name, password)); 'ordo user list' shows the users");
       }
+      principal = Optional.of("User:" + given.get().name());
     } else {
       principal = certificateSubjectOf(tls);
     }
     if (principal.isEmpty() && required) {
-      return refuse(call, "this cluster requires authentication: connect with TLS presenting a client certificate its authority"
+      return refuse(call, ErrorCode.UNAUTHENTICATED, "this cluster requires authentication: connect with TLS presenting a client certificate its authority"
           + " issued (ordo --tls-ca CA --tls-cert CERT --tls-key KEY; OrdoClient.Builder.tls(ca, cert, key)), or as a user"
           + " with a password (ordo --tls-ca CA --user NAME --password-file FILE; OrdoClient.Builder.credentials(name, password))");
     }
@@ -81,14 +97,16 @@ public final class Authentication implements ServerInterceptor {
     return Contexts.interceptCall(context, call, headers, next);
   }
 
-  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String message) {
-    StatusRuntimeException refused = OrdoStatus.exception(ErrorCode.UNAUTHENTICATED, message);
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, ErrorCode code, String message) {
+    StatusRuntimeException refused = OrdoStatus.exception(code, message);
     call.close(refused.getStatus(), refused.getTrailers());
     return new ServerCall.Listener<>() {};
   }
 
-  /** {@code User:} and the name in a {@code Basic} header whose password is the user's, if it is. */
-  private Optional<String> userOf(String authorization) {
+  private record NameAndPassword(String name, char[] password) {}
+
+  /** The name and password in a {@code Basic} header; empty if it is not one, or has no password. */
+  private static Optional<NameAndPassword> basic(String authorization) {
     if (!authorization.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
       return Optional.empty();
     }
@@ -106,16 +124,11 @@ public final class Authentication implements ServerInterceptor {
     }
     try {
       int colon = indexOf(nameAndPassword, ':');
-      if (colon <= 0) {
+      if (colon <= 0 || colon == nameAndPassword.length - 1) {
         return Optional.empty();
       }
-      String name = new String(nameAndPassword, 0, colon);
-      char[] password = Arrays.copyOfRange(nameAndPassword, colon + 1, nameAndPassword.length);
-      try {
-        return passwords.accepts(name, password) ? Optional.of("User:" + name) : Optional.empty();
-      } finally {
-        Arrays.fill(password, '\0');
-      }
+      return Optional.of(new NameAndPassword(
+          new String(nameAndPassword, 0, colon), Arrays.copyOfRange(nameAndPassword, colon + 1, nameAndPassword.length)));
     } finally {
       Arrays.fill(nameAndPassword, '\0');
     }

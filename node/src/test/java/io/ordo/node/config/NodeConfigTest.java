@@ -103,6 +103,8 @@ class NodeConfigTest {
         null,
         60,
         false,
+        false,
+        List.of(),
         true);
   }
 }

@@ -37,10 +37,10 @@ public final class FeatureLevel {
    * and min.cleanable.dirty.ratio, tombstones, and the partition op CompactLog.
    */
   public static final int COMPACTION = 9;
-  /** Users with passwords: the metadata commands UpsertUser and DeleteUser. */
-  public static final int USERS = 10;
+  /** Users with passwords and ACLs: the metadata commands UpsertUser, DeleteUser, AddAcls and RemoveAcls. */
+  public static final int SECURITY = 10;
   /** The highest level this version supports. */
-  public static final int SUPPORTED = USERS;
+  public static final int SUPPORTED = SECURITY;
 
   private FeatureLevel() {}
 }

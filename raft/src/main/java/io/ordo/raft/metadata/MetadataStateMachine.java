@@ -1,5 +1,6 @@
 package io.ordo.raft.metadata;
 
+import io.ordo.proto.raft.v1.AddAcls;
 import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.AssignStorage;
 import io.ordo.proto.raft.v1.CompleteReassignment;
@@ -17,12 +18,16 @@ import io.ordo.proto.raft.v1.SetTopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.raft.v1.UpsertUser;
 import io.ordo.proto.raft.v1.UserRecord;
+import io.ordo.proto.v1.Acl;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.protocol.AclRules;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.Names;
 import io.ordo.protocol.Scram;
 import io.ordo.raft.queue.QueueGroups;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,6 +54,7 @@ public final class MetadataStateMachine {
   private final Map<String, TopicRecord> topics = new TreeMap<>();
   private final Map<String, GroupRecord> groups = new TreeMap<>();
   private final Map<String, UserRecord> users = new TreeMap<>();
+  private final Set<Acl> acls = new LinkedHashSet<>();
 
   public MetadataStateMachine(MetadataState initial) {
     reset(initial);
@@ -63,10 +69,12 @@ public final class MetadataStateMachine {
     topics.clear();
     groups.clear();
     users.clear();
+    acls.clear();
     state.getNodesList().forEach(n -> nodes.put(n.getNodeId(), n));
     state.getTopicsList().forEach(t -> topics.put(t.getName(), t));
     state.getGroupsList().forEach(g -> groups.put(g.getName(), g));
     state.getUsersList().forEach(u -> users.put(u.getName(), u));
+    acls.addAll(state.getAclsList());
   }
 
   public boolean isApplied(long index) {
@@ -151,9 +159,35 @@ public final class MetadataStateMachine {
           return MetadataResult.refused(ErrorCode.UNKNOWN_USER, "user '" + user + "' does not exist");
         }
         return MetadataResult.ok(null);
+      case ADD_ACLS:
+        return addAcls(command.getAddAcls());
+      case REMOVE_ACLS:
+        int removed = 0;
+        for (Acl acl : command.getRemoveAcls().getAclsList()) {
+          removed += acls.remove(acl) ? 1 : 0;
+        }
+        return MetadataResult.changed(removed);
       default:
         throw new IllegalStateException("unknown metadata command " + command.getOpCase() + " at index " + index);
     }
+  }
+
+  private MetadataResult addAcls(AddAcls add) {
+    List<Acl> added = new ArrayList<>();
+    for (Acl acl : add.getAclsList()) {
+      String problem = AclRules.problemWith(acl);
+      if (problem != null) {
+        return MetadataResult.refused(ErrorCode.INVALID_ACL, problem);
+      }
+      if (!acls.contains(acl) && !added.contains(acl)) {
+        added.add(acl);
+      }
+    }
+    if (acls.size() + added.size() > AclRules.MAX_ACLS) {
+      return MetadataResult.refused(ErrorCode.LIMIT_REACHED, "the cluster keeps " + AclRules.MAX_ACLS + " ACLs at most");
+    }
+    acls.addAll(added);
+    return MetadataResult.ok(null);
   }
 
   private MetadataResult upsertUser(UpsertUser upsert, long timestampMs) {
@@ -483,6 +517,7 @@ public final class MetadataStateMachine {
         .addAllGroups(groups.values())
         .setClusterId(clusterId)
         .addAllUsers(users.values())
+        .addAllAcls(acls)
         .build();
   }
 }

@@ -6,9 +6,11 @@ import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.raft.v1.UserRecord;
+import io.ordo.proto.v1.Acl;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -94,6 +96,11 @@ public final class MetadataView {
 
   public Collection<GroupRecord> groups() {
     return Collections.unmodifiableCollection(groupsByName.values());
+  }
+
+  /** Every ACL, in the order they were added. */
+  public List<Acl> acls() {
+    return state.getAclsList();
   }
 
   public Optional<UserRecord> user(String name) {

@@ -3,6 +3,7 @@ package io.ordo.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ordo.proto.raft.v1.AddAcls;
 import io.ordo.proto.raft.v1.AddPartitions;
 import io.ordo.proto.raft.v1.AssignStorage;
 import io.ordo.proto.raft.v1.CleanupPolicy;
@@ -21,6 +22,7 @@ import io.ordo.proto.raft.v1.MetadataState;
 import io.ordo.proto.raft.v1.NodeInfo;
 import io.ordo.proto.raft.v1.PartitionPlacement;
 import io.ordo.proto.raft.v1.ReassignPartitions;
+import io.ordo.proto.raft.v1.RemoveAcls;
 import io.ordo.proto.raft.v1.RegisterGroup;
 import io.ordo.proto.raft.v1.RegisterNodes;
 import io.ordo.proto.raft.v1.SetClusterId;
@@ -30,8 +32,13 @@ import io.ordo.proto.raft.v1.TopicConfig;
 import io.ordo.proto.raft.v1.TopicRecord;
 import io.ordo.proto.raft.v1.UpsertUser;
 import io.ordo.proto.raft.v1.UserRecord;
+import io.ordo.proto.v1.Acl;
+import io.ordo.proto.v1.AclOperation;
+import io.ordo.proto.v1.AclPermission;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.PatternType;
 import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.ResourceType;
 import io.ordo.proto.v1.ScramCredential;
 import io.ordo.protocol.Scram;
 import java.util.Arrays;
@@ -546,6 +553,31 @@ class MetadataStateMachineTest {
     assertRefused(apply(upsertUserAt(1, "bob", good.toBuilder().clearSalt().build())), ErrorCode.INVALID_USER, "salt");
     assertRefused(apply(upsertUserAt(1, "bob", good.toBuilder().clearStoredKey().build())), ErrorCode.INVALID_USER, "keys");
     assertThat(machine.state().getUsersList()).isEmpty();
+  }
+
+  @Test
+  void aclsAreAddedOnceRemovedByEqualityAndKeptInOrderAcrossASnapshot() {
+    Acl produce = acl("User:bob", AclOperation.PRODUCE);
+    Acl consume = acl("User:bob", AclOperation.CONSUME);
+
+    assertThat(apply(MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAcls(produce).addAcls(consume).addAcls(produce)).build())
+        .isOk()).isTrue();
+    assertThat(apply(MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAcls(produce)).build()).isOk()).isTrue();
+    assertThat(new MetadataStateMachine(machine.state()).state().getAclsList()).containsExactly(produce, consume);
+
+    assertRefused(apply(MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAcls(acl("User:carol", AclOperation.PRODUCE))
+        .addAcls(acl("carol", AclOperation.PRODUCE))).build()), ErrorCode.INVALID_ACL, "not User:NAME");
+    assertThat(machine.state().getAclsList()).as("a refused command adds none of its ACLs").hasSize(2);
+
+    MetadataResult removed = apply(MetadataCommand.newBuilder()
+        .setRemoveAcls(RemoveAcls.newBuilder().addAcls(produce).addAcls(acl("User:bob", AclOperation.DELETE))).build());
+    assertThat(removed.changed()).isEqualTo(1);
+    assertThat(machine.state().getAclsList()).containsExactly(consume);
+  }
+
+  private static Acl acl(String principal, AclOperation operation) {
+    return Acl.newBuilder().setPrincipal(principal).setResourceType(ResourceType.TOPIC).setResourceName("orders")
+        .setPatternType(PatternType.LITERAL).setOperation(operation).setPermission(AclPermission.ALLOW).build();
   }
 
   private static MetadataCommand upsertUserAt(long timestampMs, String name, ScramCredential credential) {

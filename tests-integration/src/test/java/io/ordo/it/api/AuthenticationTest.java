@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -125,7 +124,7 @@ class AuthenticationTest {
     String[] asAdmin = {"--tls-ca", ca.certificate().toString(), "--tls-cert", admin.certificate().toString(),
         "--tls-key", admin.key().toString()};
     CliResult created = CliResult.run(cluster.bootstrap(), "carols secret\n",
-        concat(new String[] {"user", "create", "carol", "--new-password-file", "-"}, asAdmin));
+        CliResult.concat(new String[] {"user", "create", "carol", "--new-password-file", "-"}, asAdmin));
     assertThat(created.exitCode()).as(created.toString()).isZero();
     assertThat(created.out()).contains("user carol authenticates with the new password");
 
@@ -151,12 +150,6 @@ class AuthenticationTest {
     assertThat(refused).isNotNull();
     assertThat(refused.errorCode()).isEqualTo(ErrorCode.UNAUTHENTICATED);
     assertThat(refused.getMessage()).contains(messagePart);
-  }
-
-  private static String[] concat(String[] first, String[] second) {
-    String[] all = Arrays.copyOf(first, first.length + second.length);
-    System.arraycopy(second, 0, all, first.length, second.length);
-    return all;
   }
 
   @Test

@@ -30,4 +30,11 @@ public record CliResult(int exitCode, String out, String err) {
   public String toString() {
     return "exit " + exitCode + "\n--- stdout\n" + out + "--- stderr\n" + err;
   }
+
+  /** {@code args} then {@code more}: a command's own arguments, then options shared by several commands. */
+  public static String[] concat(String[] args, String... more) {
+    String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+    System.arraycopy(more, 0, all, args.length, more.length);
+    return all;
+  }
 }

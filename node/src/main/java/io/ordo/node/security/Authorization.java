@@ -1,0 +1,232 @@
+package io.ordo.node.security;
+
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthGrpc;
+import io.ordo.proto.v1.Acl;
+import io.ordo.proto.v1.AclOperation;
+import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.ConsumeRequest;
+import io.ordo.proto.v1.ConsumerServiceGrpc;
+import io.ordo.proto.v1.DescribeClusterRequest;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.GroupServiceGrpc;
+import io.ordo.proto.v1.ListGroupsResponse;
+import io.ordo.proto.v1.ListTopicsResponse;
+import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.proto.v1.ProducerServiceGrpc;
+import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.ResourceType;
+import io.ordo.proto.v1.SecurityServiceGrpc;
+import io.ordo.protocol.AclRules;
+import io.ordo.protocol.OrdoStatus;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Allows each call on the client port only as the ACLs in the metadata say (SecurityService's
+ * table of operations), for the principal {@link Authentication} gave it: a refused call is closed
+ * PERMISSION_DENIED, naming the operation and the resource, before the service sees its request,
+ * so it changes nothing. Super users, the node's own certificate subject among them (nodes call each
+ * other with it, passing on calls they were asked), may do anything. ListTopics and ListGroups
+ * answer only what the caller may describe. A method this table does not know is refused: a new
+ * RPC is closed until it is given its operation here.
+ */
+public final class Authorization implements ServerInterceptor {
+  private static final Set<String> OPEN = Set.of(
+      HealthGrpc.SERVICE_NAME, "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
+
+  /** What a call needs, read from its request. */
+  private record Need(ResourceType type, String name, AclOperation operation) {}
+
+  private final Set<String> superUsers;
+  private final Supplier<List<Acl>> acls;
+  private final Map<String, Function<Object, List<Need>>> needs = new HashMap<>();
+
+  /** @param acls the ACLs as the metadata holds them now */
+  public Authorization(Set<String> superUsers, Supplier<List<Acl>> acls) {
+    this.superUsers = Set.copyOf(superUsers);
+    this.acls = acls;
+    topic(ProducerServiceGrpc.getProduceMethod(), r -> r.getTopic(), AclOperation.PRODUCE);
+    topic(ConsumerServiceGrpc.getFetchMethod(), r -> r.getTopic(), AclOperation.CONSUME);
+    topic(ConsumerServiceGrpc.getSubscribeMethod(), r -> r.getTopic(), AclOperation.CONSUME);
+
+    topic(AdminServiceGrpc.getCreateTopicMethod(), r -> r.getName(), AclOperation.CREATE);
+    topic(AdminServiceGrpc.getDeleteTopicMethod(), r -> r.getName(), AclOperation.DELETE);
+    topic(AdminServiceGrpc.getDescribeTopicMethod(), r -> r.getName(), AclOperation.DESCRIBE);
+    topic(AdminServiceGrpc.getAlterTopicMethod(), r -> r.getName(), AclOperation.ALTER);
+    rule(AdminServiceGrpc.getListTopicsMethod(), r -> List.of()); // the answer is filtered
+    cluster(AdminServiceGrpc.getReassignPartitionsMethod(), AclOperation.ALTER);
+    cluster(AdminServiceGrpc.getRemoveNodeMethod(), AclOperation.ALTER);
+    rule(AdminServiceGrpc.getDescribeClusterMethod(), (DescribeClusterRequest r) -> r.getIncludePartitionHealth()
+        ? List.of(new Need(ResourceType.CLUSTER, "", AclOperation.DESCRIBE))
+        : List.of());
+
+    group(GroupServiceGrpc.getHeartbeatMethod(), r -> r.getGroup(), AclOperation.JOIN);
+    group(GroupServiceGrpc.getLeaveGroupMethod(), r -> r.getGroup(), AclOperation.JOIN);
+    group(GroupServiceGrpc.getClaimPartitionMethod(), r -> r.getGroup(), AclOperation.JOIN);
+    group(GroupServiceGrpc.getCommitOffsetMethod(), r -> r.getGroup(), AclOperation.COMMIT);
+    group(GroupServiceGrpc.getResetOffsetMethod(), r -> r.getGroup(), AclOperation.COMMIT);
+    group(GroupServiceGrpc.getFetchOffsetMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    group(GroupServiceGrpc.getDescribeGroupMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    group(GroupServiceGrpc.getDeleteOffsetMethod(), r -> r.getGroup(), AclOperation.DELETE);
+    group(GroupServiceGrpc.getDeleteGroupMethod(), r -> r.getGroup(), AclOperation.DELETE);
+    rule(GroupServiceGrpc.getListGroupsMethod(), r -> List.of()); // the answer is filtered
+
+    group(QueueServiceGrpc.getCreateQueueGroupMethod(), r -> r.getGroup(), AclOperation.CREATE);
+    group(QueueServiceGrpc.getDescribeQueueGroupMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    rule(QueueServiceGrpc.getReceiveMethod(), r -> List.of(
+        new Need(ResourceType.GROUP, r.getGroup(), AclOperation.JOIN), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.CONSUME)));
+    group(QueueServiceGrpc.getSettleMethod(), r -> r.getGroup(), AclOperation.SETTLE);
+    rule(QueueServiceGrpc.getConsumeMethod(), Authorization::consumeNeeds);
+    group(QueueServiceGrpc.getDescribeQueuePartitionMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    group(QueueServiceGrpc.getListDeadLettersMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    group(QueueServiceGrpc.getRedriveDeadLettersMethod(), r -> r.getGroup(), AclOperation.REDRIVE);
+
+    cluster(SecurityServiceGrpc.getUpsertUserMethod(), AclOperation.ALTER);
+    cluster(SecurityServiceGrpc.getDeleteUserMethod(), AclOperation.ALTER);
+    cluster(SecurityServiceGrpc.getAddAclsMethod(), AclOperation.ALTER);
+    cluster(SecurityServiceGrpc.getRemoveAclsMethod(), AclOperation.ALTER);
+    cluster(SecurityServiceGrpc.getListUsersMethod(), AclOperation.DESCRIBE);
+    cluster(SecurityServiceGrpc.getListAclsMethod(), AclOperation.DESCRIBE);
+
+    for (var method : NodeServiceGrpc.getServiceDescriptor().getMethods()) {
+      needs.put(method.getFullMethodName(), r -> List.of(new Need(ResourceType.CLUSTER, "", AclOperation.ALTER)));
+    }
+  }
+
+  /** A Consume stream's open needs to join the group and consume the topic; each settle on it, to settle. */
+  private static List<Need> consumeNeeds(ConsumeRequest request) {
+    return switch (request.getRequestCase()) {
+      case OPEN -> List.of(
+          new Need(ResourceType.GROUP, request.getOpen().getGroup(), AclOperation.JOIN),
+          new Need(ResourceType.TOPIC, request.getOpen().getTopic(), AclOperation.CONSUME));
+      default -> List.of();
+    };
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String service = call.getMethodDescriptor().getServiceName();
+    String principal = Authentication.PRINCIPAL.get();
+    if (OPEN.contains(service) || superUsers.contains(principal)) {
+      return next.startCall(call, headers);
+    }
+    Function<Object, List<Need>> need = needs.get(call.getMethodDescriptor().getFullMethodName());
+    if (need == null) {
+      StatusRuntimeException refused = OrdoStatus.exception(ErrorCode.NOT_AUTHORIZED,
+          call.getMethodDescriptor().getFullMethodName() + " is open to super users only");
+      call.close(refused.getStatus(), refused.getTrailers());
+      return new ServerCall.Listener<>() {};
+    }
+    GuardedCall<Q, R> guarded = new GuardedCall<>(call, principal);
+    ServerCall.Listener<Q> listener = next.startCall(guarded, headers);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      /** The group a Consume stream opened, which its settles settle in. */
+      private String consumeGroup;
+
+      @Override
+      public void onMessage(Q message) {
+        if (guarded.closed) {
+          return;
+        }
+        List<Need> needed = need.apply(message);
+        if (message instanceof ConsumeRequest consume) {
+          if (consume.hasOpen()) {
+            consumeGroup = consume.getOpen().getGroup();
+          } else if (consume.hasSettle() && consumeGroup != null) {
+            needed = List.of(new Need(ResourceType.GROUP, consumeGroup, AclOperation.SETTLE));
+          }
+        }
+        for (Need n : needed) {
+          if (!AclRules.allows(acls.get(), principal, n.type(), n.name(), n.operation())) {
+            guarded.refuse(principal + " may not " + AclRules.name(n.operation()) + " "
+                + (n.type() == ResourceType.CLUSTER ? "the cluster" : AclRules.type(n.type()) + " '" + n.name() + "'")
+                + ": no ACL allows it, or one denies it (ordo acl list --principal " + principal + ")");
+            return;
+          }
+        }
+        super.onMessage(message);
+      }
+
+      @Override
+      public void onHalfClose() {
+        if (!guarded.closed) {
+          super.onHalfClose();
+        }
+      }
+    };
+  }
+
+  /** The call as the service sees it: lists filtered to what the principal may describe, and closed once refused. */
+  private final class GuardedCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private final String principal;
+    private volatile boolean closed;
+
+    GuardedCall(ServerCall<Q, R> call, String principal) {
+      super(call);
+      this.principal = principal;
+    }
+
+    void refuse(String message) {
+      StatusRuntimeException refused = OrdoStatus.exception(ErrorCode.NOT_AUTHORIZED, message);
+      close(refused.getStatus(), refused.getTrailers());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void sendMessage(R message) {
+      if (closed) {
+        return;
+      }
+      if (message instanceof ListTopicsResponse topics) {
+        message = (R) ListTopicsResponse.newBuilder().addAllTopics(topics.getTopicsList().stream()
+            .filter(t -> describable(ResourceType.TOPIC, t.getName())).toList()).build();
+      } else if (message instanceof ListGroupsResponse groups) {
+        message = (R) ListGroupsResponse.newBuilder().addAllGroups(groups.getGroupsList().stream()
+            .filter(g -> describable(ResourceType.GROUP, g.getName())).toList()).build();
+      }
+      super.sendMessage(message);
+    }
+
+    @Override
+    public synchronized void close(Status status, Metadata trailers) {
+      if (!closed) {
+        closed = true;
+        super.close(status, trailers);
+      }
+    }
+
+    private boolean describable(ResourceType type, String name) {
+      return AclRules.allows(acls.get(), principal, type, name, AclOperation.DESCRIBE);
+    }
+  }
+
+  private <Q> void topic(MethodDescriptor<Q, ?> method, Function<Q, String> name, AclOperation operation) {
+    rule(method, r -> List.of(new Need(ResourceType.TOPIC, name.apply(r), operation)));
+  }
+
+  private <Q> void group(MethodDescriptor<Q, ?> method, Function<Q, String> name, AclOperation operation) {
+    rule(method, r -> List.of(new Need(ResourceType.GROUP, name.apply(r), operation)));
+  }
+
+  private <Q> void cluster(MethodDescriptor<Q, ?> method, AclOperation operation) {
+    rule(method, r -> List.of(new Need(ResourceType.CLUSTER, "", operation)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <Q> void rule(MethodDescriptor<Q, ?> method, Function<Q, List<Need>> need) {
+    needs.put(method.getFullMethodName(), request -> need.apply((Q) request));
+  }
+}

@@ -1,0 +1,167 @@
+package io.ordo.it.api;
+
+import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
+import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Status;
+import io.ordo.client.AclBinding;
+import io.ordo.client.AclBinding.Operation;
+import io.ordo.client.AclBinding.Resource;
+import io.ordo.client.OrdoClient;
+import io.ordo.client.OrdoException;
+import io.ordo.client.Producer;
+import io.ordo.client.ProducerRecord;
+import io.ordo.client.TopicSummary;
+import io.ordo.it.cli.CliResult;
+import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.protocol.TestCertificates;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cluster enforcing ACLs (--authorization): each operation a user tries is refused
+ * PERMISSION_DENIED, naming the operation and the resource, until an ACL allows it, and then works;
+ * a deny wins over an allow; lists show only what the user may describe; the super user (by its
+ * certificate) and the nodes (by theirs) may do anything.
+ */
+class AuthorizationTest {
+  private static final String BOB = "User:bob";
+  private static Path certs;
+  private static TestCertificates.Authority ca;
+  private static ProcessCluster cluster;
+  private static OrdoClient admin;
+  private static OrdoClient bob;
+
+  @BeforeAll
+  static void startCluster() throws IOException {
+    Path dir = ProcessCluster.freshDirectory("AuthorizationTest");
+    certs = Files.createDirectories(dir.resolve("certs"));
+    ca = TestCertificates.authority(certs, "ordo-ca");
+    TestCertificates.Identity node = TestCertificates.issue(ca, certs, "ordo-node");
+    TestCertificates.Identity operator = TestCertificates.issue(ca, certs, "operator");
+    cluster = ProcessCluster.start(dir, 3, Map.of(
+        "--tls-cert", node.certificate().toString(), "--tls-key", node.key().toString(), "--tls-ca", ca.certificate().toString(),
+        "--require-authentication", "true", "--authorization", "true", "--super-users", "User:CN=operator"));
+    admin = OrdoClient.builder().bootstrap(cluster.bootstrap()).tls(ca.certificate(), operator.certificate(), operator.key()).build();
+    awaitHealthy(admin, 3); // nodes' calls to each other pass: each is a super user by its certificate
+    admin.admin().upsertUser("bob", "bobs secret".toCharArray());
+    bob = OrdoClient.builder().bootstrap(cluster.bootstrap()).requestTimeout(Duration.ofSeconds(5))
+        .tls(ca.certificate()).credentials("bob", "bobs secret".toCharArray()).build();
+    admin.admin().createTopic("shared", 1, 3);
+    awaitLeaders(admin, "shared");
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (bob != null) {
+      bob.close();
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void eachOperationIsRefusedUntilAnAclAllowsIt() {
+    deniedUntilAllowed("create topic 'bob-topic'", AclBinding.allow(BOB, Resource.TOPIC, "bob-topic", Operation.CREATE),
+        () -> bob.admin().createTopic("bob-topic", 1, 3));
+    deniedUntilAllowed("describe topic 'shared'", AclBinding.allow(BOB, Resource.TOPIC, "shared", Operation.DESCRIBE),
+        () -> bob.admin().describeTopic("shared"));
+    deniedUntilAllowed("produce topic 'shared'", AclBinding.allow(BOB, Resource.TOPIC, "shared", Operation.PRODUCE), () -> {
+      try (Producer producer = bob.producer()) {
+        producer.send(ProducerRecord.of("shared", "k", "v")).get(10, TimeUnit.SECONDS);
+      }
+    });
+    deniedUntilAllowed("consume topic 'shared'", AclBinding.allow(BOB, Resource.TOPIC, "shared", Operation.CONSUME),
+        () -> bob.consumer().fetch("shared", 0, 0, 10, 1 << 20, Duration.ZERO));
+    deniedUntilAllowed("alter topic 'shared'", AclBinding.allow(BOB, Resource.TOPIC, "shared", Operation.ALTER),
+        () -> bob.admin().alterTopicConfig("shared", Map.of("retention.ms", "86400000"), List.of()));
+    deniedUntilAllowed("create group 'bob-jobs'", AclBinding.allow(BOB, Resource.GROUP, "bob-", Operation.CREATE).withPrefix(),
+        () -> bob.admin().createQueueGroup("bob-jobs", "shared", QueuePolicy.getDefaultInstance()));
+    admin.admin().createQueueGroup("jobs", "shared", QueuePolicy.getDefaultInstance());
+    deniedUntilAllowed("describe group 'jobs'", AclBinding.allow(BOB, Resource.GROUP, "jobs", Operation.DESCRIBE),
+        () -> bob.admin().describeQueueGroup("jobs"));
+    deniedUntilAllowed("delete topic 'bob-topic'", AclBinding.allow(BOB, Resource.TOPIC, "bob-topic", Operation.DELETE),
+        () -> bob.admin().deleteTopic("bob-topic"));
+    deniedUntilAllowed("describe the cluster", AclBinding.allow(BOB, Resource.CLUSTER, "", Operation.DESCRIBE),
+        () -> bob.admin().listUsers());
+    deniedUntilAllowed("alter the cluster", AclBinding.allow(BOB, Resource.CLUSTER, "", Operation.ALTER),
+        () -> bob.admin().upsertUser("carol", "carols secret".toCharArray()));
+  }
+
+  @Test
+  void aDenyWinsAndListsShowOnlyWhatTheUserMayDescribe() {
+    admin.admin().createTopic("logs.web", 1, 3);
+    admin.admin().createTopic("secret.keys", 1, 3);
+    admin.admin().addAcls(List.of(
+        AclBinding.allow("User:*", Resource.TOPIC, "logs.", Operation.CONSUME).withPrefix(),
+        AclBinding.allow("User:dave", Resource.TOPIC, "*", Operation.ALL),
+        AclBinding.deny("User:dave", Resource.TOPIC, "secret.", Operation.ALL).withPrefix()));
+    admin.admin().upsertUser("dave", "daves secret".toCharArray());
+    try (OrdoClient dave = OrdoClient.builder().bootstrap(cluster.bootstrap()).requestTimeout(Duration.ofSeconds(5))
+        .tls(ca.certificate()).credentials("dave", "daves secret".toCharArray()).build()) {
+      await("dave sees the topics but the secret one").atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+          assertThat(dave.admin().listTopics()).extracting(TopicSummary::name).contains("logs.web", "shared").doesNotContain("secret.keys"));
+      assertDenied(() -> dave.admin().describeTopic("secret.keys"), "describe topic 'secret.keys'");
+      await("bob sees what he may describe").atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+          assertThat(bob.admin().listTopics()).extracting(TopicSummary::name).contains("logs.web").doesNotContain("secret.keys"));
+    }
+  }
+
+  @Test
+  void theCliAddsListsAndRemovesAcls() throws Exception {
+    TestCertificates.Identity operator = TestCertificates.issue(ca, certs, "operator");
+    String[] tls = {"--tls-ca", ca.certificate().toString(), "--tls-cert", operator.certificate().toString(),
+        "--tls-key", operator.key().toString()};
+    CliResult added = CliResult.run(cluster.bootstrap(), "", CliResult.concat(new String[] {"acl", "add", "--principal", "User:erin",
+        "--operation", "produce,consume", "--topic", "erin.", "--prefixed"}, tls));
+    assertThat(added.exitCode()).as(added.toString()).isZero();
+
+    CliResult listed = CliResult.run(cluster.bootstrap(), "", CliResult.concat(new String[] {"acl", "list", "--principal", "User:erin"}, tls));
+    assertThat(listed.exitCode()).as(listed.toString()).isZero();
+    assertThat(listed.out()).contains("User:erin").contains("produce").contains("consume").contains("prefixed");
+
+    CliResult removed = CliResult.run(cluster.bootstrap(), "", CliResult.concat(new String[] {"acl", "remove", "--principal", "User:erin",
+        "--operation", "produce,consume", "--topic", "erin.", "--prefixed"}, tls));
+    assertThat(removed.out()).contains("removed 2 of 2");
+    assertThat(admin.admin().listAcls("User:erin", null, null)).isEmpty();
+  }
+
+  /** {@code action} as bob is refused naming {@code what}; once {@code acl} is added it works (on whichever node answers). */
+  private static void deniedUntilAllowed(String what, AclBinding acl, ThrowingRunnable action) {
+    assertDenied(action, what);
+    admin.admin().addAcls(List.of(acl));
+    await(what + " allowed").atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(action::run);
+  }
+
+  private static void assertDenied(ThrowingRunnable action, String what) {
+    Throwable failure = catchThrowableOfType(Throwable.class, action::run);
+    OrdoException refused = failure instanceof OrdoException e ? e
+        : failure != null && failure.getCause() instanceof OrdoException e ? e : null;
+    assertThat(refused).as(what + " refused, not " + failure).isNotNull();
+    assertThat(refused.errorCode()).isEqualTo(ErrorCode.NOT_AUTHORIZED);
+    assertThat(refused.statusCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(refused.getMessage()).contains("may not " + what);
+  }
+
+  @FunctionalInterface
+  private interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+}
