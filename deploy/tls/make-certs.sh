@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make-certs.sh DIR NAME...: a throwaway certificate authority and one node certificate valid for
 # every NAME (host names, or IP addresses), for trying a secured cluster: DIR/ca.pem (what clients
-# trust: ORDO_TLS_CA), DIR/node.pem and DIR/node.key (every node's --tls-cert and --tls-key).
+# trust: ORDO_TLS_CA), DIR/node.pem and DIR/node.key (every node's --tls-cert and --tls-key), and
+# an administrator's client certificate, DIR/admin.pem and DIR/admin.key (subject CN=ordo-admin:
+# the principal User:CN=ordo-admin, for --super-users).
 # Anyone holding DIR/ca.key can issue certificates the cluster trusts: for production, use your
 # own authority. Needs openssl. Keys are EC P-256, PKCS#8 ("BEGIN PRIVATE KEY"), mode 600.
 set -euo pipefail
@@ -22,6 +24,11 @@ openssl req -new -key node.key -subj "/CN=ordo-node" -out node.csr
 printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$sans" > node.ext
 openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile node.ext \
   -out node.pem 2>/dev/null
-rm -f node.csr node.ext ca.srl
-chmod 600 ca.key node.key
-chmod 644 ca.pem node.pem
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out admin.key 2>/dev/null
+openssl req -new -key admin.key -subj "/CN=ordo-admin" -out admin.csr
+printf 'basicConstraints=CA:FALSE\n' > admin.ext
+openssl x509 -req -in admin.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile admin.ext \
+  -out admin.pem 2>/dev/null
+rm -f node.csr node.ext admin.csr admin.ext ca.srl
+chmod 600 ca.key node.key admin.key
+chmod 644 ca.pem node.pem admin.pem

@@ -49,23 +49,42 @@ class LocalClusterScriptTest {
   }
 
   @Test
-  void aSecuredClusterServesOnlyClientsThatTrustItsAuthority() throws Exception {
+  void aSecuredClusterServesOnlyClientsThatTrustItsAuthorityAndAsTheAclsSay() throws Exception {
     usePorts();
+    Path tls = data.resolve("tls");
 
     CliResult up = run("", "bin/ordo-cluster", "up", "--secure");
     assertThat(up.exitCode()).as(up.toString()).isZero();
-    assertThat(up.out()).contains("secured with TLS").contains("ORDO_TLS_CA=" + data.resolve("tls").resolve("ca.pem"));
+    assertThat(up.out()).contains("secured: TLS, authentication and ACLs")
+        .contains("ORDO_TLS_CA=" + tls.resolve("ca.pem")).contains("ORDO_TLS_CERT=" + tls.resolve("admin.pem"));
     CliResult plaintext = run("", "bin/ordo", "topic", "list", "--request-timeout-ms", "3000");
-    env.put("ORDO_TLS_CA", data.resolve("tls").resolve("ca.pem").toString());
+    env.put("ORDO_TLS_CA", tls.resolve("ca.pem").toString());
+    CliResult anonymous = run("", "bin/ordo", "topic", "list", "--request-timeout-ms", "3000");
+    env.put("ORDO_TLS_CERT", tls.resolve("admin.pem").toString());
+    env.put("ORDO_TLS_KEY", tls.resolve("admin.key").toString());
     CliResult created = run("", "bin/ordo", "topic", "create", "private", "--partitions", "2", "--replication-factor", "3");
+    CliResult user = run("alices secret\n", "bin/ordo", "user", "create", "alice", "--new-password-file", "-");
+    CliResult acl = run("", "bin/ordo", "acl", "add", "--principal", "User:alice", "--operation", "produce,consume", "--topic", "private");
+    Path password = Files.writeString(data.resolve("alice.password"), "alices secret\n");
+    env.remove("ORDO_TLS_CERT");
+    env.remove("ORDO_TLS_KEY");
+    env.put("ORDO_USER", "alice");
+    env.put("ORDO_PASSWORD_FILE", password.toString());
     CliResult produced = run("a:1\nb:2\nc:3\n", "bin/ordo", "produce", "private", "--key-separator", ":");
     CliResult consumed = run("", "bin/ordo", "consume", "private", "--from-beginning", "--max-messages", "3", "--timeout-ms", "20000");
+    CliResult deleted = run("", "bin/ordo", "topic", "delete", "private");
     CliResult status = run("", "bin/ordo-cluster", "status");
 
     assertThat(plaintext.exitCode()).as(plaintext.toString()).isNotZero();
+    assertThat(anonymous.exitCode()).as(anonymous.toString()).isNotZero();
+    assertThat(anonymous.err()).contains("requires authentication");
     assertThat(created.exitCode()).as(created.toString()).isZero();
+    assertThat(user.exitCode()).as(user.toString()).isZero();
+    assertThat(acl.exitCode()).as(acl.toString()).isZero();
     assertThat(produced.exitCode()).as(produced.toString()).isZero();
     assertThat(consumed.out().lines().toList()).containsExactlyInAnyOrder("1", "2", "3");
+    assertThat(deleted.exitCode()).as(deleted.toString()).isNotZero();
+    assertThat(deleted.err()).contains("User:alice may not delete topic 'private'");
     assertThat(status.out()).contains("node 1: running").contains("metadata leader: node");
     assertThat(Files.readString(data.resolve("node-1.log"))).doesNotContain("runs UNSECURED");
   }
