@@ -11,7 +11,11 @@ On Debian: apt-get install python3-grpcio protobuf-compiler protobuf-compiler-gr
   protoc -I proto/src/main/proto --python_out=OUT --grpc_python_out=OUT \\
       --plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin proto/src/main/proto/ordo/v1/*.proto
   PYTHONPATH=OUT python3 examples/python/tour.py 127.0.0.1:9101,127.0.0.1:9102,127.0.0.1:9103
+Against a secured cluster, with TLS and as a user, set ORDO_TLS_CA, ORDO_USER and ORDO_PASSWORD_FILE
+as for the CLI (the user needs ACLs for every topic and group: 'ordo acl add --operation all').
 """
+import base64
+import os
 import sys
 import time
 
@@ -109,10 +113,30 @@ def retrying(what, call, cluster=None):
                 cluster.find_leaders()
 
 
+def channel_credentials():
+    """TLS trusting ORDO_TLS_CA, and user ORDO_USER's password (first line of ORDO_PASSWORD_FILE) on
+    every call, as the CLI takes them; None without ORDO_TLS_CA: plaintext."""
+    ca = os.environ.get("ORDO_TLS_CA")
+    if not ca:
+        return None
+    with open(ca, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+    user = os.environ.get("ORDO_USER")
+    if user:
+        with open(os.environ["ORDO_PASSWORD_FILE"], encoding="utf-8") as f:
+            password = f.readline().rstrip("\r\n")
+        basic = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
+        # gRPC sends call credentials only over a secure channel.
+        credentials = grpc.composite_channel_credentials(
+            credentials, grpc.metadata_call_credentials(lambda context, callback: callback((("authorization", basic),), None)))
+    return credentials
+
+
 class Cluster:
     def __init__(self, addresses):
         self.addresses = addresses
-        self.channels = {a: grpc.insecure_channel(a) for a in addresses}
+        self.credentials = channel_credentials()
+        self.channels = {a: self.open(a) for a in addresses}
         self.leaders = {}  # partition -> client address of its leader
 
     def admin(self, address=None):
@@ -148,8 +172,13 @@ class Cluster:
 
     def channel(self, address):
         if address not in self.channels:
-            self.channels[address] = grpc.insecure_channel(address)
+            self.channels[address] = self.open(address)
         return self.channels[address]
+
+    def open(self, address):
+        if self.credentials is None:
+            return grpc.insecure_channel(address)
+        return grpc.secure_channel(address, self.credentials)
 
 
 def fetch_all(cluster, partition, offset):

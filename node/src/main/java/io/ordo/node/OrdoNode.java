@@ -238,7 +238,7 @@ public final class OrdoNode implements AutoCloseable {
       // A node passes on calls it was asked (to leaders) with its own certificate: it may do anything.
       Set<String> superUsers = new HashSet<>(config.superUsers());
       superUsers.add("User:" + tls.subject());
-      server.intercept(new Authorization(superUsers, () -> metadata.view().acls())); // one the ACLs refuse takes no slot
+      server.intercept(new Authorization(superUsers, () -> metadata.view().acls()));
     }
     this.server = server
         .intercept(new Authentication(config.requireAuthentication(), user -> metadata.view().user(user))) // an unauthenticated one takes no slot

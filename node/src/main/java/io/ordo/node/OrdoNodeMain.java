@@ -140,7 +140,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--authorization", arity = "0..1", defaultValue = "false", fallbackValue = "true", description = "Allow each call only as the ACLs say (ordo acl add): PERMISSION_DENIED naming the operation and resource otherwise. Needs --require-authentication (default ${DEFAULT-VALUE}).")
   boolean authorization;
 
-  @Option(names = "--super-users", paramLabel = "PRINCIPAL[;...]", description = "Principals allowed everything whatever the ACLs say, separated by ';' (User:NAME for a user, User:SUBJECT for a certificate, e.g. 'User:CN=admin,O=ops'). The node's own certificate subject is one, so nodes can call each other.")
+  @Option(names = "--super-users", paramLabel = "PRINCIPAL[;...]", description = "Principals allowed everything whatever the ACLs say, separated by ';' (User:NAME for a user, User:SUBJECT for a certificate, e.g. 'User:CN=admin,O=ops'). The node's own certificate subject is one, so nodes sharing a certificate can call each other; with a certificate per node, list every node's subject.")
   String superUsers;
 
   @Option(names = "--reflection", defaultValue = "auto", paramLabel = "auto|on|off", description = "Serve gRPC server reflection (v1 and v1alpha) on the client port: auto serves it only without TLS (default ${DEFAULT-VALUE}).")

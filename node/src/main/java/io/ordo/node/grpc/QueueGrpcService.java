@@ -190,7 +190,7 @@ public final class QueueGrpcService extends QueueServiceGrpc.QueueServiceImplBas
    * {@code policy} with each unset field taken from {@link #DEFAULT_POLICY}, and dead letters
    * exported to {@code <topic>.dlq} unless it names a topic or none.
    */
-  static QueuePolicy withDefaults(QueuePolicy policy, String topic) {
+  public static QueuePolicy withDefaults(QueuePolicy policy, String topic) {
     QueuePolicy.Builder out = policy.toBuilder();
     if (!policy.hasDeadLetterTopic()) {
       out.setDeadLetterTopic(topic + DEAD_LETTER_TOPIC_SUFFIX);

@@ -1,5 +1,6 @@
 package io.ordo.node.grpc;
 
+import com.google.protobuf.UnknownFieldSet;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.routing.PeerChannels;
@@ -10,6 +11,7 @@ import io.ordo.proto.raft.v1.MetadataCommand;
 import io.ordo.proto.raft.v1.RemoveAcls;
 import io.ordo.proto.raft.v1.UpsertUser;
 import io.ordo.proto.raft.v1.UserRecord;
+import io.ordo.proto.v1.Acl;
 import io.ordo.proto.v1.AddAclsRequest;
 import io.ordo.proto.v1.AddAclsResponse;
 import io.ordo.proto.v1.DeleteUserRequest;
@@ -32,6 +34,7 @@ import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.Scram;
 import io.ordo.raft.metadata.FeatureLevel;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 
 /** SecurityService: users and ACLs, proposed at the metadata leader (or passed on to it) like every metadata change. */
@@ -111,7 +114,7 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       return;
     }
     metadataLeader.propose(
-        MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAllAcls(request.getAclsList())).build(),
+        MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAllAcls(known(request.getAclsList()))).build(),
         response,
         done -> AdminGrpcService.reply(response).accept(AddAclsResponse.getDefaultInstance(), null));
   }
@@ -130,9 +133,14 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       return;
     }
     metadataLeader.propose(
-        MetadataCommand.newBuilder().setRemoveAcls(RemoveAcls.newBuilder().addAllAcls(request.getAclsList())).build(),
+        MetadataCommand.newBuilder().setRemoveAcls(RemoveAcls.newBuilder().addAllAcls(known(request.getAclsList()))).build(),
         response,
         done -> AdminGrpcService.reply(response).accept(RemoveAclsResponse.newBuilder().setRemoved(done.changed()).build(), null));
+  }
+
+  /** The ACLs with only the fields this version knows: ACLs are equal by them, so remove finds what add stored. */
+  private static List<Acl> known(List<Acl> acls) {
+    return acls.stream().map(acl -> acl.toBuilder().setUnknownFields(UnknownFieldSet.getDefaultInstance()).build()).toList();
   }
 
   /** Answered by the metadata leader when one is known, so an ACL just added is listed. */

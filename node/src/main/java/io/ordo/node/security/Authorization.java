@@ -15,6 +15,7 @@ import io.ordo.proto.v1.AclOperation;
 import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ConsumeRequest;
 import io.ordo.proto.v1.ConsumerServiceGrpc;
+import io.ordo.proto.v1.CreateQueueGroupRequest;
 import io.ordo.proto.v1.DescribeClusterRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.GroupServiceGrpc;
@@ -25,14 +26,17 @@ import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ResourceType;
 import io.ordo.proto.v1.SecurityServiceGrpc;
+import io.ordo.node.grpc.QueueGrpcService;
 import io.ordo.protocol.AclRules;
 import io.ordo.protocol.OrdoStatus;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * Allows each call on the client port only as the ACLs in the metadata say (SecurityService's
@@ -41,7 +45,8 @@ import java.util.function.Supplier;
  * so it changes nothing. Super users, the node's own certificate subject among them (nodes call each
  * other with it, passing on calls they were asked), may do anything. ListTopics and ListGroups
  * answer only what the caller may describe. A method this table does not know is refused: a new
- * RPC is closed until it is given its operation here.
+ * RPC is closed until it is given its operation here. A stream is checked as it opens (and a
+ * Consume stream at each settle): one already open outlives an ACL removed meanwhile.
  */
 public final class Authorization implements ServerInterceptor {
   private static final Set<String> OPEN = Set.of(
@@ -73,25 +78,33 @@ public final class Authorization implements ServerInterceptor {
         ? List.of(new Need(ResourceType.CLUSTER, "", AclOperation.DESCRIBE))
         : List.of());
 
-    group(GroupServiceGrpc.getHeartbeatMethod(), r -> r.getGroup(), AclOperation.JOIN);
+    // A group's calls that name topics need the topics too, as Kafka's offset calls do.
+    rule(GroupServiceGrpc.getHeartbeatMethod(), r -> Stream.concat(
+        Stream.of(new Need(ResourceType.GROUP, r.getGroup(), AclOperation.JOIN)),
+        r.getTopicsList().stream().map(t -> new Need(ResourceType.TOPIC, t, AclOperation.CONSUME))).toList());
     group(GroupServiceGrpc.getLeaveGroupMethod(), r -> r.getGroup(), AclOperation.JOIN);
-    group(GroupServiceGrpc.getClaimPartitionMethod(), r -> r.getGroup(), AclOperation.JOIN);
-    group(GroupServiceGrpc.getCommitOffsetMethod(), r -> r.getGroup(), AclOperation.COMMIT);
-    group(GroupServiceGrpc.getResetOffsetMethod(), r -> r.getGroup(), AclOperation.COMMIT);
-    group(GroupServiceGrpc.getFetchOffsetMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    rule(GroupServiceGrpc.getClaimPartitionMethod(), r -> List.of(
+        new Need(ResourceType.GROUP, r.getGroup(), AclOperation.JOIN), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.CONSUME)));
+    rule(GroupServiceGrpc.getCommitOffsetMethod(), r -> List.of(
+        new Need(ResourceType.GROUP, r.getGroup(), AclOperation.COMMIT), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.CONSUME)));
+    rule(GroupServiceGrpc.getResetOffsetMethod(), r -> List.of(
+        new Need(ResourceType.GROUP, r.getGroup(), AclOperation.COMMIT), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.CONSUME)));
+    rule(GroupServiceGrpc.getFetchOffsetMethod(), r -> List.of(
+        new Need(ResourceType.GROUP, r.getGroup(), AclOperation.DESCRIBE), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.DESCRIBE)));
     group(GroupServiceGrpc.getDescribeGroupMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
     group(GroupServiceGrpc.getDeleteOffsetMethod(), r -> r.getGroup(), AclOperation.DELETE);
     group(GroupServiceGrpc.getDeleteGroupMethod(), r -> r.getGroup(), AclOperation.DELETE);
     rule(GroupServiceGrpc.getListGroupsMethod(), r -> List.of()); // the answer is filtered
 
-    group(QueueServiceGrpc.getCreateQueueGroupMethod(), r -> r.getGroup(), AclOperation.CREATE);
+    rule(QueueServiceGrpc.getCreateQueueGroupMethod(), Authorization::createQueueGroupNeeds);
     group(QueueServiceGrpc.getDescribeQueueGroupMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
     rule(QueueServiceGrpc.getReceiveMethod(), r -> List.of(
         new Need(ResourceType.GROUP, r.getGroup(), AclOperation.JOIN), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.CONSUME)));
     group(QueueServiceGrpc.getSettleMethod(), r -> r.getGroup(), AclOperation.SETTLE);
     rule(QueueServiceGrpc.getConsumeMethod(), Authorization::consumeNeeds);
     group(QueueServiceGrpc.getDescribeQueuePartitionMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
-    group(QueueServiceGrpc.getListDeadLettersMethod(), r -> r.getGroup(), AclOperation.DESCRIBE);
+    rule(QueueServiceGrpc.getListDeadLettersMethod(), r -> List.of( // dead letters carry the topic's records
+        new Need(ResourceType.GROUP, r.getGroup(), AclOperation.DESCRIBE), new Need(ResourceType.TOPIC, r.getTopic(), AclOperation.CONSUME)));
     group(QueueServiceGrpc.getRedriveDeadLettersMethod(), r -> r.getGroup(), AclOperation.REDRIVE);
 
     cluster(SecurityServiceGrpc.getUpsertUserMethod(), AclOperation.ALTER);
@@ -104,6 +117,23 @@ public final class Authorization implements ServerInterceptor {
     for (var method : NodeServiceGrpc.getServiceDescriptor().getMethods()) {
       needs.put(method.getFullMethodName(), r -> List.of(new Need(ResourceType.CLUSTER, "", AclOperation.ALTER)));
     }
+  }
+
+  /**
+   * A queue group pins its topic's log and the node writes its dead letters (creating their topic)
+   * on its own authority: creating one needs to read the topic, and to create and write the
+   * dead-letter topic.
+   */
+  private static List<Need> createQueueGroupNeeds(CreateQueueGroupRequest request) {
+    List<Need> needs = new ArrayList<>(List.of(
+        new Need(ResourceType.GROUP, request.getGroup(), AclOperation.CREATE),
+        new Need(ResourceType.TOPIC, request.getTopic(), AclOperation.CONSUME)));
+    String deadLetters = QueueGrpcService.withDefaults(request.getPolicy(), request.getTopic()).getDeadLetterTopic();
+    if (!deadLetters.isEmpty()) {
+      needs.add(new Need(ResourceType.TOPIC, deadLetters, AclOperation.CREATE));
+      needs.add(new Need(ResourceType.TOPIC, deadLetters, AclOperation.PRODUCE));
+    }
+    return needs;
   }
 
   /** A Consume stream's open needs to join the group and consume the topic; each settle on it, to settle. */
@@ -166,27 +196,47 @@ public final class Authorization implements ServerInterceptor {
           super.onHalfClose();
         }
       }
+
+      /** A stream refused midway ends for the service as if the client had gone: its cancel handler cleans up. */
+      @Override
+      public void onComplete() {
+        if (guarded.refused) {
+          super.onCancel();
+        } else {
+          super.onComplete();
+        }
+      }
     };
   }
 
   /** The call as the service sees it: lists filtered to what the principal may describe, and closed once refused. */
   private final class GuardedCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private final String principal;
+    /** Both written under this call's lock; the service sends from its own threads. */
     private volatile boolean closed;
+    private volatile boolean refused;
 
     GuardedCall(ServerCall<Q, R> call, String principal) {
       super(call);
       this.principal = principal;
     }
 
-    void refuse(String message) {
-      StatusRuntimeException refused = OrdoStatus.exception(ErrorCode.NOT_AUTHORIZED, message);
-      close(refused.getStatus(), refused.getTrailers());
+    synchronized void refuse(String message) {
+      StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.NOT_AUTHORIZED, message);
+      refused = !closed;
+      close(refusal.getStatus(), refusal.getTrailers());
+    }
+
+    @Override
+    public synchronized void sendHeaders(Metadata headers) {
+      if (!closed) {
+        super.sendHeaders(headers);
+      }
     }
 
     @Override
     @SuppressWarnings("unchecked")
-    public void sendMessage(R message) {
+    public synchronized void sendMessage(R message) {
       if (closed) {
         return;
       }

@@ -93,7 +93,9 @@ class AuthorizationTest {
     deniedUntilAllowed("alter topic 'shared'", AclBinding.allow(BOB, Resource.TOPIC, "shared", Operation.ALTER),
         () -> bob.admin().alterTopicConfig("shared", Map.of("retention.ms", "86400000"), List.of()));
     deniedUntilAllowed("create group 'bob-jobs'", AclBinding.allow(BOB, Resource.GROUP, "bob-", Operation.CREATE).withPrefix(),
-        () -> bob.admin().createQueueGroup("bob-jobs", "shared", QueuePolicy.getDefaultInstance()));
+        () -> bob.admin().createQueueGroup("bob-jobs", "shared", QueuePolicy.getDefaultInstance()),
+        // the node writes the group's dead letters on its own authority: the creator must be allowed to
+        AclBinding.allow(BOB, Resource.TOPIC, "shared.dlq", Operation.CREATE), AclBinding.allow(BOB, Resource.TOPIC, "shared.dlq", Operation.PRODUCE));
     admin.admin().createQueueGroup("jobs", "shared", QueuePolicy.getDefaultInstance());
     deniedUntilAllowed("describe group 'jobs'", AclBinding.allow(BOB, Resource.GROUP, "jobs", Operation.DESCRIBE),
         () -> bob.admin().describeQueueGroup("jobs"));
@@ -125,6 +127,20 @@ class AuthorizationTest {
   }
 
   @Test
+  void aPythonClientFromTheProtoFilesAloneWorksAsAUserOverTls() throws Exception {
+    admin.admin().upsertUser("py", "pythons secret".toCharArray());
+    admin.admin().addAcls(List.of(
+        AclBinding.allow("User:py", Resource.TOPIC, "*", Operation.ALL), AclBinding.allow("User:py", Resource.GROUP, "*", Operation.ALL)));
+    Path password = Files.writeString(certs.resolve("py.password"), "pythons secret\n");
+    String nodes = String.join(",", cluster.clientAddress(1), cluster.clientAddress(2), cluster.clientAddress(3));
+
+    String output = PythonTour.run(nodes, Map.of(
+        "ORDO_TLS_CA", ca.certificate().toString(), "ORDO_USER", "py", "ORDO_PASSWORD_FILE", password.toString()));
+
+    assertThat(output).contains("tour: produced 120 keyed records through 3 nodes").contains("tour: OK").endsWith("exit 0");
+  }
+
+  @Test
   void theCliAddsListsAndRemovesAcls() throws Exception {
     TestCertificates.Identity operator = TestCertificates.issue(ca, certs, "operator");
     String[] tls = {"--tls-ca", ca.certificate().toString(), "--tls-cert", operator.certificate().toString(),
@@ -143,8 +159,14 @@ class AuthorizationTest {
     assertThat(admin.admin().listAcls("User:erin", null, null)).isEmpty();
   }
 
-  /** {@code action} as bob is refused naming {@code what}; once {@code acl} is added it works (on whichever node answers). */
-  private static void deniedUntilAllowed(String what, AclBinding acl, ThrowingRunnable action) {
+  /**
+   * {@code action} as bob is refused naming {@code what}; once {@code acl} (and {@code alsoNeeded})
+   * are added it works (on whichever node answers).
+   */
+  private static void deniedUntilAllowed(String what, AclBinding acl, ThrowingRunnable action, AclBinding... alsoNeeded) {
+    if (alsoNeeded.length > 0) {
+      admin.admin().addAcls(List.of(alsoNeeded));
+    }
     assertDenied(action, what);
     admin.admin().addAcls(List.of(acl));
     await(what + " allowed").atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(action::run);
