@@ -14,8 +14,10 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -47,7 +49,7 @@ public final class TestCertificates {
   public static Authority authority(Path dir, String name) {
     KeyPair keys = keyPair();
     X509Certificate cert = sign(new X500Name("CN=" + name), keys, new X500Name("CN=" + name), keys,
-        Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofDays(1)), true);
+        Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofDays(1)), true, List.of());
     Path file = dir.resolve(name + ".pem");
     write(file, pem("CERTIFICATE", encoded(cert)));
     return new Authority(file, keys, cert);
@@ -60,9 +62,18 @@ public final class TestCertificates {
 
   /** The same, valid from {@code notBefore} to {@code notAfter}; the key is readable by its owner only. */
   public static Identity issue(Authority authority, Path dir, String name, Instant notBefore, Instant notAfter) {
+    return issue(authority, dir, name, notBefore, notAfter, List.of());
+  }
+
+  /** As {@link #issue(Authority, Path, String)}, at {@code ipAddresses} too (containers' addresses). */
+  public static Identity issue(Authority authority, Path dir, String name, List<String> ipAddresses) {
+    return issue(authority, dir, name, Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofDays(1)), ipAddresses);
+  }
+
+  private static Identity issue(Authority authority, Path dir, String name, Instant notBefore, Instant notAfter, List<String> ipAddresses) {
     KeyPair keys = keyPair();
     X509Certificate cert = sign(new X500Name("CN=" + name), keys, new X500Name(authority.cert().getSubjectX500Principal().getName()),
-        authority.keys(), notBefore, notAfter, false);
+        authority.keys(), notBefore, notAfter, false, ipAddresses);
     Path certificate = dir.resolve(name + ".pem");
     Path key = dir.resolve(name + ".key");
     write(certificate, pem("CERTIFICATE", encoded(cert)));
@@ -75,8 +86,8 @@ public final class TestCertificates {
     return new Identity(certificate, key);
   }
 
-  private static X509Certificate sign(
-      X500Name subject, KeyPair subjectKeys, X500Name issuer, KeyPair issuerKeys, Instant notBefore, Instant notAfter, boolean authority) {
+  private static X509Certificate sign(X500Name subject, KeyPair subjectKeys, X500Name issuer, KeyPair issuerKeys, Instant notBefore,
+      Instant notAfter, boolean authority, List<String> ipAddresses) {
     try {
       JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
           issuer, BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(notBefore), Date.from(notAfter), subject, subjectKeys.getPublic());
@@ -84,8 +95,10 @@ public final class TestCertificates {
       if (authority) {
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       } else {
-        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+        List<GeneralName> names = new ArrayList<>(List.of(
+            new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")));
+        ipAddresses.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
       }
       return new JcaX509CertificateConverter().getCertificate(
           builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKeys.getPrivate())));

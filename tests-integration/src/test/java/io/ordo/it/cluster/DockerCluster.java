@@ -11,6 +11,8 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.Volume;
+import io.ordo.client.OrdoClient;
+import io.ordo.protocol.TestCertificates;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -156,8 +158,14 @@ public final class DockerCluster implements FaultableCluster {
   private final Throttle[] throttle;
   private final Set<Integer> paused = new TreeSet<>();
   private boolean closed;
+  /** TLS everywhere, authentication required and ACLs enforced, with this JVM's clients as the super user. */
+  private final boolean secured;
+  /** For a secured cluster: the authority and this JVM's clients' certificate, from {@link #makeCertificates}. */
+  private TestCertificates.Authority authority;
+  private TestCertificates.Identity superUser;
 
-  private DockerCluster(String name, int size, Map<String, String> extraOptions, long storeBytes) {
+  private DockerCluster(String name, int size, Map<String, String> extraOptions, long storeBytes, boolean secured) {
+    this.secured = secured;
     this.name = name;
     this.logDirectory = ProcessCluster.freshDirectory(name);
     this.size = size;
@@ -191,16 +199,32 @@ public final class DockerCluster implements FaultableCluster {
    * for such a cluster: the stores' mount points cannot be deleted.
    */
   public static DockerCluster start(String name, int size, Map<String, String> extraOptions, long storeBytes) {
+    return start(name, size, extraOptions, storeBytes, false);
+  }
+
+  /**
+   * As {@link #start(String, int, Map)}, secured as a production cluster would be: TLS on every
+   * port (a throwaway authority; one node certificate for the containers' addresses), clients
+   * authenticated and ACLs enforced. {@link #clientBuilder} gives clients a super user's certificate.
+   */
+  public static DockerCluster startSecured(String name, int size, Map<String, String> extraOptions) {
+    return start(name, size, extraOptions, 0, true);
+  }
+
+  private static DockerCluster start(String name, int size, Map<String, String> extraOptions, long storeBytes, boolean secured) {
     if (size < 1) {
       throw new IllegalArgumentException("size must be positive: " + size);
     }
     requireDocker();
     ensureImage();
     removeLeftovers();
-    DockerCluster cluster = new DockerCluster(name, size, extraOptions, storeBytes);
+    DockerCluster cluster = new DockerCluster(name, size, extraOptions, storeBytes, secured);
     OPEN.add(cluster);
     try {
       cluster.startContainers();
+      if (secured) {
+        cluster.makeCertificates();
+      }
       for (int i = 1; i <= size; i++) {
         cluster.start(i);
       }
@@ -415,6 +439,32 @@ public final class DockerCluster implements FaultableCluster {
         String.join(",", Arrays.asList(ips).subList(1, size + 1)));
   }
 
+  /** Certificates in the log directory, which every container sees at {@link #LOG_DIR}. */
+  private void makeCertificates() {
+    try {
+      Path tls = Files.createDirectories(logDirectory.resolve("tls"));
+      authority = TestCertificates.authority(tls, "ca");
+      TestCertificates.issue(authority, tls, "node", Arrays.asList(ips).subList(1, size + 1));
+      superUser = TestCertificates.issue(authority, tls, "harness");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The ordo-node flags that secure a node, with the files as the containers see them. */
+  private Map<String, String> securityOptions() {
+    String tls = LOG_DIR + "/tls/";
+    return Map.of(
+        "--tls-cert", tls + "node.pem", "--tls-key", tls + "node.key", "--tls-ca", tls + "ca.pem",
+        "--require-authentication", "true", "--authorization", "true", "--super-users", "User:CN=harness");
+  }
+
+  @Override
+  public OrdoClient.Builder clientBuilder() {
+    OrdoClient.Builder builder = OrdoClient.builder().bootstrap(bootstrap());
+    return secured ? builder.tls(authority.certificate(), superUser.certificate(), superUser.key()) : builder;
+  }
+
   private String ipOnNetwork(GenericContainer<?> c) {
     for (ContainerNetwork n : c.getContainerInfo().getNetworkSettings().getNetworks().values()) {
       if (network.getId().equals(n.getNetworkID())) {
@@ -507,6 +557,9 @@ public final class DockerCluster implements FaultableCluster {
     List<String> command = new ArrayList<>(List.of(
         "sh", "-c", "exec " + ENTRYPOINT + " \"$@\" >>" + LOG_DIR + "/node-" + node + ".log 2>&1", "ordo-node"));
     extraOptions.forEach((flag, value) -> command.addAll(List.of(flag, value)));
+    if (secured) {
+      securityOptions().forEach((flag, value) -> command.addAll(List.of(flag, value)));
+    }
     String execId =
         docker.execCreateCmd(container(node).getContainerId())
             .withCmd(command.toArray(String[]::new))

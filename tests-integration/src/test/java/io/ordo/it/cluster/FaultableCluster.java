@@ -1,5 +1,6 @@
 package io.ordo.it.cluster;
 
+import io.ordo.client.OrdoClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -14,6 +15,11 @@ public interface FaultableCluster extends AutoCloseable {
 
   /** Client addresses (host:port) of every node, comma separated, reachable from this JVM. */
   String bootstrap();
+
+  /** A client of the cluster, with what it takes to be let in (a secured cluster's certificates). */
+  default OrdoClient.Builder clientBuilder() {
+    return OrdoClient.builder().bootstrap(bootstrap());
+  }
 
   /** SIGKILL node {@code node}'s process: no flush, no hand-over. No-op if it is not running. */
   void kill(int node);

@@ -67,7 +67,7 @@ final class FaultRun {
       Scenario scenario, FaultableCluster cluster, Duration duration, long seed, Path reportDir) throws Exception {
     History history = new History();
     Random random = new Random(seed);
-    try (OrdoClient admin = OrdoClient.builder().bootstrap(cluster.bootstrap()).requestTimeout(Duration.ofSeconds(5)).build()) {
+    try (OrdoClient admin = cluster.clientBuilder().requestTimeout(Duration.ofSeconds(5)).build()) {
       awaitHealthy(admin, cluster.size());
       admin.admin().createTopic(TOPIC, PARTITIONS, 3);
       awaitLeaders(admin, TOPIC);
@@ -77,11 +77,11 @@ final class FaultRun {
       List<PartitionRead> observed;
       boolean drained;
       List<QueueEvent> queueEvents;
-      try (QueueWorkers queue = new QueueWorkers(cluster.bootstrap(), QUEUE_WORKERS, FIRST_QUEUE_WORKER, history::now, seed);
-          FollowingReaders readers = new FollowingReaders(cluster.bootstrap(), TOPIC, PARTITIONS)) {
-        Writers writers = new Writers(cluster.bootstrap(), TOPIC, WRITERS, RATE_PER_WRITER, scenario.idempotent(), history);
-        FetchingReaders fetchers = new FetchingReaders(cluster.bootstrap(), TOPIC, PARTITIONS, READERS, FIRST_READER, history);
-        GroupReaders members = new GroupReaders(cluster.bootstrap(), TOPIC, GROUP_MEMBERS, FIRST_GROUP_MEMBER, history, seed);
+      try (QueueWorkers queue = new QueueWorkers(cluster::clientBuilder, QUEUE_WORKERS, FIRST_QUEUE_WORKER, history::now, seed);
+          FollowingReaders readers = new FollowingReaders(cluster::clientBuilder, TOPIC, PARTITIONS)) {
+        Writers writers = new Writers(cluster::clientBuilder, TOPIC, WRITERS, RATE_PER_WRITER, scenario.idempotent(), history);
+        FetchingReaders fetchers = new FetchingReaders(cluster::clientBuilder, TOPIC, PARTITIONS, READERS, FIRST_READER, history);
+        GroupReaders members = new GroupReaders(cluster::clientBuilder, TOPIC, GROUP_MEMBERS, FIRST_GROUP_MEMBER, history, seed);
         Nemesis nemesis = new Nemesis(cluster, admin, TOPIC, random, history);
         Schedule schedule = new Schedule(nemesis, scenario.faults(), Duration.ofSeconds(4), Duration.ofSeconds(6), random);
         writers.start();
@@ -164,7 +164,7 @@ final class FaultRun {
   /** The whole of {@code topic}, read by a client of its own. */
   private static Map<Integer, List<PartitionRead>> finalRead(FaultableCluster cluster, String topic, int partitions) {
     Map<Integer, List<PartitionRead>> out = new TreeMap<>();
-    try (OrdoClient reader = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
+    try (OrdoClient reader = cluster.clientBuilder().build()) {
       for (int p = 0; p < partitions; p++) {
         List<PartitionRead> reads = new ArrayList<>();
         for (ConsumerRecord r : readAll(reader, topic, p)) {

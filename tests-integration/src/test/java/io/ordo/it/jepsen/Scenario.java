@@ -5,12 +5,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One kind of run: how many nodes, which faults, whether producers are idempotent, and the nodes'
- * extra ordo-node flags.
+ * One kind of run: how many nodes, which faults, whether producers are idempotent, the nodes'
+ * extra ordo-node flags, and whether the cluster is secured (DockerCluster.startSecured).
  */
-public record Scenario(String name, int nodes, List<Fault> faults, boolean idempotent, Map<String, String> nodeOptions) {
+public record Scenario(String name, int nodes, List<Fault> faults, boolean idempotent, Map<String, String> nodeOptions, boolean secured) {
   public Scenario(String name, int nodes, List<Fault> faults, boolean idempotent) {
-    this(name, nodes, faults, idempotent, Map.of());
+    this(name, nodes, faults, idempotent, Map.of(), false);
+  }
+
+  public Scenario(String name, int nodes, List<Fault> faults, boolean idempotent, Map<String, String> nodeOptions) {
+    this(name, nodes, faults, idempotent, nodeOptions, false);
   }
 
   @Override

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * Readers that fetch every partition from offset 0 on, in turns, each through a client of its own,
@@ -34,8 +35,8 @@ public final class FetchingReaders implements AutoCloseable {
 
   /** {@code readers} readers, numbered from {@code firstProcess} on in the history. */
   public FetchingReaders(
-      String bootstrap, String topic, int partitions, int readers, int firstProcess, History history) {
-    this.threads = new ClientThreads(bootstrap, Duration.ofSeconds(30));
+      Supplier<OrdoClient.Builder> clients, String topic, int partitions, int readers, int firstProcess, History history) {
+    this.threads = new ClientThreads(clients, Duration.ofSeconds(30));
     this.topic = topic;
     this.partitions = partitions;
     this.readers = readers;

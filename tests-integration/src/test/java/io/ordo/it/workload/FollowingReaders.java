@@ -7,6 +7,7 @@ import io.ordo.it.history.PartitionRead;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * One subscription per partition from its start, recording every record it is handed while the
@@ -18,8 +19,8 @@ public final class FollowingReaders implements AutoCloseable {
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final List<PartitionRead> seen = new ArrayList<>();
 
-  public FollowingReaders(String bootstrap, String topic, int partitions) {
-    this.client = OrdoClient.builder().bootstrap(bootstrap).requestTimeout(Duration.ofSeconds(5)).build();
+  public FollowingReaders(Supplier<OrdoClient.Builder> clients, String topic, int partitions) {
+    this.client = clients.get().requestTimeout(Duration.ofSeconds(5)).build();
     for (int p = 0; p < partitions; p++) {
       int partition = p;
       subscriptions.add(

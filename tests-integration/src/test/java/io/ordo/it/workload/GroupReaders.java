@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Members of one stream group that read the topic, record every poll, commit after each poll
@@ -48,8 +49,8 @@ public final class GroupReaders implements AutoCloseable {
   private final long seed;
 
   /** {@code members} members at a time, numbered from {@code firstProcess} on in the history. */
-  public GroupReaders(String bootstrap, String topic, int members, int firstProcess, History history, long seed) {
-    this.threads = new ClientThreads(bootstrap, Duration.ofSeconds(30));
+  public GroupReaders(Supplier<OrdoClient.Builder> clients, String topic, int members, int firstProcess, History history, long seed) {
+    this.threads = new ClientThreads(clients, Duration.ofSeconds(30));
     this.topic = topic;
     this.members = members;
     this.firstProcess = firstProcess;

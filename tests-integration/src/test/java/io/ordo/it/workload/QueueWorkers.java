@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * A key-ordered queue group at work: a feeder writes keyed records to a topic of their own, and
@@ -50,9 +51,9 @@ public final class QueueWorkers implements AutoCloseable {
   private final ConcurrentLinkedQueue<QueueEvent> events = new ConcurrentLinkedQueue<>();
 
   /** {@code count} workers, numbered from {@code firstProcess} on; {@code clock} gives event times. */
-  public QueueWorkers(String bootstrap, int count, int firstProcess, LongSupplier clock, long seed) {
-    this.feeder = new ClientThreads(bootstrap, Duration.ofSeconds(30));
-    this.workers = new ClientThreads(bootstrap, Duration.ofSeconds(30));
+  public QueueWorkers(Supplier<OrdoClient.Builder> clients, int count, int firstProcess, LongSupplier clock, long seed) {
+    this.feeder = new ClientThreads(clients, Duration.ofSeconds(30));
+    this.workers = new ClientThreads(clients, Duration.ofSeconds(30));
     this.count = count;
     this.firstProcess = firstProcess;
     this.clock = clock;

@@ -1,5 +1,6 @@
 package io.ordo.it.workload;
 
+import io.ordo.client.OrdoClient;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerConfig;
 import io.ordo.client.ProducerRecord;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * Writers producing unique values ({@code w<writer>-<n>}) at a fixed rate each, keyed so that a
@@ -28,8 +30,8 @@ public final class Writers implements AutoCloseable {
   private final ClientThreads threads;
   private final Semaphore outstanding = new Semaphore(MAX_OUTSTANDING);
 
-  public Writers(String bootstrap, String topic, int writers, int ratePerWriter, boolean idempotent, History history) {
-    this.threads = new ClientThreads(bootstrap, Duration.ofSeconds(60));
+  public Writers(Supplier<OrdoClient.Builder> clients, String topic, int writers, int ratePerWriter, boolean idempotent, History history) {
+    this.threads = new ClientThreads(clients, Duration.ofSeconds(60));
     this.topic = topic;
     this.writers = writers;
     this.ratePerWriter = ratePerWriter;
