@@ -38,8 +38,6 @@ import java.util.concurrent.TimeUnit;
  * so replaced certificates take effect without a restart.
  */
 public record TlsFiles(Path ca, Path cert, Path key) {
-  private static final Set<PosixFilePermission> OTHERS_READ =
-      Set.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_READ);
 
   /** Whether the files include an identity (a certificate and its key) to present. */
   public boolean hasIdentity() {
@@ -48,7 +46,7 @@ public record TlsFiles(Path ca, Path cert, Path key) {
 
   /**
    * Checks the files as a node or client is about to use them, with a message a person can act
-   * on: each readable and parseable, the key not readable by others, the certificate valid today,
+   * on: each readable and parseable, the key not readable by every user, the certificate valid today,
    * its key the one given, and issued by the trusted authority.
    *
    * @throws IllegalArgumentException what is wrong
@@ -67,8 +65,9 @@ public record TlsFiles(Path ca, Path cert, Path key) {
           + ") is not valid now: valid from " + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant());
     }
     try {
-      if (!Files.getPosixFilePermissions(key).stream().noneMatch(OTHERS_READ::contains)) {
-        throw new IllegalArgumentException("private key " + key + " is readable by other users: chmod 600 it");
+      // Readable by a group is allowed: Kubernetes mounts a Secret for the pod's fsGroup.
+      if (Files.getPosixFilePermissions(key).contains(PosixFilePermission.OTHERS_READ)) {
+        throw new IllegalArgumentException("private key " + key + " is readable by every user: chmod 600 it (or 640, for a group you trust)");
       }
     } catch (UnsupportedOperationException notPosix) {
       // A file system without POSIX permissions: nothing to check.

@@ -54,7 +54,9 @@ class TlsFilesTest {
     Files.setPosixFilePermissions(node.key(), PosixFilePermissions.fromString("rw-r--r--"));
 
     assertThatThrownBy(() -> new TlsFiles(ca.certificate(), node.certificate(), node.key()).check())
-        .hasMessageContaining("readable by other users: chmod 600");
+        .hasMessageContaining("readable by every user: chmod 600");
+    Files.setPosixFilePermissions(node.key(), PosixFilePermissions.fromString("rw-r-----"));
+    new TlsFiles(ca.certificate(), node.certificate(), node.key()).check(); // a group's, as Kubernetes mounts Secrets
     Files.setPosixFilePermissions(node.key(), PosixFilePermissions.fromString("rw-------"));
     Files.writeString(node.key(), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
     assertThatThrownBy(() -> new TlsFiles(ca.certificate(), node.certificate(), node.key()).check())

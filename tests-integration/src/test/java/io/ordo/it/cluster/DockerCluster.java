@@ -413,7 +413,9 @@ public final class DockerCluster implements FaultableCluster {
               .withLabels(labels)
               .withCommand("sleep", "infinity")
               .withCreateContainerCmdModifier(cmd -> {
-                cmd.withEntrypoint("tini", "--").withHostName(hostname);
+                // Root, not the image's unprivileged user: the nemesis needs iptables and tc, and
+                // the nodes write their logs into this JVM's directory.
+                cmd.withEntrypoint("tini", "--").withHostName(hostname).withUser("root");
                 // Bound here rather than with withFileSystemBind, whose check of the engine's
                 // mount support runs a container from a registry image.
                 Objects.requireNonNull(cmd.getHostConfig())
