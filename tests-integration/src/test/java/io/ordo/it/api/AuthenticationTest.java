@@ -7,9 +7,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.CallOptions;
 import io.grpc.ChannelCredentials;
+import io.grpc.ClientCall;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -22,13 +28,24 @@ import io.ordo.client.UserInfo;
 import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.GroupServiceGrpc;
+import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.proto.v1.ProducerServiceGrpc;
+import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.SecurityServiceGrpc;
 import io.ordo.protocol.TestCertificates;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -150,6 +167,58 @@ class AuthenticationTest {
     assertThat(refused).isNotNull();
     assertThat(refused.errorCode()).isEqualTo(ErrorCode.UNAUTHENTICATED);
     assertThat(refused.getMessage()).contains(messagePart);
+  }
+
+  /** Every method of every service but health, called without credentials and with a wrong password, is refused. */
+  @Test
+  void everyCallIsRefusedWithoutCredentialsOrWithWrongOnes() throws Exception {
+    TestCertificates.Identity admin = TestCertificates.issue(ca, certs, "every-call-admin");
+    try (OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap())
+        .tls(ca.certificate(), admin.certificate(), admin.key()).build()) {
+      awaitHealthy(client, 3);
+      client.admin().upsertUser("mallory", "the right one".toCharArray());
+    }
+    ChannelCredentials trustOnly = TlsChannelCredentials.newBuilder().trustManager(ca.certificate().toFile()).build();
+    ManagedChannel channel = Grpc.newChannelBuilder(cluster.clientAddress(1), trustOnly).build();
+    Metadata wrongPassword = new Metadata();
+    wrongPassword.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+        "Basic " + Base64.getEncoder().encodeToString("mallory:a wrong one".getBytes(StandardCharsets.UTF_8)));
+    List<ServiceDescriptor> services = List.of(AdminServiceGrpc.getServiceDescriptor(), ProducerServiceGrpc.getServiceDescriptor(),
+        ConsumerServiceGrpc.getServiceDescriptor(), GroupServiceGrpc.getServiceDescriptor(), QueueServiceGrpc.getServiceDescriptor(),
+        SecurityServiceGrpc.getServiceDescriptor(), NodeServiceGrpc.getServiceDescriptor());
+    try {
+      int methods = 0;
+      for (ServiceDescriptor service : services) {
+        for (MethodDescriptor<?, ?> method : service.getMethods()) {
+          assertThat(callOnce(channel, method, new Metadata())).as(method.getFullMethodName() + " without credentials")
+              .isEqualTo(Status.Code.UNAUTHENTICATED);
+          assertThat(callOnce(channel, method, wrongPassword)).as(method.getFullMethodName() + " with a wrong password")
+              .isEqualTo(Status.Code.UNAUTHENTICATED);
+          methods++;
+        }
+      }
+      assertThat(methods).as("every method of the API").isGreaterThan(30);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** How a call of {@code method} with an empty request (and {@code headers}) ends. */
+  @SuppressWarnings("unchecked")
+  private static <Q, R> Status.Code callOnce(ManagedChannel channel, MethodDescriptor<Q, R> method, Metadata headers) throws Exception {
+    Q empty = (Q) ((MethodDescriptor.PrototypeMarshaller<Q>) method.getRequestMarshaller()).getMessagePrototype();
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(status);
+      }
+    }, headers);
+    call.request(1);
+    call.sendMessage(empty);
+    call.halfClose();
+    return closed.get(30, TimeUnit.SECONDS).getCode();
   }
 
   @Test

@@ -99,6 +99,17 @@ class AuthorizationTest {
     admin.admin().createQueueGroup("jobs", "shared", QueuePolicy.getDefaultInstance());
     deniedUntilAllowed("describe group 'jobs'", AclBinding.allow(BOB, Resource.GROUP, "jobs", Operation.DESCRIBE),
         () -> bob.admin().describeQueueGroup("jobs"));
+    admin.admin().createTopic("jobs-source", 1, 3);
+    awaitLeaders(admin, "jobs-source");
+    admin.admin().createQueueGroup("source-jobs", "jobs-source", QueuePolicy.getDefaultInstance());
+    // dead letters are the topic's records: describing the group and the topic is not enough to read them
+    deniedUntilAllowed("consume topic 'jobs-source'", AclBinding.allow(BOB, Resource.TOPIC, "jobs-source", Operation.CONSUME),
+        () -> bob.admin().deadLetters("source-jobs", 10), AclBinding.allow(BOB, Resource.GROUP, "source-jobs", Operation.DESCRIBE),
+        AclBinding.allow(BOB, Resource.TOPIC, "jobs-source", Operation.DESCRIBE));
+    deniedUntilAllowed("redrive group 'source-jobs'", AclBinding.allow(BOB, Resource.GROUP, "source-jobs", Operation.REDRIVE),
+        () -> bob.admin().redriveDeadLetters("source-jobs"));
+    deniedUntilAllowed("delete group 'bob-jobs'", AclBinding.allow(BOB, Resource.GROUP, "bob-jobs", Operation.DELETE),
+        () -> bob.admin().deleteGroup("bob-jobs"));
     deniedUntilAllowed("delete topic 'bob-topic'", AclBinding.allow(BOB, Resource.TOPIC, "bob-topic", Operation.DELETE),
         () -> bob.admin().deleteTopic("bob-topic"));
     deniedUntilAllowed("describe the cluster", AclBinding.allow(BOB, Resource.CLUSTER, "", Operation.DESCRIBE),
@@ -166,8 +177,11 @@ class AuthorizationTest {
   private static void deniedUntilAllowed(String what, AclBinding acl, ThrowingRunnable action, AclBinding... alsoNeeded) {
     if (alsoNeeded.length > 0) {
       admin.admin().addAcls(List.of(alsoNeeded));
+      // until every node has applied them, a call may be refused for what they allow
+      await(what + " is what is refused").atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertDenied(action, what));
+    } else {
+      assertDenied(action, what);
     }
-    assertDenied(action, what);
     admin.admin().addAcls(List.of(acl));
     await(what + " allowed").atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(action::run);
   }
