@@ -6,7 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.CompositeChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.ordo.client.AclBinding;
 import io.ordo.client.AclBinding.Operation;
 import io.ordo.client.AclBinding.Resource;
@@ -15,10 +20,20 @@ import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.TopicSummary;
+import io.ordo.client.internal.PasswordCredentials;
 import io.ordo.it.cli.CliResult;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.CommitOffsetRequest;
 import io.ordo.proto.v1.ErrorCode;
+import io.ordo.proto.v1.ErrorDetail;
+import io.ordo.proto.v1.GroupServiceGrpc;
+import io.ordo.proto.v1.HeartbeatRequest;
 import io.ordo.proto.v1.QueuePolicy;
+import io.ordo.proto.v1.QueueServiceGrpc;
+import io.ordo.proto.v1.RecordSettlement;
+import io.ordo.proto.v1.SettleAction;
+import io.ordo.proto.v1.SettleRequest;
+import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.TestCertificates;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +41,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,6 +132,54 @@ class AuthorizationTest {
         () -> bob.admin().listUsers());
     deniedUntilAllowed("alter the cluster", AclBinding.allow(BOB, Resource.CLUSTER, "", Operation.ALTER),
         () -> bob.admin().upsertUser("carol", "carols secret".toCharArray()));
+  }
+
+  /**
+   * The calls a group member and a queue consumer make, sent as they are: each is refused until
+   * its ACL is added, then gets past the ACLs (to an answer, or to an error of the group's own).
+   */
+  @Test
+  void joiningCommittingAndSettlingAreRefusedUntilAnAclAllowsThem() throws Exception {
+    admin.admin().createTopic("work", 1, 3);
+    awaitLeaders(admin, "work");
+    admin.admin().createQueueGroup("work-queue", "work", QueuePolicy.getDefaultInstance());
+    admin.admin().upsertUser("finn", "finns secret".toCharArray());
+    admin.admin().addAcls(List.of(AclBinding.allow("User:finn", Resource.TOPIC, "work", Operation.CONSUME)));
+    ManagedChannel channel = Grpc.newChannelBuilder(cluster.clientAddress(1), CompositeChannelCredentials.create(
+        TlsChannelCredentials.newBuilder().trustManager(ca.certificate().toFile()).build(),
+        new PasswordCredentials("finn", "finns secret".toCharArray()))).build();
+    try {
+      GroupServiceGrpc.GroupServiceBlockingStub groups = GroupServiceGrpc.newBlockingStub(channel);
+      QueueServiceGrpc.QueueServiceBlockingStub queues = QueueServiceGrpc.newBlockingStub(channel);
+      refusedUntilAllowed("join group 'finn-group'", AclBinding.allow("User:finn", Resource.GROUP, "finn-group", Operation.JOIN),
+          () -> groups.withDeadlineAfter(10, TimeUnit.SECONDS)
+              .heartbeat(HeartbeatRequest.newBuilder().setGroup("finn-group").addTopics("work").build()));
+      refusedUntilAllowed("commit group 'finn-group'", AclBinding.allow("User:finn", Resource.GROUP, "finn-group", Operation.COMMIT),
+          () -> groups.withDeadlineAfter(10, TimeUnit.SECONDS).commitOffset(CommitOffsetRequest.newBuilder()
+              .setGroup("finn-group").setTopic("work").setPartition(0).setMemberId("nobody").setOffset(0).build()));
+      refusedUntilAllowed("settle group 'work-queue'", AclBinding.allow("User:finn", Resource.GROUP, "work-queue", Operation.SETTLE),
+          () -> queues.withDeadlineAfter(10, TimeUnit.SECONDS).settle(SettleRequest.newBuilder()
+              .setGroup("work-queue").setTopic("work").setPartition(0).setConsumer("finn-1")
+              .addSettlements(RecordSettlement.newBuilder().setOffset(0).setDeliveries(1).setAction(SettleAction.SETTLE_ACK)).build()));
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** {@code call} as it is sent, refused naming {@code what}; once {@code acl} is added it gets past the ACLs. */
+  private static void refusedUntilAllowed(String what, AclBinding acl, Runnable call) {
+    StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, call::run);
+    assertThat(refused).as(what + " refused").isNotNull();
+    assertThat(OrdoStatus.detailOf(refused).map(ErrorDetail::getCode)).contains(ErrorCode.NOT_AUTHORIZED);
+    assertThat(refused.getStatus().getDescription()).contains("may not " + what);
+    admin.admin().addAcls(List.of(acl));
+    await(what + " allowed").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      try {
+        call.run();
+      } catch (StatusRuntimeException e) {
+        assertThat(OrdoStatus.detailOf(e).map(ErrorDetail::getCode)).as(e.toString()).isNotEqualTo(Optional.of(ErrorCode.NOT_AUTHORIZED));
+      }
+    });
   }
 
   @Test
