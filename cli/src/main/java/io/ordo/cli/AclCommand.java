@@ -73,7 +73,7 @@ final class AclCommand {
           op = AclBinding.Operation.valueOf(operation.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
           throw global.usageError("--operation: '" + operation + "' is none of "
-              + Arrays.stream(AclBinding.Operation.values()).map(o -> o.name().toLowerCase(Locale.ROOT)).toList());
+              + Arrays.stream(AclBinding.Operation.values()).map(AclCommand::lower).toList());
         }
         AclBinding acl = new AclBinding(principal, resource.type(), resource.name(), false, op, !deny);
         acls.add(prefixed ? acl.withPrefix() : acl);
@@ -146,8 +146,8 @@ final class AclCommand {
       acls.forEach(a -> json.beginObject()
           .field("principal", a.principal())
           .field("permission", a.allow() ? "allow" : "deny")
-          .field("operation", a.operation().name().toLowerCase(Locale.ROOT))
-          .field("resource", a.resource().name().toLowerCase(Locale.ROOT))
+          .field("operation", lower(a.operation()))
+          .field("resource", lower(a.resource()))
           .field("name", a.resourceName())
           .field("pattern", a.prefixed() ? "prefixed" : "literal")
           .endObject());
@@ -155,8 +155,13 @@ final class AclCommand {
       return;
     }
     Table table = new Table("PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE", "NAME", "PATTERN");
-    acls.forEach(a -> table.row(a.principal(), a.allow() ? "allow" : "deny", a.operation().name().toLowerCase(Locale.ROOT),
-        a.resource().name().toLowerCase(Locale.ROOT), a.resourceName(), a.prefixed() ? "prefixed" : "literal"));
+    acls.forEach(a -> table.row(a.principal(), a.allow() ? "allow" : "deny", lower(a.operation()),
+        lower(a.resource()), a.resourceName(), a.prefixed() ? "prefixed" : "literal"));
     table.print(global.out());
+  }
+
+  /** An operation's or resource's name as the command line takes it. */
+  private static String lower(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT);
   }
 }

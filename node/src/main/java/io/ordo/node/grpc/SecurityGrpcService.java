@@ -1,6 +1,7 @@
 package io.ordo.node.grpc;
 
 import com.google.protobuf.UnknownFieldSet;
+import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ordo.node.routing.PeerChannels;
@@ -33,9 +34,12 @@ import io.ordo.protocol.Names;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.Scram;
 import io.ordo.raft.metadata.FeatureLevel;
+import io.ordo.raft.metadata.MetadataResult;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** SecurityService: users and ACLs, proposed at the metadata leader (or passed on to it) like every metadata change. */
 public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServiceImplBase {
@@ -62,19 +66,11 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       response.onError(OrdoStatus.exception(ErrorCode.INVALID_USER, problem));
       return;
     }
-    if (!metadataLeader.isHere()) {
-      metadataLeader.forward(SecurityServiceGrpc.getUpsertUserMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
-      return;
-    }
-    if (!securityEnabled(response)) {
-      return;
-    }
-    metadataLeader.propose(
-        MetadataCommand.newBuilder()
+    change(SecurityServiceGrpc.getUpsertUserMethod(), request, response,
+        () -> MetadataCommand.newBuilder()
             .setUpsertUser(UpsertUser.newBuilder().setName(request.getName()).setCredential(request.getCredential()))
             .build(),
-        response,
-        done -> AdminGrpcService.reply(response).accept(UpsertUserResponse.getDefaultInstance(), null));
+        done -> UpsertUserResponse.getDefaultInstance());
   }
 
   @Override
@@ -84,17 +80,9 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       response.onError(OrdoStatus.exception(ErrorCode.INVALID_USER, problem));
       return;
     }
-    if (!metadataLeader.isHere()) {
-      metadataLeader.forward(SecurityServiceGrpc.getDeleteUserMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
-      return;
-    }
-    if (!securityEnabled(response)) {
-      return;
-    }
-    metadataLeader.propose(
-        MetadataCommand.newBuilder().setDeleteUser(DeleteUser.newBuilder().setName(request.getName())).build(),
-        response,
-        done -> AdminGrpcService.reply(response).accept(DeleteUserResponse.getDefaultInstance(), null));
+    change(SecurityServiceGrpc.getDeleteUserMethod(), request, response,
+        () -> MetadataCommand.newBuilder().setDeleteUser(DeleteUser.newBuilder().setName(request.getName())).build(),
+        done -> DeleteUserResponse.getDefaultInstance());
   }
 
   @Override
@@ -106,17 +94,9 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       response.onError(OrdoStatus.exception(ErrorCode.INVALID_ACL, problem));
       return;
     }
-    if (!metadataLeader.isHere()) {
-      metadataLeader.forward(SecurityServiceGrpc.getAddAclsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
-      return;
-    }
-    if (!securityEnabled(response)) {
-      return;
-    }
-    metadataLeader.propose(
-        MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAllAcls(known(request.getAclsList()))).build(),
-        response,
-        done -> AdminGrpcService.reply(response).accept(AddAclsResponse.getDefaultInstance(), null));
+    change(SecurityServiceGrpc.getAddAclsMethod(), request, response,
+        () -> MetadataCommand.newBuilder().setAddAcls(AddAcls.newBuilder().addAllAcls(known(request.getAclsList()))).build(),
+        done -> AddAclsResponse.getDefaultInstance());
   }
 
   @Override
@@ -125,17 +105,9 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
       response.onError(OrdoStatus.exception(ErrorCode.INVALID_ACL, "give 1 to " + MAX_ACLS_PER_CALL + " ACLs, not " + request.getAclsCount()));
       return;
     }
-    if (!metadataLeader.isHere()) {
-      metadataLeader.forward(SecurityServiceGrpc.getRemoveAclsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
-      return;
-    }
-    if (!securityEnabled(response)) {
-      return;
-    }
-    metadataLeader.propose(
-        MetadataCommand.newBuilder().setRemoveAcls(RemoveAcls.newBuilder().addAllAcls(known(request.getAclsList()))).build(),
-        response,
-        done -> AdminGrpcService.reply(response).accept(RemoveAclsResponse.newBuilder().setRemoved(done.changed()).build(), null));
+    change(SecurityServiceGrpc.getRemoveAclsMethod(), request, response,
+        () -> MetadataCommand.newBuilder().setRemoveAcls(RemoveAcls.newBuilder().addAllAcls(known(request.getAclsList()))).build(),
+        done -> RemoveAclsResponse.newBuilder().setRemoved(done.changed()).build());
   }
 
   /** The ACLs with only the fields this version knows: ACLs are equal by them, so remove finds what add stored. */
@@ -143,47 +115,59 @@ public final class SecurityGrpcService extends SecurityServiceGrpc.SecurityServi
     return acls.stream().map(acl -> acl.toBuilder().setUnknownFields(UnknownFieldSet.getDefaultInstance()).build()).toList();
   }
 
-  /** Answered by the metadata leader when one is known, so an ACL just added is listed. */
   @Override
   public void listAcls(ListAclsRequest request, StreamObserver<ListAclsResponse> response) {
-    if (!metadataLeader.isHere() && router.remoteMetadataLeader().isPresent()) {
-      metadataLeader.forward(SecurityServiceGrpc.getListAclsMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
-      return;
-    }
-    ListAclsResponse.Builder out = ListAclsResponse.newBuilder();
-    router.view().acls().stream()
-        .filter(acl -> request.getPrincipal().isEmpty() || acl.getPrincipal().equals(request.getPrincipal()))
-        .filter(acl -> request.getResourceType() == ResourceType.RESOURCE_TYPE_UNSPECIFIED || acl.getResourceType() == request.getResourceType())
-        .filter(acl -> request.getResourceName().isEmpty() || acl.getResourceName().equals(request.getResourceName()))
-        .forEach(out::addAcls);
-    AdminGrpcService.reply(response).accept(out.build(), null);
+    list(SecurityServiceGrpc.getListAclsMethod(), request, response, () -> ListAclsResponse.newBuilder()
+        .addAllAcls(router.view().acls().stream()
+            .filter(acl -> request.getPrincipal().isEmpty() || acl.getPrincipal().equals(request.getPrincipal()))
+            .filter(acl -> request.getResourceType() == ResourceType.RESOURCE_TYPE_UNSPECIFIED
+                || acl.getResourceType() == request.getResourceType())
+            .filter(acl -> request.getResourceName().isEmpty() || acl.getResourceName().equals(request.getResourceName()))
+            .toList())
+        .build());
   }
 
-  private boolean securityEnabled(StreamObserver<?> response) {
+  /**
+   * What every change takes once its request is valid: passed on to the metadata leader; there,
+   * refused until every node supports users and ACLs, else {@code command} proposed and the
+   * {@code answer} to its result sent.
+   */
+  private <Q, R> void change(MethodDescriptor<Q, R> method, Q request, StreamObserver<R> response,
+      Supplier<MetadataCommand> command, Function<MetadataResult, R> answer) {
+    if (!metadataLeader.isHere()) {
+      metadataLeader.forward(method, request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
     try {
       GroupRequests.requireFeature(router.view(), FeatureLevel.SECURITY, "users with passwords and ACLs");
-      return true;
     } catch (StatusRuntimeException e) {
       response.onError(e);
-      return false;
-    }
-  }
-
-  /** Answered by the metadata leader when one is known, so a user just created is listed. */
-  @Override
-  public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
-    if (!metadataLeader.isHere() && router.remoteMetadataLeader().isPresent()) {
-      metadataLeader.forward(SecurityServiceGrpc.getListUsersMethod(), request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
       return;
     }
-    ListUsersResponse.Builder out = ListUsersResponse.newBuilder();
-    router.view().state().getUsersList().stream()
-        .sorted(Comparator.comparing(UserRecord::getName))
-        .forEach(user -> out.addUsers(UserDescription.newBuilder()
-            .setName(user.getName())
-            .setMechanism(Scram.MECHANISM)
-            .setIterations(user.getCredential().getIterations())
-            .setUpdatedAtMs(user.getUpdatedAtMs())));
-    AdminGrpcService.reply(response).accept(out.build(), null);
+    metadataLeader.propose(command.get(), response, done -> AdminGrpcService.reply(response).accept(answer.apply(done), null));
+  }
+
+  /** A list answered by the metadata leader when one is known, so what was just changed is in it; else by {@code local}. */
+  private <Q, R> void list(MethodDescriptor<Q, R> method, Q request, StreamObserver<R> response, Supplier<R> local) {
+    if (!metadataLeader.isHere() && router.remoteMetadataLeader().isPresent()) {
+      metadataLeader.forward(method, request, response, FORWARD_DEADLINE_MS, METADATA_LEADER);
+      return;
+    }
+    AdminGrpcService.reply(response).accept(local.get(), null);
+  }
+
+  @Override
+  public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
+    list(SecurityServiceGrpc.getListUsersMethod(), request, response, () -> ListUsersResponse.newBuilder()
+        .addAllUsers(router.view().state().getUsersList().stream()
+            .sorted(Comparator.comparing(UserRecord::getName))
+            .map(user -> UserDescription.newBuilder()
+                .setName(user.getName())
+                .setMechanism(Scram.MECHANISM)
+                .setIterations(user.getCredential().getIterations())
+                .setUpdatedAtMs(user.getUpdatedAtMs())
+                .build())
+            .toList())
+        .build());
   }
 }
