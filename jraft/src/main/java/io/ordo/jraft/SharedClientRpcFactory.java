@@ -1,12 +1,14 @@
 package io.ordo.jraft;
 
 import com.alipay.remoting.ConnectionEventType;
+import com.alipay.remoting.config.BoltClientOption;
 import com.alipay.sofa.jraft.ReplicatorGroup;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.option.RpcOptions;
 import com.alipay.sofa.jraft.rpc.InvokeCallback;
 import com.alipay.sofa.jraft.rpc.InvokeContext;
 import com.alipay.sofa.jraft.rpc.RpcClient;
+import com.alipay.sofa.jraft.util.RpcFactoryHelper;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.impl.BoltRaftRpcFactory;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
@@ -45,6 +47,25 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private BoltRpcClient shared;
   private ThreadPoolExecutor callbacks;
   private HeartbeatCoalescer heartbeats;
+  /** The TLS of the connections the shared client opens; null: plaintext. */
+  private RaftPortTls tls;
+
+  /**
+   * Has the Raft client of this JVM speak TLS: before any group starts (the client opens its first
+   * connections then), and the same for every group.
+   */
+  public static void secure(RaftPortTls tls) {
+    if (!(RpcFactoryHelper.rpcFactory() instanceof SharedClientRpcFactory factory)) {
+      throw new IllegalStateException("jraft's RPC factory is " + RpcFactoryHelper.rpcFactory().getClass().getName()
+          + ", not " + SharedClientRpcFactory.class.getName() + ": is ordo's jraft jar on the class path?");
+    }
+    synchronized (factory.lock) {
+      if (factory.shared != null && factory.tls != tls) {
+        throw new IllegalStateException("the Raft client already runs, with other TLS settings");
+      }
+      factory.tls = tls;
+    }
+  }
 
   @Override
   public RpcClient createRpcClient(ConfigHelper<RpcClient> helper) {
@@ -63,7 +84,11 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
         RpcOptions clientOptions = new RpcOptions();
         clientOptions.setEnableRpcChecksum(options.isEnableRpcChecksum());
         clientOptions.setEnableBoltReconnect(options.isEnableBoltReconnect());
-        BoltRpcClient client = new BoltRpcClient(new com.alipay.remoting.rpc.RpcClient());
+        com.alipay.remoting.rpc.RpcClient bolt = new com.alipay.remoting.rpc.RpcClient();
+        if (tls != null) {
+          bolt.option(BoltClientOption.EXTENDED_NETTY_CHANNEL_HANDLER, tls.clientHandlers());
+        }
+        BoltRpcClient client = new BoltRpcClient(bolt);
         client.init(clientOptions);
         client
             .getRpcClient()

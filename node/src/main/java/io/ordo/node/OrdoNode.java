@@ -13,6 +13,7 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.ordo.client.OrdoClient;
 import io.ordo.jraft.DaemonThreads;
+import io.ordo.jraft.RaftPortTls;
 import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.deadletters.DeadLetterExporter;
@@ -56,10 +57,7 @@ import io.ordo.raft.replica.ReplicaError;
 import io.ordo.raft.storage.DataStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -69,6 +67,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -119,8 +118,6 @@ public final class OrdoNode implements AutoCloseable {
   private final DeadLetterExporter deadLetters;
   private final RetentionEnforcer retention;
   private final PeerChannels peers;
-  /** The Raft port's key store (Bolt reads key stores, not PEM files), deleted at close; null without TLS. */
-  private final Path raftKeyStore;
   private final ExecutorService work;
   /** Runs the client port's call handlers: a fixed pool, where gRPC's default grows a thread per waiting task. */
   private final ExecutorService grpcHandlers;
@@ -155,7 +152,6 @@ public final class OrdoNode implements AutoCloseable {
     }
     this.peers = new PeerChannels(
         tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials(timer, config.tlsReloadSecs()));
-    this.raftKeyStore = tls == null ? null : secureRaftPort(tls);
     this.store = DataStore.open(config.dataDir().resolve("store"));
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
@@ -167,7 +163,8 @@ public final class OrdoNode implements AutoCloseable {
                 config.electionTimeoutMs(),
                 config.partitionElectionTimeoutMs(),
                 config.snapshotIntervalSecs(),
-                config.snapshotLogIndexMargin()));
+                config.snapshotLogIndexMargin()),
+            tls == null ? null : raftPortTls(config, tls, timer));
     this.metrics = new NodeMetrics();
     PendingBytes pendingBytes = new PendingBytes(config.maxPendingBytesPerNode());
     metrics.watchPendingBytes(pendingBytes);
@@ -235,10 +232,7 @@ public final class OrdoNode implements AutoCloseable {
     }
     server.intercept(calls); // the last added runs first: a refused call costs nothing more
     if (config.authorization()) {
-      // A node passes on calls it was asked (to leaders) with its own certificate: it may do anything.
-      Set<String> superUsers = new HashSet<>(config.superUsers());
-      superUsers.add("User:" + tls.subject());
-      server.intercept(new Authorization(superUsers, () -> metadata.view().acls()));
+      server.intercept(new Authorization(superUsers(config, tls), () -> metadata.view().acls()));
     }
     this.server = server
         .intercept(new Authentication(config.requireAuthentication(), user -> metadata.view().user(user))) // an unauthenticated one takes no slot
@@ -248,30 +242,27 @@ public final class OrdoNode implements AutoCloseable {
   }
 
   /**
-   * Has the Raft port (SOFABolt) speak mutual TLS, server and client alike: a peer must present a
-   * certificate the authority issued, or its connection is refused before any Raft message. Bolt
-   * reads a PKCS#12 key store named by system properties, so the PEM files are written into one in
-   * a private temporary directory, under a random password that exists only in this process.
-   * Bolt reads it when the Raft port starts: a replaced certificate takes effect there at the next
-   * restart (the client port reloads its files).
+   * Mutual TLS for the Raft port, server and client alike, with the client port's files, read again
+   * as often. A peer must present a certificate the authority issued, and, where ACLs are enforced,
+   * one of a super user (the nodes' own are): a client's certificate may not speak Raft.
    */
-  private static Path secureRaftPort(TlsFiles tls) throws IOException {
-    Path dir = Files.createTempDirectory("ordo-raft-tls", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Path keyStore = dir.resolve("raft.p12");
-    char[] password = new char[32];
-    SecureRandom random = new SecureRandom();
-    for (int i = 0; i < password.length; i++) {
-      password[i] = (char) ('a' + random.nextInt(26));
-    }
-    tls.writeKeyStore(keyStore, password);
-    for (String side : List.of("server", "client")) {
-      System.setProperty("bolt." + side + ".ssl.enable", "true");
-      System.setProperty("bolt." + side + ".ssl.keystore", keyStore.toString());
-      System.setProperty("bolt." + side + ".ssl.keystore.password", new String(password));
-      System.setProperty("bolt." + side + ".ssl.keystore.type", "PKCS12");
-    }
-    System.setProperty("bolt.server.ssl.clientAuth", "true");
-    return keyStore;
+  private static RaftPortTls raftPortTls(NodeConfig config, TlsFiles tls, ScheduledExecutorService reloader) {
+    Set<String> peers = superUsers(config, tls);
+    Predicate<X509Certificate> allowed = config.authorization()
+        ? certificate -> peers.contains("User:" + certificate.getSubjectX500Principal().getName())
+        : certificate -> true;
+    return new RaftPortTls(
+        tls.keyManager(reloader, config.tlsReloadSecs()), tls.peerTrustManager(reloader, config.tlsReloadSecs(), allowed));
+  }
+
+  /**
+   * The principals ACLs do not bind: those named by --super-users, and this node's certificate's
+   * (a node passes calls it was asked on to leaders with its own certificate: it may do anything).
+   */
+  private static Set<String> superUsers(NodeConfig config, TlsFiles tls) {
+    Set<String> superUsers = new HashSet<>(config.superUsers());
+    superUsers.add("User:" + tls.subject());
+    return superUsers;
   }
 
   /** Server reflection's first version, which older tools still ask for (as grpcurl did until 1.9). */
@@ -441,14 +432,6 @@ public final class OrdoNode implements AutoCloseable {
     raftLog.close();
     store.close();
     metrics.close();
-    if (raftKeyStore != null) {
-      try {
-        Files.deleteIfExists(raftKeyStore);
-        Files.deleteIfExists(raftKeyStore.getParent());
-      } catch (IOException e) {
-        LOG.warn("cannot delete the Raft port's key store {}: {}", raftKeyStore, e.getMessage());
-      }
-    }
     LOG.info("node {} stopped", config.nodeId());
   }
 

@@ -8,15 +8,13 @@ import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
@@ -27,9 +25,11 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLEngine;
 
 /**
  * The PEM files of a TLS identity and the authority it trusts: {@code ca} (one or more
@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
  * so replaced certificates take effect without a restart.
  */
 public record TlsFiles(Path ca, Path cert, Path key) {
+  private static final System.Logger RELOAD_LOG = System.getLogger(TlsFiles.class.getName());
 
   /** Whether the files include an identity (a certificate and its key) to present. */
   public boolean hasIdentity() {
@@ -112,35 +113,12 @@ public record TlsFiles(Path ca, Path cert, Path key) {
         .build();
   }
 
-  /**
-   * Writes the identity and the authority into a PKCS#12 key store at {@code file} (only its owner
-   * may read it), for TLS stacks that read key stores, not PEM files.
-   */
-  public void writeKeyStore(Path file, char[] password) {
-    try {
-      KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(null, null);
-      store.setKeyEntry("identity", privateKey(key), password, certificates(cert, "--tls-cert").toArray(X509Certificate[]::new));
-      List<X509Certificate> authorities = certificates(ca, "--tls-ca");
-      for (int i = 0; i < authorities.size(); i++) {
-        store.setCertificateEntry("authority-" + i, authorities.get(i));
-      }
-      Files.createDirectories(file.getParent());
-      Files.deleteIfExists(file);
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(
-          Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE)));
-      try (OutputStream out = Files.newOutputStream(file)) {
-        store.store(out, password);
-      }
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot write the key store " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private AdvancedTlsX509KeyManager keyManager(ScheduledExecutorService reloader, long reloadSecs) {
+  /** The identity to present, read again every {@code reloadSecs}. */
+  public AdvancedTlsX509KeyManager keyManager(ScheduledExecutorService reloader, long reloadSecs) {
     AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
     try {
-      keys.updateIdentityCredentials(cert.toFile(), key.toFile(), reloadSecs, TimeUnit.SECONDS, reloader);
+      keys.updateIdentityCredentials(cert.toFile(), key.toFile());
+      reloadEvery(reloader, reloadSecs, List.of(cert, key), () -> keys.updateIdentityCredentials(cert.toFile(), key.toFile()));
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot load certificate " + cert + " with key " + key + ": " + e.getMessage(), e);
     }
@@ -148,15 +126,77 @@ public record TlsFiles(Path ca, Path cert, Path key) {
   }
 
   private AdvancedTlsX509TrustManager trustManager(ScheduledExecutorService reloader, long reloadSecs) {
+    return trustManager(reloader, reloadSecs, AdvancedTlsX509TrustManager.newBuilder()
+        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION));
+  }
+
+  /**
+   * Trusts peers whose certificate the authority issued (read again every {@code reloadSecs}), of
+   * any host name, and whose leaf certificate {@code peers} accepts.
+   */
+  public AdvancedTlsX509TrustManager peerTrustManager(
+      ScheduledExecutorService reloader, long reloadSecs, Predicate<X509Certificate> peers) {
+    return trustManager(reloader, reloadSecs, AdvancedTlsX509TrustManager.newBuilder()
+        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
+        .setSslSocketAndEnginePeerVerifier(new AdvancedTlsX509TrustManager.SslSocketAndEnginePeerVerifier() {
+          @Override
+          public void verifyPeerCertificate(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            verify(chain);
+          }
+
+          @Override
+          public void verifyPeerCertificate(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            verify(chain);
+          }
+
+          private void verify(X509Certificate[] chain) throws CertificateException {
+            if (!peers.test(chain[0])) {
+              throw new CertificateException(chain[0].getSubjectX500Principal().getName() + " is not let in as a peer");
+            }
+          }
+        }));
+  }
+
+  private AdvancedTlsX509TrustManager trustManager(
+      ScheduledExecutorService reloader, long reloadSecs, AdvancedTlsX509TrustManager.Builder builder) {
     try {
-      AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
-          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
-          .build();
-      trust.updateTrustCredentials(ca.toFile(), reloadSecs, TimeUnit.SECONDS, reloader);
+      AdvancedTlsX509TrustManager trust = builder.build();
+      trust.updateTrustCredentials(ca.toFile());
+      reloadEvery(reloader, reloadSecs, List.of(ca), () -> trust.updateTrustCredentials(ca.toFile()));
       return trust;
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot load the trusted authority " + ca + ": " + e.getMessage(), e);
     }
+  }
+
+  /** A reload of TLS files. */
+  private interface Load {
+    void run() throws IOException, GeneralSecurityException;
+  }
+
+  /**
+   * Runs {@code load} every {@code reloadSecs} in which one of {@code files} changed (grpc's own
+   * reloading reads them at most once a minute, whatever it is asked). A load that fails keeps the
+   * credentials in use, says why, and is tried again at the next period.
+   */
+  private static void reloadEvery(ScheduledExecutorService reloader, long reloadSecs, List<Path> files, Load load) {
+    AtomicReference<List<Long>> loaded = new AtomicReference<>(lastModified(files));
+    reloader.scheduleWithFixedDelay(() -> {
+      List<Long> modified = lastModified(files);
+      if (modified.equals(loaded.get())) {
+        return;
+      }
+      try {
+        load.run();
+        loaded.set(modified);
+      } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        RELOAD_LOG.log(System.Logger.Level.WARNING, "cannot reload " + files + ", keeping the ones in use: " + e.getMessage());
+      }
+    }, reloadSecs, reloadSecs, TimeUnit.SECONDS);
+  }
+
+  private static List<Long> lastModified(List<Path> files) {
+    return files.stream().map(file -> file.toFile().lastModified()).toList();
   }
 
   private static List<X509Certificate> certificates(Path file, String flag) {

@@ -1,5 +1,6 @@
 package io.ordo.raft.multiraft;
 
+import com.alipay.remoting.config.BoltServerOption;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.RaftGroupService;
 import com.alipay.sofa.jraft.StateMachine;
@@ -12,7 +13,9 @@ import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.alipay.sofa.jraft.util.ThreadPoolsFactory;
 import io.ordo.jraft.DaemonThreads;
+import io.ordo.jraft.RaftPortTls;
 import io.ordo.jraft.RaftRequestProcessors;
+import io.ordo.jraft.SharedClientRpcFactory;
 import io.ordo.jraft.SharedDisruptors;
 import io.ordo.jraft.SharedReadIndexScan;
 import io.ordo.raft.log.RaftLogStore;
@@ -100,14 +103,19 @@ public final class RaftHost implements AutoCloseable {
   /**
    * @param raftDir each group's Raft meta (term, vote) and snapshots, in a directory per group
    * @param logStore every group's Raft log
+   * @param tls mutual TLS for the Raft port, server and client; null: plaintext
    */
-  public RaftHost(Endpoint endpoint, Path raftDir, RaftLogStore logStore, RaftSettings settings) {
+  public RaftHost(Endpoint endpoint, Path raftDir, RaftLogStore logStore, RaftSettings settings, RaftPortTls tls) {
     this.endpoint = endpoint;
     this.raftDir = raftDir;
     this.logStore = logStore;
     this.settings = settings;
-    this.rpcServer =
-        new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer(endpoint.getIp(), endpoint.getPort(), true));
+    com.alipay.remoting.rpc.RpcServer bolt = new com.alipay.remoting.rpc.RpcServer(endpoint.getIp(), endpoint.getPort(), true);
+    if (tls != null) {
+      bolt.option(BoltServerOption.EXTENDED_NETTY_CHANNEL_HANDLER, tls.serverHandlers());
+      SharedClientRpcFactory.secure(tls);
+    }
+    this.rpcServer = new BoltRpcServer(bolt);
     this.requests = fixedPool("ordo-raft-request", REQUEST_THREADS, REQUEST_BACKLOG, new ThreadPoolExecutor.AbortPolicy());
     this.adminRequests = fixedPool("ordo-raft-admin", 1, REQUEST_BACKLOG, new ThreadPoolExecutor.AbortPolicy());
     RaftRequestProcessors.register(rpcServer, requests, adminRequests);

@@ -55,8 +55,8 @@ import org.junit.jupiter.api.Test;
  * A cluster that requires authentication (--require-authentication): a client presenting a
  * certificate the authority issued works, and the nodes (presenting theirs) work together; a
  * client with TLS but no certificate gets UNAUTHENTICATED saying what to present; users
- * authenticate with their current password only (through the client and the CLI); health checks
- * need no certificate.
+ * authenticate with their current password only (through the client and the CLI); no password or
+ * key reaches a log; health checks need no certificate.
  */
 class AuthenticationTest {
   private static Path certs;
@@ -219,6 +219,66 @@ class AuthenticationTest {
     call.sendMessage(empty);
     call.halfClose();
     return closed.get(30, TimeUnit.SECONDS).getCode();
+  }
+
+  /**
+   * Passwords, right and wrong, through the client and the CLI, and the nodes' private key, appear
+   * in no node's log and in none of the CLI's output.
+   */
+  @Test
+  void noSecretReachesALogOrTheCliOutput() throws Exception {
+    TestCertificates.Identity adminIdentity = TestCertificates.issue(ca, certs, "secrets-admin");
+    String right = "canary-right-" + System.nanoTime();
+    String wrong = "canary-wrong-" + System.nanoTime();
+    try (OrdoClient admin = OrdoClient.builder().bootstrap(cluster.bootstrap())
+        .tls(ca.certificate(), adminIdentity.certificate(), adminIdentity.key()).build()) {
+      admin.admin().upsertUser("dave", right.toCharArray());
+      try {
+        try (OrdoClient dave = asUser("dave", right)) {
+          await("dave accepted").atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> dave.admin().listTopics() != null);
+        }
+        try (OrdoClient impostor = asUser("dave", wrong)) {
+          assertUnauthenticated(impostor, "wrong password");
+        }
+        Path wrongFile = Files.writeString(certs.resolve("dave.wrong"), wrong + "\n");
+        CliResult refused = CliResult.run(cluster.bootstrap(), "", "topic", "list",
+            "--tls-ca", ca.certificate().toString(), "--user", "dave", "--password-file", wrongFile.toString());
+        assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
+        CliResult created = CliResult.run(cluster.bootstrap(), right + "\n", "user", "create", "erin", "--new-password-file", "-",
+            "--tls-ca", ca.certificate().toString(), "--tls-cert", adminIdentity.certificate().toString(),
+            "--tls-key", adminIdentity.key().toString());
+        assertThat(created.exitCode()).as(created.toString()).isZero();
+
+        List<String> secrets = List.of(right, wrong, basic("dave", right), basic("dave", wrong), "PRIVATE KEY",
+            keyLine(certs.resolve("ordo-node.key")));
+        for (int n = 1; n <= 3; n++) {
+          String log = Files.readString(cluster.logFile(n));
+          for (String secret : secrets) {
+            assertThat(log).as("node %d's log", n).doesNotContain(secret);
+          }
+        }
+        for (CliResult cli : List.of(refused, created)) {
+          for (String secret : secrets) {
+            assertThat(cli.out() + cli.err()).as("the CLI's output").doesNotContain(secret);
+          }
+        }
+      } finally {
+        admin.admin().deleteUser("dave");
+        if (admin.admin().listUsers().stream().anyMatch(u -> u.name().equals("erin"))) {
+          admin.admin().deleteUser("erin");
+        }
+      }
+    }
+  }
+
+  private static String basic(String user, String password) {
+    return Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A line from the middle of a PEM key: a log holding the key would hold it. */
+  private static String keyLine(Path pem) throws IOException {
+    List<String> lines = Files.readAllLines(pem);
+    return lines.get(lines.size() / 2);
   }
 
   @Test

@@ -51,12 +51,15 @@ import org.junit.jupiter.api.Test;
  * A cluster enforcing ACLs (--authorization): each operation a user tries is refused
  * PERMISSION_DENIED, naming the operation and the resource, until an ACL allows it, and then works;
  * a deny wins over an allow; lists show only what the user may describe; the super user (by its
- * certificate) and the nodes (by theirs) may do anything.
+ * certificate) and the nodes (by theirs) may do anything, and they alone may speak Raft.
  */
 class AuthorizationTest {
   private static final String BOB = "User:bob";
   private static Path certs;
   private static TestCertificates.Authority ca;
+  private static TestCertificates.Identity node;
+  /** The super user. */
+  private static TestCertificates.Identity operator;
   private static ProcessCluster cluster;
   private static OrdoClient admin;
   private static OrdoClient bob;
@@ -66,8 +69,8 @@ class AuthorizationTest {
     Path dir = ProcessCluster.freshDirectory("AuthorizationTest");
     certs = Files.createDirectories(dir.resolve("certs"));
     ca = TestCertificates.authority(certs, "ordo-ca");
-    TestCertificates.Identity node = TestCertificates.issue(ca, certs, "ordo-node");
-    TestCertificates.Identity operator = TestCertificates.issue(ca, certs, "operator");
+    node = TestCertificates.issue(ca, certs, "ordo-node");
+    operator = TestCertificates.issue(ca, certs, "operator");
     cluster = ProcessCluster.start(dir, 3, Map.of(
         "--tls-cert", node.certificate().toString(), "--tls-key", node.key().toString(), "--tls-ca", ca.certificate().toString(),
         "--require-authentication", "true", "--authorization", "true", "--super-users", "User:CN=operator"));
@@ -91,6 +94,19 @@ class AuthorizationTest {
     if (cluster != null) {
       cluster.close();
     }
+  }
+
+  /**
+   * Where ACLs are enforced, the Raft port lets in only super users' certificates (the nodes' own
+   * among them): a client's certificate from the same authority cannot speak Raft.
+   */
+  @Test
+  void theRaftPortLetsInOnlySuperUsersCertificates() throws Exception {
+    TestCertificates.Identity client = TestCertificates.issue(ca, certs, "some-client");
+
+    assertThat(RaftPortHandshake.succeeds(cluster.raftAddress(1), client)).as("a client's certificate").isFalse();
+    assertThat(RaftPortHandshake.succeeds(cluster.raftAddress(1), operator)).as("a super user's certificate").isTrue();
+    assertThat(RaftPortHandshake.succeeds(cluster.raftAddress(1), node)).as("the nodes' certificate").isTrue();
   }
 
   @Test

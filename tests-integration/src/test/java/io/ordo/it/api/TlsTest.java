@@ -4,6 +4,7 @@ import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
@@ -20,11 +21,10 @@ import io.ordo.client.ProducerRecord;
 import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.ProcessCluster;
 import io.ordo.protocol.TestCertificates;
-import io.ordo.protocol.TlsFiles;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -32,11 +32,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,11 +44,14 @@ import org.junit.jupiter.api.Test;
  * the authority produce and consume, and nodes forward to each other; a plaintext client or one
  * trusting another authority is refused; server reflection is off (a secured node serves it only
  * when asked to); on the Raft port, a program without a certificate the
- * authority issued cannot even finish the handshake, so it can never send a Raft message.
+ * authority issued cannot even finish the handshake, so it can never send a Raft message; a
+ * replaced certificate takes effect on both ports without a restart.
  */
 class TlsTest {
   private static Path dir;
   private static TestCertificates.Authority ca;
+  /** The nodes' certificate; {@link #aReplacedCertificateTakesEffectWithoutARestart} replaces its files. */
+  private static TestCertificates.Identity node;
   private static ProcessCluster cluster;
 
   @BeforeAll
@@ -58,9 +59,10 @@ class TlsTest {
     dir = ProcessCluster.freshDirectory("TlsTest");
     Path certs = Files.createDirectories(dir.resolve("certs"));
     ca = TestCertificates.authority(certs, "ordo-ca");
-    TestCertificates.Identity node = TestCertificates.issue(ca, certs, "ordo-node");
+    node = TestCertificates.issue(ca, certs, "ordo-node");
     cluster = ProcessCluster.start(dir, 3, Map.of(
-        "--tls-cert", node.certificate().toString(), "--tls-key", node.key().toString(), "--tls-ca", ca.certificate().toString()));
+        "--tls-cert", node.certificate().toString(), "--tls-key", node.key().toString(), "--tls-ca", ca.certificate().toString(),
+        "--tls-reload-secs", "1"));
   }
 
   @AfterAll
@@ -140,52 +142,58 @@ class TlsTest {
     TestCertificates.Identity rogue = TestCertificates.issue(rogueCa, certs, "rogue");
     TestCertificates.Identity member = TestCertificates.issue(ca, certs, "member");
 
-    assertThat(handshake(cluster.raftAddress(1), null)).as("no client certificate").isFalse();
-    assertThat(handshake(cluster.raftAddress(1), rogue)).as("another authority's certificate").isFalse();
+    assertThat(RaftPortHandshake.succeeds(cluster.raftAddress(1), null)).as("no client certificate").isFalse();
+    assertThat(RaftPortHandshake.succeeds(cluster.raftAddress(1), rogue)).as("another authority's certificate").isFalse();
     // The check can fail: a certificate the cluster's authority issued is let in.
-    assertThat(handshake(cluster.raftAddress(1), member)).as("the authority's certificate").isTrue();
+    assertThat(RaftPortHandshake.succeeds(cluster.raftAddress(1), member)).as("the authority's certificate").isTrue();
   }
 
-  /** Whether a TLS handshake with the Raft port at {@code address}, presenting {@code identity} (null: none), succeeds. */
-  private static boolean handshake(String address, TestCertificates.Identity identity) throws Exception {
-    SSLContext context = SSLContext.getInstance("TLS");
-    KeyManagerFactory keys = null;
-    if (identity != null) {
-      char[] password = "test".toCharArray();
-      Path file = identity.certificate().resolveSibling(identity.certificate().getFileName() + ".p12");
-      new TlsFiles(ca.certificate(), identity.certificate(), identity.key()).writeKeyStore(file, password);
-      KeyStore store = KeyStore.getInstance("PKCS12");
-      try (var in = Files.newInputStream(file)) {
-        store.load(in, password);
+  /**
+   * A node's certificate replaced on disk is what its client and Raft ports present to new
+   * connections within a reload period, without a restart; the nodes, which now connect to each
+   * other with it, keep replicating.
+   */
+  @Test
+  void aReplacedCertificateTakesEffectWithoutARestart() throws Exception {
+    X509Certificate before = RaftPortHandshake.serverCertificate(cluster.raftAddress(1), node).orElseThrow();
+    TestCertificates.Identity renewed = TestCertificates.issue(ca, Files.createDirectories(dir.resolve("renewed")), "ordo-node");
+    // Each file replaced whole, as a Secret's update or a certificate agent would.
+    Files.move(Files.copy(renewed.key(), node.key().resolveSibling("node.key.new")), node.key(), StandardCopyOption.ATOMIC_MOVE);
+    Files.move(Files.copy(renewed.certificate(), node.certificate().resolveSibling("node.pem.new")), node.certificate(), StandardCopyOption.ATOMIC_MOVE);
+    X509Certificate expected = RaftPortHandshake.certificate(renewed.certificate());
+    assertThat(expected.getSerialNumber()).isNotEqualTo(before.getSerialNumber());
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      for (int n = 1; n <= 3; n++) {
+        assertThat(RaftPortHandshake.serverCertificate(cluster.raftAddress(n), node).map(X509Certificate::getSerialNumber))
+            .as("node %d's Raft port", n).contains(expected.getSerialNumber());
+        assertThat(clientPortCertificate(cluster.clientAddress(n)).getSerialNumber()).as("node %d's client port", n)
+            .isEqualTo(expected.getSerialNumber());
       }
-      keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      keys.init(store, password);
+    });
+    try (OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).tls(ca.certificate()).build()) {
+      client.admin().createTopic("after-renewal", 3, 3);
+      awaitLeaders(client, "after-renewal");
+      try (Producer producer = client.producer()) {
+        producer.send(ProducerRecord.of("after-renewal", "k", "v")).get(30, TimeUnit.SECONDS);
+      }
     }
-    // Trusts any server: what is tested is whether the server lets this client in.
-    TrustManager trustAll = new X509TrustManager() {
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+  }
 
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[0];
-      }
-    };
-    context.init(keys == null ? null : keys.getKeyManagers(), new TrustManager[] {trustAll}, new SecureRandom());
+  /** The certificate the client port at {@code address} presents. */
+  private static X509Certificate clientPortCertificate(String address) throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    KeyStore authorities = KeyStore.getInstance(KeyStore.getDefaultType());
+    authorities.load(null, null);
+    authorities.setCertificateEntry("ca", RaftPortHandshake.certificate(ca.certificate()));
+    trust.init(authorities);
+    context.init(null, trust.getTrustManagers(), new SecureRandom());
     String[] hostPort = address.split(":");
-    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
-      socket.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), 5_000);
+    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(hostPort[0], Integer.parseInt(hostPort[1]))) {
       socket.setSoTimeout(5_000);
-      // TLS 1.2: the server's verdict on the client's certificate comes within the handshake (under
-      // 1.3 a refusal would surface only at the first read).
-      socket.setEnabledProtocols(new String[] {"TLSv1.2"});
       socket.startHandshake();
-      return true;
-    } catch (IOException refused) {
-      return false;
+      return (X509Certificate) socket.getSession().getPeerCertificates()[0];
     }
   }
 }

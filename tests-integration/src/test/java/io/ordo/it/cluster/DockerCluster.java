@@ -11,6 +11,15 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.Volume;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.ordo.client.OrdoClient;
 import io.ordo.protocol.TestCertificates;
 import java.io.BufferedOutputStream;
@@ -532,6 +541,46 @@ public final class DockerCluster implements FaultableCluster {
   @Override
   public void start(int node) {
     start(node, Map.of());
+  }
+
+  @Override
+  public boolean awaitServing(int node, Duration atMost) {
+    checkNode(node);
+    ChannelCredentials credentials = secured ? tlsCredentials() : InsecureChannelCredentials.create();
+    ManagedChannel channel = Grpc.newChannelBuilder(clientAddress(node), credentials).build();
+    try {
+      long deadline = System.nanoTime() + atMost.toNanos();
+      while (System.nanoTime() < deadline) {
+        channel.resetConnectBackoff(); // else a node that boots for long is asked ever more seldom
+        try {
+          ServingStatus status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+          if (status == ServingStatus.SERVING) {
+            return true;
+          }
+        } catch (StatusRuntimeException notYet) {
+          // not listening yet, or too busy to answer: asked again
+        }
+        TimeUnit.MILLISECONDS.sleep(200);
+      }
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private ChannelCredentials tlsCredentials() {
+    try {
+      return TlsChannelCredentials.newBuilder()
+          .trustManager(authority.certificate().toFile())
+          .keyManager(superUser.certificate().toFile(), superUser.key().toFile())
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** With libfaketime preloaded (the base image has it): it shifts the wall clock only. */

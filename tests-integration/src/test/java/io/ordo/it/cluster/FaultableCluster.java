@@ -28,6 +28,12 @@ public interface FaultableCluster extends AutoCloseable {
   void start(int node);
 
   /**
+   * Waits until node {@code node} answers its gRPC health check SERVING (it has its metadata and
+   * serves clients), for at most {@code atMost}; false if it did not.
+   */
+  boolean awaitServing(int node, Duration atMost);
+
+  /**
    * Starts node {@code node}'s process again with its wall clock {@code offset} off the true time
    * (its monotonic clocks are left alone), until it is next killed and started.
    */

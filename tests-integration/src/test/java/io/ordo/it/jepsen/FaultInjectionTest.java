@@ -42,11 +42,9 @@ class FaultInjectionTest {
   private static final List<Fault> ALL = List.of(Fault.values());
   /**
    * Scenarios run only when named in ordo.jepsen.only: disk-loss's faults are among the mixed
-   * scenarios' (CI time is kept for them). secured passed in CI, but with a CPU hog beside it its
-   * writes stalled for seconds after heals (availability 0.69, a heal without a successful write
-   * after it): until the Raft port's TLS reconnects are understood under load, it runs on demand.
+   * scenarios' (CI time is kept for them).
    */
-  private static final Set<String> ON_DEMAND = Set.of("disk-loss", "secured");
+  private static final Set<String> ON_DEMAND = Set.of("disk-loss");
   private static final double MIN_AVAILABILITY = 0.9;
   private static final Set<String> OVERLAPPING_FAULTS =
       Set.of("mixed", "mixed-not-idempotent", "mixed-5-nodes", "moves-5-nodes", "disk-loss");

@@ -25,6 +25,11 @@ public final class Nemesis {
   private static final Duration LAG_BEFORE_WIPE = Duration.ofSeconds(2);
   /** How long a disk's wipe waits for every partition to be whole again before it is skipped. */
   private static final Duration WHOLE_WAIT = Duration.ofSeconds(30);
+  /**
+   * How long a heal waits for a restarted node to serve. Until it does, the next fault could take a
+   * second node of a majority down: a JVM boots in about 3 s on an idle machine, 12 s beside a CPU hog.
+   */
+  private static final Duration SERVING_WAIT = Duration.ofSeconds(60);
 
   private final FaultableCluster cluster;
   private final OrdoClient client;
@@ -257,20 +262,31 @@ public final class Nemesis {
     recordHeal("heal network");
   }
 
+  /** Starts a crashed node and waits for it to serve, so the next fault hits a whole cluster. */
   private void start(int node) {
     cluster.start(node);
-    recordHeal("start node " + node);
+    recordHeal("start node " + node + " (" + awaitServing(node) + ")");
   }
 
   /** Heals whatever is left: network faults, paused and crashed nodes. */
   public void healAll() {
     cluster.heal();
+    List<Integer> started = new ArrayList<>();
     for (int i = 1; i <= cluster.size(); i++) {
       if (!cluster.isRunning(i)) {
         cluster.start(i);
+        started.add(i);
       }
     }
-    recordHeal("heal all");
+    List<String> waits = started.stream().map(node -> "node " + node + " " + awaitServing(node)).toList();
+    recordHeal("heal all" + (waits.isEmpty() ? "" : " (" + String.join(", ", waits) + ")"));
+  }
+
+  private String awaitServing(int node) {
+    long startNanos = System.nanoTime();
+    boolean serving = cluster.awaitServing(node, SERVING_WAIT);
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    return serving ? "serving after " + millis + " ms" : "NOT serving after " + millis + " ms";
   }
 
   private int randomNode() {
