@@ -176,10 +176,11 @@ public record TlsFiles(Path ca, Path cert, Path key) {
 
   /**
    * Runs {@code load} every {@code reloadSecs} in which one of {@code files} changed (grpc's own
-   * reloading reads them at most once a minute, whatever it is asked). A load that fails keeps the
-   * credentials in use, says why, and is tried again at the next period.
+   * reloading reads them at most once a minute, whatever it is asked), once the files pass {@link
+   * #check}: an expired certificate, or one written before its new key, is not taken up. What fails
+   * keeps the credentials in use, says why, and is tried again at the next period.
    */
-  private static void reloadEvery(ScheduledExecutorService reloader, long reloadSecs, List<Path> files, Load load) {
+  private void reloadEvery(ScheduledExecutorService reloader, long reloadSecs, List<Path> files, Load load) {
     AtomicReference<List<Long>> loaded = new AtomicReference<>(lastModified(files));
     reloader.scheduleWithFixedDelay(() -> {
       List<Long> modified = lastModified(files);
@@ -187,6 +188,7 @@ public record TlsFiles(Path ca, Path cert, Path key) {
         return;
       }
       try {
+        check();
         load.run();
         loaded.set(modified);
       } catch (IOException | GeneralSecurityException | RuntimeException e) {
