@@ -71,6 +71,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--snapshot-log-index-margin", defaultValue = "1000", description = "Entries applied since the last snapshot before another is taken (default ${DEFAULT-VALUE}).")
   int snapshotLogIndexMargin;
 
+  @Option(
+      names = "--store-write-buffer-mb",
+      defaultValue = "64",
+      description = "Size of each write buffer (memtable) of the node's data store: the store skips RocksDB's write-ahead log (the Raft log is one), so a crash loses at most these and the node re-applies them from the Raft log at its start (default ${DEFAULT-VALUE}).")
+  int storeWriteBufferMb;
+
   @Option(names = "--max-record-bytes", defaultValue = "1048576", description = "Largest record accepted (default ${DEFAULT-VALUE}).")
   int maxRecordBytes;
 
@@ -161,6 +167,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         partitionElectionTimeoutMs,
         snapshotIntervalSecs,
         snapshotLogIndexMargin,
+        storeWriteBufferMb,
         maxRecordBytes,
         maxBatchBytes,
         maxEntryBytes,

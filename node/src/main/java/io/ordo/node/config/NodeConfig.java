@@ -16,6 +16,8 @@ import java.util.List;
  * @param electionTimeoutMs the metadata group's Raft election timeout
  * @param partitionElectionTimeoutMs each partition's: how long a partition goes without a leader
  *     when its leader dies; its leader heartbeats four times per timeout
+ * @param storeWriteBufferMb size of each of the data store's RocksDB write buffers (memtables): most
+ *     of what a crash of the node loses from the store, to re-apply from the Raft log at its start
  * @param maxRecordBytes largest record (key + value + headers) a producer may send
  * @param maxBatchBytes largest produce request, all records together
  * @param maxEntryBytes most records' bytes the leader packs into one Raft entry
@@ -60,6 +62,7 @@ public record NodeConfig(
     int partitionElectionTimeoutMs,
     int snapshotIntervalSecs,
     int snapshotLogIndexMargin,
+    int storeWriteBufferMb,
     int maxRecordBytes,
     int maxBatchBytes,
     int maxEntryBytes,
@@ -102,6 +105,9 @@ public record NodeConfig(
     }
     if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {
       throw new IllegalArgumentException("max batch bytes must be at least max record bytes");
+    }
+    if (storeWriteBufferMb < 1) {
+      throw new IllegalArgumentException("--store-write-buffer-mb must be at least 1");
     }
     if (maxPendingBytesPerPartition < 1) {
       throw new IllegalArgumentException("max pending bytes per partition must be at least 1");

@@ -82,6 +82,7 @@ class NodeConfigTest {
         5000,
         600,
         1000,
+        64,
         maxRecordBytes,
         maxBatchBytes,
         4096,

@@ -85,7 +85,14 @@ public final class RocksDatabase implements AutoCloseable {
    */
   public static RocksDatabase open(Path dir, String what, ColumnFamilyOptions familyOptions, String... families)
       throws IOException {
-    DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+    return open(dir, what, new DBOptions(), familyOptions, families);
+  }
+
+  /** As {@link #open(Path, String, ColumnFamilyOptions, String...)}, with {@code dbOptions}, which the database owns. */
+  public static RocksDatabase open(
+      Path dir, String what, DBOptions dbOptions, ColumnFamilyOptions familyOptions, String... families)
+      throws IOException {
+    dbOptions.setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
     for (String family : families) {
@@ -116,6 +123,11 @@ public final class RocksDatabase implements AutoCloseable {
     } catch (RocksDBException e) {
       return -1;
     }
+  }
+
+  /** Every column family's handle, the default one first. */
+  public List<ColumnFamilyHandle> families() {
+    return List.copyOf(handles);
   }
 
   /** The handle of {@code families[index]} as given to {@link #open}. */

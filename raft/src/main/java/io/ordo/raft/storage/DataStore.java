@@ -7,6 +7,8 @@ import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
@@ -24,6 +26,9 @@ import org.rocksdb.WriteOptions;
 public final class DataStore implements AutoCloseable {
   private final RocksDatabase database;
   private final WriteOptions writeOptions;
+  private final WriteOptions durableWriteOptions;
+  /** When the last {@link #flush} began, in System.nanoTime. */
+  private long lastFlushStartNanos = System.nanoTime() - 1;
   final ColumnFamilyHandle records;
   final ColumnFamilyHandle partitionState;
   final ColumnFamilyHandle producers;
@@ -35,8 +40,10 @@ public final class DataStore implements AutoCloseable {
 
   private DataStore(RocksDatabase database) {
     this.database = database;
-    // The Raft log is the durable copy; see package-info.
-    this.writeOptions = new WriteOptions().setSync(false);
+    // The Raft log is the write-ahead log (see package-info): RocksDB's own would write every
+    // record a second time, on the apply thread, and was as costly there as the Raft log's append.
+    this.writeOptions = new WriteOptions().setDisableWAL(true);
+    this.durableWriteOptions = new WriteOptions().setSync(true);
     this.records = database.family(0);
     this.partitionState = database.family(1);
     this.producers = database.family(2);
@@ -46,12 +53,22 @@ public final class DataStore implements AutoCloseable {
     this.partitionScoped = List.of(records, producers, groupOffsets, queueProgress, queueRecords);
   }
 
-  /** Opens (creating if needed) the store in {@code dir}. */
+  /** Opens (creating if needed) the store in {@code dir}, with RocksDB's default write buffers (64 MiB). */
   public static DataStore open(Path dir) throws IOException {
+    return open(dir, 64L << 20);
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dir}. Each family's write buffer (memtable) holds
+   * {@code writeBufferBytes}: with no write-ahead log, a crash loses what they hold.
+   */
+  public static DataStore open(Path dir, long writeBufferBytes) throws IOException {
     return new DataStore(RocksDatabase.open(
         dir,
         "data store",
-        new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION),
+        // Memtables are all flushed at once, so a crash leaves the families at one point in time.
+        new DBOptions().setAtomicFlush(true),
+        new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION).setWriteBufferSize(writeBufferBytes),
         "records",
         "partition_state",
         "producers",
@@ -73,12 +90,27 @@ public final class DataStore implements AutoCloseable {
     return writeOptions;
   }
 
-  /** Makes every write so far durable. */
-  public void syncWal() {
-    try {
-      database.db().flushWal(true);
-    } catch (RocksDBException e) {
-      throw new StorageException("fsync of the data store's WAL failed", e);
+  /** For writes that no Raft entry repeats: they must survive a crash on their own. */
+  WriteOptions durableWriteOptions() {
+    return durableWriteOptions;
+  }
+
+  /**
+   * Makes every write made before the call durable, by flushing the memtables unless a flush that
+   * began after the call has already done so (concurrent callers share one flush).
+   */
+  public void flush() {
+    long askedNanos = System.nanoTime();
+    synchronized (this) {
+      if (lastFlushStartNanos - askedNanos > 0) {
+        return;
+      }
+      lastFlushStartNanos = System.nanoTime();
+      try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
+        database.db().flush(options, database.families());
+      } catch (RocksDBException e) {
+        throw new StorageException("flushing the data store failed", e);
+      }
     }
   }
 
@@ -86,6 +118,7 @@ public final class DataStore implements AutoCloseable {
   public void close() {
     database.close();
     writeOptions.close();
+    durableWriteOptions.close();
   }
 
   /** See {@link RocksDatabase#property}: for the node's metrics. */

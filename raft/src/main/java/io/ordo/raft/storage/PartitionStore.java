@@ -795,6 +795,11 @@ public final class PartitionStore {
     return state;
   }
 
+  /** Makes every write so far durable: see {@link DataStore#flush}. */
+  public void flush() {
+    store.flush();
+  }
+
   /** Removes everything stored for the partition: its state and every partition-scoped family. */
   public void deleteAll() {
     try (WriteBatch batch = new WriteBatch()) {
@@ -802,7 +807,8 @@ public final class PartitionStore {
       for (var family : store.partitionScoped) {
         batch.deleteRange(family, KeyCodec.partitionPrefix(partitionKey), KeyCodec.partitionEnd(partitionKey));
       }
-      store.db().write(store.writeOptions(), batch);
+      // Durable at once: a replica removed, then added back, must not find its old state again.
+      store.db().write(store.durableWriteOptions(), batch);
     } catch (RocksDBException e) {
       throw new StorageException("cannot delete partition key " + partitionKey, e);
     }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +61,56 @@ class ReplayAfterRestartTest {
     }
   }
 
+  /**
+   * The data store skips RocksDB's write-ahead log: a killed node loses what its memtables held.
+   * What survives must still be one point in time for each partition, its state naming the last
+   * entry its records include, so that the replay ends where a replica that never crashed is.
+   */
+  @Test
+  void aKilledReplicaLosesOnlyWritesAfterTheLastFlushAndReplaysThem() throws Exception {
+    List<PartitionCommand> log = log(new Random(5));
+    Snapshot once = applyOnce(log);
+    Path replica = dir.resolve("replica");
+
+    Process killed = new ProcessBuilder(
+            ProcessHandle.current().info().command().orElse("java"),
+            "-cp", System.getProperty("java.class.path"),
+            KilledReplica.class.getName(), replica.toString())
+        .inheritIO()
+        .start();
+    assertThat(killed.waitFor(60, TimeUnit.SECONDS)).as("the child replica ran to its kill").isTrue();
+    assertThat(killed.exitValue()).isEqualTo(KilledReplica.EXIT_KILLED);
+
+    try (DataStore data = DataStore.open(replica)) {
+      PartitionStore store = data.partition(PARTITION);
+      assertThat(store.readState().getAppliedIndex()).isEqualTo(KilledReplica.FLUSHED_AT);
+      assertThat(Snapshot.of(store)).isEqualTo(applyPrefix(log, KilledReplica.FLUSHED_AT));
+
+      new StoreApplier(store).applyRound(1, log.toArray(PartitionCommand[]::new));
+
+      assertThat(Snapshot.of(store)).isEqualTo(once);
+    }
+  }
+
+  /** Applies the whole log, flushing the store after {@link #FLUSHED_AT} entries, then halts. */
+  static final class KilledReplica {
+    static final int FLUSHED_AT = 9;
+    static final int EXIT_KILLED = 77;
+
+    public static void main(String[] args) throws IOException {
+      List<PartitionCommand> log = log(new Random(5));
+      DataStore data = DataStore.open(Path.of(args[0]));
+      StoreApplier applier = new StoreApplier(data.partition(PARTITION));
+      for (int i = 0; i < log.size(); i++) {
+        applier.apply(i + 1, log.get(i));
+        if (i + 1 == FLUSHED_AT) {
+          data.partition(PARTITION).flush();
+        }
+      }
+      Runtime.getRuntime().halt(EXIT_KILLED); // no close: as kill -9 leaves it
+    }
+  }
+
   @Test
   void replayingOnlyAppliedEntriesChangesNothing() throws IOException {
     List<PartitionCommand> log = log(new Random(7));
@@ -101,10 +152,14 @@ class ReplayAfterRestartTest {
   }
 
   private Snapshot applyOnce(List<PartitionCommand> log) throws IOException {
-    try (DataStore data = DataStore.open(dir.resolve("reference"))) {
+    return applyPrefix(log, log.size());
+  }
+
+  private Snapshot applyPrefix(List<PartitionCommand> log, int entries) throws IOException {
+    try (DataStore data = DataStore.open(dir.resolve("reference-" + entries))) {
       PartitionStore store = data.partition(PARTITION);
       StoreApplier applier = new StoreApplier(store);
-      for (int i = 0; i < log.size(); i++) {
+      for (int i = 0; i < entries; i++) {
         applier.apply(i + 1, log.get(i));
       }
       return Snapshot.of(store);

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 class StorageFaultTest {
   /**
    * Each node's store: below RocksDB's WAL preallocation block (1.1 write buffers, ~70 MB), so a
-   * full store fails the next write at once instead of after a preallocated block fills.
+   * full Raft log store fails the next write at once instead of after a preallocated block fills.
    */
   private static final long STORE_BYTES = 48L << 20;
   private static final int METRICS_PORT = 9300;
@@ -50,8 +50,10 @@ class StorageFaultTest {
 
   @Test
   void aReplicaThatCannotApplyStopsSaysWhyAndCatchesUpAfterARestart() throws Exception {
+    // The data store has no WAL: it meets a full disk when it flushes a write buffer, so these are
+    // small here, or the failure would wait for 64 MiB of records.
     try (DockerCluster cluster = DockerCluster.start(
-            "storage-fault", 3, Map.of("--metrics-addr", "0.0.0.0:" + METRICS_PORT), STORE_BYTES);
+            "storage-fault", 3, Map.of("--metrics-addr", "0.0.0.0:" + METRICS_PORT, "--store-write-buffer-mb", "1"), STORE_BYTES);
         OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
       // The leader's store fills: its clients wait on its apply, and must not wait in vain.
       int failing = ordersLeader(client);
