@@ -27,8 +27,6 @@ public final class DataStore implements AutoCloseable {
   private final RocksDatabase database;
   private final WriteOptions writeOptions;
   private final WriteOptions durableWriteOptions;
-  /** When the last {@link #flush} began, in System.nanoTime. */
-  private long lastFlushStartNanos = System.nanoTime() - 1;
   final ColumnFamilyHandle records;
   final ColumnFamilyHandle partitionState;
   final ColumnFamilyHandle producers;
@@ -95,22 +93,12 @@ public final class DataStore implements AutoCloseable {
     return durableWriteOptions;
   }
 
-  /**
-   * Makes every write made before the call durable, by flushing the memtables unless a flush that
-   * began after the call has already done so (concurrent callers share one flush).
-   */
+  /** Makes every write so far durable, by flushing the memtables (all at once: atomic flush). */
   public void flush() {
-    long askedNanos = System.nanoTime();
-    synchronized (this) {
-      if (lastFlushStartNanos - askedNanos > 0) {
-        return;
-      }
-      lastFlushStartNanos = System.nanoTime();
-      try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
-        database.db().flush(options, database.families());
-      } catch (RocksDBException e) {
-        throw new StorageException("flushing the data store failed", e);
-      }
+    try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
+      database.db().flush(options, database.families());
+    } catch (RocksDBException e) {
+      throw new StorageException("flushing the data store failed", e);
     }
   }
 
