@@ -39,6 +39,9 @@ import picocli.CommandLine.Option;
 final class BenchCommand {
   private static final long PROGRESS_INTERVAL_SECONDS = 5;
   private static final double MIB = 1024 * 1024;
+  /** How many distinct values a produce bench sends, and the memory they may take at most. */
+  private static final int MAX_DISTINCT_VALUES = 4096;
+  private static final long DISTINCT_VALUE_BYTES = 64L << 20;
 
   private BenchCommand() {}
 
@@ -130,8 +133,7 @@ final class BenchCommand {
               .linger(Duration.ofMillis(lingerMs))
               .maxInFlightPerPartition(maxInFlight)
               .build();
-      byte[] value = new byte[recordSize];
-      new SplittableRandom().nextBytes(value);
+      byte[][] values = randomValues(recordSize);
       Recorder latencyMicros = new Recorder(3);
       Histogram total = new Histogram(3);
       LongAdder acknowledged = new LongAdder();
@@ -148,7 +150,7 @@ final class BenchCommand {
         ScheduledExecutorService progress = progressReporter();
         try (Producer producer = client.producer(config)) {
           if (warmupRecords > 0) {
-            send(producer, warmupRecords, value, null, null, failed, firstError);
+            send(producer, warmupRecords, values, null, null, failed, firstError);
             producer.flush();
           }
           Histogram window = new Histogram(3);
@@ -181,7 +183,7 @@ final class BenchCommand {
               TimeUnit.SECONDS);
           cpuAtStart = NodeCpu.sample();
           start = System.nanoTime();
-          send(producer, records, value, latencyMicros, acknowledged, failed, firstError);
+          send(producer, records, values, latencyMicros, acknowledged, failed, firstError);
           producer.flush();
           end = System.nanoTime();
           cpuAtEnd = NodeCpu.sample();
@@ -211,13 +213,13 @@ final class BenchCommand {
      * {@code latencyMicros} and their count to {@code acknowledged} (both null: not measured).
      */
     private void send(
-        Producer producer, long count, byte[] value, Recorder latencyMicros, LongAdder acknowledged, LongAdder failed,
+        Producer producer, long count, byte[][] values, Recorder latencyMicros, LongAdder acknowledged, LongAdder failed,
         AtomicReference<Throwable> firstError) {
       Pacer pacer = new Pacer(rate);
       for (long i = 0; i < count; i++) {
         long from = pacer.awaitDue(i);
         producer
-            .send(ProducerRecord.of(topic, value))
+            .send(ProducerRecord.of(topic, values[(int) (i % values.length)]))
             .whenComplete(
                 (metadata, error) -> {
                   if (error != null) {
@@ -229,6 +231,21 @@ final class BenchCommand {
                   }
                 });
       }
+    }
+
+    /**
+     * Distinct random values, sent in turn: one value sent over and over would let the nodes'
+     * compression shrink every batch to a fraction of its size, which real records do not allow.
+     * Repeats are megabytes apart, beyond any compression window.
+     */
+    private static byte[][] randomValues(int recordSize) {
+      int count = (int) Math.max(2, Math.min(MAX_DISTINCT_VALUES, DISTINCT_VALUE_BYTES / Math.max(1, recordSize)));
+      SplittableRandom random = new SplittableRandom();
+      byte[][] values = new byte[count][recordSize];
+      for (byte[] value : values) {
+        random.nextBytes(value);
+      }
+      return values;
     }
 
     private void createIfMissing(OrdoClient client) {
