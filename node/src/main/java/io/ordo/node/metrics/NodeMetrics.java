@@ -114,10 +114,14 @@ public final class NodeMetrics implements AutoCloseable {
       total.record(queuedNanos + replicatedNanos + appliedNanos, TimeUnit.NANOSECONDS);
     };
     Timer written = Timer.builder("ordo.snapshot.written")
-        .description("Partition snapshots this node wrote (so the Raft log can be cut short), and how long each took")
+        .description("Partition snapshots this node took (its store flushed, so the Raft log can be cut short), and"
+            + " how long each took")
         .register(registry);
-    Counter writtenBytes = Counter.builder("ordo.snapshot.written.bytes")
-        .description("Bytes of the partition snapshots this node wrote")
+    Timer exported = Timer.builder("ordo.snapshot.exported")
+        .description("Copies of a partition this node exported for a follower to install, and how long each took")
+        .register(registry);
+    Counter exportedBytes = Counter.builder("ordo.snapshot.exported.bytes")
+        .description("Bytes of the partition copies this node exported for followers")
         .register(registry);
     Timer installed = Timer.builder("ordo.snapshot.installed")
         .description("Partition snapshots this node installed: at a restart, or sent by a leader that no longer had the"
@@ -125,9 +129,14 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
     snapshots = new SnapshotEvents() {
       @Override
-      public void written(long bytes, long nanos) {
+      public void written(long nanos) {
         written.record(nanos, TimeUnit.NANOSECONDS);
-        writtenBytes.increment(bytes);
+      }
+
+      @Override
+      public void exported(long bytes, long nanos) {
+        exported.record(nanos, TimeUnit.NANOSECONDS);
+        exportedBytes.increment(bytes);
       }
 
       @Override

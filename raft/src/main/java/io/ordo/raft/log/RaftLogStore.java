@@ -1,7 +1,5 @@
 package io.ordo.raft.log;
 
-import com.alipay.sofa.jraft.core.DefaultJRaftServiceFactory;
-import com.alipay.sofa.jraft.option.RaftOptions;
 import com.alipay.sofa.jraft.storage.LogStorage;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
@@ -46,17 +44,9 @@ public final class RaftLogStore implements AutoCloseable {
         RocksDatabase.open(dir, "Raft log store", new ColumnFamilyOptions(), "entries", "conf", "meta"));
   }
 
-  /**
-   * A jraft service factory whose groups keep their logs here. The group's log URI (NodeOptions
-   * logUri) must be its group id.
-   */
-  public DefaultJRaftServiceFactory serviceFactory() {
-    return new DefaultJRaftServiceFactory() {
-      @Override
-      public LogStorage createLogStorage(String uri, RaftOptions raftOptions) {
-        return new GroupLogStorage(RaftLogStore.this, uri, raftOptions.isSync());
-      }
-    };
+  /** Group {@code groupId}'s log, kept here; {@code sync}: appends are synced before jraft is told. */
+  public LogStorage logStorage(String groupId, boolean sync) {
+    return new GroupLogStorage(this, groupId, sync);
   }
 
   void writeFailed(String groupId, RocksDBException e) {

@@ -5,11 +5,14 @@ import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.RaftGroupService;
 import com.alipay.sofa.jraft.StateMachine;
 import com.alipay.sofa.jraft.conf.Configuration;
+import com.alipay.sofa.jraft.core.DefaultJRaftServiceFactory;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
+import com.alipay.sofa.jraft.storage.LogStorage;
+import com.alipay.sofa.jraft.storage.SnapshotStorage;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.alipay.sofa.jraft.util.ThreadPoolsFactory;
 import io.ordo.jraft.DaemonThreads;
@@ -19,6 +22,8 @@ import io.ordo.jraft.SharedClientRpcFactory;
 import io.ordo.jraft.SharedDisruptors;
 import io.ordo.jraft.SharedReadIndexScan;
 import io.ordo.raft.log.RaftLogStore;
+import io.ordo.raft.snapshot.ExportingSnapshotStorage;
+import io.ordo.raft.snapshot.SnapshotSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -58,6 +63,8 @@ public final class RaftHost implements AutoCloseable {
    * threads that never time out, 26 per group at its default of 80.
    */
   private static final int RPC_CALLBACK_THREADS_PER_GROUP = 2;
+  /** Beside a group's snapshot directory: the copies of its state exported for followers. */
+  private static final String SNAPSHOT_EXPORT_DIR = "snapshot-export";
   /**
    * Heartbeats a partition's leader sends each follower per election timeout: every 500 ms at the
    * 2 s default, the most a thousand partitions' heartbeats can cost on a small node. A follower
@@ -96,6 +103,7 @@ public final class RaftHost implements AutoCloseable {
   private final ThreadPoolExecutor requests;
   private final ThreadPoolExecutor adminRequests;
   private final Map<String, RaftGroupService> groups = new ConcurrentHashMap<>();
+  private final DefaultJRaftServiceFactory serviceFactory = serviceFactory();
   private volatile boolean listening;
   /** This node's Raft peer id in every group, from {@link #start}. */
   private volatile PeerId selfPeer;
@@ -202,7 +210,7 @@ public final class RaftHost implements AutoCloseable {
     options.setSnapshotLogIndexMargin(settings.snapshotLogIndexMargin());
     options.setInitialConf(new Configuration(peers.stream().map(PeerId::parsePeer).toList()));
     options.setFsm(fsm);
-    options.setServiceFactory(logStore.serviceFactory());
+    options.setServiceFactory(serviceFactory);
     options.setLogUri(groupId); // RaftLogStore's storages know their group by this URI
     options.setRaftMetaUri(dir.resolve("meta").toString());
     options.setSnapshotUri(dir.resolve("snapshot").toString());
@@ -234,6 +242,30 @@ public final class RaftHost implements AutoCloseable {
     SharedReadIndexScan.adopt(node);
     groups.put(groupId, service);
     return node;
+  }
+
+  /**
+   * Groups keep their logs in the node's Raft log store (the group's log URI is its id); a group
+   * whose state machine is a {@link SnapshotSource} takes snapshots that are only a flush, and
+   * exports its state when a follower copies one.
+   */
+  private DefaultJRaftServiceFactory serviceFactory() {
+    return new DefaultJRaftServiceFactory() {
+      @Override
+      public LogStorage createLogStorage(String uri, RaftOptions raftOptions) {
+        return logStore.logStorage(uri, raftOptions.isSync());
+      }
+
+      @Override
+      public SnapshotStorage createSnapshotStorage(NodeOptions options) {
+        if (!(options.getFsm() instanceof SnapshotSource source)) {
+          return super.createSnapshotStorage(options);
+        }
+        Path exports = Path.of(options.getSnapshotUri()).resolveSibling(SNAPSHOT_EXPORT_DIR);
+        return new ExportingSnapshotStorage(
+            options.getSnapshotUri(), options.getSnapshotTempUri(), options.getRaftOptions(), source, exports);
+      }
+    };
   }
 
   /** Stops the group; its log and snapshots stay on disk. */

@@ -24,6 +24,7 @@ import io.ordo.raft.queue.QueueGroups;
 import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.replica.RaftMember;
 import io.ordo.raft.replica.ReplicaError;
+import io.ordo.raft.snapshot.SnapshotSource;
 import io.ordo.raft.storage.PartitionStore;
 import io.ordo.raft.storage.StorageException;
 import java.io.BufferedInputStream;
@@ -38,6 +39,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -57,10 +60,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reads: {@link #read} serves applied, hence committed, records from any thread.
  *
- * <p>Snapshots hold the partition's state and records; a replica restarting with its data
- * already covering a snapshot does not reload it.
+ * <p>A snapshot is the store, flushed; a follower that must install one gets an export of the
+ * partition's state and records as they are when it asks ({@link io.ordo.raft.snapshot}).
  */
-public final class PartitionReplica extends RaftMember {
+public final class PartitionReplica extends RaftMember implements SnapshotSource {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionReplica.class);
   static final String SNAPSHOT_FILE = "partition.snap";
   /** Batches one trim deletes, at most, so one apply stays bounded; the next trim goes on from there. */
@@ -530,46 +533,67 @@ public final class PartitionReplica extends RaftMember {
 
   @Override
   public void onSnapshotSave(SnapshotWriter writer, Closure done) {
-    PartitionStore.Export export;
     long lastIncluded = writer.getCurrentMeta().getLastIncludedIndex();
     if (applier.state().getAppliedIndex() > lastIncluded) {
-      // Still replaying the log behind a store that is ahead of it (after a restart): the store
-      // holds more than the snapshot would say, so a snapshot now could never be loaded.
+      // Still replaying the log behind a store that is ahead of it (after a restart): jraft would
+      // start the replay after this snapshot's index, but the store flushed so far is not at it.
       done.run(new Status(RaftError.EAGAIN, "partition %s: replaying the log; snapshot later", id));
       return;
     }
     try (PartitionApplier.Round round = applier.newRound()) {
       // Entries after the last command (Raft configuration entries) are covered by the snapshot;
-      // record that, so a restart does not reload a snapshot the data already holds.
+      // record that, so a restart does not replay them.
       round.advanceTo(lastIncluded);
       round.commit();
-      export = store.freeze();
     } catch (RuntimeException e) {
       done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
       return;
     }
-    env.snapshotExecutor().execute(() -> writeSnapshot(writer, export, done));
+    env.snapshotExecutor().execute(() -> flushForSnapshot(done));
   }
 
-  private void writeSnapshot(SnapshotWriter writer, PartitionStore.Export export, Closure done) {
-    Path file = Path.of(writer.getPath(), SNAPSHOT_FILE);
+  /**
+   * The snapshot is the store itself: jraft drops the log up to here once told it is done, so the
+   * store must be on disk as far first. A follower that installs it gets {@link #exportTo}'s copy.
+   */
+  private void flushForSnapshot(Closure done) {
     long startNanos = System.nanoTime();
-    try (export;
-        FileOutputStream fos = new FileOutputStream(file.toFile());
-        BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
-      export.writeTo(out);
-      out.flush();
-      fos.getFD().sync();
-      // jraft drops the log up to here once told the snapshot is done: with the store flushed as
-      // far, a crash costs a replay of the entries after it, not a reload of the whole snapshot.
+    try {
       store.flush();
-      env.snapshots().written(fos.getChannel().size(), System.nanoTime() - startNanos);
-    } catch (IOException | RuntimeException e) {
-      LOG.error("partition {}: writing snapshot {} failed", id, file, e);
+    } catch (RuntimeException e) {
+      LOG.error("partition {}: flushing the store for a snapshot failed", id, e);
       done.run(new Status(RaftError.EIO, "partition %s: snapshot failed: %s", id, e.getMessage()));
       return;
     }
-    done.run(writer.addFile(SNAPSHOT_FILE) ? Status.OK() : new Status(RaftError.EIO, "cannot add snapshot file"));
+    env.snapshots().written(System.nanoTime() - startNanos);
+    done.run(Status.OK());
+  }
+
+  @Override
+  public String snapshotFileName() {
+    return SNAPSHOT_FILE;
+  }
+
+  @Override
+  public CompletableFuture<Void> exportTo(Path file) {
+    return CompletableFuture.runAsync(
+        () -> {
+          long startNanos = System.nanoTime();
+          // Any thread may freeze the store: each apply round is one atomic write, so the copy is
+          // the state after some round, at or past the snapshot's index.
+          try (PartitionStore.Export export = store.freeze();
+              FileOutputStream fos = new FileOutputStream(file.toFile());
+              BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
+            export.writeTo(out);
+            out.flush();
+            fos.getFD().sync();
+            env.snapshots().exported(fos.getChannel().size(), System.nanoTime() - startNanos);
+          } catch (IOException | RuntimeException e) {
+            LOG.error("partition {}: exporting a snapshot to {} failed", id, file, e);
+            throw new CompletionException(e);
+          }
+        },
+        env.snapshotExecutor());
   }
 
   @Override
@@ -579,24 +603,34 @@ public final class PartitionReplica extends RaftMember {
       LOG.error("partition {}: snapshot in {} has no meta", id, reader.getPath());
       return false;
     }
-    if (applier.state().getAppliedIndex() >= meta.getLastIncludedIndex()) {
+    long snapshotIndex = meta.getLastIncludedIndex();
+    if (applier.state().getAppliedIndex() >= snapshotIndex) {
       return true;
     }
     Path file = Path.of(reader.getPath(), SNAPSHOT_FILE);
+    if (!Files.exists(file)) {
+      // A local snapshot is taken only once the store is flushed past it: the store lost writes.
+      LOG.error(
+          "partition {}: the store holds index {}, behind the local snapshot at {}, which keeps no copy of the data;"
+              + " remove this replica's data so it is copied from the leader",
+          id, applier.state().getAppliedIndex(), snapshotIndex);
+      return false;
+    }
     long startNanos = System.nanoTime();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       PartitionState installed = store.importFrom(in);
-      if (installed.getAppliedIndex() != meta.getLastIncludedIndex()) {
+      if (installed.getAppliedIndex() < snapshotIndex) {
         LOG.error(
             "partition {}: snapshot at index {} holds state for index {}",
-            id, meta.getLastIncludedIndex(), installed.getAppliedIndex());
+            id, snapshotIndex, installed.getAppliedIndex());
         return false;
       }
+      // An export made after the snapshot may be ahead of it: the applier skips the entries it holds.
       applier.reload();
       publish(installed);
       env.snapshots().installed(System.nanoTime() - startNanos);
-      LOG.info("partition {}: installed snapshot at index {}, offsets {}..{}",
-          id, installed.getAppliedIndex(), installed.getStartOffset(), installed.getNextOffset());
+      LOG.info("partition {}: installed snapshot at index {} (state at {}), offsets {}..{}",
+          id, snapshotIndex, installed.getAppliedIndex(), installed.getStartOffset(), installed.getNextOffset());
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.error("partition {}: loading snapshot {} failed", id, file, e);

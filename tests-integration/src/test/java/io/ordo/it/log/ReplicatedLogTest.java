@@ -148,16 +148,18 @@ class ReplicatedLogTest {
                 && local.getReplicasList().stream()
                     .allMatch(r -> r.getEndOffset() == leaderEnds.get(r.getPartition()) && r.getEndOffset() > 0);
           });
-      try (Stream<Path> snapshots = Files.walk(cluster.dataDir(wiped).resolve("raft"))) {
-        assertThat(snapshots.filter(path -> path.getFileName().toString().equals("partition.snap")))
-            .as("snapshots installed on node %d", wiped)
-            .isNotEmpty();
-      }
       assertThat(metric(cluster.metricsAddress(wiped), "ordo_snapshot_installed_seconds_count").orElse(0))
           .as("snapshots installed, in node %d's metrics", wiped).isPositive();
       assertThat(metric(cluster.metricsAddress(1), "ordo_snapshot_written_seconds_count").orElse(0))
           .as("snapshots written, in node 1's metrics").isGreaterThanOrEqualTo(2);
-
+      assertThat(metric(cluster.metricsAddress(1), "ordo_snapshot_exported_seconds_count").orElse(0)
+              + metric(cluster.metricsAddress(2), "ordo_snapshot_exported_seconds_count").orElse(0))
+          .as("copies exported for node %d by the leaders", wiped).isPositive();
+      // A local snapshot is the flushed store: the nodes that never installed one keep no copy of
+      // the data, and the copies exported for node 3 are gone once it has them.
+      await("exports deleted")
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(filesNamed(cluster.dataDir(1).resolve("raft"), "partition.snap")).isEmpty());
       // With node 1 gone, node 3's copy is half of every quorum; the log must still read whole.
       cluster.kill(1);
       awaitLeaders(client, "events");
@@ -166,6 +168,12 @@ class ReplicatedLogTest {
   }
 
   /** The acknowledged sends; each other one's failure counted in {@code failures} by its message. */
+  private static List<Path> filesNamed(Path dir, String name) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      return paths.filter(path -> path.getFileName().toString().equals(name)).toList();
+    }
+  }
+
   /** Adds the snapshots each partition group under {@code raftDir} holds now to {@code seen}, by group directory. */
   private static void recordSnapshots(Path raftDir, Map<Path, Set<String>> seen) throws IOException {
     try (Stream<Path> groups = Files.list(raftDir)) {
