@@ -52,6 +52,19 @@ public final class DataStore implements AutoCloseable {
   }
 
   /** Opens (creating if needed) the store in {@code dir}, with RocksDB's default write buffers (64 MiB). */
+  /**
+   * Levels 0 and 1 are rewritten soon after they are written (each flush is merged into level 1),
+   * so compressing them spends CPU on bytes that do not stay; deeper levels hold what does.
+   */
+  private static final List<CompressionType> COMPRESSION_PER_LEVEL = List.of(
+      CompressionType.NO_COMPRESSION,
+      CompressionType.NO_COMPRESSION,
+      CompressionType.LZ4_COMPRESSION,
+      CompressionType.LZ4_COMPRESSION,
+      CompressionType.LZ4_COMPRESSION,
+      CompressionType.LZ4_COMPRESSION,
+      CompressionType.LZ4_COMPRESSION);
+
   public static DataStore open(Path dir) throws IOException {
     return open(dir, 64L << 20);
   }
@@ -66,7 +79,7 @@ public final class DataStore implements AutoCloseable {
         "data store",
         // Memtables are all flushed at once, so a crash leaves the families at one point in time.
         new DBOptions().setAtomicFlush(true),
-        new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION).setWriteBufferSize(writeBufferBytes),
+        new ColumnFamilyOptions().setCompressionPerLevel(COMPRESSION_PER_LEVEL).setWriteBufferSize(writeBufferBytes),
         "records",
         "partition_state",
         "producers",
