@@ -533,13 +533,9 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
 
   @Override
   public void onSnapshotSave(SnapshotWriter writer, Closure done) {
+    // The store may be past the snapshot's index (replaying the log after a restart, it skips what
+    // it holds): a restart or a follower's copy then starts from further on, which is as good.
     long lastIncluded = writer.getCurrentMeta().getLastIncludedIndex();
-    if (applier.state().getAppliedIndex() > lastIncluded) {
-      // Still replaying the log behind a store that is ahead of it (after a restart): jraft would
-      // start the replay after this snapshot's index, but the store flushed so far is not at it.
-      done.run(new Status(RaftError.EAGAIN, "partition %s: replaying the log; snapshot later", id));
-      return;
-    }
     try (PartitionApplier.Round round = applier.newRound()) {
       // Entries after the last command (Raft configuration entries) are covered by the snapshot;
       // record that, so a restart does not replay them.

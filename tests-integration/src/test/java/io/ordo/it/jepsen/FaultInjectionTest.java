@@ -51,6 +51,9 @@ class FaultInjectionTest {
   /** Bytes a partition leader holds for commit before refusing writes: a few dozen of the writers' records. */
   private static final Map<String, String> SMALL_PENDING_CAP = Map.of("--max-pending-bytes-per-partition", "4096");
 
+  private static final Map<String, String> FREQUENT_SNAPSHOTS =
+      Map.of("--snapshot-interval-secs", "2", "--snapshot-log-index-margin", "5");
+
   static Stream<Scenario> scenarios() {
     String only = System.getProperty("ordo.jepsen.only", "");
     return Stream.of(
@@ -66,8 +69,11 @@ class FaultInjectionTest {
             // Nodes lose their disks, and a partition's leader dies right after its follower did:
             // the wiped node must not count as the replica it was (it rejoins each group as a new
             // incarnation), or the survivors could elect a leader without acknowledged records.
-            new Scenario("disk-loss", 3, List.of(WIPE_FOLLOWER_THEN_KILL_LEADER, WIPE_AND_RESTART), true),
-            new Scenario("mixed", 3, ALL, true),
+            // With snapshots every few seconds it catches up from copies the leaders export.
+            new Scenario("disk-loss", 3, List.of(WIPE_FOLLOWER_THEN_KILL_LEADER, WIPE_AND_RESTART), true, FREQUENT_SNAPSHOTS),
+            // Snapshots every few seconds: a wiped or lagging replica catches up from a copy the
+            // leader exports (its state ahead of the snapshot), a killed one restarts from a flush.
+            new Scenario("mixed", 3, ALL, true, FREQUENT_SNAPSHOTS),
             new Scenario("mixed-not-idempotent", 3, List.of(KILL_RANDOM, PARTITION_HALVES, PAUSE_RANDOM), false),
             new Scenario("mixed-5-nodes", 5, ALL, true),
             // Partitions move between nodes (Raft membership change), their leaders killed mid-move.
