@@ -14,13 +14,16 @@
 # per node at the end. One system runs at a time, so neither's idle work weighs on the other.
 #
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
-# RECORDS (300000), WARMUP (50000), PACED (150000), CONSUME (500000).
+# RECORDS (300000), WARMUP (1000000), PACED (150000), CONSUME (500000). The warm-up is long
+# because both JVMs compile for minutes under load (C2 took a quarter of Ordo's node CPU after
+# 100,000 records, and each of three short runs was faster than the one before, Kafka's too): a
+# short one measured the JIT compilers more than either system.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${COMPARE_DIR:-$ROOT/bench/target/compare}"
 RECORDS="${RECORDS:-300000}"
-WARMUP="${WARMUP:-50000}"
+WARMUP="${WARMUP:-1000000}"
 PACED="${PACED:-150000}"
 CONSUME="${CONSUME:-500000}"
 SIZE=1024

@@ -92,8 +92,12 @@ public final class KafkaBench {
     config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     config.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
     config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
-    byte[] value = new byte[recordSize];
-    new SplittableRandom().nextBytes(value);
+    // Distinct random values, as `ordo bench produce` sends: the same 4,096 at most, 64 MiB at most.
+    byte[][] values = new byte[(int) Math.max(2, Math.min(4096, (64L << 20) / Math.max(1, recordSize)))][recordSize];
+    SplittableRandom random = new SplittableRandom();
+    for (byte[] value : values) {
+      random.nextBytes(value);
+    }
     Recorder latencyMicros = new Recorder(3);
     LongAdder acknowledged = new LongAdder();
     LongAdder failed = new LongAdder();
@@ -102,10 +106,10 @@ public final class KafkaBench {
     long end;
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-      send(producer, topic, warmup, value, rate, null, null, failed, firstError);
+      send(producer, topic, warmup, values, rate, null, null, failed, firstError);
       producer.flush();
       start = System.nanoTime();
-      send(producer, topic, records, value, rate, latencyMicros, acknowledged, failed, firstError);
+      send(producer, topic, records, values, rate, latencyMicros, acknowledged, failed, firstError);
       producer.flush();
       end = System.nanoTime();
     }
@@ -127,12 +131,12 @@ public final class KafkaBench {
 
   /** Sends {@code count} records; the acknowledged ones' latencies and count are kept unless the sinks are null. */
   private static void send(
-      KafkaProducer<byte[], byte[]> producer, String topic, long count, byte[] value, long rate, Recorder latencyMicros,
+      KafkaProducer<byte[], byte[]> producer, String topic, long count, byte[][] values, long rate, Recorder latencyMicros,
       LongAdder acknowledged, LongAdder failed, AtomicReference<Exception> firstError) {
     Pacer pacer = new Pacer(rate);
     for (long i = 0; i < count; i++) {
       long from = pacer.awaitDue(i);
-      producer.send(new ProducerRecord<>(topic, value), (metadata, error) -> {
+      producer.send(new ProducerRecord<>(topic, values[(int) (i % values.length)]), (metadata, error) -> {
         if (error != null) {
           failed.increment();
           firstError.compareAndSet(null, error);
