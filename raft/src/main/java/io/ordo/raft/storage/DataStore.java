@@ -51,7 +51,6 @@ public final class DataStore implements AutoCloseable {
     this.partitionScoped = List.of(records, producers, groupOffsets, queueProgress, queueRecords);
   }
 
-  /** Opens (creating if needed) the store in {@code dir}, with RocksDB's default write buffers (64 MiB). */
   /**
    * Levels 0 and 1 are rewritten soon after they are written (each flush is merged into level 1),
    * so compressing them spends CPU on bytes that do not stay; deeper levels hold what does.
@@ -65,6 +64,7 @@ public final class DataStore implements AutoCloseable {
       CompressionType.LZ4_COMPRESSION,
       CompressionType.LZ4_COMPRESSION);
 
+  /** Opens (creating if needed) the store in {@code dir}, with RocksDB's default write buffers (64 MiB). */
   public static DataStore open(Path dir) throws IOException {
     return open(dir, 64L << 20);
   }
