@@ -10,8 +10,11 @@
 # majority has them (Kafka: acks=all, min.insync.replicas=2, linger 5 ms, batch 64 KiB; Ordo:
 # `ordo bench` defaults); a warm-up, then 3 unthrottled runs, one paced at half Kafka's median
 # rate (latency from each record's due time, for both), and a read of the topic from its start.
-# Beside each rate: the nodes' CPU seconds per 100,000 records (from /proc), and threads and RSS
-# per node at the end. One system runs at a time, so neither's idle work weighs on the other.
+# Beside each rate: the nodes' CPU seconds per 100,000 records (from /proc); for the paced run also
+# their context switches per record (a thread handing work to another wakes it, and each wake-up
+# is a switch: on a small VM, where a switch costs tens of microseconds, these decide the CPU a
+# record costs when batches are small); threads and RSS per node at the end. One system runs at a
+# time, so neither's idle work weighs on the other.
 #
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
 # RECORDS (300000), WARMUP (1000000), PACED (150000), CONSUME (500000). The warm-up is long
@@ -61,10 +64,17 @@ workload() {
   if [[ "$pace" == 0 ]]; then
     pace="$(awk -v m="$median" 'BEGIN { printf "%d", m / 2 }')"
   fi
+  before="$(cpu_ticks "${pids[@]}")"
+  local switches_before paced_switches
+  switches_before="$(context_switches "${pids[@]}")"
   out="$(produce "$PACED" "$pace" 5000)"
-  log "$system: paced at $pace/s: $(latency_of "$out") (p50 p99 p99.9 ms)"
-  local paced_latency consumed threads
+  after="$(cpu_ticks "${pids[@]}")"
+  paced_switches="$(awk -v a="$switches_before" -v b="$(context_switches "${pids[@]}")" -v n="$((PACED + 5000))" \
+    'BEGIN { printf "%.1f", (b - a) / n }')"
+  log "$system: paced at $pace/s: $(latency_of "$out") (p50 p99 p99.9 ms), $paced_switches node context switches per record"
+  local paced_latency paced_cpu consumed threads
   paced_latency="$(latency_of "$out")"
+  paced_cpu="$(cpu_per_100k "$before" "$after" "$((PACED + 5000))")"
   before="$(cpu_ticks "${pids[@]}")"
   if [[ "$system" == kafka ]]; then
     out="$(kafka_java io.ordo.bench.kafka.KafkaBench consume "$KAFKA_BOOTSTRAP" bench "$CONSUME" 2>>"$WORK/bench.log")"
@@ -80,6 +90,8 @@ workload() {
   printf -v "RESULT_${system}_cpu" '%s' "$(median3 "${cpus[@]}")"
   printf -v "RESULT_${system}_pace" '%s' "$pace"
   printf -v "RESULT_${system}_paced" '%s' "$paced_latency"
+  printf -v "RESULT_${system}_paced_cpu" '%s' "$paced_cpu"
+  printf -v "RESULT_${system}_paced_switches" '%s' "$paced_switches"
   printf -v "RESULT_${system}_consume" '%s' "$consumed"
   printf -v "RESULT_${system}_consume_cpu" '%s' "$(cpu_per_100k "$before" "$after" "$CONSUME")"
   printf -v "RESULT_${system}_threads" '%s' "${threads% *}"
@@ -99,6 +111,8 @@ Kafka beside Ordo, $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { p
 | produce unthrottled, 3 runs (median), records/s | ${RESULT_kafka_rates// /, } (${RESULT_kafka_median}) | ${RESULT_ordo_rates// /, } (${RESULT_ordo_median}) | $(ratio "$RESULT_ordo_median" "$RESULT_kafka_median") |
 | node CPU s per 100k records produced (median of the 3) | $RESULT_kafka_cpu | $RESULT_ordo_cpu | $(ratio "$RESULT_ordo_cpu" "$RESULT_kafka_cpu") |
 | paced at $RESULT_kafka_pace/s (half Kafka's median): p50 / p99 / p99.9 ms | ${kp[0]} / ${kp[1]} / ${kp[2]} | ${op[0]} / ${op[1]} / ${op[2]} | p99 $(ratio "${op[1]}" "${kp[1]}"), p99.9 $(ratio "${op[2]}" "${kp[2]}") |
+| node CPU s per 100k records, paced | $RESULT_kafka_paced_cpu | $RESULT_ordo_paced_cpu | $(ratio "$RESULT_ordo_paced_cpu" "$RESULT_kafka_paced_cpu") |
+| node context switches per record, paced | $RESULT_kafka_paced_switches | $RESULT_ordo_paced_switches | $(ratio "$RESULT_ordo_paced_switches" "$RESULT_kafka_paced_switches") |
 | consume from the start, records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
 | threads per node at the end | $RESULT_kafka_threads | $RESULT_ordo_threads | |

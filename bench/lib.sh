@@ -24,6 +24,14 @@ cpu_ticks() {
   echo "$total"
 }
 
+# Context switches (voluntary and not) of every thread of the given processes so far.
+context_switches() {
+  local pid
+  for pid in "$@"; do
+    cat "/proc/$pid/task/"*/status 2>/dev/null
+  done | awk '/^(nonvoluntary|voluntary)_ctxt_switches:/ { total += $2 } END { print total + 0 }'
+}
+
 # CPU seconds per 100,000 records between two tick counts.
 cpu_per_100k() {
   awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz * 100000 / n }'
