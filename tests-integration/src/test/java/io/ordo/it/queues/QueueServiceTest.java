@@ -16,12 +16,14 @@ import io.ordo.client.Producer;
 import io.ordo.client.ProducerRecord;
 import io.ordo.it.cluster.ClusterExtension;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.AdminServiceGrpc;
 import io.ordo.proto.v1.ConsumeCredit;
 import io.ordo.proto.v1.ConsumeOpen;
 import io.ordo.proto.v1.ConsumeRequest;
 import io.ordo.proto.v1.ConsumeResponse;
 import io.ordo.proto.v1.ConsumeSettle;
 import io.ordo.proto.v1.CreateQueueGroupRequest;
+import io.ordo.proto.v1.DescribeClusterRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.GroupServiceGrpc;
@@ -176,6 +178,11 @@ class QueueServiceTest {
     assertThat(offsets(receive("workers", "c", 3))).as("the leases held across the failover").containsExactly(10L, 11L, 12L);
     cluster.start(oldLeader);
     awaitHealthy(client, 3);
+    // The other tests call nodes by id, and a restarted node refuses calls until its copy of the
+    // metadata has caught up, which can be after the cluster already counts it alive.
+    AdminServiceGrpc.AdminServiceBlockingStub restarted = AdminServiceGrpc.newBlockingStub(channel(oldLeader));
+    await("node " + oldLeader + " serves calls").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+        restarted.withDeadlineAfter(2, TimeUnit.SECONDS).describeCluster(DescribeClusterRequest.getDefaultInstance()) != null);
   }
 
   @Test
