@@ -127,8 +127,14 @@ public final class OrdoNode implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server server;
+  private final StartingGate gate;
   private final NodeMetrics metrics;
-  /** Whether the node serves clients: gRPC health's "" service, and the metrics port's /health. */
+  /** Whether start() has finished: the node serves clients from then on, once its gate opens. */
+  private volatile boolean started;
+  /**
+   * Whether the node serves clients (started and past its starting gate): gRPC health's ""
+   * service, and the metrics port's /health. Probes and tests that wait for it may then call it.
+   */
   private volatile boolean serving;
   /** Serves {@link #metrics} when the config names an address; null until started, or if not. */
   private MetricsServer metricsServer;
@@ -194,6 +200,7 @@ public final class OrdoNode implements AutoCloseable {
     this.metadata = new MetadataReplica(initial, System::currentTimeMillis, view -> {
       replicas.onMetadata(view);
       identity.learnClusterId(view.state().getClusterId());
+      updateServing();
     });
     metrics.watchPartitions(replicas::replicas, metadata::view);
     Router router = new Router(config.nodeId(), metadata, replicas, work);
@@ -234,9 +241,10 @@ public final class OrdoNode implements AutoCloseable {
     if (config.authorization()) {
       server.intercept(new Authorization(superUsers(config, tls), () -> metadata.view().acls()));
     }
+    this.gate = new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0);
     this.server = server
         .intercept(new Authentication(config.requireAuthentication(), user -> metadata.view().user(user))) // an unauthenticated one takes no slot
-        .intercept(new StartingGate(config.nodeId(), () -> metadata.view().state().getNodesCount() > 0)) // a node without metadata knows no users
+        .intercept(gate) // a node without metadata knows no users
         .intercept(metrics.grpcCalls()) // and each is counted
         .build();
   }
@@ -297,9 +305,9 @@ public final class OrdoNode implements AutoCloseable {
             new InetSocketAddress(config.metricsAddress().host(), config.metricsAddress().port()), node.metrics,
             () -> node.serving);
       }
-      node.health.setStatus("", ServingStatus.SERVING);
-      node.serving = true;
       node.health.setStatus(REPLICAS_HEALTH, ServingStatus.SERVING);
+      node.started = true;
+      node.updateServing();
       node.every(MEMBER_EXPIRY_INTERVAL_MS, "expiring group members", node.groups::expireMembers);
       node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);
       node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
@@ -319,9 +327,23 @@ public final class OrdoNode implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while deciding how to start on a new data directory", e);
     }
-    LOG.info("node {} serving clients on {} and Raft on {}{}", config.nodeId(), config.clientAddress(), config.raftAddress(),
+    LOG.info("node {} started: clients on {}, Raft on {}{}", config.nodeId(), config.clientAddress(), config.raftAddress(),
         config.metricsAddress() == null ? "" : ", metrics on http://" + config.metricsAddress() + "/metrics");
     return node;
+  }
+
+  /**
+   * Turns the node's health SERVING once it has started and its starting gate lets clients in
+   * (its copy of the metadata has the cluster's nodes): not before, or a readiness probe, or a
+   * test that waits for health, would send clients to a node that refuses them. Called at the
+   * end of start() and on every change of the metadata, whichever comes last.
+   */
+  private synchronized void updateServing() {
+    if (!serving && started && gate.isOpen()) {
+      health.setStatus("", ServingStatus.SERVING);
+      serving = true;
+      LOG.info("node {} has the cluster's metadata: serving clients", config.nodeId());
+    }
   }
 
   /**

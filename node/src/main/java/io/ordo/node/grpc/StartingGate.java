@@ -36,12 +36,17 @@ public final class StartingGate implements ServerInterceptor {
     this.hasMetadata = hasMetadata;
   }
 
-  @Override
-  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+  /** Whether clients' calls pass: once the node has had the cluster's metadata. */
+  public boolean isOpen() {
     if (!open && hasMetadata.getAsBoolean()) {
       open = true;
     }
-    if (open || ALWAYS_OPEN.contains(call.getMethodDescriptor().getServiceName())) {
+    return open;
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (isOpen() || ALWAYS_OPEN.contains(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
     StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.LEADER_NOT_AVAILABLE,

@@ -2,6 +2,8 @@ package io.ordo.it.log;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.health;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -10,14 +12,22 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.ordo.client.OrdoClient;
 import io.ordo.it.cluster.ProcessCluster;
+import io.ordo.proto.v1.AdminServiceGrpc;
+import io.ordo.proto.v1.DescribeClusterRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.OrdoStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,11 +35,12 @@ import org.junit.jupiter.api.Test;
 /**
  * Regression (found by the fault suite, kill-leader): a node that had just restarted answered
  * UNKNOWN_TOPIC for a topic its metadata log had not been replayed up to yet, and clients failed
- * writes that an earlier attempt may already have committed.
+ * writes that an earlier attempt may already have committed. And such a node called itself healthy
+ * (gRPC health, /health) while it refused every client.
  */
 class RestartedNodeTest {
   @Test
-  void aNodeThatCannotConfirmItsMetadataNeverDeniesAnExistingTopic() {
+  void aNodeThatCannotConfirmItsMetadataNeverDeniesAnExistingTopic() throws Exception {
     try (ProcessCluster cluster =
             ProcessCluster.start(ProcessCluster.freshDirectory("RestartedNodeTest"), 3, Map.of());
         OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
@@ -72,9 +83,34 @@ class RestartedNodeTest {
                 });
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(OrdoStatus.detailOf(e).map(ErrorDetail::getCode)).contains(ErrorCode.LEADER_NOT_AVAILABLE);
+
+        // Nor does it call itself healthy while it refuses clients: probes and tests would send them to it.
+        assertThat(catchThrowableOfType(StatusRuntimeException.class,
+                () -> AdminServiceGrpc.newBlockingStub(channel).describeCluster(DescribeClusterRequest.getDefaultInstance()))
+            .getStatus().getDescription())
+            .contains("node 1 is starting");
+        assertThat(health(cluster.clientAddress(1))).isEqualTo(ServingStatus.NOT_SERVING);
+        assertThat(httpHealth(cluster.metricsAddress(1))).isEqualTo(503);
+        cluster.start(2);
+        cluster.start(3);
+        await("node 1 healthy once the metadata group has a leader again")
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .until(() -> health(cluster.clientAddress(1)) == ServingStatus.SERVING);
+        assertThat(httpHealth(cluster.metricsAddress(1))).isEqualTo(200);
+        assertThat(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .describeCluster(DescribeClusterRequest.getDefaultInstance()).getNodesCount())
+            .isEqualTo(3);
       } finally {
         channel.shutdownNow();
       }
     }
+  }
+
+  /** The HTTP status of the node's /health on its metrics port. */
+  private static int httpHealth(String metricsAddress) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(HttpRequest.newBuilder(URI.create("http://" + metricsAddress + "/health")).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 }
