@@ -50,6 +50,8 @@ threads_rss() {
 # The records/s of a bench's output ("... in S s: R records/s, ..."), and its latency line's figures.
 rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
 latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }
+# Whether a topic description (JSON) lists partitions and none without a leader.
+all_led() { grep -q '"partition"' <<<"$1" && ! grep -q '"leader": *0[,}]' <<<"$1"; }
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
 build() {

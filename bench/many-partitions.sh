@@ -29,9 +29,6 @@ source "$ROOT/bench/lib.sh"
 now() { date +%s.%3N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-# Whether a topic description (JSON) lists partitions and none without a leader.
-all_led() { grep -q '"partition"' <<<"$1" && ! grep -q '"leader": *0[,}]' <<<"$1"; }
-
 # Creates topic pN with N partitions and waits for their leaders; prints the seconds it took, or
 # "not ready" past READY_TIMEOUT.
 create_and_await() {

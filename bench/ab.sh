@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Two builds of Ordo (or one build with two sets of node JVM options) on the same paced workload,
+# run after run in turn, each run on a fresh local 3-node cluster: is a change worth its code?
+#
+#   bench/ab.sh main .                     # main's last commit against this checkout as it is
+#   B_OPTS="-XX:+UseParallelGC" bench/ab.sh . .
+#
+# A side is a git revision or "." (this checkout's files as they are now, committed or not), each
+# copied under $WORK and built there, so the checkout may change while this runs.
+# A_OPTS and B_OPTS are added to each side's node JVM options. Per run: a topic of PARTITIONS
+# partitions (6), once every partition has a leader a warm-up of WARMUP records unthrottled, then
+# RATE records/s for SECS seconds (RATE=0: RECORDS records unthrottled, and their rate is reported
+# in place of the latency); reported per run and as the median of RUNS
+# runs per side: the nodes' CPU seconds per 100,000 records, their context switches per record, and
+# latency (p50 / p99 / p99.9 ms, from each record's due time), records per write (a produce
+# request the leader accepted) and switches per write. Fresh clusters differ a lot from one to the
+# next (their JIT compilers are still busy, so batches, and with them the cost per record, vary), so
+# trust a difference only when it holds in most pairs; switches per write do not depend on the
+# batch size the run happened to get. 1 KiB records, RF 3. Results: $COMPARE_DIR/ab.md (default
+# bench/target/ab).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${COMPARE_DIR:-$ROOT/bench/target/ab}"
+RUNS="${RUNS:-3}"
+WARMUP="${WARMUP:-150000}"
+RATE="${RATE:-2000}"
+SECS="${SECS:-30}"
+RECORDS="${RECORDS:-100000}"
+PARTITIONS="${PARTITIONS:-6}"
+READY_TIMEOUT=300
+ORDO_DATA_DIR="$WORK/ordo"
+CHECKOUT="$ROOT"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+
+side_root() { echo "$WORK/src-$1"; }
+
+# Writes the local cluster's nodes led so far (the count of their ordo_write_seconds histograms).
+writes() {
+  local n
+  for n in 1 2 3; do
+    curl -sf --max-time 5 "http://127.0.0.1:$((9300 + n))/metrics"
+  done | awk '/^ordo_write_seconds_count/ { total += $2 } END { printf "%d", total }'
+}
+
+prepare() { # revision label
+  local dir
+  dir="$(side_root "$2")"
+  mkdir -p "$dir"
+  if [[ "$1" == . ]]; then
+    (cd "$CHECKOUT" && git ls-files -z --cached --others --exclude-standard | tar -c --null -T -) | tar -x -C "$dir"
+  else
+    git -C "$CHECKOUT" archive "$1" | tar -x -C "$dir"
+  fi
+  log "$2: building $1 in $dir"
+  (cd "$dir" && mvn -B -q -DskipTests package >&2)
+}
+
+# One run of one side; prints "cpu switches p50 p99 p99.9 records_per_write switches_per_write".
+run() { # label opts
+  local records=$((RATE > 0 ? RATE * SECS : RECORDS)) before after switches out pids written deadline=$((SECONDS + READY_TIMEOUT))
+  ROOT="$(side_root "$1")"
+  rm -rf "$ORDO_DATA_DIR"
+  export ORDO_NODE_JAVA_OPTS="-Xms256m -Xmx1g $2"
+  ordo_up 2>>"$WORK/bench.log"
+  "$ROOT/bin/ordo" topic create bench --partitions "$PARTITIONS" --replication-factor 3 \
+    --request-timeout-ms "$((READY_TIMEOUT * 1000))" >/dev/null 2>>"$WORK/bench.log" || true
+  until all_led "$("$ROOT/bin/ordo" topic describe bench --output json 2>>"$WORK/bench.log")"; do
+    ((SECONDS < deadline)) || { log "the topic's partitions had no leaders within $READY_TIMEOUT s"; return 1; }
+    sleep 2
+  done
+  if ((WARMUP > 0)); then
+    "$ROOT/bin/ordo" bench produce --topic bench --records "$WARMUP" --record-size 1024 --rate 0 \
+      --warmup-records 0 >/dev/null 2>>"$WORK/bench.log"
+  fi
+  pids=($(ordo_pids))
+  before="$(cpu_ticks "${pids[@]}")"
+  switches="$(context_switches "${pids[@]}")"
+  written="$(writes)"
+  out="$("$ROOT/bin/ordo" bench produce --topic bench --records "$records" --record-size 1024 --rate "$RATE" \
+    --warmup-records 0 2>>"$WORK/bench.log")"
+  after="$(cpu_ticks "${pids[@]}")"
+  switches="$(($(context_switches "${pids[@]}") - switches))"
+  written="$(($(writes) - written))"
+  ordo_down 2>>"$WORK/bench.log"
+  echo "$(cpu_per_100k "$before" "$after" "$records") $(awk -v s="$switches" -v n="$records" 'BEGIN { printf "%.2f", s / n }')" \
+    "$(if ((RATE > 0)); then latency_of "$out"; else echo "$(rate_of "$out") - -"; fi)" \
+    "$(awk -v w="$written" -v n="$records" -v s="$switches" 'BEGIN { if (w > 0) printf "%.1f %.1f", n / w, s / w; else print "- -" }')"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+main() {
+  local a="${1:?usage: bench/ab.sh REVISION_A REVISION_B (a revision or . for this checkout)}"
+  local b="${2:?usage: bench/ab.sh REVISION_A REVISION_B}"
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  trap ordo_down EXIT
+  prepare "$a" A
+  prepare "$b" B
+  local i side opts result speed rows=() cpu_A=() cpu_B=() sw_A=() sw_B=() p50_A=() p50_B=() p99_A=() p99_B=() rpw_A=() rpw_B=() spw_A=() spw_B=()
+  for ((i = 1; i <= RUNS; i++)); do
+    for side in A B; do
+      if [[ "$side" == A ]]; then opts="${A_OPTS:-}"; else opts="${B_OPTS:-}"; fi
+      result=($(run "$side" "$opts"))
+      ((${#result[@]} == 7)) || { log "run $i, $side failed; see $WORK/bench.log and $ORDO_DATA_DIR"; exit 1; }
+      log "run $i, $side: ${result[0]} CPU s/100k, ${result[1]} switches/record, p50/p99/p99.9 ${result[2]}/${result[3]}/${result[4]} ms, ${result[5]} records and ${result[6]} switches per write"
+      rows+=("| $i | $side | ${result[0]} | ${result[1]} | ${result[2]} / ${result[3]} / ${result[4]} | ${result[5]} | ${result[6]} |")
+      eval "cpu_$side+=(${result[0]}) sw_$side+=(${result[1]}) p50_$side+=(${result[2]}) p99_$side+=(${result[3]}) rpw_$side+=(${result[5]}) spw_$side+=(${result[6]})"
+    done
+  done
+  {
+    echo "A: $a ${A_OPTS:-}; B: $b ${B_OPTS:-}; $(date -u +%Y-%m-%d) on $(nproc) cores; $PARTITIONS partitions, RF 3,"
+    if ((RATE > 0)); then
+      echo "1 KiB records, $WARMUP warm-up, then $RATE records/s for $SECS s."
+      echo
+      echo "| run | side | node CPU s per 100k records | node switches per record | p50 / p99 / p99.9 ms | records per write | node switches per write |"
+    else
+      echo "1 KiB records, $WARMUP warm-up, then $RECORDS records unthrottled."
+      echo
+      echo "| run | side | node CPU s per 100k records | node switches per record | records/s | records per write | node switches per write |"
+    fi
+    echo "|---|---|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+    for side in A B; do
+      if ((RATE > 0)); then
+        eval 'speed="p99 $(median "${p99_'$side'[@]}")"'
+      else
+        eval 'speed="$(median "${p50_'$side'[@]}")"'
+      fi
+      eval 'echo "| median | $side | $(median "${cpu_'$side'[@]}") | $(median "${sw_'$side'[@]}") | $speed | $(median "${rpw_'$side'[@]}") | $(median "${spw_'$side'[@]}") |"'
+    done
+  } | tee "$WORK/ab.md"
+}
+
+main "$@"
