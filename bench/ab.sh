@@ -89,7 +89,10 @@ run() { # label opts
     "$(awk -v w="$written" -v n="$records" -v s="$switches" 'BEGIN { if (w > 0) printf "%.1f %.1f", n / w, s / w; else print "- -" }')"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The median of column COLUMN (1: CPU, 2: switches per record, ...) of SIDE's runs.
+side_median() { # side column
+  median $(awk -v side="$1" -v c="$2" '$1 == side { print $(c + 1) }' "$WORK/runs")
+}
 
 main() {
   local a="${1:?usage: bench/ab.sh REVISION_A REVISION_B (a revision or . for this checkout)}"
@@ -99,15 +102,14 @@ main() {
   trap ordo_down EXIT
   prepare "$a" A
   prepare "$b" B
-  local i side opts result speed rows=() cpu_A=() cpu_B=() sw_A=() sw_B=() p50_A=() p50_B=() p99_A=() p99_B=() rpw_A=() rpw_B=() spw_A=() spw_B=()
+  local i side opts result speed
   for ((i = 1; i <= RUNS; i++)); do
     for side in A B; do
       if [[ "$side" == A ]]; then opts="${A_OPTS:-}"; else opts="${B_OPTS:-}"; fi
       result=($(run "$side" "$opts"))
       ((${#result[@]} == 7)) || { log "run $i, $side failed; see $WORK/bench.log and $ORDO_DATA_DIR"; exit 1; }
       log "run $i, $side: ${result[0]} CPU s/100k, ${result[1]} switches/record, p50/p99/p99.9 ${result[2]}/${result[3]}/${result[4]} ms, ${result[5]} records and ${result[6]} switches per write"
-      rows+=("| $i | $side | ${result[0]} | ${result[1]} | ${result[2]} / ${result[3]} / ${result[4]} | ${result[5]} | ${result[6]} |")
-      eval "cpu_$side+=(${result[0]}) sw_$side+=(${result[1]}) p50_$side+=(${result[2]}) p99_$side+=(${result[3]}) rpw_$side+=(${result[5]}) spw_$side+=(${result[6]})"
+      echo "$side ${result[*]}" >>"$WORK/runs"
     done
   done
   {
@@ -122,14 +124,10 @@ main() {
       echo "| run | side | node CPU s per 100k records | node switches per record | records/s | records per write | node switches per write |"
     fi
     echo "|---|---|---|---|---|---|---|"
-    printf '%s\n' "${rows[@]}"
+    awk '{ printf "| %d | %s | %s | %s | %s / %s / %s | %s | %s |\n", int((NR + 1) / 2), $1, $2, $3, $4, $5, $6, $7, $8 }' "$WORK/runs"
     for side in A B; do
-      if ((RATE > 0)); then
-        eval 'speed="p99 $(median "${p99_'$side'[@]}")"'
-      else
-        eval 'speed="$(median "${p50_'$side'[@]}")"'
-      fi
-      eval 'echo "| median | $side | $(median "${cpu_'$side'[@]}") | $(median "${sw_'$side'[@]}") | $speed | $(median "${rpw_'$side'[@]}") | $(median "${spw_'$side'[@]}") |"'
+      if ((RATE > 0)); then speed="p99 $(side_median "$side" 4)"; else speed="$(side_median "$side" 3)"; fi
+      echo "| median | $side | $(side_median "$side" 1) | $(side_median "$side" 2) | $speed | $(side_median "$side" 6) | $(side_median "$side" 7) |"
     done
   } | tee "$WORK/ab.md"
 }

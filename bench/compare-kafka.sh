@@ -60,7 +60,7 @@ workload() {
     cpus+=("$(cpu_per_100k "$before" "$after" "$RECORDS")")
     log "$system: unthrottled run $i: ${rates[-1]} records/s, ${cpus[-1]} node CPU s per 100k records"
   done
-  median="$(median3 "${rates[@]}")"
+  median="$(median "${rates[@]}")"
   if [[ "$pace" == 0 ]]; then
     pace="$(awk -v m="$median" 'BEGIN { printf "%d", m / 2 }')"
   fi
@@ -87,7 +87,7 @@ workload() {
   threads="$(threads_rss "${pids[@]}")"
   printf -v "RESULT_${system}_rates" '%s' "${rates[*]}"
   printf -v "RESULT_${system}_median" '%s' "$median"
-  printf -v "RESULT_${system}_cpu" '%s' "$(median3 "${cpus[@]}")"
+  printf -v "RESULT_${system}_cpu" '%s' "$(median "${cpus[@]}")"
   printf -v "RESULT_${system}_pace" '%s' "$pace"
   printf -v "RESULT_${system}_paced" '%s' "$paced_latency"
   printf -v "RESULT_${system}_paced_cpu" '%s' "$paced_cpu"

@@ -52,7 +52,7 @@ rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
 latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }
 # Whether a topic description (JSON) lists partitions and none without a leader.
 all_led() { grep -q '"partition"' <<<"$1" && ! grep -q '"leader": *0[,}]' <<<"$1"; }
-median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 build() {
   log "building Ordo from this checkout, then Kafka's benchmark client (bench/kafka; fetches Kafka)"

@@ -154,6 +154,20 @@ public final class ClusterChecks {
     }
   }
 
+  /** The HTTP status of the node's /health on its metrics port: 200 while it serves clients, else 503. */
+  public static int httpHealth(String metricsAddress) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(HttpRequest.newBuilder(URI.create("http://" + metricsAddress + "/health")).build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The node's gRPC health status (service ""). */
   public static ServingStatus health(String clientAddress) {
     return health(clientAddress, "");

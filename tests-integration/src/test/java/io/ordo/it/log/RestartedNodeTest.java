@@ -3,6 +3,7 @@ package io.ordo.it.log;
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.health;
+import static io.ordo.it.cluster.ClusterChecks.httpHealth;
 import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -23,10 +24,6 @@ import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.OrdoStatus;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class RestartedNodeTest {
   @Test
-  void aNodeThatCannotConfirmItsMetadataNeverDeniesAnExistingTopic() throws Exception {
+  void aNodeThatCannotConfirmItsMetadataNeverDeniesAnExistingTopic() {
     try (ProcessCluster cluster =
             ProcessCluster.start(ProcessCluster.freshDirectory("RestartedNodeTest"), 3, Map.of());
         OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
@@ -105,12 +102,5 @@ class RestartedNodeTest {
         channel.shutdownNow();
       }
     }
-  }
-
-  /** The HTTP status of the node's /health on its metrics port. */
-  private static int httpHealth(String metricsAddress) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(HttpRequest.newBuilder(URI.create("http://" + metricsAddress + "/health")).build(), HttpResponse.BodyHandlers.discarding())
-        .statusCode();
   }
 }
