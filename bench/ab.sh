@@ -13,7 +13,9 @@
 # in place of the latency); reported per run and as the median of RUNS
 # runs per side: the nodes' CPU seconds per 100,000 records, their context switches per record, and
 # latency (p50 / p99 / p99.9 ms, from each record's due time), records per write (a produce
-# request the leader accepted) and switches per write. Fresh clusters differ a lot from one to the
+# request the leader accepted) and switches per write; with IDLE_SECS, the nodes' CPU (in cores, all
+# three together) over IDLE_SECS seconds of idling, 10 s after every partition has a leader and
+# before the warm-up. Fresh clusters differ a lot from one to the
 # next (their JIT compilers are still busy, so batches, and with them the cost per record, vary), so
 # trust a difference only when it holds in most pairs; switches per write do not depend on the
 # batch size the run happened to get. 1 KiB records, RF 3. Results: $COMPARE_DIR/ab.md (default
@@ -28,6 +30,7 @@ RATE="${RATE:-2000}"
 SECS="${SECS:-30}"
 RECORDS="${RECORDS:-100000}"
 PARTITIONS="${PARTITIONS:-6}"
+IDLE_SECS="${IDLE_SECS:-0}"
 READY_TIMEOUT=300
 ORDO_DATA_DIR="$WORK/ordo"
 CHECKOUT="$ROOT"
@@ -57,9 +60,9 @@ prepare() { # revision label
   (cd "$dir" && mvn -B -q -DskipTests package >&2)
 }
 
-# One run of one side; prints "cpu switches p50 p99 p99.9 records_per_write switches_per_write".
+# One run of one side; prints "cpu switches p50 p99 p99.9 records_per_write switches_per_write idle_cores".
 run() { # label opts
-  local records=$((RATE > 0 ? RATE * SECS : RECORDS)) before after switches out pids written deadline=$((SECONDS + READY_TIMEOUT))
+  local records=$((RATE > 0 ? RATE * SECS : RECORDS)) before after switches out pids written idle=- deadline=$((SECONDS + READY_TIMEOUT))
   ROOT="$(side_root "$1")"
   rm -rf "$ORDO_DATA_DIR"
   export ORDO_NODE_JAVA_OPTS="-Xms256m -Xmx1g $2"
@@ -70,11 +73,17 @@ run() { # label opts
     ((SECONDS < deadline)) || { log "the topic's partitions had no leaders within $READY_TIMEOUT s"; return 1; }
     sleep 2
   done
+  pids=($(ordo_pids))
+  if ((IDLE_SECS > 0)); then
+    sleep 10
+    before="$(cpu_ticks "${pids[@]}")"
+    sleep "$IDLE_SECS"
+    idle="$(awk -v t="$(($(cpu_ticks "${pids[@]}") - before))" -v hz="$(getconf CLK_TCK)" -v s="$IDLE_SECS" 'BEGIN { printf "%.2f", t / hz / s }')"
+  fi
   if ((WARMUP > 0)); then
     "$ROOT/bin/ordo" bench produce --topic bench --records "$WARMUP" --record-size 1024 --rate 0 \
       --warmup-records 0 >/dev/null 2>>"$WORK/bench.log"
   fi
-  pids=($(ordo_pids))
   before="$(cpu_ticks "${pids[@]}")"
   switches="$(context_switches "${pids[@]}")"
   written="$(writes)"
@@ -86,7 +95,8 @@ run() { # label opts
   ordo_down 2>>"$WORK/bench.log"
   echo "$(cpu_per_100k "$before" "$after" "$records") $(awk -v s="$switches" -v n="$records" 'BEGIN { printf "%.2f", s / n }')" \
     "$(if ((RATE > 0)); then latency_of "$out"; else echo "$(rate_of "$out") - -"; fi)" \
-    "$(awk -v w="$written" -v n="$records" -v s="$switches" 'BEGIN { if (w > 0) printf "%.1f %.1f", n / w, s / w; else print "- -" }')"
+    "$(awk -v w="$written" -v n="$records" -v s="$switches" 'BEGIN { if (w > 0) printf "%.1f %.1f", n / w, s / w; else print "- -" }')" \
+    "$idle"
 }
 
 # The median of column COLUMN (1: CPU, 2: switches per record, ...) of SIDE's runs.
@@ -107,8 +117,8 @@ main() {
     for side in A B; do
       if [[ "$side" == A ]]; then opts="${A_OPTS:-}"; else opts="${B_OPTS:-}"; fi
       result=($(run "$side" "$opts"))
-      ((${#result[@]} == 7)) || { log "run $i, $side failed; see $WORK/bench.log and $ORDO_DATA_DIR"; exit 1; }
-      log "run $i, $side: ${result[0]} CPU s/100k, ${result[1]} switches/record, p50/p99/p99.9 ${result[2]}/${result[3]}/${result[4]} ms, ${result[5]} records and ${result[6]} switches per write"
+      ((${#result[@]} == 8)) || { log "run $i, $side failed; see $WORK/bench.log and $ORDO_DATA_DIR"; exit 1; }
+      log "run $i, $side: ${result[0]} CPU s/100k, ${result[1]} switches/record, p50/p99/p99.9 ${result[2]}/${result[3]}/${result[4]} ms, ${result[5]} records and ${result[6]} switches per write, idle ${result[7]} cores"
       echo "$side ${result[*]}" >>"$WORK/runs"
     done
   done
@@ -117,17 +127,17 @@ main() {
     if ((RATE > 0)); then
       echo "1 KiB records, $WARMUP warm-up, then $RATE records/s for $SECS s."
       echo
-      echo "| run | side | node CPU s per 100k records | node switches per record | p50 / p99 / p99.9 ms | records per write | node switches per write |"
+      echo "| run | side | node CPU s per 100k records | node switches per record | p50 / p99 / p99.9 ms | records per write | node switches per write | idle node cores |"
     else
       echo "1 KiB records, $WARMUP warm-up, then $RECORDS records unthrottled."
       echo
-      echo "| run | side | node CPU s per 100k records | node switches per record | records/s | records per write | node switches per write |"
+      echo "| run | side | node CPU s per 100k records | node switches per record | records/s | records per write | node switches per write | idle node cores |"
     fi
-    echo "|---|---|---|---|---|---|---|"
-    awk '{ printf "| %d | %s | %s | %s | %s / %s / %s | %s | %s |\n", int((NR + 1) / 2), $1, $2, $3, $4, $5, $6, $7, $8 }' "$WORK/runs"
+    echo "|---|---|---|---|---|---|---|---|"
+    awk '{ printf "| %d | %s | %s | %s | %s / %s / %s | %s | %s | %s |\n", int((NR + 1) / 2), $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$WORK/runs"
     for side in A B; do
       if ((RATE > 0)); then speed="p99 $(side_median "$side" 4)"; else speed="$(side_median "$side" 3)"; fi
-      echo "| median | $side | $(side_median "$side" 1) | $(side_median "$side" 2) | $speed | $(side_median "$side" 6) | $(side_median "$side" 7) |"
+      echo "| median | $side | $(side_median "$side" 1) | $(side_median "$side" 2) | $speed | $(side_median "$side" 6) | $(side_median "$side" 7) | $(side_median "$side" 8) |"
     done
   } | tee "$WORK/ab.md"
 }

@@ -87,20 +87,11 @@ public final class RaftHost implements AutoCloseable {
     // jraft's generated protobuf code predates protobuf 22 and works on 3.25 with a warning per
     // message type; the advisory behind it concerns untrusted input, and Raft peers are trusted.
     defaultProperty("com.google.protobuf.use_unsafe_pre22_gencode", "true");
-    // jraft's timers shared by every group (elections, votes, step-downs, snapshots, and the
-    // scheduler of heartbeats) are pools of one thread per CPU (the scheduler three): their threads
-    // take turns waiting for the next due task, and each task that becomes the earliest wakes one.
-    // Every task they run is short or hands its work on, so one thread each does the same with
-    // fewer wake-ups: at 1,000 partitions 17% less node CPU per record, 21% faster writes
-    // (bench/ab.sh, 3 runs each, every pair).
-    for (String workers : List.of(
-        "jraft.timer.global_election_timer_workers",
-        "jraft.timer.global_vote_timer_workers",
-        "jraft.timer.global_step_down_timer_workers",
-        "jraft.timer.global_snapshot_timer_workers",
-        "jraft.timer.global_scheduler_workers")) {
-      defaultProperty(workers, "1");
-    }
+    // jraft's shared scheduler (every group's heartbeat timers) is a pool of three threads that
+    // take turns waiting for the next due task, each new earliest task waking one; its tasks are
+    // short or hand their work on, so one thread does the same with fewer wake-ups (its other
+    // shared timers are io.ordo.jraft's).
+    defaultProperty("jraft.timer.global_scheduler_workers", "1");
   }
 
   /** Sets a system property jraft or Bolt reads once, unless the JVM was started with it. */

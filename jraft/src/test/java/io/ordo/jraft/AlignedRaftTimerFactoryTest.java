@@ -1,0 +1,87 @@
+package io.ordo.jraft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.alipay.sofa.jraft.JRaftUtils;
+import com.alipay.sofa.jraft.core.NodeImpl;
+import com.alipay.sofa.jraft.util.timer.Timeout;
+import com.alipay.sofa.jraft.util.timer.Timer;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class AlignedRaftTimerFactoryTest {
+  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(AlignedRaftTimerFactory.TICK_MS);
+
+  @Test
+  void jraftLoadsOrdosTimerFactory() {
+    assertThat(JRaftUtils.raftTimerFactory()).isInstanceOf(AlignedRaftTimerFactory.class);
+    assertThat(NodeImpl.TIMER_FACTORY).isInstanceOf(AlignedRaftTimerFactory.class);
+  }
+
+  @Test
+  void everyDueTimeIsTheFirstTickAtOrAfterIt() {
+    for (long now : List.of(0L, 1L, TICK_NANOS - 1, TICK_NANOS, -7 * TICK_NANOS - 3, Long.MAX_VALUE / 4)) {
+      for (long delayMs : List.of(0L, 1L, 19L, 20L, 21L, 500L, 2_137L)) {
+        long due = now + TimeUnit.MILLISECONDS.toNanos(delayMs);
+        long fires = now + AlignedRaftTimerFactory.alignedDelayNanos(now, delayMs, TimeUnit.MILLISECONDS);
+        assertThat(Math.floorMod(fires, TICK_NANOS)).as("now %d, delay %d ms", now, delayMs).isZero();
+        assertThat(fires - due).as("now %d, delay %d ms", now, delayMs).isBetween(0L, TICK_NANOS - 1);
+      }
+    }
+    assertThat(AlignedRaftTimerFactory.alignedDelayNanos(5, -10, TimeUnit.MILLISECONDS))
+        .as("a due time in the past fires on the next tick").isEqualTo(TICK_NANOS - 5);
+  }
+
+  @Test
+  void timersFireNeverEarlyAndAtTheStartOfATick() throws InterruptedException {
+    Timer timer = new AlignedRaftTimerFactory().getElectionTimer(true, "test");
+    int count = 200;
+    CountDownLatch fired = new CountDownLatch(count);
+    ConcurrentLinkedQueue<Long> early = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<Long> intoTick = new ConcurrentLinkedQueue<>();
+    for (int i = 0; i < count; i++) {
+      long delayMs = ThreadLocalRandom.current().nextLong(0, 100);
+      long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs);
+      timer.newTimeout(t -> {
+        long now = System.nanoTime();
+        if (now < due) {
+          early.add(due - now);
+        }
+        intoTick.add(Math.floorMod(now, TICK_NANOS));
+        fired.countDown();
+      }, delayMs, TimeUnit.MILLISECONDS);
+    }
+    assertThat(fired.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(early).as("nanoseconds early").isEmpty();
+    // Unaligned, timers due at random fire at random points of a tick: half would be past its middle.
+    long medianIntoTick = intoTick.stream().sorted().skip(count / 2).findFirst().orElseThrow();
+    assertThat(medianIntoTick).as("median nanoseconds into a tick when a timer fired").isLessThan(TICK_NANOS / 4);
+  }
+
+  @Test
+  void aCancelledTimeoutNeverRuns() throws InterruptedException {
+    Timer timer = new AlignedRaftTimerFactory().getVoteTimer(true, "test");
+    AtomicBoolean ran = new AtomicBoolean();
+    Timeout timeout = timer.newTimeout(t -> ran.set(true), 50, TimeUnit.MILLISECONDS);
+    assertThat(timeout.cancel()).isTrue();
+    assertThat(timeout.isCancelled()).isTrue();
+    CountDownLatch later = new CountDownLatch(1);
+    timer.newTimeout(t -> later.countDown(), 100, TimeUnit.MILLISECONDS);
+    assertThat(later.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(ran).isFalse();
+  }
+
+  @Test
+  void sharedTimersOutliveAGroupsStop() throws InterruptedException {
+    AlignedRaftTimerFactory factory = new AlignedRaftTimerFactory();
+    factory.getStepDownTimer(true, "a stopping group").stop();
+    CountDownLatch ran = new CountDownLatch(1);
+    factory.getStepDownTimer(true, "another group").newTimeout(t -> ran.countDown(), 1, TimeUnit.MILLISECONDS);
+    assertThat(ran.await(30, TimeUnit.SECONDS)).isTrue();
+  }
+}
