@@ -96,7 +96,7 @@ public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
     }
   }
 
-  private static final class AlignedTimeout implements Timeout {
+  static final class AlignedTimeout implements Timeout {
     private final AlignedTimer timer;
     private final TimerTask task;
     private final ScheduledFuture<?> future;
@@ -115,6 +115,11 @@ public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
       } catch (Exception e) {
         LOG.error("a Raft timer's task failed", e); // jraft's timers drop it unseen
       }
+    }
+
+    /** How long until it fires, as its executor sees it. */
+    long delayNanos() {
+      return future.getDelay(TimeUnit.NANOSECONDS);
     }
 
     @Override
