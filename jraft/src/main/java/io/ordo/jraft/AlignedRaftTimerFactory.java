@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * checks alone were a seventh of an idle node's CPU, a quarter of that aligned.
  *
  * <p>The scheduler of heartbeats stays jraft's (one thread, see RaftHost): heartbeats aligned on
- * ticks reached the peers' {@link HeartbeatCoalescer} in bursts that its window split into more
- * batches, each batch's answers handed to up to 16 threads, and the node spent more than
- * the alignment saved (bench/threads.sh, 1,000 partitions idle).
+ * ticks reached the peers' {@link HeartbeatCoalescer} in bursts, and the nodes switched threads
+ * more often than unaligned, with a window of 20 ms or of 10 ms (one batch per peer and tick)
+ * alike (bench/threads.sh, 1,000 partitions idle).
  *
  * <p>Groups that do not share timers get jraft's own. Shared timers live as long as the JVM: a
  * thread waits without a timeout when nothing is due, and a stopping group's timers are

@@ -26,6 +26,12 @@ import java.util.concurrent.TimeUnit;
  * <p>A batch that fails (the peer is down or slow, or does not know batches: a node of an older
  * version) is sent again heartbeat by heartbeat, as jraft would have sent them, so each group
  * sees its own heartbeat's fate.
+ *
+ * <p>A batch's answers run one after another on one thread. jraft would run each on its group's
+ * executor for that peer, one of 16 (Append-Entries-Thread-Send): a batch of a thousand groups
+ * would wake them all, for answers that only check the term and set the next heartbeat's timer
+ * under the replicator's lock. Heartbeats need no order with the group's appends (probes, which
+ * do, are not heartbeats: {@link #isHeartbeat}).
  */
 final class HeartbeatCoalescer {
   /**
@@ -38,13 +44,16 @@ final class HeartbeatCoalescer {
   static final int MAX_BATCH = 1_024;
 
   private final RpcClient client;
+  private final Executor answers;
   private final ScheduledExecutorService timer;
   private final Map<Endpoint, List<Pending>> outboxes = new ConcurrentHashMap<>();
 
   private record Pending(AppendEntriesRequest heartbeat, InvokeCallback callback, long deadlineNanos) {}
 
-  HeartbeatCoalescer(RpcClient client) {
+  /** @param answers runs each batch's answers, one batch at a time per task */
+  HeartbeatCoalescer(RpcClient client, Executor answers) {
     this.client = client;
+    this.answers = answers;
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("ordo-raft-heartbeats"));
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
@@ -98,7 +107,7 @@ final class HeartbeatCoalescer {
       public void complete(Object result, Throwable error) {
         if (error == null && result instanceof HeartbeatBatch.Replies replies && replies.answers().size() == batch.size()) {
           for (int i = 0; i < batch.size(); i++) {
-            deliver(batch.get(i).callback(), replies.answers().get(i), null);
+            batch.get(i).callback().complete(replies.answers().get(i), null);
           }
         } else {
           sendOneByOne(peer, batch);
@@ -107,7 +116,7 @@ final class HeartbeatCoalescer {
 
       @Override
       public Executor executor() {
-        return null; // quick: each answer goes on to its group's own executor
+        return answers;
       }
     };
     try {

@@ -43,7 +43,7 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private static final Logger LOG = LoggerFactory.getLogger(SharedClientRpcFactory.class);
   /**
    * Runs the answers to votes, snapshot and read-index requests, which jraft would run on a pool
-   * per group (the pool stays, idle, with no thread).
+   * per group (the pool stays, idle, with no thread), and heartbeat batches' answers.
    */
   private static final int CALLBACK_THREADS = 4;
   /** Answers waiting for a callback thread; past it Bolt's I/O thread runs the answer itself. */
@@ -125,7 +125,7 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
                 DaemonThreads.numbered("ordo-raft-rpc-callback"),
                 new ThreadPoolExecutor.CallerRunsPolicy());
         callbacks.allowCoreThreadTimeOut(true);
-        heartbeats = new HeartbeatCoalescer(client);
+        heartbeats = new HeartbeatCoalescer(client, callbacks);
         shared = client;
       }
       return shared;

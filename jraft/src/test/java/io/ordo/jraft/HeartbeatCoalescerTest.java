@@ -18,9 +18,11 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -54,6 +56,21 @@ class HeartbeatCoalescerTest {
     }
   }
 
+  /** A batch's answers run on the coalescer's thread: jraft's executor of each group (one of 16) is not woken. */
+  @Test
+  void aBatchsAnswersRunOnOneThreadNotOnEachGroupsExecutor() throws Exception {
+    Endpoint peer = server(s -> s.registerProcessor(new HeartbeatBatchProcessor()));
+    AtomicInteger groupExecutorRuns = new AtomicInteger();
+    List<CompletableFuture<Object>> answers = sendHeartbeats(peer, 5, task -> {
+      groupExecutorRuns.incrementAndGet();
+      task.run();
+    });
+    for (CompletableFuture<Object> answer : answers) {
+      answer.get(30, TimeUnit.SECONDS);
+    }
+    assertThat(groupExecutorRuns).hasValue(0);
+  }
+
   /** A node of a version without batches: each heartbeat is then sent alone and answered alone. */
   @Test
   void aPeerThatDoesNotKnowBatchesGetsTheHeartbeatsOneByOne() throws Exception {
@@ -67,10 +84,15 @@ class HeartbeatCoalescerTest {
   }
 
   private List<CompletableFuture<Object>> sendHeartbeats(Endpoint peer, int groups) {
+    return sendHeartbeats(peer, groups, null);
+  }
+
+  /** @param groupExecutor each heartbeat callback's executor, as jraft gives one; null: none */
+  private List<CompletableFuture<Object>> sendHeartbeats(Endpoint peer, int groups, Executor groupExecutor) {
     BoltRpcClient client = new BoltRpcClient(new com.alipay.remoting.rpc.RpcClient());
     client.init(new RpcOptions());
     toClose.add(client::shutdown);
-    HeartbeatCoalescer coalescer = new HeartbeatCoalescer(client);
+    HeartbeatCoalescer coalescer = new HeartbeatCoalescer(client, pool);
     toClose.add(coalescer::shutdown);
     List<CompletableFuture<Object>> answers = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
@@ -93,6 +115,11 @@ class HeartbeatCoalescerTest {
           } else {
             answer.complete(result);
           }
+        }
+
+        @Override
+        public Executor executor() {
+          return groupExecutor;
         }
       }, 10_000);
     }
