@@ -119,10 +119,20 @@ final class BenchCommand {
         description = "Producer requests in flight per partition, 1 to 5 (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
+    @Option(
+        names = "--max-in-flight-per-node",
+        paramLabel = "N",
+        defaultValue = "10",
+        description = "Producer requests in flight per node, across its partitions (default: ${DEFAULT-VALUE}).")
+    int maxInFlightPerNode;
+
     @Override
     public Integer call() {
       if (maxInFlight < 1 || maxInFlight > 5) {
         throw global.usageError("--max-in-flight must be 1 to 5");
+      }
+      if (maxInFlightPerNode < 1) {
+        throw global.usageError("--max-in-flight-per-node must be positive");
       }
       if (records <= 0 || recordSize < 0 || rate < 0 || warmupRecords < 0) {
         throw global.usageError("--records must be positive, --record-size, --rate and --warmup-records not negative");
@@ -132,6 +142,7 @@ final class BenchCommand {
               .batchBytes(batchBytes)
               .linger(Duration.ofMillis(lingerMs))
               .maxInFlightPerPartition(maxInFlight)
+              .maxInFlightPerNode(maxInFlightPerNode)
               .build();
       byte[][] values = randomValues(recordSize);
       Recorder latencyMicros = new Recorder(3);

@@ -21,6 +21,7 @@ public final class ProducerConfig {
   private final Duration deliveryTimeout;
   private final boolean idempotent;
   private final int maxInFlightPerPartition;
+  private final int maxInFlightPerNode;
 
   private ProducerConfig(Builder b) {
     this.batchBytes = b.batchBytes;
@@ -33,6 +34,7 @@ public final class ProducerConfig {
     this.deliveryTimeout = b.deliveryTimeout;
     this.idempotent = b.idempotent;
     this.maxInFlightPerPartition = b.maxInFlightPerPartition;
+    this.maxInFlightPerNode = b.maxInFlightPerNode;
   }
 
   /** A builder holding the defaults. */
@@ -109,6 +111,18 @@ public final class ProducerConfig {
     return idempotent ? maxInFlightPerPartition : 1;
   }
 
+  /**
+   * Requests to one node sent and not yet answered, at most, across all the partitions it leads
+   * (default 10), as Kafka's {@code max.in.flight.requests.per.connection} bounds a broker's. A
+   * topic of many partitions would otherwise have {@link #maxInFlightPerPartition()} requests
+   * per partition in flight: at a thousand partitions, a node had megabytes waiting to be
+   * replicated, its Raft heartbeats queued behind them past their timeouts, and leaders stepped
+   * down. Batches waiting for a free request take turns across partitions.
+   */
+  public int maxInFlightPerNode() {
+    return maxInFlightPerNode;
+  }
+
   /** Builds a {@link ProducerConfig}; every setter checks its argument. */
   public static final class Builder {
     private int batchBytes = 256 * 1024;
@@ -121,6 +135,7 @@ public final class ProducerConfig {
     private Duration deliveryTimeout = Duration.ofSeconds(120);
     private boolean idempotent = true;
     private int maxInFlightPerPartition = MAX_IN_FLIGHT_PER_PARTITION;
+    private int maxInFlightPerNode = 10;
 
     private Builder() {}
 
@@ -188,6 +203,12 @@ public final class ProducerConfig {
             "maxInFlightPerPartition must be in 1.." + MAX_IN_FLIGHT_PER_PARTITION + ": " + requests);
       }
       this.maxInFlightPerPartition = requests;
+      return this;
+    }
+
+    /** See {@link ProducerConfig#maxInFlightPerNode()}; positive. */
+    public Builder maxInFlightPerNode(int requests) {
+      this.maxInFlightPerNode = positive(requests, "maxInFlightPerNode");
       return this;
     }
 

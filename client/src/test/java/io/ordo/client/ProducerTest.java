@@ -133,6 +133,31 @@ class ProducerTest {
   }
 
   @Test
+  void sendsAtMostMaxInFlightPerNodeRequestsToANodeAcrossItsPartitions() throws Exception {
+    cluster.createTopic("many", 9); // node 1 leads partitions 0, 3 and 6
+    cluster.holdProduces();
+    List<Integer> nodeOnes = List.of(0, 3, 6);
+    try (Producer producer =
+        client.producer(config().batchBytes(1).linger(Duration.ZERO).maxInFlightPerNode(4).build())) {
+      for (int i = 0; i < 10; i++) {
+        for (int partition : nodeOnes) {
+          producer.send(ProducerRecord.of("many", "v" + i).withPartition(partition));
+        }
+      }
+      // 5 per partition would be 15 requests.
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.produceRequests().size() >= 4);
+      await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
+          .until(() -> cluster.produceRequests().size() == 4);
+      cluster.releaseProduces();
+      producer.flush();
+    }
+    for (int partition : nodeOnes) {
+      assertThat(values(cluster.log("many", partition)))
+          .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 10).mapToObj(i -> "v" + i).toList());
+    }
+  }
+
+  @Test
   void theRequestsBehindAFailedOneAreAppendedOnlyAfterItsRetry() throws Exception {
     // The first request fails, the four sent behind it reach the partition: they must not be
     // appended before the first one's retry.

@@ -17,7 +17,9 @@ import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.ProducerIds;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -37,6 +39,9 @@ import java.util.function.Consumer;
  * predecessor, and the partition appends it only directly after it (else SEQUENCE_GAP). When a
  * request fails, nothing more is sent until the others in flight are answered; then the oldest
  * unacknowledged batch is sent again, and the rest behind it.
+ *
+ * <p>Each node has at most {@code maxInFlightPerNode} requests in flight; the sender starts each
+ * pass over the partitions one further along, so partitions waiting for a node take turns.
  *
  * <p>Limits: unacknowledged record bytes are bounded by {@code maxBufferedBytes} (a fair
  * semaphore, so a large record is not starved by small ones); each record by {@code
@@ -58,6 +63,11 @@ public final class BatchingProducer implements Producer {
   private final long lingerNanos;
   private final long deliveryTimeoutNanos;
   private final int maxInFlight;
+  private final int maxInFlightPerNode;
+  /** Requests in flight per leader address. Sender thread only. */
+  private final Map<String, Integer> inFlightPerNode = new HashMap<>();
+  /** Where the sender's next pass over a topic's partitions starts. Sender thread only. */
+  private int passStart;
   private final PartitionChooser chooser = new PartitionChooser();
   private final Semaphore buffer;
   private final ConcurrentHashMap<String, PartitionQueue[]> queues = new ConcurrentHashMap<>();
@@ -93,6 +103,7 @@ public final class BatchingProducer implements Producer {
     this.lingerNanos = config.linger().toNanos();
     this.deliveryTimeoutNanos = config.deliveryTimeout().toNanos();
     this.maxInFlight = config.maxInFlightPerPartition();
+    this.maxInFlightPerNode = config.maxInFlightPerNode();
     this.buffer = new Semaphore((int) config.maxBufferedBytes(), true);
     this.sender = new Thread(this::runSender, "ordo-producer-sender");
     sender.setDaemon(true);
@@ -253,8 +264,10 @@ public final class BatchingProducer implements Producer {
       boolean urgent = closing || flushesInProgress.get() > 0;
       long wakeAt = Long.MAX_VALUE;
       boolean empty = true;
+      passStart++;
       for (PartitionQueue[] partitions : queues.values()) {
-        for (PartitionQueue queue : partitions) {
+        for (int i = 0; i < partitions.length; i++) {
+          PartitionQueue queue = partitions[Math.floorMod(passStart + i, partitions.length)];
           wakeAt = Math.min(wakeAt, service(queue, now, urgent));
           empty &= queue.isEmpty();
         }
@@ -309,6 +322,9 @@ public final class BatchingProducer implements Producer {
         metadata.onError(queue.topic, queue.partition, e);
         return retryLater(queue, batch, e, now);
       }
+      if (inFlightPerNode.getOrDefault(leader, 0) >= maxInFlightPerNode) {
+        return Long.MAX_VALUE; // the node's next answer wakes the sender
+      }
       produce(queue, batch, leader);
     }
     return Long.MAX_VALUE;
@@ -359,6 +375,7 @@ public final class BatchingProducer implements Producer {
     boolean followsPrevious = queue.head() != batch;
     batch.inFlight = true;
     queue.inFlight++;
+    inFlightPerNode.merge(leader, 1, Integer::sum);
     long remaining = deliveryTimeoutNanos - (System.nanoTime() - batch.createdNanos);
     ProducerServiceGrpc.ProducerServiceStub stub =
         ProducerServiceGrpc.newStub(channels.get(leader))
@@ -377,6 +394,7 @@ public final class BatchingProducer implements Producer {
       Throwable error) {
     batch.inFlight = false;
     queue.inFlight--;
+    inFlightPerNode.computeIfPresent(leader, (node, requests) -> requests > 1 ? requests - 1 : null);
     if (error == null) {
       queue.remove(batch);
       acknowledge(queue, batch, response);
