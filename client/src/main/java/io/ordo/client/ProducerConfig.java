@@ -100,8 +100,9 @@ public final class ProducerConfig {
   }
 
   /**
-   * Requests to one partition sent and not yet answered, at most (default and most: 5, the
-   * requests a partition remembers per producer to recognise retries). More than one keeps a
+   * Requests to one partition sent and not yet answered, at most, counted from the oldest
+   * unanswered one, answered requests after it included (default and most: 5, the requests a
+   * partition remembers per producer to recognise retries). More than one keeps a
    * partition's records flowing while a request is being replicated. A failed request is resent
    * before any after it, which the partition enforces, so records keep their send order. A
    * producer that is not idempotent sends one at a time: nothing would keep a retried request

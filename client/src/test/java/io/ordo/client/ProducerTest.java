@@ -157,6 +157,29 @@ class ProducerTest {
     }
   }
 
+  /**
+   * The partition recognises a retry only among the producer's last 5 appends: with the oldest
+   * request unanswered, a sixth must wait even though the four behind it were acknowledged, or a
+   * retry of the oldest would be refused as committed at offsets no longer on record.
+   */
+  @Test
+  void sendsNoRequestFiveOrMoreAheadOfTheOldestUnanswered() throws Exception {
+    cluster.holdProduces();
+    try (Producer producer = client.producer(config().batchBytes(1).linger(Duration.ZERO).build())) {
+      for (int i = 0; i < 10; i++) {
+        producer.send(ProducerRecord.of("events", "v" + i).withPartition(0));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.produceRequests().size() == 5);
+      cluster.releaseProduces(request -> request.getFirstSequence() != 0);
+      await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
+          .until(() -> cluster.produceRequests().size() == 5);
+      cluster.releaseProduces();
+      producer.flush();
+    }
+    assertThat(values(cluster.log("events", 0)))
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 10).mapToObj(i -> "v" + i).toList());
+  }
+
   @Test
   void theRequestsBehindAFailedOneAreAppendedOnlyAfterItsRetry() throws Exception {
     // The first request fails, the four sent behind it reach the partition: they must not be

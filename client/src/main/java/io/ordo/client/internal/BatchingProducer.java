@@ -322,8 +322,8 @@ public final class BatchingProducer implements Producer {
         metadata.onError(queue.topic, queue.partition, e);
         return retryLater(queue, batch, e, now);
       }
-      if (inFlightPerNode.getOrDefault(leader, 0) >= maxInFlightPerNode) {
-        return Long.MAX_VALUE; // the node's next answer wakes the sender
+      if (inFlightPerNode.getOrDefault(leader, 0) >= maxInFlightPerNode || !queue.mayGo(batch, maxInFlight)) {
+        return Long.MAX_VALUE; // an answer wakes the sender
       }
       produce(queue, batch, leader);
     }

@@ -29,6 +29,8 @@ final class PartitionQueue {
   private long nextSequence;
   /** Requests sent and not answered. */
   int inFlight;
+  /** Batches sent so far (a retry counts once): the ordinal of the next new one. */
+  private long batchesSent;
   /** A request failed: send nothing until the others in flight are answered, then resend in order. */
   boolean resending;
   boolean awaitingMetadata;
@@ -89,6 +91,25 @@ final class PartitionQueue {
       next.close();
     }
     return next;
+  }
+
+  /**
+   * Whether {@code batch} may be sent while at most {@code window} requests of the partition
+   * reach from the oldest unacknowledged batch (the head) to it. The partition recognises a retry
+   * only among the producer's last few appends, so a request must not go out that far ahead of one
+   * that may still need resending, even when every request between them was acknowledged.
+   * Numbers the batch on its first send. Sender thread only.
+   */
+  synchronized boolean mayGo(ProducerBatch batch, int window) {
+    long ordinal = batch.ordinal >= 0 ? batch.ordinal : batchesSent;
+    ProducerBatch head = batches.peekFirst();
+    if (head != batch && head.ordinal >= 0 && ordinal - head.ordinal >= window) {
+      return false;
+    }
+    if (batch.ordinal < 0) {
+      batch.ordinal = batchesSent++;
+    }
+    return true;
   }
 
   /** When the open batch next to send ends its linger, or {@code Long.MAX_VALUE} if there is none. */

@@ -26,6 +26,8 @@ final class ProducerBatch {
   // Sender-thread state.
   /** Sent and not answered. */
   boolean inFlight;
+  /** Its place among the partition's requests, from its first send; -1 before. */
+  long ordinal = -1;
   int attempts;
   OrdoException lastError;
   boolean refreshedAfterNotFound;

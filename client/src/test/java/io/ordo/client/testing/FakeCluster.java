@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -78,7 +79,12 @@ public final class FakeCluster implements AutoCloseable {
   private final ExecutorService streams = Executors.newCachedThreadPool();
   private long nextTopicId = 1;
   private boolean holdProduce;
-  private final List<Runnable> heldProduces = new ArrayList<>();
+  private final List<HeldProduce> heldProduces = new ArrayList<>();
+
+  /** How long a pipelined produce request waits for the one it follows to arrive. */
+  private static final long PREDECESSOR_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private record HeldProduce(ProduceRequest request, Runnable answer) {}
   private final List<ProduceRequest> produceRequests = new ArrayList<>();
 
   /** Starts {@code size} nodes, ids 1..size. */
@@ -156,10 +162,19 @@ public final class FakeCluster implements AutoCloseable {
     List<Runnable> held;
     synchronized (this) {
       holdProduce = false;
-      held = new ArrayList<>(heldProduces);
+      held = heldProduces.stream().map(HeldProduce::answer).toList();
       heldProduces.clear();
     }
     held.forEach(Runnable::run);
+  }
+
+  /** Answers the held produce requests {@code which} accepts, and goes on holding the others and new ones. */
+  public void releaseProduces(Predicate<ProduceRequest> which) {
+    List<Runnable> released = new ArrayList<>();
+    synchronized (this) {
+      heldProduces.removeIf(held -> which.test(held.request()) && released.add(held.answer()));
+    }
+    released.forEach(Runnable::run);
   }
 
   /** Fails every open subscribe stream of node {@code id} with {@code error}. */
@@ -228,6 +243,15 @@ public final class FakeCluster implements AutoCloseable {
         return error(ErrorCode.OUT_OF_ORDER_SEQUENCE);
       }
       return request.getFollowsPrevious() && first != end ? error(ErrorCode.SEQUENCE_GAP) : null;
+    }
+
+    /** Whether {@code request} follows an append of its producer that has not arrived yet. */
+    boolean awaitsPredecessor(int partition, ProduceRequest request) {
+      if (request.getProducerId() == 0 || !request.getFollowsPrevious()) {
+        return false;
+      }
+      Deque<long[]> appended = producers.get(partition).get(request.getProducerId());
+      return appended == null || request.getFirstSequence() > appended.peekFirst()[0] + appended.peekFirst()[1];
     }
 
     void rememberAppend(int partition, ProduceRequest request, long base) {
@@ -468,6 +492,16 @@ public final class FakeCluster implements AutoCloseable {
             out.onError(e);
             return;
           }
+          // As a node does: a request that overtook its predecessor waits for it, a while.
+          long waitUntil = System.nanoTime() + PREDECESSOR_WAIT_NANOS;
+          while (topic.awaitsPredecessor(partition, request) && System.nanoTime() < waitUntil) {
+            try {
+              FakeCluster.this.wait(Math.max(1, (waitUntil - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              break;
+            }
+          }
           List<Record> log = topic.logs.get(partition);
           long base = log.size();
           int count = request.getRecordsCount();
@@ -501,7 +535,7 @@ public final class FakeCluster implements AutoCloseable {
                 out.onCompleted();
               };
           if (holdProduce) {
-            heldProduces.add(answer);
+            heldProduces.add(new HeldProduce(request, answer));
             return;
           }
           answer.run();
