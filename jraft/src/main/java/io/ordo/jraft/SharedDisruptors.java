@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * Where jraft's per-group event queues run. jraft gives each Raft group four queues (LMAX
  * disruptors: proposals, log writes, applying, read-index), each with a thread of its own: at a
  * thousand partitions a node ran ten thousand threads and collapsed. Here each kind of queue has a
- * fixed set of threads ({@link #THREADS_PER_KIND}) and every queue is bound to one of them for its
+ * fixed set of threads ({@link #KINDS_SHARED}) and every queue is bound to one of them for its
  * life, which keeps each queue's events in order and hands them to jraft's handler exactly as a
  * queue's own thread would, with the same end-of-batch marks.
  *
@@ -24,17 +24,30 @@ import java.util.function.Supplier;
  * started {@link #withDedicatedThreads with threads of its own}.
  */
 public final class SharedDisruptors {
-  /** Threads per kind of queue, by the prefix jraft names the kind's threads with. */
-  static final Map<String, Integer> THREADS_PER_KIND =
+  /**
+   * How a kind of queue is shared: its threads, and the most slots a queue of the kind gets.
+   * jraft sizes every queue alike (RaftOptions' disruptorBufferSize) and fills each slot with an
+   * event object up front: at 1,024 slots, 4 queues a group and a thousand groups, 4 million
+   * objects and 220 MB of a node's heap, which every old-generation collection had to mark (a
+   * tenth of a loaded node's CPU). A group's queue rarely holds more than a few events.
+   */
+  record Sizing(int threads, int maxRingSize) {}
+
+  /** Per kind of queue, by the prefix jraft names the kind's threads with. */
+  static final Map<String, Sizing> KINDS_SHARED =
       Map.of(
-          // a leader's proposals, handed on to its log
-          "JRaft-NodeImpl-Disruptor-", 2,
-          // synced log writes: RocksDB merges concurrent writers into one fsync, so a few in parallel
-          "JRaft-LogManager-Disruptor-", 4,
-          // committed entries, applied to the state machine
-          "JRaft-FSMCaller-Disruptor-", 4,
-          // read-index requests
-          "JRaft-ReadOnlyService-Disruptor-", 1);
+          // a leader's proposals, handed on to its log; full, jraft refuses a proposal (EBUSY),
+          // which the partition answers as OVERLOADED
+          "JRaft-NodeImpl-Disruptor-", new Sizing(2, 128),
+          // synced log writes: RocksDB merges concurrent writers into one fsync, so a few in
+          // parallel; full, a leader refuses proposals and a follower appends (EBUSY), which the
+          // leader sends again
+          "JRaft-LogManager-Disruptor-", new Sizing(4, 128),
+          // committed entries, applied to the state machine; full, publishers wait, the group's
+          // own shutdown on this thread too: more room than the others
+          "JRaft-FSMCaller-Disruptor-", new Sizing(4, 256),
+          // read-index requests; full, jraft refuses one (EBUSY)
+          "JRaft-ReadOnlyService-Disruptor-", new Sizing(1, 128));
 
   private static final Map<String, Kind> KINDS = new ConcurrentHashMap<>();
   private static final ThreadLocal<Boolean> DEDICATED = ThreadLocal.withInitial(() -> false);
@@ -60,9 +73,9 @@ public final class SharedDisruptors {
   }
 
   /**
-   * A queue for jraft (called by its DisruptorBuilder): on a shared thread of its kind, or with
-   * threads of its own for a kind not listed (a queue a later jraft adds) or inside {@link
-   * #withDedicatedThreads}. A shared queue has no waiting consumer, so {@code waitStrategy} has
+   * A queue for jraft (called by its DisruptorBuilder): on a shared thread of its kind, with at
+   * most the kind's slots, or with threads of its own and the slots jraft asks for, for a kind not
+   * listed (a queue a later jraft adds) or inside {@link #withDedicatedThreads}. A shared queue has no waiting consumer, so {@code waitStrategy} has
    * nothing to do there.
    */
   public static <T> Disruptor<T> create(
@@ -72,12 +85,13 @@ public final class SharedDisruptors {
       ProducerType producerType,
       WaitStrategy waitStrategy) {
     String kind = kindOf(threadFactory);
-    Integer threads = THREADS_PER_KIND.get(kind);
-    if (threads == null || DEDICATED.get()) {
+    Sizing sizing = KINDS_SHARED.get(kind);
+    if (sizing == null || DEDICATED.get()) {
       return new Disruptor<>(eventFactory, ringBufferSize, threadFactory, producerType, waitStrategy);
     }
-    Kind shared = KINDS.computeIfAbsent(kind, k -> new Kind(k, threads));
-    return PolledDisruptor.create(eventFactory, ringBufferSize, producerType, shared.nextStripe());
+    Kind shared = KINDS.computeIfAbsent(kind, k -> new Kind(k, sizing.threads()));
+    return PolledDisruptor.create(
+        eventFactory, Math.min(ringBufferSize, sizing.maxRingSize()), producerType, shared.nextStripe());
   }
 
   /** jraft's thread factories number the threads they name: "JRaft-FSMCaller-Disruptor-0". */

@@ -80,15 +80,32 @@ class SharedDisruptorsTest {
                 .build());
     assertThat(dedicated).isNotInstanceOf(PolledDisruptor.class);
 
+    Disruptor<Slot> sharedLog = logQueueOf(1024);
+    assertThat(sharedLog.getRingBuffer().getBufferSize())
+        .as("a shared queue gets at most its kind's slots, whatever jraft asks for")
+        .isEqualTo(SharedDisruptors.KINDS_SHARED.get("JRaft-LogManager-Disruptor-").maxRingSize())
+        .isLessThan(1024);
+    assertThat(SharedDisruptors.withDedicatedThreads(() -> logQueueOf(1024)).getRingBuffer().getBufferSize())
+        .as("a queue with threads of its own gets what jraft asks for")
+        .isEqualTo(1024);
+
     Properties jraft = new Properties();
     try (InputStream in =
         getClass().getResourceAsStream("/META-INF/maven/com.alipay.sofa/jraft-core/pom.properties")) {
       jraft.load(in);
     }
     assertThat(jraft.getProperty("version"))
-        .as("DisruptorBuilder and SharedDisruptors.THREADS_PER_KIND follow jraft 1.4.1's queues;"
+        .as("DisruptorBuilder and SharedDisruptors.KINDS_SHARED follow jraft 1.4.1's queues;"
             + " check both against the new jraft's, then change this")
         .isEqualTo("1.4.1");
+  }
+
+  private static Disruptor<Slot> logQueueOf(int ringSize) {
+    return DisruptorBuilder.<Slot>newInstance()
+        .setEventFactory(Slot::new)
+        .setRingBufferSize(ringSize)
+        .setThreadFactory(new NamedThreadFactory("JRaft-LogManager-Disruptor-", true))
+        .build();
   }
 
   /**
