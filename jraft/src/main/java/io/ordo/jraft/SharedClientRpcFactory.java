@@ -1,6 +1,7 @@
 package io.ordo.jraft;
 
 import com.alipay.remoting.ConnectionEventType;
+import com.alipay.remoting.LifeCycleException;
 import com.alipay.remoting.ProtocolCode;
 import com.alipay.remoting.ProtocolManager;
 import com.alipay.remoting.config.BoltClientOption;
@@ -48,6 +49,15 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private static final int CALLBACK_THREADS = 4;
   /** Answers waiting for a callback thread; past it Bolt's I/O thread runs the answer itself. */
   private static final int CALLBACK_BACKLOG = 100_000;
+  /**
+   * Bytes a connection to a peer may hold unsent before sends to it are refused ("maybe write
+   * overflow"), and the level it must fall to before they are taken again. jraft sets 512 KiB for
+   * a client of one group; this connection carries every group's appends to the peer, and at a
+   * thousand partitions under load 512 KiB was passed every few seconds: every group's sends
+   * refused at once, heartbeats too, leaders stepping down and writes stalling for seconds.
+   */
+  static final int WRITE_BUFFER_HIGH_WATER_MARK = 32 * 1024 * 1024;
+  static final int WRITE_BUFFER_LOW_WATER_MARK = 16 * 1024 * 1024;
 
   private final Object lock = new Object();
   /** The groups to tell when a connection to a peer opens, so a leader resumes replicating to it. */
@@ -92,7 +102,14 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
         RpcOptions clientOptions = new RpcOptions();
         clientOptions.setEnableRpcChecksum(options.isEnableRpcChecksum());
         clientOptions.setEnableBoltReconnect(options.isEnableBoltReconnect());
-        com.alipay.remoting.rpc.RpcClient bolt = new com.alipay.remoting.rpc.RpcClient();
+        com.alipay.remoting.rpc.RpcClient bolt = new com.alipay.remoting.rpc.RpcClient() {
+          @Override
+          public void startup() throws LifeCycleException {
+            // BoltRpcClient.init sets jraft's per-group water marks just before this.
+            initWriteBufferWaterMark(WRITE_BUFFER_LOW_WATER_MARK, WRITE_BUFFER_HIGH_WATER_MARK);
+            super.startup();
+          }
+        };
         if (tls != null) {
           bolt.option(BoltClientOption.EXTENDED_NETTY_CHANNEL_HANDLER, tls.clientHandlers());
         }
@@ -129,6 +146,13 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
         shared = client;
       }
       return shared;
+    }
+  }
+
+  /** The Bolt client every group's view uses; null until the first group starts. */
+  com.alipay.remoting.rpc.RpcClient boltClient() {
+    synchronized (lock) {
+      return shared == null ? null : shared.getRpcClient();
     }
   }
 
