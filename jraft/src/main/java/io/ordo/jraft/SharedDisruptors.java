@@ -28,8 +28,8 @@ public final class SharedDisruptors {
    * How a kind of queue is shared: its threads, and the most slots a queue of the kind gets.
    * jraft sizes every queue alike (RaftOptions' disruptorBufferSize) and fills each slot with an
    * event object up front: at 1,024 slots, 4 queues a group and a thousand groups, 4 million
-   * objects and 220 MB of a node's heap, which every old-generation collection had to mark (a
-   * tenth of a loaded node's CPU). A group's queue rarely holds more than a few events.
+   * objects and 220 MB of a node's heap, which G1's concurrent mark walked in every cycle (a tenth
+   * of a loaded node's CPU). A group's queue rarely holds more than a few events.
    */
   record Sizing(int threads, int maxRingSize) {}
 
@@ -43,8 +43,8 @@ public final class SharedDisruptors {
           // parallel; full, a leader refuses proposals and a follower appends (EBUSY), which the
           // leader sends again
           "JRaft-LogManager-Disruptor-", new Sizing(4, 128),
-          // committed entries, applied to the state machine; full, publishers wait, the group's
-          // own shutdown on this thread too: more room than the others
+          // committed entries, applied to the state machine; full, publishers wait, among them
+          // the group's own shutdown, which may run on this very thread: more room than the others
           "JRaft-FSMCaller-Disruptor-", new Sizing(4, 256),
           // read-index requests; full, jraft refuses one (EBUSY)
           "JRaft-ReadOnlyService-Disruptor-", new Sizing(1, 128));
@@ -75,8 +75,8 @@ public final class SharedDisruptors {
   /**
    * A queue for jraft (called by its DisruptorBuilder): on a shared thread of its kind, with at
    * most the kind's slots, or with threads of its own and the slots jraft asks for, for a kind not
-   * listed (a queue a later jraft adds) or inside {@link #withDedicatedThreads}. A shared queue has no waiting consumer, so {@code waitStrategy} has
-   * nothing to do there.
+   * listed (a queue a later jraft adds) or inside {@link #withDedicatedThreads}. A shared queue
+   * has no waiting consumer, so {@code waitStrategy} has nothing to do there.
    */
   public static <T> Disruptor<T> create(
       EventFactory<T> eventFactory,

@@ -231,7 +231,7 @@ public final class RaftHost implements AutoCloseable {
     raft.setSyncMeta(true); // a vote must survive a power cut, or a node could vote twice in a term
     raft.setMaxBodySize(4 * 1024 * 1024);
     raft.setMaxByteCountPerRpc(1024 * 1024);
-    raft.setDisruptorBufferSize(1024);
+    raft.setDisruptorBufferSize(1024); // the metadata group's; partitions' shared queues get fewer (SharedDisruptors)
     raft.setElectionHeartbeatFactor(heartbeatsPerTimeout);
     options.setRaftOptions(raft);
     try {
