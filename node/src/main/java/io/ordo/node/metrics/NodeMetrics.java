@@ -44,6 +44,7 @@ public final class NodeMetrics implements AutoCloseable {
   /** RocksDB properties a node reports per store, by metric name: sizes on disk and in memory, and trouble. */
   private static final Map<String, String> STORE_PROPERTIES = Map.of(
       "ordo.store.sst.bytes", "rocksdb.total-sst-files-size",
+      "ordo.store.blob.bytes", "rocksdb.total-blob-file-size",
       "ordo.store.live.data.bytes", "rocksdb.estimate-live-data-size",
       "ordo.store.memtable.bytes", "rocksdb.cur-size-all-mem-tables",
       "ordo.store.pending.compaction.bytes", "rocksdb.estimate-pending-compaction-bytes",

@@ -31,6 +31,9 @@ public final class RaftLogStore implements AutoCloseable {
   /** RocksDB's word on each group's last write that failed: jraft's own report says only "Fail to append". */
   private final Map<String, String> writeFailures = new ConcurrentHashMap<>();
 
+  /** Entries this large or larger are kept in blob files, smaller ones in the tables with their keys. */
+  static final int BLOB_MIN_BYTES = 1024;
+
   private RaftLogStore(RocksDatabase database) {
     this.database = database;
     this.db = database.db();
@@ -47,7 +50,15 @@ public final class RaftLogStore implements AutoCloseable {
             "Raft log store",
             // Entries live only until their group's next snapshots: compressing them cost about a
             // tenth of a node's CPU under load (records often arrive compressed or random anyway).
-            new ColumnFamilyOptions().setCompressionType(CompressionType.NO_COMPRESSION),
+            // Entries of a kilobyte or more go to blob files when a memtable is flushed, and stay
+            // there: compactions move keys only. Kept inline, every entry was written once more by
+            // the compaction after its flush (as many bytes as the flushes, on a node's one
+            // compaction thread). No blob garbage collection: it rewrites live entries, while
+            // truncation frees a blob file whole once every group has truncated past it.
+            new ColumnFamilyOptions()
+                .setCompressionType(CompressionType.NO_COMPRESSION)
+                .setEnableBlobFiles(true)
+                .setMinBlobSize(BLOB_MIN_BYTES),
             "entries",
             "conf",
             "meta"));

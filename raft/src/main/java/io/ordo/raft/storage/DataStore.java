@@ -64,6 +64,9 @@ public final class DataStore implements AutoCloseable {
       CompressionType.LZ4_COMPRESSION,
       CompressionType.LZ4_COMPRESSION);
 
+  /** Values this large or larger are kept in blob files, smaller ones in the tables with their keys. */
+  static final int BLOB_MIN_BYTES = 1024;
+
   /** Opens (creating if needed) the store in {@code dir}, with RocksDB's default write buffers (64 MiB). */
   public static DataStore open(Path dir) throws IOException {
     return open(dir, 64L << 20);
@@ -79,7 +82,19 @@ public final class DataStore implements AutoCloseable {
         "data store",
         // Memtables are all flushed at once, so a crash leaves the families at one point in time.
         new DBOptions().setAtomicFlush(true),
-        new ColumnFamilyOptions().setCompressionPerLevel(COMPRESSION_PER_LEVEL).setWriteBufferSize(writeBufferBytes),
+        new ColumnFamilyOptions()
+            .setCompressionPerLevel(COMPRESSION_PER_LEVEL)
+            .setWriteBufferSize(writeBufferBytes)
+            // Stored batches of a kilobyte or more go to blob files at flush, compressed once, and
+            // compactions move keys only: kept inline, every batch was rewritten by compactions
+            // after its flush (more bytes than the flushes wrote, on a node's one compaction
+            // thread). Garbage collection rewrites what is still live in the oldest quarter of the
+            // blob files, so the space of deleted records (retention, compacted topics) comes back
+            // even where a file mixes partitions that keep theirs.
+            .setEnableBlobFiles(true)
+            .setMinBlobSize(BLOB_MIN_BYTES)
+            .setBlobCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setEnableBlobGarbageCollection(true),
         "records",
         "partition_state",
         "producers",

@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.CompactRangeOptions.BottommostLevelCompaction;
+import org.rocksdb.FlushOptions;
 
 class GroupLogStorageTest {
   @TempDir Path dir;
@@ -107,6 +110,48 @@ class GroupLogStorageTest {
       assertThat(log.getFirstLogIndex()).isEqualTo(4);
       assertThat(log.getLastLogIndex()).isEqualTo(8);
     }
+  }
+
+  /**
+   * Large entries go to blob files at flush, which compactions leave alone, and a blob file is
+   * freed once every group whose entries it holds has truncated past them.
+   */
+  @Test
+  void largeEntriesLiveInBlobFilesThatTruncationFrees() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true);
+        CompactRangeOptions force =
+            new CompactRangeOptions().setBottommostLevelCompaction(BottommostLevelCompaction.kForce)) {
+      GroupLogStorage a = open(store, "a", new ConfigurationManager());
+      GroupLogStorage b = open(store, "b", new ConfigurationManager());
+      for (long i = 1; i <= 20; i++) {
+        assertThat(a.appendEntry(large(i))).isTrue();
+        assertThat(b.appendEntry(large(i))).isTrue();
+      }
+      store.db.flush(flush, store.entries);
+      long blobBytes = store.property("rocksdb.total-blob-file-size");
+      assertThat(blobBytes).isGreaterThan(40L * LARGE_ENTRY_BYTES);
+      assertThat(store.property("rocksdb.total-sst-files-size")).isLessThan(blobBytes / 4);
+      assertThat(a.getEntry(7).getData().remaining()).isEqualTo(LARGE_ENTRY_BYTES);
+
+      assertThat(a.truncatePrefix(21)).isTrue();
+      store.db.compactRange(store.entries, null, null, force);
+      assertThat(store.property("rocksdb.total-blob-file-size")).as("b's entries are still in the file").isEqualTo(blobBytes);
+      assertThat(b.getEntry(20).getData().remaining()).isEqualTo(LARGE_ENTRY_BYTES);
+
+      assertThat(b.truncatePrefix(21)).isTrue();
+      store.db.compactRange(store.entries, null, null, force);
+      assertThat(store.property("rocksdb.total-blob-file-size")).isZero();
+    }
+  }
+
+  private static final int LARGE_ENTRY_BYTES = 4 * RaftLogStore.BLOB_MIN_BYTES;
+
+  private static LogEntry large(long index) {
+    LogEntry e = new LogEntry(EntryType.ENTRY_TYPE_DATA);
+    e.setId(new LogId(index, 1));
+    e.setData(ByteBuffer.wrap(new byte[LARGE_ENTRY_BYTES]));
+    return e;
   }
 
   @Test

@@ -33,7 +33,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.CompactRangeOptions.BottommostLevelCompaction;
+import org.rocksdb.RocksDBException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -388,6 +392,54 @@ class PartitionStoreTest {
       assertThat(expected[0]).isEqualTo(expected[3]).isNotEqualTo(expected[1]);
       assertThat(expected[4]).as("no key").isEqualTo(RecordKeys.NO_KEY);
     }
+  }
+
+  /**
+   * Stored batches go to blob files at flush, where compactions leave them; the space of deleted
+   * batches comes back even from a blob file that another partition's live batches share.
+   */
+  @Test
+  void batchesLiveInBlobFilesWhoseDeletedSpaceComesBack() throws RocksDBException {
+    PartitionStore one = data.partition(1);
+    PartitionStore two = data.partition(2);
+    for (long i = 0; i < 10; i++) {
+      putBatch(one, i, List.of(randomRecord()));
+      putBatch(two, i, List.of(randomRecord()));
+    }
+    data.flush();
+    // Three more files of partition two's alone, so the shared file is the oldest quarter's.
+    for (long i = 10; i < 40; i++) {
+      putBatch(two, i, List.of(randomRecord()));
+      if (i % 10 == 9) {
+        data.flush();
+      }
+    }
+    long blobBytes = data.property("rocksdb.total-blob-file-size");
+    assertThat(blobBytes).isGreaterThan(50L * RANDOM_VALUE_BYTES);
+    assertThat(data.property("rocksdb.total-sst-files-size")).isLessThan(blobBytes / 4);
+
+    try (PartitionStore.Writer writer = one.newWriter()) {
+      writer.deleteBatches(0, 10);
+      writer.commit();
+    }
+    try (CompactRangeOptions force =
+        new CompactRangeOptions().setBottommostLevelCompaction(BottommostLevelCompaction.kForce)) {
+      data.db().compactRange(data.records, null, null, force);
+    }
+
+    assertThat(data.property("rocksdb.total-blob-file-size")).isLessThan(blobBytes - 9L * RANDOM_VALUE_BYTES);
+    assertThat(two.read(0, ALL, 1000, 64 << 20)).hasSize(40);
+    assertThat(one.read(0, ALL, 1000, 64 << 20)).isEmpty();
+  }
+
+  private static final int RANDOM_VALUE_BYTES = 4096;
+  private static final Random RANDOM = new Random(7);
+
+  /** A record too large to stay beside its key, and incompressible. */
+  private static Record randomRecord() {
+    byte[] value = new byte[RANDOM_VALUE_BYTES];
+    RANDOM.nextBytes(value);
+    return Record.newBuilder().setValue(ByteString.copyFrom(value)).build();
   }
 
   private static void fill(PartitionStore store, int entries) {

@@ -171,6 +171,7 @@ class MetricsTest {
       for (String store : new String[] {"data", "raft-log"}) {
         assertThat(samples).as("node %d's %s store", node, store)
             .containsKey("ordo_store_sst_bytes{store=\"" + store + "\"}")
+            .containsKey("ordo_store_blob_bytes{store=\"" + store + "\"}")
             .containsKey("ordo_store_memtable_bytes{store=\"" + store + "\"}")
             .containsEntry("ordo_store_background_errors{store=\"" + store + "\"}", 0.0);
       }
