@@ -25,13 +25,18 @@ import java.util.function.Supplier;
  */
 public final class SharedDisruptors {
   /**
-   * How a kind of queue is shared: its threads, and the most slots a queue of the kind gets.
+   * How a kind of queue is shared: its threads, the most slots a queue of the kind gets, and
+   * whether its threads run {@link LogSyncRound}s (the log writers' do).
    * jraft sizes every queue alike (RaftOptions' disruptorBufferSize) and fills each slot with an
    * event object up front: at 1,024 slots, 4 queues a group and a thousand groups, 4 million
    * objects and 220 MB of a node's heap, which G1's concurrent mark walked in every cycle (a tenth
    * of a loaded node's CPU). A group's queue rarely holds more than a few events.
    */
-  record Sizing(int threads, int maxRingSize) {}
+  record Sizing(int threads, int maxRingSize, boolean syncRounds) {
+    Sizing(int threads, int maxRingSize) {
+      this(threads, maxRingSize, false);
+    }
+  }
 
   /** Per kind of queue, by the prefix jraft names the kind's threads with. */
   static final Map<String, Sizing> KINDS_SHARED =
@@ -39,10 +44,10 @@ public final class SharedDisruptors {
           // a leader's proposals, handed on to its log; full, jraft refuses a proposal (EBUSY),
           // which the partition answers as OVERLOADED
           "JRaft-NodeImpl-Disruptor-", new Sizing(2, 128),
-          // synced log writes: RocksDB merges concurrent writers into one fsync, so a few in
-          // parallel; full, a leader refuses proposals and a follower appends (EBUSY), which the
-          // leader sends again
-          "JRaft-LogManager-Disruptor-", new Sizing(4, 128),
+          // log writes: the groups a thread drains in a row share one sync (LogSyncRound), and
+          // RocksDB merges the threads' syncs; full, a leader refuses proposals and a follower
+          // appends (EBUSY), which the leader sends again
+          "JRaft-LogManager-Disruptor-", new Sizing(4, 128, true),
           // committed entries, applied to the state machine; full, publishers wait, among them
           // the group's own shutdown, which may run on this very thread: more room than the others
           "JRaft-FSMCaller-Disruptor-", new Sizing(4, 256),
@@ -89,7 +94,7 @@ public final class SharedDisruptors {
     if (sizing == null || DEDICATED.get()) {
       return new Disruptor<>(eventFactory, ringBufferSize, threadFactory, producerType, waitStrategy);
     }
-    Kind shared = KINDS.computeIfAbsent(kind, k -> new Kind(k, sizing.threads()));
+    Kind shared = KINDS.computeIfAbsent(kind, k -> new Kind(k, sizing));
     return PolledDisruptor.create(
         eventFactory, Math.min(ringBufferSize, sizing.maxRingSize()), producerType, shared.nextStripe());
   }
@@ -107,12 +112,12 @@ public final class SharedDisruptors {
     private final Stripe[] stripes;
     private final AtomicInteger next = new AtomicInteger();
 
-    Kind(String prefix, int threads) {
+    Kind(String prefix, Sizing sizing) {
       // "JRaft-FSMCaller-Disruptor-" runs on "ordo-raft-FSMCaller-0", ...
       String name = "ordo-raft-" + prefix.replaceFirst("^JRaft-", "").replaceFirst("-Disruptor-$", "") + "-";
-      this.stripes = new Stripe[threads];
-      for (int i = 0; i < threads; i++) {
-        stripes[i] = new Stripe(name + i, Integer.MAX_VALUE);
+      this.stripes = new Stripe[sizing.threads()];
+      for (int i = 0; i < stripes.length; i++) {
+        stripes[i] = new Stripe(name + i, Integer.MAX_VALUE, sizing.syncRounds());
       }
     }
 

@@ -11,10 +11,19 @@ import java.util.concurrent.TimeUnit;
  */
 final class Stripe implements Executor {
   private final ThreadPoolExecutor thread;
+  private final boolean syncRounds;
   private volatile Thread owner;
+  /** The thread's {@link LogSyncRound}, if it runs them; touched only by the thread. */
+  private LogSyncRound round;
 
   /** @param backlog tasks waiting, past which {@link #execute} throws RejectedExecutionException */
   Stripe(String name, int backlog) {
+    this(name, backlog, false);
+  }
+
+  /** @param syncRounds whether the log appends of the tasks run here share syncs ({@link LogSyncRound}) */
+  Stripe(String name, int backlog, boolean syncRounds) {
+    this.syncRounds = syncRounds;
     this.thread =
         new ThreadPoolExecutor(
             1,
@@ -23,7 +32,10 @@ final class Stripe implements Executor {
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(backlog),
             r -> {
-              Thread t = DaemonThreads.named(name).newThread(r);
+              Thread t = DaemonThreads.named(name).newThread(syncRounds ? () -> {
+                round = LogSyncRound.openOnThisThread();
+                r.run();
+              } : r);
               owner = t;
               return t;
             });
@@ -31,7 +43,13 @@ final class Stripe implements Executor {
 
   @Override
   public void execute(Runnable drain) {
-    thread.execute(drain);
+    thread.execute(syncRounds ? () -> {
+      try {
+        drain.run();
+      } finally {
+        round.drained(thread.getQueue().isEmpty());
+      }
+    } : drain);
   }
 
   boolean isCurrentThread() {

@@ -1,5 +1,6 @@
 /**
  * SOFAJRaft as Ordo runs it: the event queues jraft gives every Raft group run on a fixed set of
- * shared threads, so the threads of a node do not grow with its partitions.
+ * shared threads, so the threads of a node do not grow with its partitions; the groups a log
+ * thread writes in a row share one sync ({@link io.ordo.jraft.LogSyncRound}).
  */
 package io.ordo.jraft;

@@ -10,6 +10,7 @@ import com.alipay.sofa.jraft.entity.codec.LogEntryDecoder;
 import com.alipay.sofa.jraft.entity.codec.LogEntryEncoder;
 import com.alipay.sofa.jraft.option.LogStorageOptions;
 import com.alipay.sofa.jraft.storage.LogStorage;
+import io.ordo.jraft.LogSyncRound;
 import java.util.List;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -157,7 +158,8 @@ final class GroupLogStorage implements LogStorage {
           batch.put(store.conf, key, value);
         }
       }
-      store.db.write(writeOptions, batch);
+      boolean deferSync = writeOptions == store.syncWrite && LogSyncRound.deferSync(store.syncAppends);
+      store.db.write(deferSync ? store.unsyncedWrite : writeOptions, batch);
       return entries.size();
     } catch (RocksDBException e) {
       LOG.error("{}: appending {} entries failed", groupId, entries.size(), e);

@@ -1,8 +1,10 @@
 package io.ordo.raft.log;
 
 import com.alipay.sofa.jraft.storage.LogStorage;
+import io.ordo.jraft.LogSyncRound;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -28,6 +30,13 @@ public final class RaftLogStore implements AutoCloseable {
   final ColumnFamilyHandle meta;
   /** Synced: an entry is durable when jraft is told it is appended. */
   final WriteOptions syncWrite;
+  /** For appends whose sync a {@link LogSyncRound} makes later, before jraft is told. */
+  final WriteOptions unsyncedWrite;
+  /**
+   * A round's sync: a synced write of one small key, which RocksDB syncs with every write before
+   * it and merges with other threads' synced writes into one fsync (its SyncWAL would not merge).
+   */
+  final LogSyncRound.Sync syncAppends = this::syncAppends;
   /** RocksDB's word on each group's last write that failed: jraft's own report says only "Fail to append". */
   private final Map<String, String> writeFailures = new ConcurrentHashMap<>();
 
@@ -41,6 +50,14 @@ public final class RaftLogStore implements AutoCloseable {
     this.conf = database.family(1);
     this.meta = database.family(2);
     this.syncWrite = new WriteOptions().setSync(true);
+    this.unsyncedWrite = new WriteOptions();
+  }
+
+  /** The key {@link #syncAppends} writes in {@code meta}: no group's (theirs end in a 0 byte). */
+  private static final byte[] SYNC_MARK = "sync".getBytes(StandardCharsets.UTF_8);
+
+  private void syncAppends() throws RocksDBException {
+    db.put(meta, syncWrite, SYNC_MARK, SYNC_MARK);
   }
 
   public static RaftLogStore open(Path dir) throws IOException {
@@ -95,6 +112,7 @@ public final class RaftLogStore implements AutoCloseable {
   public void close() {
     database.close();
     syncWrite.close();
+    unsyncedWrite.close();
   }
 
   /** See {@link RocksDatabase#property}: for the node's metrics. */
