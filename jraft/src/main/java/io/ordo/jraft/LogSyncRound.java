@@ -2,6 +2,7 @@ package io.ordo.jraft;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,23 +42,32 @@ public final class LogSyncRound {
   private static final ThreadLocal<LogSyncRound> CURRENT = new ThreadLocal<>();
 
   private final List<AfterSync> deferred = new ArrayList<>();
+  private final BooleanSupplier moreWaiting;
   private Sync pendingSync;
   private int drains;
 
-  /** The round of the calling thread from now on: for a stripe's thread. */
-  static LogSyncRound openOnThisThread() {
-    LogSyncRound round = new LogSyncRound();
-    CURRENT.set(round);
-    return round;
+  /** @param moreWaiting whether the stripe has drains waiting after the one running */
+  LogSyncRound(BooleanSupplier moreWaiting) {
+    this.moreWaiting = moreWaiting;
+  }
+
+  /**
+   * Makes this the calling thread's round: for whichever thread runs the stripe, so a thread that
+   * replaces one that died takes over the closures its round still holds.
+   */
+  void bindToCurrentThread() {
+    CURRENT.set(this);
   }
 
   /**
    * For a log store about to append: true if it may write without syncing, the round then calling
-   * {@code sync} before anything waits on the write; false outside a round (write synced).
+   * {@code sync} before anything waits on the write; false (write synced) outside a round, and
+   * when the round holds nothing and no other drain waits: a sync of its own is then one write, where
+   * a deferred one would be two.
    */
   public static boolean deferSync(Sync sync) {
     LogSyncRound round = CURRENT.get();
-    if (round == null) {
+    if (round == null || (round.pendingSync == null && !round.moreWaiting.getAsBoolean())) {
       return false;
     }
     if (round.pendingSync != null && round.pendingSync != sync) {

@@ -32,27 +32,23 @@ public final class SharedDisruptors {
    * objects and 220 MB of a node's heap, which G1's concurrent mark walked in every cycle (a tenth
    * of a loaded node's CPU). A group's queue rarely holds more than a few events.
    */
-  record Sizing(int threads, int maxRingSize, boolean syncRounds) {
-    Sizing(int threads, int maxRingSize) {
-      this(threads, maxRingSize, false);
-    }
-  }
+  record Sizing(int threads, int maxRingSize, boolean syncRounds) {}
 
   /** Per kind of queue, by the prefix jraft names the kind's threads with. */
   static final Map<String, Sizing> KINDS_SHARED =
       Map.of(
           // a leader's proposals, handed on to its log; full, jraft refuses a proposal (EBUSY),
           // which the partition answers as OVERLOADED
-          "JRaft-NodeImpl-Disruptor-", new Sizing(2, 128),
+          "JRaft-NodeImpl-Disruptor-", new Sizing(2, 128, false),
           // log writes: the groups a thread drains in a row share one sync (LogSyncRound), and
           // RocksDB merges the threads' syncs; full, a leader refuses proposals and a follower
           // appends (EBUSY), which the leader sends again
           "JRaft-LogManager-Disruptor-", new Sizing(4, 128, true),
           // committed entries, applied to the state machine; full, publishers wait, among them
           // the group's own shutdown, which may run on this very thread: more room than the others
-          "JRaft-FSMCaller-Disruptor-", new Sizing(4, 256),
+          "JRaft-FSMCaller-Disruptor-", new Sizing(4, 256, false),
           // read-index requests; full, jraft refuses one (EBUSY)
-          "JRaft-ReadOnlyService-Disruptor-", new Sizing(1, 128));
+          "JRaft-ReadOnlyService-Disruptor-", new Sizing(1, 128, false));
 
   private static final Map<String, Kind> KINDS = new ConcurrentHashMap<>();
   private static final ThreadLocal<Boolean> DEDICATED = ThreadLocal.withInitial(() -> false);

@@ -11,10 +11,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class Stripe implements Executor {
   private final ThreadPoolExecutor thread;
-  private final boolean syncRounds;
   private volatile Thread owner;
-  /** The thread's {@link LogSyncRound}, if it runs them; touched only by the thread. */
-  private LogSyncRound round;
+  /** The stripe's {@link LogSyncRound}, if it runs them; touched only by the thread running the stripe. */
+  private final LogSyncRound round;
 
   /** @param backlog tasks waiting, past which {@link #execute} throws RejectedExecutionException */
   Stripe(String name, int backlog) {
@@ -23,7 +22,7 @@ final class Stripe implements Executor {
 
   /** @param syncRounds whether the log appends of the tasks run here share syncs ({@link LogSyncRound}) */
   Stripe(String name, int backlog, boolean syncRounds) {
-    this.syncRounds = syncRounds;
+    this.round = syncRounds ? new LogSyncRound(() -> !queueEmpty()) : null;
     this.thread =
         new ThreadPoolExecutor(
             1,
@@ -32,10 +31,10 @@ final class Stripe implements Executor {
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(backlog),
             r -> {
-              Thread t = DaemonThreads.named(name).newThread(syncRounds ? () -> {
-                round = LogSyncRound.openOnThisThread();
+              Thread t = DaemonThreads.named(name).newThread(round == null ? r : () -> {
+                round.bindToCurrentThread();
                 r.run();
-              } : r);
+              });
               owner = t;
               return t;
             });
@@ -43,13 +42,22 @@ final class Stripe implements Executor {
 
   @Override
   public void execute(Runnable drain) {
-    thread.execute(syncRounds ? () -> {
+    thread.execute(round == null ? drain : () -> {
       try {
         drain.run();
       } finally {
-        round.drained(thread.getQueue().isEmpty());
+        round.drained(queueEmpty());
       }
-    } : drain);
+    });
+  }
+
+  private boolean queueEmpty() {
+    return thread.getQueue().isEmpty();
+  }
+
+  /** Runs what was given, then stops the thread: for tests, which stop what they start. */
+  void close() {
+    thread.shutdown();
   }
 
   boolean isCurrentThread() {

@@ -2,24 +2,44 @@ package io.ordo.jraft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class LogSyncRoundTest {
   private static final long DEADLINE_SECONDS = 60;
 
   private final AtomicInteger syncs = new AtomicInteger();
-  private final LogSyncRound.Sync sync = syncs::incrementAndGet;
+  /** Writes to the store, a round's sync among them (as RaftLogStore's, a synced write of one key). */
+  private final AtomicInteger writes = new AtomicInteger();
+  private final LogSyncRound.Sync sync = () -> {
+    writes.incrementAndGet();
+    syncs.incrementAndGet();
+  };
   /** What the closures saw: "name:syncs so far:synced". */
   private final List<String> closures = new CopyOnWriteArrayList<>();
+  private final List<Stripe> stripes = new ArrayList<>();
+
+  @AfterEach
+  void closeStripes() {
+    stripes.forEach(Stripe::close);
+  }
+
+  private Stripe syncRoundStripe() {
+    Stripe stripe = new Stripe("round-test", Integer.MAX_VALUE, true);
+    stripes.add(stripe);
+    return stripe;
+  }
 
   /** A group's drain as the patched log manager makes it: an append, then its closures after the sync. */
   private Runnable append(String name) {
     return () -> {
+      writes.incrementAndGet();
       if (!LogSyncRound.deferSync(sync)) {
         syncs.incrementAndGet(); // a synced write
       }
@@ -65,8 +85,18 @@ class LogSyncRoundTest {
   }
 
   @Test
+  void aDrainAloneOnItsStripeWritesSyncedWithoutARoundsExtraWrite() throws InterruptedException {
+    Stripe stripe = syncRoundStripe();
+    stripe.execute(append("a"));
+    awaitClosures(1);
+
+    assertThat(closures).containsExactly("a:1:true");
+    assertThat(writes).hasValue(1);
+  }
+
+  @Test
   void groupsDrainedInARowShareOneSyncAndTheirClosuresFollowIt() throws InterruptedException {
-    Stripe stripe = new Stripe("round-test", Integer.MAX_VALUE, true);
+    Stripe stripe = syncRoundStripe();
     CountDownLatch release = hold(stripe);
     for (String group : List.of("a", "b", "c", "d")) {
       stripe.execute(append(group));
@@ -80,7 +110,7 @@ class LogSyncRoundTest {
 
   @Test
   void aRoundEndsAfterItsMostDrainsEvenWhileMoreWait() throws InterruptedException {
-    Stripe stripe = new Stripe("round-test", Integer.MAX_VALUE, true);
+    Stripe stripe = syncRoundStripe();
     CountDownLatch release = hold(stripe);
     // The holding task counts as the round's first drain.
     for (int i = 1; i < LogSyncRound.MAX_DRAINS + 5; i++) {
@@ -96,20 +126,38 @@ class LogSyncRoundTest {
 
   @Test
   void syncNowRunsTheDeferredClosuresBeforeWhatFollowsIt() throws InterruptedException {
-    Stripe stripe = new Stripe("round-test", Integer.MAX_VALUE, true);
+    Stripe stripe = syncRoundStripe();
+    CountDownLatch release = hold(stripe);
     stripe.execute(() -> {
       append("a").run();
       LogSyncRound.syncNow();
       closures.add("truncate:" + syncs.get());
     });
+    stripe.execute(() -> {}); // keeps the round open past the drain above
+    release.countDown();
     awaitClosures(2);
 
     assertThat(closures).containsExactly("a:1:true", "truncate:1");
   }
 
   @Test
+  void aThreadThatReplacesOneThatDiedRunsTheClosuresItsRoundHeld() throws InterruptedException {
+    Stripe stripe = syncRoundStripe();
+    CountDownLatch release = hold(stripe);
+    stripe.execute(() -> {
+      append("a").run();
+      throw new AssertionError("planted: an Error ends the stripe's thread");
+    });
+    stripe.execute(append("b"));
+    release.countDown();
+    awaitClosures(2);
+
+    assertThat(closures).containsExactly("a:1:true", "b:1:true");
+  }
+
+  @Test
   void aFailedSyncReachesEveryDeferredClosure() throws InterruptedException {
-    Stripe stripe = new Stripe("round-test", Integer.MAX_VALUE, true);
+    Stripe stripe = syncRoundStripe();
     LogSyncRound.Sync failing = () -> {
       throw new java.io.IOException("disk gone");
     };

@@ -35,6 +35,8 @@ final class GroupLogStorage implements LogStorage {
   private final String groupId;
   private final GroupKeys keys;
   private final WriteOptions writeOptions;
+  /** Whether appends are durable when jraft is told: then a log thread's round may sync them later, but before. */
+  private final boolean sync;
   /** Appends hold it shared; reset holds it exclusively, so no append interleaves a reset. */
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private LogEntryEncoder encoder;
@@ -45,6 +47,7 @@ final class GroupLogStorage implements LogStorage {
     this.store = store;
     this.groupId = groupId;
     this.keys = new GroupKeys(groupId);
+    this.sync = sync;
     this.writeOptions = sync ? store.syncWrite : new WriteOptions();
   }
 
@@ -158,7 +161,7 @@ final class GroupLogStorage implements LogStorage {
           batch.put(store.conf, key, value);
         }
       }
-      boolean deferSync = writeOptions == store.syncWrite && LogSyncRound.deferSync(store.syncAppends);
+      boolean deferSync = sync && LogSyncRound.deferSync(store.syncAppends);
       store.db.write(deferSync ? store.unsyncedWrite : writeOptions, batch);
       return entries.size();
     } catch (RocksDBException e) {

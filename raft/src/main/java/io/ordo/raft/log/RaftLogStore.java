@@ -39,6 +39,8 @@ public final class RaftLogStore implements AutoCloseable {
   final LogSyncRound.Sync syncAppends = this::syncAppends;
   /** RocksDB's word on each group's last write that failed: jraft's own report says only "Fail to append". */
   private final Map<String, String> writeFailures = new ConcurrentHashMap<>();
+  /** RocksDB's word on the last round's sync that failed: every group's appends share the WAL it syncs. */
+  private volatile String syncFailure;
 
   /** Entries this large or larger are kept in blob files, smaller ones in the tables with their keys. */
   static final int BLOB_MIN_BYTES = 1024;
@@ -57,7 +59,12 @@ public final class RaftLogStore implements AutoCloseable {
   private static final byte[] SYNC_MARK = "sync".getBytes(StandardCharsets.UTF_8);
 
   private void syncAppends() throws RocksDBException {
-    db.put(meta, syncWrite, SYNC_MARK, SYNC_MARK);
+    try {
+      db.put(meta, syncWrite, SYNC_MARK, SYNC_MARK);
+    } catch (RocksDBException e) {
+      syncFailure = String.valueOf(e.getMessage());
+      throw e;
+    }
   }
 
   public static RaftLogStore open(Path dir) throws IOException {
@@ -90,9 +97,12 @@ public final class RaftLogStore implements AutoCloseable {
     writeFailures.put(groupId, String.valueOf(e.getMessage()));
   }
 
-  /** What RocksDB said of the last write of group {@code groupId}'s log that failed, if one did. */
+  /**
+   * What RocksDB said of the last write of group {@code groupId}'s log that failed, if one did, or
+   * else of the last failed sync of the appends a log thread wrote in a row.
+   */
   public Optional<String> lastWriteFailure(String groupId) {
-    return Optional.ofNullable(writeFailures.get(groupId));
+    return Optional.ofNullable(writeFailures.getOrDefault(groupId, syncFailure));
   }
 
   /** Deletes every entry and the meta of group {@code groupId}. */
