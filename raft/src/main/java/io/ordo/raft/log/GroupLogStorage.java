@@ -48,7 +48,7 @@ final class GroupLogStorage implements LogStorage {
     this.groupId = groupId;
     this.keys = new GroupKeys(groupId);
     this.sync = sync;
-    this.writeOptions = sync ? store.syncWrite : new WriteOptions();
+    this.writeOptions = sync ? store.syncWrite : store.unsyncedWrite;
   }
 
   @Override

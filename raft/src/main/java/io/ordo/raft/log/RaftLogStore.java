@@ -30,7 +30,10 @@ public final class RaftLogStore implements AutoCloseable {
   final ColumnFamilyHandle meta;
   /** Synced: an entry is durable when jraft is told it is appended. */
   final WriteOptions syncWrite;
-  /** For appends whose sync a {@link LogSyncRound} makes later, before jraft is told. */
+  /**
+   * Unsynced: for appends whose sync a {@link LogSyncRound} makes later, before jraft is told, and
+   * for the writes of a group whose log is not synced.
+   */
   final WriteOptions unsyncedWrite;
   /**
    * A round's sync: a synced write of one small key, which RocksDB syncs with every write before
