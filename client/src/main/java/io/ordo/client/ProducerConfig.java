@@ -113,12 +113,14 @@ public final class ProducerConfig {
   }
 
   /**
-   * Requests to one node sent and not yet answered, at most, across all the partitions it leads
+   * Calls to one node sent and not yet answered, at most, across all the partitions it leads
    * (default 10), as Kafka's {@code max.in.flight.requests.per.connection} bounds a broker's. A
-   * topic of many partitions would otherwise have {@link #maxInFlightPerPartition()} requests
-   * per partition in flight: at a thousand partitions, a node had megabytes waiting to be
-   * replicated, its Raft heartbeats queued behind them past their timeouts, and leaders stepped
-   * down. Batches waiting for a free request take turns across partitions.
+   * call carries the batches ready for the node, at most one per partition and 1 MiB of records
+   * together (a larger batch goes alone). A topic of many partitions would otherwise have {@link
+   * #maxInFlightPerPartition()} requests per partition in flight: at a thousand partitions, a node
+   * had megabytes waiting to be replicated, its Raft heartbeats queued behind them past their
+   * timeouts, and leaders stepped down. Batches waiting for a free call take turns across
+   * partitions.
    */
   public int maxInFlightPerNode() {
     return maxInFlightPerNode;
@@ -208,8 +210,8 @@ public final class ProducerConfig {
     }
 
     /** See {@link ProducerConfig#maxInFlightPerNode()}; positive. */
-    public Builder maxInFlightPerNode(int requests) {
-      this.maxInFlightPerNode = positive(requests, "maxInFlightPerNode");
+    public Builder maxInFlightPerNode(int calls) {
+      this.maxInFlightPerNode = positive(calls, "maxInFlightPerNode");
       return this;
     }
 

@@ -133,27 +133,64 @@ class ProducerTest {
   }
 
   @Test
-  void sendsAtMostMaxInFlightPerNodeRequestsToANodeAcrossItsPartitions() throws Exception {
+  void sendsAtMostMaxInFlightPerNodeCallsToANodeAcrossItsPartitions() throws Exception {
     cluster.createTopic("many", 9); // node 1 leads partitions 0, 3 and 6
     cluster.holdProduces();
     List<Integer> nodeOnes = List.of(0, 3, 6);
     try (Producer producer =
-        client.producer(config().batchBytes(1).linger(Duration.ZERO).maxInFlightPerNode(4).build())) {
+        client.producer(config().batchBytes(1).linger(Duration.ZERO).maxInFlightPerNode(2).build())) {
       for (int i = 0; i < 10; i++) {
         for (int partition : nodeOnes) {
           producer.send(ProducerRecord.of("many", "v" + i).withPartition(partition));
         }
       }
-      // 5 per partition would be 15 requests.
-      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.produceRequests().size() >= 4);
+      // 5 per partition would be 5 calls of 3 requests.
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.calls(1, Rpc.PRODUCE_MANY) >= 2);
       await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
-          .until(() -> cluster.produceRequests().size() == 4);
+          .until(() -> cluster.calls(1, Rpc.PRODUCE_MANY) == 2);
+      assertThat(cluster.produceRequests()).hasSizeLessThanOrEqualTo(6);
       cluster.releaseProduces();
       producer.flush();
     }
     for (int partition : nodeOnes) {
       assertThat(values(cluster.log("many", partition)))
           .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 10).mapToObj(i -> "v" + i).toList());
+    }
+  }
+
+  @Test
+  void theBatchesReadyForANodeTravelInOneCallEachAnsweredOnItsOwn() throws Exception {
+    cluster.createTopic("many", 9); // node 1 leads partitions 0, 3 and 6
+    // The first request of the call is refused: only its batch goes again.
+    cluster.failNext(1, Rpc.PRODUCE, error(ErrorCode.OVERLOADED));
+    List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>();
+    try (Producer producer = client.producer(config().linger(Duration.ofMinutes(1)).build())) {
+      for (int partition : List.of(0, 3, 6)) {
+        acks.add(producer.send(ProducerRecord.of("many", "v" + partition).withPartition(partition)));
+      }
+      producer.flush();
+    }
+    assertThat(acks).allSatisfy(a -> assertThat(a).isCompletedWithValueMatching(m -> m.offset() == 0));
+    assertThat(cluster.calls(1, Rpc.PRODUCE_MANY)).isEqualTo(2);
+    assertThat(cluster.calls(1, Rpc.PRODUCE)).isEqualTo(4);
+    for (int partition : List.of(0, 3, 6)) {
+      assertThat(values(cluster.log("many", partition))).containsExactly("v" + partition);
+    }
+  }
+
+  @Test
+  void aCallCarriesAtMostAMebibyteOfRecordsUnlessOneBatchIsLarger() throws Exception {
+    cluster.createTopic("many", 9); // node 1 leads partitions 0, 3 and 6
+    try (Producer producer = client.producer(
+        config().linger(Duration.ofMinutes(1)).batchBytes(2_000_000).maxRecordBytes(1_500_000).build())) {
+      producer.send(ProducerRecord.of("many", new byte[400_000]).withPartition(0));
+      producer.send(ProducerRecord.of("many", new byte[400_000]).withPartition(3));
+      producer.send(ProducerRecord.of("many", new byte[400_000]).withPartition(6));
+      producer.flush();
+      assertThat(cluster.calls(1, Rpc.PRODUCE_MANY)).isEqualTo(2); // 800 kB, then 400 kB
+      producer.send(ProducerRecord.of("many", new byte[1_200_000]).withPartition(0));
+      producer.flush();
+      assertThat(cluster.calls(1, Rpc.PRODUCE_MANY)).isEqualTo(3);
     }
   }
 

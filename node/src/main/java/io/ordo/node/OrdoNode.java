@@ -226,7 +226,7 @@ public final class OrdoNode implements AutoCloseable {
                 tls == null ? InsecureServerCredentials.create() : tls.serverCredentials(timer, config.tlsReloadSecs(), false))
             .executor(grpcHandlers)
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
-            .addService(new ProducerGrpcService(router, peers, config, timer))
+            .addService(new ProducerGrpcService(router, peers, config, timer, metrics.produceOutcomes()))
             .addService(new ConsumerGrpcService(router, config, work, timer))
             .addService(new AdminGrpcService(router, inspector, peers, timer))
             .addService(new NodeGrpcService(router, peers, inspector, membership, joins))

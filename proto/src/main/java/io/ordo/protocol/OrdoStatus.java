@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
+import io.ordo.proto.v1.ProduceError;
 import java.util.Optional;
 
 /**
@@ -80,6 +81,26 @@ public final class OrdoStatus {
   /** An exception with just an error code and a message. */
   public static StatusRuntimeException exception(ErrorCode code, String message) {
     return exception(ErrorDetail.newBuilder().setCode(code).build(), message);
+  }
+
+  /** {@code error} as one request's failure in a ProduceMany answer. */
+  public static ProduceError produceError(Throwable error) {
+    Status status = Status.fromThrowable(error);
+    ProduceError.Builder out = ProduceError.newBuilder()
+        .setStatusCode(status.getCode().value())
+        .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription());
+    detailOf(error).ifPresent(out::setDetail);
+    return out.build();
+  }
+
+  /** The exception a Produce call would have failed with, from a ProduceMany request's failure. */
+  public static StatusRuntimeException exception(ProduceError error) {
+    com.google.rpc.Status.Builder status =
+        com.google.rpc.Status.newBuilder().setCode(error.getStatusCode()).setMessage(error.getMessage());
+    if (error.hasDetail()) {
+      status.addDetails(Any.pack(error.getDetail()));
+    }
+    return StatusProto.toStatusRuntimeException(status.build());
   }
 
   /** The {@link ErrorDetail} an error carries, if it is an Ordo error. */

@@ -11,10 +11,13 @@ import io.ordo.client.RecordMetadata;
 import io.ordo.client.UnknownTopicException;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.PartitionAppend;
+import io.ordo.proto.v1.ProduceManyRequest;
+import io.ordo.proto.v1.ProduceManyResponse;
 import io.ordo.proto.v1.ProduceRequest;
-import io.ordo.proto.v1.ProduceResponse;
+import io.ordo.proto.v1.ProduceResult;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
+import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.ProducerIds;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,12 +38,16 @@ import java.util.function.Consumer;
  * maxInFlightPerPartition} requests at a time, and handles the answers. gRPC callbacks only hand
  * results to the sender thread, so they never block and all retry state has a single writer.
  *
+ * <p>The batches a pass over the partitions finds ready for one node travel in one ProduceMany
+ * call, at most one batch of a partition in a call and at most {@link #MAX_CALL_BYTES} of records
+ * (a larger batch goes alone); each batch gets its own answer and is retried on its own.
+ *
  * <p>Order across retries: every request after the oldest unacknowledged one says it follows its
  * predecessor, and the partition appends it only directly after it (else SEQUENCE_GAP). When a
  * request fails, nothing more is sent until the others in flight are answered; then the oldest
  * unacknowledged batch is sent again, and the rest behind it.
  *
- * <p>Each node has at most {@code maxInFlightPerNode} requests in flight; the sender starts each
+ * <p>Each node has at most {@code maxInFlightPerNode} calls in flight; the sender starts each
  * pass over the partitions one further along, so partitions waiting for a node take turns.
  *
  * <p>Limits: unacknowledged record bytes are bounded by {@code maxBufferedBytes} (a fair
@@ -51,6 +58,8 @@ import java.util.function.Consumer;
 public final class BatchingProducer implements Producer {
   /** Field number of {@code ProduceRequest.records}, for a record's encoded size in a request. */
   private static final int RECORDS_FIELD = ProduceRequest.RECORDS_FIELD_NUMBER;
+  /** Most bytes of records in one call, as Kafka's max.request.size; the node takes 16 times it. */
+  static final int MAX_CALL_BYTES = 1024 * 1024;
 
   private final ProducerConfig config;
   private final ChannelPool channels;
@@ -64,8 +73,12 @@ public final class BatchingProducer implements Producer {
   private final long deliveryTimeoutNanos;
   private final int maxInFlight;
   private final int maxInFlightPerNode;
-  /** Requests in flight per leader address. Sender thread only. */
+  /** Calls in flight per leader address. Sender thread only. */
   private final Map<String, Integer> inFlightPerNode = new HashMap<>();
+  /** The calls this pass over the partitions fills, per leader address; sent at its end. Sender thread only. */
+  private final Map<String, List<Call>> filling = new HashMap<>();
+  /** Numbers calls in the order they are opened. Sender thread only. */
+  private long callsOpened;
   /** Where the sender's next pass over a topic's partitions starts. Sender thread only. */
   private int passStart;
   private final PartitionChooser chooser = new PartitionChooser();
@@ -272,6 +285,8 @@ public final class BatchingProducer implements Producer {
           empty &= queue.isEmpty();
         }
       }
+      filling.values().forEach(calls -> calls.forEach(this::send));
+      filling.clear();
       if (closing && empty && sendsInProgress.get() == 0 && tasks.isEmpty()) {
         return;
       }
@@ -322,12 +337,33 @@ public final class BatchingProducer implements Producer {
         metadata.onError(queue.topic, queue.partition, e);
         return retryLater(queue, batch, e, now);
       }
-      if (inFlightPerNode.getOrDefault(leader, 0) >= maxInFlightPerNode || !queue.mayGo(batch, maxInFlight)) {
+      Call call = callTaking(leader, queue, batch);
+      if ((call == null && inFlightPerNode.getOrDefault(leader, 0) >= maxInFlightPerNode)
+          || !queue.mayGo(batch, maxInFlight)) {
         return Long.MAX_VALUE; // an answer wakes the sender
       }
-      produce(queue, batch, leader);
+      if (call == null) {
+        call = new Call(leader, ++callsOpened);
+        filling.computeIfAbsent(leader, l -> new ArrayList<>()).add(call);
+        inFlightPerNode.merge(leader, 1, Integer::sum);
+      }
+      enlist(call, queue, batch);
     }
     return Long.MAX_VALUE;
+  }
+
+  /**
+   * A call this pass fills for {@code leader} with room for {@code batch} and none of {@code
+   * queue}'s batches yet, or null. A queue's batches join calls in the order they were opened, so
+   * a call opened after the queue's last one holds none of them.
+   */
+  private Call callTaking(String leader, PartitionQueue queue, ProducerBatch batch) {
+    for (Call call : filling.getOrDefault(leader, List.of())) {
+      if (call.number > queue.lastCall && call.bytes + batch.bytes() <= MAX_CALL_BYTES) {
+        return call;
+      }
+    }
+    return null;
   }
 
   /**
@@ -371,33 +407,65 @@ public final class BatchingProducer implements Producer {
     }
   }
 
-  private void produce(PartitionQueue queue, ProducerBatch batch, String leader) {
+  private void enlist(Call call, PartitionQueue queue, ProducerBatch batch) {
     boolean followsPrevious = queue.head() != batch;
     batch.inFlight = true;
     queue.inFlight++;
-    inFlightPerNode.merge(leader, 1, Integer::sum);
-    long remaining = deliveryTimeoutNanos - (System.nanoTime() - batch.createdNanos);
+    queue.lastCall = call.number;
+    call.queues.add(queue);
+    call.batches.add(batch);
+    call.request.addRequests(batch.request(queue, producerId, followsPrevious));
+    call.bytes += batch.bytes();
+    call.createdNanos = Math.min(call.createdNanos, batch.createdNanos);
+  }
+
+  private void send(Call call) {
+    long remaining = deliveryTimeoutNanos - (System.nanoTime() - call.createdNanos);
     ProducerServiceGrpc.ProducerServiceStub stub =
-        ProducerServiceGrpc.newStub(channels.get(leader))
+        ProducerServiceGrpc.newStub(channels.get(call.leader))
             .withDeadlineAfter(
                 Math.max(1, Math.min(requestTimeoutNanos, remaining)), TimeUnit.NANOSECONDS);
-    Rpc.call(stub::produce, batch.request(queue, producerId, followsPrevious))
-        .whenComplete(
-            (response, error) -> post(() -> onProduced(queue, batch, leader, response, error)));
+    Rpc.call(stub::produceMany, call.request.build())
+        .whenComplete((response, error) -> post(() -> onAnswered(call, response, error)));
+  }
+
+  /** Hands each batch of the call its own answer, in the call's order: the call's failure, or its result. */
+  private void onAnswered(Call call, ProduceManyResponse response, Throwable error) {
+    inFlightPerNode.computeIfPresent(call.leader, (node, calls) -> calls > 1 ? calls - 1 : null);
+    if (error == null && response.getResultsCount() != call.batches.size()) {
+      error = new OrdoException(
+          ErrorCode.INTERNAL_ERROR,
+          Status.Code.INTERNAL,
+          "node at " + call.leader + " answered " + response.getResultsCount() + " results to a call of "
+              + call.batches.size() + " requests",
+          null);
+    }
+    for (int i = 0; i < call.batches.size(); i++) {
+      ProduceResult result = error == null ? response.getResults(i) : null;
+      onProduced(
+          call.queues.get(i),
+          call.batches.get(i),
+          call.leader,
+          result == null || !result.hasAppend() ? null : result.getAppend(),
+          result == null || !result.hasError() ? error : OrdoStatus.exception(result.getError()));
+    }
   }
 
   private void onProduced(
       PartitionQueue queue,
       ProducerBatch batch,
       String leader,
-      ProduceResponse response,
+      PartitionAppend append,
       Throwable error) {
     batch.inFlight = false;
     queue.inFlight--;
-    inFlightPerNode.computeIfPresent(leader, (node, requests) -> requests > 1 ? requests - 1 : null);
+    if (error == null && append == null) {
+      error = new OrdoException(
+          ErrorCode.INTERNAL_ERROR, Status.Code.INTERNAL, "node at " + leader + " answered a request with neither an append nor an error", null);
+    }
     if (error == null) {
       queue.remove(batch);
-      acknowledge(queue, batch, response);
+      acknowledge(queue, batch, append);
       return;
     }
     queue.resending = true;
@@ -436,34 +504,21 @@ public final class BatchingProducer implements Producer {
     retryLater(queue, batch, ordo, now);
   }
 
-  private void acknowledge(PartitionQueue queue, ProducerBatch batch, ProduceResponse response) {
-    for (PartitionAppend append : response.getAppendsList()) {
-      if (append.getPartition() == queue.partition) {
-        if (append.getRecordCount() != batch.recordCount()) {
-          finish(
-              batch,
-              new OrdoException(
-                  ErrorCode.INTERNAL_ERROR,
-                  Status.Code.INTERNAL,
-                  "node acknowledged " + append.getRecordCount() + " records of a batch of "
-                      + batch.recordCount() + " to " + queue.topic + "/" + queue.partition,
-                  null));
-          return;
-        }
-        batch.complete(
-            queue.topic, queue.partition, append.getBaseOffset(), append.getTimestampMs());
-        buffer.release(batch.bytes());
-        return;
-      }
+  private void acknowledge(PartitionQueue queue, ProducerBatch batch, PartitionAppend append) {
+    if (append.getPartition() != queue.partition || append.getRecordCount() != batch.recordCount()) {
+      finish(
+          batch,
+          new OrdoException(
+              ErrorCode.INTERNAL_ERROR,
+              Status.Code.INTERNAL,
+              "node acknowledged " + append.getRecordCount() + " records at " + queue.topic + "/"
+                  + append.getPartition() + " for a batch of " + batch.recordCount() + " to "
+                  + queue.topic + "/" + queue.partition,
+              null));
+      return;
     }
-    finish(
-        batch,
-        new OrdoException(
-            ErrorCode.INTERNAL_ERROR,
-            Status.Code.INTERNAL,
-            "node acknowledged a produce to " + queue.topic + "/" + queue.partition
-                + " without an append for that partition",
-            null));
+    batch.complete(queue.topic, queue.partition, append.getBaseOffset(), append.getTimestampMs());
+    buffer.release(batch.bytes());
   }
 
   /** Schedules the batch's next attempt after a back-off, or fails it if it may not retry. */
@@ -499,5 +554,23 @@ public final class BatchingProducer implements Producer {
   private void post(Runnable task) {
     tasks.add(task);
     LockSupport.unpark(sender);
+  }
+
+  /** A ProduceMany call: the batches one pass found ready for a node. Sender thread only. */
+  private static final class Call {
+    final String leader;
+    /** Its place in the order calls were opened. */
+    final long number;
+    final List<PartitionQueue> queues = new ArrayList<>();
+    final List<ProducerBatch> batches = new ArrayList<>();
+    final ProduceManyRequest.Builder request = ProduceManyRequest.newBuilder();
+    int bytes;
+    /** When its oldest batch was created: the call may take no longer than that batch may. */
+    long createdNanos = Long.MAX_VALUE;
+
+    Call(String leader, long number) {
+      this.leader = leader;
+      this.number = number;
+    }
   }
 }

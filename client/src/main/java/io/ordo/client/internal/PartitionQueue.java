@@ -35,6 +35,8 @@ final class PartitionQueue {
   boolean resending;
   boolean awaitingMetadata;
   long retryAtNanos;
+  /** The number of the last call a batch of this queue joined (see BatchingProducer.Call). */
+  long lastCall;
 
   PartitionQueue(String topic, int partition) {
     this.topic = topic;

@@ -27,8 +27,11 @@ import io.ordo.proto.v1.NodeDescription;
 import io.ordo.proto.v1.PartitionAppend;
 import io.ordo.proto.v1.PartitionDescription;
 import io.ordo.proto.v1.PartitionHealth;
+import io.ordo.proto.v1.ProduceManyRequest;
+import io.ordo.proto.v1.ProduceManyResponse;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProduceResponse;
+import io.ordo.proto.v1.ProduceResult;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.proto.v1.SubscribeRequest;
@@ -40,6 +43,7 @@ import io.ordo.protocol.OrdoStatus;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -51,6 +55,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -68,7 +73,10 @@ public final class FakeCluster implements AutoCloseable {
 
   /** The RPCs a failure can be injected into. */
   public enum Rpc {
+    /** One partition's records: a Produce call, or one request of a ProduceMany call. */
     PRODUCE,
+    /** A ProduceMany call as a whole. */
+    PRODUCE_MANY,
     FETCH,
     SUBSCRIBE,
     ADMIN
@@ -468,6 +476,53 @@ public final class FakeCluster implements AutoCloseable {
     }
 
     final class Producer extends ProducerServiceGrpc.ProducerServiceImplBase {
+      /**
+       * Each request as {@link #produce} takes it, a failure planted for it included: an Ordo
+       * error is that request's answer, any other (UNAVAILABLE, DEADLINE_EXCEEDED) the whole
+       * call's, as when the connection fails.
+       */
+      @Override
+      public void produceMany(ProduceManyRequest request, StreamObserver<ProduceManyResponse> out) {
+        StatusRuntimeException failure = begin(Rpc.PRODUCE_MANY);
+        if (failure != null) {
+          out.onError(failure);
+          return;
+        }
+        int count = request.getRequestsCount();
+        ProduceResult[] results = new ProduceResult[count];
+        AtomicInteger remaining = new AtomicInteger(count);
+        AtomicBoolean callFailed = new AtomicBoolean();
+        for (int i = 0; i < count && !callFailed.get(); i++) {
+          int slot = i;
+          produce(request.getRequests(i), new StreamObserver<>() {
+            @Override
+            public void onNext(ProduceResponse answer) {
+              fill(ProduceResult.newBuilder().setAppend(answer.getAppends(0)).build());
+            }
+
+            @Override
+            public void onError(Throwable error) {
+              if (OrdoStatus.detailOf(error).isPresent()) {
+                fill(ProduceResult.newBuilder().setError(OrdoStatus.produceError(error)).build());
+              } else if (callFailed.compareAndSet(false, true)) {
+                out.onError(error);
+              }
+            }
+
+            @Override
+            public void onCompleted() {}
+
+            private void fill(ProduceResult result) {
+              results[slot] = result;
+              if (remaining.decrementAndGet() == 0 && !callFailed.get()) {
+                out.onNext(ProduceManyResponse.newBuilder().addAllResults(Arrays.asList(results)).build());
+                out.onCompleted();
+              }
+            }
+          });
+        }
+      }
+
       @Override
       public void produce(ProduceRequest request, StreamObserver<ProduceResponse> out) {
         StatusRuntimeException failure = begin(Rpc.PRODUCE);

@@ -18,8 +18,11 @@ import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.Header;
 import io.ordo.proto.v1.PartitionAppend;
+import io.ordo.proto.v1.ProduceManyRequest;
+import io.ordo.proto.v1.ProduceManyResponse;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProduceResponse;
+import io.ordo.proto.v1.ProduceResult;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
 import io.ordo.protocol.KeyPartitioner;
@@ -37,6 +40,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
 
 /**
  * ProducerService: validates a batch and routes each partition's records to its leader: proposed
@@ -54,17 +59,41 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
   private final PeerChannels peers;
   private final NodeConfig config;
   private final PipelinedProduces pipelined;
+  /** Told each ProduceMany request's outcome: "appended", or the error code it failed with. */
+  private final Consumer<String> outcomes;
 
-  public ProducerGrpcService(Router router, PeerChannels peers, NodeConfig config, ScheduledExecutorService timer) {
+  public ProducerGrpcService(
+      Router router, PeerChannels peers, NodeConfig config, ScheduledExecutorService timer, Consumer<String> outcomes) {
     this.router = router;
     this.peers = peers;
     this.config = config;
     this.pipelined = new PipelinedProduces(timer);
+    this.outcomes = outcomes;
   }
 
   @Override
   public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
     router.withTopic(request.getTopic(), topic -> produce(topic, request, response), response::onError);
+  }
+
+  @Override
+  public void produceMany(ProduceManyRequest request, StreamObserver<ProduceManyResponse> response) {
+    int count = request.getRequestsCount();
+    if (count == 0) {
+      response.onError(OrdoStatus.exception(ErrorCode.INVALID_REQUEST, "a ProduceMany call needs at least one request"));
+      return;
+    }
+    ManyAnswers answers = new ManyAnswers(count, response);
+    for (int i = 0; i < count; i++) {
+      ProduceRequest one = request.getRequests(i);
+      StreamObserver<ProduceResponse> answer = answers.slot(i);
+      if (!one.hasPartition()) {
+        answer.onError(OrdoStatus.exception(
+            ErrorCode.INVALID_REQUEST, "request " + i + " of the ProduceMany call names no partition; each must"));
+      } else {
+        router.withTopic(one.getTopic(), topic -> produce(topic, one, answer), answer::onError);
+      }
+    }
   }
 
   private void produce(TopicRecord topic, ProduceRequest request, StreamObserver<ProduceResponse> response) {
@@ -348,6 +377,50 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
       return OrdoStatus.exception(
           ErrorCode.OUTCOME_UNKNOWN,
           error.getStatus().getDescription() + "; the request's records for its other partitions may have been written");
+    }
+  }
+
+  /** A ProduceMany call's answers: each request's answer fills its slot; the last one answers the call. */
+  private final class ManyAnswers {
+    private final AtomicReferenceArray<ProduceResult> results;
+    private final AtomicInteger remaining;
+    private final StreamObserver<ProduceManyResponse> response;
+
+    ManyAnswers(int count, StreamObserver<ProduceManyResponse> response) {
+      this.results = new AtomicReferenceArray<>(count);
+      this.remaining = new AtomicInteger(count);
+      this.response = response;
+    }
+
+    /** Where request {@code i}'s answer goes, as its own Produce call's answer would. */
+    StreamObserver<ProduceResponse> slot(int i) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(ProduceResponse answer) {
+          fill(i, ProduceResult.newBuilder().setAppend(answer.getAppends(0)).build());
+        }
+
+        @Override
+        public void onError(Throwable error) {
+          fill(i, ProduceResult.newBuilder().setError(OrdoStatus.produceError(error)).build());
+        }
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
+
+    private void fill(int i, ProduceResult result) {
+      outcomes.accept(result.hasAppend() ? "appended" : result.getError().getDetail().getCode().name());
+      results.set(i, result);
+      if (remaining.decrementAndGet() == 0) {
+        ProduceManyResponse.Builder out = ProduceManyResponse.newBuilder();
+        for (int r = 0; r < results.length(); r++) {
+          out.addResults(results.get(r));
+        }
+        response.onNext(out.build());
+        response.onCompleted();
+      }
     }
   }
 }

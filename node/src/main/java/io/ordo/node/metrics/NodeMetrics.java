@@ -28,7 +28,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
@@ -193,6 +195,19 @@ public final class NodeMetrics implements AutoCloseable {
         .publishPercentileHistogram()
         .minimumExpectedValue(SHORTEST_WRITE)
         .maximumExpectedValue(LONGEST_WRITE));
+  }
+
+  /**
+   * Counts the partition requests of ProduceMany calls by outcome, "appended" or the error code they
+   * failed with (ordo_produce_requests_total): such a call succeeds as a whole even when some of
+   * its requests fail, so the gRPC metrics do not show their failures.
+   */
+  public Consumer<String> produceOutcomes() {
+    Map<String, Counter> counters = new ConcurrentHashMap<>();
+    return outcome -> counters.computeIfAbsent(outcome, o -> Counter.builder("ordo.produce.requests")
+        .description("Partition requests of ProduceMany calls, by outcome: appended, or the error code")
+        .tag("outcome", o)
+        .register(registry)).increment();
   }
 
   /** Reports the calls the client port serves at once, and their bound. */

@@ -22,6 +22,9 @@ import io.ordo.proto.v1.GroupServiceGrpc;
 import io.ordo.proto.v1.ListGroupsResponse;
 import io.ordo.proto.v1.ListTopicsResponse;
 import io.ordo.proto.v1.NodeServiceGrpc;
+import io.ordo.proto.v1.ProduceManyRequest;
+import io.ordo.proto.v1.ProduceManyResponse;
+import io.ordo.proto.v1.ProduceResult;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.ResourceType;
@@ -46,7 +49,9 @@ import java.util.stream.Stream;
  * other with it, passing on calls they were asked), may do anything. ListTopics and ListGroups
  * answer only what the caller may describe. A method this table does not know is refused: a new
  * RPC is closed until it is given its operation here. A stream is checked as it opens (and a
- * Consume stream at each settle): one already open outlives an ACL removed meanwhile.
+ * Consume stream at each settle): one already open outlives an ACL removed meanwhile. A
+ * ProduceMany call's requests are checked one by one: a refused one is answered NOT_AUTHORIZED in
+ * its place and never reaches the service, the others go on as they would alone.
  */
 public final class Authorization implements ServerInterceptor {
   private static final Set<String> OPEN = Set.of(
@@ -64,6 +69,7 @@ public final class Authorization implements ServerInterceptor {
     this.superUsers = Set.copyOf(superUsers);
     this.acls = acls;
     topic(ProducerServiceGrpc.getProduceMethod(), r -> r.getTopic(), AclOperation.PRODUCE);
+    rule(ProducerServiceGrpc.getProduceManyMethod(), r -> List.of()); // each request is checked on its own
     topic(ConsumerServiceGrpc.getFetchMethod(), r -> r.getTopic(), AclOperation.CONSUME);
     topic(ConsumerServiceGrpc.getSubscribeMethod(), r -> r.getTopic(), AclOperation.CONSUME);
 
@@ -167,8 +173,16 @@ public final class Authorization implements ServerInterceptor {
       private String consumeGroup;
 
       @Override
+      @SuppressWarnings("unchecked")
       public void onMessage(Q message) {
         if (guarded.closed) {
+          return;
+        }
+        if (message instanceof ProduceManyRequest many) {
+          message = (Q) guarded.withoutRefused(many);
+          if (message != null) {
+            super.onMessage(message);
+          }
           return;
         }
         List<Need> needed = need.apply(message);
@@ -180,10 +194,8 @@ public final class Authorization implements ServerInterceptor {
           }
         }
         for (Need n : needed) {
-          if (!AclRules.allows(acls.get(), principal, n.type(), n.name(), n.operation())) {
-            guarded.refuse(principal + " may not " + AclRules.name(n.operation()) + " "
-                + (n.type() == ResourceType.CLUSTER ? "the cluster" : AclRules.type(n.type()) + " '" + n.name() + "'")
-                + ": no ACL allows it, or one denies it (ordo acl list --principal " + principal + ")");
+          if (!allows(principal, n)) {
+            guarded.refuse(refusal(principal, n));
             return;
           }
         }
@@ -209,12 +221,56 @@ public final class Authorization implements ServerInterceptor {
     };
   }
 
-  /** The call as the service sees it: lists filtered to what the principal may describe, and closed once refused. */
+  private boolean allows(String principal, Need need) {
+    return AclRules.allows(acls.get(), principal, need.type(), need.name(), need.operation());
+  }
+
+  private static String refusal(String principal, Need need) {
+    return principal + " may not " + AclRules.name(need.operation()) + " "
+        + (need.type() == ResourceType.CLUSTER ? "the cluster" : AclRules.type(need.type()) + " '" + need.name() + "'")
+        + ": no ACL allows it, or one denies it (ordo acl list --principal " + principal + ")";
+  }
+
+  /**
+   * The call as the service sees it: lists filtered to what the principal may describe, refused
+   * requests of a ProduceMany answered in their places, and closed once refused.
+   */
   private final class GuardedCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private final String principal;
     /** Both written under this call's lock; the service sends from its own threads. */
     private volatile boolean closed;
     private volatile boolean refused;
+    /** A ProduceMany call's refused requests, by their place in the call, and its request count. */
+    private volatile Map<Integer, ProduceResult> refusedRequests = Map.of();
+    private volatile int requestCount;
+
+    /**
+     * The requests of {@code many} the principal may make, remembering the refusals to answer in
+     * their places; null, with the call refused, when it may make none of them.
+     */
+    ProduceManyRequest withoutRefused(ProduceManyRequest many) {
+      Map<Integer, ProduceResult> refusals = new HashMap<>();
+      ProduceManyRequest.Builder allowed = ProduceManyRequest.newBuilder();
+      for (int i = 0; i < many.getRequestsCount(); i++) {
+        Need need = new Need(ResourceType.TOPIC, many.getRequests(i).getTopic(), AclOperation.PRODUCE);
+        if (allows(principal, need)) {
+          allowed.addRequests(many.getRequests(i));
+        } else {
+          StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.NOT_AUTHORIZED, refusal(principal, need));
+          refusals.put(i, ProduceResult.newBuilder().setError(OrdoStatus.produceError(refusal)).build());
+        }
+      }
+      if (refusals.isEmpty()) {
+        return many;
+      }
+      if (allowed.getRequestsCount() == 0) {
+        refuse(refusals.get(0).getError().getMessage());
+        return null;
+      }
+      requestCount = many.getRequestsCount();
+      refusedRequests = refusals;
+      return allowed.build();
+    }
 
     GuardedCall(ServerCall<Q, R> call, String principal) {
       super(call);
@@ -243,6 +299,13 @@ public final class Authorization implements ServerInterceptor {
       if (message instanceof ListTopicsResponse topics) {
         message = (R) ListTopicsResponse.newBuilder().addAllTopics(topics.getTopicsList().stream()
             .filter(t -> describable(ResourceType.TOPIC, t.getName())).toList()).build();
+      } else if (message instanceof ProduceManyResponse answered && !refusedRequests.isEmpty()) {
+        ProduceManyResponse.Builder all = ProduceManyResponse.newBuilder();
+        for (int i = 0, next = 0; i < requestCount; i++) {
+          ProduceResult refusal = refusedRequests.get(i);
+          all.addResults(refusal != null ? refusal : answered.getResults(next++));
+        }
+        message = (R) all.build();
       } else if (message instanceof ListGroupsResponse groups) {
         message = (R) ListGroupsResponse.newBuilder().addAllGroups(groups.getGroupsList().stream()
             .filter(g -> describable(ResourceType.GROUP, g.getName())).toList()).build();

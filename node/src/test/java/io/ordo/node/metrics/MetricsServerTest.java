@@ -66,6 +66,18 @@ class MetricsServerTest {
   }
 
   @Test
+  void countsProduceManyRequestsByOutcome() throws Exception {
+    var outcomes = metrics.produceOutcomes();
+    outcomes.accept("appended");
+    outcomes.accept("appended");
+    outcomes.accept("NOT_LEADER");
+
+    assertThat(send("GET", "/metrics").body())
+        .containsPattern("(?m)^ordo_produce_requests_total\\{outcome=\"appended\"} 2\\.0$")
+        .containsPattern("(?m)^ordo_produce_requests_total\\{outcome=\"NOT_LEADER\"} 1\\.0$");
+  }
+
+  @Test
   void servesTheParkedReadsAgainstTheirBound() throws Exception {
     ParkedReads parked = new ParkedReads(3);
     AppendWaiters partition = new AppendWaiters(10, parked, Runnable::run);

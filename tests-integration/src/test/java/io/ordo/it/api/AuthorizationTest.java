@@ -17,7 +17,9 @@ import io.ordo.client.AclBinding.Operation;
 import io.ordo.client.AclBinding.Resource;
 import io.ordo.client.OrdoClient;
 import io.ordo.client.OrdoException;
+import io.ordo.client.PartitionInfo;
 import io.ordo.client.Producer;
+import io.ordo.client.ProducerConfig;
 import io.ordo.client.ProducerRecord;
 import io.ordo.client.TopicSummary;
 import io.ordo.client.internal.PasswordCredentials;
@@ -196,6 +198,40 @@ class AuthorizationTest {
         assertThat(OrdoStatus.detailOf(e).map(ErrorDetail::getCode)).as(e.toString()).isNotEqualTo(Optional.of(ErrorCode.NOT_AUTHORIZED));
       }
     });
+  }
+
+  /**
+   * A producer sends the batches it has for a node in one call: a topic the user may not write to
+   * fails its own batch and no other.
+   */
+  @Test
+  void aCallWithABatchTheUserMayNotWriteFailsOnlyThatBatch() throws Exception {
+    admin.admin().createTopic("open.many", 3, 3);
+    admin.admin().createTopic("closed.many", 3, 3);
+    admin.admin().addAcls(List.of(
+        AclBinding.allow("User:erin", Resource.TOPIC, "open.", Operation.PRODUCE).withPrefix(),
+        AclBinding.allow("User:erin", Resource.TOPIC, "*", Operation.DESCRIBE)));
+    admin.admin().upsertUser("erin", "erins secret".toCharArray());
+    List<PartitionInfo> open = awaitLeaders(admin, "open.many").partitions();
+    List<PartitionInfo> closed = awaitLeaders(admin, "closed.many").partitions();
+    PartitionInfo[] sameLeader = open.stream()
+        .flatMap(o -> closed.stream().filter(c -> c.leader() == o.leader()).map(c -> new PartitionInfo[] {o, c}))
+        .findFirst().orElseThrow(() -> new AssertionError("no node leads partitions of both topics: " + open + closed));
+    try (OrdoClient erin = OrdoClient.builder().bootstrap(cluster.bootstrap()).requestTimeout(Duration.ofSeconds(5))
+        .tls(ca.certificate()).credentials("erin", "erins secret".toCharArray()).build()) {
+      await("erin may write to open.many").atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+        try (Producer producer = erin.producer()) {
+          producer.send(ProducerRecord.of("open.many", "warm-up").withPartition(0)).get(10, TimeUnit.SECONDS);
+        }
+      });
+      try (Producer producer = erin.producer(ProducerConfig.builder().linger(Duration.ofMinutes(1)).build())) {
+        var allowed = producer.send(ProducerRecord.of("open.many", "v").withPartition(sameLeader[0].partition()));
+        var refused = producer.send(ProducerRecord.of("closed.many", "v").withPartition(sameLeader[1].partition()));
+        producer.flush();
+        assertThat(allowed).isCompletedWithValueMatching(m -> m.offset() >= 0);
+        assertDenied(refused::get, "produce topic 'closed.many'");
+      }
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.ordo.it.api;
 
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
+import static io.ordo.it.cluster.ClusterChecks.metric;
 import static io.ordo.it.cluster.ClusterChecks.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -23,6 +24,9 @@ import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.FetchRequest;
 import io.ordo.proto.v1.ListTopicsRequest;
+import io.ordo.proto.v1.PartitionAppend;
+import io.ordo.proto.v1.ProduceManyRequest;
+import io.ordo.proto.v1.ProduceManyResponse;
 import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
@@ -125,6 +129,35 @@ class BadRequestsTest {
     StatusRuntimeException idempotentWithoutPartition =
         produceFails(ProduceRequest.newBuilder().setTopic("strict").setProducerId(5).addRecords(record(1)).build());
     assertThat(codeOf(idempotentWithoutPartition)).isEqualTo(ErrorCode.INVALID_REQUEST);
+  }
+
+  @Test
+  void aProduceManyCallAnswersEachRequestOnItsOwn() {
+    String metrics = cluster.metricsAddress(partition.leader());
+    String refusedSeries = "ordo_produce_requests_total{outcome=\"UNKNOWN_PARTITION\"}";
+    double refusedBefore = metric(metrics, refusedSeries).orElse(0);
+    ProduceRequest good = ProduceRequest.newBuilder().setTopic("strict").setPartition(0).addRecords(record(1)).build();
+    ProduceManyResponse answer = producer().produceMany(ProduceManyRequest.newBuilder()
+        .addRequests(good)
+        .addRequests(good.toBuilder().setPartition(7))
+        .addRequests(good.toBuilder().clearPartition())
+        .addRequests(good.toBuilder().setTopic("nope"))
+        .addRequests(good.toBuilder().addRecords(record(2)))
+        .build());
+
+    assertThat(answer.getResultsList()).extracting(r -> r.hasAppend() ? "append"
+            : OrdoStatus.exception(r.getError()).getStatus().getCode() + " " + codeOf(OrdoStatus.exception(r.getError())))
+        .containsExactly("append", "NOT_FOUND UNKNOWN_PARTITION", "INVALID_ARGUMENT INVALID_REQUEST", "NOT_FOUND UNKNOWN_TOPIC", "append");
+    assertThat(answer.getResults(1).getError().getMessage()).contains("no partition 7");
+    PartitionAppend first = answer.getResults(0).getAppend();
+    PartitionAppend last = answer.getResults(4).getAppend();
+    assertThat(last.getBaseOffset()).isEqualTo(first.getBaseOffset() + 1);
+    assertThat(last.getRecordCount()).isEqualTo(2);
+    assertThat(metric(metrics, refusedSeries)).hasValue(refusedBefore + 1);
+
+    StatusRuntimeException empty = catchThrowableOfType(
+        StatusRuntimeException.class, () -> producer().produceMany(ProduceManyRequest.getDefaultInstance()));
+    assertThat(codeOf(empty)).isEqualTo(ErrorCode.INVALID_REQUEST);
   }
 
   @Test
