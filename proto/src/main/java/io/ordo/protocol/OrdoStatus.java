@@ -9,6 +9,7 @@ import io.grpc.protobuf.StatusProto;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.ErrorDetail;
 import io.ordo.proto.v1.ProduceError;
+import io.ordo.proto.v1.ProduceResult;
 import java.util.Optional;
 
 /**
@@ -91,6 +92,11 @@ public final class OrdoStatus {
         .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription());
     detailOf(error).ifPresent(out::setDetail);
     return out.build();
+  }
+
+  /** {@code error} as one request's answer in a ProduceMany answer. */
+  public static ProduceResult failedProduce(Throwable error) {
+    return ProduceResult.newBuilder().setError(produceError(error)).build();
   }
 
   /** The exception a Produce call would have failed with, from a ProduceMany request's failure. */

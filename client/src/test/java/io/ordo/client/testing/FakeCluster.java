@@ -503,7 +503,7 @@ public final class FakeCluster implements AutoCloseable {
             @Override
             public void onError(Throwable error) {
               if (OrdoStatus.detailOf(error).isPresent()) {
-                fill(ProduceResult.newBuilder().setError(OrdoStatus.produceError(error)).build());
+                fill(OrdoStatus.failedProduce(error));
               } else if (callFailed.compareAndSet(false, true)) {
                 out.onError(error);
               }

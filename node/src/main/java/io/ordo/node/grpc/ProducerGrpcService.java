@@ -402,7 +402,7 @@ public final class ProducerGrpcService extends ProducerServiceGrpc.ProducerServi
 
         @Override
         public void onError(Throwable error) {
-          fill(i, ProduceResult.newBuilder().setError(OrdoStatus.produceError(error)).build());
+          fill(i, OrdoStatus.failedProduce(error));
         }
 
         @Override

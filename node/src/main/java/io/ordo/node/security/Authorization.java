@@ -240,9 +240,8 @@ public final class Authorization implements ServerInterceptor {
     /** Both written under this call's lock; the service sends from its own threads. */
     private volatile boolean closed;
     private volatile boolean refused;
-    /** A ProduceMany call's refused requests, by their place in the call, and its request count. */
+    /** A ProduceMany call's refused requests, by their place in the call. */
     private volatile Map<Integer, ProduceResult> refusedRequests = Map.of();
-    private volatile int requestCount;
 
     /**
      * The requests of {@code many} the principal may make, remembering the refusals to answer in
@@ -257,7 +256,7 @@ public final class Authorization implements ServerInterceptor {
           allowed.addRequests(many.getRequests(i));
         } else {
           StatusRuntimeException refusal = OrdoStatus.exception(ErrorCode.NOT_AUTHORIZED, refusal(principal, need));
-          refusals.put(i, ProduceResult.newBuilder().setError(OrdoStatus.produceError(refusal)).build());
+          refusals.put(i, OrdoStatus.failedProduce(refusal));
         }
       }
       if (refusals.isEmpty()) {
@@ -267,7 +266,6 @@ public final class Authorization implements ServerInterceptor {
         refuse(refusals.get(0).getError().getMessage());
         return null;
       }
-      requestCount = many.getRequestsCount();
       refusedRequests = refusals;
       return allowed.build();
     }
@@ -301,6 +299,7 @@ public final class Authorization implements ServerInterceptor {
             .filter(t -> describable(ResourceType.TOPIC, t.getName())).toList()).build();
       } else if (message instanceof ProduceManyResponse answered && !refusedRequests.isEmpty()) {
         ProduceManyResponse.Builder all = ProduceManyResponse.newBuilder();
+        int requestCount = answered.getResultsCount() + refusedRequests.size();
         for (int i = 0, next = 0; i < requestCount; i++) {
           ProduceResult refusal = refusedRequests.get(i);
           all.addResults(refusal != null ? refusal : answered.getResults(next++));
