@@ -97,6 +97,8 @@ public final class OrdoNode implements AutoCloseable {
   private static final long DEAD_LETTER_EXPORT_INTERVAL_MS = 250;
   /** How often the partitions a node leads look for records their retention lets go. */
   private static final long RETENTION_INTERVAL_MS = 5_000;
+  /** How often the data store looks whether deleted records' space is worth collecting. */
+  private static final long BLOB_GARBAGE_INTERVAL_MS = 30_000;
   /** How often the node looks whether one of its replicas stopped, for {@link #REPLICAS_HEALTH}. */
   private static final long HEALTH_CHECK_INTERVAL_MS = 1_000;
   /** The gRPC health service that says whether every replica of the node runs. */
@@ -312,6 +314,7 @@ public final class OrdoNode implements AutoCloseable {
       node.every(LEASE_EXPIRY_INTERVAL_MS, "expiring queue leases", node.replicas::expireDueLeases);
       node.every(DEAD_LETTER_EXPORT_INTERVAL_MS, "exporting dead letters", node.deadLetters::exportDue);
       node.every(RETENTION_INTERVAL_MS, "applying retention", node.retention::applyDue);
+      node.every(BLOB_GARBAGE_INTERVAL_MS, "collecting blob garbage", node.store::collectBlobGarbage);
       node.every(MEMBERSHIP_INTERVAL_MS, "changing the cluster's membership", node.membership::tick);
       node.every(RACK_CHECK_INTERVAL_MS, "learning the nodes' racks", node.membership::learnRacks);
       node.every(FEATURE_CHECK_INTERVAL_MS, "finalizing the feature level", node::finalizeFeatures);
@@ -446,8 +449,9 @@ public final class OrdoNode implements AutoCloseable {
     snapshots.shutdownNow();
     compaction.shutdownNow();
     timer.shutdownNow();
-    // A snapshot being written or a compaction pass being planned still reads the store: closing
-    // it under them would crash.
+    // A snapshot being written, a compaction pass being planned or a timer's task (blob garbage
+    // collection reads the store's properties) still uses the store: closing it under them would crash.
+    awaitTermination(timer);
     awaitTermination(work);
     awaitTermination(snapshots);
     awaitTermination(compaction);

@@ -3,12 +3,15 @@ package io.ordo.raft.storage;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
@@ -35,6 +38,8 @@ public final class DataStore implements AutoCloseable {
   final ColumnFamilyHandle queueRecords;
   /** The families whose keys start with a partition's prefix: a partition's delete covers them. */
   final List<ColumnFamilyHandle> partitionScoped;
+  /** The families whose blob garbage collection {@link #collectBlobGarbage} turned on. */
+  private final Set<ColumnFamilyHandle> collectingBlobGarbage = new HashSet<>();
 
   private DataStore(RocksDatabase database) {
     this.database = database;
@@ -67,6 +72,16 @@ public final class DataStore implements AutoCloseable {
   /** Values this large or larger are kept in blob files, smaller ones in the tables with their keys. */
   static final int BLOB_MIN_BYTES = 1024;
 
+  /** A family's blob garbage collection starts once deleted batches hold this share of its blob bytes... */
+  static final double BLOB_GARBAGE_START_SHARE = 0.25;
+  /** ...and stops once they hold this share or less. */
+  static final double BLOB_GARBAGE_STOP_SHARE = 0.05;
+  /**
+   * While it runs, a compaction is forced onto the oldest blob files once this share of their bytes
+   * is garbage, so that a store nobody writes to collects too.
+   */
+  private static final double BLOB_GARBAGE_FORCE_SHARE = 0.5;
+
   /** Opens (creating if needed) the store in {@code dir}, with RocksDB's default write buffers (64 MiB). */
   public static DataStore open(Path dir) throws IOException {
     return open(dir, 64L << 20);
@@ -88,13 +103,12 @@ public final class DataStore implements AutoCloseable {
             // Stored batches of a kilobyte or more go to blob files at flush, compressed once, and
             // compactions move keys only: kept inline, every batch was rewritten by compactions
             // after its flush (more bytes than the flushes wrote, on a node's one compaction
-            // thread). Garbage collection rewrites what is still live in the oldest quarter of the
-            // blob files, so the space of deleted records (retention, compacted topics) comes back
-            // even where a file mixes partitions that keep theirs.
+            // thread). Garbage collection runs only while there is garbage: see collectBlobGarbage.
             .setEnableBlobFiles(true)
             .setMinBlobSize(BLOB_MIN_BYTES)
             .setBlobCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setEnableBlobGarbageCollection(true),
+            .setEnableBlobGarbageCollection(false)
+            .setBlobGarbageCollectionForceThreshold(BLOB_GARBAGE_FORCE_SHARE),
         "records",
         "partition_state",
         "producers",
@@ -135,6 +149,55 @@ public final class DataStore implements AutoCloseable {
     database.close();
     writeOptions.close();
     durableWriteOptions.close();
+  }
+
+  /**
+   * Turns each family's blob garbage collection on while deleted batches (retention, compacted
+   * topics, finished queue records) hold at least {@link #BLOB_GARBAGE_START_SHARE} of its blob
+   * bytes, and off once they hold {@link #BLOB_GARBAGE_STOP_SHARE}; called now and then. While on,
+   * every compaction rewrites the live batches it meets in the oldest quarter of the blob files, so
+   * a file that mixes partitions gives back the space of the ones that deleted theirs. Left on, it
+   * rewrote them over and over in a store that deleted nothing: a flush's keys span every
+   * partition, so each compaction meets most of the store's keys (after a million records a node
+   * had written half as many bytes again as its flushes, and more the larger the store grew).
+   */
+  public synchronized void collectBlobGarbage() {
+    for (ColumnFamilyHandle family : database.families()) {
+      long bytes = familyProperty(family, "rocksdb.live-blob-file-size");
+      long garbage = familyProperty(family, "rocksdb.live-blob-file-garbage-size");
+      if (bytes <= 0 || garbage < 0) {
+        continue;
+      }
+      boolean collecting = collectingBlobGarbage.contains(family);
+      double share = (double) garbage / bytes;
+      boolean collect = collecting ? share > BLOB_GARBAGE_STOP_SHARE : share >= BLOB_GARBAGE_START_SHARE;
+      if (collect != collecting) {
+        try {
+          database.db().setOptions(family,
+              MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(collect).build());
+        } catch (RocksDBException e) {
+          throw new StorageException("turning blob garbage collection " + (collect ? "on" : "off") + " failed", e);
+        }
+        if (collect) {
+          collectingBlobGarbage.add(family);
+        } else {
+          collectingBlobGarbage.remove(family);
+        }
+      }
+    }
+  }
+
+  /** Whether {@link #collectBlobGarbage} has turned {@code family}'s collection on: for tests. */
+  synchronized boolean collectsBlobGarbage(ColumnFamilyHandle family) {
+    return collectingBlobGarbage.contains(family);
+  }
+
+  private long familyProperty(ColumnFamilyHandle family, String name) {
+    try {
+      return database.db().getLongProperty(family, name);
+    } catch (RocksDBException e) {
+      return -1;
+    }
   }
 
   /** See {@link RocksDatabase#property}: for the node's metrics. */

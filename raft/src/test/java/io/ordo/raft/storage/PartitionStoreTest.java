@@ -28,12 +28,16 @@ import io.ordo.raft.queue.StoredQueueGroup;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompactRangeOptions.BottommostLevelCompaction;
@@ -395,16 +399,19 @@ class PartitionStoreTest {
   }
 
   /**
-   * Stored batches go to blob files at flush, where compactions leave them; the space of deleted
-   * batches comes back even from a blob file that another partition's live batches share.
+   * Stored batches go to blob files at flush, where compactions leave them; once deleted batches
+   * are a quarter of the blob bytes, garbage collection gives their space back even from a blob file
+   * that another partition's live batches share, and stops when done.
    */
   @Test
-  void batchesLiveInBlobFilesWhoseDeletedSpaceComesBack() throws RocksDBException {
+  void batchesLiveInBlobFilesWhoseDeletedSpaceComesBack() {
     PartitionStore one = data.partition(1);
     PartitionStore two = data.partition(2);
-    for (long i = 0; i < 10; i++) {
+    for (long i = 0; i < 20; i++) {
       putBatch(one, i, List.of(randomRecord()));
-      putBatch(two, i, List.of(randomRecord()));
+      if (i < 10) {
+        putBatch(two, i, List.of(randomRecord()));
+      }
     }
     data.flush();
     // Three more files of partition two's alone, so the shared file is the oldest quarter's.
@@ -415,21 +422,57 @@ class PartitionStoreTest {
       }
     }
     long blobBytes = data.property("rocksdb.total-blob-file-size");
-    assertThat(blobBytes).isGreaterThan(50L * RANDOM_VALUE_BYTES);
+    assertThat(blobBytes).isGreaterThan(60L * RANDOM_VALUE_BYTES);
     assertThat(data.property("rocksdb.total-sst-files-size")).isLessThan(blobBytes / 4);
 
     try (PartitionStore.Writer writer = one.newWriter()) {
-      writer.deleteBatches(0, 10);
+      writer.deleteBatches(0, 20);
       writer.commit();
     }
+    compactAll();
+    data.collectBlobGarbage();
+    assertThat(data.collectsBlobGarbage(data.records)).isTrue();
+    compactAll();
+
+    assertThat(data.property("rocksdb.total-blob-file-size")).isLessThan(blobBytes - 19L * RANDOM_VALUE_BYTES);
+    assertThat(two.read(0, ALL, 1000, 64 << 20)).hasSize(40);
+    assertThat(one.read(0, ALL, 1000, 64 << 20)).isEmpty();
+    data.collectBlobGarbage();
+    assertThat(data.collectsBlobGarbage(data.records)).isFalse();
+  }
+
+  /** Where nothing was deleted, compactions leave the blob files as they are: no live batch is rewritten. */
+  @Test
+  void compactionsRewriteNoBatchWhereNothingWasDeleted() throws IOException {
+    for (long i = 0; i < 40; i++) {
+      putBatch(data.partition(1 + i % 2), i, List.of(randomRecord()));
+      if (i % 10 == 9) {
+        data.flush();
+      }
+    }
+    Set<Path> blobFiles = blobFiles();
+    assertThat(blobFiles).hasSize(4);
+
+    data.collectBlobGarbage();
+    compactAll();
+
+    assertThat(data.collectsBlobGarbage(data.records)).isFalse();
+    assertThat(blobFiles()).isEqualTo(blobFiles);
+  }
+
+  private Set<Path> blobFiles() throws IOException {
+    try (Stream<Path> files = Files.list(dir.resolve("a"))) {
+      return files.filter(f -> f.toString().endsWith(".blob")).collect(Collectors.toSet());
+    }
+  }
+
+  private void compactAll() {
     try (CompactRangeOptions force =
         new CompactRangeOptions().setBottommostLevelCompaction(BottommostLevelCompaction.kForce)) {
       data.db().compactRange(data.records, null, null, force);
+    } catch (RocksDBException e) {
+      throw new AssertionError(e);
     }
-
-    assertThat(data.property("rocksdb.total-blob-file-size")).isLessThan(blobBytes - 9L * RANDOM_VALUE_BYTES);
-    assertThat(two.read(0, ALL, 1000, 64 << 20)).hasSize(40);
-    assertThat(one.read(0, ALL, 1000, 64 << 20)).isEmpty();
   }
 
   private static final int RANDOM_VALUE_BYTES = 4096;
