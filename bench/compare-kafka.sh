@@ -17,22 +17,24 @@
 # time, so neither's idle work weighs on the other.
 #
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
-# RECORDS (300000), WARMUP (1000000), PACED (150000), CONSUME (500000). The warm-up is long
+# RECORDS (300000), WARMUP (1000000), PACED_SECS (40), CONSUME (500000). The warm-up is long
 # because both JVMs compile for minutes under load (C2 took a quarter of Ordo's node CPU after
 # 100,000 records, and each of three short runs was faster than the one before, Kafka's too): a
 # short one measured the JIT compilers more than either system.
-# The paced run first sends PACED_WARMUP_SECS (20) seconds of records at its rate, left out of
-# its latencies: right after the unthrottled runs a system is still working off their aftermath
-# (flushes, compactions, the JIT on the paced path), and in a run of PACED records at about
-# 9,000/s (16 s) its first seconds decided the p99. Its CPU and switches count those records too.
+# The paced run first sends PACED_WARMUP_SECS (60) seconds of records at its rate, left out of
+# its latencies, then PACED_SECS of them: right after the unthrottled runs a system is still
+# working off their aftermath (flushes, compactions, the JIT on the paced path: 20 s were too few
+# for Ordo, whose paced p50 on one cluster fell from 47-73 ms to 20-27 ms over its next minutes at
+# the same rate), and in a short run its first seconds decided the p99. Its CPU and switches count
+# the warm-up's records too.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${COMPARE_DIR:-$ROOT/bench/target/compare}"
 RECORDS="${RECORDS:-300000}"
 WARMUP="${WARMUP:-1000000}"
-PACED="${PACED:-150000}"
-PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-20}"
+PACED_SECS="${PACED_SECS:-40}"
+PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-60}"
 CONSUME="${CONSUME:-500000}"
 SIZE=1024
 PARTITIONS=6
@@ -72,15 +74,15 @@ workload() {
   before="$(cpu_ticks "${pids[@]}")"
   local switches_before paced_switches
   switches_before="$(context_switches "${pids[@]}")"
-  local paced_warmup=$((pace * PACED_WARMUP_SECS))
-  out="$(produce "$PACED" "$pace" "$paced_warmup")"
+  local paced_warmup=$((pace * PACED_WARMUP_SECS)) paced=$((pace * PACED_SECS))
+  out="$(produce "$paced" "$pace" "$paced_warmup")"
   after="$(cpu_ticks "${pids[@]}")"
-  paced_switches="$(awk -v a="$switches_before" -v b="$(context_switches "${pids[@]}")" -v n="$((PACED + paced_warmup))" \
+  paced_switches="$(awk -v a="$switches_before" -v b="$(context_switches "${pids[@]}")" -v n="$((paced + paced_warmup))" \
     'BEGIN { printf "%.1f", (b - a) / n }')"
   log "$system: paced at $pace/s: $(latency_of "$out") (p50 p99 p99.9 ms), $paced_switches node context switches per record"
   local paced_latency paced_cpu consumed threads
   paced_latency="$(latency_of "$out")"
-  paced_cpu="$(cpu_per_100k "$before" "$after" "$((PACED + paced_warmup))")"
+  paced_cpu="$(cpu_per_100k "$before" "$after" "$((paced + paced_warmup))")"
   before="$(cpu_ticks "${pids[@]}")"
   if [[ "$system" == kafka ]]; then
     out="$(kafka_java io.ordo.bench.kafka.KafkaBench consume "$KAFKA_BOOTSTRAP" bench "$CONSUME" 2>>"$WORK/bench.log")"

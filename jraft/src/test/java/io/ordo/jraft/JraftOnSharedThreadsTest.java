@@ -15,8 +15,6 @@ import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +34,7 @@ class JraftOnSharedThreadsTest {
 
   @Test
   void aGroupRunsWithNoThreadOfItsOwn() throws Exception {
-    Endpoint endpoint = new Endpoint("127.0.0.1", freePort());
+    Endpoint endpoint = new Endpoint("127.0.0.1", LoopbackPorts.free());
     RpcServer server = new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer("127.0.0.1", endpoint.getPort(), true));
     ExecutorService requests = Executors.newFixedThreadPool(2);
     RaftRequestProcessors.register(server, requests, requests);
@@ -104,9 +102,4 @@ class JraftOnSharedThreadsTest {
     return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().contains(part)).count();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

@@ -9,15 +9,12 @@ import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.alipay.sofa.jraft.util.RpcFactoryHelper;
 import io.netty.channel.ChannelConfig;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 
 class SharedClientRpcFactoryTest {
   @Test
   void aPeersConnectionHoldsEveryGroupsSendsUpToTheSharedWaterMarkNotJraftsPerGroupOne() throws Exception {
-    Endpoint peer = new Endpoint("127.0.0.1", freePort());
+    Endpoint peer = new Endpoint("127.0.0.1", LoopbackPorts.free());
     BoltRpcServer server = new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer("127.0.0.1", peer.getPort(), true));
     server.init(null);
     RpcClient group = RpcFactoryHelper.rpcFactory().createRpcClient(null);
@@ -34,9 +31,4 @@ class SharedClientRpcFactoryTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }
