@@ -7,6 +7,7 @@ import com.alipay.sofa.jraft.closure.ReadIndexClosure;
 import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.core.StateMachineAdapter;
 import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.error.RaftException;
 import com.alipay.sofa.jraft.util.Describer;
@@ -142,7 +143,26 @@ public abstract class RaftMember extends StateMachineAdapter {
     n.changePeers(
         new Configuration(peers.stream().map(PeerId::parsePeer).toList(), learners.stream().map(PeerId::parsePeer).toList()),
         done::complete);
+    // jraft 1.4.1 starts a new member's replicator before it waits for the member to catch up
+    // (NodeImpl.ConfigurationCtx.addNewPeers). If the replicator's first probe is answered in
+    // between, only the answer to a later append tells the wait, and in a group nothing writes
+    // to, none comes: at its timeout jraft waits again while the member answers heartbeats, for
+    // ever. An empty entry, appended once the wait exists (changePeers registers it before it
+    // returns), brings that answer. A change asked for again (EBUSY) appends another.
+    appendEmptyEntry(n);
     return done;
+  }
+
+  /**
+   * An entry without a command: it only advances the applied index, on every replica. Its
+   * outcome does not matter (a node too busy to take it is appending anyway).
+   */
+  private static void appendEmptyEntry(Node n) {
+    try {
+      n.apply(new Task(ByteBuffer.allocate(0), status -> {}));
+    } catch (IllegalStateException shuttingDown) {
+      // nothing left to change
+    }
   }
 
   /** The Raft peer ids of the group's voting members; empty unless this replica leads. */

@@ -125,6 +125,15 @@ public final class RocksDatabase implements AutoCloseable {
     }
   }
 
+  /** {@link #property(String)} of one column family. */
+  public long property(ColumnFamilyHandle family, String name) {
+    try {
+      return db.getLongProperty(family, name);
+    } catch (RocksDBException e) {
+      return -1;
+    }
+  }
+
   /** Every column family's handle, the default one first. */
   public List<ColumnFamilyHandle> families() {
     return List.copyOf(handles);

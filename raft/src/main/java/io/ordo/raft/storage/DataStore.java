@@ -163,8 +163,8 @@ public final class DataStore implements AutoCloseable {
    */
   public synchronized void collectBlobGarbage() {
     for (ColumnFamilyHandle family : database.families()) {
-      long bytes = familyProperty(family, "rocksdb.live-blob-file-size");
-      long garbage = familyProperty(family, "rocksdb.live-blob-file-garbage-size");
+      long bytes = database.property(family, "rocksdb.live-blob-file-size");
+      long garbage = database.property(family, "rocksdb.live-blob-file-garbage-size");
       if (bytes <= 0 || garbage < 0) {
         continue;
       }
@@ -190,14 +190,6 @@ public final class DataStore implements AutoCloseable {
   /** Whether {@link #collectBlobGarbage} has turned {@code family}'s collection on: for tests. */
   synchronized boolean collectsBlobGarbage(ColumnFamilyHandle family) {
     return collectingBlobGarbage.contains(family);
-  }
-
-  private long familyProperty(ColumnFamilyHandle family, String name) {
-    try {
-      return database.db().getLongProperty(family, name);
-    } catch (RocksDBException e) {
-      return -1;
-    }
   }
 
   /** See {@link RocksDatabase#property}: for the node's metrics. */
