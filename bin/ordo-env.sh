@@ -7,6 +7,17 @@ ORDO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # nothing and litter files at every sample. This moves HotSpot's signal to a free one.
 export _JAVA_SR_SIGNUM="${_JAVA_SR_SIGNUM:-39}"
 
+# RocksDB's CRC32C on SSE4.2 (deploy/native), preloaded into nodes when it was built: what a
+# node's LD_PRELOAD should be (the caller's, if any, kept after it).
+ordo_node_preload() {
+  local crc32c="$ORDO_LIB/libordo-rocksdb-crc32c.so"
+  if [ -f "$crc32c" ]; then
+    echo "$crc32c${LD_PRELOAD:+ $LD_PRELOAD}"
+  else
+    echo "${LD_PRELOAD:-}"
+  fi
+}
+
 ordo_build() {
   echo "ordo: building (mvn -DskipTests install; the first build downloads dependencies)..." >&2
   (cd "$ORDO_HOME" && mvn -B -q -DskipTests install >&2)

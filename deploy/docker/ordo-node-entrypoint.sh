@@ -12,6 +12,11 @@ fi
 export ORDO_DATA_DIR="${ORDO_DATA_DIR:-/var/lib/ordo}"
 # HotSpot's thread suspend signal away from jraft's SIGUSR2 handler (see bin/ordo-env.sh).
 export _JAVA_SR_SIGNUM="${_JAVA_SR_SIGNUM:-39}"
+# RocksDB's CRC32C on SSE4.2 (deploy/native), when the image has it, before any preload given.
+crc32c=/opt/ordo/lib/libordo-rocksdb-crc32c.so
+if [ -f "$crc32c" ]; then
+  export LD_PRELOAD="$crc32c${LD_PRELOAD:+ $LD_PRELOAD}"
+fi
 set -- java ${JAVA_OPTS:--Xms256m -Xmx1g} -cp '/opt/ordo/lib/*' io.ordo.node.OrdoNodeMain "$@"
 if command -v tini >/dev/null 2>&1 && [ "$$" = 1 ]; then
   exec tini -- "$@"

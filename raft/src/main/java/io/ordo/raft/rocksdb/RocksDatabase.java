@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
@@ -13,12 +14,38 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A RocksDB opened with named column families; closing it closes them and its options. */
 public final class RocksDatabase implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RocksDatabase.class);
+  /** deploy/native's CRC32C for RocksDB, which the node's launchers preload when it was built. */
+  private static final String CRC32C_LIBRARY = "libordo-rocksdb-crc32c.so";
+
   static {
     RocksDB.loadLibrary();
-    deleteExtractedLibrary();
+    List<Path> mapped = mappedFiles();
+    deleteExtractedLibrary(mapped);
+    if (mapped.stream().anyMatch(file -> file.getFileName().toString().equals(CRC32C_LIBRARY))) {
+      LOG.info("RocksDB computes its checksums (CRC32C) with SSE4.2: {} is preloaded", CRC32C_LIBRARY);
+    } else {
+      LOG.info("RocksDB computes its checksums (CRC32C) in software, using more CPU: {} is not preloaded"
+          + " (bin/ordo-node and the image preload it when the build had a C compiler)", CRC32C_LIBRARY);
+    }
+  }
+
+  /** The files this process maps (/proc/self/maps), none where that cannot be read. */
+  private static List<Path> mappedFiles() {
+    Path maps = Path.of("/proc/self/maps");
+    if (!Files.isReadable(maps)) {
+      return List.of();
+    }
+    try (Stream<String> lines = Files.lines(maps)) {
+      return lines.map(RocksDatabase::mappedFile).filter(Objects::nonNull).distinct().toList();
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
   }
 
   /**
@@ -26,13 +53,9 @@ public final class RocksDatabase implements AutoCloseable {
    * (Linux keeps a loaded file mapped after it is deleted). RocksDB deletes its copy only at a
    * clean exit, so every killed JVM left 14 MB behind: 1,300 of them filled a test machine's disk.
    */
-  private static void deleteExtractedLibrary() {
-    Path maps = Path.of("/proc/self/maps");
-    if (!Files.isReadable(maps)) {
-      return;
-    }
-    try (Stream<String> lines = Files.lines(maps)) {
-      for (Path extracted : lines.map(RocksDatabase::mappedFile).filter(RocksDatabase::isExtractedLibrary).distinct().toList()) {
+  private static void deleteExtractedLibrary(List<Path> mapped) {
+    try {
+      for (Path extracted : mapped.stream().filter(RocksDatabase::isExtractedLibrary).toList()) {
         Files.deleteIfExists(extracted);
       }
     } catch (IOException | RuntimeException e) {
@@ -48,7 +71,7 @@ public final class RocksDatabase implements AutoCloseable {
 
   /** A copy RocksDB extracted: librocksdbjni*.so in the temp directory. */
   private static boolean isExtractedLibrary(Path file) {
-    if (file == null || file.getParent() == null) {
+    if (file.getParent() == null) {
       return false;
     }
     String name = file.getFileName().toString();

@@ -41,14 +41,11 @@ class ChangeMembersTest {
   private final List<RaftLogStore> logs = new ArrayList<>();
   private final List<Member> members = new ArrayList<>();
 
-  /** Counts the entries applied, nothing else. */
+  /** Applies nothing: answers each entry's closure, if any. */
   static final class Member extends RaftMember {
-    volatile long applied;
-
     @Override
     public void onApply(Iterator iter) {
       while (iter.hasNext()) {
-        applied = iter.getIndex();
         if (iter.done() != null) {
           iter.done().run(Status.OK());
         }
