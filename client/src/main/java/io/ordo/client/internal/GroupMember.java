@@ -1,6 +1,9 @@
 package io.ordo.client.internal;
 
+import io.grpc.CallOptions;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.FetchResult;
 import io.ordo.client.GroupConfig;
@@ -10,7 +13,6 @@ import io.ordo.client.OrdoException;
 import io.ordo.client.TopicPartition;
 import io.ordo.proto.v1.ClaimPartitionRequest;
 import io.ordo.proto.v1.CommitOffsetRequest;
-import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchRequest;
 import io.ordo.proto.v1.FetchResponse;
@@ -299,9 +301,14 @@ public final class GroupMember implements GroupConsumer {
             .build();
     return metadata.leader(tp.topic(), tp.partition()).thenCompose(leader ->
         Rpc.call(
-            ConsumerServiceGrpc.newStub(channels.get(leader))
-                .withDeadlineAfter(requestTimeoutNanos + TimeUnit.MILLISECONDS.toNanos(waitMs), TimeUnit.NANOSECONDS)
-                ::fetch,
+            (FetchRequest fetch, StreamObserver<FetchResponse> answer) ->
+                ClientCalls.asyncUnaryCall(
+                    channels.get(leader).newCall(
+                        FetchMethods.FETCH,
+                        CallOptions.DEFAULT.withDeadlineAfter(
+                            requestTimeoutNanos + TimeUnit.MILLISECONDS.toNanos(waitMs), TimeUnit.NANOSECONDS)),
+                    fetch,
+                    answer),
             request));
   }
 

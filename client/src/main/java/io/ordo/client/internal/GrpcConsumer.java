@@ -1,10 +1,11 @@
 package io.ordo.client.internal;
 
+import io.grpc.CallOptions;
+import io.grpc.stub.ClientCalls;
 import io.ordo.client.Consumer;
 import io.ordo.client.FetchResult;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
-import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.FetchRequest;
 import io.ordo.proto.v1.FetchResponse;
 import java.time.Duration;
@@ -67,9 +68,11 @@ public final class GrpcConsumer implements Consumer {
             .build();
     FetchResponse response =
         leaders.call(topic, partition, "fetch " + topic + "/" + partition, (channel, timeoutNanos) ->
-            ConsumerServiceGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(timeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs), TimeUnit.NANOSECONDS)
-                .fetch(request));
+            ClientCalls.blockingUnaryCall(
+                channel,
+                FetchMethods.FETCH,
+                CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs), TimeUnit.NANOSECONDS),
+                request));
     return toResult(topic, partition, response);
   }
 

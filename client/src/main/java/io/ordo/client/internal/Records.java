@@ -1,7 +1,6 @@
 package io.ordo.client.internal;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.Header;
 import io.ordo.client.ProducerRecord;
@@ -9,6 +8,7 @@ import io.ordo.proto.v1.ConsumedRecord;
 import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.Record;
 import io.ordo.proto.v1.RecordBatch;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,8 +32,8 @@ final class Records {
     for (ByteString encoded : response.getBatchesList()) {
       RecordBatch batch;
       try {
-        batch = RecordBatch.parseFrom(encoded);
-      } catch (InvalidProtocolBufferException e) {
+        batch = RecordBatch.parseFrom(FetchMethods.aliasingInput(encoded));
+      } catch (IOException e) {
         throw new IllegalStateException("undecodable record batch from " + topic + "/" + partition, e);
       }
       for (int i = 0; i < batch.getRecordsCount(); i++) {

@@ -8,7 +8,6 @@ import io.ordo.client.ConsumerRecord;
 import io.ordo.client.OrdoException;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
-import io.ordo.proto.v1.ConsumerServiceGrpc;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.SubscribeRequest;
@@ -122,7 +121,7 @@ final class ResumingSubscription implements Subscription {
       return;
     }
     ClientCall<SubscribeRequest, FetchResponse> opened =
-        channels.get(leader).newCall(ConsumerServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
+        channels.get(leader).newCall(FetchMethods.SUBSCRIBE, CallOptions.DEFAULT);
     call = opened;
     opened.start(
         new ClientCall.Listener<>() {
