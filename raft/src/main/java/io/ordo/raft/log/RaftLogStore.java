@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
@@ -70,11 +71,24 @@ public final class RaftLogStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Write-ahead log kept, about: past it RocksDB flushes the families that hold the oldest file,
+   * so the file can go. {@code meta} (a write per sync round) and {@code conf} never fill a
+   * memtable of their own, so they kept every file since the node started until RocksDB's default
+   * limit, four times all write buffers (2 GiB per node, replayed at every start).
+   */
+  static final long WAL_LIMIT_BYTES = 128L << 20;
+
   public static RaftLogStore open(Path dir) throws IOException {
+    return open(dir, WAL_LIMIT_BYTES);
+  }
+
+  static RaftLogStore open(Path dir, long walLimitBytes) throws IOException {
     return new RaftLogStore(
         RocksDatabase.open(
             dir,
             "Raft log store",
+            new DBOptions().setMaxTotalWalSize(walLimitBytes),
             // Entries live only until their group's next snapshots: compressing them cost about a
             // tenth of a node's CPU under load (records often arrive compressed or random anyway).
             // Entries of a kilobyte or more go to blob files when a memtable is flushed, and stay

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompactRangeOptions.BottommostLevelCompaction;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.LogFile;
 
 class GroupLogStorageTest {
   @TempDir Path dir;
@@ -27,6 +28,13 @@ class GroupLogStorageTest {
     LogEntry e = new LogEntry(EntryType.ENTRY_TYPE_DATA);
     e.setId(new LogId(index, term));
     e.setData(ByteBuffer.wrap(("entry-" + index).getBytes(StandardCharsets.UTF_8)));
+    return e;
+  }
+
+  private static LogEntry data(long index, long term, byte[] payload) {
+    LogEntry e = new LogEntry(EntryType.ENTRY_TYPE_DATA);
+    e.setId(new LogId(index, term));
+    e.setData(ByteBuffer.wrap(payload.clone()));
     return e;
   }
 
@@ -53,6 +61,37 @@ class GroupLogStorageTest {
 
   private static String text(LogEntry e) {
     return StandardCharsets.UTF_8.decode(e.getData().duplicate()).toString();
+  }
+
+  @Test
+  void theWriteAheadLogStaysNearItsLimitWhileARarelyWrittenFamilyHoldsItsOldestFile() throws Exception {
+    long limit = 4L << 20;
+    int batches = 256;
+    int perBatch = 64;
+    byte[] payload = new byte[4096];
+    long last = 1;
+    try (RaftLogStore store = RaftLogStore.open(dir, limit)) {
+      GroupLogStorage log = open(store, "p-1-0", new ConfigurationManager());
+      // The conf family's one write stays in its memtable, in the first file, unless flushed.
+      assertThat(log.appendEntries(List.of(conf(1, 1, "127.0.0.1:1")))).isEqualTo(1);
+      for (int b = 0; b < batches; b++) { // 64 MiB
+        List<LogEntry> batch = new ArrayList<>();
+        for (int i = 0; i < perBatch; i++) {
+          payload[0] = (byte) ++last;
+          batch.add(data(last, 1, payload));
+        }
+        assertThat(log.appendEntries(batch)).isEqualTo(perBatch);
+      }
+      long liveWalBytes = store.db.getSortedWalFiles().stream().mapToLong(LogFile::sizeFileBytes).sum();
+      assertThat(liveWalBytes).isLessThan(2 * limit);
+    }
+    try (RaftLogStore store = RaftLogStore.open(dir, limit)) {
+      GroupLogStorage log = open(store, "p-1-0", new ConfigurationManager());
+      assertThat(log.getLastLogIndex()).isEqualTo(last);
+      for (long i = last - perBatch; i <= last; i++) {
+        assertThat(log.getEntry(i).getData().get(0)).isEqualTo((byte) i);
+      }
+    }
   }
 
   @Test
