@@ -39,6 +39,7 @@ final class GroupLogStorage implements LogStorage {
   private final boolean sync;
   /** Appends hold it shared; reset holds it exclusively, so no append interleaves a reset. */
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private final TermRuns terms = new TermRuns();
   private LogEntryEncoder encoder;
   private LogEntryDecoder decoder;
   private volatile long firstLogIndex = 1;
@@ -134,9 +135,20 @@ final class GroupLogStorage implements LogStorage {
     }
   }
 
+  /**
+   * Deprecated in jraft's interface, but what its log manager, patched, asks for a term: known here
+   * for the entries written since the log opened, without reading them back.
+   */
   @Override
   @Deprecated
   public long getTerm(long index) {
+    if (index < firstLogIndex) {
+      return 0;
+    }
+    long term = terms.term(index);
+    if (term != 0) {
+      return term;
+    }
     LogEntry entry = getEntry(index);
     return entry == null ? 0 : entry.getId().getTerm();
   }
@@ -163,6 +175,9 @@ final class GroupLogStorage implements LogStorage {
       }
       boolean deferSync = sync && LogSyncRound.deferSync(store.syncAppends);
       store.db.write(deferSync ? store.unsyncedWrite : writeOptions, batch);
+      for (LogEntry entry : entries) {
+        terms.appended(entry.getId().getIndex(), entry.getId().getTerm());
+      }
       return entries.size();
     } catch (RocksDBException e) {
       LOG.error("{}: appending {} entries failed", groupId, entries.size(), e);
@@ -183,6 +198,7 @@ final class GroupLogStorage implements LogStorage {
       batch.deleteRange(store.conf, keys.entry(first), keys.entry(firstIndexKept));
       store.db.write(writeOptions, batch);
       firstLogIndex = firstIndexKept;
+      terms.truncatedBefore(firstIndexKept);
       return true;
     } catch (RocksDBException e) {
       LOG.error("{}: truncating the log before {} failed", groupId, firstIndexKept, e);
@@ -196,6 +212,7 @@ final class GroupLogStorage implements LogStorage {
   @Override
   public boolean truncateSuffix(long lastIndexKept) {
     lock.readLock().lock();
+    terms.truncatingAfter(lastIndexKept);
     try (WriteBatch batch = new WriteBatch()) {
       batch.deleteRange(store.entries, keys.entry(lastIndexKept + 1), keys.end());
       batch.deleteRange(store.conf, keys.entry(lastIndexKept + 1), keys.end());
@@ -217,6 +234,7 @@ final class GroupLogStorage implements LogStorage {
       throw new IllegalArgumentException("next log index must be positive: " + nextLogIndex);
     }
     lock.writeLock().lock();
+    terms.forget();
     try (WriteBatch batch = new WriteBatch()) {
       LogEntry kept = getEntry(nextLogIndex);
       if (kept == null) {
@@ -229,6 +247,7 @@ final class GroupLogStorage implements LogStorage {
       batch.put(store.entries, keys.entry(nextLogIndex), encoder.encode(kept));
       store.db.write(writeOptions, batch);
       firstLogIndex = nextLogIndex;
+      terms.appended(nextLogIndex, kept.getId().getTerm());
       return true;
     } catch (RocksDBException e) {
       LOG.error("{}: resetting the log to {} failed", groupId, nextLogIndex, e);

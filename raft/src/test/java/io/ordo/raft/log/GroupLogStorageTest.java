@@ -25,10 +25,7 @@ class GroupLogStorageTest {
   @TempDir Path dir;
 
   private static LogEntry data(long index, long term) {
-    LogEntry e = new LogEntry(EntryType.ENTRY_TYPE_DATA);
-    e.setId(new LogId(index, term));
-    e.setData(ByteBuffer.wrap(("entry-" + index).getBytes(StandardCharsets.UTF_8)));
-    return e;
+    return data(index, term, ("entry-" + index).getBytes(StandardCharsets.UTF_8));
   }
 
   private static LogEntry data(long index, long term, byte[] payload) {
@@ -203,6 +200,59 @@ class GroupLogStorageTest {
       assertThat(log.getLastLogIndex()).isEqualTo(100);
       assertThat(log.getEntry(100).getType()).isEqualTo(EntryType.ENTRY_TYPE_NO_OP);
       assertThat(log.getEntry(3)).isNull();
+    }
+  }
+
+  @Test
+  void termsAnsweredFromMemoryMatchTheLogThroughTruncationsAndAReset() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      log.appendEntries(List.of(data(1, 1), data(2, 1), data(3, 1)));
+      log.appendEntries(List.of(data(4, 2), data(5, 2)));
+      assertTermsMatchEntries(log, 12);
+      assertThat(log.getTerm(3)).isEqualTo(1);
+      assertThat(log.getTerm(4)).isEqualTo(2);
+
+      // a follower's conflicting suffix replaced by a new leader's entries
+      assertThat(log.truncateSuffix(3)).isTrue();
+      assertTermsMatchEntries(log, 12);
+      log.appendEntries(List.of(data(4, 3), data(5, 3), data(6, 4)));
+      assertTermsMatchEntries(log, 12);
+      assertThat(log.getTerm(5)).isEqualTo(3);
+
+      assertThat(log.truncatePrefix(3)).isTrue();
+      assertTermsMatchEntries(log, 12);
+      assertThat(log.getTerm(2)).isZero();
+
+      assertThat(log.reset(10)).isTrue();
+      assertTermsMatchEntries(log, 12);
+      log.appendEntries(List.of(data(11, 5)));
+      assertTermsMatchEntries(log, 12);
+    }
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      assertTermsMatchEntries(log, 12);
+      assertThat(log.getTerm(11)).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void termsOfEntriesWrittenSinceTheOpenAreNotReadBack() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      log.appendEntries(List.of(data(1, 1), data(2, 2)));
+      GroupKeys keys = new GroupKeys("g");
+      store.db.delete(store.entries, keys.entry(2)); // behind the log's back: only memory still knows
+      assertThat(log.getEntry(2)).isNull();
+      assertThat(log.getTerm(2)).isEqualTo(2);
+    }
+  }
+
+  /** Every index up to {@code last}: the term the log answers is the one its entry holds (0: none). */
+  private static void assertTermsMatchEntries(GroupLogStorage log, long last) {
+    for (long index = 0; index <= last; index++) {
+      LogEntry entry = log.getEntry(index);
+      assertThat(log.getTerm(index)).as("term of entry %d", index).isEqualTo(entry == null ? 0 : entry.getId().getTerm());
     }
   }
 }
