@@ -18,6 +18,7 @@ import io.ordo.node.config.ClusterMember;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.deadletters.DeadLetterExporter;
 import io.ordo.node.grpc.AdminGrpcService;
+import io.ordo.node.grpc.CallExecutors;
 import io.ordo.node.grpc.CallLimiter;
 import io.ordo.node.grpc.ConsumerGrpcService;
 import io.ordo.node.grpc.GroupGrpcService;
@@ -226,7 +227,8 @@ public final class OrdoNode implements AutoCloseable {
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.clientAddress().host(), config.clientAddress().port()),
                 tls == null ? InsecureServerCredentials.create() : tls.serverCredentials(timer, config.tlsReloadSecs(), false))
-            .executor(grpcHandlers)
+            .executor(CallExecutors.TRANSPORT)
+            .callExecutor(new CallExecutors(grpcHandlers))
             .maxInboundMessageSize(Limits.MAX_MESSAGE_BYTES)
             .addService(new ProducerGrpcService(router, peers, config, timer, metrics.produceOutcomes()))
             .addService(new ConsumerGrpcService(router, config, work, timer))

@@ -107,7 +107,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
   @Option(names = "--max-parked-reads", defaultValue = "10000", description = "The same for all of the node's partitions together (default ${DEFAULT-VALUE}).")
   int maxParkedReadsPerNode;
 
-  @Option(names = "--grpc-threads", defaultValue = "16", description = "Threads that run the client port's call handlers (default ${DEFAULT-VALUE}).")
+  @Option(names = "--grpc-threads", defaultValue = "16", description = "Threads that run the client port's call handlers, but for produce calls without a password, which run on the thread that read them (default ${DEFAULT-VALUE}).")
   int grpcThreads;
 
   @Option(names = "--max-concurrent-calls", defaultValue = "20000", description = "Calls the client port serves at once, streams included; past it a call is refused OVERLOADED and the client retries with back-off (default ${DEFAULT-VALUE}).")

@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Puts a producer's pipelined requests to a partition back in sequence order before they are
- * proposed. Unary calls on one connection can complete out of order (HTTP/2 interleaves the
- * frames of concurrent streams, and gRPC hands each call to a pool thread of its own), and a
+ * proposed. Unary calls can be served out of order (a producer's calls on several connections, a
+ * call with a password, which runs on a pool thread of its own: see {@link CallExecutors}), and a
  * request proposed before the one it follows is refused at apply as SEQUENCE_GAP, which costs
  * the producer a round of resends. So a request that
  * follows one not yet proposed here waits for it, up to {@link #PARK_MS}, and then goes anyway.

@@ -40,7 +40,8 @@ public final class Authentication implements ServerInterceptor {
   /** The principal of the call being served. */
   public static final Context.Key<String> PRINCIPAL = Context.key("ordo-principal");
   public static final String ANONYMOUS = "User:ANONYMOUS";
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  /** The header that carries a call's credentials (Basic). */
+  public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final String BASIC = "basic ";
 
   private final boolean required;
