@@ -3,11 +3,13 @@
 # beside the jars (the JVM's lib/* class path takes only jars). Run by the deploy module's build.
 # Without a C compiler, or off Linux on x86-64, it builds nothing and says so: the node then runs
 # on RocksDB's software CRC32C, correct but slower.
-#   build.sh OUTPUT_DIR
+#   build.sh OUTPUT_DIR [SOURCE]
+# SOURCE (default: rocksdb-crc32c.c here) NAME.c becomes OUTPUT_DIR/libordo-NAME.so; RocksDbCrc32cTest
+# builds a planted replacement with it, the same way.
 set -euo pipefail
 out="$1"
-src="$(dirname "${BASH_SOURCE[0]}")/rocksdb-crc32c.c"
-lib="$out/libordo-rocksdb-crc32c.so"
+src="${2:-$(dirname "${BASH_SOURCE[0]}")/rocksdb-crc32c.c}"
+lib="$out/libordo-$(basename "$src" .c).so"
 rm -f "$lib"
 if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; then
   echo "ordo: no RocksDB CRC32C replacement for $(uname -s) on $(uname -m): nodes use RocksDB's own" >&2

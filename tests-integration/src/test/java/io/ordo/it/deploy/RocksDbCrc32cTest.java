@@ -83,19 +83,21 @@ class RocksDbCrc32cTest {
     return result.output();
   }
 
-  /** Builds src/test/resources/native/NAME.c as deploy/native/build.sh builds the real one. */
+  /** Builds src/test/resources/native/NAME.c with deploy/native/build.sh, which builds the real one. */
   private static Path compile(String name) throws Exception {
     Path source = work.resolve(name + ".c");
     try (InputStream in = RocksDbCrc32cTest.class.getResourceAsStream("/native/" + name + ".c")) {
       Files.copy(in, source);
     }
-    Path library = work.resolve("lib" + name + ".so");
-    Process cc = new ProcessBuilder("cc", "-O2", "-fPIC", "-shared", "-o", library.toString(), source.toString())
+    Process build = new ProcessBuilder(
+            "bash", HOME.resolve("deploy/native/build.sh").toString(), work.toString(), source.toString())
         .redirectErrorStream(true)
         .start();
-    String output = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(cc.waitFor(CHILD_TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
-    assertThat(cc.exitValue()).as(output).isZero();
+    String output = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(build.waitFor(CHILD_TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    assertThat(build.exitValue()).as(output).isZero();
+    Path library = work.resolve("libordo-" + name + ".so");
+    assertThat(library).as(output).isRegularFile();
     return library;
   }
 
