@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
  * heartbeats each follower every half second, at a thousand partitions about two thousand Bolt
  * messages a second per node, each with its own framing, hand-offs and wake-ups, most of the
  * node's idle CPU. A heartbeat waits up to {@link #WINDOW_MS} for others bound to the same peer,
- * then all leave as one {@link HeartbeatBatch}, which the peer answers as one
- * ({@link HeartbeatBatchProcessor}). As CockroachDB, Redpanda and Ignite do.
+ * then all leave as one {@link AppendEntriesBatch}, which the peer answers as one
+ * ({@link AppendEntriesBatchProcessor}). As CockroachDB, Redpanda and Ignite do.
  *
  * <p>A batch that fails (the peer is down or slow, or does not know batches: a node of an older
  * version) is sent again heartbeat by heartbeat, as jraft would have sent them, so each group
@@ -57,7 +57,7 @@ final class HeartbeatCoalescer {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("ordo-raft-heartbeats"));
     timer.setRemoveOnCancelPolicy(true);
     this.timer = timer;
-    HeartbeatBatch.registerCodec();
+    AppendEntriesBatch.registerCodec();
   }
 
   /** An AppendEntries without entries or data: a heartbeat, or a probe for where a follower's log ends. */
@@ -105,7 +105,7 @@ final class HeartbeatCoalescer {
     InvokeCallback answered = new InvokeCallback() {
       @Override
       public void complete(Object result, Throwable error) {
-        if (error == null && result instanceof HeartbeatBatch.Replies replies && replies.answers().size() == batch.size()) {
+        if (error == null && result instanceof AppendEntriesBatch.Replies replies && replies.answers().size() == batch.size()) {
           for (int i = 0; i < batch.size(); i++) {
             batch.get(i).callback().complete(replies.answers().get(i), null);
           }
@@ -120,7 +120,7 @@ final class HeartbeatCoalescer {
       }
     };
     try {
-      client.invokeAsync(peer, new HeartbeatBatch.Request(heartbeats), null, answered, Math.max(1, remainingMs(deadline)));
+      client.invokeAsync(peer, new AppendEntriesBatch.Request(heartbeats), null, answered, Math.max(1, remainingMs(deadline)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       fail(batch, new RemotingException(e));

@@ -59,10 +59,10 @@ public final class RaftRequestProcessors {
     // Hessian into garbage: jraft does this when its first group starts, and a node may listen
     // before it has any group (while it decides how to start on a new data directory).
     ProtobufMsgFactory.load();
-    AppendEntriesRequestProcessor appends = new StripedAppendEntries(raftExecutor);
+    StripedAppendEntries appends = new StripedAppendEntries(raftExecutor);
     server.registerConnectionClosedEventListener(appends);
     server.registerProcessor(appends);
-    server.registerProcessor(new HeartbeatBatchProcessor());
+    server.registerProcessor(new AppendEntriesBatchProcessor(appends));
     server.registerProcessor(new GetFileRequestProcessor(raftExecutor));
     server.registerProcessor(new InstallSnapshotRequestProcessor(raftExecutor));
     server.registerProcessor(new RequestVoteRequestProcessor(raftExecutor));
@@ -83,11 +83,12 @@ public final class RaftRequestProcessors {
   }
 
   /** The follower thread of a group and its leader ({@code peerId}) on this node ({@code serverId}). */
-  static Executor followerThread(String groupId, String peerId, String serverId) {
+  private static Executor followerThread(String groupId, String peerId, String serverId) {
     return FOLLOWERS[Math.floorMod(Objects.hash(groupId, peerId, serverId), FOLLOWER_THREADS)];
   }
 
-  private static final class StripedAppendEntries extends AppendEntriesRequestProcessor {
+  /** jraft's AppendEntries handler, each group and leader on its follower thread. */
+  static final class StripedAppendEntries extends AppendEntriesRequestProcessor {
     private final ExecutorSelector selector;
 
     StripedAppendEntries(Executor executor) {
@@ -95,17 +96,22 @@ public final class RaftRequestProcessors {
       this.selector =
           (requestClass, requestHeader) -> {
             AppendEntriesRequestHeader header = (AppendEntriesRequestHeader) requestHeader;
-            PeerId peer = new PeerId();
-            if (!peer.parse(header.getPeerId())) {
-              return executor();
-            }
-            Node node = NodeManager.getInstance().get(header.getGroupId(), peer);
-            if (node == null || !node.getRaftOptions().isReplicatorPipeline()) {
-              return executor();
-            }
-            RpcFactoryHelper.rpcFactory().ensurePipeline();
-            return followerThread(header.getGroupId(), header.getPeerId(), header.getServerId());
+            return executorFor(header.getGroupId(), header.getPeerId(), header.getServerId());
           };
+    }
+
+    /** Where a request of the group from the leader {@code peerId} to {@code serverId} runs. */
+    Executor executorFor(String groupId, String peerId, String serverId) {
+      PeerId peer = new PeerId();
+      if (!peer.parse(peerId)) {
+        return executor();
+      }
+      Node node = NodeManager.getInstance().get(groupId, peer);
+      if (node == null || !node.getRaftOptions().isReplicatorPipeline()) {
+        return executor();
+      }
+      RpcFactoryHelper.rpcFactory().ensurePipeline();
+      return followerThread(groupId, peerId, serverId);
     }
 
     @Override

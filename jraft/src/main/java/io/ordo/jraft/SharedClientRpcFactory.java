@@ -65,6 +65,7 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private BoltRpcClient shared;
   private ThreadPoolExecutor callbacks;
   private HeartbeatCoalescer heartbeats;
+  private AppendCoalescer appends;
   /** The TLS of the connections the shared client opens; null: plaintext. */
   private RaftPortTls tls;
 
@@ -143,6 +144,7 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
                 new ThreadPoolExecutor.CallerRunsPolicy());
         callbacks.allowCoreThreadTimeOut(true);
         heartbeats = new HeartbeatCoalescer(client, callbacks);
+        appends = new AppendCoalescer(client, callbacks);
         shared = client;
       }
       return shared;
@@ -176,19 +178,23 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
 
   /**
    * One group's client: the shared one, which the group may start and stop without touching it.
-   * A group started on threads of its own (the cluster's metadata) sends its heartbeats at once,
-   * as jraft does; the others' wait to leave in batches.
+   * A group started on threads of its own (the cluster's metadata) sends its AppendEntries alone,
+   * as jraft does; the others' leave in batches with other groups' to the same peer.
    */
   private final class GroupView implements RpcClient {
-    private final boolean coalesceHeartbeats = !SharedDisruptors.startingDedicated();
+    private final boolean coalesce = !SharedDisruptors.startingDedicated();
     private volatile BoltRpcClient client;
-    private volatile HeartbeatCoalescer batches;
+    private volatile HeartbeatCoalescer heartbeatBatches;
+    private volatile AppendCoalescer appendBatches;
     private volatile ReplicatorGroup listener;
 
     @Override
     public boolean init(RpcOptions options) {
       client = shared(options);
-      batches = heartbeats;
+      synchronized (lock) {
+        heartbeatBatches = heartbeats;
+        appendBatches = appends;
+      }
       return true;
     }
 
@@ -230,8 +236,10 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
     public void invokeAsync(
         Endpoint endpoint, Object request, InvokeContext ctx, InvokeCallback callback, long timeoutMs)
         throws InterruptedException, RemotingException {
-      if (coalesceHeartbeats && HeartbeatCoalescer.isHeartbeat(request)) {
-        batches.send(endpoint, (AppendEntriesRequest) request, onSharedPool(callback), timeoutMs);
+      if (coalesce && HeartbeatCoalescer.isHeartbeat(request)) {
+        heartbeatBatches.send(endpoint, (AppendEntriesRequest) request, onSharedPool(callback), timeoutMs);
+      } else if (coalesce && AppendCoalescer.carriesEntries(request)) {
+        appendBatches.send(endpoint, (AppendEntriesRequest) request, callback, timeoutMs);
       } else {
         client.invokeAsync(endpoint, request, ctx, onSharedPool(callback), timeoutMs);
       }

@@ -46,7 +46,7 @@ class HeartbeatCoalescerTest {
 
   @Test
   void eachHeartbeatOfABatchGetsItsOwnGroupsAnswer() throws Exception {
-    Endpoint peer = server(s -> s.registerProcessor(new HeartbeatBatchProcessor()));
+    Endpoint peer = server(s -> s.registerProcessor(new AppendEntriesBatchProcessor(new RaftRequestProcessors.StripedAppendEntries(pool))));
     List<CompletableFuture<Object>> answers = sendHeartbeats(peer, 5);
     for (int g = 0; g < 5; g++) {
       // No such group on the peer: jraft's own answer for that, naming the group it was meant for.
@@ -59,7 +59,7 @@ class HeartbeatCoalescerTest {
   /** A batch's answers run on the coalescer's thread: jraft's executor of each group (one of 16) is not woken. */
   @Test
   void aBatchsAnswersRunOnOneThreadNotOnEachGroupsExecutor() throws Exception {
-    Endpoint peer = server(s -> s.registerProcessor(new HeartbeatBatchProcessor()));
+    Endpoint peer = server(s -> s.registerProcessor(new AppendEntriesBatchProcessor(new RaftRequestProcessors.StripedAppendEntries(pool))));
     AtomicInteger groupExecutorRuns = new AtomicInteger();
     List<CompletableFuture<Object>> answers = sendHeartbeats(peer, 5, task -> {
       groupExecutorRuns.incrementAndGet();

@@ -1,0 +1,162 @@
+package io.ordo.jraft;
+
+import com.alipay.remoting.CustomSerializerManager;
+import com.alipay.remoting.DefaultCustomSerializer;
+import com.alipay.remoting.InvokeContext;
+import com.alipay.remoting.exception.DeserializationException;
+import com.alipay.remoting.rpc.RequestCommand;
+import com.alipay.remoting.rpc.ResponseCommand;
+import com.alipay.remoting.rpc.protocol.RpcRequestCommand;
+import com.alipay.remoting.rpc.protocol.RpcResponseCommand;
+import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
+import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesResponse;
+import com.alipay.sofa.jraft.rpc.RpcRequests.ErrorResponse;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AppendEntries requests of many Raft groups from one node to another in one Bolt message, and
+ * their answers in one: heartbeats ({@link HeartbeatCoalescer}) and appends with entries
+ * ({@link AppendCoalescer}), answered by {@link AppendEntriesBatchProcessor}. On the wire each is
+ * a count, then per item a kind byte (answers only), a length and jraft's own protobuf encoding of
+ * the item.
+ */
+final class AppendEntriesBatch {
+  private static final byte APPEND_ENTRIES_RESPONSE = 0;
+  private static final byte ERROR_RESPONSE = 1;
+
+  private AppendEntriesBatch() {}
+
+  /** AppendEntries requests of partition groups to one peer, in the order they were sent. */
+  record Request(List<AppendEntriesRequest> parts) {}
+
+  /** One answer per request, in the same order: an AppendEntriesResponse or jraft's ErrorResponse. */
+  record Replies(List<Message> answers) {}
+
+  /** Makes Bolt encode both with {@link Codec}, once per JVM (both ends must). */
+  static synchronized void registerCodec() {
+    for (Class<?> type : List.of(Request.class, Replies.class)) {
+      if (CustomSerializerManager.getCustomSerializer(type.getName()) == null) {
+        CustomSerializerManager.registerCustomSerializer(type.getName(), Codec.INSTANCE);
+      }
+    }
+  }
+
+  private static final class Codec extends DefaultCustomSerializer {
+    static final Codec INSTANCE = new Codec();
+
+    @Override
+    public <T extends RequestCommand> boolean serializeContent(T command, InvokeContext context) {
+      RpcRequestCommand request = (RpcRequestCommand) command;
+      request.setContent(encode(((Request) request.getRequestObject()).parts(), false));
+      return true;
+    }
+
+    @Override
+    public <T extends ResponseCommand> boolean serializeContent(T command) {
+      RpcResponseCommand response = (RpcResponseCommand) command;
+      response.setContent(encode(((Replies) response.getResponseObject()).answers(), true));
+      return true;
+    }
+
+    @Override
+    public <T extends RequestCommand> boolean deserializeContent(T command) throws DeserializationException {
+      RpcRequestCommand request = (RpcRequestCommand) command;
+      try {
+        CodedInputStream in = input(request.getContent());
+        int count = count(in);
+        List<AppendEntriesRequest> parts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          parts.add(readItem(in, AppendEntriesRequest.parser()));
+        }
+        request.setRequestObject(new Request(parts));
+        return true;
+      } catch (IOException e) {
+        throw new DeserializationException("a malformed AppendEntries batch: " + e.getMessage());
+      }
+    }
+
+    @Override
+    public <T extends ResponseCommand> boolean deserializeContent(T command, InvokeContext context)
+        throws DeserializationException {
+      RpcResponseCommand response = (RpcResponseCommand) command;
+      try {
+        CodedInputStream in = input(response.getContent());
+        int count = count(in);
+        List<Message> answers = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          byte kind = in.readRawByte();
+          answers.add(kind == ERROR_RESPONSE ? readItem(in, ErrorResponse.parser()) : readItem(in, AppendEntriesResponse.parser()));
+        }
+        response.setResponseObject(new Replies(answers));
+        return true;
+      } catch (IOException e) {
+        throw new DeserializationException("malformed AppendEntries answers: " + e.getMessage());
+      }
+    }
+
+    /**
+     * Entries' bytes stay in the received array (aliased), not copied again: jraft's own decoder
+     * copies them out of it.
+     */
+    private static CodedInputStream input(byte[] content) throws InvalidProtocolBufferException {
+      CodedInputStream in = CodedInputStream.newInstance(content);
+      in.enableAliasing(true);
+      in.pushLimit(content.length);
+      return in;
+    }
+
+    private static int count(CodedInputStream in) throws IOException {
+      int count = in.readFixed32();
+      if (count < 0 || count > in.getBytesUntilLimit()) {
+        throw new InvalidProtocolBufferException("a count of " + count + " items");
+      }
+      return count;
+    }
+
+    private static <M extends Message> M readItem(CodedInputStream in, Parser<M> parser) throws IOException {
+      int length = in.readFixed32();
+      if (length < 0 || length > in.getBytesUntilLimit()) {
+        throw new InvalidProtocolBufferException("an item of " + length + " bytes where " + in.getBytesUntilLimit() + " are left");
+      }
+      int limit = in.pushLimit(length);
+      M item = parser.parseFrom(in);
+      if (!in.isAtEnd()) {
+        throw new InvalidProtocolBufferException("an item longer than its " + length + " bytes");
+      }
+      in.popLimit(limit);
+      return item;
+    }
+
+    /** Into one array of the exact size: an append's entries are copied once, as jraft's encoder does. */
+    private static byte[] encode(List<? extends Message> items, boolean withKind) {
+      int size = 4;
+      for (Message item : items) {
+        size += (withKind ? 1 : 0) + 4 + item.getSerializedSize();
+      }
+      byte[] bytes = new byte[size];
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      try {
+        out.writeFixed32NoTag(items.size());
+        for (Message item : items) {
+          if (withKind) {
+            out.write(item instanceof ErrorResponse ? ERROR_RESPONSE : APPEND_ENTRIES_RESPONSE);
+          }
+          out.writeFixed32NoTag(item.getSerializedSize());
+          item.writeTo(out);
+        }
+        out.checkNoSpaceLeft();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // an array of the exact size does not overflow
+      }
+      return bytes;
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package io.ordo.jraft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.alipay.sofa.jraft.option.RpcOptions;
+import com.alipay.sofa.jraft.rpc.InvokeCallback;
+import com.alipay.sofa.jraft.rpc.ProtobufMsgFactory;
+import com.alipay.sofa.jraft.rpc.RpcContext;
+import com.alipay.sofa.jraft.rpc.RpcProcessor;
+import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
+import com.alipay.sofa.jraft.rpc.RpcRequests.ErrorResponse;
+import com.alipay.sofa.jraft.rpc.RpcServer;
+import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
+import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
+import com.alipay.sofa.jraft.rpc.impl.core.AppendEntriesRequestProcessor;
+import com.alipay.sofa.jraft.util.Endpoint;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Appends to a peer leave together while a batch to it awaits its answer, in the order they were
+ * sent, each answer reaches its own request, and a failed batch fails each of its requests without
+ * stopping the appends after it.
+ */
+class AppendCoalescerTest {
+  private static final long DEADLINE_S = 30;
+
+  static {
+    ProtobufMsgFactory.load(); // jraft's own messages on the wire, as a node's Raft server loads them
+  }
+
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final ExecutorService pool = Executors.newFixedThreadPool(2);
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : toClose) {
+      c.close();
+    }
+    pool.shutdownNow();
+  }
+
+  @Test
+  void appendsSentWhileTheMostBatchesAreInFlightLeaveTogetherInOrderAndEachGetsItsOwnAnswer() throws Exception {
+    int held = AppendCoalescer.MAX_IN_FLIGHT;
+    CountDownLatch release = new CountDownLatch(1);
+    List<List<String>> batches = new CopyOnWriteArrayList<>();
+    ExecutorService serverThreads = Executors.newFixedThreadPool(held + 1);
+    toClose.add(serverThreads::shutdownNow);
+    AppendEntriesBatchProcessor real = new AppendEntriesBatchProcessor(new RaftRequestProcessors.StripedAppendEntries(pool));
+    Endpoint peer = server(s -> s.registerProcessor(new RpcProcessor<AppendEntriesBatch.Request>() {
+      @Override
+      public void handleRequest(RpcContext context, AppendEntriesBatch.Request batch) {
+        batches.add(batch.parts().stream().map(AppendEntriesRequest::getGroupId).toList());
+        if (batches.size() <= held) {
+          await(release); // the first batches stay in flight until the others are queued
+        }
+        real.handleRequest(context, batch);
+      }
+
+      @Override
+      public String interest() {
+        return real.interest();
+      }
+
+      @Override
+      public Executor executor() {
+        return serverThreads;
+      }
+    }));
+    AppendCoalescer coalescer = new AppendCoalescer(client(), pool);
+
+    List<CompletableFuture<Object>> answers = new ArrayList<>();
+    List<List<String>> expected = new ArrayList<>();
+    for (int g = 0; g < held; g++) {
+      answers.add(append(coalescer, peer, "group-" + g));
+      expected.add(List.of("group-" + g));
+      while (batches.size() <= g) {
+        Thread.sleep(5); // it left alone and reached the peer
+      }
+    }
+    List<String> waited = new ArrayList<>();
+    for (int g = held; g < held + 5; g++) {
+      answers.add(append(coalescer, peer, "group-" + g));
+      waited.add("group-" + g);
+    }
+    expected.add(waited);
+    release.countDown();
+
+    for (int g = 0; g < answers.size(); g++) {
+      // No such group on the peer: jraft's own answer for that, naming the group it was meant for.
+      Object answer = answers.get(g).get(DEADLINE_S, TimeUnit.SECONDS);
+      assertThat(answer).isInstanceOf(ErrorResponse.class);
+      assertThat(((ErrorResponse) answer).getErrorMsg()).contains("group: group-" + g);
+    }
+    assertThat(batches).containsExactlyElementsOf(expected);
+  }
+
+  /** A peer that does not take batches: each request fails, and later appends still leave. */
+  @Test
+  void aFailedBatchFailsEachOfItsRequestsAndTheNextStillLeaves() throws Exception {
+    Endpoint peer = server(s -> s.registerProcessor(new AppendEntriesRequestProcessor(pool)));
+    AppendCoalescer coalescer = new AppendCoalescer(client(), pool);
+    for (int round = 0; round < 3; round++) {
+      CompletableFuture<Object> answer = append(coalescer, peer, "group-" + round);
+      assertThatThrownBy(() -> answer.get(DEADLINE_S, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    }
+  }
+
+  private static CompletableFuture<Object> append(AppendCoalescer coalescer, Endpoint peer, String group) {
+    CompletableFuture<Object> answer = new CompletableFuture<>();
+    AppendEntriesRequest request = AppendEntriesRequest.newBuilder()
+        .setGroupId(group)
+        .setServerId("127.0.0.1:1:0")
+        .setPeerId(peer + ":0")
+        .setTerm(1)
+        .setPrevLogIndex(0)
+        .setPrevLogTerm(0)
+        .setCommittedIndex(0)
+        .setData(ByteString.copyFromUtf8("entries of " + group))
+        .build();
+    assertThat(AppendCoalescer.carriesEntries(request)).isTrue();
+    coalescer.send(peer, request, new InvokeCallback() {
+      @Override
+      public void complete(Object result, Throwable error) {
+        if (error != null) {
+          answer.completeExceptionally(error);
+        } else {
+          answer.complete(result);
+        }
+      }
+
+      @Override
+      public Executor executor() {
+        return null;
+      }
+    }, TimeUnit.SECONDS.toMillis(DEADLINE_S));
+    return answer;
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(DEADLINE_S, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private BoltRpcClient client() {
+    BoltRpcClient client = new BoltRpcClient(new com.alipay.remoting.rpc.RpcClient());
+    client.init(new RpcOptions());
+    toClose.add(client::shutdown);
+    return client;
+  }
+
+  private Endpoint server(Consumer<RpcServer> processors) throws IOException {
+    int port = LoopbackPorts.free();
+    RpcServer server = new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer("127.0.0.1", port, true));
+    processors.accept(server);
+    assertThat(server.init(null)).isTrue();
+    toClose.add(server::shutdown);
+    return new Endpoint("127.0.0.1", port);
+  }
+}
