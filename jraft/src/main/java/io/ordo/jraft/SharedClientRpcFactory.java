@@ -44,7 +44,8 @@ public final class SharedClientRpcFactory extends BoltRaftRpcFactory {
   private static final Logger LOG = LoggerFactory.getLogger(SharedClientRpcFactory.class);
   /**
    * Runs the answers to votes, snapshot and read-index requests, which jraft would run on a pool
-   * per group (the pool stays, idle, with no thread), and heartbeat batches' answers.
+   * per group (the pool stays, idle, with no thread), and the answers to batches of heartbeats and
+   * of appends.
    */
   private static final int CALLBACK_THREADS = 4;
   /** Answers waiting for a callback thread; past it Bolt's I/O thread runs the answer itself. */
