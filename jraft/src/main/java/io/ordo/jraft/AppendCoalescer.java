@@ -5,13 +5,13 @@ import com.alipay.sofa.jraft.rpc.InvokeCallback;
 import com.alipay.sofa.jraft.rpc.RpcClient;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.util.Endpoint;
+import io.ordo.jraft.AppendEntriesBatch.Part;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Sends the appends (AppendEntries with entries) of a node's Raft groups to each peer together, as
@@ -47,8 +47,6 @@ final class AppendCoalescer {
   private final RpcClient client;
   private final Executor answers;
   private final Map<Endpoint, Outbox> outboxes = new ConcurrentHashMap<>();
-
-  private record Part(AppendEntriesRequest request, InvokeCallback callback, long deadlineNanos) {}
 
   /** A peer's appends waiting to leave, and how many batches to it await answers; guarded by itself. */
   private static final class Outbox {
@@ -94,7 +92,7 @@ final class AppendCoalescer {
   void send(Endpoint peer, AppendEntriesRequest request, InvokeCallback callback, long timeoutMs) {
     Outbox outbox = outboxes.computeIfAbsent(peer, p -> new Outbox());
     synchronized (outbox) {
-      outbox.waiting.add(new Part(request, callback, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+      outbox.waiting.add(Part.due(request, callback, timeoutMs));
       sendWhileAllowed(peer, outbox);
     }
   }
@@ -114,21 +112,13 @@ final class AppendCoalescer {
 
   /** Whether the batch left; if not, its requests have failed. */
   private boolean sent(Endpoint peer, Outbox outbox, List<Part> batch) {
-    List<AppendEntriesRequest> requests = new ArrayList<>(batch.size());
-    long deadline = Long.MAX_VALUE;
-    for (Part p : batch) {
-      requests.add(p.request());
-      deadline = Math.min(deadline, p.deadlineNanos());
-    }
     InvokeCallback answered = new InvokeCallback() {
       @Override
       public void complete(Object result, Throwable error) {
-        if (error == null && result instanceof AppendEntriesBatch.Replies replies && replies.answers().size() == batch.size()) {
-          for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).callback().complete(replies.answers().get(i), null);
-          }
-        } else {
-          fail(batch, error != null ? error : new RemotingException("a malformed answer to an AppendEntries batch from " + peer + ": " + result));
+        if (!AppendEntriesBatch.answerEach(batch, result, error)) {
+          AppendEntriesBatch.fail(batch, error != null
+              ? error
+              : new RemotingException("a malformed answer to an AppendEntries batch from " + peer + ": " + result));
         }
         synchronized (outbox) {
           outbox.inFlight--;
@@ -145,34 +135,19 @@ final class AppendCoalescer {
         return answers;
       }
     };
-    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    long left = AppendEntriesBatch.remainingMs(batch);
     try {
       if (left <= 0) {
         throw new RemotingException("appends to " + peer + " timed out waiting to leave");
       }
-      client.invokeAsync(peer, new AppendEntriesBatch.Request(requests), null, answered, left);
+      client.invokeAsync(peer, AppendEntriesBatch.requestOf(batch), null, answered, left);
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      fail(batch, new RemotingException(e));
+      AppendEntriesBatch.fail(batch, new RemotingException(e));
     } catch (RemotingException | RuntimeException e) {
-      fail(batch, e);
+      AppendEntriesBatch.fail(batch, e);
     }
     return false;
-  }
-
-  private static void fail(List<Part> batch, Throwable error) {
-    for (Part p : batch) {
-      deliver(p.callback(), null, error);
-    }
-  }
-
-  private static void deliver(InvokeCallback callback, Object answer, Throwable error) {
-    Executor executor = callback.executor();
-    if (executor == null) {
-      callback.complete(answer, error);
-    } else {
-      executor.execute(() -> callback.complete(answer, error));
-    }
   }
 }

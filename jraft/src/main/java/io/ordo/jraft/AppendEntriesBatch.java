@@ -8,6 +8,7 @@ import com.alipay.remoting.rpc.RequestCommand;
 import com.alipay.remoting.rpc.ResponseCommand;
 import com.alipay.remoting.rpc.protocol.RpcRequestCommand;
 import com.alipay.remoting.rpc.protocol.RpcResponseCommand;
+import com.alipay.sofa.jraft.rpc.InvokeCallback;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesResponse;
 import com.alipay.sofa.jraft.rpc.RpcRequests.ErrorResponse;
@@ -20,6 +21,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * AppendEntries requests of many Raft groups from one node to another in one Bolt message, and
@@ -39,6 +42,66 @@ final class AppendEntriesBatch {
 
   /** One answer per request, in the same order: an AppendEntriesResponse or jraft's ErrorResponse. */
   record Replies(List<Message> answers) {}
+
+  /** A request waiting to leave in a batch, with its sender's callback and when the sender stops waiting. */
+  record Part(AppendEntriesRequest request, InvokeCallback callback, long deadlineNanos) {
+    static Part due(AppendEntriesRequest request, InvokeCallback callback, long timeoutMs) {
+      return new Part(request, callback, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    }
+
+    long remainingMs() {
+      return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    }
+  }
+
+  /** The parts' requests as one batch, in their order. */
+  static Request requestOf(List<Part> parts) {
+    List<AppendEntriesRequest> requests = new ArrayList<>(parts.size());
+    for (Part p : parts) {
+      requests.add(p.request());
+    }
+    return new Request(requests);
+  }
+
+  /** Milliseconds until the first of the parts' senders stops waiting: the batch's timeout. */
+  static long remainingMs(List<Part> parts) {
+    long deadline = Long.MAX_VALUE;
+    for (Part p : parts) {
+      deadline = Math.min(deadline, p.deadlineNanos());
+    }
+    return TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+  }
+
+  /**
+   * Hands each part its own answer from the batch's {@code result}, on the calling thread; false,
+   * handing none, when the batch failed or its answer does not match it.
+   */
+  static boolean answerEach(List<Part> parts, Object result, Throwable error) {
+    if (error != null || !(result instanceof Replies replies) || replies.answers().size() != parts.size()) {
+      return false;
+    }
+    for (int i = 0; i < parts.size(); i++) {
+      parts.get(i).callback().complete(replies.answers().get(i), null);
+    }
+    return true;
+  }
+
+  /** Fails each part with {@code error}. */
+  static void fail(List<Part> parts, Throwable error) {
+    for (Part p : parts) {
+      deliver(p.callback(), null, error);
+    }
+  }
+
+  /** Completes the callback on its executor, as Bolt would, or here if it has none. */
+  static void deliver(InvokeCallback callback, Object answer, Throwable error) {
+    Executor executor = callback.executor();
+    if (executor == null) {
+      callback.complete(answer, error);
+    } else {
+      executor.execute(() -> callback.complete(answer, error));
+    }
+  }
 
   /** Makes Bolt encode both with {@link Codec}, once per JVM (both ends must). */
   static synchronized void registerCodec() {

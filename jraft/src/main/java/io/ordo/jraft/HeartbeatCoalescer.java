@@ -5,7 +5,7 @@ import com.alipay.sofa.jraft.rpc.InvokeCallback;
 import com.alipay.sofa.jraft.rpc.RpcClient;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.util.Endpoint;
-import com.google.protobuf.Message;
+import io.ordo.jraft.AppendEntriesBatch.Part;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +46,7 @@ final class HeartbeatCoalescer {
   private final RpcClient client;
   private final Executor answers;
   private final ScheduledExecutorService timer;
-  private final Map<Endpoint, List<Pending>> outboxes = new ConcurrentHashMap<>();
-
-  private record Pending(AppendEntriesRequest heartbeat, InvokeCallback callback, long deadlineNanos) {}
+  private final Map<Endpoint, List<Part>> outboxes = new ConcurrentHashMap<>();
 
   /** @param answers runs each batch's answers, one batch at a time per task */
   HeartbeatCoalescer(RpcClient client, Executor answers) {
@@ -66,10 +64,10 @@ final class HeartbeatCoalescer {
   }
 
   void send(Endpoint peer, AppendEntriesRequest heartbeat, InvokeCallback callback, long timeoutMs) {
-    Pending pending = new Pending(heartbeat, callback, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    Part pending = Part.due(heartbeat, callback, timeoutMs);
     boolean first;
     boolean full;
-    List<Pending> outbox = outboxes.computeIfAbsent(peer, p -> new ArrayList<>());
+    List<Part> outbox = outboxes.computeIfAbsent(peer, p -> new ArrayList<>());
     synchronized (outbox) {
       outbox.add(pending);
       first = outbox.size() == 1;
@@ -87,8 +85,8 @@ final class HeartbeatCoalescer {
   }
 
   private void flush(Endpoint peer) {
-    List<Pending> outbox = outboxes.get(peer);
-    List<Pending> batch;
+    List<Part> outbox = outboxes.get(peer);
+    List<Part> batch;
     synchronized (outbox) {
       if (outbox.isEmpty()) {
         return; // a full batch already left
@@ -96,20 +94,10 @@ final class HeartbeatCoalescer {
       batch = new ArrayList<>(outbox);
       outbox.clear();
     }
-    List<AppendEntriesRequest> heartbeats = new ArrayList<>(batch.size());
-    long deadline = Long.MAX_VALUE;
-    for (Pending p : batch) {
-      heartbeats.add(p.heartbeat());
-      deadline = Math.min(deadline, p.deadlineNanos());
-    }
     InvokeCallback answered = new InvokeCallback() {
       @Override
       public void complete(Object result, Throwable error) {
-        if (error == null && result instanceof AppendEntriesBatch.Replies replies && replies.answers().size() == batch.size()) {
-          for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).callback().complete(replies.answers().get(i), null);
-          }
-        } else {
+        if (!AppendEntriesBatch.answerEach(batch, result, error)) {
           sendOneByOne(peer, batch);
         }
       }
@@ -120,49 +108,30 @@ final class HeartbeatCoalescer {
       }
     };
     try {
-      client.invokeAsync(peer, new AppendEntriesBatch.Request(heartbeats), null, answered, Math.max(1, remainingMs(deadline)));
+      client.invokeAsync(peer, AppendEntriesBatch.requestOf(batch), null, answered, Math.max(1, AppendEntriesBatch.remainingMs(batch)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      fail(batch, new RemotingException(e));
+      AppendEntriesBatch.fail(batch, new RemotingException(e));
     } catch (RemotingException | RuntimeException e) {
       sendOneByOne(peer, batch);
     }
   }
 
   /** The batch's heartbeats as jraft sends them, each with what is left of its own time. */
-  private void sendOneByOne(Endpoint peer, List<Pending> batch) {
-    for (Pending p : batch) {
-      long left = remainingMs(p.deadlineNanos());
+  private void sendOneByOne(Endpoint peer, List<Part> batch) {
+    for (Part p : batch) {
+      long left = p.remainingMs();
       try {
         if (left <= 0) {
           throw new RemotingException("the heartbeat timed out in a batch to " + peer);
         }
-        client.invokeAsync(peer, p.heartbeat(), null, p.callback(), left);
+        client.invokeAsync(peer, p.request(), null, p.callback(), left);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        deliver(p.callback(), null, new RemotingException(e));
+        AppendEntriesBatch.deliver(p.callback(), null, new RemotingException(e));
       } catch (RemotingException | RuntimeException e) {
-        deliver(p.callback(), null, e);
+        AppendEntriesBatch.deliver(p.callback(), null, e);
       }
     }
-  }
-
-  private static void fail(List<Pending> batch, Throwable error) {
-    for (Pending p : batch) {
-      deliver(p.callback(), null, error);
-    }
-  }
-
-  private static void deliver(InvokeCallback callback, Message answer, Throwable error) {
-    Executor executor = callback.executor();
-    if (executor == null) {
-      callback.complete(answer, error);
-    } else {
-      executor.execute(() -> callback.complete(answer, error));
-    }
-  }
-
-  private static long remainingMs(long deadlineNanos) {
-    return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
   }
 }

@@ -3,20 +3,12 @@ package io.ordo.jraft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.alipay.sofa.jraft.option.RpcOptions;
-import com.alipay.sofa.jraft.rpc.InvokeCallback;
-import com.alipay.sofa.jraft.rpc.ProtobufMsgFactory;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.RpcRequests.ErrorResponse;
-import com.alipay.sofa.jraft.rpc.RpcServer;
-import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
-import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.rpc.impl.core.AppendEntriesRequestProcessor;
 import com.alipay.sofa.jraft.util.Endpoint;
-import com.google.protobuf.ByteString;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +19,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,18 +30,12 @@ import org.junit.jupiter.api.Test;
 class AppendCoalescerTest {
   private static final long DEADLINE_S = 30;
 
-  static {
-    ProtobufMsgFactory.load(); // jraft's own messages on the wire, as a node's Raft server loads them
-  }
-
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final BoltLoopback bolt = new BoltLoopback();
   private final ExecutorService pool = Executors.newFixedThreadPool(2);
 
   @AfterEach
   void close() throws Exception {
-    for (AutoCloseable c : toClose) {
-      c.close();
-    }
+    bolt.close();
     pool.shutdownNow();
   }
 
@@ -60,9 +45,9 @@ class AppendCoalescerTest {
     CountDownLatch release = new CountDownLatch(1);
     List<List<String>> batches = new CopyOnWriteArrayList<>();
     ExecutorService serverThreads = Executors.newFixedThreadPool(held + 1);
-    toClose.add(serverThreads::shutdownNow);
+    bolt.closeLater(serverThreads::shutdownNow);
     AppendEntriesBatchProcessor real = new AppendEntriesBatchProcessor(new RaftRequestProcessors.StripedAppendEntries(pool));
-    Endpoint peer = server(s -> s.registerProcessor(new RpcProcessor<AppendEntriesBatch.Request>() {
+    Endpoint peer = bolt.server(s -> s.registerProcessor(new RpcProcessor<AppendEntriesBatch.Request>() {
       @Override
       public void handleRequest(RpcContext context, AppendEntriesBatch.Request batch) {
         batches.add(batch.parts().stream().map(AppendEntriesRequest::getGroupId).toList());
@@ -82,7 +67,7 @@ class AppendCoalescerTest {
         return serverThreads;
       }
     }));
-    AppendCoalescer coalescer = new AppendCoalescer(client(), pool);
+    AppendCoalescer coalescer = new AppendCoalescer(bolt.client(), pool);
 
     List<CompletableFuture<Object>> answers = new ArrayList<>();
     List<List<String>> expected = new ArrayList<>();
@@ -113,8 +98,8 @@ class AppendCoalescerTest {
   /** A peer that does not take batches: each request fails, and later appends still leave. */
   @Test
   void aFailedBatchFailsEachOfItsRequestsAndTheNextStillLeaves() throws Exception {
-    Endpoint peer = server(s -> s.registerProcessor(new AppendEntriesRequestProcessor(pool)));
-    AppendCoalescer coalescer = new AppendCoalescer(client(), pool);
+    Endpoint peer = bolt.server(s -> s.registerProcessor(new AppendEntriesRequestProcessor(pool)));
+    AppendCoalescer coalescer = new AppendCoalescer(bolt.client(), pool);
     for (int round = 0; round < 3; round++) {
       CompletableFuture<Object> answer = append(coalescer, peer, "group-" + round);
       assertThatThrownBy(() -> answer.get(DEADLINE_S, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
@@ -123,32 +108,9 @@ class AppendCoalescerTest {
 
   private static CompletableFuture<Object> append(AppendCoalescer coalescer, Endpoint peer, String group) {
     CompletableFuture<Object> answer = new CompletableFuture<>();
-    AppendEntriesRequest request = AppendEntriesRequest.newBuilder()
-        .setGroupId(group)
-        .setServerId("127.0.0.1:1:0")
-        .setPeerId(peer + ":0")
-        .setTerm(1)
-        .setPrevLogIndex(0)
-        .setPrevLogTerm(0)
-        .setCommittedIndex(0)
-        .setData(ByteString.copyFromUtf8("entries of " + group))
-        .build();
+    AppendEntriesRequest request = BoltLoopback.appendEntries(group, peer, "entries of " + group);
     assertThat(AppendCoalescer.carriesEntries(request)).isTrue();
-    coalescer.send(peer, request, new InvokeCallback() {
-      @Override
-      public void complete(Object result, Throwable error) {
-        if (error != null) {
-          answer.completeExceptionally(error);
-        } else {
-          answer.complete(result);
-        }
-      }
-
-      @Override
-      public Executor executor() {
-        return null;
-      }
-    }, TimeUnit.SECONDS.toMillis(DEADLINE_S));
+    coalescer.send(peer, request, BoltLoopback.completing(answer, null), TimeUnit.SECONDS.toMillis(DEADLINE_S));
     return answer;
   }
 
@@ -158,21 +120,5 @@ class AppendCoalescerTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private BoltRpcClient client() {
-    BoltRpcClient client = new BoltRpcClient(new com.alipay.remoting.rpc.RpcClient());
-    client.init(new RpcOptions());
-    toClose.add(client::shutdown);
-    return client;
-  }
-
-  private Endpoint server(Consumer<RpcServer> processors) throws IOException {
-    int port = LoopbackPorts.free();
-    RpcServer server = new BoltRpcServer(new com.alipay.remoting.rpc.RpcServer("127.0.0.1", port, true));
-    processors.accept(server);
-    assertThat(server.init(null)).isTrue();
-    toClose.add(server::shutdown);
-    return new Endpoint("127.0.0.1", port);
   }
 }
