@@ -67,10 +67,12 @@ public final class MembershipDriver {
   /** Partitions moving at once: each new replica copies its partition from the leader. */
   static final int MAX_CONCURRENT_MOVES = 8;
   /**
-   * How long one change may take: jraft waits while a new replica still catches up, which for a
-   * large partition is minutes; a change cut off here is simply asked for again.
+   * How long one attempt at a move may take (asking the leader, its change, recording it). A new
+   * replica of a large partition catches up for minutes, but asking again is harmless: while the
+   * change is under way the leader answers busy, once it is done at once. A longer wait only held
+   * a move back when an answer was lost.
    */
-  private static final long CHANGE_DEADLINE_MS = 600_000;
+  private static final long MOVE_ATTEMPT_DEADLINE_MS = 30_000;
   /**
    * How long one step of taking a node out may take (a change of the metadata group's members, or
    * a metadata command): the metadata is small, so a step not done by then was lost (an answer
@@ -105,10 +107,19 @@ public final class MembershipDriver {
     if (!router.metadata().isLeader()) {
       return;
     }
-    nameCluster();
-    takeLeavingNodesOut();
-    startMoves();
-    rebalance();
+    step("naming the cluster", this::nameCluster);
+    step("taking leaving nodes out", this::takeLeavingNodesOut);
+    step("moving partitions", this::startMoves);
+    step("rebalancing", this::rebalance);
+  }
+
+  /** Runs one step of a tick: one that fails holds none of the others back. */
+  private static void step(String what, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      LOG.error("{} failed; trying again on the next tick", what, e);
+    }
   }
 
   /** Proposes the next move that evens out the nodes' replica counts, if one is due. */
@@ -320,21 +331,42 @@ public final class MembershipDriver {
       if (started.isEmpty()) {
         return;
       }
-      inspector.describe(topic).whenComplete((description, error) -> {
+      described(topic).whenComplete((description, error) -> {
         for (PartitionPlacement placement : started) {
           PartitionId id = new PartitionId(topic.getTopicId(), placement.getPartition());
           CompletableFuture<Void> move = error != null
               ? CompletableFuture.failedFuture(error)
-              : move(topic, placement, description);
-          move.whenComplete((done, failure) -> {
+              : attempt(topic, placement, description);
+          move.orTimeout(MOVE_ATTEMPT_DEADLINE_MS, TimeUnit.MILLISECONDS).whenComplete((done, failure) -> {
             moving.remove(id);
-            if (failure != null) {
+            if (failure instanceof TimeoutException) {
+              LOG.warn("moving {}/{} to {}: an attempt took over {} ms; trying again", topic.getName(),
+                  placement.getPartition(), placement.getTargetReplicasList(), MOVE_ATTEMPT_DEADLINE_MS);
+            } else if (failure != null) {
               LOG.info("moving {}/{} to {} not done yet: {}", topic.getName(), placement.getPartition(),
                   placement.getTargetReplicasList(), rootMessage(failure));
             }
           });
         }
       });
+    }
+  }
+
+  /** The topic as its nodes report it; a failure, thrown or not, frees its moves for the next tick. */
+  private CompletableFuture<TopicDescription> described(TopicRecord topic) {
+    try {
+      return inspector.describe(topic);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** One attempt at the move; its failure, thrown or not, frees the partition for the next. */
+  private CompletableFuture<Void> attempt(TopicRecord topic, PartitionPlacement placement, TopicDescription description) {
+    try {
+      return move(topic, placement, description);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 
@@ -365,7 +397,7 @@ public final class MembershipDriver {
       return CompletableFuture.failedFuture(new IllegalStateException("node " + leader + " is not registered"));
     }
     var call = NodeServiceGrpc.newFutureStub(peers.to(node.get().getClientAddress()))
-        .withDeadlineAfter(CHANGE_DEADLINE_MS, TimeUnit.MILLISECONDS)
+        .withDeadlineAfter(MOVE_ATTEMPT_DEADLINE_MS, TimeUnit.MILLISECONDS)
         .changeReplicas(request);
     CompletableFuture<Void> answered = new CompletableFuture<>();
     call.addListener(() -> {

@@ -1,6 +1,5 @@
 package io.ordo.it.jepsen;
 
-import static io.ordo.it.cluster.ClusterChecks.awaitFullyReplicated;
 import static io.ordo.it.cluster.ClusterChecks.awaitHealthy;
 import static io.ordo.it.cluster.ClusterChecks.awaitLeaders;
 import static io.ordo.it.cluster.ClusterChecks.header;
@@ -15,8 +14,11 @@ import io.ordo.it.checker.CheckResult;
 import io.ordo.it.checker.LogChecker;
 import io.ordo.it.checker.QueueCheckResult;
 import io.ordo.it.checker.QueueChecker;
+import io.ordo.it.cluster.ClusterChecks;
 import io.ordo.it.cluster.FaultableCluster;
+import io.ordo.it.cluster.NodeLogs;
 import io.ordo.it.history.History;
+import io.ordo.it.history.Op;
 import io.ordo.it.history.PartitionRead;
 import io.ordo.it.history.QueueEvent;
 import io.ordo.it.nemesis.Nemesis;
@@ -36,6 +38,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One run: writers, readers, members of a stream group and workers of a key-ordered queue group
@@ -60,6 +65,10 @@ final class FaultRun {
   private static final Duration QUEUE_DRAIN_STALL = Duration.ofSeconds(30);
   /** ...and all of them within this. */
   private static final Duration QUEUE_DRAIN_LIMIT = Duration.ofSeconds(240);
+
+  /** Node log lines that tell how moves and rejoins went: ours, our errors, jraft's about its members. */
+  private static final Pattern MEMBERSHIP_LINES = Pattern.compile(
+      "MembershipDriver|NewStorage|NodeJoins|ERROR +\\[[^]]*\\] i\\.o\\.|NodeImpl - .*(catch|caughtUp|change peers)");
 
   private FaultRun() {}
 
@@ -103,7 +112,7 @@ final class FaultRun {
         awaitHealthy(admin, cluster.size());
         awaitLeaders(admin, TOPIC);
         // Healed, every partition gets all its replicas back (and finishes any move).
-        awaitFullyReplicated(admin, TOPIC, FULLY_REPLICATED_WAIT);
+        awaitFullyReplicated(admin, cluster, history);
         observed = readers.seen();
         drained = queue.drain(admin, QUEUE_DRAIN_STALL, QUEUE_DRAIN_LIMIT);
         queue.close();
@@ -119,6 +128,23 @@ final class FaultRun {
       RunResult result = new RunResult(log, queues);
       Report.write(reportDir, scenario, seed, duration.toSeconds(), result, history.ops(), queueEvents, finalA);
       return result;
+    }
+  }
+
+  /**
+   * As {@link ClusterChecks#awaitFullyReplicated}; a timeout's failure also names the run's faults
+   * and the nodes' last membership and warning lines.
+   */
+  private static void awaitFullyReplicated(OrdoClient admin, FaultableCluster cluster, History history) {
+    try {
+      ClusterChecks.awaitFullyReplicated(admin, TOPIC, FULLY_REPLICATED_WAIT);
+    } catch (ConditionTimeoutException e) {
+      String faults = history.ops().stream()
+          .filter(op -> op.process() == Op.NEMESIS)
+          .map(op -> String.format("%.1f s %s %s", op.timeNanos() / 1e9, op.f(), op.value()))
+          .collect(Collectors.joining("; "));
+      throw new AssertionError(e.getMessage() + "\nfaults: " + faults
+          + NodeLogs.tail(cluster.logDirectory(), MEMBERSHIP_LINES, 10), e);
     }
   }
 
