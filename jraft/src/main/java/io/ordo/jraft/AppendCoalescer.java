@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends the appends (AppendEntries with entries) of a node's Raft groups to each peer together, as
@@ -30,6 +31,10 @@ import java.util.concurrent.Executor;
  * that fails fails each of its requests with that error, as a lone request's failure would: the
  * group's replicator then probes the peer again and resends from where the peer's log ends.
  *
+ * <p>A peer of a version before batches refuses them (Bolt finds no processor for them): appends
+ * to it then go alone for {@link #SEND_ALONE_MS}, so a rolling upgrade does not stall replication
+ * to the nodes not yet upgraded.
+ *
  * <p>Bounds: a batch carries at most {@link #MAX_BATCH_BYTES} (or one larger request); what waits
  * is bounded by jraft, which keeps at most {@code maxReplicatorInflightMsgs} requests of a group to
  * a peer unanswered.
@@ -43,6 +48,13 @@ final class AppendCoalescer {
   static final int MAX_IN_FLIGHT = 4;
   /** A batch's size at most, in encoded bytes of its requests (jraft's maxBodySize is 4 MiB). */
   static final int MAX_BATCH_BYTES = 8 * 1024 * 1024;
+  /**
+   * How long appends to a peer that refused a batch for want of its processor (a node of a version
+   * before batches, during a rolling upgrade) go alone, as jraft sends them, before a batch is
+   * tried again: each try costs the refused batch's appends one failed round, which their groups'
+   * replicators repair by probing, as after any failed append.
+   */
+  static final long SEND_ALONE_MS = 60_000;
 
   private final RpcClient client;
   private final Executor answers;
@@ -52,6 +64,12 @@ final class AppendCoalescer {
   private static final class Outbox {
     final ArrayDeque<Part> waiting = new ArrayDeque<>();
     int inFlight;
+    /** Until when appends to the peer go alone (System.nanoTime()); 0: in batches. */
+    long aloneUntilNanos;
+
+    boolean sendsAlone() {
+      return aloneUntilNanos != 0 && System.nanoTime() - aloneUntilNanos < 0;
+    }
 
     /** The next batch, if one may leave now. */
     List<Part> takeBatch() {
@@ -93,7 +111,33 @@ final class AppendCoalescer {
     Outbox outbox = outboxes.computeIfAbsent(peer, p -> new Outbox());
     synchronized (outbox) {
       outbox.waiting.add(Part.due(request, callback, timeoutMs));
-      sendWhileAllowed(peer, outbox);
+      if (outbox.sendsAlone()) {
+        sendAlone(peer, outbox);
+      } else {
+        sendWhileAllowed(peer, outbox);
+      }
+    }
+  }
+
+  /**
+   * Whether the peer refused the batch because it has no processor for batches: then nothing of
+   * it reached a group, and the peer will take its appends one by one.
+   */
+  static boolean refusedAsUnknown(Throwable error) {
+    String refusal = "No user processor found for request: " + AppendEntriesBatch.Request.class.getName(); // Bolt's words
+    for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e.getMessage() != null && e.getMessage().contains(refusal)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sends what waits for the peer as jraft would, each request alone; under the outbox's lock, in order. */
+  private void sendAlone(Endpoint peer, Outbox outbox) {
+    Part p;
+    while ((p = outbox.waiting.poll()) != null) {
+      AppendEntriesBatch.sendAlone(client, peer, p);
     }
   }
 
@@ -122,7 +166,14 @@ final class AppendCoalescer {
         }
         synchronized (outbox) {
           outbox.inFlight--;
-          sendWhileAllowed(peer, outbox);
+          if (refusedAsUnknown(error)) {
+            outbox.aloneUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SEND_ALONE_MS);
+          }
+          if (outbox.sendsAlone()) {
+            sendAlone(peer, outbox);
+          } else {
+            sendWhileAllowed(peer, outbox);
+          }
         }
       }
 

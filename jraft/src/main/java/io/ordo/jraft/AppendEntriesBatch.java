@@ -8,10 +8,13 @@ import com.alipay.remoting.rpc.RequestCommand;
 import com.alipay.remoting.rpc.ResponseCommand;
 import com.alipay.remoting.rpc.protocol.RpcRequestCommand;
 import com.alipay.remoting.rpc.protocol.RpcResponseCommand;
+import com.alipay.sofa.jraft.error.RemotingException;
 import com.alipay.sofa.jraft.rpc.InvokeCallback;
+import com.alipay.sofa.jraft.rpc.RpcClient;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesResponse;
 import com.alipay.sofa.jraft.rpc.RpcRequests.ErrorResponse;
+import com.alipay.sofa.jraft.util.Endpoint;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -84,6 +87,22 @@ final class AppendEntriesBatch {
       parts.get(i).callback().complete(replies.answers().get(i), null);
     }
     return true;
+  }
+
+  /** Sends the part's request alone, as jraft would, with what is left of its time; a failure goes to its callback. */
+  static void sendAlone(RpcClient client, Endpoint peer, Part p) {
+    long left = p.remainingMs();
+    try {
+      if (left <= 0) {
+        throw new RemotingException("a request to " + peer + " timed out before it left");
+      }
+      client.invokeAsync(peer, p.request(), null, p.callback(), left);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      deliver(p.callback(), null, new RemotingException(e));
+    } catch (RemotingException | RuntimeException e) {
+      deliver(p.callback(), null, e);
+    }
   }
 
   /** Fails each part with {@code error}. */

@@ -120,18 +120,7 @@ final class HeartbeatCoalescer {
   /** The batch's heartbeats as jraft sends them, each with what is left of its own time. */
   private void sendOneByOne(Endpoint peer, List<Part> batch) {
     for (Part p : batch) {
-      long left = p.remainingMs();
-      try {
-        if (left <= 0) {
-          throw new RemotingException("the heartbeat timed out in a batch to " + peer);
-        }
-        client.invokeAsync(peer, p.request(), null, p.callback(), left);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        AppendEntriesBatch.deliver(p.callback(), null, new RemotingException(e));
-      } catch (RemotingException | RuntimeException e) {
-        AppendEntriesBatch.deliver(p.callback(), null, e);
-      }
+      AppendEntriesBatch.sendAlone(client, peer, p);
     }
   }
 }
