@@ -18,6 +18,16 @@ ordo_node_preload() {
   fi
 }
 
+# A node JVM's options: ORDO_NODE_JAVA_OPTS (default -Xms256m -Xmx1g), and if ORDO_NODE_AOT_CACHE
+# names a file, the ahead-of-time cache bench/aot-cache.sh made (JDK 25 on) to start from.
+ordo_node_java_opts() {
+  local opts="${ORDO_NODE_JAVA_OPTS:--Xms256m -Xmx1g}"
+  if [ -n "${ORDO_NODE_AOT_CACHE:-}" ] && [ -f "$ORDO_NODE_AOT_CACHE" ]; then
+    opts="$opts -XX:AOTCache=$ORDO_NODE_AOT_CACHE"
+  fi
+  echo "$opts"
+}
+
 ordo_build() {
   echo "ordo: building (mvn -DskipTests install; the first build downloads dependencies)..." >&2
   (cd "$ORDO_HOME" && mvn -B -q -DskipTests install >&2)
