@@ -11,20 +11,22 @@ RUNS="${RUNS:-3}"
 WARMUP="${WARMUP:-150000}"
 RECORDS="${RECORDS:-300000}"
 CACHE="${CACHE:-$ROOT/bench/target/ordo-node.aot}"
-export ORDO_DATA="${COMPARE_DIR:-$ROOT/bench/target/aot-ab}/ordo"
-trap '"$ROOT/bin/ordo-cluster" down >/dev/null 2>&1 || true' EXIT
+ORDO_DATA_DIR="${COMPARE_DIR:-$ROOT/bench/target/aot-ab}/ordo"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap ordo_down EXIT
 [ -f "$CACHE" ] || "$ROOT/bench/aot-cache.sh" "$CACHE" >/dev/null
 
 run() { # side: plain or aot
-  rm -rf "$ORDO_DATA"
+  rm -rf "$ORDO_DATA_DIR"
   if [ "$1" = aot ]; then export ORDO_NODE_AOT_CACHE="$CACHE"; else unset ORDO_NODE_AOT_CACHE; fi
-  "$ROOT/bin/ordo-cluster" up >/dev/null 2>&1
+  ordo_up 2>/dev/null
   "$ROOT/bin/ordo" topic create bench --partitions 6 --replication-factor 3 --request-timeout-ms 120000 >/dev/null
-  until ! "$ROOT/bin/ordo" topic describe bench --output json 2>/dev/null | grep -q '"leader": 0'; do sleep 2; done
+  until all_led "$("$ROOT/bin/ordo" topic describe bench --output json 2>/dev/null)"; do sleep 2; done
   "$ROOT/bin/ordo" bench produce --topic bench --records "$WARMUP" --record-size 1024 --rate 0 --warmup-records 0 >/dev/null 2>&1
   local out
   out="$("$ROOT/bin/ordo" bench produce --topic bench --records "$RECORDS" --record-size 1024 --rate 0 --warmup-records 0 2>/dev/null)"
-  "$ROOT/bin/ordo-cluster" down >/dev/null 2>&1
+  ordo_down 2>/dev/null
   echo "$1: $(grep -o '[0-9.]* records/s' <<<"$out" | tail -1), $(grep -o '[0-9.]* s per 100,000 records' <<<"$out")"
 }
 

@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -141,7 +142,7 @@ final class FaultRun {
     } catch (ConditionTimeoutException e) {
       String faults = history.ops().stream()
           .filter(op -> op.process() == Op.NEMESIS)
-          .map(op -> String.format("%.1f s %s %s", op.timeNanos() / 1e9, op.f(), op.value()))
+          .map(op -> String.format(Locale.ROOT, "%.1f s %s %s", op.timeNanos() / 1e9, op.f(), op.value()))
           .collect(Collectors.joining("; "));
       throw new AssertionError(e.getMessage() + "\nfaults: " + faults
           + NodeLogs.tail(cluster.logDirectory(), MEMBERSHIP_LINES, 10), e);
