@@ -1,7 +1,5 @@
 package io.ordo.raft.partition;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.ordo.proto.raft.v1.PartitionCommand;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.raft.storage.PartitionStore;
 import java.nio.ByteBuffer;
@@ -67,13 +65,7 @@ public final class PartitionApplier {
         machine.advanceTo(index, writer);
         return null;
       }
-      PartitionCommand command;
-      try {
-        command = PartitionCommand.parseFrom(data);
-      } catch (InvalidProtocolBufferException e) {
-        throw new IllegalStateException("undecodable command at index " + index, e);
-      }
-      return machine.apply(index, command, writer);
+      return machine.apply(index, data, writer);
     }
 
     /** Records that everything up to {@code index} is applied (entries jraft keeps to itself). */

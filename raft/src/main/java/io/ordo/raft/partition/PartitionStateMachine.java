@@ -1,14 +1,19 @@
 package io.ordo.raft.partition;
 
-import io.ordo.proto.raft.v1.AppendRecords;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.UnsafeByteOperations;
+import io.ordo.proto.raft.v1.AppendOpView;
+import io.ordo.proto.raft.v1.AppendRecordsView;
 import io.ordo.proto.raft.v1.CompactLog;
 import io.ordo.proto.raft.v1.EarlierAppend;
 import io.ordo.proto.raft.v1.GroupOffset;
-import io.ordo.proto.raft.v1.PartitionCommand;
+import io.ordo.proto.raft.v1.PartitionCommandView;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
 import io.ordo.proto.raft.v1.StoredBatch;
+import io.ordo.proto.raft.v1.StoredBatchView;
 import io.ordo.proto.raft.v1.TrimLog;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.raft.consumer.GroupOffsets;
@@ -17,6 +22,8 @@ import io.ordo.raft.queue.StoredQueueGroup;
 import io.ordo.raft.replica.OpResult;
 import io.ordo.raft.storage.PartitionStore;
 import io.ordo.raft.storage.PartitionWrites;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -82,50 +89,80 @@ public final class PartitionStateMachine {
   }
 
   /**
-   * Applies the command at log index {@code index}, staging its effects in {@code writes}.
+   * Applies the command encoded in {@code entry} (a PartitionCommand) at log index {@code index},
+   * staging its effects in {@code writes}.
    *
-   * @throws IllegalStateException if {@code index} was already applied: the caller must skip those
+   * @throws IllegalStateException if {@code index} was already applied (the caller must skip
+   *     those) or the entry is not a command
    */
-  public Applied apply(long index, PartitionCommand command, PartitionWrites writes) {
+  public Applied apply(long index, ByteBuffer entry, PartitionWrites writes) {
     if (isApplied(index)) {
       throw new IllegalStateException("index " + index + " is at or below applied index " + state.getAppliedIndex());
+    }
+    PartitionCommandView command;
+    try {
+      command = PartitionCommandView.parseFrom(aliasing(UnsafeByteOperations.unsafeWrap(entry)));
+    } catch (IOException e) {
+      throw new IllegalStateException("undecodable command at index " + index, e);
     }
     long timestamp = Math.max(command.getTimestampMs(), state.getLastTimestampMs());
     state = state.toBuilder().setLastTimestampMs(timestamp).build();
     List<OpResult> results = new ArrayList<>(command.getOpsCount());
-    for (PartitionOp op : command.getOpsList()) {
-      if (op.getOpCase() != PartitionOp.OpCase.APPEND) {
-        queueChanges++;
-      }
-      results.add(
-          switch (op.getOpCase()) {
-            case APPEND -> append(op.getAppend(), timestamp, writes);
-            case CLAIM_PARTITION -> groups.claim(
-                op.getClaimPartition(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
-            case COMMIT_OFFSET -> groups.commit(op.getCommitOffset(), state.getNextOffset(), timestamp, writes);
-            case RESET_GROUP_OFFSET -> groups.reset(
-                op.getResetGroupOffset(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
-            case DELETE_GROUP_OFFSET -> groups.delete(op.getDeleteGroupOffset(), writes);
-            case CONFIGURE_QUEUE -> queues.configure(
-                op.getConfigureQueue(), state.getStartOffset(), state.getNextOffset(), writes);
-            case ACQUIRE_RECORDS -> queues.acquire(op.getAcquireRecords(), state.getNextOffset(), timestamp, writes, writes);
-            case SETTLE_RECORDS -> queues.settle(op.getSettleRecords(), timestamp, writes);
-            case EXPIRE_LEASES -> queues.expire(timestamp, writes);
-            case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
-            case MARK_DEAD_LETTERS_EXPORTED -> queues.markExported(op.getMarkDeadLettersExported(), writes);
-            case TRIM_LOG -> trim(op.getTrimLog(), writes);
-            case COMPACT_LOG -> compact(op.getCompactLog(), writes);
-            // An op from a newer version: its effect is unknown here, so applying past it would
-            // diverge from replicas that know it. Stop the replica instead (see PartitionApplier).
-            default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
-          });
+    for (ByteString encoded : command.getOpsList()) {
+      results.add(apply(index, encoded, timestamp, writes));
     }
     state = state.toBuilder().setAppliedIndex(index).build();
     writes.putState(state);
     return new Applied(results, timestamp);
   }
 
-  private OpResult append(AppendRecords append, long timestamp, PartitionWrites writes) {
+  private OpResult apply(long index, ByteString encoded, long timestamp, PartitionWrites writes) {
+    PartitionOp op;
+    try {
+      // Appends, nearly every op, keep their records encoded; any other op is decoded in full.
+      AppendOpView append = AppendOpView.parseFrom(aliasing(encoded));
+      if (append.hasAppend() && append.getUnknownFields().asMap().isEmpty()) {
+        return append(append.getAppend(), timestamp, writes);
+      }
+      op = PartitionOp.parseFrom(encoded);
+    } catch (IOException e) {
+      throw new IllegalStateException("undecodable op at index " + index, e);
+    }
+    queueChanges++;
+    return switch (op.getOpCase()) {
+      case CLAIM_PARTITION -> groups.claim(
+          op.getClaimPartition(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
+      case COMMIT_OFFSET -> groups.commit(op.getCommitOffset(), state.getNextOffset(), timestamp, writes);
+      case RESET_GROUP_OFFSET -> groups.reset(
+          op.getResetGroupOffset(), state.getStartOffset(), state.getNextOffset(), timestamp, writes);
+      case DELETE_GROUP_OFFSET -> groups.delete(op.getDeleteGroupOffset(), writes);
+      case CONFIGURE_QUEUE -> queues.configure(
+          op.getConfigureQueue(), state.getStartOffset(), state.getNextOffset(), writes);
+      case ACQUIRE_RECORDS -> queues.acquire(op.getAcquireRecords(), state.getNextOffset(), timestamp, writes, writes);
+      case SETTLE_RECORDS -> queues.settle(op.getSettleRecords(), timestamp, writes);
+      case EXPIRE_LEASES -> queues.expire(timestamp, writes);
+      case REDRIVE_DEAD_LETTERS -> queues.redrive(op.getRedriveDeadLetters(), timestamp, writes);
+      case MARK_DEAD_LETTERS_EXPORTED -> queues.markExported(op.getMarkDeadLettersExported(), writes);
+      case TRIM_LOG -> trim(op.getTrimLog(), writes);
+      case COMPACT_LOG -> compact(op.getCompactLog(), writes);
+      // An op from a newer version (an append among them, if it came with fields unknown here):
+      // its effect is unknown here, so applying past it would diverge from replicas that know
+      // it. Stop the replica instead (see PartitionApplier).
+      default -> throw new UnknownCommandException("unknown partition op " + op.getOpCase() + " at index " + index);
+    };
+  }
+
+  /**
+   * A decoder whose `bytes` fields share {@code encoded}'s memory instead of copying it: they are
+   * read within the apply, never kept.
+   */
+  private static CodedInputStream aliasing(ByteString encoded) {
+    CodedInputStream in = encoded.newCodedInput();
+    in.enableAliasing(true);
+    return in;
+  }
+
+  private OpResult append(AppendRecordsView append, long timestamp, PartitionWrites writes) {
     long next = state.getNextOffset();
     int count = append.getRecordsCount();
     if (append.getProducerId() != 0) {
@@ -154,11 +191,12 @@ public final class PartitionStateMachine {
       writes.putProducer(producers.get(append.getProducerId()));
     }
     if (count > 0) {
-      StoredBatch batch = StoredBatch.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build();
+      byte[] batch =
+          StoredBatchView.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build().toByteArray();
       writes.putBatch(next, batch);
       state = state.toBuilder()
           .setNextOffset(next + count)
-          .setStoredBytes(state.getStoredBytes() + batch.getSerializedSize())
+          .setStoredBytes(state.getStoredBytes() + batch.length)
           .build();
     }
     return new OpResult.Appended(next, count);
@@ -260,9 +298,9 @@ public final class PartitionStateMachine {
         writes.deleteBatch(base);
         removedBytes += batch.getSerializedSize();
       } else {
-        StoredBatch rewritten = kept.build();
+        byte[] rewritten = kept.build().toByteArray();
         writes.putBatch(base, rewritten);
-        removedBytes += batch.getSerializedSize() - rewritten.getSerializedSize();
+        removedBytes += batch.getSerializedSize() - rewritten.length;
       }
     }
     PartitionState.Builder updated = state.toBuilder()
@@ -280,7 +318,7 @@ public final class PartitionStateMachine {
    * Null if the producer's append may go ahead; else what to answer instead: a repeated append's
    * original offsets, or why it is refused.
    */
-  private static OpResult checkSequence(ProducerState last, AppendRecords append) {
+  private static OpResult checkSequence(ProducerState last, AppendRecordsView append) {
     long first = append.getFirstSequence();
     if (last == null) {
       // Unknown (new, or forgotten): a pipelined append cannot tell whether what it follows is

@@ -173,14 +173,14 @@ public final class PartitionStore {
   /** Stages writes; {@link #commit()} applies them atomically. */
   public final class Writer implements PartitionWrites, AutoCloseable {
     /** Marks a batch staged for deletion in {@link #staged}: no stored batch is empty. */
-    private static final StoredBatch DELETED = StoredBatch.getDefaultInstance();
+    private static final byte[] DELETED = new byte[0];
 
     private final WriteBatch batch = new WriteBatch();
     /**
-     * The batches staged, by base offset, and those deleted one by one ({@link #DELETED}): the
-     * store cannot read them back until the commit.
+     * The batches staged, by base offset, as stored, and those deleted one by one ({@link
+     * #DELETED}): the store cannot read them back until the commit.
      */
-    private final NavigableMap<Long, StoredBatch> staged = new TreeMap<>();
+    private final NavigableMap<Long, byte[]> staged = new TreeMap<>();
     /**
      * Batches based below this were deleted by {@link #deleteBatches} this round: the store still
      * shows them until the commit.
@@ -195,22 +195,28 @@ public final class PartitionStore {
       if (fromOffset < committedEnd) {
         filled = storedKeyHashes(fromOffset, committedEnd, out);
       }
+      long base = Long.MIN_VALUE;
+      StoredBatch holding = null;
       for (; filled < count; filled++) {
         long offset = fromOffset + filled;
-        Map.Entry<Long, StoredBatch> holding = staged.floorEntry(offset);
-        if (holding == null || offset >= holding.getKey() + holding.getValue().getRecordsCount()) {
+        Map.Entry<Long, byte[]> floor = staged.floorEntry(offset);
+        if (floor != null && floor.getKey() != base) {
+          base = floor.getKey();
+          holding = floor.getValue() == DELETED ? null : parseBatch(floor.getValue());
+        }
+        if (floor == null || holding == null || offset >= base + holding.getRecordsCount()) {
           throw new StorageException("partition key " + partitionKey + " has no record at offset " + offset);
         }
-        out[filled] = RecordKeys.hash(holding.getValue().getRecords((int) (offset - holding.getKey())).getKey());
+        out[filled] = RecordKeys.hash(holding.getRecords((int) (offset - base)).getKey());
       }
       return out;
     }
 
     @Override
-    public void putBatch(long baseOffset, StoredBatch stored) {
-      staged.put(baseOffset, stored);
+    public void putBatch(long baseOffset, byte[] storedBatch) {
+      staged.put(baseOffset, storedBatch);
       try {
-        batch.put(store.records, KeyCodec.batchKey(partitionKey, baseOffset), stored.toByteArray());
+        batch.put(store.records, KeyCodec.batchKey(partitionKey, baseOffset), storedBatch);
       } catch (RocksDBException e) {
         throw new StorageException("cannot stage a batch", e);
       }
@@ -264,7 +270,7 @@ public final class PartitionStore {
         if (stored == DELETED) {
           out.remove(base);
         } else {
-          out.put(base, stored);
+          out.put(base, parseBatch(stored));
         }
       });
       return out;
@@ -274,7 +280,7 @@ public final class PartitionStore {
     public long lastBatchBase() {
       long stored = PartitionStore.this.lastBatchBase();
       long last = stored < trimmedBelow ? -1 : stored; // a trim this round deleted every stored batch
-      for (Map.Entry<Long, StoredBatch> e : staged.descendingMap().entrySet()) {
+      for (Map.Entry<Long, byte[]> e : staged.descendingMap().entrySet()) {
         if (e.getKey() <= last) {
           break;
         }
@@ -768,7 +774,7 @@ public final class PartitionStore {
       while ((next = SnapshotItem.parseDelimitedFrom(in)) != null) {
         switch (next.getItemCase()) {
           case BATCH:
-            writer.putBatch(next.getBatch().getBaseOffset(), next.getBatch().getBatch());
+            writer.putBatch(next.getBatch().getBaseOffset(), next.getBatch().getBatch().toByteArray());
             break;
           case PRODUCER:
             writer.putProducer(next.getProducer());

@@ -14,7 +14,8 @@ import java.util.NavigableMap;
  * the keys of records in the log, those this round appends included, for key-ordered queues.
  */
 public interface PartitionWrites extends QueueWrites, RecordKeys {
-  void putBatch(long baseOffset, StoredBatch batch);
+  /** Stages the batch at {@code baseOffset}: {@code storedBatch} is a StoredBatch's encoding, kept as it is. */
+  void putBatch(long baseOffset, byte[] storedBatch);
 
   /** Deletes the batches whose base offsets are {@code fromOffset} up to (not including) {@code toOffset}. */
   void deleteBatches(long fromOffset, long toOffset);

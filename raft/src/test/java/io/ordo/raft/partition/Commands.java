@@ -10,6 +10,7 @@ import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.v1.Header;
 import io.ordo.proto.v1.Record;
 import io.ordo.raft.replica.OpResult;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -46,6 +47,11 @@ public final class Commands {
   /** An entry the leader proposed at {@code timestampMs} holding {@code ops}. */
   public static PartitionCommand command(long timestampMs, PartitionOp... ops) {
     return PartitionCommand.newBuilder().setTimestampMs(timestampMs).addAllOps(Arrays.asList(ops)).build();
+  }
+
+  /** {@code command} as a Raft log entry holds it. */
+  public static ByteBuffer encoded(PartitionCommand command) {
+    return ByteBuffer.wrap(command.toByteArray());
   }
 
   /** Member {@code member} of {@code group} takes the partition in {@code generation}. */

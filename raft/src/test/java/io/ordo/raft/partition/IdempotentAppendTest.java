@@ -2,6 +2,7 @@ package io.ordo.raft.partition;
 
 import static io.ordo.raft.partition.Commands.appended;
 import static io.ordo.raft.partition.Commands.command;
+import static io.ordo.raft.partition.Commands.encoded;
 import static io.ordo.raft.partition.Commands.records;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,7 +36,7 @@ class IdempotentAppendTest {
   }
 
   private List<OpResult> apply(PartitionOp... ops) {
-    return machine.apply(++index, command(1_000, ops), writes).results();
+    return machine.apply(++index, encoded(command(1_000, ops)), writes).results();
   }
 
   @Test
@@ -93,7 +94,7 @@ class IdempotentAppendTest {
     PartitionStateMachine restarted =
         new PartitionStateMachine(writes.state, List.copyOf(writes.producers.values()), List.of(), Map.of());
 
-    List<OpResult> offsets = restarted.apply(++index, command(2_000, append(7, 0, "a", 2)), writes).results();
+    List<OpResult> offsets = restarted.apply(++index, encoded(command(2_000, append(7, 0, "a", 2))), writes).results();
 
     assertThat(offsets).containsExactly(appended(0, 2));
     assertThat(restarted.state().getNextOffset()).isEqualTo(2);
@@ -135,10 +136,10 @@ class IdempotentAppendTest {
   @Test
   void theProducerThatAppendedLongestAgoIsForgottenPastTheLimit() {
     for (int p = 1; p <= PartitionStateMachine.MAX_PRODUCERS; p++) {
-      machine.apply(++index, command(1_000 + p, append(p, 0, "x", 1)), writes);
+      machine.apply(++index, encoded(command(1_000 + p, append(p, 0, "x", 1))), writes);
     }
     // Producer 1 appended first; a new producer pushes it out.
-    machine.apply(++index, command(50_000, append(-7, 0, "new", 1)), writes);
+    machine.apply(++index, encoded(command(50_000, append(-7, 0, "new", 1))), writes);
     assertThat(writes.producers).hasSize(PartitionStateMachine.MAX_PRODUCERS).doesNotContainKey(1L).containsKey(-7L);
 
     long nextBefore = machine.state().getNextOffset();

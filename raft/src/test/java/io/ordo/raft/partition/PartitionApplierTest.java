@@ -2,6 +2,7 @@ package io.ordo.raft.partition;
 
 import static io.ordo.raft.partition.Commands.append;
 import static io.ordo.raft.partition.Commands.command;
+import static io.ordo.raft.partition.Commands.encoded;
 import static io.ordo.raft.partition.Commands.records;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,10 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** A round that fails part-way leaves the replica exactly where the previous round left it. */
 class PartitionApplierTest {
   @TempDir Path dir;
-
-  private static ByteBuffer encoded(PartitionCommand command) {
-    return ByteBuffer.wrap(command.toByteArray());
-  }
 
   private static PartitionOp idempotentAppend(long producerId, long firstSequence, String prefix) {
     return PartitionOp.newBuilder()

@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import static io.ordo.raft.partition.Commands.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -78,7 +79,7 @@ class PartitionLogModelTest {
           // Leaders' clocks disagree: a later entry may carry an earlier time.
           timestamp += random.nextInt(200) - 60;
           PartitionCommand command = randomCommand(random, timestamp);
-          machine.apply(index, command, writer);
+          machine.apply(index, encoded(command), writer);
           lastTimestamp = Math.max(lastTimestamp, timestamp);
           for (PartitionOp op : command.getOpsList()) {
             for (Record r : op.getAppend().getRecordsList()) {

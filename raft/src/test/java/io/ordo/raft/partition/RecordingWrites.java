@@ -1,5 +1,6 @@
 package io.ordo.raft.partition;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
@@ -25,8 +26,12 @@ final class RecordingWrites implements PartitionWrites {
   int stateWrites;
 
   @Override
-  public void putBatch(long baseOffset, StoredBatch batch) {
-    batches.put(baseOffset, batch);
+  public void putBatch(long baseOffset, byte[] storedBatch) {
+    try {
+      batches.put(baseOffset, StoredBatch.parseFrom(storedBatch));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not a stored batch", e);
+    }
   }
 
   @Override

@@ -91,7 +91,7 @@ class PartitionStoreTest {
     PartitionStore store = data.partition(1);
     PartitionState state = PartitionState.newBuilder().setAppliedIndex(1).setNextOffset(2).build();
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(0, StoredBatch.newBuilder().setTimestampMs(5).addAllRecords(records("a", 2)).build());
+      writer.putBatch(0, StoredBatch.newBuilder().setTimestampMs(5).addAllRecords(records("a", 2)).build().toByteArray());
       writer.putState(state);
 
       assertThat(writer.stagedBytes()).isPositive();
@@ -109,7 +109,7 @@ class PartitionStoreTest {
   void writerThatIsClosedWithoutCommitWritesNothing() {
     PartitionStore store = data.partition(1);
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(0, StoredBatch.newBuilder().addAllRecords(records("a", 1)).build());
+      writer.putBatch(0, StoredBatch.newBuilder().addAllRecords(records("a", 1)).build().toByteArray());
       writer.putState(PartitionState.newBuilder().setAppliedIndex(1).setNextOffset(1).build());
     }
 
@@ -169,6 +169,13 @@ class PartitionStoreTest {
         .isEqualTo(RecordBatch.newBuilder().setBaseOffset(0).setTimestampMs(1_000).addRecords(record("k0", "v0")).addRecords(withHeader).build());
     assertThat(RecordBatch.parseFrom(read.batches().get(1)))
         .isEqualTo(RecordBatch.newBuilder().setBaseOffset(2).setTimestampMs(2_000).addRecords(record("k2", "v2")).build());
+    // Byte for byte: an append moves its records' bytes into the batch without decoding them, and
+    // the result must be what encoding the decoded records gives (every replica stores the same).
+    assertThat(read.batches().get(0).startsWith(
+            StoredBatch.newBuilder().setTimestampMs(1_000).addRecords(record("k0", "v0")).addRecords(withHeader).build().toByteString()))
+        .isTrue();
+    assertThat(read.batches().get(1))
+        .isEqualTo(RecordBatch.newBuilder().setTimestampMs(2_000).addRecords(record("k2", "v2")).setBaseOffset(2).build().toByteString());
     assertThat(read.fromOffset()).isZero();
     assertThat(read.nextOffset()).isEqualTo(3);
   }
@@ -389,7 +396,7 @@ class PartitionStoreTest {
     putBatch(store, 0, keyed.subList(0, 2));
     putBatch(store, 2, keyed.subList(2, 3));
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(3, StoredBatch.newBuilder().addAllRecords(keyed.subList(3, 6)).build());
+      writer.putBatch(3, StoredBatch.newBuilder().addAllRecords(keyed.subList(3, 6)).build().toByteArray());
       long[] expected = keyed.stream().mapToLong(r -> RecordKeys.hash(r.getKey())).toArray();
       assertThat(writer.keyHashes(0, 6)).containsExactly(expected);
       assertThat(writer.keyHashes(1, 4)).containsExactly(Arrays.copyOfRange(expected, 1, 5));
@@ -502,7 +509,7 @@ class PartitionStoreTest {
 
   private static void putBatch(PartitionStore store, long baseOffset, List<Record> records) {
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(baseOffset, StoredBatch.newBuilder().addAllRecords(records).build());
+      writer.putBatch(baseOffset, StoredBatch.newBuilder().addAllRecords(records).build().toByteArray());
       writer.commit();
     }
   }
