@@ -62,17 +62,12 @@ prepare() { # revision label
 
 # One run of one side; prints "cpu switches p50 p99 p99.9 records_per_write switches_per_write idle_cores".
 run() { # label opts
-  local records=$((RATE > 0 ? RATE * SECS : RECORDS)) before after switches out pids written idle=- deadline=$((SECONDS + READY_TIMEOUT))
+  local records=$((RATE > 0 ? RATE * SECS : RECORDS)) before after switches out pids written idle=-
   ROOT="$(side_root "$1")"
   rm -rf "$ORDO_DATA_DIR"
   export ORDO_NODE_JAVA_OPTS="-Xms256m -Xmx1g $2"
   ordo_up 2>>"$WORK/bench.log"
-  "$ROOT/bin/ordo" topic create bench --partitions "$PARTITIONS" --replication-factor 3 \
-    --request-timeout-ms "$((READY_TIMEOUT * 1000))" >/dev/null 2>>"$WORK/bench.log" || true
-  until all_led "$("$ROOT/bin/ordo" topic describe bench --output json 2>>"$WORK/bench.log")"; do
-    ((SECONDS < deadline)) || { log "the topic's partitions had no leaders within $READY_TIMEOUT s"; return 1; }
-    sleep 2
-  done
+  ordo_topic_ready bench "$PARTITIONS" "$READY_TIMEOUT"
   pids=($(ordo_pids))
   if ((IDLE_SECS > 0)); then
     sleep 10

@@ -11,18 +11,19 @@ RUNS="${RUNS:-3}"
 WARMUP="${WARMUP:-150000}"
 RECORDS="${RECORDS:-300000}"
 CACHE="${CACHE:-$ROOT/bench/target/ordo-node.aot}"
-ORDO_DATA_DIR="${COMPARE_DIR:-$ROOT/bench/target/aot-ab}/ordo"
+WORK="${COMPARE_DIR:-$ROOT/bench/target/aot-ab}"
+ORDO_DATA_DIR="$WORK/ordo"
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 trap ordo_down EXIT
+mkdir -p "$WORK"
 [ -f "$CACHE" ] || "$ROOT/bench/aot-cache.sh" "$CACHE" >/dev/null
 
 run() { # side: plain or aot
   rm -rf "$ORDO_DATA_DIR"
   if [ "$1" = aot ]; then export ORDO_NODE_AOT_CACHE="$CACHE"; else unset ORDO_NODE_AOT_CACHE; fi
   ordo_up 2>/dev/null
-  "$ROOT/bin/ordo" topic create bench --partitions 6 --replication-factor 3 --request-timeout-ms 120000 >/dev/null
-  until all_led "$("$ROOT/bin/ordo" topic describe bench --output json 2>/dev/null)"; do sleep 2; done
+  ordo_topic_ready bench 6 300
   "$ROOT/bin/ordo" bench produce --topic bench --records "$WARMUP" --record-size 1024 --rate 0 --warmup-records 0 >/dev/null 2>&1
   local out
   out="$("$ROOT/bin/ordo" bench produce --topic bench --records "$RECORDS" --record-size 1024 --rate 0 --warmup-records 0 2>/dev/null)"

@@ -15,6 +15,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/bench/target/ordo-node.aot}"
 RECORDS="${RECORDS:-300000}"
 WORK="$(mktemp -d)"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 export ORDO_DATA="$WORK/cluster"
 cleanup() {
   "$ROOT/bin/ordo-cluster" down >/dev/null 2>&1 || true
@@ -25,17 +27,12 @@ trap cleanup EXIT
 # %p: each node writes its own file, named by its process id.
 ORDO_NODE_AOT_CACHE= ORDO_NODE_JAVA_OPTS="-Xms256m -Xmx1g -XX:AOTCacheOutput=$WORK/node-%p.aot" \
   "$ROOT/bin/ordo-cluster" up >&2
-"$ROOT/bin/ordo" topic create aot-training --partitions 6 --replication-factor 3 --request-timeout-ms 120000 >/dev/null
+ordo_topic_ready aot-training 6 300
 "$ROOT/bin/ordo" bench produce --topic aot-training --records "$RECORDS" --record-size 1024 --rate 0 --warmup-records 0 >&2
 "$ROOT/bin/ordo" bench consume --topic aot-training --records "$RECORDS" >&2
 node1="$(cat "$ORDO_DATA/node-1.pid")"
 "$ROOT/bin/ordo-cluster" down >&2
-# The cache is written by a JVM the node starts as it exits.
-for _ in $(seq 1 120); do
-  [ -f "$WORK/node-pid$node1.aot" ] && ! ls "$WORK"/*.aot.config >/dev/null 2>&1 && break
-  sleep 1
-done
-[ -f "$WORK/node-pid$node1.aot" ] || { echo "aot-cache: node 1 wrote no cache (a JDK before 25?)" >&2; exit 1; }
+cache="$(await_aot_cache "$WORK" node "$node1")" || { echo "aot-cache: node 1 wrote no cache (a JDK before 25?)" >&2; exit 1; }
 mkdir -p "$(dirname "$OUT")"
-mv "$WORK/node-pid$node1.aot" "$OUT"
+mv "$cache" "$OUT"
 echo "$OUT"

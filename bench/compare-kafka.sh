@@ -36,6 +36,8 @@ WARMUP="${WARMUP:-1000000}"
 PACED_SECS="${PACED_SECS:-40}"
 PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-60}"
 CONSUME="${CONSUME:-500000}"
+AOT="${AOT:-0}"
+AOT_TRAINING="${AOT_TRAINING:-300000}"
 SIZE=1024
 PARTITIONS=6
 ORDO_DATA_DIR="$WORK/ordo"
@@ -106,13 +108,34 @@ workload() {
   printf -v "RESULT_${system}_rss" '%s' "${threads#* }"
 }
 
+# Trains Kafka's brokers' cache and Ordo's nodes' (see the top), and has the measured runs use them.
+train_aot_caches() {
+  log "training an ahead-of-time cache for Kafka's brokers ($AOT_TRAINING records)"
+  KAFKA_BROKER_OPTS=("-XX:AOTCacheOutput=$WORK/kafka-broker-%p.aot")
+  kafka_up
+  local first="${KAFKA_PIDS[0]}" cache
+  kafka_java io.ordo.bench.kafka.KafkaBench create-topic "$KAFKA_BOOTSTRAP" aot-training "$PARTITIONS" 3
+  kafka_java io.ordo.bench.kafka.KafkaBench produce "$KAFKA_BOOTSTRAP" aot-training "$AOT_TRAINING" "$SIZE" 0 0 \
+    >/dev/null 2>>"$WORK/bench.log"
+  kafka_java io.ordo.bench.kafka.KafkaBench consume "$KAFKA_BOOTSTRAP" aot-training "$AOT_TRAINING" >/dev/null 2>>"$WORK/bench.log"
+  kafka_down
+  cache="$(await_aot_cache "$WORK" kafka-broker "$first")"
+  mv "$cache" "$WORK/kafka-broker.aot"
+  rm -f "$WORK"/kafka-broker-pid*.aot
+  KAFKA_BROKER_OPTS=("-XX:AOTCache=$WORK/kafka-broker.aot")
+  log "training an ahead-of-time cache for Ordo's nodes ($AOT_TRAINING records)"
+  RECORDS="$AOT_TRAINING" "$ROOT/bench/aot-cache.sh" "$WORK/ordo-node.aot" >/dev/null
+  export ORDO_NODE_AOT_CACHE="$WORK/ordo-node.aot"
+}
+
 ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", o / k; else print "-" }'; }
 
 report() {
   local kp=($RESULT_kafka_paced) op=($RESULT_ordo_paced)
   cat <<EOF
 Kafka beside Ordo, $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo)
-($(uname -sr)); 1 KiB records, $PARTITIONS partitions, RF 3, majority ack, fsync per append.
+($(uname -sr)); 1 KiB records, $PARTITIONS partitions, RF 3, majority ack, fsync per append;
+both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started from ahead-of-time caches trained on $AOT_TRAINING records each").
 
 | | Kafka | Ordo | Ordo / Kafka |
 |---|---|---|---|
@@ -133,6 +156,9 @@ main() {
   mkdir -p "$WORK"
   build
   trap 'kafka_down; ordo_down' EXIT
+  if ((AOT)); then
+    train_aot_caches
+  fi
   kafka_up
   kafka_java io.ordo.bench.kafka.KafkaBench create-topic "$KAFKA_BOOTSTRAP" bench "$PARTITIONS" 3
   workload kafka 0 "${KAFKA_PIDS[@]}"
@@ -140,7 +166,7 @@ main() {
   # Each system's data goes once it has run (together they filled 24 GB); its logs stay.
   rm -rf "$WORK"/kafka-[0-9]
   ordo_up
-  "$ROOT/bin/ordo" topic create bench --partitions "$PARTITIONS" --replication-factor 3 >/dev/null
+  ordo_topic_ready bench "$PARTITIONS" 300
   workload ordo "$RESULT_kafka_pace" $(ordo_pids)
   ordo_down
   rm -rf "$ORDO_DATA_DIR"/node-[0-9]

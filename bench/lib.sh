@@ -5,11 +5,29 @@
 KAFKA_DIR="$ROOT/bench/kafka"
 KAFKA_BOOTSTRAP="127.0.0.1:19191,127.0.0.1:19192,127.0.0.1:19193"
 KAFKA_PIDS=()
+# JAVA_HOME picks the JDK of Kafka's brokers and bench client here, as it does Ordo's nodes and
+# CLI (bin/ordo-env.sh): both systems always run on the same one.
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# More JVM options for Kafka's brokers (an ahead-of-time cache), as ORDO_NODE_AOT_CACHE is for Ordo's nodes.
+KAFKA_BROKER_OPTS=()
 
 log() { echo "$(basename "$0" .sh): $*" >&2; }
 
 kafka_java() {
-  java -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/classes:$KAFKA_DIR/target/lib/*" "$@"
+  "$JAVA" -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/classes:$KAFKA_DIR/target/lib/*" "$@"
+}
+
+# Waits up to 120 s for the ahead-of-time cache a JVM started with -XX:AOTCacheOutput=DIR/NAME-%p.aot
+# writes as it exits (JDK 25 on: a second JVM assembles it after the first is gone); prints its
+# path, or fails if none came.
+await_aot_cache() { # DIR NAME PID
+  local file="$1/$2-pid$3.aot" _
+  for _ in $(seq 1 120); do
+    [ -f "$file" ] && ! ls "$1"/*.aot.config >/dev/null 2>&1 && { echo "$file"; return; }
+    sleep 1
+  done
+  log "no ahead-of-time cache at $file"
+  return 1
 }
 
 # Utime plus stime of the given processes, in clock ticks.
@@ -52,6 +70,19 @@ rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
 latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }
 # Whether a topic description (JSON) lists partitions and none without a leader.
 all_led() { grep -q '"partition"' <<<"$1" && ! grep -q '"leader": *0[,}]' <<<"$1"; }
+
+# Creates TOPIC with PARTITIONS partitions (RF 3) on the local Ordo cluster and waits until each
+# has a leader, for up to TIMEOUT seconds; fails after that. Errors go to $WORK/bench.log.
+ordo_topic_ready() { # TOPIC PARTITIONS TIMEOUT
+  local deadline=$((SECONDS + $3))
+  # The create call itself waits for leaders up to its deadline; then describe until all have one.
+  "$ROOT/bin/ordo" topic create "$1" --partitions "$2" --replication-factor 3 --request-timeout-ms "$(($3 * 1000))" \
+    >/dev/null 2>>"$WORK/bench.log" || true
+  until all_led "$("$ROOT/bin/ordo" topic describe "$1" --output json 2>>"$WORK/bench.log")"; do
+    ((SECONDS < deadline)) || { log "topic $1: its partitions had no leaders within $3 s"; return 1; }
+    sleep 2
+  done
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 build() {
@@ -87,7 +118,7 @@ share.coordinator.state.topic.min.isr=2
 group.initial.rebalance.delay.ms=0
 EOF
     kafka_java kafka.tools.StorageTool format -t "$id" -c "$WORK/kafka-$n.properties" >"$WORK/kafka-$n.log" 2>&1
-    setsid java -Xms1g -Xmx1g -cp "$KAFKA_DIR/target/lib/*" kafka.Kafka "$WORK/kafka-$n.properties" \
+    setsid "$JAVA" -Xms1g -Xmx1g "${KAFKA_BROKER_OPTS[@]}" -cp "$KAFKA_DIR/target/lib/*" kafka.Kafka "$WORK/kafka-$n.properties" \
       >>"$WORK/kafka-$n.log" 2>&1 </dev/null &
     KAFKA_PIDS+=($!)
   done
