@@ -175,6 +175,7 @@ public final class OrdoNode implements AutoCloseable {
                 config.snapshotLogIndexMargin()),
             tls == null ? null : raftPortTls(config, tls, timer));
     this.metrics = new NodeMetrics();
+    raftLog.watchSyncs(metrics.raftLogSyncs());
     PendingBytes pendingBytes = new PendingBytes(config.maxPendingBytesPerNode());
     metrics.watchPendingBytes(pendingBytes);
     ParkedReads parkedReads = new ParkedReads(config.maxParkedReadsPerNode());

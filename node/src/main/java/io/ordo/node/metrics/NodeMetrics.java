@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -69,6 +70,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge queueWaiting;
   private final MultiGauge queueDead;
   private final WriteStages writeStages;
+  private final Timer raftLogSyncs;
   private final SnapshotEvents snapshots;
 
   public NodeMetrics() {
@@ -106,6 +108,13 @@ public final class NodeMetrics implements AutoCloseable {
     Timer applied = stageTimer("applied", "the state machine and the store write of its round, until answered");
     Timer total = Timer.builder("ordo.write")
         .description("A write this node leads, from accepted until answered")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(SHORTEST_WRITE)
+        .maximumExpectedValue(LONGEST_WRITE)
+        .register(registry);
+    raftLogSyncs = Timer.builder("ordo.raft.log.sync")
+        .description("A synced append to the node's Raft log (one fsync for the appends of many groups):"
+            + " the disk's share of the replicated stage, on a leader and on its followers")
         .publishPercentileHistogram()
         .minimumExpectedValue(SHORTEST_WRITE)
         .maximumExpectedValue(LONGEST_WRITE)
@@ -248,6 +257,11 @@ public final class NodeMetrics implements AutoCloseable {
   /** Where the node's replicas report their writes' stages. */
   public WriteStages writeStages() {
     return writeStages;
+  }
+
+  /** Where the node's Raft log reports how long each synced append took, in nanoseconds. */
+  public LongConsumer raftLogSyncs() {
+    return nanos -> raftLogSyncs.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Every metric, in Prometheus' text exposition format. */

@@ -173,8 +173,7 @@ final class GroupLogStorage implements LogStorage {
           batch.put(store.conf, key, value);
         }
       }
-      boolean deferSync = sync && LogSyncRound.deferSync(store.syncAppends);
-      store.db.write(deferSync ? store.unsyncedWrite : writeOptions, batch);
+      store.append(batch, sync && !LogSyncRound.deferSync(store.syncAppends));
       for (LogEntry entry : entries) {
         terms.appended(entry.getId().getIndex(), entry.getId().getTerm());
       }

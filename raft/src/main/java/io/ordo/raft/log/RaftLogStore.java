@@ -9,12 +9,14 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -45,6 +47,8 @@ public final class RaftLogStore implements AutoCloseable {
   private final Map<String, String> writeFailures = new ConcurrentHashMap<>();
   /** RocksDB's word on the last round's sync that failed: every group's appends share the WAL it syncs. */
   private volatile String syncFailure;
+  /** Told how long each synced write took, in nanoseconds (see {@link #watchSyncs}). */
+  private volatile LongConsumer syncTimes = nanos -> {};
 
   /** Entries this large or larger are kept in blob files, smaller ones in the tables with their keys. */
   static final int BLOB_MIN_BYTES = 1024;
@@ -59,12 +63,33 @@ public final class RaftLogStore implements AutoCloseable {
     this.unsyncedWrite = new WriteOptions();
   }
 
+  /**
+   * Tells {@code syncNanos} how long each synced append took (a round's sync, or an append synced
+   * on its own): the disk's share of a write's replication, on the leader and on each follower.
+   */
+  public void watchSyncs(LongConsumer syncNanos) {
+    syncTimes = syncNanos;
+  }
+
+  /** Appends {@code batch}, synced or not; a synced one is timed for {@link #watchSyncs}. */
+  void append(WriteBatch batch, boolean synced) throws RocksDBException {
+    if (!synced) {
+      db.write(unsyncedWrite, batch);
+      return;
+    }
+    long start = System.nanoTime();
+    db.write(syncWrite, batch);
+    syncTimes.accept(System.nanoTime() - start);
+  }
+
   /** The key {@link #syncAppends} writes in {@code meta}: no group's (theirs end in a 0 byte). */
   private static final byte[] SYNC_MARK = "sync".getBytes(StandardCharsets.UTF_8);
 
   private void syncAppends() throws RocksDBException {
+    long start = System.nanoTime();
     try {
       db.put(meta, syncWrite, SYNC_MARK, SYNC_MARK);
+      syncTimes.accept(System.nanoTime() - start);
     } catch (RocksDBException e) {
       syncFailure = String.valueOf(e.getMessage());
       throw e;

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.CompactRangeOptions;
@@ -47,7 +48,11 @@ class GroupLogStorageTest {
   }
 
   private static GroupLogStorage open(RaftLogStore store, String group, ConfigurationManager confs) {
-    GroupLogStorage log = new GroupLogStorage(store, group, true);
+    return open(store, group, confs, true);
+  }
+
+  private static GroupLogStorage open(RaftLogStore store, String group, ConfigurationManager confs, boolean sync) {
+    GroupLogStorage log = new GroupLogStorage(store, group, sync);
     LogStorageOptions options = new LogStorageOptions();
     options.setGroupId(group);
     options.setConfigurationManager(confs);
@@ -88,6 +93,22 @@ class GroupLogStorageTest {
       for (long i = last - perBatch; i <= last; i++) {
         assertThat(log.getEntry(i).getData().get(0)).isEqualTo((byte) i);
       }
+    }
+  }
+
+  @Test
+  void syncedAppendsAreTimedAndUnsyncedOnesAreNot() throws Exception {
+    try (RaftLogStore store = RaftLogStore.open(dir)) {
+      List<Long> syncs = new CopyOnWriteArrayList<>();
+      store.watchSyncs(syncs::add);
+      GroupLogStorage synced = open(store, "p-1-0", new ConfigurationManager());
+      GroupLogStorage unsynced = open(store, "p-2-0", new ConfigurationManager(), false);
+
+      assertThat(synced.appendEntries(List.of(data(1, 1), data(2, 1)))).isEqualTo(2);
+      assertThat(synced.appendEntry(data(3, 1))).isTrue();
+      assertThat(unsynced.appendEntries(List.of(data(1, 1)))).isEqualTo(1);
+
+      assertThat(syncs).hasSize(2).allSatisfy(nanos -> assertThat(nanos).isPositive());
     }
   }
 

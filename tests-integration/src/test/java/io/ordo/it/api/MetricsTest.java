@@ -158,6 +158,8 @@ class MetricsTest {
       Map<String, Double> samples = scrape(node);
       double writes = samples.getOrDefault("ordo_write_seconds_count", 0.0);
       assertThat(samples.get("ordo_write_stage_seconds_count{stage=\"replicated\"}")).isEqualTo(writes);
+      assertThat(samples.get("ordo_raft_log_sync_seconds_count")).as("node %d's synced Raft log appends (each holds a replica)", node)
+          .isPositive();
       writesLed += writes;
     }
     assertThat(writesLed).as("writes answered by the leaders (each produce request is one)").isPositive();
