@@ -66,7 +66,9 @@ run() { # label opts
   ROOT="$(side_root "$1")"
   rm -rf "$ORDO_DATA_DIR"
   export ORDO_NODE_JAVA_OPTS="-Xms256m -Xmx1g $2"
-  ordo_up 2>>"$WORK/bench.log"
+  # run runs in a command substitution, where set -e does not reach: without this, a cluster that
+  # could not start (its ports held by another) left the run measuring whatever answered there.
+  ordo_up 2>>"$WORK/bench.log" || return 1
   ordo_topic_ready bench "$PARTITIONS" "$READY_TIMEOUT"
   pids=($(ordo_pids))
   if ((IDLE_SECS > 0)); then
@@ -111,7 +113,7 @@ main() {
   for ((i = 1; i <= RUNS; i++)); do
     for side in A B; do
       if [[ "$side" == A ]]; then opts="${A_OPTS:-}"; else opts="${B_OPTS:-}"; fi
-      result=($(run "$side" "$opts"))
+      result=($(run "$side" "$opts")) || result=()
       ((${#result[@]} == 8)) || { log "run $i, $side failed; see $WORK/bench.log and $ORDO_DATA_DIR"; exit 1; }
       log "run $i, $side: ${result[0]} CPU s/100k, ${result[1]} switches/record, p50/p99/p99.9 ${result[2]}/${result[3]}/${result[4]} ms, ${result[5]} records and ${result[6]} switches per write, idle ${result[7]} cores"
       echo "$side ${result[*]}" >>"$WORK/runs"
