@@ -66,10 +66,10 @@ run() { # label opts
   ROOT="$(side_root "$1")"
   rm -rf "$ORDO_DATA_DIR"
   export ORDO_NODE_JAVA_OPTS="-Xms256m -Xmx1g $2"
-  # run runs in a command substitution, where set -e does not reach: without this, a cluster that
-  # could not start (its ports held by another) left the run measuring whatever answered there.
+  # run runs in a command substitution, where set -e does not reach: without these, a cluster that
+  # could not start (its ports held by another) or a topic without leaders was measured anyway.
   ordo_up 2>>"$WORK/bench.log" || return 1
-  ordo_topic_ready bench "$PARTITIONS" "$READY_TIMEOUT"
+  ordo_topic_ready bench "$PARTITIONS" "$READY_TIMEOUT" 2>>"$WORK/bench.log" || return 1
   pids=($(ordo_pids))
   if ((IDLE_SECS > 0)); then
     sleep 10

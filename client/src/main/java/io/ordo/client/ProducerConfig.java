@@ -47,7 +47,10 @@ public final class ProducerConfig {
     return builder().build();
   }
 
-  /** A batch is sent as soon as it holds this many bytes of records (default 256 KiB). */
+  /**
+   * A batch is sent as soon as it holds this many bytes of records (default 256 KiB); keyless
+   * records move on to the next partition after this many bytes went to one.
+   */
   public int batchBytes() {
     return batchBytes;
   }

@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * <p>Without a partition, a record with a key goes to the partition the key hashes to (murmur2,
  * as Kafka's default partitioner), so all records of a key keep their order; a record without a
- * key goes to a partition chosen to fill batches (sticky, moving round-robin per batch).
+ * key goes to a partition chosen to fill batches: a batch's worth of bytes to one partition, then
+ * to the next, round-robin.
  *
  * <p>The producer copies the key, value and header bytes when {@link Producer#send} is called, so
  * the arrays may be reused afterwards.

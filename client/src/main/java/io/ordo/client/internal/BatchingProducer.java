@@ -185,8 +185,8 @@ public final class BatchingProducer implements Producer {
     PartitionQueue queue = queue(record.topic(), partition, partitionCount);
     int appended =
         queue.append(proto, size, future, System.nanoTime(), config.batchBytes());
-    if (chosen && (record.key() == null || record.key().length == 0) && appended != 0) {
-      chooser.onBatchBoundary(record.topic(), partition, partitionCount);
+    if (chosen && (record.key() == null || record.key().length == 0)) {
+      chooser.onAppended(record.topic(), partition, size, partitionCount, config.batchBytes());
     }
     if (appended != 0) {
       // Once per batch, not per record: a new batch starts a linger timer, a full one is ready.

@@ -3,39 +3,60 @@ package io.ordo.client.internal;
 import io.ordo.protocol.KeyPartitioner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Picks the partition of a record sent without one. A keyed record goes where its key hashes
  * ({@link KeyPartitioner}, as the server and Kafka do). Keyless records of a topic stick to one
- * partition while its open batch takes them; once that batch is closed (it filled, or the sender
- * took it and a record had to open a new one) the records after it move to the next partition,
- * round-robin. Under load batches fill before they are sent; at low rates batches are small and
- * the records spread over the partitions instead of queuing behind one partition's request in
- * flight (as Kafka's sticky partitioner, KIP-480). Thread-safe.
+ * partition until a batch's worth of bytes went there, then move to the next, round-robin (as
+ * Kafka's built-in partitioner since KIP-794). Counting bytes, not batches, keeps each write as large
+ * as the rate allows: at a low rate every linger sends one batch of the records that came in it,
+ * where moving on at every new batch spread them one per partition, so the nodes paid a Raft write
+ * per few records (at 1,000 partitions, about one write per record until the buffer filled).
+ * Thread-safe.
  */
 final class PartitionChooser {
-  private final ConcurrentHashMap<String, AtomicInteger> sticky = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Stint> stints = new ConcurrentHashMap<>();
+
+  /** The partition a topic's keyless records go to now, and the bytes sent there in this stint. */
+  private static final class Stint {
+    int partition;
+    long bytes;
+
+    Stint(int partition) {
+      this.partition = partition;
+    }
+  }
 
   /** The partition for a record of {@code topic} with {@code key} (null or empty for none). */
   int partition(String topic, byte[] key, int partitionCount) {
     if (key != null && key.length > 0) {
       return KeyPartitioner.partition(key, partitionCount);
     }
-    AtomicInteger current =
-        sticky.computeIfAbsent(
-            topic, t -> new AtomicInteger(ThreadLocalRandom.current().nextInt(partitionCount)));
-    return Math.floorMod(current.get(), partitionCount);
+    Stint stint = stints.computeIfAbsent(topic, t -> new Stint(ThreadLocalRandom.current().nextInt(partitionCount)));
+    synchronized (stint) {
+      return Math.floorMod(stint.partition, partitionCount);
+    }
   }
 
   /**
-   * A keyless record opened or filled a batch of {@code topic}/{@code partition}: the next keyless
-   * records move on to the next partition, once, even when several threads report the same batch.
+   * A keyless record of {@code bytes} went to {@code topic}/{@code partition}: once {@code
+   * stintBytes} went there, the records after move on to the next partition. Records that raced
+   * past a move count for nothing, so concurrent senders move the topic on once.
    */
-  void onBatchBoundary(String topic, int partition, int partitionCount) {
-    AtomicInteger current = sticky.get(topic);
-    if (current != null) {
-      current.compareAndSet(partition, (partition + 1) % partitionCount);
+  void onAppended(String topic, int partition, int bytes, int partitionCount, int stintBytes) {
+    Stint stint = stints.get(topic);
+    if (stint == null) {
+      return;
+    }
+    synchronized (stint) {
+      if (Math.floorMod(stint.partition, partitionCount) != partition) {
+        return;
+      }
+      stint.bytes += bytes;
+      if (stint.bytes >= stintBytes) {
+        stint.partition = (partition + 1) % partitionCount;
+        stint.bytes = 0;
+      }
     }
   }
 }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class PartitionChooserTest {
+  private static final int STINT_BYTES = 1000;
   private final PartitionChooser chooser = new PartitionChooser();
 
   @Test
@@ -18,13 +19,14 @@ class PartitionChooserTest {
   }
 
   @Test
-  void keylessRecordsStickToOnePartitionUntilABatchBoundary() {
+  void keylessRecordsStickToOnePartitionUntilABatchsWorthOfBytesWentThere() {
     int first = chooser.partition("t", null, 4);
-    for (int i = 0; i < 10; i++) {
-      assertThat(chooser.partition("t", null, 4)).isEqualTo(first);
-      assertThat(chooser.partition("t", new byte[0], 4)).isEqualTo(first);
+    for (int i = 0; i < 9; i++) {
+      assertThat(chooser.partition("t", i % 2 == 0 ? null : new byte[0], 4)).isEqualTo(first);
+      chooser.onAppended("t", first, 100, 4, STINT_BYTES);
     }
-    chooser.onBatchBoundary("t", first, 4);
+    assertThat(chooser.partition("t", null, 4)).isEqualTo(first);
+    chooser.onAppended("t", first, 100, 4, STINT_BYTES);
     assertThat(chooser.partition("t", null, 4)).isEqualTo((first + 1) % 4);
   }
 
@@ -34,24 +36,27 @@ class PartitionChooserTest {
     for (int i = 0; i < 9; i++) {
       int p = chooser.partition("t", null, 3);
       seen[p]++;
-      chooser.onBatchBoundary("t", p, 3);
+      chooser.onAppended("t", p, STINT_BYTES, 3, STINT_BYTES);
     }
     assertThat(seen).containsExactly(3, 3, 3);
   }
 
   @Test
-  void aBatchBoundaryReportedTwiceMovesOnOnce() {
+  void recordsThatRacedPastAMoveDoNotMoveItAgain() {
     int first = chooser.partition("t", null, 5);
-    chooser.onBatchBoundary("t", first, 5);
-    chooser.onBatchBoundary("t", first, 5);
+    chooser.onAppended("t", first, STINT_BYTES, 5, STINT_BYTES);
+    chooser.onAppended("t", first, STINT_BYTES, 5, STINT_BYTES);
+    assertThat(chooser.partition("t", null, 5)).isEqualTo((first + 1) % 5);
+    chooser.onAppended("t", (first + 1) % 5, STINT_BYTES - 1, 5, STINT_BYTES);
     assertThat(chooser.partition("t", null, 5)).isEqualTo((first + 1) % 5);
   }
 
   @Test
   void topicsStickIndependently() {
     int a = chooser.partition("a", null, 1000);
-    chooser.partition("b", null, 1000);
-    chooser.onBatchBoundary("b", chooser.partition("b", null, 1000), 1000);
+    int b = chooser.partition("b", null, 1000);
+    chooser.onAppended("b", b, STINT_BYTES, 1000, STINT_BYTES);
     assertThat(chooser.partition("a", null, 1000)).isEqualTo(a);
+    assertThat(chooser.partition("b", null, 1000)).isEqualTo((b + 1) % 1000);
   }
 }
