@@ -17,28 +17,35 @@ SECONDS_APART="$1"
 shift
 
 # One line per thread: pid/tid, kind, CPU ticks, context switches; then "@elapsed" and the
-# uptime it was taken at. One awk per process reads all its threads' files: a shell loop with a
-# process per file took seconds on a busy machine, which the interval then silently included.
+# uptime it was taken at. One grep and one awk per process read all its threads' files: a shell
+# loop with a process per file took seconds on a busy machine, which the interval then silently
+# included.
 snapshot() {
   local pid
   for pid in "$@"; do
-    awk -v pid="$pid" '
-      FILENAME ~ /stat$/ {
-        tid = FILENAME; sub(/\/stat$/, "", tid); sub(/.*\//, "", tid)
+    # grep -H names each line's file and, unlike awk, reads on past the files of a thread that
+    # ended meanwhile: mawk stopped at the first and dropped the process's whole snapshot, so a
+    # process starting threads reported 0 cores or, on 2 cores, 4.5 (seen).
+    grep -s -H '' /proc/"$pid"/task/*/stat /proc/"$pid"/task/*/status | awk -v pid="$pid" '
+      {
+        sep = index($0, ":"); file = substr($0, 1, sep - 1); line = substr($0, sep + 1)
+        tid = file; sub(/\/[a-z]+$/, "", tid); sub(/.*\//, "", tid)
+      }
+      file ~ /stat$/ {
         last = 0
-        for (i = 1; i <= length($0); i++) if (substr($0, i, 1) == ")") last = i
-        name = substr($0, index($0, "(") + 1, last - index($0, "(") - 1)
+        for (i = 1; i <= length(line); i++) if (substr(line, i, 1) == ")") last = i
+        name = substr(line, index(line, "(") + 1, last - index(line, "(") - 1)
         gsub(/[0-9]/, "", name)
-        split(substr($0, last + 2), f, " ")
+        split(substr(line, last + 2), f, " ")
         kind[tid] = name; ticks[tid] = f[12] + f[13]
         next
       }
-      /^(nonvoluntary|voluntary)_ctxt_switches:/ {
-        tid = FILENAME; sub(/\/status$/, "", tid); sub(/.*\//, "", tid)
-        switches[tid] += $2
+      line ~ /^(nonvoluntary|voluntary)_ctxt_switches:/ {
+        split(line, w, /[ \t]+/)
+        switches[tid] += w[2]
       }
       END { for (t in ticks) printf "%s/%s\t%s\t%d\t%d\n", pid, t, kind[t], ticks[t], switches[t] }
-    ' /proc/"$pid"/task/*/stat /proc/"$pid"/task/*/status 2>/dev/null || true
+    ' || true
   done
   awk '{ print "@elapsed\t\t" $1 }' /proc/uptime
 }
