@@ -6,9 +6,10 @@
 #   SYSTEMS=ordo COUNTS="6 300" bench/many-partitions.sh
 #
 # Per N: seconds from the create request until every partition has a leader (READY_TIMEOUT, default
-# 300 s, gives up), threads and RSS per node once ready, node CPU while idle for IDLE_SECS (default
-# 30), and produce throughput (RECORDS, default 100,000 records of 1 KiB, unthrottled, after a
-# warm-up of WARMUP) with its ratio to the same system's figure at the smallest N. Results:
+# 300 s, gives up), node CPU while idle for IDLE_SECS (default 30), then threads and RSS per node,
+# produce throughput (RECORDS, default 100,000 records of 1 KiB, unthrottled, after a warm-up of
+# WARMUP) with its ratio to the same system's figure at the smallest N, and RSS again after it (a
+# JVM keeps the heap its load grew). Results:
 # $COMPARE_DIR/many-partitions.md (default bench/target/many-partitions).
 set -euo pipefail
 
@@ -79,19 +80,20 @@ measure() {
   fi
   log "$system: topic of $n partitions"
   ready="$(create_and_await "$system" "$n")"
-  threads="$(threads_rss "${pids[@]}")"
   before="$(cpu_ticks "${pids[@]}")"
   sleep "$IDLE_SECS"
   after="$(cpu_ticks "${pids[@]}")"
   idle="$(awk -v a="$before" -v b="$after" -v s="$IDLE_SECS" -v n="${#pids[@]}" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.1f", (b - a) / hz / s / n * 100 }')"
-  rate="-"
+  threads="$(threads_rss "${pids[@]}")"
+  rate="-" loaded="- -"
   if [[ "$ready" != "not ready" ]]; then
     rate="$(produce_rate "$system" "p$n")"
-    threads="$(threads_rss "${pids[@]}")"
+    loaded="$(threads_rss "${pids[@]}")"
   fi
-  log "$system, $n partitions: ready in $ready s, threads and RSS MB per node $threads, idle CPU $idle% per node, $rate records/s"
-  echo "$system $n ${ready// /_} ${threads% *} ${threads#* } $idle $rate" >>"$WORK/rows"
+  log "$system, $n partitions: ready in $ready s, threads and RSS MB per node idle $threads, after the produce run $loaded," \
+    "idle CPU $idle% per node, $rate records/s"
+  echo "$system $n ${ready// /_} ${threads% *} ${threads#* } ${loaded#* } $idle $rate" >>"$WORK/rows"
   if [[ "$system" == kafka ]]; then kafka_down; else ordo_down; fi
 }
 
@@ -100,13 +102,13 @@ report() {
 Partitions per cluster, $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo)
 ($(uname -sr)); 3 local nodes, one topic of N partitions, RF 3; produce: $RECORDS records of 1 KiB, unthrottled.
 
-| system | partitions | ready after, s | threads per node | RSS per node, MB | idle CPU per node, % of a core | produce, records/s | produce / smallest N |
+| system | partitions | ready after, s | threads per node | RSS per node idle / after the produce run, MB | idle CPU per node, % of a core | produce, records/s | produce / smallest N |
 |---|---|---|---|---|---|---|---|
 EOF
-  awk '{ if (!($1 in first) && $7 != "-") first[$1] = $7
-         r = ($7 != "-" && first[$1] > 0) ? sprintf("%.2f", $7 / first[$1]) : "-"
+  awk '{ if (!($1 in first) && $8 != "-") first[$1] = $8
+         r = ($8 != "-" && first[$1] > 0) ? sprintf("%.2f", $8 / first[$1]) : "-"
          gsub("_", " ", $3)
-         printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, r }' "$WORK/rows"
+         printf "| %s | %s | %s | %s | %s / %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, r }' "$WORK/rows"
 }
 
 main() {
