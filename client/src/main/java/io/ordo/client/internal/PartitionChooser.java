@@ -8,10 +8,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * Picks the partition of a record sent without one. A keyed record goes where its key hashes
  * ({@link KeyPartitioner}, as the server and Kafka do). Keyless records of a topic stick to one
  * partition until a batch's worth of bytes went there, then move to the next, round-robin (as
- * Kafka's built-in partitioner since KIP-794). Counting bytes, not batches, keeps each write as large
- * as the rate allows: at a low rate every linger sends one batch of the records that came in it,
- * where moving on at every new batch spread them one per partition, so the nodes paid a Raft write
- * per few records (at 1,000 partitions, about one write per record until the buffer filled).
+ * Kafka's built-in partitioner since KIP-794). Counting bytes, not batches, keeps each write as
+ * large as the rate allows: moving on whenever a record opened a batch sent the records round the
+ * partitions one at a time (the first record in each partition opened one there too), so the nodes
+ * paid a Raft write per few records (11-18 at 1,000 partitions under load; about 120 now).
  * Thread-safe.
  */
 final class PartitionChooser {
