@@ -29,7 +29,8 @@
 # working off their aftermath (flushes, compactions, the JIT on the paced path: 20 s were too few
 # for Ordo, whose paced p50 on one cluster fell from 47-73 ms to 20-27 ms over its next minutes at
 # the same rate), and in a short run its first seconds decided the p99. Its CPU and switches count
-# the warm-up's records too.
+# the warm-up's records too. Under the table: Ordo's paced writes by stage (the nodes' histograms
+# as the measured part starts and ends), so a tail is put down to a stage.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -81,8 +82,20 @@ workload() {
   local switches_before paced_switches
   switches_before="$(context_switches "${pids[@]}")"
   local paced_warmup=$((pace * PACED_WARMUP_SECS)) paced=$((pace * PACED_SECS))
+  local scrape=""
+  if [[ "$system" == ordo ]]; then
+    # The nodes' histograms as the measured part starts (the client takes a second or two to start).
+    (sleep "$((PACED_WARMUP_SECS + 2))" && ordo_metrics "$WORK/paced-metrics-before.txt") &
+    scrape=$!
+  fi
   out="$(produce "$paced" "$pace" "$paced_warmup")"
   after="$(cpu_ticks "${pids[@]}")"
+  if [[ -n "$scrape" ]]; then
+    wait "$scrape"
+    ordo_metrics "$WORK/paced-metrics-after.txt"
+    RESULT_ordo_stages="$(ordo_stage_quantiles "$WORK/paced-metrics-before.txt" "$WORK/paced-metrics-after.txt")"
+    log "ordo: paced writes by stage, p99 p99.9 ms (queued, replicated, applied, whole; log syncs): $RESULT_ordo_stages"
+  fi
   paced_switches="$(awk -v a="$switches_before" -v b="$(context_switches "${pids[@]}")" -v n="$((paced + paced_warmup))" \
     'BEGIN { printf "%.1f", (b - a) / n }')"
   log "$system: paced at $pace/s: $(latency_of "$out") (p50 p99 p99.9 ms), $paced_switches node context switches per record"
@@ -141,7 +154,7 @@ train_aot_caches() {
 ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", o / k; else print "-" }'; }
 
 report() {
-  local kp=($RESULT_kafka_paced) op=($RESULT_ordo_paced)
+  local kp=($RESULT_kafka_paced) op=($RESULT_ordo_paced) os=($RESULT_ordo_stages)
   cat <<EOF
 Kafka beside Ordo, $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo)
 ($(uname -sr)); 1 KiB records, $PARTITIONS partitions, RF 3, majority ack, fsync per append;
@@ -158,6 +171,11 @@ both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started 
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
 | threads per node at the end | $RESULT_kafka_threads | $RESULT_ordo_threads | |
 | RSS per node at the end, MB | $RESULT_kafka_rss | $RESULT_ordo_rss | |
+
+Where Ordo's paced writes waited (p99 / p99.9 ms, the measured part, from the nodes' histograms;
+each figure a bucket's upper bound): queued ${os[0]} / ${os[1]}, replicated ${os[2]} / ${os[3]},
+applied ${os[4]} / ${os[5]}, the whole write on its leader ${os[6]} / ${os[7]}; a Raft log sync
+(leaders' and followers') ${os[8]} / ${os[9]}.
 EOF
 }
 

@@ -65,6 +65,42 @@ threads_rss() {
   echo "$((threads / $#)) $((rss / 1024 / $#))"
 }
 
+# The local Ordo cluster's metrics, its three nodes' one after the other, into FILE.
+ordo_metrics() { # FILE
+  local n
+  for n in 1 2 3; do
+    curl -sf --max-time 5 "http://127.0.0.1:$((9300 + n))/metrics" || true
+  done >"$1"
+}
+
+# Where Ordo's writes spent their time between two ordo_metrics files, every node's histogram
+# buckets summed: "p99 p99.9" in ms (each a bucket's upper bound) of the leaders' write stages
+# queued, replicated and applied, of the whole write, and of the Raft log syncs (leaders' and
+# followers'), in that order.
+ordo_stage_quantiles() { # BEFORE AFTER
+  awk '
+    match($0, /^ordo_(write_stage|write|raft_log_sync)_seconds_bucket\{/) {
+      series = substr($0, 6, RLENGTH - 21)
+      if (match($0, /stage="[a-z]+"/)) series = substr($0, RSTART + 7, RLENGTH - 8)
+      match($0, /le="[^"]+"/)
+      le = substr($0, RSTART + 4, RLENGTH - 5)
+      count[series, le] += (FILENAME == ARGV[1] ? -$NF : $NF)
+      if (!((series, le) in seen)) { seen[series, le]; bounds[series] = bounds[series] " " le }
+    }
+    function quantile(series, q,    n, i, les, total) {
+      n = split(bounds[series], les, " ")
+      total = count[series, "+Inf"]
+      if (total <= 0) return "-"
+      for (i = 1; i <= n; i++) if (les[i] != "+Inf" && count[series, les[i]] >= q * total) return sprintf("%.1f", les[i] * 1000)
+      return ">" sprintf("%.0f", les[n - 1] * 1000)
+    }
+    END {
+      split("queued replicated applied write raft_log_sync", order, " ")
+      for (i = 1; i <= 5; i++) printf "%s%s %s", (i > 1 ? " " : ""), quantile(order[i], 0.99), quantile(order[i], 0.999)
+      print ""
+    }' "$1" "$2"
+}
+
 # The records/s of a bench's output ("... in S s: R records/s, ..."), and its latency line's figures.
 rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
 latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }
