@@ -12,6 +12,8 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
+import org.rocksdb.Priority;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
@@ -25,6 +27,10 @@ public final class RocksDatabase implements AutoCloseable {
 
   static {
     RocksDB.loadLibrary();
+    // Flushes and compactions run at the lowest CPU priority (nice 19): a memtable flush takes a
+    // core in one burst, and the threads that answer a write queued behind it (paced on 2 cores,
+    // those threads already waited four times as long to run as they ran).
+    Env.getDefault().lowerThreadPoolCPUPriority(Priority.HIGH).lowerThreadPoolCPUPriority(Priority.LOW);
     List<Path> mapped = mappedFiles();
     deleteExtractedLibrary(mapped);
     if (mapped.stream().anyMatch(file -> file.getFileName().toString().equals(CRC32C_LIBRARY))) {

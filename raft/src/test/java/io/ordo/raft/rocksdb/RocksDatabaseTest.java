@@ -3,6 +3,7 @@ package io.ordo.raft.rocksdb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -10,9 +11,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.FlushOptions;
 
 class RocksDatabaseTest {
   private static final Path MAPS = Path.of("/proc/self/maps");
+  private static final Path TASKS = Path.of("/proc/self/task");
 
   @Test
   void leavesNoCopyOfTheNativeLibraryInTheTempDirectory(@TempDir Path dir) throws Exception {
@@ -25,6 +28,44 @@ class RocksDatabaseTest {
       List<String> library = maps.stream().filter(line -> line.contains("/librocksdbjni")).toList();
       assertThat(library).as("RocksDB's library is loaded").isNotEmpty();
       assertThat(library).as("its copy in the temp directory is deleted").allMatch(line -> line.endsWith(" (deleted)"));
+    }
+  }
+
+  @Test
+  void flushesAndCompactionsRunAtTheLowestCpuPriority(@TempDir Path dir) throws Exception {
+    assumeTrue(Files.isDirectory(TASKS), "needs Linux's /proc");
+    try (RocksDatabase db = RocksDatabase.open(dir, "test", new ColumnFamilyOptions(), "records");
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      // Two overlapping tables, so that compacting them is a job for the compaction pool.
+      for (int table = 0; table < 2; table++) {
+        db.db().put(db.family(0), "a".getBytes(), new byte[] {(byte) table});
+        db.db().put(db.family(0), "z".getBytes(), new byte[] {(byte) table});
+        db.db().flush(flush, db.family(0));
+      }
+      db.db().compactRange(db.family(0));
+    }
+    // A pool's thread lowers its own priority as it takes a job: the ones that ran these did.
+    assertThat(nicenessOfThreads("rocksdb:high")).as("flush threads' nice values").contains(19);
+    assertThat(nicenessOfThreads("rocksdb:low")).as("compaction threads' nice values").contains(19);
+  }
+
+  /** The nice value of each of this process's threads named {@code name}. */
+  private static List<Integer> nicenessOfThreads(String name) throws Exception {
+    try (Stream<Path> tasks = Files.list(TASKS)) {
+      return tasks.filter(task -> read(task.resolve("comm")).strip().equals(name))
+          .map(task -> read(task.resolve("stat")))
+          .filter(stat -> !stat.isEmpty())
+          // After "pid (comm) ", field 19 (nice) is the 17th.
+          .map(stat -> Integer.parseInt(stat.substring(stat.lastIndexOf(") ") + 2).split(" ")[16]))
+          .toList();
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return ""; // the thread ended
     }
   }
 }
