@@ -18,10 +18,16 @@ ordo_node_preload() {
   fi
 }
 
-# A node JVM's options: ORDO_NODE_JAVA_OPTS (default -Xms256m -Xmx1g), and if ORDO_NODE_AOT_CACHE
+# A node's heap by default: up to 1 GB, and given back once idle. G1 keeps the heap a load grew
+# (1,000 partitions, 200,000 records: 1,273 MB RSS per node after, 1,277 two minutes later); a
+# concurrent cycle every 15 s that saw no collection, after which at most 30% of the heap stays
+# free, brought it from 1,211 to 784 MB in two minutes (beside each other; no cost unthrottled).
+ORDO_NODE_HEAP_OPTS="-Xms256m -Xmx1g -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
+
+# A node JVM's options: ORDO_NODE_JAVA_OPTS (default ORDO_NODE_HEAP_OPTS), and if ORDO_NODE_AOT_CACHE
 # names a file, the ahead-of-time cache bench/aot-cache.sh made (JDK 25 on) to start from.
 ordo_node_java_opts() {
-  local opts="${ORDO_NODE_JAVA_OPTS:--Xms256m -Xmx1g}"
+  local opts="${ORDO_NODE_JAVA_OPTS:-$ORDO_NODE_HEAP_OPTS}"
   if [ -n "${ORDO_NODE_AOT_CACHE:-}" ] && [ -f "$ORDO_NODE_AOT_CACHE" ]; then
     opts="$opts -XX:AOTCache=$ORDO_NODE_AOT_CACHE"
   fi

@@ -2,8 +2,9 @@
 # Runs ordo-node with options from the environment: the node reads every option --some-option
 # not given as a flag from ORDO_SOME_OPTION (ORDO_NODE_ID, ORDO_CLIENT_ADDR, ORDO_RAFT_ADDR,
 # ORDO_INITIAL_CLUSTER, ...; `docker run --rm IMAGE --help` lists them). Arguments are passed on
-# as flags. ORDO_DATA_DIR defaults to the image's volume, JAVA_OPTS to a 1 GB heap. ORDO_NODE_ID
-# may be derived from a StatefulSet pod name (ordo-0 -> 1) with ORDO_NODE_ID_FROM_HOSTNAME=true.
+# as flags. ORDO_DATA_DIR defaults to the image's volume, JAVA_OPTS to a 1 GB heap given back
+# when idle (bin/ordo-env.sh says why). ORDO_NODE_ID may be derived from a StatefulSet pod name
+# (ordo-0 -> 1) with ORDO_NODE_ID_FROM_HOSTNAME=true.
 set -eu
 if [ "${ORDO_NODE_ID_FROM_HOSTNAME:-false}" = true ]; then
   ORDO_NODE_ID=$(( ${HOSTNAME##*-} + 1 ))
@@ -17,7 +18,7 @@ crc32c=/opt/ordo/lib/libordo-rocksdb-crc32c.so
 if [ -f "$crc32c" ]; then
   export LD_PRELOAD="$crc32c${LD_PRELOAD:+ $LD_PRELOAD}"
 fi
-set -- java ${JAVA_OPTS:--Xms256m -Xmx1g} -cp '/opt/ordo/lib/*' io.ordo.node.OrdoNodeMain "$@"
+set -- java ${JAVA_OPTS:--Xms256m -Xmx1g -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30} -cp '/opt/ordo/lib/*' io.ordo.node.OrdoNodeMain "$@"
 if command -v tini >/dev/null 2>&1 && [ "$$" = 1 ]; then
   exec tini -- "$@"
 fi
