@@ -159,6 +159,12 @@ final class AppendCoalescer {
     InvokeCallback answered = new InvokeCallback() {
       @Override
       public void complete(Object result, Throwable error) {
+        if (refusedAsUnknown(error)) {
+          // Before the refused requests fail: what their callbacks send at once must go alone.
+          synchronized (outbox) {
+            outbox.aloneUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SEND_ALONE_MS);
+          }
+        }
         if (!AppendEntriesBatch.answerEach(batch, result, error)) {
           AppendEntriesBatch.fail(batch, error != null
               ? error
@@ -166,9 +172,6 @@ final class AppendCoalescer {
         }
         synchronized (outbox) {
           outbox.inFlight--;
-          if (refusedAsUnknown(error)) {
-            outbox.aloneUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SEND_ALONE_MS);
-          }
           if (outbox.sendsAlone()) {
             sendAlone(peer, outbox);
           } else {
