@@ -41,10 +41,7 @@ side_root() { echo "$WORK/src-$1"; }
 
 # Writes the local cluster's nodes led so far (the count of their ordo_write_seconds histograms).
 writes() {
-  local n
-  for n in 1 2 3; do
-    curl -sf --max-time 5 "http://127.0.0.1:$((9300 + n))/metrics"
-  done | awk '/^ordo_write_seconds_count/ { total += $2 } END { printf "%d", total }'
+  ordo_metrics | awk '/^ordo_write_seconds_count/ { total += $2 } END { printf "%d", total }'
 }
 
 prepare() { # revision label

@@ -85,14 +85,14 @@ workload() {
   local scrape=""
   if [[ "$system" == ordo ]]; then
     # The nodes' histograms as the measured part starts (the client takes a second or two to start).
-    (sleep "$((PACED_WARMUP_SECS + 2))" && ordo_metrics "$WORK/paced-metrics-before.txt") &
+    (sleep "$((PACED_WARMUP_SECS + 2))" && ordo_metrics >"$WORK/paced-metrics-before.txt") &
     scrape=$!
   fi
   out="$(produce "$paced" "$pace" "$paced_warmup")"
   after="$(cpu_ticks "${pids[@]}")"
   if [[ -n "$scrape" ]]; then
     wait "$scrape"
-    ordo_metrics "$WORK/paced-metrics-after.txt"
+    ordo_metrics >"$WORK/paced-metrics-after.txt"
     RESULT_ordo_stages="$(ordo_stage_quantiles "$WORK/paced-metrics-before.txt" "$WORK/paced-metrics-after.txt")"
     log "ordo: paced writes by stage, p99 p99.9 ms (queued, replicated, applied, whole; log syncs): $RESULT_ordo_stages"
   fi

@@ -65,15 +65,16 @@ threads_rss() {
   echo "$((threads / $#)) $((rss / 1024 / $#))"
 }
 
-# The local Ordo cluster's metrics, its three nodes' one after the other, into FILE.
-ordo_metrics() { # FILE
+# The local Ordo cluster's metrics, its three nodes' one after the other (a node that does not
+# answer adds nothing).
+ordo_metrics() {
   local n
   for n in 1 2 3; do
     curl -sf --max-time 5 "http://127.0.0.1:$((9300 + n))/metrics" || true
-  done >"$1"
+  done
 }
 
-# Where Ordo's writes spent their time between two ordo_metrics files, every node's histogram
+# Where Ordo's writes spent their time between two files of ordo_metrics, every node's histogram
 # buckets summed: "p99 p99.9" in ms (each a bucket's upper bound) of the leaders' write stages
 # queued, replicated and applied, of the whole write, and of the Raft log syncs (leaders' and
 # followers'), in that order.

@@ -18,10 +18,10 @@ fi
 SECONDS_APART="$1"
 shift
 
-# One line per thread: pid/tid, kind, CPU ticks, context switches, run-queue wait (ns); then "@elapsed" and the
-# uptime it was taken at. One grep and one awk per process read all its threads' files: a shell
-# loop with a process per file took seconds on a busy machine, which the interval then silently
-# included.
+# One line per thread: pid/tid, kind, CPU ticks, context switches, run-queue wait (ns); then
+# "@elapsed" and the uptime it was taken at. One grep and one awk per process read all its
+# threads' files: a shell loop with a process per file took seconds on a busy machine, which the
+# interval then silently included.
 snapshot() {
   local pid
   for pid in "$@"; do
