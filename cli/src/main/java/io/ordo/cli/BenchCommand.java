@@ -126,6 +126,13 @@ final class BenchCommand {
         description = "Producer requests in flight per node, across its partitions (default: ${DEFAULT-VALUE}).")
     int maxInFlightPerNode;
 
+    @Option(
+        names = "--report-interval-ms",
+        paramLabel = "MS",
+        defaultValue = "5000",
+        description = "How often progress is printed to stderr, each line that interval's figures (default: ${DEFAULT-VALUE}).")
+    long reportIntervalMs;
+
     @Override
     public Integer call() {
       if (maxInFlight < 1 || maxInFlight > 5) {
@@ -134,8 +141,9 @@ final class BenchCommand {
       if (maxInFlightPerNode < 1) {
         throw global.usageError("--max-in-flight-per-node must be positive");
       }
-      if (records <= 0 || recordSize < 0 || rate < 0 || warmupRecords < 0) {
-        throw global.usageError("--records must be positive, --record-size, --rate and --warmup-records not negative");
+      if (records <= 0 || recordSize < 0 || rate < 0 || warmupRecords < 0 || reportIntervalMs <= 0) {
+        throw global.usageError(
+            "--records and --report-interval-ms must be positive, --record-size, --rate and --warmup-records not negative");
       }
       ProducerConfig config =
           ProducerConfig.builder()
@@ -189,9 +197,9 @@ final class BenchCommand {
                 lastReport[0] = now;
                 lastReport[1] = acked;
               },
-              PROGRESS_INTERVAL_SECONDS,
-              PROGRESS_INTERVAL_SECONDS,
-              TimeUnit.SECONDS);
+              reportIntervalMs,
+              reportIntervalMs,
+              TimeUnit.MILLISECONDS);
           cpuAtStart = NodeCpu.sample();
           start = System.nanoTime();
           send(producer, records, values, latencyMicros, acknowledged, failed, firstError);

@@ -180,8 +180,13 @@ class CommandsTest {
     CliRun produced =
         ordo(
             "bench", "produce", "--topic", "bench", "--records", "200", "--record-size", "100",
-            "--partitions", "3", "--rate", "2000", "--warmup-records", "50");
+            "--partitions", "3", "--rate", "2000", "--warmup-records", "50", "--report-interval-ms", "20");
     assertThat(produced.exitCode()).isZero();
+    // 200 records at 2,000/s take at least 100 ms: about five reports (the default interval, none).
+    assertThat(produced.errLines())
+        .filteredOn(line -> line.matches("\\d+ records acknowledged, .* ms max latency"))
+        .as("progress every 20 ms")
+        .isNotEmpty();
     assertThat(produced.outLines().get(0)).as("the warm-up left out").startsWith("200 records acknowledged (0 failed)");
     assertThat(produced.outLines().get(1)).startsWith("latency ms from each record's due time: p50 ");
 

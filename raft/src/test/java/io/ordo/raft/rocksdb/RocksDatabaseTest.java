@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +48,28 @@ class RocksDatabaseTest {
     // A pool's thread lowers its own priority as it takes a job: the ones that ran these did.
     assertThat(nicenessOfThreads("rocksdb:high")).as("flush threads' nice values").contains(19);
     assertThat(nicenessOfThreads("rocksdb:low")).as("compaction threads' nice values").contains(19);
+  }
+
+  @Test
+  void flushesWriteThroughTheProcessWideRateLimiterBlobFilesIncluded(@TempDir Path dir) throws Exception {
+    int values = 4096;
+    int valueBytes = 1024;
+    ColumnFamilyOptions blobs = new ColumnFamilyOptions().setEnableBlobFiles(true).setMinBlobSize(valueBytes);
+    long before = RocksDatabase.BACKGROUND_WRITES.getTotalBytesThrough();
+    try (RocksDatabase db = RocksDatabase.open(dir, "test", blobs, "records");
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      SplittableRandom random = new SplittableRandom(1);
+      for (int i = 0; i < values; i++) {
+        byte[] value = new byte[valueBytes];
+        random.nextBytes(value);
+        db.db().put(db.family(0), ("key-" + i).getBytes(), value);
+      }
+      db.db().flush(flush, db.family(0));
+    }
+    // The values went to a blob file, the keys to a table: both written under the limiter.
+    assertThat(RocksDatabase.BACKGROUND_WRITES.getTotalBytesThrough() - before)
+        .as("bytes the flush wrote through the rate limiter")
+        .isGreaterThanOrEqualTo((long) values * valueBytes);
   }
 
   /** The nice value of each of this process's threads named {@code name}. */
