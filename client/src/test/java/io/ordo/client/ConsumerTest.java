@@ -59,6 +59,16 @@ class ConsumerTest {
   }
 
   @Test
+  void fetchReturnsAtMostMaxRecordsWhenTheNodeAnswersInWholeBatches() {
+    cluster.append("events", 0, records(0, 10));
+    cluster.answerFetchesInBatchesOf(4);
+    FetchResult result = consumer.fetch("events", 0, 5, 4, 0, Duration.ZERO); // batches 4-7 and 8-9 come whole
+    assertThat(result.records()).extracting(ConsumerRecord::offset).containsExactly(5L, 6L, 7L, 8L);
+    assertThat(result.nextOffset()).isEqualTo(9);
+    assertThat(consumer.fetch("events", 0, 9, 4, 0, Duration.ZERO).records()).extracting(ConsumerRecord::offset).containsExactly(9L);
+  }
+
+  @Test
   void fetchFollowsTheLeaderWhenItMoves() {
     cluster.append("events", 0, records(0, 3));
     assertThat(consumer.fetch("events", 0, Consumer.EARLIEST, 0, 0, Duration.ZERO).records())

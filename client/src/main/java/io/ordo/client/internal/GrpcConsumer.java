@@ -3,6 +3,7 @@ package io.ordo.client.internal;
 import io.grpc.CallOptions;
 import io.grpc.stub.ClientCalls;
 import io.ordo.client.Consumer;
+import io.ordo.client.ConsumerRecord;
 import io.ordo.client.FetchResult;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
@@ -73,7 +74,13 @@ public final class GrpcConsumer implements Consumer {
                 FetchMethods.FETCH,
                 CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs), TimeUnit.NANOSECONDS),
                 request));
-    return toResult(topic, partition, response);
+    FetchResult result = toResult(topic, partition, response);
+    if (maxRecords == 0 || result.records().size() <= maxRecords) {
+      return result;
+    }
+    // The node answers in whole batches and may pass maxRecords by part of the last one.
+    List<ConsumerRecord> kept = result.records().subList(0, maxRecords);
+    return new FetchResult(List.copyOf(kept), kept.get(maxRecords - 1).offset() + 1, result.startOffset(), result.endOffset());
   }
 
   static FetchResult toResult(String topic, int partition, FetchResponse response) {

@@ -34,6 +34,7 @@ import io.ordo.proto.v1.ProduceResponse;
 import io.ordo.proto.v1.ProduceResult;
 import io.ordo.proto.v1.ProducerServiceGrpc;
 import io.ordo.proto.v1.Record;
+import io.ordo.proto.v1.RecordBatch;
 import io.ordo.proto.v1.SubscribeRequest;
 import io.ordo.proto.v1.TopicDescription;
 import io.ordo.proto.v1.UnhealthyPartition;
@@ -94,6 +95,7 @@ public final class FakeCluster implements AutoCloseable {
 
   private record HeldProduce(ProduceRequest request, Runnable answer) {}
   private final List<ProduceRequest> produceRequests = new ArrayList<>();
+  private int fetchBatchRecords;
 
   /** Starts {@code size} nodes, ids 1..size. */
   public FakeCluster(int size) throws IOException {
@@ -132,6 +134,15 @@ public final class FakeCluster implements AutoCloseable {
   /** Every record of the partition, by offset. */
   public synchronized List<Record> log(String topic, int partition) {
     return new ArrayList<>(topics.get(topic).logs.get(partition));
+  }
+
+  /**
+   * Answers fetches that ask for stored batches as a node does: whole batches of {@code records}
+   * records (at offsets that are multiples of it), up to and including the one that reaches the
+   * request's max records. Fetches answer with records, exactly, until this is called.
+   */
+  public synchronized void answerFetchesInBatchesOf(int records) {
+    fetchBatchRecords = records;
   }
 
   /** Appends records to the partition directly, as if another producer had. */
@@ -617,7 +628,9 @@ public final class FakeCluster implements AutoCloseable {
               FakeCluster.this.wait(Math.max(1, waitUntil - System.currentTimeMillis()));
             }
             int max = request.getMaxRecords() == 0 ? 500 : request.getMaxRecords();
-            response = read(log, offset, max);
+            response = fetchBatchRecords > 0 && request.getStoredBatches()
+                ? readBatches(log, offset, max, fetchBatchRecords)
+                : read(log, offset, max);
           } catch (StatusRuntimeException e) {
             out.onError(e);
             return;
@@ -717,6 +730,18 @@ public final class FakeCluster implements AutoCloseable {
                   .addAllHeaders(record.getHeadersList()));
         }
         return response.setNextOffset(o).build();
+      }
+
+      private FetchResponse readBatches(List<Record> log, long offset, int max, int batchRecords) {
+        FetchResponse.Builder response =
+            FetchResponse.newBuilder().setStartOffset(0).setEndOffset(log.size()).setFromOffset(offset);
+        long base = offset - offset % batchRecords;
+        for (; base < log.size() && base < offset + max; base += batchRecords) {
+          RecordBatch.Builder batch = RecordBatch.newBuilder().setBaseOffset(base).setTimestampMs(1_000 + base);
+          batch.addAllRecords(log.subList((int) base, (int) Math.min(log.size(), base + batchRecords)));
+          response.addBatches(batch.build().toByteString());
+        }
+        return response.setNextOffset(Math.min(log.size(), Math.max(offset, base))).build();
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.ordo.node.config;
 
 import io.ordo.proto.raft.v1.TopicConfig;
+import io.ordo.protocol.Limits;
 import io.ordo.protocol.TlsFiles;
 import io.ordo.raft.metadata.TopicConfigs;
 import java.nio.file.Path;
@@ -90,6 +91,8 @@ public record NodeConfig(
 
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final int DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+  /** Room in a gRPC message beside its batches' bytes: the answer's other fields and each batch's framing. */
+  private static final int FRAMING_BYTES = 1024 * 1024;
 
   public NodeConfig {
     initialCluster = List.copyOf(initialCluster);
@@ -105,6 +108,14 @@ public record NodeConfig(
     }
     if (maxRecordBytes <= 0 || maxBatchBytes < maxRecordBytes) {
       throw new IllegalArgumentException("max batch bytes must be at least max record bytes");
+    }
+    if (maxFetchRecords < 1 || maxFetchBytes < 1) {
+      throw new IllegalArgumentException("max fetch records and bytes must be at least 1");
+    }
+    if ((long) maxFetchBytes + maxBatchBytes > Limits.MAX_MESSAGE_BYTES - FRAMING_BYTES) {
+      // A fetch answer holds whole batches up to the one that reaches max fetch bytes.
+      throw new IllegalArgumentException("max fetch bytes (" + maxFetchBytes + ") and max batch bytes (" + maxBatchBytes
+          + ") together must stay below " + (Limits.MAX_MESSAGE_BYTES - FRAMING_BYTES) + ", the largest message a client accepts");
     }
     if (storeWriteBufferMb < 1) {
       throw new IllegalArgumentException("--store-write-buffer-mb must be at least 1");

@@ -404,9 +404,10 @@ public final class PartitionStore {
   /**
    * The stored batches holding the records from {@code offset} up to (not including) {@code
    * endOffset}, each as an encoded ordo.v1.RecordBatch: its stored bytes, undecoded, with its base
-   * offset added. Whole batches, so the first may begin before {@code offset}; at least one, and
-   * then none that would pass {@code maxRecords} (counted from {@code offset}) or {@code maxBytes}
-   * (stored bytes).
+   * offset added. Whole batches, so the first may begin before {@code offset}: at least one, up to
+   * and including the one that reaches {@code maxRecords} (counted from {@code offset}) or {@code
+   * maxBytes} (stored bytes). Stopping there, not before the batch that would pass a limit, reads no
+   * batch it does not send: positioning on a batch loads its value from the blob file.
    */
   public StoredBatches readBatches(long offset, long endOffset, int maxRecords, int maxBytes) {
     if (offset >= endOffset) {
@@ -419,29 +420,26 @@ public final class PartitionStore {
     List<ByteString> out = new ArrayList<>();
     long from = offset;
     long next = offset;
-    seekToBatchHolding(it, offset);
     long records = 0;
     long bytes = 0;
-    while (it.isValid()) {
+    for (seekToBatchHolding(it, offset); it.isValid() && records < maxRecords && bytes < maxBytes; it.next()) {
       long base = KeyCodec.baseOffsetOf(it.key());
       if (base >= endOffset) {
         break;
       }
-      if (out.isEmpty()) {
-        from = Math.max(base, offset);
-      } else if (base < next) {
+      if (base < next && !out.isEmpty()) {
         throw new StorageException("partition key " + partitionKey + ": batch at " + base + " overlaps the one before, which ends at " + next);
       }
       byte[] stored = it.value();
-      it.next();
-      // A batch ends where the next begins; the last one, after its records (counted, not decoded).
-      long end = Math.min(endOffset, it.isValid() ? KeyCodec.baseOffsetOf(it.key()) : base + storedRecordCount(stored));
-      long count = end - Math.max(base, offset);
-      if (!out.isEmpty() && (records + count > maxRecords || bytes + stored.length > maxBytes)) {
-        break;
+      long end = Math.min(endOffset, storedEnd(base, stored));
+      if (end <= offset) {
+        continue; // the batch before offset holds none of it: compaction emptied the offsets after it
+      }
+      if (out.isEmpty()) {
+        from = Math.max(base, offset);
       }
       out.add(UnsafeByteOperations.unsafeWrap(stored).concat(baseOffsetField(base)));
-      records += count;
+      records += end - Math.max(base, offset);
       bytes += stored.length;
       next = end;
     }
@@ -482,7 +480,7 @@ public final class PartitionStore {
           end = KeyCodec.baseOffsetOf(it.key());
         } else {
           it.seekForPrev(KeyCodec.batchKey(partitionKey, base)); // the last batch: its records say where it ends
-          end = base + storedRecordCount(it.value());
+          end = storedEnd(base, it.value());
           it.next();
         }
         if (end > keepFrom || (timestamp >= appendedBeforeMs && bytes >= excessBytes)) {
@@ -509,21 +507,37 @@ public final class PartitionStore {
     }
   }
 
-  /** How many records a stored batch holds, read from its field tags without decoding the records. */
-  private int storedRecordCount(byte[] stored) {
+  /**
+   * Where a stored batch at {@code base} ends: after its last record, whose offset follows from
+   * the field tags (its records counted, or its last offset delta once compacted) without decoding
+   * the records.
+   */
+  private long storedEnd(long base, byte[] stored) {
     CodedInputStream in = CodedInputStream.newInstance(stored);
     int count = 0;
+    long lastDelta = -1;
     try {
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (WireFormat.getTagFieldNumber(tag) == StoredBatch.RECORDS_FIELD_NUMBER) {
+        int field = WireFormat.getTagFieldNumber(tag);
+        if (field == StoredBatch.RECORDS_FIELD_NUMBER) {
           count++;
+          in.skipField(tag);
+        } else if (field == StoredBatch.OFFSET_DELTAS_FIELD_NUMBER && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+          int limit = in.pushLimit(in.readRawVarint32());
+          while (!in.isAtEnd()) {
+            lastDelta = Integer.toUnsignedLong(in.readUInt32());
+          }
+          in.popLimit(limit);
+        } else if (field == StoredBatch.OFFSET_DELTAS_FIELD_NUMBER) {
+          lastDelta = Integer.toUnsignedLong(in.readUInt32());
+        } else {
+          in.skipField(tag);
         }
-        in.skipField(tag);
       }
     } catch (IOException e) {
       throw new StorageException("partition key " + partitionKey + ": undecodable stored batch", e);
     }
-    return count;
+    return base + (lastDelta < 0 ? count : lastDelta + 1);
   }
 
   /** RecordBatch's base_offset field, to follow a stored batch's bytes. */

@@ -171,6 +171,37 @@ class CompactLogTest {
   }
 
   @Test
+  void aReaderGoingBatchByBatchPassesOverABatchCompactionRemoved() {
+    apply(1_000, append(List.of(record("x", "x1"))));                      // 0, kept whole
+    apply(2_000, append(List.of(record("a", "a1"), record("b", "b1"))));   // 1-2, all superseded: removed
+    apply(3_000, append(List.of(record("a", "a2"), record("b", "b2"))));   // 3-4
+    apply(4_000, append(List.of(record("z", "z1"))));                      // 5, the last batch
+    compactAll(NOW);
+    long end = replica.machine().state().getNextOffset();
+
+    // The batch at 0 ends at 1, where nothing is left: a fetch from 1 moves on to 3, and sends no
+    // batch that holds nothing from 1 on.
+    assertThat(batches(store.readBatches(1, end, 100, 1 << 20))).extracting(RecordBatch::getBaseOffset).containsExactly(3L, 5L);
+    List<Long> offsets = new ArrayList<>();
+    long offset = 0;
+    for (int fetches = 0; offset < end && fetches < 10; fetches++) {
+      PartitionStore.StoredBatches read = store.readBatches(offset, end, 1, 1 << 20);
+      for (RecordBatch batch : batches(read)) {
+        for (int i = 0; i < batch.getRecordsCount(); i++) {
+          long recordOffset = batch.getBaseOffset() + (batch.getOffsetDeltasCount() == 0 ? i : batch.getOffsetDeltas(i));
+          if (recordOffset >= read.fromOffset()) {
+            offsets.add(recordOffset);
+          }
+        }
+      }
+      offset = read.nextOffset();
+    }
+
+    assertThat(offsets).containsExactly(0L, 3L, 4L, 5L);
+    assertThat(offset).isEqualTo(end);
+  }
+
+  @Test
   void aPassTooLargeForOneChunkGoesInChunksAppliedInOrder() {
     for (int i = 0; i < 1_200; i++) {
       apply(1_000 + i, append(List.of(record("k" + (i % 10), "v" + i))));

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 import io.ordo.proto.raft.v1.AppendRecords;
 import io.ordo.proto.raft.v1.PartitionOp;
 import io.ordo.proto.raft.v1.PartitionState;
@@ -192,9 +193,14 @@ class PartitionStoreTest {
     assertThat(inside.batches()).extracting(b -> RecordBatch.parseFrom(b).getBaseOffset()).containsExactly(0L, 4L, 8L);
     assertThat(inside.fromOffset()).isEqualTo(2);
     assertThat(inside.nextOffset()).isEqualTo(12);
-    // Two records of the first batch and four of the second pass 5: the second waits.
-    assertThat(store.readBatches(2, 12, 5, 1 << 20).nextOffset()).isEqualTo(4);
-    assertThat(store.readBatches(2, 12, 6, 1 << 20).nextOffset()).isEqualTo(8);
+    // The first batch holds two records from offset 2: it reaches a limit of 2, not one of 3, and
+    // the second batch, which reaches 3, comes whole.
+    assertThat(store.readBatches(2, 12, 2, 1 << 20).nextOffset()).isEqualTo(4);
+    assertThat(store.readBatches(2, 12, 3, 1 << 20).nextOffset()).isEqualTo(8);
+    int firstBatchBytes = store.readBatches(0, 12, 1, 1).batches().get(0).size()
+        - CodedOutputStream.computeInt64Size(RecordBatch.BASE_OFFSET_FIELD_NUMBER, 0); // stored bytes: the batch less its base offset
+    assertThat(store.readBatches(0, 12, 100, firstBatchBytes).nextOffset()).isEqualTo(4);
+    assertThat(store.readBatches(0, 12, 100, firstBatchBytes + 1).nextOffset()).isEqualTo(8);
     assertThat(store.readBatches(2, 12, 1, 1).nextOffset()).as("at least one batch").isEqualTo(4);
     assertThat(store.readBatches(4, 8, 100, 1 << 20).nextOffset()).as("up to the end offset").isEqualTo(8);
     assertThat(store.readBatches(12, 12, 100, 1 << 20).batches()).isEmpty();
