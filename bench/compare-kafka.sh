@@ -20,10 +20,13 @@
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
 # RECORDS (300000), WARMUP (1000000), PACED_SECS (40), CONSUME (500000), CONSUME_WARMUPS (2: reads
 # of CONSUME records from the start before the one measured; Ordo's first read of a topic ran at
-# 0.6 of its third, at 2.7 times its CPU per record, its nodes compiling the read path). The warm-up is long
-# because both JVMs compile for minutes under load (C2 took a quarter of Ordo's node CPU after
-# 100,000 records, and each of three short runs was faster than the one before, Kafka's too): a
-# short one measured the JIT compilers more than either system.
+# 0.6 of its third, at 2.7 times its CPU per record, its nodes compiling the read path). The warm-up
+# runs WARMUP records at least, then on in runs of WARMUP_CHUNK (300000) until the JIT compilers'
+# threads took under JIT_SETTLED (3) percent of the nodes' CPU in the last one (at most WARMUP_MAX,
+# 6000000): both JVMs compile for minutes under load (Ordo's compilers took 41, 36, 17, 13, then
+# 1-3% of its nodes' CPU in successive 30 s at 10,000 records/s, and node CPU per record fell by a
+# third), and a run in that time measures the compilers more than either system. The table gives
+# each system's warm-up and the compilers' share of the measured runs.
 # The paced run first sends PACED_WARMUP_SECS (60) seconds of records at its rate, left out of
 # its latencies, then PACED_SECS of them: right after the unthrottled runs a system is still
 # working off their aftermath (flushes, compactions, the JIT on the paced path: 20 s were too few
@@ -37,6 +40,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${COMPARE_DIR:-$ROOT/bench/target/compare}"
 RECORDS="${RECORDS:-300000}"
 WARMUP="${WARMUP:-1000000}"
+WARMUP_CHUNK="${WARMUP_CHUNK:-300000}"
+WARMUP_MAX="${WARMUP_MAX:-6000000}"
+JIT_SETTLED="${JIT_SETTLED:-3}"
 PACED_SECS="${PACED_SECS:-40}"
 PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-60}"
 CONSUME="${CONSUME:-500000}"
@@ -64,12 +70,25 @@ workload() {
         2>>"$WORK/bench.log"
     fi
   }
-  log "$system: warm-up, $WARMUP records"
-  produce "$WARMUP" 0 0 >/dev/null
+  local warmed=0 share jit_before jit_after measured_jit=0 measured_all=0
+  log "$system: warm-up, $WARMUP records at least, then until its JIT compilers take under $JIT_SETTLED% of node CPU"
+  while :; do
+    jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
+    produce "$WARMUP_CHUNK" 0 0 >/dev/null
+    jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
+    warmed=$((warmed + WARMUP_CHUNK))
+    share="$(jit_share "$jit_before" "$jit_after" "$before" "$after")"
+    log "$system: warm-up: $warmed records, JIT compilers $share% of node CPU in the last $WARMUP_CHUNK"
+    if ((warmed >= WARMUP && share < JIT_SETTLED)) || ((warmed >= WARMUP_MAX)); then
+      break
+    fi
+  done
+  printf -v "RESULT_${system}_warmup" '%s' "$warmed records, last $WARMUP_CHUNK: $share%"
   for i in 1 2 3; do
-    before="$(cpu_ticks "${pids[@]}")"
+    jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
     out="$(produce "$RECORDS" 0 0)"
-    after="$(cpu_ticks "${pids[@]}")"
+    jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
+    measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
     rates+=("$(rate_of "$out")")
     cpus+=("$(cpu_per_100k "$before" "$after" "$RECORDS")")
     log "$system: unthrottled run $i: ${rates[-1]} records/s, ${cpus[-1]} node CPU s per 100k records"
@@ -78,7 +97,7 @@ workload() {
   if [[ "$pace" == 0 ]]; then
     pace="$(awk -v m="$median" 'BEGIN { printf "%d", m / 2 }')"
   fi
-  before="$(cpu_ticks "${pids[@]}")"
+  jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
   local switches_before paced_switches
   switches_before="$(context_switches "${pids[@]}")"
   local paced_warmup=$((pace * PACED_WARMUP_SECS)) paced=$((pace * PACED_SECS))
@@ -89,7 +108,8 @@ workload() {
     scrape=$!
   fi
   out="$(produce "$paced" "$pace" "$paced_warmup")"
-  after="$(cpu_ticks "${pids[@]}")"
+  jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
+  measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
   if [[ -n "$scrape" ]]; then
     wait "$scrape"
     ordo_metrics >"$WORK/paced-metrics-after.txt"
@@ -112,9 +132,10 @@ workload() {
   for ((i = 1; i <= CONSUME_WARMUPS; i++)); do
     log "$system: consume warm-up $i: $(rate_of "$(consume)") records/s"
   done
-  before="$(cpu_ticks "${pids[@]}")"
+  jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
   out="$(consume)"
-  after="$(cpu_ticks "${pids[@]}")"
+  jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
+  measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
   consumed="$(rate_of "$out")"
   log "$system: consumed $consumed records/s"
   threads="$(threads_rss "${pids[@]}")"
@@ -127,6 +148,7 @@ workload() {
   printf -v "RESULT_${system}_paced_switches" '%s' "$paced_switches"
   printf -v "RESULT_${system}_consume" '%s' "$consumed"
   printf -v "RESULT_${system}_consume_cpu" '%s' "$(cpu_per_100k "$before" "$after" "$CONSUME")"
+  printf -v "RESULT_${system}_measured_jit" '%s' "$(jit_share 0 "$measured_jit" 0 "$measured_all")"
   printf -v "RESULT_${system}_threads" '%s' "${threads% *}"
   printf -v "RESULT_${system}_rss" '%s' "${threads#* }"
 }
@@ -169,6 +191,8 @@ both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started 
 | node context switches per record, paced | $RESULT_kafka_paced_switches | $RESULT_ordo_paced_switches | $(ratio "$RESULT_ordo_paced_switches" "$RESULT_kafka_paced_switches") |
 | consume from the start (after $CONSUME_WARMUPS reads of it), records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
+| warm-up (unthrottled, in runs of $WARMUP_CHUNK until the JIT compilers took under $JIT_SETTLED% of node CPU) | $RESULT_kafka_warmup | $RESULT_ordo_warmup | |
+| JIT compilers' share of node CPU in the measured runs, % | $RESULT_kafka_measured_jit | $RESULT_ordo_measured_jit | |
 | threads per node at the end | $RESULT_kafka_threads | $RESULT_ordo_threads | |
 | RSS per node at the end, MB | $RESULT_kafka_rss | $RESULT_ordo_rss | |
 

@@ -42,6 +42,25 @@ cpu_ticks() {
   echo "$total"
 }
 
+# Utime plus stime, in clock ticks, of the given processes' JIT compiler threads (HotSpot's
+# "C1 CompilerThreadN" and "C2 CompilerThreadN"; 2 cores give each JVM one of each, for good).
+jit_ticks() {
+  local pid task
+  for pid in "$@"; do
+    for task in /proc/"$pid"/task/*; do
+      case "$(cat "$task/comm" 2>/dev/null)" in
+        "C1 Compiler"* | "C2 Compiler"*) sed 's/.*) //' "$task/stat" 2>/dev/null ;;
+      esac
+    done
+  done | awk '{ total += $12 + $13 } END { print total + 0 }'
+}
+
+# Percent of the CPU between two pairs of tick counts that went to the JIT compilers: JIT_BEFORE
+# JIT_AFTER ALL_BEFORE ALL_AFTER.
+jit_share() {
+  awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" 'BEGIN { if (d > c) printf "%.0f", (b - a) * 100 / (d - c); else print 0 }'
+}
+
 # Context switches (voluntary and not) of every thread of the given processes so far.
 context_switches() {
   local pid
