@@ -14,9 +14,44 @@
 #include <string.h>
 
 #define CASTAGNOLI_REFLECTED 0x82F63B78u
+/*
+ * The crc32 instruction takes 3 cycles and can start one per cycle: one chain of them runs at a
+ * third of the CPU's speed. Blocks of three are checksummed side by side, each from register 0,
+ * and joined: a register carried past n more bytes is, CRC being linear, the register after n
+ * zero bytes XOR the register of those bytes from 0. Carrying a register past a block of zeros
+ * takes four lookups in a table made for that block size.
+ */
+#define SHORT_BLOCK 256
+#define LONG_BLOCK 8192
 
 static uint32_t byte_table[256];
+static uint32_t past_short_block[4][256];
+static uint32_t past_long_block[4][256];
 static int has_sse42;
+
+/* The register after n zero bytes, from register reg (no inversions). */
+__attribute__((target("sse4.2"))) static uint32_t past_zeros(uint32_t reg, size_t n) {
+  uint64_t c = reg;
+  for (; n >= 8; n -= 8) {
+    c = _mm_crc32_u64(c, 0);
+  }
+  for (; n > 0; n--) {
+    c = _mm_crc32_u8((uint32_t)c, 0);
+  }
+  return (uint32_t)c;
+}
+
+static void make_past_table(uint32_t table[4][256], size_t n) {
+  for (int k = 0; k < 4; k++) {
+    for (uint32_t b = 0; b < 256; b++) {
+      table[k][b] = past_zeros(b << (8 * k), n);
+    }
+  }
+}
+
+static uint32_t carry_past(uint32_t table[4][256], uint32_t reg) {
+  return table[0][reg & 0xff] ^ table[1][(reg >> 8) & 0xff] ^ table[2][(reg >> 16) & 0xff] ^ table[3][reg >> 24];
+}
 
 __attribute__((constructor)) static void init(void) {
   for (uint32_t i = 0; i < 256; i++) {
@@ -28,6 +63,35 @@ __attribute__((constructor)) static void init(void) {
   }
   __builtin_cpu_init();
   has_sse42 = __builtin_cpu_supports("sse4.2");
+  if (has_sse42) {
+    make_past_table(past_short_block, SHORT_BLOCK);
+    make_past_table(past_long_block, LONG_BLOCK);
+  }
+}
+
+static inline uint64_t word_at(const unsigned char *p) {
+  uint64_t word;
+  memcpy(&word, p, sizeof word);
+  return word;
+}
+
+/* Three blocks of block bytes each, side by side, while n holds them; returns the register. */
+__attribute__((target("sse4.2"))) static uint64_t update_three_ways(
+    uint64_t c, const unsigned char **data, size_t *n, size_t block, uint32_t past_block[4][256]) {
+  const unsigned char *p = *data;
+  for (; *n >= 3 * block; *n -= 3 * block, p += 2 * block) {
+    uint64_t c1 = 0;
+    uint64_t c2 = 0;
+    for (const unsigned char *end = p + block; p < end; p += 8) {
+      c = _mm_crc32_u64(c, word_at(p));
+      c1 = _mm_crc32_u64(c1, word_at(p + block));
+      c2 = _mm_crc32_u64(c2, word_at(p + 2 * block));
+    }
+    c = carry_past(past_block, (uint32_t)c) ^ (uint32_t)c1;
+    c = carry_past(past_block, (uint32_t)c) ^ (uint32_t)c2;
+  }
+  *data = p;
+  return c;
 }
 
 __attribute__((target("sse4.2"))) static uint32_t update_sse42(uint32_t crc, const unsigned char *p, size_t n) {
@@ -35,10 +99,10 @@ __attribute__((target("sse4.2"))) static uint32_t update_sse42(uint32_t crc, con
   for (; n > 0 && ((uintptr_t)p & 7) != 0; n--) {
     c = _mm_crc32_u8((uint32_t)c, *p++);
   }
+  c = update_three_ways(c, &p, &n, LONG_BLOCK, past_long_block);
+  c = update_three_ways(c, &p, &n, SHORT_BLOCK, past_short_block);
   for (; n >= 8; n -= 8, p += 8) {
-    uint64_t word;
-    memcpy(&word, p, sizeof word);
-    c = _mm_crc32_u64(c, word);
+    c = _mm_crc32_u64(c, word_at(p));
   }
   for (; n > 0; n--) {
     c = _mm_crc32_u8((uint32_t)c, *p++);
