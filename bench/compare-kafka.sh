@@ -207,7 +207,8 @@ main() {
   rm -rf "$WORK"
   mkdir -p "$WORK"
   build
-  trap 'kafka_down; ordo_down' EXIT
+  # Data goes however the run ends (a failed one left gigabytes behind); logs and results stay.
+  trap 'kafka_down; ordo_down; rm -rf "$WORK"/kafka-[0-9] "$ORDO_DATA_DIR"/node-[0-9]' EXIT
   if ((AOT)); then
     train_aot_caches
   fi
