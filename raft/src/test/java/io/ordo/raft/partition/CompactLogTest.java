@@ -154,17 +154,8 @@ class CompactLogTest {
     compactAll(NOW);
 
     PartitionStore.StoredBatches read = store.readBatches(3, 9, 1_000, 1 << 20);
-    List<Long> offsets = new ArrayList<>();
-    for (RecordBatch batch : batches(read)) {
-      for (int i = 0; i < batch.getRecordsCount(); i++) {
-        long offset = batch.getBaseOffset() + (batch.getOffsetDeltasCount() == 0 ? i : batch.getOffsetDeltas(i));
-        if (offset >= read.fromOffset()) {
-          offsets.add(offset);
-        }
-      }
-    }
 
-    assertThat(offsets).containsExactly(4L, 5L, 6L, 7L, 8L);
+    assertThat(offsetsOf(read)).containsExactly(4L, 5L, 6L, 7L, 8L);
     assertThat(read.nextOffset()).isEqualTo(9);
     assertThat(store.read(0, 9, 2, 1 << 20)).extracting(ConsumedRecord::getOffset).containsExactly(4L, 5L);
     assertThat(store.read(5, 9, 100, 1 << 20)).extracting(ConsumedRecord::getOffset).containsExactly(5L, 6L, 7L, 8L);
@@ -186,14 +177,7 @@ class CompactLogTest {
     long offset = 0;
     for (int fetches = 0; offset < end && fetches < 10; fetches++) {
       PartitionStore.StoredBatches read = store.readBatches(offset, end, 1, 1 << 20);
-      for (RecordBatch batch : batches(read)) {
-        for (int i = 0; i < batch.getRecordsCount(); i++) {
-          long recordOffset = batch.getBaseOffset() + (batch.getOffsetDeltasCount() == 0 ? i : batch.getOffsetDeltas(i));
-          if (recordOffset >= read.fromOffset()) {
-            offsets.add(recordOffset);
-          }
-        }
-      }
+      offsets.addAll(offsetsOf(read));
       offset = read.nextOffset();
     }
 
@@ -355,6 +339,20 @@ class CompactLogTest {
 
   private List<RecordBatch> batches() {
     return batches(store.readBatches(0, replica.machine().state().getNextOffset(), 100_000, Integer.MAX_VALUE));
+  }
+
+  /** The offsets of the records a read answered with: its batches' records from its from offset on. */
+  private static List<Long> offsetsOf(PartitionStore.StoredBatches read) {
+    List<Long> offsets = new ArrayList<>();
+    for (RecordBatch batch : batches(read)) {
+      for (int i = 0; i < batch.getRecordsCount(); i++) {
+        long offset = batch.getBaseOffset() + (batch.getOffsetDeltasCount() == 0 ? i : batch.getOffsetDeltas(i));
+        if (offset >= read.fromOffset()) {
+          offsets.add(offset);
+        }
+      }
+    }
+    return offsets;
   }
 
   private static List<RecordBatch> batches(PartitionStore.StoredBatches read) {
