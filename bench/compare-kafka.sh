@@ -71,11 +71,19 @@ workload() {
     fi
   }
   local warmed=0 share jit_before jit_after measured_jit=0 measured_all=0
+  # The nodes' CPU ticks, and their JIT compilers', before and after a run; a measured run's go
+  # into the compilers' share reported.
+  ticks_before() { jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"; }
+  ticks_after() { jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"; }
+  ticks_after_measured() {
+    ticks_after
+    measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
+  }
   log "$system: warm-up, $WARMUP records at least, then until its JIT compilers take under $JIT_SETTLED% of node CPU"
   while :; do
-    jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
+    ticks_before
     produce "$WARMUP_CHUNK" 0 0 >/dev/null
-    jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
+    ticks_after
     warmed=$((warmed + WARMUP_CHUNK))
     share="$(jit_share "$jit_before" "$jit_after" "$before" "$after")"
     log "$system: warm-up: $warmed records, JIT compilers $share% of node CPU in the last $WARMUP_CHUNK"
@@ -85,10 +93,9 @@ workload() {
   done
   printf -v "RESULT_${system}_warmup" '%s' "$warmed records, last $WARMUP_CHUNK: $share%"
   for i in 1 2 3; do
-    jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
+    ticks_before
     out="$(produce "$RECORDS" 0 0)"
-    jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
-    measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
+    ticks_after_measured
     rates+=("$(rate_of "$out")")
     cpus+=("$(cpu_per_100k "$before" "$after" "$RECORDS")")
     log "$system: unthrottled run $i: ${rates[-1]} records/s, ${cpus[-1]} node CPU s per 100k records"
@@ -97,7 +104,7 @@ workload() {
   if [[ "$pace" == 0 ]]; then
     pace="$(awk -v m="$median" 'BEGIN { printf "%d", m / 2 }')"
   fi
-  jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
+  ticks_before
   local switches_before paced_switches
   switches_before="$(context_switches "${pids[@]}")"
   local paced_warmup=$((pace * PACED_WARMUP_SECS)) paced=$((pace * PACED_SECS))
@@ -108,8 +115,7 @@ workload() {
     scrape=$!
   fi
   out="$(produce "$paced" "$pace" "$paced_warmup")"
-  jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
-  measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
+  ticks_after_measured
   if [[ -n "$scrape" ]]; then
     wait "$scrape"
     ordo_metrics >"$WORK/paced-metrics-after.txt"
@@ -132,10 +138,9 @@ workload() {
   for ((i = 1; i <= CONSUME_WARMUPS; i++)); do
     log "$system: consume warm-up $i: $(rate_of "$(consume)") records/s"
   done
-  jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"
+  ticks_before
   out="$(consume)"
-  jit_after="$(jit_ticks "${pids[@]}")" after="$(cpu_ticks "${pids[@]}")"
-  measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
+  ticks_after_measured
   consumed="$(rate_of "$out")"
   log "$system: consumed $consumed records/s"
   threads="$(threads_rss "${pids[@]}")"
