@@ -113,7 +113,12 @@ public final class RaftLogStore implements AutoCloseable {
         RocksDatabase.open(
             dir,
             "Raft log store",
-            new DBOptions().setMaxTotalWalSize(walLimitBytes),
+            // Flushed entries are read again only by a follower that fell behind, so a flush writes
+            // them past the page cache, which the kernel copied them into for nothing: its copying
+            // of both stores' flushes took 9% of a node's CPU under load.
+            new DBOptions()
+                .setMaxTotalWalSize(walLimitBytes)
+                .setUseDirectIoForFlushAndCompaction(RocksDatabase.directIoWorks(dir)),
             // Entries live only until their group's next snapshots: compressing them cost about a
             // tenth of a node's CPU under load (records often arrive compressed or random anyway).
             // Entries of a kilobyte or more go to blob files when a memtable is flushed, and stay

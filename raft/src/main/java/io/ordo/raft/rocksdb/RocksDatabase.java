@@ -1,9 +1,13 @@
 package io.ordo.raft.rocksdb;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -165,6 +169,36 @@ public final class RocksDatabase implements AutoCloseable {
       familyOptions.close();
       dbOptions.close();
       throw new IOException("cannot open the " + what + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether files in {@code dir} (created if missing) can be written with O_DIRECT, as RocksDB
+   * would: an aligned block written to a probe file, then deleted. Not every file system takes it
+   * (tmpfs refuses the open; some refuse only the write), and a database whose flushes cannot write
+   * stops taking writes, so a database asks before it opts in.
+   */
+  public static boolean directIoWorks(Path dir) {
+    Path probe = dir.resolve(".direct-io-probe");
+    try {
+      Files.createDirectories(dir);
+      int block = Math.toIntExact(Files.getFileStore(dir).getBlockSize());
+      ByteBuffer aligned = ByteBuffer.allocateDirect(2 * block).alignedSlice(block);
+      aligned.limit(block);
+      try (FileChannel file =
+          FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+        file.write(aligned, 0);
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.info("files in {} are written through the page cache: O_DIRECT does not work there ({})", dir, e.toString());
+      return false;
+    } finally {
+      try {
+        Files.deleteIfExists(probe);
+      } catch (IOException e) {
+        // A few bytes left behind; the next probe overwrites them.
+      }
     }
   }
 

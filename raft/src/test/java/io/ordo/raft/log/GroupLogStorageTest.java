@@ -1,6 +1,7 @@
 package io.ordo.raft.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.alipay.sofa.jraft.conf.ConfigurationManager;
 import com.alipay.sofa.jraft.entity.EnumOutter.EntryType;
@@ -9,13 +10,16 @@ import com.alipay.sofa.jraft.entity.LogId;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.codec.v2.LogEntryV2CodecFactory;
 import com.alipay.sofa.jraft.option.LogStorageOptions;
+import io.ordo.raft.rocksdb.RocksDatabase;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.CompactRangeOptions;
@@ -213,6 +217,27 @@ class GroupLogStorageTest {
       assertThat(b.truncatePrefix(21)).isTrue();
       store.db.compactRange(store.entries, null, null, force);
       assertThat(store.property("rocksdb.total-blob-file-size")).isZero();
+    }
+  }
+
+  /** Where the file system takes O_DIRECT, flushes write past the page cache, and entries read back. */
+  @Test
+  void flushesWritePastThePageCacheWhereTheFileSystemAllows() throws Exception {
+    assumeTrue(RocksDatabase.directIoWorks(dir), "needs a file system that takes O_DIRECT");
+    try (RaftLogStore store = RaftLogStore.open(dir);
+        FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+      GroupLogStorage log = open(store, "a", new ConfigurationManager());
+      for (long i = 1; i <= 20; i++) {
+        assertThat(log.appendEntry(large(i))).isTrue();
+      }
+      store.db.flush(flush, store.entries);
+      assertThat(store.property("rocksdb.total-blob-file-size")).isGreaterThan(20L * LARGE_ENTRY_BYTES);
+      assertThat(log.getEntry(20).getData().remaining()).isEqualTo(LARGE_ENTRY_BYTES);
+    }
+    // RocksDB writes the options it opened with beside the data.
+    try (Stream<Path> files = Files.list(dir)) {
+      Path options = files.filter(f -> f.getFileName().toString().startsWith("OPTIONS-")).findFirst().orElseThrow();
+      assertThat(Files.readString(options)).contains("use_direct_io_for_flush_and_compaction=true");
     }
   }
 

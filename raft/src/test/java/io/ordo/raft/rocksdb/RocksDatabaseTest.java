@@ -72,6 +72,16 @@ class RocksDatabaseTest {
         .isGreaterThanOrEqualTo((long) values * valueBytes);
   }
 
+  @Test
+  void directIoProbeSaysNoWhereItCannotWriteAndLeavesNothingWhereItCan(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+    assertThat(RocksDatabase.directIoWorks(file.resolve("db"))).isFalse();
+    RocksDatabase.directIoWorks(dir.resolve("db"));
+    try (Stream<Path> left = Files.list(dir.resolve("db"))) {
+      assertThat(left).as("the probe's file is gone").isEmpty();
+    }
+  }
+
   /** The nice value of each of this process's threads named {@code name}. */
   private static List<Integer> nicenessOfThreads(String name) throws Exception {
     try (Stream<Path> tasks = Files.list(TASKS)) {
