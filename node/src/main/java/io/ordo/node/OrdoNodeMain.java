@@ -231,9 +231,6 @@ public final class OrdoNodeMain implements Callable<Integer> {
     return 0;
   }
 
-  /** jraft's bound on the objects each thread pools, read once when jraft loads; 0 turns pooling off. */
-  private static final String JRAFT_RECYCLERS_PER_THREAD = "jraft.recyclers.maxCapacityPerThread";
-
   public static void main(String[] args) {
     if (System.getProperty("log4j2.configurationFile") == null) {
       System.setProperty("log4j2.configurationFile", "ordo-node-log4j2.xml");
@@ -250,13 +247,6 @@ public final class OrdoNodeMain implements Callable<Integer> {
       if (System.getProperty(leakDetection) == null) {
         System.setProperty(leakDetection, "disabled");
       }
-    }
-    // jraft pools the buffer of each AppendEntries it sends (up to 4 MiB each) and keeps every
-    // buffer handed back from another thread in a queue without a bound: a leader's peak of requests
-    // in flight stays on its heap for good (85-120 MB of a 256 MB heap at 17k records/s, which then
-    // collected every few hundred milliseconds, pauses up to 150 ms). Unpooled, they die young.
-    if (System.getProperty(JRAFT_RECYCLERS_PER_THREAD) == null) {
-      System.setProperty(JRAFT_RECYCLERS_PER_THREAD, "0");
     }
     // Our shutdown hook logs the graceful stop; log4j's own hook would race it and drop the lines.
     System.setProperty("log4j.shutdownHookEnabled", "false");

@@ -175,8 +175,8 @@ public final class RocksDatabase implements AutoCloseable {
   /**
    * Whether files in {@code dir} (created if missing) can be written with O_DIRECT, as RocksDB
    * would: an aligned block written to a probe file, then deleted. Not every file system takes it
-   * (tmpfs refuses the open; some refuse only the write), and a database whose flushes cannot write
-   * stops taking writes, so a database asks before it opts in.
+   * (tmpfs before Linux 6.6 refused the open; some refuse only the write), and a database whose
+   * flushes cannot write stops taking writes, so a database asks before it opts in.
    */
   public static boolean directIoWorks(Path dir) {
     Path probe = dir.resolve(".direct-io-probe");
