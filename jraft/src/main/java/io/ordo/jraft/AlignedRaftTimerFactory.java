@@ -26,9 +26,13 @@ import org.slf4j.LoggerFactory;
  * more often than unaligned, with a window of 20 ms or of 10 ms (one batch per peer and tick)
  * alike (bench/threads.sh, 1,000 partitions idle).
  *
- * <p>Groups that do not share timers get jraft's own. Shared timers live as long as the JVM: a
- * thread waits without a timeout when nothing is due, and a stopping group's timers are
- * cancelled one by one, so jraft's {@code stop} of a shared timer is not passed on.
+ * <p>Shared timers live as long as the JVM: a thread waits without a timeout when nothing is due,
+ * and a stopping group's timers are cancelled one by one, so jraft's {@code stop} of a shared
+ * timer is not passed on. Every other timer jraft asks for ({@link #createTimer}: a group's own,
+ * and the one its read-index timeouts share) is of the same kind on a thread of its own, which
+ * {@code stop} ends: jraft's own ticks every millisecond whether anything is due or not, so the
+ * read-index timer, made at a node's first linearizable read, kept a thread waking a thousand
+ * times a second for good (2-3% of a core in paced runs, idle nodes too).
  */
 @SPI(priority = 100)
 public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
@@ -41,10 +45,10 @@ public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
   private static final Logger LOG = LoggerFactory.getLogger(AlignedRaftTimerFactory.class);
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(TICK_MS);
 
-  private static final AlignedTimer ELECTIONS = new AlignedTimer("ordo-raft-election-timer");
-  private static final AlignedTimer VOTES = new AlignedTimer("ordo-raft-vote-timer");
-  private static final AlignedTimer STEP_DOWNS = new AlignedTimer("ordo-raft-step-down-timer");
-  private static final AlignedTimer SNAPSHOTS = new AlignedTimer("ordo-raft-snapshot-timer");
+  private static final AlignedTimer ELECTIONS = new AlignedTimer("ordo-raft-election-timer", true);
+  private static final AlignedTimer VOTES = new AlignedTimer("ordo-raft-vote-timer", true);
+  private static final AlignedTimer STEP_DOWNS = new AlignedTimer("ordo-raft-step-down-timer", true);
+  private static final AlignedTimer SNAPSHOTS = new AlignedTimer("ordo-raft-snapshot-timer", true);
 
   @Override
   public Timer getElectionTimer(boolean shared, String name) {
@@ -66,6 +70,11 @@ public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
     return shared ? SNAPSHOTS : createTimer(name);
   }
 
+  @Override
+  public Timer createTimer(String name) {
+    return new AlignedTimer(name, false);
+  }
+
   /** A delay from now that ends on the first tick at or after {@code delay} from now. */
   static long alignedDelayNanos(long delay, TimeUnit unit) {
     return alignedDelayNanos(System.nanoTime(), delay, unit);
@@ -79,8 +88,11 @@ public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
 
   static final class AlignedTimer implements Timer {
     private final ScheduledThreadPoolExecutor executor;
+    /** Shared by every group on the node: {@link #stop} leaves it running. */
+    private final boolean shared;
 
-    AlignedTimer(String name) {
+    AlignedTimer(String name, boolean shared) {
+      this.shared = shared;
       executor = new ScheduledThreadPoolExecutor(1, DaemonThreads.named(name));
       executor.setRemoveOnCancelPolicy(true); // jraft cancels and re-arms a group's timers whenever its role changes
     }
@@ -92,7 +104,10 @@ public final class AlignedRaftTimerFactory extends DefaultRaftTimerFactory {
 
     @Override
     public Set<Timeout> stop() {
-      return Set.of(); // shared by every group on the node, which cancels its own timeouts
+      if (!shared) {
+        executor.shutdownNow(); // jraft's callers drop what did not run, as they drop this set
+      }
+      return Set.of(); // a shared timer's groups cancel their own timeouts
     }
   }
 

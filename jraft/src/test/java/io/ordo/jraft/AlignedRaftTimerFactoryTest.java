@@ -6,13 +6,19 @@ import com.alipay.sofa.jraft.JRaftUtils;
 import com.alipay.sofa.jraft.core.NodeImpl;
 import com.alipay.sofa.jraft.util.timer.Timeout;
 import com.alipay.sofa.jraft.util.timer.Timer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class AlignedRaftTimerFactoryTest {
@@ -90,5 +96,53 @@ class AlignedRaftTimerFactoryTest {
     CountDownLatch ran = new CountDownLatch(1);
     factory.getStepDownTimer(true, "another group").newTimeout(t -> ran.countDown(), 1, TimeUnit.MILLISECONDS);
     assertThat(ran.await(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /**
+   * jraft makes a timer of its own for read-index timeouts at a node's first linearizable read;
+   * jraft's kind ticks every millisecond for good. One of Ordo's sleeps while nothing is due (its
+   * thread's context switches, from /proc), and {@code stop} ends its thread.
+   */
+  @Test
+  void aTimerOfItsOwnSleepsWhileNothingIsDueAndStops() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "needs Linux's /proc");
+    String name = "own-timer"; // jraft adds to it; Linux keeps a thread name's first 15 characters
+    Timer timer = JRaftUtils.raftTimerFactory().createTimer(name);
+    CountDownLatch ran = new CountDownLatch(1);
+    timer.newTimeout(t -> ran.countDown(), 1, TimeUnit.MILLISECONDS);
+    assertThat(ran.await(30, TimeUnit.SECONDS)).isTrue();
+    Path thread = threadNamed(name).orElseThrow();
+    long before = contextSwitches(thread);
+    Thread.sleep(500);
+    assertThat(contextSwitches(thread) - before).as("wake-ups in 500 ms with nothing due").isLessThanOrEqualTo(5);
+
+    timer.stop();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (threadNamed(name).isPresent() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(threadNamed(name)).as("the timer's thread after stop").isEmpty();
+  }
+
+  private static Optional<Path> threadNamed(String name) throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      return tasks.filter(task -> comm(task).startsWith(name)).findFirst();
+    }
+  }
+
+  private static String comm(Path task) {
+    try {
+      return Files.readString(task.resolve("comm")).strip();
+    } catch (IOException e) {
+      return ""; // the thread ended
+    }
+  }
+
+  /** Voluntary and involuntary context switches of a thread so far. */
+  private static long contextSwitches(Path task) throws IOException {
+    return Files.readAllLines(task.resolve("status")).stream()
+        .filter(line -> line.contains("ctxt_switches:"))
+        .mapToLong(line -> Long.parseLong(line.substring(line.indexOf(':') + 1).strip()))
+        .sum();
   }
 }
