@@ -20,7 +20,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -95,7 +94,7 @@ final class BenchCommand {
         names = "--warmup-records",
         paramLabel = "N",
         defaultValue = "0",
-        description = "Records sent first, at the same rate, and left out of every figure (default: ${DEFAULT-VALUE}).")
+        description = "Records sent first, at the same rate and with no pause before the measured ones, and left out of every figure (default: ${DEFAULT-VALUE}).")
     long warmupRecords;
 
     @Option(
@@ -153,56 +152,40 @@ final class BenchCommand {
               .maxInFlightPerNode(maxInFlightPerNode)
               .build();
       byte[][] values = randomValues(recordSize);
-      Recorder latencyMicros = new Recorder(3);
+      PacedSends.Tally warmup = new PacedSends.Tally();
+      PacedSends.Tally measured = new PacedSends.Tally();
       Histogram total = new Histogram(3);
-      LongAdder acknowledged = new LongAdder();
-      LongAdder failed = new LongAdder();
-      AtomicReference<Throwable> firstError = new AtomicReference<>();
-      long start;
+      long[] start = new long[1];
+      NodeCpu[] cpuAtStart = new NodeCpu[1];
       long end;
-      NodeCpu cpuAtStart;
       NodeCpu cpuAtEnd;
       try (OrdoClient client = global.connect()) {
         if (partitions != null) {
           createIfMissing(client);
         }
         ScheduledExecutorService progress = progressReporter();
+        // Everything the measured part's start runs has run once before the warm-up: a class the
+        // JVM first loads there can void its compiled code (seen: the producer's send path
+        // recompiled at the measured part's start, its compilers taking most of a core).
+        AtomicReference<PacedSends.Tally> reported = new AtomicReference<>(warmup);
+        reportProgress(progress, reported, measured, total);
+        NodeCpu.sample();
         try (Producer producer = client.producer(config)) {
-          if (warmupRecords > 0) {
-            send(producer, warmupRecords, values, null, null, failed, firstError);
-            producer.flush();
-          }
-          Histogram window = new Histogram(3);
-          long[] lastReport = {System.nanoTime(), 0};
-          progress.scheduleAtFixedRate(
+          PacedSends.run(
+              warmupRecords,
+              records,
+              rate,
+              warmup,
+              measured,
+              (i, due, tally) ->
+                  producer
+                      .send(ProducerRecord.of(topic, values[(int) (i % values.length)]))
+                      .whenComplete((metadata, error) -> tally.answered(due, error)),
               () -> {
-                long now = System.nanoTime();
-                long acked = acknowledged.sum();
-                synchronized (total) {
-                  latencyMicros.getIntervalHistogramInto(window);
-                  total.add(window);
-                }
-                double seconds = (now - lastReport[0]) / 1e9;
-                long count = acked - lastReport[1];
-                global
-                    .err()
-                    .printf(
-                        "%d records acknowledged, %.1f records/s (%.2f MiB/s), %.1f ms avg"
-                            + " latency, %.1f ms max latency%n",
-                        count,
-                        count / seconds,
-                        count * (double) recordSize / MIB / seconds,
-                        window.getMean() / 1000.0,
-                        window.getMaxValue() / 1000.0);
-                lastReport[0] = now;
-                lastReport[1] = acked;
-              },
-              reportIntervalMs,
-              reportIntervalMs,
-              TimeUnit.MILLISECONDS);
-          cpuAtStart = NodeCpu.sample();
-          start = System.nanoTime();
-          send(producer, records, values, latencyMicros, acknowledged, failed, firstError);
+                reported.set(measured);
+                cpuAtStart[0] = NodeCpu.sample();
+                start[0] = System.nanoTime();
+              });
           producer.flush();
           end = System.nanoTime();
           cpuAtEnd = NodeCpu.sample();
@@ -211,15 +194,16 @@ final class BenchCommand {
         }
       }
       synchronized (total) {
-        total.add(latencyMicros.getIntervalHistogram());
+        total.add(measured.latencyMicros.getIntervalHistogram());
       }
-      printProduceSummary(acknowledged.sum(), failed.sum(), (end - start) / 1e9, total, cpuAtEnd, cpuAtStart);
-      if (failed.sum() > 0) {
-        Throwable error = firstError.get();
+      long failed = warmup.failed.sum() + measured.failed.sum();
+      printProduceSummary(measured.acknowledged.sum(), failed, (end - start[0]) / 1e9, total, cpuAtEnd, cpuAtStart[0]);
+      if (failed > 0) {
+        Throwable error = warmup.firstError.get() != null ? warmup.firstError.get() : measured.firstError.get();
         global
             .err()
             .println(
-                "ordo: " + failed.sum() + " of " + records + " records were not acknowledged;"
+                "ordo: " + failed + " of " + (warmupRecords + records) + " records were not acknowledged;"
                     + " first error: "
                     + OrdoCli.describe(error.getCause() != null ? error.getCause() : error));
         return 1;
@@ -228,28 +212,50 @@ final class BenchCommand {
     }
 
     /**
-     * Sends {@code count} records, paced at --rate if set; the acknowledged ones' latencies go to
-     * {@code latencyMicros} and their count to {@code acknowledged} (both null: not measured).
+     * Prints, every --report-interval-ms from now, that interval's acknowledged records of the
+     * phase {@code reported} holds: their rate and latencies, the warm-up's marked as such; the
+     * measured part's latencies also go to {@code total}.
      */
-    private void send(
-        Producer producer, long count, byte[][] values, Recorder latencyMicros, LongAdder acknowledged, LongAdder failed,
-        AtomicReference<Throwable> firstError) {
-      Pacer pacer = new Pacer(rate);
-      for (long i = 0; i < count; i++) {
-        long from = pacer.awaitDue(i);
-        producer
-            .send(ProducerRecord.of(topic, values[(int) (i % values.length)]))
-            .whenComplete(
-                (metadata, error) -> {
-                  if (error != null) {
-                    failed.increment();
-                    firstError.compareAndSet(null, error);
-                  } else if (acknowledged != null) {
-                    latencyMicros.recordValue((System.nanoTime() - from) / 1000);
-                    acknowledged.increment();
-                  }
-                });
-      }
+    private void reportProgress(
+        ScheduledExecutorService progress, AtomicReference<PacedSends.Tally> reported, PacedSends.Tally measured,
+        Histogram total) {
+      Histogram window = new Histogram(3);
+      PacedSends.Tally[] phase = {reported.get()};
+      long[] lastReport = {System.nanoTime(), 0};
+      progress.scheduleAtFixedRate(
+          () -> {
+            long now = System.nanoTime();
+            PacedSends.Tally tally = reported.get();
+            if (tally != phase[0]) {
+              phase[0] = tally;
+              lastReport[1] = 0;
+            }
+            long acked = tally.acknowledged.sum();
+            synchronized (total) {
+              tally.latencyMicros.getIntervalHistogramInto(window);
+              if (tally == measured) {
+                total.add(window);
+              }
+            }
+            double seconds = (now - lastReport[0]) / 1e9;
+            long count = acked - lastReport[1];
+            global
+                .err()
+                .printf(
+                    "%d records acknowledged, %.1f records/s (%.2f MiB/s), %.1f ms avg"
+                        + " latency, %.1f ms max latency%s%n",
+                    count,
+                    count / seconds,
+                    count * (double) recordSize / MIB / seconds,
+                    window.getMean() / 1000.0,
+                    window.getMaxValue() / 1000.0,
+                    tally == measured ? "" : " (warm-up)");
+            lastReport[0] = now;
+            lastReport[1] = acked;
+          },
+          reportIntervalMs,
+          reportIntervalMs,
+          TimeUnit.MILLISECONDS);
     }
 
     /**

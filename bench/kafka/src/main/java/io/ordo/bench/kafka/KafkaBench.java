@@ -8,11 +8,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
-import io.ordo.cli.Pacer;
+import io.ordo.cli.PacedSends;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -31,7 +28,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * The Kafka side of bench/compare-kafka.sh, measuring as {@code ordo bench} does and printing the
  * same lines, so one script reads both: throughput over the measured records only (after a
  * warm-up), and latency to the acknowledgement from each record's send, or with a rate from when
- * it was due (no coordinated omission), paced by Ordo's own {@link Pacer}.
+ * it was due (no coordinated omission), sent as Ordo's are, by {@link PacedSends}: the warm-up and
+ * the measured records one paced flow.
  *
  * <pre>
  * create-topic BOOTSTRAP TOPIC PARTITIONS REPLICATION_FACTOR
@@ -98,54 +96,41 @@ public final class KafkaBench {
     for (byte[] value : values) {
       random.nextBytes(value);
     }
-    Recorder latencyMicros = new Recorder(3);
-    LongAdder acknowledged = new LongAdder();
-    LongAdder failed = new LongAdder();
-    AtomicReference<Exception> firstError = new AtomicReference<>();
-    long start;
+    PacedSends.Tally warmupTally = new PacedSends.Tally();
+    PacedSends.Tally measured = new PacedSends.Tally();
+    long[] start = new long[1];
     long end;
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-      send(producer, topic, warmup, values, rate, null, null, failed, firstError);
-      producer.flush();
-      start = System.nanoTime();
-      send(producer, topic, records, values, rate, latencyMicros, acknowledged, failed, firstError);
+      PacedSends.run(
+          warmup,
+          records,
+          rate,
+          warmupTally,
+          measured,
+          (i, due, tally) -> producer.send(
+              new ProducerRecord<>(topic, values[(int) (i % values.length)]),
+              (metadata, error) -> tally.answered(due, error)),
+          () -> start[0] = System.nanoTime());
       producer.flush();
       end = System.nanoTime();
     }
-    double seconds = (end - start) / 1e9;
-    long acked = acknowledged.sum();
+    double seconds = (end - start[0]) / 1e9;
+    long acked = measured.acknowledged.sum();
+    long failed = warmupTally.failed.sum() + measured.failed.sum();
     System.out.printf("%d records acknowledged (%d failed) in %.2f s: %.1f records/s, %.2f MiB/s%n",
-        acked, failed.sum(), seconds, acked / seconds, acked * (double) recordSize / MIB / seconds);
-    Histogram micros = latencyMicros.getIntervalHistogram();
+        acked, failed, seconds, acked / seconds, acked * (double) recordSize / MIB / seconds);
+    Histogram micros = measured.latencyMicros.getIntervalHistogram();
     System.out.printf("latency ms%s p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f%n",
         rate > 0 ? " from each record's due time:" : ":",
         micros.getValueAtPercentile(50) / 1000.0, micros.getValueAtPercentile(99) / 1000.0,
         micros.getValueAtPercentile(99.9) / 1000.0, micros.getMaxValue() / 1000.0);
-    if (failed.sum() > 0) {
-      System.err.println("kafka-bench: " + failed.sum() + " records were not acknowledged; first error: " + firstError.get());
+    if (failed > 0) {
+      Throwable error = warmupTally.firstError.get() != null ? warmupTally.firstError.get() : measured.firstError.get();
+      System.err.println("kafka-bench: " + failed + " records were not acknowledged; first error: " + error);
       return 1;
     }
     return 0;
-  }
-
-  /** Sends {@code count} records; the acknowledged ones' latencies and count are kept unless the sinks are null. */
-  private static void send(
-      KafkaProducer<byte[], byte[]> producer, String topic, long count, byte[][] values, long rate, Recorder latencyMicros,
-      LongAdder acknowledged, LongAdder failed, AtomicReference<Exception> firstError) {
-    Pacer pacer = new Pacer(rate);
-    for (long i = 0; i < count; i++) {
-      long from = pacer.awaitDue(i);
-      producer.send(new ProducerRecord<>(topic, values[(int) (i % values.length)]), (metadata, error) -> {
-        if (error != null) {
-          failed.increment();
-          firstError.compareAndSet(null, error);
-        } else if (acknowledged != null) {
-          latencyMicros.recordValue((System.nanoTime() - from) / 1000);
-          acknowledged.increment();
-        }
-      });
-    }
   }
 
   private static void consume(String bootstrap, String topic, long records) {
