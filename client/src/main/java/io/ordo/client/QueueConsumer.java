@@ -19,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Settling answers how it went: SETTLED; ALREADY_DONE (for an ack: success, e.g. a retried
  * one); LATE_ACK_ACCEPTED (an ack after the lease ended, accepted while nobody else had the
- * record); STALE_DELIVERY or NOT_YOUR_LEASE (nothing changed: the record went to another delivery).
+ * record); STALE_DELIVERY or NOT_YOUR_LEASE (nothing changed: the record went to another delivery,
+ * or was dead-lettered at the limit).
  *
  * <p>Not thread-safe: one thread receives and settles (the futures of async settles complete on
  * the client's threads).

@@ -286,9 +286,14 @@ public final class QueueLedger {
     if (record.getDeliveries() != deliveries) {
       return SettleOutcome.STALE_DELIVERY;
     }
+    if (record.getState() == QueueRecordState.QUEUE_RECORD_DEAD) {
+      // Dead-lettered at the limit: its copy may be on its way to the dead-letter topic already,
+      // so a late ack would make the record done and a dead letter both. It comes too late.
+      return SettleOutcome.STALE_DELIVERY;
+    }
     if (record.getState() != QueueRecordState.QUEUE_RECORD_LEASED) {
-      // The lease ended and nobody has the record since (or it was dead-lettered at the limit):
-      // an ack says the work was done after all, anything else comes too late.
+      // The lease ended and nobody has the record since: an ack says the work was done after
+      // all, anything else comes too late.
       if (action != SettleAction.SETTLE_ACK) {
         return SettleOutcome.STALE_DELIVERY;
       }

@@ -229,6 +229,27 @@ class QueueLedgerTest {
     assertThat(ledger.settle("b", 7, 1, SettleAction.SETTLE_ACK, 0, "", LEASE_MS, store)).isEqualTo(SettleOutcome.NOT_DELIVERED);
   }
 
+  /**
+   * Seen in the fault suite (isolate-leader): a delivery's answer reached its consumer after its
+   * lease had ended at the limit, and its ack was accepted while the dead letter was being
+   * exported, so the record was done and in the dead-letter topic both.
+   */
+  @Test
+  void anAckAfterTheRecordWasDeadLetteredAtTheLimitChangesNothing() {
+    long now = 0;
+    Delivery last = null;
+    for (int delivery = 1; delivery <= 3; delivery++) {
+      last = acquire("a", 1, 1, now).get(0);
+      now += LEASE_MS;
+    }
+    ledger.expireDue(now, store);
+    List<QueueRecord> dead = deadLetters(1);
+    assertThat(dead).singleElement().extracting(QueueRecord::getDeliveries).isEqualTo(3);
+
+    assertThat(settle("a", last, SettleAction.SETTLE_ACK, now)).isEqualTo(SettleOutcome.STALE_DELIVERY);
+    assertThat(deadLetters(1)).as("still a dead letter, to export once").isEqualTo(dead);
+  }
+
   @Test
   void anAckAfterTheLeaseEndedIsAcceptedWhileNobodyElseHasTheRecord() {
     Delivery d = acquire("a", 1, 1, 0).get(0);
