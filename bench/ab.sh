@@ -9,9 +9,10 @@
 # copied under $WORK and built there, so the checkout may change while this runs.
 # A_OPTS and B_OPTS are added to each side's node JVM options. Per run: a topic of PARTITIONS
 # partitions (6), once every partition has a leader a warm-up of WARMUP records unthrottled, then
-# RATE records/s for PACED_WARMUP_SECS (60) seconds left out of the latencies (right after the
+# RATE records/s for PACED_WARMUP_SECS (90) seconds left out of the latencies (right after the
 # unthrottled warm-up a cluster is still working off its flushes, compactions and JIT compiles: a
-# run straight after it measured that aftermath, p99 0.9-1.9 s at 4,000/s), then for SECS seconds
+# run straight after it measured that aftermath, p99 0.9-1.9 s at 4,000/s; and the client's first
+# look again at its metadata, 60-75 s in, recompiles its RPC paths), then for SECS seconds
 # (RATE=0: RECORDS records unthrottled, and their rate is reported in place of the latency; CPU,
 # switches and writes count the paced warm-up's records too); reported per run and as the median of RUNS
 # runs per side: the nodes' CPU seconds per 100,000 records, their context switches per record, and
@@ -31,7 +32,7 @@ RUNS="${RUNS:-3}"
 WARMUP="${WARMUP:-150000}"
 RATE="${RATE:-2000}"
 SECS="${SECS:-30}"
-PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-60}"
+PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-90}"
 RECORDS="${RECORDS:-100000}"
 PARTITIONS="${PARTITIONS:-6}"
 IDLE_SECS="${IDLE_SECS:-0}"

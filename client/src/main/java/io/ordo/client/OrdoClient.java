@@ -69,7 +69,8 @@ public final class OrdoClient implements AutoCloseable {
     this.channels = new ChannelPool(builder.password == null
         ? transport
         : CompositeChannelCredentials.create(transport, builder.password));
-    this.metadata = new MetadataCache(builder.bootstrap, channels, requestTimeoutNanos, builder.metadataMaxAge.toNanos());
+    this.metadata = new MetadataCache(
+        builder.bootstrap, channels, requestTimeoutNanos, builder.metadataMaxAge.toNanos(), scheduler);
     this.retry =
         new RetryPolicy(BACKOFF_MIN, BACKOFF_MAX, builder.requestTimeout);
     this.blocking = Executors.newCachedThreadPool(daemon("ordo-client-blocking"));
@@ -285,7 +286,8 @@ public final class OrdoClient implements AutoCloseable {
 
     /**
      * How old a topic's partitions and leaders may be before the client looks again while using it
-     * (1 minute unless set): partitions added to a topic reach this client's producers within it.
+     * (1 minute unless set): partitions added to a topic reach this client's producers within a
+     * quarter more than it. A topic unused for that long is forgotten and looked up at its next use.
      */
     public Builder metadataMaxAge(Duration age) {
       if (Objects.requireNonNull(age, "age").isNegative() || age.isZero()) {

@@ -18,8 +18,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -31,6 +33,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * NOT_LEADER, LEADER_NOT_AVAILABLE or a connection error, or moves the partition's leader directly
  * when a NOT_LEADER answer names the new leader's address. Concurrent refreshes of one topic share
  * one round of calls. Thread-safe; never blocks.
+ *
+ * <p>Entries age on the client's scheduler, not on the lookups: a sweep looks again at each topic
+ * used since its entry was filled once the entry is the max age old, and forgets one unused for
+ * that long. A lookup only notes its use. When the lookups checked the age themselves, the first
+ * stale one, a minute into a producer's life, took a branch its compiled code had never seen and
+ * sent the producer's send path back to the interpreter for a recompile: a stall of up to half a
+ * second on a busy 2-core machine.
  */
 public final class MetadataCache {
   private final List<String> bootstrap;
@@ -41,18 +50,22 @@ public final class MetadataCache {
   private final ConcurrentHashMap<String, CompletableFuture<TopicMetadata>> refreshing =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, String> nodeAddresses = new ConcurrentHashMap<>();
-  /** When each topic's stale entry was last looked up again: at most once per max age, failed or not. */
-  private final ConcurrentHashMap<String, Long> staleLookups = new ConcurrentHashMap<>();
 
   /**
-   * A cache that starts from the {@code bootstrap} addresses and looks again at a topic it uses
-   * once its entry is {@code maxAgeNanos} old (partitions may have been added).
+   * A cache that starts from the {@code bootstrap} addresses and, on {@code scheduler}, looks
+   * again at a topic it uses once its entry is {@code maxAgeNanos} old (partitions may have been
+   * added, leaders moved).
    */
-  public MetadataCache(List<String> bootstrap, ChannelPool channels, long requestTimeoutNanos, long maxAgeNanos) {
+  public MetadataCache(
+      List<String> bootstrap, ChannelPool channels, long requestTimeoutNanos, long maxAgeNanos,
+      ScheduledExecutorService scheduler) {
     this.bootstrap = List.copyOf(bootstrap);
     this.channels = channels;
     this.requestTimeoutNanos = requestTimeoutNanos;
     this.maxAgeNanos = maxAgeNanos;
+    // A quarter of the age between sweeps: an entry is looked at again within 1.25 max ages.
+    long sweepNanos = Math.max(1, maxAgeNanos / 4);
+    scheduler.scheduleWithFixedDelay(this::sweep, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
   }
 
   /** A topic's partition count and partition leaders at the time of a refresh. Immutable. */
@@ -60,11 +73,14 @@ public final class MetadataCache {
     private final String topic;
     private final String[] leaderAddresses;
     private final long refreshedAtNanos;
+    /** The last lookup's time; shared with the copies {@link #withLeader} makes. */
+    private final AtomicLong usedAtNanos;
 
-    TopicMetadata(String topic, String[] leaderAddresses, long refreshedAtNanos) {
+    TopicMetadata(String topic, String[] leaderAddresses, long refreshedAtNanos, AtomicLong usedAtNanos) {
       this.topic = topic;
       this.leaderAddresses = leaderAddresses;
       this.refreshedAtNanos = refreshedAtNanos;
+      this.usedAtNanos = usedAtNanos;
     }
 
     /** The number of partitions. */
@@ -111,26 +127,37 @@ public final class MetadataCache {
     TopicMetadata withLeader(int partition, String address) {
       String[] leaders = leaderAddresses.clone();
       leaders[partition] = address;
-      return new TopicMetadata(topic, leaders, refreshedAtNanos);
+      return new TopicMetadata(topic, leaders, refreshedAtNanos, usedAtNanos);
     }
   }
 
-  /**
-   * The cached metadata of {@code topic}, or null if there is none; one older than the cache's
-   * max age is looked up again meanwhile.
-   */
+  /** The cached metadata of {@code topic}, or null if there is none. */
   public TopicMetadata cached(String topic) {
     TopicMetadata cached = topics.get(topic);
-    long now = System.nanoTime();
-    if (cached != null && now - cached.refreshedAtNanos > maxAgeNanos) {
-      Long last = staleLookups.get(topic);
-      boolean due = last == null ? staleLookups.putIfAbsent(topic, now) == null
-          : now - last > maxAgeNanos && staleLookups.replace(topic, last, now);
-      if (due) {
-        refresh(topic); // in the background: the entry serves until the new one is in (a failed look changes nothing)
-      }
+    if (cached != null) {
+      // Opaque: the sweep needs the time eventually, not ordered with anything; a plain store on x86.
+      cached.usedAtNanos.setOpaque(System.nanoTime());
     }
     return cached;
+  }
+
+  /**
+   * Looks again, in the background, at each topic used since its entry, once the max age old, was
+   * filled (the entry serves until the new one is in; a failed look leaves it for the next sweep);
+   * forgets the others of that age, so the next use looks them up.
+   */
+  private void sweep() {
+    long now = System.nanoTime();
+    topics.forEach((topic, entry) -> {
+      if (now - entry.refreshedAtNanos < maxAgeNanos) {
+        return;
+      }
+      if (entry.usedAtNanos.getOpaque() - entry.refreshedAtNanos > 0) {
+        refresh(topic);
+      } else {
+        topics.remove(topic, entry);
+      }
+    });
   }
 
   /** The metadata of {@code topic}: the cached entry, or a refresh. */
@@ -287,6 +314,7 @@ public final class MetadataCache {
       }
       leaders[p] = partition.getLeader() == 0 ? null : nodeAddresses.get(partition.getLeader());
     }
-    return new TopicMetadata(topic.getName(), leaders, System.nanoTime());
+    long now = System.nanoTime();
+    return new TopicMetadata(topic.getName(), leaders, now, new AtomicLong(now));
   }
 }
