@@ -18,7 +18,9 @@
 # time, so neither's idle work weighs on the other.
 #
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
-# RECORDS (300000), WARMUP (1000000), PACED_SECS (40), CONSUME (500000), CONSUME_WARMUPS (2: reads
+# RECORDS (1000000: each unthrottled run starts a fresh client JVM, whose compilers took half its
+# CPU in a run of 300,000 records, Ordo's writing 23,000 records/s in its first 5 s and 38,000-
+# 41,000 after; a longer run measures the systems more than their clients' warm-up), WARMUP (1000000), PACED_SECS (40), CONSUME (500000), CONSUME_WARMUPS (2: reads
 # of CONSUME records from the start before the one measured; Ordo's first read of a topic ran at
 # 0.6 of its third, at 2.7 times its CPU per record, its nodes compiling the read path). The warm-up
 # runs WARMUP records at least, then on in runs of WARMUP_CHUNK (300000) until the JIT compilers'
@@ -41,7 +43,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${COMPARE_DIR:-$ROOT/bench/target/compare}"
-RECORDS="${RECORDS:-300000}"
+RECORDS="${RECORDS:-1000000}"
 WARMUP="${WARMUP:-1000000}"
 WARMUP_CHUNK="${WARMUP_CHUNK:-300000}"
 WARMUP_MAX="${WARMUP_MAX:-6000000}"

@@ -100,7 +100,7 @@ final class BenchCommand {
     @Option(
         names = "--batch-bytes",
         paramLabel = "B",
-        defaultValue = "262144",
+        defaultValue = "524288",
         description = "Producer batch size (default: ${DEFAULT-VALUE}).")
     int batchBytes;
 

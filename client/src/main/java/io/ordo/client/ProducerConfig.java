@@ -48,8 +48,10 @@ public final class ProducerConfig {
   }
 
   /**
-   * A batch is sent as soon as it holds this many bytes of records (default 256 KiB); keyless
-   * records move on to the next partition after this many bytes went to one.
+   * A batch is sent as soon as it holds this many bytes of records (default 512 KiB); keyless
+   * records move on to the next partition after this many bytes went to one. A batch becomes one
+   * Raft entry: unthrottled on the project's 2-core machine, 512 KiB wrote 22% more records a
+   * second than 256 KiB for a quarter less node CPU per record; 2 MiB, past a call's 1 MiB, less.
    */
   public int batchBytes() {
     return batchBytes;
@@ -131,7 +133,7 @@ public final class ProducerConfig {
 
   /** Builds a {@link ProducerConfig}; every setter checks its argument. */
   public static final class Builder {
-    private int batchBytes = 256 * 1024;
+    private int batchBytes = 512 * 1024;
     private Duration linger = Duration.ofMillis(5);
     private long maxBufferedBytes = 64L * 1024 * 1024;
     private Duration maxBlock = Duration.ofSeconds(60);
