@@ -11,11 +11,12 @@
 # `ordo bench` defaults); a warm-up, then 3 unthrottled runs, one paced at half Kafka's median
 # rate (latency from each record's due time, for both), and a read of the topic from its start
 # (after CONSUME_WARMUPS reads of it).
-# Beside each rate: the nodes' CPU seconds per 100,000 records (from /proc); for the paced run also
-# their context switches per record (a thread handing work to another wakes it, and each wake-up
-# is a switch: on a small VM, where a switch costs tens of microseconds, these decide the CPU a
-# record costs when batches are small); threads and RSS per node at the end. One system runs at a
-# time, so neither's idle work weighs on the other.
+# Beside each rate: the nodes' CPU seconds per 100,000 records (from /proc), and the bench
+# client's (from bash's time: it shares the cores, so a costlier client leaves the nodes less);
+# for the paced run also the nodes' context switches per record (a thread handing work to another
+# wakes it, and each wake-up is a switch: on a small VM, where a switch costs tens of
+# microseconds, these decide the CPU a record costs when batches are small); threads and RSS per
+# node at the end. One system runs at a time, so neither's idle work weighs on the other.
 #
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
 # RECORDS (1000000: each unthrottled run starts a fresh client JVM, whose compilers took half its
@@ -64,16 +65,25 @@ source "$ROOT/bench/lib.sh"
 # the paced run's rate (0: half this system's own median, which only Kafka's run uses).
 # Sets RESULT_<system>_* variables.
 workload() {
-  local system="$1" pace="$2" out rates=() cpus=() i before after median
+  local system="$1" pace="$2" out rates=() cpus=() client_cpus=() i before after median
   shift 2
   local pids=("$@")
-  produce() { # records rate warmup
+  producer() { # records rate warmup
     if [[ "$system" == kafka ]]; then
       kafka_java io.ordo.bench.kafka.KafkaBench produce "$KAFKA_BOOTSTRAP" bench "$1" "$SIZE" "$2" "$3" 2>>"$WORK/bench.log"
     else
       "$ROOT/bin/ordo" bench produce --topic bench --records "$1" --record-size "$SIZE" --rate "$2" --warmup-records "$3" \
         2>>"$WORK/bench.log"
     fi
+  }
+  # The bench client shares the machine's cores with the nodes: its CPU seconds (user and system,
+  # from bash's time) go to $WORK/client-cpu.
+  produce() { # records rate warmup
+    local TIMEFORMAT='%U %S'
+    { time producer "$@"; } 2>"$WORK/client-cpu"
+  }
+  client_cpu_per_100k() { # records
+    awk -v n="$1" '{ printf "%.2f", ($1 + $2) * 100000 / n }' "$WORK/client-cpu"
   }
   local warmed=0 share jit_before jit_after measured_jit=0 measured_all=0
   # The nodes' CPU ticks, and their JIT compilers', before and after a run; a measured run's go
@@ -103,7 +113,8 @@ workload() {
     ticks_after_measured
     rates+=("$(rate_of "$out")")
     cpus+=("$(cpu_per_100k "$before" "$after" "$RECORDS")")
-    log "$system: unthrottled run $i: ${rates[-1]} records/s, ${cpus[-1]} node CPU s per 100k records"
+    client_cpus+=("$(client_cpu_per_100k "$RECORDS")")
+    log "$system: unthrottled run $i: ${rates[-1]} records/s, ${cpus[-1]} node and ${client_cpus[-1]} client CPU s per 100k records"
   done
   median="$(median "${rates[@]}")"
   if [[ "$pace" == 0 ]]; then
@@ -121,6 +132,8 @@ workload() {
   fi
   out="$(produce "$paced" "$pace" "$paced_warmup")"
   ticks_after_measured
+  local paced_client_cpu
+  paced_client_cpu="$(client_cpu_per_100k "$((paced + paced_warmup))")"
   if [[ -n "$scrape" ]]; then
     wait "$scrape"
     ordo_metrics >"$WORK/paced-metrics-after.txt"
@@ -152,6 +165,8 @@ workload() {
   printf -v "RESULT_${system}_rates" '%s' "${rates[*]}"
   printf -v "RESULT_${system}_median" '%s' "$median"
   printf -v "RESULT_${system}_cpu" '%s' "$(median "${cpus[@]}")"
+  printf -v "RESULT_${system}_client_cpu" '%s' "$(median "${client_cpus[@]}")"
+  printf -v "RESULT_${system}_paced_client_cpu" '%s' "$paced_client_cpu"
   printf -v "RESULT_${system}_pace" '%s' "$pace"
   printf -v "RESULT_${system}_paced" '%s' "$paced_latency"
   printf -v "RESULT_${system}_paced_cpu" '%s' "$paced_cpu"
@@ -196,8 +211,10 @@ both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started 
 |---|---|---|---|
 | produce unthrottled, 3 runs (median), records/s | ${RESULT_kafka_rates// /, } (${RESULT_kafka_median}) | ${RESULT_ordo_rates// /, } (${RESULT_ordo_median}) | $(ratio "$RESULT_ordo_median" "$RESULT_kafka_median") |
 | node CPU s per 100k records produced (median of the 3) | $RESULT_kafka_cpu | $RESULT_ordo_cpu | $(ratio "$RESULT_ordo_cpu" "$RESULT_kafka_cpu") |
+| bench client CPU s per 100k records produced (median of the 3) | $RESULT_kafka_client_cpu | $RESULT_ordo_client_cpu | $(ratio "$RESULT_ordo_client_cpu" "$RESULT_kafka_client_cpu") |
 | paced at $RESULT_kafka_pace/s (half Kafka's median): p50 / p99 / p99.9 ms | ${kp[0]} / ${kp[1]} / ${kp[2]} | ${op[0]} / ${op[1]} / ${op[2]} | p99 $(ratio "${op[1]}" "${kp[1]}"), p99.9 $(ratio "${op[2]}" "${kp[2]}") |
 | node CPU s per 100k records, paced | $RESULT_kafka_paced_cpu | $RESULT_ordo_paced_cpu | $(ratio "$RESULT_ordo_paced_cpu" "$RESULT_kafka_paced_cpu") |
+| bench client CPU s per 100k records, paced | $RESULT_kafka_paced_client_cpu | $RESULT_ordo_paced_client_cpu | $(ratio "$RESULT_ordo_paced_client_cpu" "$RESULT_kafka_paced_client_cpu") |
 | node context switches per record, paced | $RESULT_kafka_paced_switches | $RESULT_ordo_paced_switches | $(ratio "$RESULT_ordo_paced_switches" "$RESULT_kafka_paced_switches") |
 | consume from the start (after $CONSUME_WARMUPS reads of it), records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
