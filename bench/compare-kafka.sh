@@ -21,8 +21,9 @@
 # Data, logs (the benchmarks' progress in bench.log) and results (results.md) go to $COMPARE_DIR (default bench/target/compare). Sizes:
 # RECORDS (1000000: each unthrottled run starts a fresh client JVM, whose compilers took half its
 # CPU in a run of 300,000 records, Ordo's writing 23,000 records/s in its first 5 s and 38,000-
-# 41,000 after; a longer run measures the systems more than their clients' warm-up), WARMUP (1000000), PACED_SECS (40), CONSUME (500000), CONSUME_WARMUPS (2: reads
-# of CONSUME records from the start before the one measured; Ordo's first read of a topic ran at
+# 41,000 after; a longer run measures the systems more than their clients' warm-up), WARMUP
+# (1000000), PACED_SECS (40), CONSUME (500000), CONSUME_WARMUPS (2: reads of CONSUME records from
+# the start before the one measured; Ordo's first read of a topic ran at
 # 0.6 of its third, at 2.7 times its CPU per record, its nodes compiling the read path). The warm-up
 # runs WARMUP records at least, then on in runs of WARMUP_CHUNK (300000) until the JIT compilers'
 # threads took under JIT_SETTLED (3) percent of the nodes' CPU in the last one (at most WARMUP_MAX,
