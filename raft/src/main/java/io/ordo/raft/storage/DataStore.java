@@ -96,7 +96,15 @@ public final class DataStore implements AutoCloseable {
         dir,
         "data store",
         // Memtables are all flushed at once, so a crash leaves the families at one point in time.
-        new DBOptions().setAtomicFlush(true),
+        // Flushes and compactions write past the page cache where O_DIRECT works: the kernel's
+        // copying of the flushed batches into it took a tenth of a node's CPU under load, and
+        // without it nodes spent 19% less CPU per record and wrote 8% more (two pairs of 4M-record
+        // runs, one cluster each). Reads still go through the page cache, and a consumer reading
+        // from the start read as fast as before (299k against 301k records/s, 2M records, right
+        // after the writes); a consumer keeping up reads from the memtable.
+        new DBOptions()
+            .setAtomicFlush(true)
+            .setUseDirectIoForFlushAndCompaction(RocksDatabase.directIoWorks(dir)),
         new ColumnFamilyOptions()
             .setCompressionPerLevel(COMPRESSION_PER_LEVEL)
             .setWriteBufferSize(writeBufferBytes)

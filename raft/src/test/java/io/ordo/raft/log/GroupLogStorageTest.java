@@ -10,16 +10,15 @@ import com.alipay.sofa.jraft.entity.LogId;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.codec.v2.LogEntryV2CodecFactory;
 import com.alipay.sofa.jraft.option.LogStorageOptions;
+import io.ordo.raft.rocksdb.OptionsFile;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.CompactRangeOptions;
@@ -234,11 +233,7 @@ class GroupLogStorageTest {
       assertThat(store.property("rocksdb.total-blob-file-size")).isGreaterThan(20L * LARGE_ENTRY_BYTES);
       assertThat(log.getEntry(20).getData().remaining()).isEqualTo(LARGE_ENTRY_BYTES);
     }
-    // RocksDB writes the options it opened with beside the data.
-    try (Stream<Path> files = Files.list(dir)) {
-      Path options = files.filter(f -> f.getFileName().toString().startsWith("OPTIONS-")).findFirst().orElseThrow();
-      assertThat(Files.readString(options)).contains("use_direct_io_for_flush_and_compaction=true");
-    }
+    assertThat(OptionsFile.newest(dir)).contains("use_direct_io_for_flush_and_compaction=true");
   }
 
   private static final int LARGE_ENTRY_BYTES = 4 * RaftLogStore.BLOB_MIN_BYTES;

@@ -7,6 +7,7 @@ import static io.ordo.raft.partition.Commands.recordWithHeader;
 import static io.ordo.raft.partition.Commands.records;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
@@ -26,6 +27,8 @@ import io.ordo.raft.partition.StoreApplier;
 import io.ordo.raft.queue.QueueLedger;
 import io.ordo.raft.queue.RecordKeys;
 import io.ordo.raft.queue.StoredQueueGroup;
+import io.ordo.raft.rocksdb.OptionsFile;
+import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -452,6 +455,22 @@ class PartitionStoreTest {
     assertThat(one.read(0, ALL, 1000, 64 << 20)).isEmpty();
     data.collectBlobGarbage();
     assertThat(data.collectsBlobGarbage(data.records)).isFalse();
+  }
+
+  /** Where the file system takes O_DIRECT, flushes write past the page cache, and batches read back. */
+  @Test
+  void flushesWritePastThePageCacheWhereTheFileSystemAllows() throws IOException {
+    assumeTrue(RocksDatabase.directIoWorks(dir.resolve("a")), "needs a file system that takes O_DIRECT");
+    for (long i = 0; i < 10; i++) {
+      putBatch(data.partition(1), i, List.of(randomRecord()));
+    }
+    data.flush();
+    assertThat(blobFiles()).hasSize(1);
+    data.close();
+    data = DataStore.open(dir.resolve("a"));
+
+    assertThat(data.partition(1).read(0, ALL, 100, 64 << 20)).hasSize(10);
+    assertThat(OptionsFile.newest(dir.resolve("a"))).contains("use_direct_io_for_flush_and_compaction=true");
   }
 
   /** Where nothing was deleted, compactions leave the blob files as they are: no live batch is rewritten. */
