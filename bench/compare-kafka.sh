@@ -22,8 +22,10 @@
 # RECORDS (1000000: each unthrottled run starts a fresh client JVM, whose compilers took half its
 # CPU in a run of 300,000 records, Ordo's writing 23,000 records/s in its first 5 s and 38,000-
 # 41,000 after; a longer run measures the systems more than their clients' warm-up), WARMUP
-# (1000000), PACED_SECS (40), CONSUME (500000), CONSUME_WARMUPS (2: reads of CONSUME records from
-# the start before the one measured; Ordo's first read of a topic ran at
+# (1000000), PACED_SECS (40), CONSUME (3000000: a fresh client JVM reads each time, and reading
+# 2,000,000 records in 5 s Ordo's client spent 45% of its CPU compiling and more CPU than the
+# nodes; reads of 500,000 records swung by a fifth from one to the next), CONSUME_WARMUPS (2: reads
+# of CONSUME records from the start before the one measured; Ordo's first read of a topic ran at
 # 0.6 of its third, at 2.7 times its CPU per record, its nodes compiling the read path). The warm-up
 # runs WARMUP records at least, then on in runs of WARMUP_CHUNK (300000) until the JIT compilers'
 # threads took under JIT_SETTLED (3) percent of the nodes' CPU in the last one (at most WARMUP_MAX,
@@ -52,7 +54,7 @@ WARMUP_MAX="${WARMUP_MAX:-6000000}"
 JIT_SETTLED="${JIT_SETTLED:-3}"
 PACED_SECS="${PACED_SECS:-40}"
 PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-90}"
-CONSUME="${CONSUME:-500000}"
+CONSUME="${CONSUME:-3000000}"
 CONSUME_WARMUPS="${CONSUME_WARMUPS:-2}"
 AOT="${AOT:-0}"
 AOT_TRAINING="${AOT_TRAINING:-300000}"
@@ -147,12 +149,16 @@ workload() {
   local paced_latency paced_cpu consumed threads
   paced_latency="$(latency_of "$out")"
   paced_cpu="$(cpu_per_100k "$before" "$after" "$((paced + paced_warmup))")"
-  consume() {
+  consumer() {
     if [[ "$system" == kafka ]]; then
       kafka_java io.ordo.bench.kafka.KafkaBench consume "$KAFKA_BOOTSTRAP" bench "$CONSUME" 2>>"$WORK/bench.log"
     else
       "$ROOT/bin/ordo" bench consume --topic bench --records "$CONSUME" 2>>"$WORK/bench.log"
     fi
+  }
+  consume() {
+    local TIMEFORMAT='%U %S'
+    { time consumer; } 2>"$WORK/client-cpu"
   }
   for ((i = 1; i <= CONSUME_WARMUPS; i++)); do
     log "$system: consume warm-up $i: $(rate_of "$(consume)") records/s"
@@ -161,7 +167,9 @@ workload() {
   out="$(consume)"
   ticks_after_measured
   consumed="$(rate_of "$out")"
-  log "$system: consumed $consumed records/s"
+  local consume_client_cpu
+  consume_client_cpu="$(client_cpu_per_100k "$CONSUME")"
+  log "$system: consumed $consumed records/s, $consume_client_cpu client CPU s per 100k records"
   threads="$(threads_rss "${pids[@]}")"
   printf -v "RESULT_${system}_rates" '%s' "${rates[*]}"
   printf -v "RESULT_${system}_median" '%s' "$median"
@@ -174,6 +182,7 @@ workload() {
   printf -v "RESULT_${system}_paced_switches" '%s' "$paced_switches"
   printf -v "RESULT_${system}_consume" '%s' "$consumed"
   printf -v "RESULT_${system}_consume_cpu" '%s' "$(cpu_per_100k "$before" "$after" "$CONSUME")"
+  printf -v "RESULT_${system}_consume_client_cpu" '%s' "$consume_client_cpu"
   printf -v "RESULT_${system}_measured_jit" '%s' "$(jit_share 0 "$measured_jit" 0 "$measured_all")"
   printf -v "RESULT_${system}_threads" '%s' "${threads% *}"
   printf -v "RESULT_${system}_rss" '%s' "${threads#* }"
@@ -219,6 +228,7 @@ both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started 
 | node context switches per record, paced | $RESULT_kafka_paced_switches | $RESULT_ordo_paced_switches | $(ratio "$RESULT_ordo_paced_switches" "$RESULT_kafka_paced_switches") |
 | consume from the start (after $CONSUME_WARMUPS reads of it), records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
+| bench client CPU s per 100k records consumed | $RESULT_kafka_consume_client_cpu | $RESULT_ordo_consume_client_cpu | $(ratio "$RESULT_ordo_consume_client_cpu" "$RESULT_kafka_consume_client_cpu") |
 | warm-up (unthrottled, in runs of $WARMUP_CHUNK until the JIT compilers took under $JIT_SETTLED% of node CPU) | $RESULT_kafka_warmup | $RESULT_ordo_warmup | |
 | JIT compilers' share of node CPU in the measured runs, % | $RESULT_kafka_measured_jit | $RESULT_ordo_measured_jit | |
 | threads per node at the end | $RESULT_kafka_threads | $RESULT_ordo_threads | |
