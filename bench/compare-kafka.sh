@@ -81,10 +81,11 @@ workload() {
   }
   # The bench client shares the machine's cores with the nodes: its CPU seconds (user and system,
   # from bash's time) go to $WORK/client-cpu.
-  produce() { # records rate warmup
+  timed() { # command...
     local TIMEFORMAT='%U %S'
-    { time producer "$@"; } 2>"$WORK/client-cpu"
+    { time "$@"; } 2>"$WORK/client-cpu"
   }
+  produce() { timed producer "$@"; } # records rate warmup
   client_cpu_per_100k() { # records
     awk -v n="$1" '{ printf "%.2f", ($1 + $2) * 100000 / n }' "$WORK/client-cpu"
   }
@@ -156,10 +157,7 @@ workload() {
       "$ROOT/bin/ordo" bench consume --topic bench --records "$CONSUME" 2>>"$WORK/bench.log"
     fi
   }
-  consume() {
-    local TIMEFORMAT='%U %S'
-    { time consumer; } 2>"$WORK/client-cpu"
-  }
+  consume() { timed consumer; }
   for ((i = 1; i <= CONSUME_WARMUPS; i++)); do
     log "$system: consume warm-up $i: $(rate_of "$(consume)") records/s"
   done
