@@ -422,7 +422,8 @@ public final class PartitionStore {
     long next = offset;
     long records = 0;
     long bytes = 0;
-    for (seekToBatchHolding(it, offset); it.isValid() && records < maxRecords && bytes < maxBytes; it.next()) {
+    // Moving onto a batch loads its value from the blob file: only while the answer has room.
+    for (seekToBatchHolding(it, offset); it.isValid(); it.next()) {
       long base = KeyCodec.baseOffsetOf(it.key());
       if (base >= endOffset) {
         break;
@@ -442,6 +443,9 @@ public final class PartitionStore {
       records += end - Math.max(base, offset);
       bytes += stored.length;
       next = end;
+      if (records >= maxRecords || bytes >= maxBytes) {
+        break;
+      }
     }
     return new StoredBatches(out, from, next);
   }
@@ -682,6 +686,9 @@ public final class PartitionStore {
                 .addAllHeaders(r.getHeadersList())
                 .setTombstone(r.getTombstone())
                 .build());
+      }
+      if (out.size() >= maxRecords) {
+        return; // before moving on, which would load the next batch's value
       }
     }
   }

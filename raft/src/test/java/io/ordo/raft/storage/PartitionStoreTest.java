@@ -45,6 +45,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompactRangeOptions.BottommostLevelCompaction;
+import org.rocksdb.PerfContext;
+import org.rocksdb.PerfLevel;
 import org.rocksdb.RocksDBException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -471,6 +473,29 @@ class PartitionStoreTest {
 
     assertThat(data.partition(1).read(0, ALL, 100, 64 << 20)).hasSize(10);
     assertThat(OptionsFile.newest(dir.resolve("a"))).contains("use_direct_io_for_flush_and_compaction=true");
+  }
+
+  /** Moving onto a stored batch loads its value from its blob file: reads load only the batches they send. */
+  @Test
+  void readsLoadOnlyTheBatchesTheySend() throws RocksDBException {
+    PartitionStore store = data.partition(1);
+    for (long i = 0; i < 4; i++) {
+      putBatch(store, i, List.of(randomRecord()));
+    }
+    data.flush();
+    data.db().setPerfLevel(PerfLevel.ENABLE_COUNT); // this thread's
+    try {
+      PerfContext perf = data.db().getPerfContext();
+      perf.reset();
+
+      assertThat(store.readBatches(1, ALL, 2, 64 << 20).nextOffset()).isEqualTo(3);
+      assertThat(perf.getBlobReadCount()).isEqualTo(2);
+      perf.reset();
+      assertThat(store.read(1, ALL, 2, 64 << 20)).hasSize(2);
+      assertThat(perf.getBlobReadCount()).isEqualTo(2);
+    } finally {
+      data.db().setPerfLevel(PerfLevel.DISABLE);
+    }
   }
 
   /** Where nothing was deleted, compactions leave the blob files as they are: no live batch is rewritten. */
