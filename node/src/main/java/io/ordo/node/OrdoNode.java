@@ -161,7 +161,7 @@ public final class OrdoNode implements AutoCloseable {
     }
     this.peers = new PeerChannels(
         tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials(timer, config.tlsReloadSecs()));
-    this.store = DataStore.open(config.dataDir().resolve("store"), config.storeWriteBufferMb() << 20);
+    this.store = DataStore.open(config.dataDir().resolve("store"), config.storeWriteBufferMb() << 20, config.storeCompression());
     this.raftLog = RaftLogStore.open(config.dataDir().resolve("raft-log"));
     this.raft =
         new RaftHost(

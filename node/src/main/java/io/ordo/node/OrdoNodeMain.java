@@ -5,6 +5,7 @@ import io.ordo.node.config.HostPort;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.config.SettingsSource;
 import io.ordo.protocol.TlsFiles;
+import io.ordo.raft.storage.DataStore;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -76,6 +77,13 @@ public final class OrdoNodeMain implements Callable<Integer> {
       defaultValue = "64",
       description = "Size of each write buffer (memtable) of the node's data store: the store skips RocksDB's write-ahead log (the Raft log is one), so a crash loses at most these and the node re-applies them from the Raft log at its start (default ${DEFAULT-VALUE}).")
   int storeWriteBufferMb;
+
+  @Option(
+      names = "--store-compression",
+      paramLabel = "none|lz4",
+      defaultValue = "none",
+      description = "How the data store compresses record batches as it flushes them: none (as written, like Kafka with producers that do not compress) or lz4 (fewer bytes on disk for records that compress, for CPU on every write and read). Either reads what the other wrote (default ${DEFAULT-VALUE}).")
+  DataStore.Compression storeCompression;
 
   @Option(names = "--max-record-bytes", defaultValue = "1048576", description = "Largest record accepted (default ${DEFAULT-VALUE}).")
   int maxRecordBytes;
@@ -168,6 +176,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         snapshotIntervalSecs,
         snapshotLogIndexMargin,
         storeWriteBufferMb,
+        storeCompression,
         maxRecordBytes,
         maxBatchBytes,
         maxEntryBytes,
@@ -231,6 +240,11 @@ public final class OrdoNodeMain implements Callable<Integer> {
     return 0;
   }
 
+  /** The command line that fills {@code main}'s options, from flags first, then {@code settings}. */
+  static CommandLine commandLine(OrdoNodeMain main, SettingsSource settings) {
+    return new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true).setDefaultValueProvider(settings);
+  }
+
   public static void main(String[] args) {
     if (System.getProperty("log4j2.configurationFile") == null) {
       System.setProperty("log4j2.configurationFile", "ordo-node-log4j2.xml");
@@ -253,9 +267,8 @@ public final class OrdoNodeMain implements Callable<Integer> {
     var env = System.getenv();
     int exit;
     try {
-      CommandLine cli = new CommandLine(new OrdoNodeMain());
-      cli.setDefaultValueProvider(new SettingsSource(env, SettingsSource.load(SettingsSource.configPath(args, env))));
-      exit = cli.execute(args);
+      exit = commandLine(new OrdoNodeMain(), new SettingsSource(env, SettingsSource.load(SettingsSource.configPath(args, env))))
+          .execute(args);
     } catch (IllegalArgumentException e) {
       System.err.println("ordo-node: " + e.getMessage());
       exit = 2;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ordo.node.config.HostPort;
 import io.ordo.node.config.NodeConfig;
 import io.ordo.node.config.SettingsSource;
+import io.ordo.raft.storage.DataStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +56,15 @@ class SettingsSourceTest {
         .isEqualTo(20_000_000);
     assertThatThrownBy(() -> parse(Map.of("ORDO_MAX_PENDING_BYTES", "1000"), new Properties(), REQUIRED_FLAGS))
         .hasMessageContaining("max pending bytes (1000) must be at least max batch bytes");
+  }
+
+  @Test
+  void storeCompressionIsNoneUnlessSetInAnyCase() {
+    assertThat(parse(Map.of(), new Properties(), REQUIRED_FLAGS).storeCompression()).isEqualTo(DataStore.Compression.NONE);
+    assertThat(parse(Map.of("ORDO_STORE_COMPRESSION", "lz4"), new Properties(), REQUIRED_FLAGS).storeCompression())
+        .isEqualTo(DataStore.Compression.LZ4);
+    assertThatThrownBy(() -> parse(Map.of(), new Properties(), concat(REQUIRED_FLAGS, "--store-compression", "zstd")))
+        .hasMessageContaining("expected one of [NONE, LZ4] (case-insensitive) but was 'zstd'");
   }
 
   @Test
@@ -177,9 +187,7 @@ class SettingsSourceTest {
 
   private static NodeConfig parse(Map<String, String> env, Properties file, String... args) {
     OrdoNodeMain main = new OrdoNodeMain();
-    CommandLine cli = new CommandLine(main);
-    cli.setDefaultValueProvider(new SettingsSource(env, file));
-    cli.parseArgs(args);
+    OrdoNodeMain.commandLine(main, new SettingsSource(env, file)).parseArgs(args);
     return main.toConfig();
   }
 

@@ -4,8 +4,10 @@ import io.ordo.proto.raft.v1.TopicConfig;
 import io.ordo.protocol.Limits;
 import io.ordo.protocol.TlsFiles;
 import io.ordo.raft.metadata.TopicConfigs;
+import io.ordo.raft.storage.DataStore;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Everything a node is configured with.
@@ -19,6 +21,7 @@ import java.util.List;
  *     when its leader dies; its leader heartbeats four times per timeout
  * @param storeWriteBufferMb size of each of the data store's RocksDB write buffers (memtables): most
  *     of what a crash of the node loses from the store, to re-apply from the Raft log at its start
+ * @param storeCompression how the data store compresses record batches as it flushes them
  * @param maxRecordBytes largest record (key + value + headers) a producer may send
  * @param maxBatchBytes largest produce request, all records together
  * @param maxEntryBytes most records' bytes the leader packs into one Raft entry
@@ -64,6 +67,7 @@ public record NodeConfig(
     int snapshotIntervalSecs,
     int snapshotLogIndexMargin,
     int storeWriteBufferMb,
+    DataStore.Compression storeCompression,
     int maxRecordBytes,
     int maxBatchBytes,
     int maxEntryBytes,
@@ -98,6 +102,7 @@ public record NodeConfig(
     initialCluster = List.copyOf(initialCluster);
     join = List.copyOf(join);
     superUsers = List.copyOf(superUsers);
+    Objects.requireNonNull(storeCompression, "storeCompression");
     if (initialCluster.isEmpty() == join.isEmpty()) {
       throw new IllegalArgumentException(
           "give either the initial cluster (a node of the cluster's first start) or nodes to join (a node added later), not "

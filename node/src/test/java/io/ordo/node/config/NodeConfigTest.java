@@ -3,6 +3,7 @@ package io.ordo.node.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ordo.raft.storage.DataStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,6 +84,7 @@ class NodeConfigTest {
         600,
         1000,
         64,
+        DataStore.Compression.NONE,
         maxRecordBytes,
         maxBatchBytes,
         4096,

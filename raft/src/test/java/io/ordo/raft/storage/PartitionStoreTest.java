@@ -32,6 +32,7 @@ import io.ordo.raft.rocksdb.RocksDatabase;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -473,6 +474,33 @@ class PartitionStoreTest {
 
     assertThat(data.partition(1).read(0, ALL, 100, 64 << 20)).hasSize(10);
     assertThat(OptionsFile.newest(dir.resolve("a"))).contains("use_direct_io_for_flush_and_compaction=true");
+  }
+
+  /** LZ4 shrinks the blob files of records that compress; a store opened either way reads what the other wrote. */
+  @Test
+  void compressionChangesOnlyHowFlushesWriteBlobFiles() throws IOException {
+    byte[] value = "a record that compresses well. ".repeat(RANDOM_VALUE_BYTES / 30).getBytes(StandardCharsets.UTF_8);
+    Record compressible = Record.newBuilder().setValue(ByteString.copyFrom(value)).build();
+    data.close();
+    data = DataStore.open(dir.resolve("a"), 64L << 20, DataStore.Compression.LZ4);
+    for (long i = 0; i < 10; i++) {
+      putBatch(data.partition(1), i, List.of(compressible));
+    }
+    data.flush();
+    long lz4Bytes = data.property("rocksdb.total-blob-file-size");
+    data.close();
+    data = DataStore.open(dir.resolve("a"), 64L << 20, DataStore.Compression.NONE);
+    for (long i = 10; i < 20; i++) {
+      putBatch(data.partition(1), i, List.of(compressible));
+    }
+    data.flush();
+    long uncompressedBytes = data.property("rocksdb.total-blob-file-size") - lz4Bytes;
+
+    assertThat(uncompressedBytes).isGreaterThan(10L * value.length);
+    assertThat(lz4Bytes).isLessThan(uncompressedBytes / 4);
+    assertThat(data.partition(1).read(0, ALL, 100, 64 << 20))
+        .hasSize(20)
+        .allSatisfy(r -> assertThat(r.getValue().toByteArray()).isEqualTo(value));
   }
 
   /** Moving onto a stored batch loads its value from its blob file: reads load only the batches they send. */
