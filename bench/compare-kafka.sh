@@ -10,7 +10,7 @@
 # majority has them (Kafka: acks=all, min.insync.replicas=2, linger 5 ms, batch 64 KiB; Ordo:
 # `ordo bench` defaults); a warm-up, then 3 unthrottled runs, one paced at half Kafka's median
 # rate (latency from each record's due time, for both), and a read of the topic from its start
-# (after CONSUME_WARMUPS reads of it).
+# (after reads of the same records until the nodes' compilers settle, as for the writes).
 # Beside each rate: the nodes' CPU seconds per 100,000 records (from /proc), and the bench
 # client's (from bash's time: it shares the cores, so a costlier client leaves the nodes less);
 # for the paced run also the nodes' context switches per record (a thread handing work to another
@@ -25,8 +25,11 @@
 # (1000000), PACED_SECS (40), CONSUME (3000000: a fresh client JVM reads each time, and reading
 # 2,000,000 records in 5 s Ordo's client spent 45% of its CPU compiling and more CPU than the
 # nodes; reads of 500,000 records swung by a fifth from one to the next), CONSUME_WARMUPS (2: reads
-# of CONSUME records from the start before the one measured; Ordo's first read of a topic ran at
-# 0.6 of its third, at 2.7 times its CPU per record, its nodes compiling the read path). The warm-up
+# of CONSUME records from the start before the one measured, at least; then on until the JIT
+# compilers took under JIT_SETTLED percent of the nodes' CPU in the last, at most
+# CONSUME_WARMUPS_MAX, 8: Ordo's first read of a topic ran at 0.6 of its third, at 2.7 times its
+# CPU per record, its nodes compiling the read path; on a fresh cluster with 3,500,000 records
+# written, its nodes' CPU per record read fell from 0.34 to 0.14 s per 100k over eight reads). The warm-up
 # runs WARMUP records at least, then on in runs of WARMUP_CHUNK (300000) until the JIT compilers'
 # threads took under JIT_SETTLED (3) percent of the nodes' CPU in the last one (at most WARMUP_MAX,
 # 6000000): both JVMs compile for minutes under load (Ordo's compilers took 41, 36, 17, 13, then
@@ -56,6 +59,7 @@ PACED_SECS="${PACED_SECS:-40}"
 PACED_WARMUP_SECS="${PACED_WARMUP_SECS:-90}"
 CONSUME="${CONSUME:-3000000}"
 CONSUME_WARMUPS="${CONSUME_WARMUPS:-2}"
+CONSUME_WARMUPS_MAX="${CONSUME_WARMUPS_MAX:-8}"
 AOT="${AOT:-0}"
 AOT_TRAINING="${AOT_TRAINING:-300000}"
 SIZE=1024
@@ -158,9 +162,17 @@ workload() {
     fi
   }
   consume() { timed consumer; }
-  for ((i = 1; i <= CONSUME_WARMUPS; i++)); do
-    log "$system: consume warm-up $i: $(rate_of "$(consume)") records/s"
+  local reads=0
+  share=100
+  while ((reads < CONSUME_WARMUPS || (share >= JIT_SETTLED && reads < CONSUME_WARMUPS_MAX))); do
+    ticks_before
+    out="$(consume)"
+    ticks_after
+    reads=$((reads + 1))
+    share="$(jit_share "$jit_before" "$jit_after" "$before" "$after")"
+    log "$system: consume warm-up $reads: $(rate_of "$out") records/s, JIT compilers $share% of node CPU"
   done
+  printf -v "RESULT_${system}_consume_warmup" '%s' "$reads reads, the last: $share%"
   ticks_before
   out="$(consume)"
   ticks_after_measured
@@ -224,10 +236,11 @@ both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started 
 | node CPU s per 100k records, paced | $RESULT_kafka_paced_cpu | $RESULT_ordo_paced_cpu | $(ratio "$RESULT_ordo_paced_cpu" "$RESULT_kafka_paced_cpu") |
 | bench client CPU s per 100k records, paced | $RESULT_kafka_paced_client_cpu | $RESULT_ordo_paced_client_cpu | $(ratio "$RESULT_ordo_paced_client_cpu" "$RESULT_kafka_paced_client_cpu") |
 | node context switches per record, paced | $RESULT_kafka_paced_switches | $RESULT_ordo_paced_switches | $(ratio "$RESULT_ordo_paced_switches" "$RESULT_kafka_paced_switches") |
-| consume from the start (after $CONSUME_WARMUPS reads of it), records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
+| consume $CONSUME records from the start, records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
 | bench client CPU s per 100k records consumed | $RESULT_kafka_consume_client_cpu | $RESULT_ordo_consume_client_cpu | $(ratio "$RESULT_ordo_consume_client_cpu" "$RESULT_kafka_consume_client_cpu") |
 | warm-up (unthrottled, in runs of $WARMUP_CHUNK until the JIT compilers took under $JIT_SETTLED% of node CPU) | $RESULT_kafka_warmup | $RESULT_ordo_warmup | |
+| reads of the same records before, until the JIT compilers took under $JIT_SETTLED% of node CPU | $RESULT_kafka_consume_warmup | $RESULT_ordo_consume_warmup | |
 | JIT compilers' share of node CPU in the measured runs, % | $RESULT_kafka_measured_jit | $RESULT_ordo_measured_jit | |
 | threads per node at the end | $RESULT_kafka_threads | $RESULT_ordo_threads | |
 | RSS per node at the end, MB | $RESULT_kafka_rss | $RESULT_ordo_rss | |
