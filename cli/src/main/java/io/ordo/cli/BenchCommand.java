@@ -314,7 +314,7 @@ final class BenchCommand {
       description = {
         "Read --records records of --topic from the beginning of every partition and report"
             + " records/s and MiB/s (keys and values), and for nodes on this host their CPU time per"
-            + " 100,000 records.",
+            + " 100,000 records; after --warmup-records read first and left out.",
         "Exits 1 if no record arrives for --timeout-ms before --records were read."
       })
   static final class Consume implements Callable<Integer> {
@@ -327,6 +327,14 @@ final class BenchCommand {
     long records;
 
     @Option(
+        names = "--warmup-records",
+        paramLabel = "N",
+        defaultValue = "0",
+        description = "Records read first, in the same subscriptions, and left out of every figure: the"
+            + " client's compilers warm up on them (default: ${DEFAULT-VALUE}).")
+    long warmupRecords;
+
+    @Option(
         names = "--timeout-ms",
         paramLabel = "MS",
         defaultValue = "10000",
@@ -335,22 +343,30 @@ final class BenchCommand {
 
     @Override
     public Integer call() throws InterruptedException {
-      if (records <= 0 || timeoutMs <= 0) {
-        throw global.usageError("--records and --timeout-ms must be positive");
+      if (records <= 0 || timeoutMs <= 0 || warmupRecords < 0) {
+        throw global.usageError("--records and --timeout-ms must be positive, --warmup-records not negative");
       }
-      LongAdder count = new LongAdder();
+      // Every record read, warm-up included: one counter, so exactly one reader sees the warm-up end.
+      AtomicLong seen = new AtomicLong();
       LongAdder bytes = new LongAdder();
       CountDownLatch finished = new CountDownLatch(1);
       AtomicReference<Throwable> failure = new AtomicReference<>();
       AtomicLong lastRecordNanos = new AtomicLong(System.nanoTime());
+      AtomicReference<Start> measuredFrom = new AtomicReference<>();
       RecordHandler handler =
           new RecordHandler() {
             @Override
             public void onRecord(ConsumerRecord record) {
-              count.increment();
-              bytes.add(record.value().length + (record.key() == null ? 0 : record.key().length));
+              long n = seen.incrementAndGet();
               lastRecordNanos.set(System.nanoTime());
-              if (count.sum() >= records) {
+              if (n <= warmupRecords) {
+                if (n == warmupRecords) {
+                  measuredFrom.set(Start.now());
+                }
+                return;
+              }
+              bytes.add(record.value().length + (record.key() == null ? 0 : record.key().length));
+              if (n == warmupRecords + records) {
                 finished.countDown();
               }
             }
@@ -361,9 +377,9 @@ final class BenchCommand {
               finished.countDown();
             }
           };
-      long start;
       long end;
-      NodeCpu cpuAtStart;
+      long seenAtEnd;
+      long bytesAtEnd;
       NodeCpu cpuAtEnd;
       try (OrdoClient client = global.connect();
           Consumer consumer = client.consumer()) {
@@ -373,7 +389,7 @@ final class BenchCommand {
         progress.scheduleAtFixedRate(
             () -> {
               long now = System.nanoTime();
-              long n = count.sum();
+              long n = seen.get();
               long b = bytes.sum();
               double seconds = (now - last[0]) / 1e9;
               global
@@ -389,9 +405,10 @@ final class BenchCommand {
             PROGRESS_INTERVAL_SECONDS,
             TimeUnit.SECONDS);
         try {
-          cpuAtStart = NodeCpu.sample();
-          start = System.nanoTime();
-          lastRecordNanos.set(start);
+          if (warmupRecords == 0) {
+            measuredFrom.set(Start.now());
+          }
+          lastRecordNanos.set(System.nanoTime());
           for (int p = 0; p < partitions; p++) {
             consumer.subscribe(topic, p, Consumer.EARLIEST, handler);
           }
@@ -403,6 +420,8 @@ final class BenchCommand {
             }
           }
           end = System.nanoTime();
+          seenAtEnd = seen.get();
+          bytesAtEnd = bytes.sum();
           cpuAtEnd = NodeCpu.sample();
         } finally {
           progress.shutdownNow();
@@ -413,23 +432,30 @@ final class BenchCommand {
             ? e
             : new IllegalStateException(failure.get());
       }
-      long read = count.sum();
-      double seconds = (end - start) / 1e9;
+      Start start = measuredFrom.get();
+      if (start == null) {
+        global
+            .err()
+            .println("ordo: only " + seenAtEnd + " of " + warmupRecords + " warm-up records read; none arrived for " + timeoutMs + " ms");
+        return 1;
+      }
+      long read = seenAtEnd - warmupRecords;
+      double seconds = (end - start.nanos()) / 1e9;
       PrintStream out = global.out();
       if (global.json()) {
         JsonWriter json = new JsonWriter()
             .beginObject()
             .field("records", read)
-            .field("bytes", bytes.sum())
+            .field("bytes", bytesAtEnd)
             .field("seconds", seconds)
             .field("recordsPerSecond", read / seconds)
-            .field("mibPerSecond", bytes.sum() / MIB / seconds);
-        out.println(cpuAtEnd.addSince(json, cpuAtStart, read).endObject());
+            .field("mibPerSecond", bytesAtEnd / MIB / seconds);
+        out.println(cpuAtEnd.addSince(json, start.cpu(), read).endObject());
       } else {
         out.printf(
             "%d records (%.2f MiB) read in %.2f s: %.1f records/s, %.2f MiB/s%n",
-            read, bytes.sum() / MIB, seconds, read / seconds, bytes.sum() / MIB / seconds);
-        cpuAtEnd.describeSince(cpuAtStart, read).ifPresent(out::println);
+            read, bytesAtEnd / MIB, seconds, read / seconds, bytesAtEnd / MIB / seconds);
+        cpuAtEnd.describeSince(start.cpu(), read).ifPresent(out::println);
       }
       if (read < records) {
         global
@@ -440,6 +466,14 @@ final class BenchCommand {
         return 1;
       }
       return 0;
+    }
+  }
+
+  /** Where a measured part starts: the time, and the local nodes' CPU. */
+  private record Start(long nanos, NodeCpu cpu) {
+    static Start now() {
+      NodeCpu cpu = NodeCpu.sample();
+      return new Start(System.nanoTime(), cpu);
     }
   }
 

@@ -190,9 +190,10 @@ class CommandsTest {
     assertThat(produced.outLines().get(0)).as("the warm-up left out").startsWith("200 records acknowledged (0 failed)");
     assertThat(produced.outLines().get(1)).startsWith("latency ms from each record's due time: p50 ");
 
+    // The topic holds the producer's warm-up too: 250 records, of which the reader leaves out its first 50.
     CliRun consumed =
-        ordo("bench", "consume", "--topic", "bench", "--records", "250", "--output", "json");
+        ordo("bench", "consume", "--topic", "bench", "--records", "200", "--warmup-records", "50", "--output", "json");
     assertThat(consumed.exitCode()).isZero();
-    assertThat(consumed.out()).as("the warm-up's records too").startsWith("{\"records\":250,\"bytes\":25000,");
+    assertThat(consumed.out()).startsWith("{\"records\":200,\"bytes\":20000,");
   }
 }
