@@ -93,7 +93,7 @@ workload() {
   client_cpu_per_100k() { # records
     awk -v n="$1" '{ printf "%.2f", ($1 + $2) * 100000 / n }' "$WORK/client-cpu"
   }
-  local warmed=0 share jit_before jit_after measured_jit=0 measured_all=0
+  local jit_before jit_after measured_jit=0 measured_all=0
   # The nodes' CPU ticks, and their JIT compilers', before and after a run; a measured run's go
   # into the compilers' share reported.
   ticks_before() { jit_before="$(jit_ticks "${pids[@]}")" before="$(cpu_ticks "${pids[@]}")"; }
@@ -102,19 +102,26 @@ workload() {
     ticks_after
     measured_jit=$((measured_jit + jit_after - jit_before)) measured_all=$((measured_all + after - before))
   }
+  # Runs a command until the nodes' JIT compilers took under JIT_SETTLED% of their CPU in its last
+  # run, at least MIN and at most MAX times; sets `runs`, and `share` to that last run's share.
+  local runs share
+  warm_until_settled() { # min max what command...
+    local min="$1" max="$2" what="$3" out
+    shift 3
+    runs=0 share=100
+    while ((runs < min || (share >= JIT_SETTLED && runs < max))); do
+      ticks_before
+      out="$("$@")"
+      ticks_after
+      runs=$((runs + 1))
+      share="$(jit_share "$jit_before" "$jit_after" "$before" "$after")"
+      log "$system: $what $runs: $(rate_of "$out") records/s, JIT compilers $share% of node CPU"
+    done
+  }
   log "$system: warm-up, $WARMUP records at least, then until its JIT compilers take under $JIT_SETTLED% of node CPU"
-  while :; do
-    ticks_before
-    produce "$WARMUP_CHUNK" 0 0 >/dev/null
-    ticks_after
-    warmed=$((warmed + WARMUP_CHUNK))
-    share="$(jit_share "$jit_before" "$jit_after" "$before" "$after")"
-    log "$system: warm-up: $warmed records, JIT compilers $share% of node CPU in the last $WARMUP_CHUNK"
-    if ((warmed >= WARMUP && share < JIT_SETTLED)) || ((warmed >= WARMUP_MAX)); then
-      break
-    fi
-  done
-  printf -v "RESULT_${system}_warmup" '%s' "$warmed records, last $WARMUP_CHUNK: $share%"
+  warm_until_settled "$(((WARMUP + WARMUP_CHUNK - 1) / WARMUP_CHUNK))" "$(((WARMUP_MAX + WARMUP_CHUNK - 1) / WARMUP_CHUNK))" \
+    "warm-up, $WARMUP_CHUNK records, run" produce "$WARMUP_CHUNK" 0 0
+  printf -v "RESULT_${system}_warmup" '%s' "$((runs * WARMUP_CHUNK)) records, last $WARMUP_CHUNK: $share%"
   for i in 1 2 3; do
     ticks_before
     out="$(produce "$RECORDS" 0 0)"
@@ -162,17 +169,8 @@ workload() {
     fi
   }
   consume() { timed consumer; }
-  local reads=0
-  share=100
-  while ((reads < CONSUME_WARMUPS || (share >= JIT_SETTLED && reads < CONSUME_WARMUPS_MAX))); do
-    ticks_before
-    out="$(consume)"
-    ticks_after
-    reads=$((reads + 1))
-    share="$(jit_share "$jit_before" "$jit_after" "$before" "$after")"
-    log "$system: consume warm-up $reads: $(rate_of "$out") records/s, JIT compilers $share% of node CPU"
-  done
-  printf -v "RESULT_${system}_consume_warmup" '%s' "$reads reads, the last: $share%"
+  warm_until_settled "$CONSUME_WARMUPS" "$CONSUME_WARMUPS_MAX" "consume warm-up" consume
+  printf -v "RESULT_${system}_consume_warmup" '%s' "$runs reads, the last: $share%"
   ticks_before
   out="$(consume)"
   ticks_after_measured
