@@ -50,8 +50,8 @@ final class BenchCommand {
       description = {
         "Send --records records of --record-size random bytes to --topic, as fast as the"
             + " producer goes or at --rate records per second, and report throughput, the"
-            + " latency percentiles (p50, p99, p99.9, max) and, for nodes on this host, their CPU"
-            + " time per 100,000 records.",
+            + " latency percentiles (p50, p99, p99.9, max) and the CPU time per 100,000 records of"
+            + " this client and of the nodes on this host.",
         "Latency runs to the acknowledgement from when a record was sent, or with --rate from"
             + " when it was due: a producer that falls behind its schedule shows in the figures"
             + " (no coordinated omission).",
@@ -156,9 +156,9 @@ final class BenchCommand {
       PacedSends.Tally measured = new PacedSends.Tally();
       Histogram total = new Histogram(3);
       long[] start = new long[1];
-      NodeCpu[] cpuAtStart = new NodeCpu[1];
+      CpuUse[] cpuAtStart = new CpuUse[1];
       long end;
-      NodeCpu cpuAtEnd;
+      CpuUse cpuAtEnd;
       try (OrdoClient client = global.connect()) {
         if (partitions != null) {
           createIfMissing(client);
@@ -169,7 +169,7 @@ final class BenchCommand {
         // recompiled at the measured part's start, its compilers taking most of a core).
         AtomicReference<PacedSends.Tally> reported = new AtomicReference<>(warmup);
         reportProgress(progress, reported, measured, total);
-        NodeCpu.sample();
+        CpuUse.sample();
         try (Producer producer = client.producer(config)) {
           PacedSends.run(
               warmupRecords,
@@ -183,12 +183,12 @@ final class BenchCommand {
                       .whenComplete((metadata, error) -> tally.answered(due, error)),
               () -> {
                 reported.set(measured);
-                cpuAtStart[0] = NodeCpu.sample();
+                cpuAtStart[0] = CpuUse.sample();
                 start[0] = System.nanoTime();
               });
           producer.flush();
           end = System.nanoTime();
-          cpuAtEnd = NodeCpu.sample();
+          cpuAtEnd = CpuUse.sample();
         } finally {
           progress.shutdownNow();
         }
@@ -282,7 +282,7 @@ final class BenchCommand {
     }
 
     private void printProduceSummary(
-        long acked, long failed, double seconds, Histogram micros, NodeCpu cpuAtEnd, NodeCpu cpuAtStart) {
+        long acked, long failed, double seconds, Histogram micros, CpuUse cpuAtEnd, CpuUse cpuAtStart) {
       double recordsPerSecond = acked / seconds;
       double mibPerSecond = acked * (double) recordSize / MIB / seconds;
       PrintStream out = global.out();
@@ -313,8 +313,8 @@ final class BenchCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Read --records records of --topic from the beginning of every partition and report"
-            + " records/s and MiB/s (keys and values), and for nodes on this host their CPU time per"
-            + " 100,000 records; after --warmup-records read first and left out.",
+            + " records/s, MiB/s (keys and values) and the CPU time per 100,000 records of this client"
+            + " and of the nodes on this host; after --warmup-records read first and left out.",
         "Exits 1 if no record arrives for --timeout-ms before --records were read."
       })
   static final class Consume implements Callable<Integer> {
@@ -380,7 +380,7 @@ final class BenchCommand {
       long end;
       long seenAtEnd;
       long bytesAtEnd;
-      NodeCpu cpuAtEnd;
+      CpuUse cpuAtEnd;
       try (OrdoClient client = global.connect();
           Consumer consumer = client.consumer()) {
         int partitions = client.admin().describeTopic(topic).partitions().size();
@@ -422,7 +422,7 @@ final class BenchCommand {
           end = System.nanoTime();
           seenAtEnd = seen.get();
           bytesAtEnd = bytes.sum();
-          cpuAtEnd = NodeCpu.sample();
+          cpuAtEnd = CpuUse.sample();
         } finally {
           progress.shutdownNow();
         }
@@ -469,10 +469,10 @@ final class BenchCommand {
     }
   }
 
-  /** Where a measured part starts: the time, and the local nodes' CPU. */
-  private record Start(long nanos, NodeCpu cpu) {
+  /** Where a measured part starts: the time, and the CPU used so far. */
+  private record Start(long nanos, CpuUse cpu) {
     static Start now() {
-      NodeCpu cpu = NodeCpu.sample();
+      CpuUse cpu = CpuUse.sample();
       return new Start(System.nanoTime(), cpu);
     }
   }

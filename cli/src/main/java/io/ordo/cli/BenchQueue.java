@@ -37,8 +37,8 @@ import picocli.CommandLine.Option;
           + " receive them and ack each one (nacking --nack-ratio of the deliveries, so some records"
           + " are retried and a few dead-lettered), and report the produce rate, the ack rate, and"
           + " the latency from when each record was due to be sent to when its ack was accepted"
-          + " (p50, p99, p99.9, max), and for nodes on this host their CPU time per 100,000 records"
-          + " finished.",
+          + " (p50, p99, p99.9, max), and the CPU time per 100,000 records finished of this client and"
+          + " of the nodes on this host.",
       "With --rate the producer is paced and latency counts from each record's due time, so a"
           + " queue that falls behind shows in the figures (no coordinated omission)."
     })
@@ -182,7 +182,7 @@ final class BenchQueue implements Callable<Integer> {
         t.setDaemon(true);
         threads.add(t);
       }
-      NodeCpu cpuAtStart = NodeCpu.sample();
+      CpuUse cpuAtStart = CpuUse.sample();
       if (!produceFirst) {
         threads.forEach(Thread::start);
       }
@@ -192,11 +192,11 @@ final class BenchQueue implements Callable<Integer> {
       long consumersStart = start;
       if (produceFirst) {
         consumersStart = System.nanoTime();
-        cpuAtStart = NodeCpu.sample();
+        cpuAtStart = CpuUse.sample();
         threads.forEach(Thread::start);
       }
       lastFinished = awaitFinished(finished, failure);
-      NodeCpu cpuAtEnd = NodeCpu.sample();
+      CpuUse cpuAtEnd = CpuUse.sample();
       stop.set(true);
       for (Thread t : threads) {
         t.join(TimeUnit.SECONDS.toMillis(10));
@@ -246,10 +246,10 @@ final class BenchQueue implements Callable<Integer> {
     return last;
   }
 
-  /** The nodes' CPU counts from the consumers' start with --produce-first, else from the producer's: then it includes producing. */
+  /** CPU counts from the consumers' start with --produce-first, else from the producer's: then it includes producing. */
   private void printSummary(
       long produced, double produceSeconds, long finished, long nacks, long dead, double seconds, Histogram micros,
-      NodeCpu cpuAtEnd, NodeCpu cpuAtStart) {
+      CpuUse cpuAtEnd, CpuUse cpuAtStart) {
     PrintStream out = global.out();
     double produceRate = produced / produceSeconds;
     double finishRate = finished / seconds;
