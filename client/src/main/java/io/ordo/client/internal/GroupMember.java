@@ -15,7 +15,6 @@ import io.ordo.proto.v1.ClaimPartitionRequest;
 import io.ordo.proto.v1.CommitOffsetRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchRequest;
-import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.GroupServiceGrpc;
 import io.ordo.proto.v1.HeartbeatRequest;
 import io.ordo.proto.v1.HeartbeatResponse;
@@ -265,14 +264,13 @@ public final class GroupMember implements GroupConsumer {
 
   /** One fetch per owned partition, all at once; each answers when it has records or after {@code waitMs}. */
   private List<ConsumerRecord> fetchAll(long waitMs) {
-    Map<TopicPartition, CompletableFuture<FetchResponse>> fetches = new HashMap<>();
+    Map<TopicPartition, CompletableFuture<FetchResult>> fetches = new HashMap<>();
     owned.forEach((tp, state) -> fetches.put(tp, fetch(tp, state.position, waitMs)));
     List<ConsumerRecord> out = new ArrayList<>();
     fetches.forEach((tp, future) -> {
       try {
-        FetchResponse response = future.join();
+        FetchResult result = future.join();
         Owned state = owned.get(tp);
-        FetchResult result = GrpcConsumer.toResult(tp.topic(), tp.partition(), response);
         out.addAll(result.records());
         state.position = result.nextOffset();
       } catch (RuntimeException e) {
@@ -289,7 +287,7 @@ public final class GroupMember implements GroupConsumer {
     return out;
   }
 
-  private CompletableFuture<FetchResponse> fetch(TopicPartition tp, long offset, long waitMs) {
+  private CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, long waitMs) {
     FetchRequest request =
         FetchRequest.newBuilder()
             .setTopic(tp.topic())
@@ -301,10 +299,10 @@ public final class GroupMember implements GroupConsumer {
             .build();
     return metadata.leader(tp.topic(), tp.partition()).thenCompose(leader ->
         Rpc.call(
-            (FetchRequest fetch, StreamObserver<FetchResponse> answer) ->
+            (FetchRequest fetch, StreamObserver<FetchResult> answer) ->
                 ClientCalls.asyncUnaryCall(
                     channels.get(leader).newCall(
-                        FetchMethods.FETCH,
+                        FetchMethods.fetch(tp.topic(), tp.partition()),
                         CallOptions.DEFAULT.withDeadlineAfter(
                             requestTimeoutNanos + TimeUnit.MILLISECONDS.toNanos(waitMs), TimeUnit.NANOSECONDS)),
                     fetch,

@@ -38,7 +38,6 @@ import io.ordo.proto.v1.DescribeQueueGroupRequest;
 import io.ordo.proto.v1.DescribeTopicRequest;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.FetchOffsetRequest;
-import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.GroupDescription;
 import io.ordo.proto.v1.GroupServiceGrpc;
 import io.ordo.proto.v1.ListDeadLettersRequest;
@@ -423,12 +422,9 @@ public final class GrpcAdmin implements Admin {
             "list dead letters of " + topic + "/" + p.partition() + " in queue group '" + group + "'",
             (channel, timeoutNanos) -> QueueServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).listDeadLetters(request));
-        FetchResponse.Builder asFetch = FetchResponse.newBuilder();
-        page.getDeadLettersList().forEach(d -> asFetch.addRecords(d.getRecord()));
-        List<ConsumerRecord> records = GrpcConsumer.toResult(topic, p.partition(), asFetch.build()).records();
-        for (int i = 0; i < records.size(); i++) {
-          DeadLetter d = page.getDeadLetters(i);
-          out.add(new DeadLetterRecord(records.get(i), d.getDeliveries(), d.getReason(), d.getLastError(), d.getDeadAtMs()));
+        for (DeadLetter d : page.getDeadLettersList()) {
+          ConsumerRecord record = Records.toConsumerRecord(topic, p.partition(), d.getRecord());
+          out.add(new DeadLetterRecord(record, d.getDeliveries(), d.getReason(), d.getLastError(), d.getDeadAtMs()));
         }
         from = page.getNextOffset();
       }

@@ -1,6 +1,7 @@
 package io.ordo.client.internal;
 
 import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCalls;
 import io.ordo.client.Consumer;
 import io.ordo.client.ConsumerRecord;
@@ -8,7 +9,6 @@ import io.ordo.client.FetchResult;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
 import io.ordo.proto.v1.FetchRequest;
-import io.ordo.proto.v1.FetchResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -67,25 +67,20 @@ public final class GrpcConsumer implements Consumer {
             .setMaxWaitMs(maxWaitMs)
             .setStoredBatches(true)
             .build();
-    FetchResponse response =
+    MethodDescriptor<FetchRequest, FetchResult> method = FetchMethods.fetch(topic, partition);
+    FetchResult result =
         leaders.call(topic, partition, "fetch " + topic + "/" + partition, (channel, timeoutNanos) ->
             ClientCalls.blockingUnaryCall(
                 channel,
-                FetchMethods.FETCH,
+                method,
                 CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos + TimeUnit.MILLISECONDS.toNanos(maxWaitMs), TimeUnit.NANOSECONDS),
                 request));
-    FetchResult result = toResult(topic, partition, response);
     if (maxRecords == 0 || result.records().size() <= maxRecords) {
       return result;
     }
     // The node answers in whole batches and may pass maxRecords by part of the last one.
     List<ConsumerRecord> kept = result.records().subList(0, maxRecords);
     return new FetchResult(List.copyOf(kept), kept.get(maxRecords - 1).offset() + 1, result.startOffset(), result.endOffset());
-  }
-
-  static FetchResult toResult(String topic, int partition, FetchResponse response) {
-    return new FetchResult(
-        Records.fromResponse(topic, partition, response), response.getNextOffset(), response.getStartOffset(), response.getEndOffset());
   }
 
   @Override

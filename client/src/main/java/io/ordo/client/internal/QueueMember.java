@@ -7,7 +7,6 @@ import io.ordo.client.QueueConsumer;
 import io.ordo.client.QueuedRecord;
 import io.ordo.proto.v1.ConsumeOpen;
 import io.ordo.proto.v1.ErrorCode;
-import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.LeasedRecord;
 import io.ordo.proto.v1.QueueServiceGrpc;
 import io.ordo.proto.v1.RecordSettlement;
@@ -211,13 +210,13 @@ public final class QueueMember implements QueueConsumer, QueueStream.Listener {
 
   @Override
   public void onRecords(QueueStream from, List<LeasedRecord> leased) {
-    FetchResponse.Builder asFetch = FetchResponse.newBuilder();
-    leased.forEach(l -> asFetch.addRecords(l.getRecord()));
-    List<ConsumerRecord> records = GrpcConsumer.toResult(topic, from.partition, asFetch.build()).records();
+    List<QueuedRecord> records = new ArrayList<>(leased.size());
+    for (LeasedRecord l : leased) {
+      records.add(new QueuedRecord(Records.toConsumerRecord(topic, from.partition, l.getRecord()), l.getDeliveries(), l.getLeaseEndsAtMs()));
+    }
     lock.lock();
     try {
-      for (int i = 0; i < leased.size(); i++) {
-        QueuedRecord r = new QueuedRecord(records.get(i), leased.get(i).getDeliveries(), leased.get(i).getLeaseEndsAtMs());
+      for (QueuedRecord r : records) {
         unsettled.put(key(r), r);
         arrived.add(r);
       }

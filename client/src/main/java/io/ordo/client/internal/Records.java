@@ -20,7 +20,7 @@ final class Records {
    * The records a fetch or a subscription's message carries, in offset order: its stored batches'
    * records from its from_offset on, or its records.
    */
-  static List<ConsumerRecord> fromResponse(String topic, int partition, FetchResponse response) {
+  static List<ConsumerRecord> fromResponse(String topic, int partition, FetchResponse response) throws IOException {
     if (response.getBatchesCount() == 0) {
       List<ConsumerRecord> out = new ArrayList<>(response.getRecordsCount());
       for (ConsumedRecord record : response.getRecordsList()) {
@@ -30,12 +30,7 @@ final class Records {
     }
     List<ConsumerRecord> out = new ArrayList<>((int) Math.max(0, response.getNextOffset() - response.getFromOffset()));
     for (ByteString encoded : response.getBatchesList()) {
-      RecordBatch batch;
-      try {
-        batch = RecordBatch.parseFrom(FetchMethods.aliasingInput(encoded));
-      } catch (IOException e) {
-        throw new IllegalStateException("undecodable record batch from " + topic + "/" + partition, e);
-      }
+      RecordBatch batch = RecordBatch.parseFrom(FetchMethods.aliasingInput(encoded));
       for (int i = 0; i < batch.getRecordsCount(); i++) {
         // A compacted batch has holes: its records' offsets are listed.
         long offset = batch.getBaseOffset() + (batch.getOffsetDeltasCount() == 0 ? i : Integer.toUnsignedLong(batch.getOffsetDeltas(i)));

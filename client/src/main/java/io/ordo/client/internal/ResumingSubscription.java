@@ -5,11 +5,11 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.ordo.client.ConsumerRecord;
+import io.ordo.client.FetchResult;
 import io.ordo.client.OrdoException;
 import io.ordo.client.RecordHandler;
 import io.ordo.client.Subscription;
 import io.ordo.proto.v1.ErrorCode;
-import io.ordo.proto.v1.FetchResponse;
 import io.ordo.proto.v1.SubscribeRequest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -40,7 +40,7 @@ final class ResumingSubscription implements Subscription {
   private volatile long position;
   private volatile boolean closed;
   // Delivery-thread state.
-  private ClientCall<SubscribeRequest, FetchResponse> call;
+  private ClientCall<SubscribeRequest, FetchResult> call;
   private int failures;
 
   ResumingSubscription(
@@ -120,13 +120,13 @@ final class ResumingSubscription implements Subscription {
       finish();
       return;
     }
-    ClientCall<SubscribeRequest, FetchResponse> opened =
-        channels.get(leader).newCall(FetchMethods.SUBSCRIBE, CallOptions.DEFAULT);
+    ClientCall<SubscribeRequest, FetchResult> opened =
+        channels.get(leader).newCall(FetchMethods.subscribe(topic, partition), CallOptions.DEFAULT);
     call = opened;
     opened.start(
         new ClientCall.Listener<>() {
           @Override
-          public void onMessage(FetchResponse message) {
+          public void onMessage(FetchResult message) {
             onDeliveryThread(() -> deliver(opened, message));
           }
 
@@ -147,12 +147,12 @@ final class ResumingSubscription implements Subscription {
     opened.halfClose();
   }
 
-  private void deliver(ClientCall<SubscribeRequest, FetchResponse> from, FetchResponse message) {
+  private void deliver(ClientCall<SubscribeRequest, FetchResult> from, FetchResult message) {
     if (from != call || closed) {
       return;
     }
     failures = 0;
-    for (ConsumerRecord record : Records.fromResponse(topic, partition, message)) {
+    for (ConsumerRecord record : message.records()) {
       if (record.offset() < position) {
         continue;
       }
@@ -169,12 +169,12 @@ final class ResumingSubscription implements Subscription {
       position = record.offset() + 1;
     }
     // Resolves a special start offset even when the first answer carries no records.
-    position = Math.max(position, message.getNextOffset());
+    position = Math.max(position, message.nextOffset());
     from.request(1);
   }
 
   private void ended(
-      ClientCall<SubscribeRequest, FetchResponse> from, Status status, Metadata trailers) {
+      ClientCall<SubscribeRequest, FetchResult> from, Status status, Metadata trailers) {
     if (from != call) {
       return;
     }

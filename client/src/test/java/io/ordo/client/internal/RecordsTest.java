@@ -16,7 +16,7 @@ class RecordsTest {
   }
 
   @Test
-  void storedBatchesYieldTheirRecordsFromTheAnswersFirstOffset() {
+  void storedBatchesYieldTheirRecordsFromTheAnswersFirstOffset() throws Exception {
     Record withHeader = record("k1", "v1").toBuilder()
         .addHeaders(Header.newBuilder().setKey("h").setValue(ByteString.copyFromUtf8("hv"))).build();
     FetchResponse response = FetchResponse.newBuilder()
@@ -39,7 +39,7 @@ class RecordsTest {
   }
 
   @Test
-  void aCompactedBatchsRecordsKeepTheirOffsetsAndTombstonesHaveNoValue() {
+  void aCompactedBatchsRecordsKeepTheirOffsetsAndTombstonesHaveNoValue() throws Exception {
     Record tombstone = Record.newBuilder().setKey(ByteString.copyFromUtf8("k5")).setTombstone(true).build();
     FetchResponse response = FetchResponse.newBuilder()
         .addBatches(RecordBatch.newBuilder().setBaseOffset(10).setTimestampMs(1_000)
