@@ -162,6 +162,9 @@ final class BenchCommand {
       try (OrdoClient client = global.connect()) {
         if (partitions != null) {
           createIfMissing(client);
+        } else {
+          // Fails now, not after every record's send timed out waiting for the topic to appear.
+          client.admin().describeTopic(topic);
         }
         ScheduledExecutorService progress = progressReporter();
         // Everything the measured part's start runs has run once before the warm-up: a class the

@@ -196,4 +196,13 @@ class CommandsTest {
     assertThat(consumed.exitCode()).isZero();
     assertThat(consumed.out()).startsWith("{\"records\":200,\"bytes\":20000,");
   }
+
+  @Test
+  void benchProduceToATopicThatDoesNotExistFailsAtOnceUnlessToldToCreateIt() {
+    CliRun produced = ordo("bench", "produce", "--topic", "missing", "--records", "10", "--record-size", "10");
+
+    assertThat(produced.exitCode()).isEqualTo(1);
+    assertThat(produced.errLines()).singleElement().asString().isEqualTo("ordo: topic 'missing' does not exist");
+    assertThat(produced.out()).as("no record was sent").isEmpty();
+  }
 }
