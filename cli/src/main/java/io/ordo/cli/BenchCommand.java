@@ -160,12 +160,7 @@ final class BenchCommand {
       long end;
       CpuUse cpuAtEnd;
       try (OrdoClient client = global.connect()) {
-        if (partitions != null) {
-          createIfMissing(client);
-        } else {
-          // Fails now, not after every record's send timed out waiting for the topic to appear.
-          client.admin().describeTopic(topic);
-        }
+        requireTopic(client);
         ScheduledExecutorService progress = progressReporter();
         // Everything the measured part's start runs has run once before the warm-up: a class the
         // JVM first loads there can void its compiled code (seen: the producer's send path
@@ -276,10 +271,17 @@ final class BenchCommand {
       return values;
     }
 
-    private void createIfMissing(OrdoClient client) {
+    /**
+     * Creates the topic if it does not exist and --partitions asks to, else fails now: not after
+     * every record's send timed out waiting for the topic to appear.
+     */
+    private void requireTopic(OrdoClient client) {
       try {
         client.admin().describeTopic(topic);
       } catch (UnknownTopicException e) {
+        if (partitions == null) {
+          throw e;
+        }
         client.admin().createTopic(topic, partitions, replicationFactor);
       }
     }
