@@ -1,7 +1,9 @@
 package io.ordo.client.internal;
 
-import com.google.protobuf.CodedOutputStream;
+import io.grpc.CallOptions;
 import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
 import io.ordo.client.NotLeaderException;
 import io.ordo.client.OrdoException;
 import io.ordo.client.Producer;
@@ -11,12 +13,8 @@ import io.ordo.client.RecordMetadata;
 import io.ordo.client.UnknownTopicException;
 import io.ordo.proto.v1.ErrorCode;
 import io.ordo.proto.v1.PartitionAppend;
-import io.ordo.proto.v1.ProduceManyRequest;
 import io.ordo.proto.v1.ProduceManyResponse;
-import io.ordo.proto.v1.ProduceRequest;
 import io.ordo.proto.v1.ProduceResult;
-import io.ordo.proto.v1.ProducerServiceGrpc;
-import io.ordo.proto.v1.Record;
 import io.ordo.protocol.OrdoStatus;
 import io.ordo.protocol.ProducerIds;
 import java.util.ArrayList;
@@ -56,8 +54,6 @@ import java.util.function.Consumer;
  * deliveryTimeout}.
  */
 public final class BatchingProducer implements Producer {
-  /** Field number of {@code ProduceRequest.records}, for a record's encoded size in a request. */
-  private static final int RECORDS_FIELD = ProduceRequest.RECORDS_FIELD_NUMBER;
   /** Most bytes of records in one call, as Kafka's max.request.size; the node takes 16 times it. */
   static final int MAX_CALL_BYTES = 1024 * 1024;
 
@@ -138,8 +134,7 @@ public final class BatchingProducer implements Producer {
 
   private CompletableFuture<RecordMetadata> append(ProducerRecord record) {
     long start = System.nanoTime();
-    Record proto = Records.toProto(record);
-    int size = CodedOutputStream.computeMessageSize(RECORDS_FIELD, proto);
+    int size = EncodedRecords.entrySize(record);
     if (size > config.maxRecordBytes()) {
       return CompletableFuture.failedFuture(
           new OrdoException(
@@ -184,7 +179,7 @@ public final class BatchingProducer implements Producer {
     CompletableFuture<RecordMetadata> future = new CompletableFuture<>();
     PartitionQueue queue = queue(record.topic(), partition, partitionCount);
     int appended =
-        queue.append(proto, size, future, System.nanoTime(), config.batchBytes());
+        queue.append(record, size, future, System.nanoTime(), config.batchBytes());
     if (chosen && (record.key() == null || record.key().length == 0)) {
       chooser.onAppended(record.topic(), partition, size, partitionCount, config.batchBytes());
     }
@@ -414,18 +409,19 @@ public final class BatchingProducer implements Producer {
     queue.lastCall = call.number;
     call.queues.add(queue);
     call.batches.add(batch);
-    call.request.addRequests(batch.request(queue, producerId, followsPrevious));
+    batch.addRequest(call.request, queue, producerId, followsPrevious);
     call.bytes += batch.bytes();
     call.createdNanos = Math.min(call.createdNanos, batch.createdNanos);
   }
 
   private void send(Call call) {
     long remaining = deliveryTimeoutNanos - (System.nanoTime() - call.createdNanos);
-    ProducerServiceGrpc.ProducerServiceStub stub =
-        ProducerServiceGrpc.newStub(channels.get(call.leader))
-            .withDeadlineAfter(
-                Math.max(1, Math.min(requestTimeoutNanos, remaining)), TimeUnit.NANOSECONDS);
-    Rpc.call(stub::produceMany, call.request.build())
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(
+        Math.max(1, Math.min(requestTimeoutNanos, remaining)), TimeUnit.NANOSECONDS);
+    Rpc.call(
+            (EncodedProduceMany request, StreamObserver<ProduceManyResponse> answer) ->
+                ClientCalls.asyncUnaryCall(channels.get(call.leader).newCall(EncodedProduceMany.METHOD, options), request, answer),
+            call.request)
         .whenComplete((response, error) -> post(() -> onAnswered(call, response, error)));
   }
 
@@ -563,7 +559,7 @@ public final class BatchingProducer implements Producer {
     final long number;
     final List<PartitionQueue> queues = new ArrayList<>();
     final List<ProducerBatch> batches = new ArrayList<>();
-    final ProduceManyRequest.Builder request = ProduceManyRequest.newBuilder();
+    final EncodedProduceMany request = new EncodedProduceMany();
     int bytes;
     /** When its oldest batch was created: the call may take no longer than that batch may. */
     long createdNanos = Long.MAX_VALUE;

@@ -1,7 +1,7 @@
 package io.ordo.client.internal;
 
+import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
-import io.ordo.proto.v1.Record;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,9 +50,12 @@ final class PartitionQueue {
     return first;
   }
 
-  /** Adds a record to the open batch, opening one when needed; returns NEW_BATCH | BATCH_FULL. */
+  /**
+   * Encodes a record into the open batch, opening one when needed; returns NEW_BATCH | BATCH_FULL.
+   * {@code size} is its encoded size ({@link EncodedRecords#entrySize}).
+   */
   synchronized int append(
-      Record record,
+      ProducerRecord record,
       int size,
       CompletableFuture<RecordMetadata> future,
       long nowNanos,

@@ -1,9 +1,8 @@
 package io.ordo.client.internal;
 
 import io.ordo.client.OrdoException;
+import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
-import io.ordo.proto.v1.ProduceRequest;
-import io.ordo.proto.v1.Record;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +17,8 @@ final class ProducerBatch {
   /** Completes after every record future of the batch has completed; flush waits on it. */
   final CompletableFuture<Void> done = new CompletableFuture<>();
 
-  private final List<Record> records = new ArrayList<>();
+  private final EncodedRecords records = new EncodedRecords();
   private final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
-  private int bytes;
   private boolean closed;
 
   // Sender-thread state.
@@ -34,27 +32,28 @@ final class ProducerBatch {
   boolean followedLeaderHint;
   /** Some attempt failed in a way that leaves open whether the partition appended the batch. */
   boolean maybeCommitted;
-  private ProduceRequest request;
+  /** The partition's sequence number of its first record, taken on its first send; -1 before. */
+  private long firstSequence = -1;
 
   ProducerBatch(long createdNanos) {
     this.createdNanos = createdNanos;
   }
 
-  void add(Record record, int size, CompletableFuture<RecordMetadata> future) {
+  /** Encodes {@code record}, of {@code size} bytes as {@link EncodedRecords#entrySize} gave. */
+  void add(ProducerRecord record, int size, CompletableFuture<RecordMetadata> future) {
     if (closed) {
       throw new IllegalStateException("append to a closed batch");
     }
-    records.add(record);
+    records.add(record, size);
     futures.add(future);
-    bytes += size;
   }
 
   int bytes() {
-    return bytes;
+    return records.bytes();
   }
 
   int recordCount() {
-    return records.size();
+    return records.count();
   }
 
   boolean isClosed() {
@@ -66,23 +65,16 @@ final class ProducerBatch {
   }
 
   /**
-   * The request, built once on the first attempt and reused by every retry: a retry must carry
-   * the same sequence numbers for the partition to recognise it. With {@code producerId} 0 the
-   * request is not idempotent; {@code followsPrevious} marks one sent behind another in flight.
+   * Adds the batch's request to {@code call}. Its sequence numbers are taken on the first attempt
+   * and kept by every retry: a retry must carry them for the partition to recognise it. With {@code
+   * producerId} 0 the request is not idempotent; {@code followsPrevious} marks one sent behind
+   * another in flight.
    */
-  ProduceRequest request(PartitionQueue queue, long producerId, boolean followsPrevious) {
-    if (request == null) {
-      ProduceRequest.Builder builder =
-          ProduceRequest.newBuilder().setTopic(queue.topic).setPartition(queue.partition).addAllRecords(records);
-      if (producerId != 0) {
-        builder.setProducerId(producerId).setFirstSequence(queue.takeSequences(records.size()));
-      }
-      request = builder.build();
+  void addRequest(EncodedProduceMany call, PartitionQueue queue, long producerId, boolean followsPrevious) {
+    if (firstSequence < 0) {
+      firstSequence = producerId == 0 ? 0 : queue.takeSequences(records.count());
     }
-    followsPrevious &= producerId != 0;
-    return request.getFollowsPrevious() == followsPrevious
-        ? request
-        : request.toBuilder().setFollowsPrevious(followsPrevious).build();
+    call.add(queue.topic, queue.partition, producerId, firstSequence, followsPrevious && producerId != 0, records);
   }
 
   /** Acknowledges record {@code i} at offset {@code baseOffset + i}. */

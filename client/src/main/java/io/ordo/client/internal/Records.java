@@ -1,6 +1,7 @@
 package io.ordo.client.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.ordo.client.ConsumerRecord;
 import io.ordo.client.Header;
 import io.ordo.client.ProducerRecord;
@@ -83,19 +84,12 @@ final class Records {
         headers);
   }
 
+  /** The record as the wire carries it, decoded from the bytes a producer sends for it. */
   static Record toProto(ProducerRecord record) {
-    Record.Builder builder = record.value() == null
-        ? Record.newBuilder().setTombstone(true)
-        : Record.newBuilder().setValue(ByteString.copyFrom(record.value()));
-    if (record.key() != null) {
-      builder.setKey(ByteString.copyFrom(record.key()));
+    try {
+      return Record.parseFrom(EncodedRecords.encodeBody(record));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a record encoded to bytes that do not decode", e);
     }
-    for (Header header : record.headers()) {
-      builder
-          .addHeadersBuilder()
-          .setKey(header.key())
-          .setValue(ByteString.copyFrom(header.value()));
-    }
-    return builder.build();
   }
 }

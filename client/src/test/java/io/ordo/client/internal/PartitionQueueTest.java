@@ -2,19 +2,27 @@ package io.ordo.client.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.ByteString;
+import io.ordo.client.ProducerRecord;
 import io.ordo.client.RecordMetadata;
-import io.ordo.proto.v1.Record;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 class PartitionQueueTest {
   private static final long LINGER = 5_000_000;
   private final PartitionQueue queue = new PartitionQueue("t", 0);
-  private final Record record = Record.newBuilder().setValue(ByteString.copyFromUtf8("x")).build();
-
+  /** Appends a record of {@code size} encoded bytes to a queue of batches of 100. */
   private int append(int size, long now) {
-    return queue.append(record, size, new CompletableFuture<RecordMetadata>(), now, 100);
+    return queue.append(recordOfSize(size), size, new CompletableFuture<RecordMetadata>(), now, 100);
+  }
+
+  private static ProducerRecord recordOfSize(int size) {
+    for (int valueBytes = 0; valueBytes < size; valueBytes++) {
+      ProducerRecord record = ProducerRecord.of("t", new byte[valueBytes]);
+      if (EncodedRecords.entrySize(record) == size) {
+        return record;
+      }
+    }
+    throw new IllegalArgumentException("no record encodes to " + size + " bytes");
   }
 
   @Test
@@ -54,7 +62,7 @@ class PartitionQueueTest {
   @Test
   void aRecordLargerThanBatchBytesTravelsAlone() {
     assertThat(append(250, 0)).isEqualTo(PartitionQueue.NEW_BATCH | PartitionQueue.BATCH_FULL);
-    assertThat(append(1, 0)).isEqualTo(PartitionQueue.NEW_BATCH);
+    assertThat(append(10, 0)).isEqualTo(PartitionQueue.NEW_BATCH);
     assertThat(queue.nextToSend(0, LINGER, false).recordCount()).isEqualTo(1);
   }
 
