@@ -191,7 +191,8 @@ public final class OrdoNode implements AutoCloseable {
             config.maxParkedReadsPerPartition(),
             parkedReads,
             metrics.writeStages(),
-            metrics.snapshots());
+            metrics.snapshots(),
+            config.snapshotLogMb() * 1024L * 1024);
     this.replicas = new ReplicaManager(config.nodeId(), raft, store, env);
     List<NodeInfo> initial =
         config.initialCluster().stream()

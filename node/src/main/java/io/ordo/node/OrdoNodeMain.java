@@ -73,6 +73,12 @@ public final class OrdoNodeMain implements Callable<Integer> {
   int snapshotLogIndexMargin;
 
   @Option(
+      names = "--snapshot-log-mb",
+      defaultValue = "512",
+      description = "A partition's replica also snapshots once it has applied this many MiB of log since its last snapshot (and at least --snapshot-log-index-margin entries): a Raft group keeps its log from the snapshot before last, so under steady writes the interval alone kept twice its length of writes on disk. A replica that falls further behind than the log reaches is sent a copy of the partition instead (default ${DEFAULT-VALUE}).")
+  int snapshotLogMb;
+
+  @Option(
       names = "--store-write-buffer-mb",
       defaultValue = "64",
       description = "Size of each write buffer (memtable) of the node's data store: the store skips RocksDB's write-ahead log (the Raft log is one), so a crash loses at most these and the node re-applies them from the Raft log at its start (default ${DEFAULT-VALUE}).")
@@ -175,6 +181,7 @@ public final class OrdoNodeMain implements Callable<Integer> {
         partitionElectionTimeoutMs,
         snapshotIntervalSecs,
         snapshotLogIndexMargin,
+        snapshotLogMb,
         storeWriteBufferMb,
         storeCompression,
         maxRecordBytes,

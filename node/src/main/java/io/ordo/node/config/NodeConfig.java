@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param electionTimeoutMs the metadata group's Raft election timeout
  * @param partitionElectionTimeoutMs each partition's: how long a partition goes without a leader
  *     when its leader dies; its leader heartbeats four times per timeout
+ * @param snapshotLogMb MiB of log a partition's replica applies before it snapshots (see
+ *     ReplicaEnvironment#snapshotLogBytes)
  * @param storeWriteBufferMb size of each of the data store's RocksDB write buffers (memtables): most
  *     of what a crash of the node loses from the store, to re-apply from the Raft log at its start
  * @param storeCompression how the data store compresses record batches as it flushes them
@@ -66,6 +68,7 @@ public record NodeConfig(
     int partitionElectionTimeoutMs,
     int snapshotIntervalSecs,
     int snapshotLogIndexMargin,
+    int snapshotLogMb,
     int storeWriteBufferMb,
     DataStore.Compression storeCompression,
     int maxRecordBytes,
@@ -121,6 +124,9 @@ public record NodeConfig(
       // A fetch answer holds whole batches up to the one that reaches max fetch bytes.
       throw new IllegalArgumentException("max fetch bytes (" + maxFetchBytes + ") and max batch bytes (" + maxBatchBytes
           + ") together must stay below " + (Limits.MAX_MESSAGE_BYTES - FRAMING_BYTES) + ", the largest message a client accepts");
+    }
+    if (snapshotLogMb < 1) {
+      throw new IllegalArgumentException("--snapshot-log-mb must be at least 1");
     }
     if (storeWriteBufferMb < 1) {
       throw new IllegalArgumentException("--store-write-buffer-mb must be at least 1");

@@ -83,6 +83,7 @@ class NodeConfigTest {
         5000,
         600,
         1000,
+        1024,
         64,
         DataStore.Compression.NONE,
         maxRecordBytes,

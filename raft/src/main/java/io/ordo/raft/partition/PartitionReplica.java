@@ -103,6 +103,10 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
   /** The election timeout to go back to once the group has a leader (see {@link #campaignFirst}); 0: none. */
   private final AtomicInteger electionTimeoutToRestore = new AtomicInteger();
   private final AppendWaiters appendWaiters;
+  /** Bytes of log entries applied since the last snapshot. Apply thread only. */
+  private long logBytesSinceSnapshot;
+  /** When {@link #logBytesSinceSnapshot} reaches this, a snapshot is asked for. Apply thread only. */
+  private long snapshotDueAtLogBytes;
 
   public PartitionReplica(PartitionId id, PartitionStore store, ReplicaEnvironment env) {
     this.id = id;
@@ -111,6 +115,7 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
     this.applier = new PartitionApplier(store);
     this.pending = new ProposalQueue(env.maxPendingBytes(), env.nodePendingBytes());
     this.appendWaiters = new AppendWaiters(env.maxParkedReads(), env.nodeParkedReads(), env.executor());
+    countLogFromSnapshot();
     publish(applier.state());
   }
 
@@ -489,15 +494,18 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
   public void onApply(Iterator iter) {
     List<Closure> completions = new ArrayList<>();
     int consumed = 0;
+    long logBytes = 0;
     try (PartitionApplier.Round round = applier.newRound()) {
       while (iter.hasNext()) {
         consumed++;
         Closure done = iter.done();
+        ByteBuffer data = entryData(iter);
+        logBytes += data == null ? 0 : data.remaining();
         if (done instanceof EntryClosure entry) { // this leader's own proposal: time its stages
           entry.applyingNanos = System.nanoTime();
-          entry.applied = round.apply(iter.getIndex(), entryData(iter));
+          entry.applied = round.apply(iter.getIndex(), data);
         } else {
-          round.apply(iter.getIndex(), entryData(iter));
+          round.apply(iter.getIndex(), data);
         }
         if (done != null) {
           completions.add(done);
@@ -515,6 +523,34 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
     publish(applier.state());
     completions.forEach(done -> done.run(Status.OK()));
     wakeWaiters();
+    logBytesSinceSnapshot += logBytes;
+    if (logBytesSinceSnapshot >= snapshotDueAtLogBytes) {
+      askForSnapshot();
+    }
+  }
+
+  private void countLogFromSnapshot() {
+    logBytesSinceSnapshot = 0;
+    snapshotDueAtLogBytes = env.snapshotLogBytes();
+  }
+
+  /**
+   * Asks jraft for a snapshot now: it truncates the log to the snapshot before, so a group's log
+   * stays within about twice {@link ReplicaEnvironment#snapshotLogBytes} at any write rate. Asked
+   * again only after as many bytes more, as jraft may decline (one is being taken, too few entries).
+   */
+  private void askForSnapshot() {
+    snapshotDueAtLogBytes = logBytesSinceSnapshot + env.snapshotLogBytes();
+    Node n = node();
+    if (n != null) {
+      // Not on the apply thread: jraft takes the node's lock, which its own threads may hold while
+      // they wait for room in the apply thread's queue.
+      env.executor().execute(() -> n.snapshot(status -> {
+        if (!status.isOk()) {
+          LOG.debug("partition {}: snapshot for the log's size not taken: {}", id, status);
+        }
+      }));
+    }
   }
 
   private void publish(PartitionState state) {
@@ -538,6 +574,7 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
     // The store may be past the snapshot's index (replaying the log after a restart, it skips what
     // it holds): a restart or a follower's copy then starts from further on, which is as good.
     long lastIncluded = writer.getCurrentMeta().getLastIncludedIndex();
+    countLogFromSnapshot(); // on the apply thread: every entry applied so far is in the snapshot
     try (PartitionApplier.Round round = applier.newRound()) {
       // Entries after the last command (Raft configuration entries) are covered by the snapshot;
       // record that, so a restart does not replay them.
@@ -601,6 +638,7 @@ public final class PartitionReplica extends RaftMember implements SnapshotSource
       LOG.error("partition {}: snapshot in {} has no meta", id, reader.getPath());
       return false;
     }
+    countLogFromSnapshot();
     long snapshotIndex = meta.getLastIncludedIndex();
     if (applier.state().getAppliedIndex() >= snapshotIndex) {
       return true;

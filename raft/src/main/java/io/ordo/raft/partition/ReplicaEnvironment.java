@@ -19,6 +19,9 @@ import java.util.function.LongSupplier;
  * @param nodeParkedReads the same for all the node's partitions together, shared by them
  * @param stages told how long each write led here spent in each stage
  * @param snapshots told of each snapshot written or installed
+ * @param snapshotLogBytes log entries a replica applies before it asks for a snapshot of its own,
+ *     whatever the snapshot interval: jraft keeps a group's log from the snapshot before last, so
+ *     under a steady write rate the interval alone left ten minutes of writes and more on disk
  */
 public record ReplicaEnvironment(
     LongSupplier clock,
@@ -30,4 +33,5 @@ public record ReplicaEnvironment(
     int maxParkedReads,
     ParkedReads nodeParkedReads,
     WriteStages stages,
-    SnapshotEvents snapshots) {}
+    SnapshotEvents snapshots,
+    long snapshotLogBytes) {}

@@ -86,6 +86,35 @@ class ReplicatedLogTest {
   }
 
   @Test
+  void aReplicaSnapshotsOnceItHasAppliedSnapshotLogMbWhateverTheInterval(TestInfo info) throws Exception {
+    // jraft keeps a group's log from the snapshot before last: with only the interval, a busy
+    // partition's log held two intervals of writes (a node filled its disk in minutes).
+    Map<String, String> options = Map.of("--snapshot-interval-secs", "3600", "--snapshot-log-index-margin", "5", "--snapshot-log-mb", "1");
+    try (ProcessCluster cluster = ProcessCluster.start(ProcessCluster.freshDirectory(info.getTestMethod().orElseThrow().getName()), 1, options);
+        OrdoClient client = OrdoClient.builder().bootstrap(cluster.bootstrap()).build()) {
+      awaitHealthy(client, 1);
+      client.admin().createTopic("events", 1, 1);
+      awaitLeaders(client, "events");
+      byte[] value = new byte[1024];
+      try (Producer producer = client.producer()) {
+        for (int i = 0; i < 4_000; i++) {
+          producer.send(ProducerRecord.of("events", value));
+          if (i % 200 == 199) {
+            producer.flush(); // entries of 200 KiB: a snapshot is due every five
+          }
+        }
+        producer.flush();
+      }
+      // About 4 MiB applied: a snapshot at each MiB (one may be declined while another is taken).
+      await("snapshots for the log's size")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(() -> assertThat(metric(cluster.metricsAddress(1), "ordo_snapshot_written_seconds_count").orElse(0))
+              .isGreaterThanOrEqualTo(2));
+    }
+  }
+
+  @Test
   void wipedReplicaCatchesUpFromSnapshot(TestInfo info) throws Exception {
     // Snapshot often, so the leaders' logs no longer hold the start of the partition.
     Map<String, String> options = Map.of("--snapshot-interval-secs", "1", "--snapshot-log-index-margin", "5");
