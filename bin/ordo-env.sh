@@ -22,7 +22,11 @@ ordo_node_preload() {
 # (1,000 partitions, 200,000 records: 1,273 MB RSS per node after, 1,277 two minutes later); a
 # concurrent cycle every 15 s that saw no collection, after which at most 30% of the heap stays
 # free, brought it from 1,211 to 784 MB in two minutes (beside each other; no cost unthrottled).
-ORDO_NODE_HEAP_OPTS="-Xms256m -Xmx1g -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
+# Regions of 4 MB, not the 1 MB G1 picks for this heap: an object of half a region or more is
+# "humongous", allocated in the old generation, and a node's Raft entries, replication requests and
+# stored batches (up to 4 MiB) mostly were; unthrottled, GC time fell from 16-21 s to 9-10 s per 4M
+# records on three nodes, concurrent cycles from 6 s to 1.3 s, and no full collections remained.
+ORDO_NODE_HEAP_OPTS="-Xms256m -Xmx1g -XX:G1HeapRegionSize=4m -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
 
 # A node JVM's options: ORDO_NODE_JAVA_OPTS (default ORDO_NODE_HEAP_OPTS), and if ORDO_NODE_AOT_CACHE
 # names a file, the ahead-of-time cache bench/aot-cache.sh made (JDK 25 on) to start from.
