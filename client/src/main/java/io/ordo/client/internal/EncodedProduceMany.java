@@ -64,7 +64,7 @@ final class EncodedProduceMany {
     segments.add(new Segment(head, head.length));
     records.forEachChunk((chunk, length) -> segments.add(new Segment(chunk, length)));
     segments.add(new Segment(tail, tail.length));
-    size += head.length + requestSize - headFields;
+    size += head.length + records.bytes() + tail.length;
   }
 
   /** The encoded request's length. */

@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * @param snapshots told of each snapshot written or installed
  * @param snapshotLogBytes log entries a replica applies before it asks for a snapshot of its own,
  *     whatever the snapshot interval: jraft keeps a group's log from the snapshot before last, so
- *     under a steady write rate the interval alone left ten minutes of writes and more on disk
+ *     under a steady write rate the interval alone left up to two intervals of writes on disk
  */
 public record ReplicaEnvironment(
     LongSupplier clock,
