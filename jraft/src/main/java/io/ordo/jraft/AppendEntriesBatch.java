@@ -20,6 +20,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -131,7 +132,7 @@ final class AppendEntriesBatch {
     }
   }
 
-  private static final class Codec extends DefaultCustomSerializer {
+  static final class Codec extends DefaultCustomSerializer {
     static final Codec INSTANCE = new Codec();
 
     @Override
@@ -186,10 +187,11 @@ final class AppendEntriesBatch {
 
     /**
      * Entries' bytes stay in the received array (aliased), not copied again: jraft's own decoder
-     * copies them out of it.
+     * copies them out of it. Protobuf aliases only an input it was told is immutable (a plain
+     * array's is copied even with aliasing on), and nothing writes to a received command's content.
      */
     private static CodedInputStream input(byte[] content) throws InvalidProtocolBufferException {
-      CodedInputStream in = CodedInputStream.newInstance(content);
+      CodedInputStream in = UnsafeByteOperations.unsafeWrap(content).newCodedInput();
       in.enableAliasing(true);
       in.pushLimit(content.length);
       return in;

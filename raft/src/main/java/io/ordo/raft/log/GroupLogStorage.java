@@ -8,6 +8,7 @@ import com.alipay.sofa.jraft.entity.LogEntry;
 import com.alipay.sofa.jraft.entity.LogId;
 import com.alipay.sofa.jraft.entity.codec.LogEntryDecoder;
 import com.alipay.sofa.jraft.entity.codec.LogEntryEncoder;
+import com.alipay.sofa.jraft.entity.codec.v2.LogEntryV2CodecFactory;
 import com.alipay.sofa.jraft.option.LogStorageOptions;
 import com.alipay.sofa.jraft.storage.LogStorage;
 import io.ordo.jraft.LogSyncRound;
@@ -41,6 +42,8 @@ final class GroupLogStorage implements LogStorage {
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private final TermRuns terms = new TermRuns();
   private LogEntryEncoder encoder;
+  /** Whether entries are in jraft's V2 format, which {@link DirectEntryEncoder} writes without an array per entry. */
+  private boolean encodesV2;
   private LogEntryDecoder decoder;
   private volatile long firstLogIndex = 1;
 
@@ -55,6 +58,7 @@ final class GroupLogStorage implements LogStorage {
   @Override
   public boolean init(LogStorageOptions options) {
     encoder = options.getLogEntryCodecFactory().encoder();
+    encodesV2 = options.getLogEntryCodecFactory() instanceof LogEntryV2CodecFactory;
     decoder = options.getLogEntryCodecFactory().decoder();
     try {
       byte[] first = store.db.get(store.meta, keys.metaKey());
@@ -167,10 +171,12 @@ final class GroupLogStorage implements LogStorage {
     try (WriteBatch batch = new WriteBatch()) {
       for (LogEntry entry : entries) {
         byte[] key = keys.entry(entry.getId().getIndex());
-        byte[] value = encoder.encode(entry);
-        batch.put(store.entries, key, value);
-        if (entry.getType() == EntryType.ENTRY_TYPE_CONFIGURATION) {
-          batch.put(store.conf, key, value);
+        if (entry.getType() == EntryType.ENTRY_TYPE_CONFIGURATION || !encodesV2 || !DirectEntryEncoder.put(batch, store.entries, key, entry)) {
+          byte[] value = encoder.encode(entry);
+          batch.put(store.entries, key, value);
+          if (entry.getType() == EntryType.ENTRY_TYPE_CONFIGURATION) {
+            batch.put(store.conf, key, value);
+          }
         }
       }
       store.append(batch, sync && !LogSyncRound.deferSync(store.syncAppends));

@@ -191,12 +191,11 @@ public final class PartitionStateMachine {
       writes.putProducer(producers.get(append.getProducerId()));
     }
     if (count > 0) {
-      byte[] batch =
-          StoredBatchView.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build().toByteArray();
+      StoredBatchView batch = StoredBatchView.newBuilder().setTimestampMs(timestamp).addAllRecords(append.getRecordsList()).build();
       writes.putBatch(next, batch);
       state = state.toBuilder()
           .setNextOffset(next + count)
-          .setStoredBytes(state.getStoredBytes() + batch.length)
+          .setStoredBytes(state.getStoredBytes() + batch.getSerializedSize())
           .build();
     }
     return new OpResult.Appended(next, count);
@@ -298,9 +297,9 @@ public final class PartitionStateMachine {
         writes.deleteBatch(base);
         removedBytes += batch.getSerializedSize();
       } else {
-        byte[] rewritten = kept.build().toByteArray();
+        StoredBatch rewritten = kept.build();
         writes.putBatch(base, rewritten);
-        removedBytes += batch.getSerializedSize() - rewritten.length;
+        removedBytes += batch.getSerializedSize() - rewritten.getSerializedSize();
       }
     }
     PartitionState.Builder updated = state.toBuilder()

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.WireFormat;
@@ -21,6 +22,7 @@ import io.ordo.proto.v1.Record;
 import io.ordo.proto.v1.RecordBatch;
 import io.ordo.raft.queue.RecordKeys;
 import io.ordo.raft.queue.StoredQueueGroup;
+import io.ordo.raft.rocksdb.DirectPut;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -172,15 +174,16 @@ public final class PartitionStore {
 
   /** Stages writes; {@link #commit()} applies them atomically. */
   public final class Writer implements PartitionWrites, AutoCloseable {
-    /** Marks a batch staged for deletion in {@link #staged}: no stored batch is empty. */
-    private static final byte[] DELETED = new byte[0];
+    /** Marks a batch staged for deletion in {@link #staged} (compared by identity). */
+    private static final MessageLite DELETED = StoredBatch.newBuilder().build();
+    private static final byte[] NO_PREFIX = new byte[0];
 
     private final WriteBatch batch = new WriteBatch();
     /**
      * The batches staged, by base offset, as stored, and those deleted one by one ({@link
      * #DELETED}): the store cannot read them back until the commit.
      */
-    private final NavigableMap<Long, byte[]> staged = new TreeMap<>();
+    private final NavigableMap<Long, MessageLite> staged = new TreeMap<>();
     /**
      * Batches based below this were deleted by {@link #deleteBatches} this round: the store still
      * shows them until the commit.
@@ -199,10 +202,10 @@ public final class PartitionStore {
       StoredBatch holding = null;
       for (; filled < count; filled++) {
         long offset = fromOffset + filled;
-        Map.Entry<Long, byte[]> floor = staged.floorEntry(offset);
+        Map.Entry<Long, MessageLite> floor = staged.floorEntry(offset);
         if (floor != null && floor.getKey() != base) {
           base = floor.getKey();
-          holding = floor.getValue() == DELETED ? null : parseBatch(floor.getValue());
+          holding = floor.getValue() == DELETED ? null : asBatch(floor.getValue());
         }
         if (floor == null || holding == null || offset >= base + holding.getRecordsCount()) {
           throw new StorageException("partition key " + partitionKey + " has no record at offset " + offset);
@@ -213,10 +216,10 @@ public final class PartitionStore {
     }
 
     @Override
-    public void putBatch(long baseOffset, byte[] storedBatch) {
+    public void putBatch(long baseOffset, MessageLite storedBatch) {
       staged.put(baseOffset, storedBatch);
       try {
-        batch.put(store.records, KeyCodec.batchKey(partitionKey, baseOffset), storedBatch);
+        DirectPut.put(batch, store.records, KeyCodec.batchKey(partitionKey, baseOffset), NO_PREFIX, storedBatch);
       } catch (RocksDBException e) {
         throw new StorageException("cannot stage a batch", e);
       }
@@ -270,7 +273,7 @@ public final class PartitionStore {
         if (stored == DELETED) {
           out.remove(base);
         } else {
-          out.put(base, parseBatch(stored));
+          out.put(base, asBatch(stored));
         }
       });
       return out;
@@ -280,7 +283,7 @@ public final class PartitionStore {
     public long lastBatchBase() {
       long stored = PartitionStore.this.lastBatchBase();
       long last = stored < trimmedBelow ? -1 : stored; // a trim this round deleted every stored batch
-      for (Map.Entry<Long, byte[]> e : staged.descendingMap().entrySet()) {
+      for (Map.Entry<Long, MessageLite> e : staged.descendingMap().entrySet()) {
         if (e.getKey() <= last) {
           break;
         }
@@ -698,6 +701,18 @@ public final class PartitionStore {
     return base + (batch.getOffsetDeltasCount() == 0 ? i : Integer.toUnsignedLong(batch.getOffsetDeltas(i)));
   }
 
+  /** A staged batch as a StoredBatch: itself, or parsed from its encoding (a StoredBatchView's). */
+  private StoredBatch asBatch(MessageLite staged) {
+    if (staged instanceof StoredBatch batch) {
+      return batch;
+    }
+    try {
+      return StoredBatch.parseFrom(staged.toByteString());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("a staged batch that is no StoredBatch: " + staged.getClass().getName(), e);
+    }
+  }
+
   private StoredBatch parseBatch(byte[] value) {
     try {
       return StoredBatch.parseFrom(value);
@@ -795,7 +810,7 @@ public final class PartitionStore {
       while ((next = SnapshotItem.parseDelimitedFrom(in)) != null) {
         switch (next.getItemCase()) {
           case BATCH:
-            writer.putBatch(next.getBatch().getBaseOffset(), next.getBatch().getBatch().toByteArray());
+            writer.putBatch(next.getBatch().getBaseOffset(), next.getBatch().getBatch());
             break;
           case PRODUCER:
             writer.putProducer(next.getProducer());

@@ -1,5 +1,6 @@
 package io.ordo.raft.storage;
 
+import com.google.protobuf.MessageLite;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
@@ -14,8 +15,11 @@ import java.util.NavigableMap;
  * the keys of records in the log, those this round appends included, for key-ordered queues.
  */
 public interface PartitionWrites extends QueueWrites, RecordKeys {
-  /** Stages the batch at {@code baseOffset}: {@code storedBatch} is a StoredBatch's encoding, kept as it is. */
-  void putBatch(long baseOffset, byte[] storedBatch);
+  /**
+   * Stages the batch at {@code baseOffset}: {@code storedBatch} is a StoredBatch or a message that
+   * encodes as one (a StoredBatchView of a command's records), stored as it encodes.
+   */
+  void putBatch(long baseOffset, MessageLite storedBatch);
 
   /** Deletes the batches whose base offsets are {@code fromOffset} up to (not including) {@code toOffset}. */
   void deleteBatches(long fromOffset, long toOffset);

@@ -10,6 +10,7 @@ import com.alipay.sofa.jraft.entity.LogId;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.codec.v2.LogEntryV2CodecFactory;
 import com.alipay.sofa.jraft.option.LogStorageOptions;
+import io.ordo.raft.rocksdb.DirectPut;
 import io.ordo.raft.rocksdb.OptionsFile;
 import io.ordo.raft.rocksdb.RocksDatabase;
 import java.nio.ByteBuffer;
@@ -126,6 +127,44 @@ class GroupLogStorageTest {
       assertThat(unsynced.appendEntries(List.of(data(1, 1)))).isEqualTo(1);
 
       assertThat(syncs).hasSize(2).allSatisfy(nanos -> assertThat(nanos).isPositive());
+    }
+  }
+
+  /**
+   * Entries written from a reused direct buffer are stored byte for byte as jraft's V2 encoder
+   * writes them, whatever their shape, and leave the entry's data as it was (jraft still sends it).
+   */
+  @Test
+  void entriesAreStoredExactlyAsJraftsEncoderWritesThem() throws Exception {
+    List<LogEntry> entries = new ArrayList<>();
+    entries.add(data(1, 1));
+    entries.add(data(2, 1, new byte[0]));
+    LogEntry noData = new LogEntry(EntryType.ENTRY_TYPE_NO_OP);
+    noData.setId(new LogId(3, 2));
+    entries.add(noData);
+    LogEntry checksummed = data(4, 2);
+    checksummed.setChecksum(checksummed.checksum());
+    entries.add(checksummed);
+    entries.add(conf(5, 2, "127.0.0.1:1", "127.0.0.1:2"));
+    byte[] framed = ("xx" + "a value read from the middle of a buffer").getBytes(StandardCharsets.UTF_8);
+    LogEntry sliced = data(6, 2, framed);
+    sliced.getData().position(2);
+    entries.add(sliced);
+    entries.add(data(7, 2, new byte[300 << 10])); // grows the thread's buffer past its first size
+    entries.add(data(8, 2, new byte[DirectPut.MAX_REUSED_BYTES])); // past a thread's reused buffer: an array
+    entries.add(data(9, Long.MAX_VALUE, "the largest term".getBytes(StandardCharsets.UTF_8)));
+    List<ByteBuffer> before = entries.stream().map(e -> e.getData() == null ? null : e.getData().duplicate()).toList();
+
+    try (RaftLogStore store = RaftLogStore.open(dir.resolve("log"))) {
+      GroupLogStorage log = open(store, "g", new ConfigurationManager());
+      assertThat(log.appendEntries(entries)).isEqualTo(entries.size());
+      GroupKeys keys = new GroupKeys("g");
+      for (int i = 0; i < entries.size(); i++) {
+        LogEntry entry = entries.get(i);
+        byte[] stored = store.db.get(store.entries, keys.entry(entry.getId().getIndex()));
+        assertThat(stored).as("entry %d", entry.getId().getIndex()).isEqualTo(LogEntryV2CodecFactory.getInstance().encoder().encode(entry));
+        assertThat(entry.getData()).as("entry %d's data after the append", entry.getId().getIndex()).isEqualTo(before.get(i));
+      }
     }
   }
 

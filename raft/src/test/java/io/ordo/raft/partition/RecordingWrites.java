@@ -1,6 +1,7 @@
 package io.ordo.raft.partition;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
 import io.ordo.proto.raft.v1.GroupOffset;
 import io.ordo.proto.raft.v1.PartitionState;
 import io.ordo.proto.raft.v1.ProducerState;
@@ -26,9 +27,9 @@ final class RecordingWrites implements PartitionWrites {
   int stateWrites;
 
   @Override
-  public void putBatch(long baseOffset, byte[] storedBatch) {
+  public void putBatch(long baseOffset, MessageLite storedBatch) {
     try {
-      batches.put(baseOffset, StoredBatch.parseFrom(storedBatch));
+      batches.put(baseOffset, StoredBatch.parseFrom(storedBatch.toByteString()));
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("not a stored batch", e);
     }

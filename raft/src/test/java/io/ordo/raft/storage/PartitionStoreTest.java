@@ -98,7 +98,7 @@ class PartitionStoreTest {
     PartitionStore store = data.partition(1);
     PartitionState state = PartitionState.newBuilder().setAppliedIndex(1).setNextOffset(2).build();
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(0, StoredBatch.newBuilder().setTimestampMs(5).addAllRecords(records("a", 2)).build().toByteArray());
+      writer.putBatch(0, StoredBatch.newBuilder().setTimestampMs(5).addAllRecords(records("a", 2)).build());
       writer.putState(state);
 
       assertThat(writer.stagedBytes()).isPositive();
@@ -116,7 +116,7 @@ class PartitionStoreTest {
   void writerThatIsClosedWithoutCommitWritesNothing() {
     PartitionStore store = data.partition(1);
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(0, StoredBatch.newBuilder().addAllRecords(records("a", 1)).build().toByteArray());
+      writer.putBatch(0, StoredBatch.newBuilder().addAllRecords(records("a", 1)).build());
       writer.putState(PartitionState.newBuilder().setAppliedIndex(1).setNextOffset(1).build());
     }
 
@@ -408,7 +408,7 @@ class PartitionStoreTest {
     putBatch(store, 0, keyed.subList(0, 2));
     putBatch(store, 2, keyed.subList(2, 3));
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(3, StoredBatch.newBuilder().addAllRecords(keyed.subList(3, 6)).build().toByteArray());
+      writer.putBatch(3, StoredBatch.newBuilder().addAllRecords(keyed.subList(3, 6)).build());
       long[] expected = keyed.stream().mapToLong(r -> RecordKeys.hash(r.getKey())).toArray();
       assertThat(writer.keyHashes(0, 6)).containsExactly(expected);
       assertThat(writer.keyHashes(1, 4)).containsExactly(Arrays.copyOfRange(expected, 1, 5));
@@ -587,7 +587,7 @@ class PartitionStoreTest {
 
   private static void putBatch(PartitionStore store, long baseOffset, List<Record> records) {
     try (PartitionStore.Writer writer = store.newWriter()) {
-      writer.putBatch(baseOffset, StoredBatch.newBuilder().addAllRecords(records).build().toByteArray());
+      writer.putBatch(baseOffset, StoredBatch.newBuilder().addAllRecords(records).build());
       writer.commit();
     }
   }
