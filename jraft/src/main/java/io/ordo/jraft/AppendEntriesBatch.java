@@ -186,9 +186,10 @@ final class AppendEntriesBatch {
     }
 
     /**
-     * Entries' bytes stay in the received array (aliased), not copied again: jraft's own decoder
-     * copies them out of it. Protobuf aliases only an input it was told is immutable (a plain
-     * array's is copied even with aliasing on), and nothing writes to a received command's content.
+     * Entries' bytes stay in the received array (aliased), not copied: jraft, patched, slices each
+     * entry out of it ({@link ReceivedEntries}). Protobuf aliases only an input it was told is
+     * immutable (a plain array's is copied even with aliasing on), and nothing writes to a received
+     * command's content.
      */
     private static CodedInputStream input(byte[] content) throws InvalidProtocolBufferException {
       CodedInputStream in = UnsafeByteOperations.unsafeWrap(content).newCodedInput();

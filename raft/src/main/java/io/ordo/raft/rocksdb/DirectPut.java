@@ -14,8 +14,8 @@ import org.rocksdb.WriteBatch;
  * batch from there. A node's Raft entries and stored batches are up to megabytes each, written
  * once and dropped: as arrays they were a third of the bytes a writing node allocated, the young
  * collections they caused promoted what was in flight, and the old generation's collector then ran
- * in every cycle. Each thread that writes so (two log writers, four appliers, the metadata group's
- * own) keeps at most {@link #MAX_REUSED_BYTES}; a larger value is encoded into an array, as before.
+ * in every cycle. Each thread that writes so (the log writers, the appliers, a snapshot's import)
+ * keeps at most {@link #MAX_REUSED_BYTES}; a larger value is encoded into an array, as before.
  */
 public final class DirectPut {
   /** The most a thread keeps for reuse: the largest entry a partition proposes (4 MiB), its key and framing. */
