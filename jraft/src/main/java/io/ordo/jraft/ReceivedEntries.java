@@ -29,40 +29,51 @@ public final class ReceivedEntries {
     } catch (IOException e) {
       throw new UncheckedIOException(e); // ArrayCatcher throws none
     }
-    return catcher.single != null ? catcher.single : ByteBuffer.wrap(data.toByteArray());
+    ByteBuffer whole = catcher.whole();
+    return whole != null ? whole : ByteBuffer.wrap(data.toByteArray());
   }
 
-  /** Keeps the array a ByteString hands over whole; more than one part (a rope) and it keeps none. */
+  /**
+   * The parts a ByteString hands over: one writable array-backed part is its bytes whole; more
+   * parts (a rope), or a part it hands over only to be copied, and there is none to keep.
+   */
   private static final class ArrayCatcher extends ByteOutput {
-    ByteBuffer single;
-    int parts;
+    private int parts;
+    /** The last part handed over, if it may be kept: the whole only when it is the one part. */
+    private ByteBuffer last;
+
+    ByteBuffer whole() {
+      return parts == 1 ? last : null;
+    }
+
+    private void part(ByteBuffer keepable) {
+      parts++;
+      last = keepable;
+    }
 
     @Override
     public void writeLazy(byte[] value, int offset, int length) {
-      single = ++parts == 1 ? ByteBuffer.wrap(value, offset, length).slice() : null;
+      part(ByteBuffer.wrap(value, offset, length).slice());
     }
 
     @Override
     public void writeLazy(ByteBuffer value) {
-      single = ++parts == 1 && value.hasArray() && !value.isReadOnly() ? value.slice() : null;
+      part(value.hasArray() && !value.isReadOnly() ? value.slice() : null);
     }
 
     @Override
     public void write(byte value) {
-      parts = 2;
-      single = null;
+      part(null);
     }
 
     @Override
     public void write(byte[] value, int offset, int length) {
-      parts = 2;
-      single = null;
+      part(null);
     }
 
     @Override
     public void write(ByteBuffer value) {
-      parts = 2;
-      single = null;
+      part(null);
     }
   }
 }

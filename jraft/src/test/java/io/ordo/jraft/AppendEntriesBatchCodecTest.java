@@ -25,34 +25,35 @@ class AppendEntriesBatchCodecTest {
         .build();
   }
 
-  private static List<AppendEntriesRequest> roundTrip(List<AppendEntriesRequest> parts, byte[][] wire) throws Exception {
+  /** The bytes a batch travels as, and the requests the receiving end read from them. */
+  private record Received(byte[] wire, List<AppendEntriesRequest> parts) {}
+
+  private static Received roundTrip(List<AppendEntriesRequest> parts) throws Exception {
     RpcRequestCommand sent = new RpcRequestCommand(new AppendEntriesBatch.Request(parts));
     AppendEntriesBatch.Codec.INSTANCE.serializeContent(sent, null);
     RpcRequestCommand received = new RpcRequestCommand();
     received.setContent(sent.getContent());
-    wire[0] = sent.getContent();
     AppendEntriesBatch.Codec.INSTANCE.deserializeContent(received);
-    return ((AppendEntriesBatch.Request) received.getRequestObject()).parts();
+    return new Received(sent.getContent(), ((AppendEntriesBatch.Request) received.getRequestObject()).parts());
   }
 
   @Test
   void aBatchReadsBackAsItsRequestsInOrder() throws Exception {
     List<AppendEntriesRequest> parts = List.of(append("a", 7, "first entries"), append("b", 2, ""), append("a", 8, "x"));
-    assertThat(roundTrip(parts, new byte[1][])).isEqualTo(parts);
+    assertThat(roundTrip(parts).parts()).isEqualTo(parts);
   }
 
-  /** A follower's entries are copied once, by jraft, out of the received message: not also by the parse. */
+  /** The parse leaves a follower's entries in the received message (and jraft, patched, slices them from it). */
   @Test
   void theEntriesOfAReceivedRequestStayInTheReceivedBytes() throws Exception {
-    byte[][] wire = new byte[1][];
     String data = "entries of the second request";
-    List<AppendEntriesRequest> received = roundTrip(List.of(append("a", 7, "other"), append("b", 2, data)), wire);
+    Received received = roundTrip(List.of(append("a", 7, "other"), append("b", 2, data)));
 
     byte[] dataBytes = data.getBytes(StandardCharsets.UTF_8);
-    int at = indexOf(wire[0], dataBytes);
+    int at = indexOf(received.wire(), dataBytes);
     assertThat(at).isPositive();
-    wire[0][at] = 'E';
-    assertThat(received.get(1).getData().toStringUtf8()).isEqualTo("E" + data.substring(1));
+    received.wire()[at] = 'E';
+    assertThat(received.parts().get(1).getData().toStringUtf8()).isEqualTo("E" + data.substring(1));
   }
 
   private static int indexOf(byte[] haystack, byte[] needle) {

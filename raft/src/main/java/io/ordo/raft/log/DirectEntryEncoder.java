@@ -38,6 +38,8 @@ final class DirectEntryEncoder {
     if (entry.hasChecksum()) {
       message.setChecksum(entry.getChecksum());
     }
+    // jraft shares the entry's buffer with replication; wrapping it only reads its position and
+    // limit, as jraft's own encoder and replicator do, and moves neither (GroupLogStorageTest).
     ByteBuffer data = entry.getData();
     message.setData(data == null ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(data));
     DirectPut.put(batch, family, key, HEADER, message.build());
