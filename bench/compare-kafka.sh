@@ -45,7 +45,8 @@
 # minutes, after both runs): the first such call recompiles the client's RPC paths, a stall of
 # 100-150 ms, and the ones after it cost nothing seen. Its CPU and switches count the warm-up's
 # records too. Under the table: Ordo's paced writes by stage (the nodes' histograms
-# as the measured part starts and ends), so a tail is put down to a stage.
+# as the measured part starts and ends), so a tail is put down to a stage; in it, both systems'
+# GC pauses in the measured part, from their servers' GC logs ($WORK/gc-*.log).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -145,7 +146,10 @@ workload() {
     (sleep "$((PACED_WARMUP_SECS + 2))" && ordo_metrics >"$WORK/paced-metrics-before.txt") &
     scrape=$!
   fi
+  # The measured part starts as the nodes' histograms are scraped (see above).
+  local measured_from=$(($(date +%s%3N) + (PACED_WARMUP_SECS + 2) * 1000)) paced_gc
   out="$(produce "$paced" "$pace" "$paced_warmup")"
+  paced_gc="$(gc_pauses "$system" "$measured_from" "$(date +%s%3N)")"
   ticks_after_measured
   local paced_client_cpu
   paced_client_cpu="$(client_cpu_per_100k "$((paced + paced_warmup))")"
@@ -158,6 +162,7 @@ workload() {
   paced_switches="$(awk -v a="$switches_before" -v b="$(context_switches "${pids[@]}")" -v n="$((paced + paced_warmup))" \
     'BEGIN { printf "%.1f", (b - a) / n }')"
   log "$system: paced at $pace/s: $(latency_of "$out") (p50 p99 p99.9 ms), $paced_switches node context switches per record"
+  log "$system: GC pauses in the paced run's measured part, all nodes: longest, total ms, pauses over 10 ms: $paced_gc"
   local paced_latency paced_cpu consumed threads
   paced_latency="$(latency_of "$out")"
   paced_cpu="$(cpu_per_100k "$before" "$after" "$((paced + paced_warmup))")"
@@ -188,6 +193,7 @@ workload() {
   printf -v "RESULT_${system}_paced" '%s' "$paced_latency"
   printf -v "RESULT_${system}_paced_cpu" '%s' "$paced_cpu"
   printf -v "RESULT_${system}_paced_switches" '%s' "$paced_switches"
+  printf -v "RESULT_${system}_paced_gc" '%s' "$paced_gc"
   printf -v "RESULT_${system}_consume" '%s' "$consumed"
   printf -v "RESULT_${system}_consume_cpu" '%s' "$(cpu_per_100k "$before" "$after" "$CONSUME")"
   printf -v "RESULT_${system}_consume_client_cpu" '%s' "$consume_client_cpu"
@@ -210,7 +216,7 @@ train_aot_caches() {
   cache="$(await_aot_cache "$WORK" kafka-broker "$first")"
   mv "$cache" "$WORK/kafka-broker.aot"
   rm -f "$WORK"/kafka-broker-pid*.aot
-  KAFKA_BROKER_OPTS=("-XX:AOTCache=$WORK/kafka-broker.aot")
+  KAFKA_BROKER_OPTS=("-XX:AOTCache=$WORK/kafka-broker.aot" "$(gc_log_option kafka)")
   log "training an ahead-of-time cache for Ordo's nodes ($AOT_TRAINING records)"
   RECORDS="$AOT_TRAINING" "$ROOT/bench/aot-cache.sh" "$WORK/ordo-node.aot" >/dev/null
   export ORDO_NODE_AOT_CACHE="$WORK/ordo-node.aot"
@@ -220,6 +226,7 @@ ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", o / k; else
 
 report() {
   local kp=($RESULT_kafka_paced) op=($RESULT_ordo_paced) os=($RESULT_ordo_stages)
+  local kg=($RESULT_kafka_paced_gc) og=($RESULT_ordo_paced_gc)
   cat <<EOF
 Kafka beside Ordo, $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo)
 ($(uname -sr)); 1 KiB records, $PARTITIONS partitions, RF 3, majority ack, fsync per append;
@@ -233,6 +240,7 @@ both on $("$JAVA" -version 2>&1 | head -1)$( ((AOT)) && echo ", servers started 
 | paced at $RESULT_kafka_pace/s (half Kafka's median): p50 / p99 / p99.9 ms | ${kp[0]} / ${kp[1]} / ${kp[2]} | ${op[0]} / ${op[1]} / ${op[2]} | p99 $(ratio "${op[1]}" "${kp[1]}"), p99.9 $(ratio "${op[2]}" "${kp[2]}") |
 | node CPU s per 100k records, paced | $RESULT_kafka_paced_cpu | $RESULT_ordo_paced_cpu | $(ratio "$RESULT_ordo_paced_cpu" "$RESULT_kafka_paced_cpu") |
 | bench client CPU s per 100k records, paced | $RESULT_kafka_paced_client_cpu | $RESULT_ordo_paced_client_cpu | $(ratio "$RESULT_ordo_paced_client_cpu" "$RESULT_kafka_paced_client_cpu") |
+| GC pauses in the paced run's measured part, all nodes: longest / total ms (pauses over 10 ms) | ${kg[0]} / ${kg[1]} (${kg[2]}) | ${og[0]} / ${og[1]} (${og[2]}) | $(ratio "${og[0]}" "${kg[0]}") |
 | node context switches per record, paced | $RESULT_kafka_paced_switches | $RESULT_ordo_paced_switches | $(ratio "$RESULT_ordo_paced_switches" "$RESULT_kafka_paced_switches") |
 | consume $CONSUME records from the start, records/s | $RESULT_kafka_consume | $RESULT_ordo_consume | $(ratio "$RESULT_ordo_consume" "$RESULT_kafka_consume") |
 | node CPU s per 100k records consumed | $RESULT_kafka_consume_cpu | $RESULT_ordo_consume_cpu | $(ratio "$RESULT_ordo_consume_cpu" "$RESULT_kafka_consume_cpu") |
@@ -256,6 +264,10 @@ main() {
   build
   # Data goes however the run ends (a failed one left gigabytes behind); logs and results stay.
   trap 'kafka_down; ordo_down; rm -rf "$WORK"/kafka-[0-9] "$ORDO_DATA_DIR"/node-[0-9]' EXIT
+  # Both systems' servers log their GC pauses, so a paced tail can be put down to them or not.
+  KAFKA_BROKER_OPTS=("$(gc_log_option kafka)")
+  ORDO_NODE_JAVA_OPTS="${ORDO_NODE_JAVA_OPTS:-$(source "$ROOT/bin/ordo-env.sh" && echo "$ORDO_NODE_HEAP_OPTS")} $(gc_log_option ordo)"
+  export ORDO_NODE_JAVA_OPTS
   if ((AOT)); then
     train_aot_caches
   fi

@@ -121,6 +121,26 @@ ordo_stage_quantiles() { # BEFORE AFTER
     }' "$1" "$2"
 }
 
+# A JVM option that logs a server's GC pauses to $WORK/gc-NAME-<pid>.log, each line with its
+# wall-clock time in ms, for gc_pauses.
+gc_log_option() { echo "-Xlog:gc:file=$WORK/gc-$1-%p.log:timemillis"; }
+
+# The GC pauses NAME's servers (see gc_log_option) logged from FROM_MS to TO_MS (epoch ms), every
+# node's together: "longest_ms total_ms count_over_10_ms". Each pause on its own: jstat sums them,
+# and JDK 17's GC MXBeans (a node's jvm_gc_pause metrics) leave out G1's remark and cleanup pauses.
+gc_pauses() { # NAME FROM_MS TO_MS
+  local logs=("$WORK/gc-$1-"*.log)
+  [[ -e "${logs[0]}" ]] || { echo "- - -"; return; } # not logged: no figures rather than none seen
+  cat "${logs[@]}" | awk -v from="$2" -v to="$3" '
+    / Pause / {
+      t = substr($1, 2) + 0
+      if (t < from || t > to) next
+      ms = $NF; sub(/ms$/, "", ms)
+      total += ms; if (ms + 0 > longest) longest = ms + 0; if (ms + 0 > 10) over++
+    }
+    END { printf "%.1f %.0f %d\n", longest, total, over }'
+}
+
 # The records/s of a bench's output ("... in S s: R records/s, ..."), and its latency line's figures.
 rate_of() { sed -n 's/.* s: \([0-9.]*\) records\/s.*/\1/p' <<<"$1" | head -1; }
 latency_of() { sed -n 's/^latency ms[^:]*: p50 \([0-9.]*\), p99 \([0-9.]*\), p99.9 \([0-9.]*\), max.*/\1 \2 \3/p' <<<"$1"; }

@@ -29,8 +29,10 @@ ordo_node_preload() {
 # No class unloading in G1's remark pause: in that small heap G1 runs a concurrent cycle every few
 # seconds under load, and unloading (walking the JIT's compiled code) took 30 of a remark's 34 ms;
 # paced at 16,776 records/s the nodes' remarks took 10-113 ms each, every 6 s, without it 2-5 ms.
-# A node loads a fixed set of classes; a full collection still unloads any that die.
-ORDO_NODE_HEAP_OPTS="-Xms256m -Xmx1g -XX:G1HeapRegionSize=4m -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ClassUnloadingWithConcurrentMark"
+# A node loads a fixed set of classes; a full collection still unloads any that die. Without
+# unloading in concurrent cycles, metaspace past its threshold sets off a full collection instead:
+# two at each start (33-232 ms), as metaspace grew to its 44 MB; a threshold of 128 MB leaves none.
+ORDO_NODE_HEAP_OPTS="-Xms256m -Xmx1g -XX:G1HeapRegionSize=4m -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ClassUnloadingWithConcurrentMark -XX:MetaspaceSize=128m"
 
 # A node JVM's options: ORDO_NODE_JAVA_OPTS (default ORDO_NODE_HEAP_OPTS), and if ORDO_NODE_AOT_CACHE
 # names a file, the ahead-of-time cache bench/aot-cache.sh made (JDK 25 on) to start from.

@@ -18,7 +18,7 @@ crc32c=/opt/ordo/lib/libordo-rocksdb-crc32c.so
 if [ -f "$crc32c" ]; then
   export LD_PRELOAD="$crc32c${LD_PRELOAD:+ $LD_PRELOAD}"
 fi
-set -- java ${JAVA_OPTS:--Xms256m -Xmx1g -XX:G1HeapRegionSize=4m -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ClassUnloadingWithConcurrentMark} -cp '/opt/ordo/lib/*' io.ordo.node.OrdoNodeMain "$@"
+set -- java ${JAVA_OPTS:--Xms256m -Xmx1g -XX:G1HeapRegionSize=4m -XX:G1PeriodicGCInterval=15000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ClassUnloadingWithConcurrentMark -XX:MetaspaceSize=128m} -cp '/opt/ordo/lib/*' io.ordo.node.OrdoNodeMain "$@"
 if command -v tini >/dev/null 2>&1 && [ "$$" = 1 ]; then
   exec tini -- "$@"
 fi
