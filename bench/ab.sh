@@ -69,7 +69,7 @@ run() { # label opts
   ROOT="$(side_root "$1")"
   rm -rf "$ORDO_DATA_DIR"
   # The side's own default node options (bin/ordo-env.sh), then its A_OPTS or B_OPTS.
-  export ORDO_NODE_JAVA_OPTS="$(source "$ROOT/bin/ordo-env.sh" && echo "${ORDO_NODE_HEAP_OPTS:--Xms256m -Xmx1g}") $2"
+  export ORDO_NODE_JAVA_OPTS="$(ordo_node_default_opts) $2"
   # run runs in a command substitution, where set -e does not reach: without these, a cluster that
   # could not start (its ports held by another) or a topic without leaders was measured anyway.
   ordo_up 2>>"$WORK/bench.log" || return 1

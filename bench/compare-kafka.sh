@@ -140,14 +140,14 @@ workload() {
   local switches_before paced_switches
   switches_before="$(context_switches "${pids[@]}")"
   local paced_warmup=$((pace * PACED_WARMUP_SECS)) paced=$((pace * PACED_SECS))
-  local scrape=""
+  # When the measured part starts: after the warm-up, and the client takes a second or two to start.
+  local measured_in=$((PACED_WARMUP_SECS + 2)) scrape="" paced_gc
+  local measured_from=$(($(date +%s%3N) + measured_in * 1000))
   if [[ "$system" == ordo ]]; then
-    # The nodes' histograms as the measured part starts (the client takes a second or two to start).
-    (sleep "$((PACED_WARMUP_SECS + 2))" && ordo_metrics >"$WORK/paced-metrics-before.txt") &
+    # The nodes' histograms as the measured part starts.
+    (sleep "$measured_in" && ordo_metrics >"$WORK/paced-metrics-before.txt") &
     scrape=$!
   fi
-  # The measured part starts as the nodes' histograms are scraped (see above).
-  local measured_from=$(($(date +%s%3N) + (PACED_WARMUP_SECS + 2) * 1000)) paced_gc
   out="$(produce "$paced" "$pace" "$paced_warmup")"
   paced_gc="$(gc_pauses "$system" "$measured_from" "$(date +%s%3N)")"
   ticks_after_measured
@@ -266,7 +266,7 @@ main() {
   trap 'kafka_down; ordo_down; rm -rf "$WORK"/kafka-[0-9] "$ORDO_DATA_DIR"/node-[0-9]' EXIT
   # Both systems' servers log their GC pauses, so a paced tail can be put down to them or not.
   KAFKA_BROKER_OPTS=("$(gc_log_option kafka)")
-  ORDO_NODE_JAVA_OPTS="${ORDO_NODE_JAVA_OPTS:-$(source "$ROOT/bin/ordo-env.sh" && echo "$ORDO_NODE_HEAP_OPTS")} $(gc_log_option ordo)"
+  ORDO_NODE_JAVA_OPTS="${ORDO_NODE_JAVA_OPTS:-$(ordo_node_default_opts)} $(gc_log_option ordo)"
   export ORDO_NODE_JAVA_OPTS
   if ((AOT)); then
     train_aot_caches

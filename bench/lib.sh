@@ -220,6 +220,10 @@ kafka_down() {
   KAFKA_PIDS=()
 }
 
+# The node JVM options $ROOT's bin/ordo-env.sh gives by default (a 1 GB heap in a revision older
+# than its ORDO_NODE_HEAP_OPTS).
+ordo_node_default_opts() { (source "$ROOT/bin/ordo-env.sh" && echo "${ORDO_NODE_HEAP_OPTS:--Xms256m -Xmx1g}"); }
+
 ordo_up() {
   ORDO_DATA="$ORDO_DATA_DIR" "$ROOT/bin/ordo-cluster" up >&2
 }
